@@ -1,0 +1,41 @@
+# The two set-up commands (see README): `make demo` and `make test`. Both install what is
+# needed (scripts/install-deps.sh, idempotent), build, then run.
+BUILD ?= build/release
+JOBS ?= $(shell nproc)
+CTEST_ARGS ?=
+
+.PHONY: all deps build test test-all test-slow demo bench format clean
+
+all: build
+
+deps:
+	bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake --preset release
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Fast suite (everything not labelled slow).
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow $(CTEST_ARGS)
+
+# Slow tests only (crash campaigns, long training).
+test-slow: build
+	cd $(BUILD) && ctest --output-on-failure -L slow $(CTEST_ARGS)
+
+test-all: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+demo: build
+	bash scripts/demo.sh $(BUILD)/apps/vqi/vqi
+
+bench: build
+	bash bench/run.sh $(BUILD)
+
+format:
+	git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build

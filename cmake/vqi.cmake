@@ -1,0 +1,49 @@
+# Helpers: one per target kind.
+#   vqi_library(NAME SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
+#   vqi_test(NAME SOURCES ... DEPS ... [LABELS slow] [TIMEOUT s])
+#   vqi_bench(NAME SOURCES ... DEPS ...)
+
+set(VQI_WARNINGS -Wall -Wextra -Wno-unused-parameter)
+if(VQI_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+elseif(VQI_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread)
+  add_link_options(-fsanitize=thread)
+endif()
+
+function(vqi_library name)
+  cmake_parse_arguments(A "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(vqi_${name} ${A_SOURCES})
+  add_library(vqi::${name} ALIAS vqi_${name})
+  target_include_directories(vqi_${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
+                                         PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  target_link_libraries(vqi_${name} PUBLIC ${A_PUBLIC_DEPS} PRIVATE ${A_PRIVATE_DEPS})
+  target_compile_options(vqi_${name} PRIVATE ${VQI_WARNINGS})
+endfunction()
+
+function(vqi_test name)
+  cmake_parse_arguments(A "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${A_SOURCES})
+  target_link_libraries(${name} PRIVATE ${A_DEPS} GTest::gtest GTest::gtest_main)
+  target_compile_options(${name} PRIVATE ${VQI_WARNINGS})
+  target_compile_definitions(${name} PRIVATE
+    VQI_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    VQI_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT A_TIMEOUT)
+    set(A_TIMEOUT 600)
+  endif()
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${A_TIMEOUT}
+    ENVIRONMENT "VQI_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared;VQI_BIN=$<TARGET_FILE_DIR:vqi>/vqi")
+  if(A_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${A_LABELS}")
+  endif()
+endfunction()
+
+function(vqi_bench name)
+  cmake_parse_arguments(A "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${A_SOURCES})
+  target_link_libraries(${name} PRIVATE ${A_DEPS})
+  target_compile_options(${name} PRIVATE ${VQI_WARNINGS})
+endfunction()

@@ -1,0 +1,56 @@
+#include "vqi/base/file.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "vqi/base/hash.h"
+#include "vqi/base/json.h"
+
+namespace vqi {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("vqi_file_test_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(FileTest, AtomicWriteCreatesParentsAndReplaces) {
+  std::string path = (dir_ / "a" / "b.txt").string();
+  ASSERT_TRUE(WriteFileAtomic(path, "one").ok());
+  ASSERT_TRUE(WriteFileAtomic(path, "two").ok());
+  EXPECT_EQ(*ReadFile(path), "two");
+  int entries = 0;
+  for (auto& e : fs::directory_iterator(dir_ / "a")) entries += e.is_regular_file();
+  EXPECT_EQ(entries, 1) << "no temporary file left behind";
+}
+
+TEST_F(FileTest, MissingFileIsNotFound) {
+  EXPECT_EQ(ReadFile((dir_ / "none").string()).status().code(), StatusCode::kNotFound);
+}
+
+TEST(HashTest, Sha256KnownVectors) {
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Sha256 h;
+  h.Update("a");
+  h.Update("bc");
+  EXPECT_EQ(h.FinalHex(), Sha256Hex("abc"));
+}
+
+TEST(JsonTest, MalformedJsonNamesPlaceAndOffset) {
+  Result<Json> r = ParseJson("{\"a\": [1, }", "def.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("def.json: malformed JSON at byte"), std::string::npos)
+      << r.status().message();
+}
+
+}  // namespace
+}  // namespace vqi
