@@ -1,0 +1,57 @@
+// An inference backend runs one ONNX detection model on a CPU. The contract every backend
+// (OpenCV DNN, oneDNN) honours; pre/post-processing is shared and lives outside backends.
+//
+// Model I/O (the Ultralytics YOLOv8 detection contract): input `images` float32 1x3xHxW
+// (RGB, 0..1, letterboxed with gray 114); output `output0` float32 1x(4+nc)xN
+// (cx, cy, w, h in input pixels, then sigmoid class scores).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vqi/base/status.h"
+
+namespace vqi::infer {
+
+struct BackendOptions {
+  int threads = 1;  // intra-op threads; results are deterministic for a given count
+};
+
+struct ModelInfo {
+  std::vector<int64_t> input_shape;   // {1, 3, H, W}
+  std::vector<int64_t> output_shape;  // {1, 4 + nc, N}
+  std::map<std::string, std::string> metadata;  // ONNX metadata_props (names, stride, ...)
+};
+
+// Not thread-safe: one Run() at a time per instance. Load once, run many times; after the
+// first (warm-up) Run() a backend should not allocate per inference.
+class InferenceBackend {
+ public:
+  virtual ~InferenceBackend() = default;
+  virtual std::string Name() const = 0;  // "opencv", "onednn"
+  virtual const ModelInfo& Info() const = 0;
+  // REQUIRES: `input` holds numel(input_shape) floats, `output` room for numel(output_shape).
+  virtual Status Run(const float* input, float* output) = 0;
+  // Free-form details for reports (e.g. oneDNN's chosen ISA/implementations).
+  virtual std::string Details() const { return ""; }
+};
+
+using BackendFactory = std::function<Result<std::unique_ptr<InferenceBackend>>(
+    const std::string& onnx_path, const BackendOptions& options)>;
+
+// Backends register themselves by name ("opencv", "onednn") at static-init time.
+bool RegisterBackend(const std::string& name, BackendFactory factory);
+std::vector<std::string> BackendNames();
+
+// name: a registered backend, or "auto" (onednn when it loads the model, else opencv with a
+// warning naming why). Errors name the file and the reason (not ONNX, truncated, bad rank,
+// unsupported op with its node name).
+Result<std::unique_ptr<InferenceBackend>> OpenBackend(const std::string& name,
+                                                      const std::string& onnx_path,
+                                                      const BackendOptions& options);
+
+}  // namespace vqi::infer
