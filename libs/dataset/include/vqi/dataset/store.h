@@ -1,0 +1,124 @@
+// The dataset store: one SQLite database (WAL) plus content-addressed image blobs under
+// <home>/datasets/<name>/. Images are identified by the SHA-256 of their bytes and stored once.
+// Labels are append-only events; the current label of an image is its latest APPROVED event
+// (by event time, then insertion order); images without one form the unlabeled pool.
+//
+// Thread-compatibility: a Store is one SQLite connection; use it from one thread at a time.
+// Several processes may open the same store (SQLite locking; writers wait up to 10 s, then
+// Unavailable).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vqi/base/status.h"
+#include "vqi/dataset/sample.h"
+
+namespace vqi::dataset {
+
+enum class LabelStatus { kPending, kApproved, kRejected };
+const char* LabelStatusName(LabelStatus s);  // "PENDING", "APPROVED", "REJECTED"
+Result<LabelStatus> ParseLabelStatus(std::string_view s);
+
+struct LabelEvent {
+  int64_t seq = 0;  // assigned by the store
+  std::string image_id;
+  std::vector<Box> boxes;
+  LabelStatus status = LabelStatus::kApproved;
+  double event_time = 0;  // Unix seconds
+  std::string job;        // labeling job or importer that produced the event
+};
+
+struct ImageRecord {
+  std::string image_id;  // SHA-256 hex of the bytes
+  std::string name;      // original file name
+  std::string capture_id;
+  int width = 0, height = 0;
+  std::string format;  // "jpeg", "png", ... (detected from content)
+  std::string source;  // where it was imported from (informational)
+};
+
+struct SplitRatios {
+  double train = 0.7, val = 0.15, test = 0.15;
+};
+
+struct SplitInfo {
+  std::string name;
+  uint64_t seed = 0;
+  SplitRatios ratios;
+  std::string digest;
+  double created_at = 0;
+  int64_t train = 0, val = 0, test = 0;  // images per part
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the store under <home>/datasets/<name>/ (SQLite + blobs/).
+  // InvalidArgument for a bad name, DataLoss if the database is damaged.
+  static Result<std::unique_ptr<Store>> Open(const std::string& home,
+                                             const std::string& name = "default");
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  std::vector<std::string> ClassNames() const;
+  // The id of class `name`, appending it if new.
+  Result<int> EnsureClass(const std::string& name);
+
+  // Runs `body` in one SQLite transaction: committed if it returns OK, rolled back otherwise
+  // (also on a crash). Blob files written inside are content-addressed, so a rollback leaves
+  // at most unreferenced blobs, never a half-imported dataset.
+  Status Transaction(const std::function<Status()>& body);
+
+  // Stores the image (bytes must hash to record.image_id). Returns false, changing nothing,
+  // if the image is already present.
+  Result<bool> AddImage(const ImageRecord& record, std::string_view bytes);
+  bool HasImage(const std::string& image_id) const;
+  // Appends a label event. Returns false, changing nothing, if an identical event (image,
+  // boxes, status, time, job) exists. NotFound if the image is not in the store.
+  Result<bool> AppendLabel(const LabelEvent& event);
+
+  // Every image with an approved label (the current label = latest APPROVED event).
+  Result<std::vector<Sample>> LabeledSamples() const;
+  // Images without an approved label (boxes empty).
+  Result<std::vector<Sample>> UnlabeledSamples() const;
+  Result<std::optional<LabelEvent>> CurrentLabel(const std::string& image_id) const;
+  Result<std::vector<LabelEvent>> LabelHistory(const std::string& image_id) const;
+  Result<int64_t> ImageCount() const;
+
+  // Splits the labeled images into train/val/test, grouped by capture id and deterministic
+  // in `seed`, and stores the assignment (with each image's current label event) as the
+  // snapshot `split`. If a snapshot of that name exists: OK when it has the same digest,
+  // AlreadyExists otherwise unless `replace`.
+  Result<SplitInfo> CreateSplit(const std::string& split, const SplitRatios& ratios, uint64_t seed,
+                                bool replace = false);
+  Result<std::vector<SplitInfo>> Splits() const;
+  // The samples of one part ("train", "val" or "test") of a named split snapshot, with the
+  // labels as they were when the snapshot was taken.
+  Result<std::vector<Sample>> SplitSamples(const std::string& split, const std::string& part) const;
+  // The split snapshot's digest (recorded as model lineage).
+  Result<std::string> SplitDigest(const std::string& split) const;
+
+  // The absolute path of an image's blob.
+  std::string BlobPath(const std::string& image_id, const std::string& format) const;
+
+ private:
+  struct Impl;
+  Store(std::string dir, std::unique_ptr<Impl> impl);
+  Result<std::vector<Sample>> ImagesWithCurrentLabels(bool labeled) const;
+
+  std::string dir_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The capture id of a file name: the prefix before "-cropped", else the name without its
+// last extension.
+std::string CaptureIdOf(const std::string& file_name);
+
+}  // namespace vqi::dataset

@@ -1,0 +1,56 @@
+#include "vqi/dataset/image.h"
+
+#include <opencv2/imgcodecs.hpp>
+
+namespace vqi::dataset {
+namespace {
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+std::string SniffFormat(std::string_view b) {
+  if (StartsWith(b, "\xFF\xD8\xFF")) return "jpeg";
+  if (StartsWith(b, "\x89PNG\r\n\x1A\n")) return "png";
+  if (StartsWith(b, "BM") && b.size() > 26) return "bmp";
+  if (StartsWith(b, std::string_view("II*\0", 4)) || StartsWith(b, std::string_view("MM\0*", 4)))
+    return "tiff";
+  if (StartsWith(b, "RIFF") && b.size() > 12 && b.substr(8, 4) == "WEBP") return "webp";
+  return "";
+}
+
+// libjpeg and libpng "successfully" decode truncated files by padding them, so check the
+// terminators ourselves.
+Status CheckComplete(const std::string& format, std::string_view b) {
+  if (format == "jpeg") {
+    size_t end = b.size();
+    while (end > 0 && (b[end - 1] == '\0' || b[end - 1] == '\n' || b[end - 1] == '\r')) --end;
+    if (end < 4 || b.substr(end - 2, 2) != "\xFF\xD9")
+      return InvalidArgument("truncated JPEG (no end-of-image marker)");
+  } else if (format == "png") {
+    if (b.find("IEND") == std::string_view::npos)
+      return InvalidArgument("truncated PNG (no IEND chunk)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ImageInfo> ProbeImage(std::string_view bytes) {
+  ImageInfo info;
+  info.format = SniffFormat(bytes);
+  if (info.format.empty()) return InvalidArgument("not an image (unrecognized content)");
+  VQI_RETURN_IF_ERROR(CheckComplete(info.format, bytes));
+  cv::Mat img;
+  try {
+    const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    img = cv::imdecode(buf, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    return InvalidArgument("corrupt " + info.format + " data (" + e.msg + ")");
+  }
+  if (img.empty() || img.cols <= 0 || img.rows <= 0)
+    return InvalidArgument("corrupt " + info.format + " data (cannot decode)");
+  info.width = img.cols;
+  info.height = img.rows;
+  return info;
+}
+
+}  // namespace vqi::dataset

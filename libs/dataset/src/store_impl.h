@@ -1,0 +1,21 @@
+// Store internals shared by store.cc and store_split.cc.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sqlite.h"
+#include "vqi/dataset/store.h"
+
+namespace vqi::dataset {
+
+struct Store::Impl {
+  explicit Impl(Db d) : db(std::move(d)) {}
+  Db db;
+};
+
+// Boxes as stored: [[class_id, x, y, w, h], ...]; floats survive the round trip exactly.
+std::string BoxesToJson(const std::vector<Box>& boxes);
+Result<std::vector<Box>> BoxesFromJson(const std::string& text);
+
+}  // namespace vqi::dataset
