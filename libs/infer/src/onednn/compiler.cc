@@ -1,0 +1,478 @@
+// Primitive creation (once, at load) and execution.
+#include "onednn/compiler.h"
+
+#include <omp.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <sstream>
+
+#include "onednn/lowering.h"
+#include "onednn/ops.h"
+#include "onednn/ops_internal.h"
+
+namespace vqi::infer::onednn {
+
+using dnnl::memory;
+
+namespace {
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+using Buffer = std::unique_ptr<uint8_t, FreeDeleter>;
+
+Buffer AlignedBuffer(int64_t bytes) {
+  size_t n = static_cast<size_t>((std::max<int64_t>(bytes, 64) + 63) / 64 * 64);
+  Buffer b(static_cast<uint8_t*>(std::aligned_alloc(64, n)));
+  if (b) std::memset(b.get(), 0, n);
+  return b;
+}
+
+struct Step {
+  std::string label;       // "kind node-name"
+  std::string impl;        // oneDNN implementation name
+  dnnl::primitive prim{};
+  std::unordered_map<int, memory> args{};
+  memory::desc scratch{};
+  // Reference fallback.
+  const LOp* ref = nullptr;
+  std::vector<InValue> ref_in{};
+  std::vector<OutValue> ref_out{};
+};
+
+// A memory bound to the caller's input (which = 0) or output (which = 1) buffer.
+struct External {
+  memory mem;
+  int which;
+  int64_t off;
+};
+
+class Model final : public CompiledModel {
+ public:
+  Model(Program p, const CompileOptions& o)
+      : p_(std::move(p)), opt_(o), eng_(dnnl::engine::kind::cpu, 0), stream_(eng_) {}
+
+  Status Build();
+
+  const Shape& InputShape() const override { return p_.g.tensors[p_.g.input].shape; }
+  const Shape& OutputShape() const override { return p_.g.tensors[p_.g.output].shape; }
+  size_t ArenaBytes() const override { return static_cast<size_t>(p_.arena_bytes); }
+  Status Run(const float* input, float* output) override;
+  std::string Details() const override;
+
+ private:
+  const Node* NodeOf(const LOp& op) const { return op.node >= 0 ? &p_.g.nodes[op.node] : nullptr; }
+  std::string Label(const LOp& op, const char* kind) const {
+    return std::string(kind) + " " + (op.node >= 0 ? p_.g.nodes[op.node].name : "(copy)");
+  }
+  // A memory for tensor t (view of its root), optionally with another desc and byte offset.
+  memory Mem(int t, const memory::desc& md, int64_t extra_off = 0);
+  memory Mem(int t) { return Mem(t, MdOf(p_, t)); }
+  uint8_t* Ptr(int t, int64_t extra = 0, const float* in = nullptr, float* out = nullptr);
+  dnnl::primitive_attr Attr() const {
+    dnnl::primitive_attr a;
+    a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    return a;
+  }
+  Status Add(const LOp& op);
+  Status AddConv(const LOp& op);
+  Status AddReorder(const LOp& op, memory src, memory dst);
+
+  Program p_;
+  CompileOptions opt_;
+  dnnl::engine eng_;
+  dnnl::stream stream_;
+  Buffer arena_, scratch_;
+  std::vector<Step> steps_;
+  std::vector<External> ext_;
+  std::map<int, memory> const_mem_;
+  std::vector<memory> keep_;  // weights and constants
+};
+
+uint8_t* Model::Ptr(int t, int64_t extra, const float* in, float* out) {
+  const TensorPlan& tp = p_.tp[t];
+  int r = tp.root;
+  uint8_t* base;
+  if (r == p_.g.input) {
+    base = reinterpret_cast<uint8_t*>(const_cast<float*>(in));
+  } else if (r == p_.output) {
+    base = reinterpret_cast<uint8_t*>(out);
+  } else {
+    base = arena_.get() + p_.arena_off[r];
+  }
+  return base ? base + tp.root_off + extra : nullptr;
+}
+
+memory Model::Mem(int t, const memory::desc& md, int64_t extra_off) {
+  const Tensor& tt = p_.g.tensors[t];
+  if (tt.is_const) {
+    auto it = const_mem_.find(t);
+    if (it != const_mem_.end()) return it->second;
+    memory m(MdOf(p_, t), eng_);
+    std::memcpy(m.get_data_handle(), tt.f.data(), tt.f.size() * sizeof(float));
+    const_mem_[t] = m;
+    return m;
+  }
+  int r = p_.tp[t].root;
+  if (r == p_.g.input || r == p_.output) {
+    memory m(md, eng_, DNNL_MEMORY_NONE);
+    ext_.push_back({m, r == p_.g.input ? 0 : 1, p_.tp[t].root_off + extra_off});
+    return m;
+  }
+  return memory(md, eng_, Ptr(t, extra_off));
+}
+
+Status Model::AddReorder(const LOp& op, memory src, memory dst) {
+  dnnl::reorder::primitive_desc pd(eng_, src.get_desc(), eng_, dst.get_desc(), Attr());
+  Step s;
+  s.label = Label(op, "reorder");
+  s.impl = pd.impl_info_str();
+  s.prim = dnnl::reorder(pd);
+  s.args = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
+  s.scratch = pd.scratchpad_desc();
+  steps_.push_back(std::move(s));
+  return Status::Ok();
+}
+
+dnnl::algorithm ActAlg(const std::string& act, float* alpha, float* beta) {
+  if (act == "Relu" || act == "LeakyRelu") return dnnl::algorithm::eltwise_relu;
+  if (act == "Sigmoid") return dnnl::algorithm::eltwise_logistic;
+  if (act == "HardSwish") return dnnl::algorithm::eltwise_hardswish;
+  if (act == "Swish") return dnnl::algorithm::eltwise_swish;
+  *alpha = std::max(*alpha, -3.4e38f);
+  *beta = std::min(*beta, 3.4e38f);
+  return dnnl::algorithm::eltwise_clip;
+}
+
+Status Model::AddConv(const LOp& op) {
+  const Node& n = *NodeOf(op);
+  int x = op.in[0], o = op.out[0];
+  const Tensor& w = p_.g.tensors[n.in[1]];
+  const Shape& s = p_.g.tensors[x].shape;
+  int64_t group = n.Int("group", 1);
+  internal::Window win;
+  VQI_RETURN_IF_ERROR(internal::ComputeWindow(n, s[2], s[3], w.shape[2], w.shape[3], false, &win));
+  memory::dims wdims, plain_w;
+  memory::format_tag wtag;
+  if (group == 1) {
+    wdims = {w.shape[0], w.shape[1], w.shape[2], w.shape[3]};
+    wtag = memory::format_tag::oihw;
+  } else {
+    wdims = {group, w.shape[0] / group, w.shape[1], w.shape[2], w.shape[3]};
+    wtag = memory::format_tag::goihw;
+  }
+  bool has_bias = n.in.size() > 2 && n.in[2] >= 0;
+  memory::desc bmd = has_bias ? memory::desc({w.shape[0]}, memory::data_type::f32,
+                                             memory::format_tag::x)
+                              : memory::desc();
+  auto any_w = memory::desc(wdims, memory::data_type::f32, memory::format_tag::any);
+  dnnl::convolution_forward::desc d(
+      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, MdOf(p_, x), any_w,
+      bmd, MdOf(p_, o), {win.sh, win.sw}, {win.dh - 1, win.dw - 1}, {win.pt, win.pl},
+      {win.pb, win.pr});
+  dnnl::post_ops po;
+  size_t add_k = 1;
+  std::vector<std::pair<int, int>> binary_args;  // (post-op index, tensor)
+  for (size_t k = 0; k < n.post.size(); ++k) {
+    const PostOp& pp = n.post[k];
+    if (pp.kind == PostOp::kEltwise) {
+      float alpha = pp.alpha, beta = pp.beta;
+      auto alg = ActAlg(pp.act, &alpha, &beta);
+      po.append_eltwise(1.f, alg, alpha, beta);
+    } else {
+      int t = op.in[add_k++];
+      po.append_binary(dnnl::algorithm::binary_add, MdOf(p_, t));
+      binary_args.push_back({static_cast<int>(k), t});
+    }
+  }
+  auto attr = Attr();
+  attr.set_post_ops(po);
+  dnnl::convolution_forward::primitive_desc pd;
+  try {
+    pd = dnnl::convolution_forward::primitive_desc(d, attr, eng_);
+  } catch (const dnnl::error& e) {
+    return Unimplemented(n.Where() + ": oneDNN cannot create this convolution: " + e.what());
+  }
+  // Weights reordered once into the layout the implementation wants.
+  memory wplain(memory::desc(wdims, memory::data_type::f32, wtag), eng_);
+  std::memcpy(wplain.get_data_handle(), w.f.data(), w.f.size() * sizeof(float));
+  memory wmem(pd.weights_desc(), eng_);
+  dnnl::reorder(wplain, wmem).execute(stream_, wplain, wmem);
+  stream_.wait();
+  keep_.push_back(wmem);
+  Step st;
+  st.label = Label(op, "conv");
+  st.impl = pd.impl_info_str();
+  st.prim = dnnl::convolution_forward(pd);
+  st.args = {{DNNL_ARG_SRC, Mem(x)}, {DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_DST, Mem(o)}};
+  if (has_bias) st.args[DNNL_ARG_BIAS] = Mem(n.in[2]);
+  for (auto [k, t] : binary_args)
+    st.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(k) | DNNL_ARG_SRC_1] = Mem(t);
+  st.scratch = pd.scratchpad_desc();
+  steps_.push_back(std::move(st));
+  return Status::Ok();
+}
+
+Status Model::Add(const LOp& op) {
+  const Node* n = NodeOf(op);
+  auto fail = [&](const dnnl::error& e) {
+    return Unimplemented((n ? n->Where() : std::string("copy")) +
+                         ": oneDNN cannot create a primitive: " + e.what());
+  };
+  try {
+    switch (op.kind) {
+      case LKind::kView:
+        return Status::Ok();
+      case LKind::kConv:
+        return AddConv(op);
+      case LKind::kCopy:
+        return AddReorder(op, Mem(op.in[0]), Mem(op.out[0]));
+      case LKind::kStridedCopy: {
+        const Shape& os = p_.g.tensors[op.out[0]].shape;
+        memory::desc src(memory::dims(os.begin(), os.end()), memory::data_type::f32,
+                         memory::dims(op.src_strides.begin(), op.src_strides.end()));
+        return AddReorder(op, Mem(op.in[0], src, op.view_off), Mem(op.out[0]));
+      }
+      case LKind::kConcat: {
+        if (op.inplace) {
+          for (size_t k = 0; k < op.in.size(); ++k) {
+            if (!op.copy_in[k]) continue;
+            memory::desc md = MdOf(p_, op.in[k]);
+            memory dst = Mem(op.out[0], md, op.slot_off[k]);
+            VQI_RETURN_IF_ERROR(AddReorder(op, Mem(op.in[k]), dst));
+          }
+          return Status::Ok();
+        }
+        std::vector<memory::desc> mds;
+        for (int t : op.in) mds.push_back(MdOf(p_, t));
+        dnnl::concat::primitive_desc pd(MdOf(p_, op.out[0]), op.axis, mds, eng_, Attr());
+        Step s;
+        s.label = Label(op, "concat");
+        s.impl = pd.impl_info_str();
+        s.prim = dnnl::concat(pd);
+        for (size_t k = 0; k < op.in.size(); ++k)
+          s.args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(k)] = Mem(op.in[k]);
+        s.args[DNNL_ARG_DST] = Mem(op.out[0]);
+        s.scratch = pd.scratchpad_desc();
+        steps_.push_back(std::move(s));
+        return Status::Ok();
+      }
+      case LKind::kPool: {
+        const Shape& s = p_.g.tensors[op.in[0]].shape;
+        const Shape& os = p_.g.tensors[op.out[0]].shape;
+        auto ks = n->Ints("kernel_shape");
+        internal::Window win;
+        VQI_RETURN_IF_ERROR(
+            internal::ComputeWindow(*n, s[2], s[3], ks[0], ks[1], n->Int("ceil_mode", 0), &win));
+        // ceil_mode: extend the right padding so oneDNN produces the same output size.
+        int64_t pb = (os[2] - 1) * win.sh + ks[0] - s[2] - win.pt;
+        int64_t pr = (os[3] - 1) * win.sw + ks[1] - s[3] - win.pl;
+        dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_inference,
+                                      dnnl::algorithm::pooling_max, MdOf(p_, op.in[0]),
+                                      MdOf(p_, op.out[0]), {win.sh, win.sw}, {ks[0], ks[1]},
+                                      {win.pt, win.pl}, {pb, pr});
+        dnnl::pooling_forward::primitive_desc pd(d, Attr(), eng_);
+        Step st{.label = Label(op, "pool"), .impl = pd.impl_info_str(),
+                .prim = dnnl::pooling_forward(pd)};
+        st.args = {{DNNL_ARG_SRC, Mem(op.in[0])}, {DNNL_ARG_DST, Mem(op.out[0])}};
+        st.scratch = pd.scratchpad_desc();
+        steps_.push_back(std::move(st));
+        return Status::Ok();
+      }
+      case LKind::kResample: {
+        dnnl::resampling_forward::desc d(dnnl::prop_kind::forward_inference,
+                                         dnnl::algorithm::resampling_nearest, MdOf(p_, op.in[0]),
+                                         MdOf(p_, op.out[0]));
+        dnnl::resampling_forward::primitive_desc pd(d, Attr(), eng_);
+        Step st{.label = Label(op, "resample"), .impl = pd.impl_info_str(),
+                .prim = dnnl::resampling_forward(pd)};
+        st.args = {{DNNL_ARG_SRC, Mem(op.in[0])}, {DNNL_ARG_DST, Mem(op.out[0])}};
+        st.scratch = pd.scratchpad_desc();
+        steps_.push_back(std::move(st));
+        return Status::Ok();
+      }
+      case LKind::kEltwise: {
+        dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, op.alg,
+                                      MdOf(p_, op.in[0]), op.alpha, op.beta);
+        dnnl::eltwise_forward::primitive_desc pd(d, Attr(), eng_);
+        Step st{.label = Label(op, "eltwise"), .impl = pd.impl_info_str(),
+                .prim = dnnl::eltwise_forward(pd)};
+        st.args = {{DNNL_ARG_SRC, Mem(op.in[0])}, {DNNL_ARG_DST, Mem(op.out[0])}};
+        st.scratch = pd.scratchpad_desc();
+        steps_.push_back(std::move(st));
+        return Status::Ok();
+      }
+      case LKind::kBinary: {
+        int a = op.in[0], b = op.in[1], o = op.out[0];
+        size_t rank = p_.g.tensors[o].shape.size();
+        auto padded = [&](int t) {
+          Shape s = p_.g.tensors[t].shape;
+          s.insert(s.begin(), rank - s.size(), 1);
+          if (s.empty()) s = {1};
+          if (p_.tp[t].layout == Layout::kBlocked && s == p_.g.tensors[o].shape)
+            return MdOf(p_, t);
+          std::vector<int64_t> st(s.size(), 1);
+          for (size_t k = s.size(); k-- > 1;) st[k - 1] = st[k] * s[k];
+          return memory::desc(memory::dims(s.begin(), s.end()), memory::data_type::f32,
+                              memory::dims(st.begin(), st.end()));
+        };
+        memory::desc amd = MdOf(p_, a);  // src0 has the output's shape and layout
+        memory::desc bmd = padded(b);
+        dnnl::binary::desc d(op.alg, amd, bmd, MdOf(p_, o));
+        auto attr = Attr();
+        if (op.negate) {
+          dnnl::post_ops po;
+          po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, -1.f, 0.f);
+          attr.set_post_ops(po);
+        }
+        dnnl::binary::primitive_desc pd(d, attr, eng_);
+        Step st{.label = Label(op, "binary"), .impl = pd.impl_info_str(),
+                .prim = dnnl::binary(pd)};
+        memory am = Mem(a);
+        memory bm = p_.g.tensors[b].is_const ? memory(bmd, eng_, Mem(b).get_data_handle())
+                                             : Mem(b, bmd);
+        st.args = {{DNNL_ARG_SRC_0, am}, {DNNL_ARG_SRC_1, bm}, {DNNL_ARG_DST, Mem(o)}};
+        st.scratch = pd.scratchpad_desc();
+        steps_.push_back(std::move(st));
+        return Status::Ok();
+      }
+      case LKind::kSoftmax: {
+        memory::desc md = MdOf(p_, op.in[0]);
+        int axis = op.axis;
+        if (p_.g.opset < 13) {  // coerced to 2-D [outer, rest]
+          const Shape& s = p_.g.tensors[op.in[0]].shape;
+          int64_t outer = 1;
+          for (int k = 0; k < axis; ++k) outer *= s[k];
+          md = memory::desc({outer, NumElements(s) / outer}, memory::data_type::f32,
+                            memory::format_tag::ab);
+          axis = 1;
+        }
+        dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, axis);
+        dnnl::softmax_forward::primitive_desc pd(d, Attr(), eng_);
+        Step st{.label = Label(op, "softmax"), .impl = pd.impl_info_str(),
+                .prim = dnnl::softmax_forward(pd)};
+        st.args = {{DNNL_ARG_SRC, Mem(op.in[0], md)}, {DNNL_ARG_DST, Mem(op.out[0], md)}};
+        st.scratch = pd.scratchpad_desc();
+        steps_.push_back(std::move(st));
+        return Status::Ok();
+      }
+      case LKind::kRef: {
+        Step st{.label = Label(op, "reference"), .impl = "reference"};
+        st.ref = &op;
+        for (int t : op.in) {
+          InValue v;
+          if (t >= 0) {
+            const Tensor& tt = p_.g.tensors[t];
+            v.present = true;
+            v.dtype = tt.dtype;
+            v.shape = tt.shape;
+            if (tt.is_const) {
+              if (tt.dtype == DType::kFloat)
+                v.f = tt.f.data();
+              else
+                v.i = tt.i.data();
+            }
+          }
+          st.ref_in.push_back(v);
+        }
+        for (int t : op.out) {
+          OutValue v;
+          if (t >= 0) v.shape = p_.g.tensors[t].shape;
+          st.ref_out.push_back(v);
+        }
+        steps_.push_back(std::move(st));
+        return Status::Ok();
+      }
+    }
+  } catch (const dnnl::error& e) {
+    return fail(e);
+  }
+  return Status::Ok();
+}
+
+Status Model::Build() {
+  omp_set_num_threads(opt_.threads);
+  arena_ = AlignedBuffer(p_.arena_bytes);
+  if (!arena_) return Unavailable("cannot allocate the tensor arena");
+  for (const LOp& op : p_.ops) VQI_RETURN_IF_ERROR(Add(op));
+  size_t scratch = 0;
+  for (const Step& s : steps_) scratch = std::max(scratch, s.scratch.get_size());
+  scratch_ = AlignedBuffer(static_cast<int64_t>(scratch));
+  for (Step& s : steps_)
+    if (s.scratch.get_size() > 0)
+      s.args[DNNL_ARG_SCRATCHPAD] = memory(s.scratch, eng_, scratch_.get());
+  return Status::Ok();
+}
+
+Status Model::Run(const float* input, float* output) {
+  omp_set_num_threads(opt_.threads);
+  if (p_.const_output) {
+    const auto& f = p_.g.tensors[p_.output].f;
+    std::memcpy(output, f.data(), f.size() * sizeof(float));
+    return Status::Ok();
+  }
+  for (External& e : ext_) {
+    uint8_t* base = e.which == 0 ? reinterpret_cast<uint8_t*>(const_cast<float*>(input))
+                                 : reinterpret_cast<uint8_t*>(output);
+    e.mem.set_data_handle(base + e.off);
+  }
+  try {
+    for (Step& s : steps_) {
+      if (s.ref) {
+        for (size_t k = 0; k < s.ref->in.size(); ++k) {
+          int t = s.ref->in[k];
+          if (t >= 0 && !p_.g.tensors[t].is_const)
+            s.ref_in[k].f = reinterpret_cast<const float*>(Ptr(t, 0, input, output));
+        }
+        for (size_t k = 0; k < s.ref->out.size(); ++k)
+          if (s.ref->out[k] >= 0)
+            s.ref_out[k].f = reinterpret_cast<float*>(Ptr(s.ref->out[k], 0, input, output));
+        RefOp(p_.g.nodes[s.ref->node], p_.g.opset, s.ref_in, s.ref_out);
+        continue;
+      }
+      s.prim.execute(stream_, s.args);
+    }
+    stream_.wait();
+  } catch (const dnnl::error& e) {
+    return Internal(std::string("oneDNN execution failed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+std::string Model::Details() const {
+  std::map<std::string, int> impls;
+  for (const Step& s : steps_) {
+    std::string kind = s.label.substr(0, s.label.find(' '));
+    ++impls[kind + "=" + s.impl];
+  }
+  std::ostringstream os;
+  os << "threads=" << opt_.threads << " isa=";
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::avx512_core_amx: os << "avx512_core_amx"; break;
+    case dnnl::cpu_isa::avx512_core_bf16: os << "avx512_core_bf16"; break;
+    case dnnl::cpu_isa::avx512_core_vnni: os << "avx512_core_vnni"; break;
+    case dnnl::cpu_isa::avx512_core: os << "avx512_core"; break;
+    case dnnl::cpu_isa::avx2_vnni: os << "avx2_vnni"; break;
+    case dnnl::cpu_isa::avx2: os << "avx2"; break;
+    default: os << "other"; break;
+  }
+  os << " steps=" << steps_.size() << " arena_bytes=" << p_.arena_bytes << " impls:";
+  for (const auto& [k, v] : impls) os << " " << k << "x" << v;
+  return os.str();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CompiledModel>> Compile(Graph g, const CompileOptions& options) {
+  Program p;
+  p.g = std::move(g);
+  VQI_RETURN_IF_ERROR(Lower(&p));
+  VQI_RETURN_IF_ERROR(PlanMemory(&p));
+  auto m = std::make_unique<Model>(std::move(p), options);
+  VQI_RETURN_IF_ERROR(m->Build());
+  return std::unique_ptr<CompiledModel>(std::move(m));
+}
+
+}  // namespace vqi::infer::onednn

@@ -1,0 +1,34 @@
+// Lowers an optimized graph (passes.h) to oneDNN primitives, plans layouts and one memory
+// arena, and runs it. Everything is decided at Compile(): Run() only binds the caller's input
+// and output pointers and executes the primitives in order.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "onednn/graph.h"
+
+namespace vqi::infer::onednn {
+
+struct CompileOptions {
+  int threads = 1;
+};
+
+class CompiledModel {
+ public:
+  virtual ~CompiledModel() = default;
+  virtual const Shape& InputShape() const = 0;
+  virtual const Shape& OutputShape() const = 0;
+  // REQUIRES: input holds NumElements(InputShape()) floats, output NumElements(OutputShape()).
+  // Not thread-safe.
+  virtual Status Run(const float* input, float* output) = 0;
+  // Threads, ISA, implementation names per primitive kind, arena size, step count.
+  virtual std::string Details() const = 0;
+  virtual size_t ArenaBytes() const = 0;
+};
+
+// `g` must have gone through OptimizeGraph. Errors name the node (runtime integer tensors,
+// primitives oneDNN cannot create).
+Result<std::unique_ptr<CompiledModel>> Compile(Graph g, const CompileOptions& options);
+
+}  // namespace vqi::infer::onednn

@@ -1,0 +1,28 @@
+// Graph rewrites run once at load, in this order by OptimizeGraph:
+//   InferAndFold        static shapes for every tensor; nodes whose inputs are all constant
+//                       (and Shape of a static tensor) are evaluated and become constants
+//   RemoveIdentities    Identity/no-op Reshape consumers read the source directly
+//   FoldBatchNorm       Conv -> BatchNormalization becomes one Conv with rescaled weights
+//   FuseConvActivation  Conv -> Relu/LeakyRelu/Sigmoid/HardSwish/Clip, and the SiLU pattern
+//                       Mul(x, Sigmoid(x)), become post-ops of the Conv
+//   FuseConvAdd         Conv -> Add(other) becomes a binary-add post-op (residual connections)
+//   RemoveDeadNodes     nodes whose outputs nobody reads
+#pragma once
+
+#include "onednn/graph.h"
+
+namespace vqi::infer::onednn {
+
+Status InferAndFold(Graph* g);
+void RemoveIdentities(Graph* g);
+void FoldBatchNorm(Graph* g);
+void FuseConvActivation(Graph* g);
+void FuseConvAdd(Graph* g);
+void RemoveDeadNodes(Graph* g);
+
+struct OptimizeOptions {
+  bool fuse = true;  // false: only shape inference, folding and dead-node removal (for tests)
+};
+Status OptimizeGraph(Graph* g, const OptimizeOptions& options = {});
+
+}  // namespace vqi::infer::onednn
