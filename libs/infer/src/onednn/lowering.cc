@@ -200,7 +200,7 @@ Status Lowerer::LowerNode(int ni) {
   if (op == "Transpose") {
     int px = Want(x, Layout::kPlain);
     auto perm = n.Ints("perm");
-    const Shape& s = S(px);
+    const Shape s = S(px);
     if (perm.empty())
       for (int64_t k = static_cast<int64_t>(s.size()) - 1; k >= 0; --k) perm.push_back(k);
     auto rs = RowStrides(s);
@@ -237,7 +237,16 @@ void Lowerer::LowerRef(int ni) {
 Status Lowerer::LowerConv(int ni) {
   const Node& n = g_.nodes[ni];
   int x = n.in[0];
-  Layout out = (L(x) == Layout::kBlocked || S(x)[1] <= 4) ? Layout::kBlocked : Layout::kPlain;
+  // Blocked by default. A plain input with few channels (the image) is read as is by the
+  // first-layer kernels; a plain input feeding a narrow conv (the DFL head) stays plain.
+  int64_t cin = S(x)[1], cout = S(n.out[0])[1];
+  Layout out = Layout::kBlocked;
+  if (L(x) == Layout::kPlain && cin >= 16) {
+    if (cout < 8)
+      out = Layout::kPlain;
+    else
+      x = Want(x, Layout::kBlocked);
+  }
   LOp c{.kind = LKind::kConv, .node = ni, .in = {x}, .out = {n.out[0]}};
   for (const PostOp& po : n.post)
     if (po.kind == PostOp::kAdd) c.in.push_back(Want(po.tensor, out));
@@ -249,7 +258,7 @@ Status Lowerer::LowerConv(int ni) {
 Status Lowerer::LowerBinary(int ni) {
   const Node& n = g_.nodes[ni];
   int a = n.in[0], b = n.in[1], o = n.out[0];
-  const Shape& os = S(o);
+  const Shape os = S(o);
   bool negate = false;
   if (S(a) != os) {
     if (n.op == "Add" || n.op == "Mul") {
@@ -285,7 +294,7 @@ Status Lowerer::LowerBinary(int ni) {
 Status Lowerer::LowerConcat(int ni) {
   const Node& n = g_.nodes[ni];
   int o = n.out[0];
-  const Shape& os = S(o);
+  const Shape os = S(o);
   int64_t axis = n.Int("axis", 0);
   internal::NormAxis(&axis, static_cast<int64_t>(os.size()));
   std::vector<int> ins;
@@ -321,7 +330,7 @@ Status Lowerer::LowerConcat(int ni) {
 Status Lowerer::LowerSliceLike(int ni) {
   const Node& n = g_.nodes[ni];
   int x = n.in[0];
-  const Shape& s = S(x);
+  const Shape s = S(x);
   int64_t rank = static_cast<int64_t>(s.size());
   // Per output: start and step per axis.
   std::vector<std::vector<internal::SliceAxis>> views;

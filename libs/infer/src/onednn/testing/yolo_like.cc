@@ -10,7 +10,20 @@ namespace {
 
 class YoloBuilder {
  public:
-  YoloBuilder(int64_t opset, uint32_t seed) : b_(opset, seed) {}
+  YoloBuilder(int64_t opset, uint32_t seed) : b_(opset, seed), opset_(opset) {}
+
+  // Split along channels into the given sizes (attribute before opset 13, input after).
+  std::vector<std::string> Split(const std::string& x, const std::vector<int64_t>& sizes) {
+    std::vector<std::string> p;
+    if (opset_ < 13) {
+      p = b_.Op("Split", {x}, static_cast<int>(sizes.size()));
+      b_.AttrInts(sizes, "split");
+    } else {
+      p = b_.Op("Split", {x, b_.Ints(sizes)}, static_cast<int>(sizes.size()));
+    }
+    b_.AttrInt("axis", 1);
+    return p;
+  }
 
   std::string Conv(const std::string& x, int cin, int cout, int k, int s, bool act = true,
                    bool bias = true) {
@@ -29,8 +42,7 @@ class YoloBuilder {
   std::string C2f(const std::string& x, int cin, int cout, int n, bool shortcut) {
     int c = cout / 2;
     std::string y = Conv(x, cin, 2 * c, 1, 1);
-    auto parts = b_.Op("Split", {y, b_.Ints({c, c})}, 2);
-    b_.AttrInt("axis", 1);
+    auto parts = Split(y, {c, c});
     std::vector<std::string> cat = {parts[0], parts[1]};
     std::string cur = parts[1];
     for (int i = 0; i < n; ++i) {
@@ -136,8 +148,7 @@ class YoloBuilder {
     int64_t a = static_cast<int64_t>(strides.size());
     std::string all = b_.Op1("Concat", flat);
     b_.AttrInt("axis", 2);
-    auto parts = b_.Op("Split", {all, b_.Ints({4 * rm, nc})}, 2);
-    b_.AttrInt("axis", 1);
+    auto parts = Split(all, {4 * rm, nc});
     // DFL: softmax over the reg_max bins, expectation by a 1x1 conv with weights 0..reg_max-1.
     std::string d = b_.Op1("Reshape", {parts[0], b_.Ints({1, 4, rm, a})});
     d = b_.Op1("Transpose", {d});
@@ -168,6 +179,7 @@ class YoloBuilder {
   }
 
   OnnxBuilder b_;
+  int64_t opset_;
 };
 
 }  // namespace
