@@ -1,0 +1,120 @@
+// Tree-walking evaluator with jsonata-js's semantics (sequences, path flattening, predicates,
+// group-by, order-by, closures). One Evaluator runs one evaluation on one thread; the Program
+// it reads may be shared.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ast.h"
+#include "parser.h"
+#include "regex.h"
+#include "signature.h"
+#include "value.h"
+
+namespace vqi::jsonata {
+
+class Evaluator;
+
+// A variable frame. Frames live in the evaluator's arena for the whole evaluation, so closures
+// may point at them without reference cycles.
+struct Env {
+  Env* parent = nullptr;
+  const std::map<std::string, Json>* bindings = nullptr;  // the caller's bindings (root only)
+  std::vector<std::pair<std::string, Value>> vars;
+
+  void Bind(const std::string& name, Value v);
+  bool Lookup(std::string_view name, Value* out) const;
+};
+
+using BuiltinFn = Result<Value> (*)(Evaluator& ev, std::vector<Value>& args, const Value& input);
+
+struct Builtin {
+  std::string name;
+  Signature signature;
+  BuiltinFn fn;
+};
+
+struct Function {
+  enum class Kind { kLambda, kBuiltin, kRegex, kPartial, kChain };
+  Kind kind = Kind::kLambda;
+  // kLambda
+  const Node* lambda = nullptr;
+  Env* closure = nullptr;
+  Value input;
+  // kBuiltin
+  const Builtin* builtin = nullptr;
+  // kRegex
+  std::shared_ptr<const Regex> regex;
+  // kPartial: bound arguments, nullopt-like (undefined + placeholder flag) slots are filled by
+  // the call's arguments in order. kChain: target then second.
+  Value target;
+  Value second;
+  std::vector<Value> bound;
+  std::vector<bool> placeholder;
+
+  size_t Arity() const;
+};
+
+// Looks up a builtin by name (without '$'); nullptr when unknown.
+const Value* FindBuiltin(std::string_view name);
+
+inline constexpr int kMaxEvalDepth = 1000;
+
+class Evaluator {
+ public:
+  Evaluator(std::shared_ptr<const Program> program, const std::map<std::string, Json>& bindings);
+
+  // Evaluates the program against `input` (borrowed).
+  Result<Value> Run(const Json& input);
+
+  // For builtins: calls a function value. `name` names it in error messages.
+  Result<Value> Apply(const Value& fn, std::vector<Value> args, const Value& input,
+                      std::string_view name = "");
+  // $eval: parses and evaluates `text` with `input` as context in a child of the root frame.
+  Result<Value> EvalText(const std::string& text, const Value& input);
+  // Milliseconds since the epoch, fixed for the whole evaluation ($now, $millis).
+  int64_t now_millis() const { return now_millis_; }
+  // Stores `j` for the rest of the evaluation and returns a value borrowing it.
+  Value Keep(Json j);
+
+ private:
+  Result<Value> Eval(const Node& n, const Value& input, Env* env);
+  Result<Value> EvalNode(const Node& n, const Value& input, Env* env);
+  Result<Value> EvalPath(const Node& n, const Value& input, Env* env);
+  Result<Value> EvalStep(const Node& step, const std::vector<Value>& inputs, Env* env, bool last);
+  Result<Value> EvalFilter(const Node& pred, const Value& input, Env* env);
+  Result<Value> EvalGroup(const Node& obj, const Value& input, Env* env);
+  Result<Value> EvalSort(const Node& sort, const std::vector<Value>& inputs, Env* env);
+  Result<Value> EvalBinary(const Node& n, const Value& input, Env* env);
+  Result<Value> EvalArray(const Node& n, const Value& input, Env* env);
+  Result<Value> EvalRange(const Node& n, const Value& input, Env* env);
+  Result<Value> EvalCall(const Node& n, const Value& input, Env* env, const Value* applyto);
+  Result<Value> EvalPartial(const Node& n, const Value& input, Env* env);
+  Result<Value> EvalApply(const Node& n, const Value& input, Env* env);
+  Env* NewEnv(Env* parent);
+
+  std::shared_ptr<const Program> program_;
+  std::vector<std::shared_ptr<const Program>> eval_programs_;  // from $eval, kept alive
+  std::vector<std::unique_ptr<Env>> envs_;
+  std::deque<Json> kept_;
+  Env* root_ = nullptr;
+  int depth_ = 0;
+  int64_t now_millis_ = 0;
+};
+
+// Helpers shared by evaluator and builtins.
+Value Lookup(const Value& input, std::string_view key);
+// fn.append: concatenates, wrapping non-arrays; undefined is the identity.
+Value Append(const Value& a, const Value& b);
+// The items of an array, or {v} for a defined non-array, or {} for undefined.
+std::vector<Value> Items(const Value& v);
+// "T..."-style message helper: JSON.stringify of a value ("undefined" for undefined).
+std::string ValueText(const Value& v);
+
+}  // namespace vqi::jsonata

@@ -1,0 +1,51 @@
+#include "regex.h"
+
+#include "lexer.h"
+
+namespace vqi::jsonata {
+
+Result<std::shared_ptr<const Regex>> Regex::Compile(const std::string& pattern,
+                                                    const std::string& flags) {
+  auto r = std::make_shared<Regex>();
+  r->pattern_ = pattern;
+  auto options = std::regex::ECMAScript;
+  for (char f : flags) {
+    if (f == 'i') options |= std::regex::icase;
+    if (f == 'm') options |= std::regex::multiline;
+  }
+  try {
+    r->re_ = std::regex(pattern, options);
+  } catch (const std::regex_error& e) {
+    return JsonataError("S0303", "Invalid regular expression: /" + pattern + "/: " + e.what());
+  }
+  return std::shared_ptr<const Regex>(std::move(r));
+}
+
+Result<bool> Regex::Search(const std::string& s, size_t from, Match* m) const {
+  if (from > s.size()) return false;
+  std::smatch sm;
+  try {
+    auto flags =
+        from > 0 ? std::regex_constants::match_prev_avail : std::regex_constants::match_default;
+    if (!std::regex_search(s.begin() + static_cast<std::ptrdiff_t>(from), s.end(), sm, re_,
+                           flags)) {
+      return false;
+    }
+  } catch (const std::regex_error& e) {
+    return JsonataError("D1005", std::string("Regular expression evaluation failed: ") + e.what());
+  }
+  m->start = from + static_cast<size_t>(sm.position(0));
+  m->end = m->start + static_cast<size_t>(sm.length(0));
+  m->text = sm.str(0);
+  m->groups.clear();
+  for (size_t i = 1; i < sm.size(); ++i) {
+    if (sm[i].matched) {
+      m->groups.emplace_back(sm.str(i));
+    } else {
+      m->groups.emplace_back(std::nullopt);
+    }
+  }
+  return true;
+}
+
+}  // namespace vqi::jsonata
