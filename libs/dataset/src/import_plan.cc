@@ -23,7 +23,11 @@ std::string Num(float v) {
 }  // namespace
 
 std::string ImportIssue::ToString() const {
-  return file + (line > 0 ? ":" + std::to_string(line) : "") + ": " + message;
+  std::ostringstream s;
+  s << file;
+  if (line > 0) s << ':' << line;
+  s << ": " << message;
+  return s.str();
 }
 
 std::string ImportReport::Summary() const {

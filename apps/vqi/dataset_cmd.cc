@@ -1,0 +1,215 @@
+// `vqi dataset import|export|stats|split|synth|unlabeled`: thin wrappers over libs/dataset.
+#include <cstdio>
+#include <iostream>
+
+#include "cli.h"
+#include "vqi/base/json.h"
+#include "vqi/dataset/export.h"
+#include "vqi/dataset/import.h"
+#include "vqi/dataset/split.h"
+#include "vqi/dataset/stats.h"
+#include "vqi/dataset/store.h"
+#include "vqi/dataset/synth_io.h"
+
+namespace vqi::dataset {
+namespace {
+
+struct Flags {
+  std::string dataset = "default";
+  // import
+  std::string path, format = "auto", classes;
+  bool strict = false;
+  // export
+  std::string out, split;
+  // split
+  std::string split_name = "default", ratios = "0.7,0.15,0.15";
+  uint64_t seed = 42;
+  bool replace = false;
+  // synth
+  int count = 100;
+  SynthOptions synth;
+  std::string synth_out;
+  // unlabeled
+  int limit = 0;
+};
+
+Result<std::unique_ptr<Store>> OpenStore(const cli::Context& ctx, const Flags& f) {
+  return Store::Open(ctx.home, f.dataset);
+}
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size() && !s.empty()) {
+    const size_t comma = s.find(',', start);
+    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Json ReportJson(const ImportReport& r) {
+  Json errors = Json::array();
+  for (const ImportIssue& e : r.errors)
+    errors.push_back({{"file", e.file}, {"line", e.line}, {"message", e.message}});
+  return {{"format", r.format},         {"images", r.images},
+          {"new_images", r.new_images}, {"labeled", r.labeled},
+          {"boxes", r.boxes},           {"empty_labels", r.empty_labels},
+          {"unlabeled", r.unlabeled},   {"new_label_events", r.new_label_events},
+          {"errors", errors},           {"committed", r.committed}};
+}
+
+Status RunImport(const cli::Context& ctx, const Flags& f) {
+  VQI_ASSIGN_OR_RETURN(auto store, OpenStore(ctx, f));
+  ImportOptions o;
+  o.strict = f.strict;
+  o.class_names = SplitComma(f.classes);
+  VQI_ASSIGN_OR_RETURN(ImportReport r, Import(*store, f.path, f.format, o));
+  if (ctx.json) {
+    std::cout << ReportJson(r).dump(2) << "\n";
+  } else {
+    for (const ImportIssue& e : r.errors) std::cout << "error: " << e.ToString() << "\n";
+    std::cout << "imported (" << r.format << "): " << r.Summary() << "\n";
+  }
+  if (!r.committed)
+    return InvalidArgument("--strict: " + std::to_string(r.errors.size()) +
+                           " errors, nothing imported");
+  return Status::Ok();
+}
+
+Status RunExport(const cli::Context& ctx, const Flags& f) {
+  VQI_ASSIGN_OR_RETURN(auto store, OpenStore(ctx, f));
+  ExportOptions o;
+  o.split = f.split;
+  VQI_ASSIGN_OR_RETURN(ExportReport r, Export(*store, f.format, f.out, o));
+  if (ctx.json)
+    std::cout << Json{{"images", r.images}, {"boxes", r.boxes}, {"out", f.out}}.dump(2) << "\n";
+  else
+    std::cout << "exported " << r.images << " images, " << r.boxes << " boxes as " << f.format
+              << " to " << f.out << "\n";
+  return Status::Ok();
+}
+
+Status RunStats(const cli::Context& ctx, const Flags& f) {
+  VQI_ASSIGN_OR_RETURN(auto store, OpenStore(ctx, f));
+  VQI_ASSIGN_OR_RETURN(DatasetStats st, ComputeStats(*store));
+  std::cout << (ctx.json ? st.ToJson().dump(2) + "\n" : st.ToText());
+  return Status::Ok();
+}
+
+Status RunSplit(const cli::Context& ctx, const Flags& f) {
+  VQI_ASSIGN_OR_RETURN(SplitRatios ratios, ParseRatios(f.ratios));
+  VQI_ASSIGN_OR_RETURN(auto store, OpenStore(ctx, f));
+  VQI_ASSIGN_OR_RETURN(SplitInfo info, store->CreateSplit(f.split_name, ratios, f.seed, f.replace));
+  if (ctx.json) {
+    std::cout << Json{{"name", info.name},   {"seed", info.seed}, {"digest", info.digest},
+                      {"train", info.train}, {"val", info.val},   {"test", info.test}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << "split '" << info.name << "' (seed " << info.seed << "): train " << info.train
+              << ", val " << info.val << ", test " << info.test << " images; digest " << info.digest
+              << "\n";
+  }
+  return Status::Ok();
+}
+
+Status RunSynth(const cli::Context& ctx, const Flags& f) {
+  SynthRunReport r;
+  if (!f.synth_out.empty()) {
+    VQI_ASSIGN_OR_RETURN(r, SynthesizeToYolo(f.synth_out, f.synth, f.count));
+  } else {
+    VQI_ASSIGN_OR_RETURN(auto store, OpenStore(ctx, f));
+    VQI_ASSIGN_OR_RETURN(r, SynthesizeToStore(*store, f.synth, f.count));
+  }
+  const std::string where = f.synth_out.empty() ? "dataset '" + f.dataset + "'" : f.synth_out;
+  if (ctx.json)
+    std::cout << Json{{"images", r.images},
+                      {"new_images", r.new_images},
+                      {"boxes", r.boxes},
+                      {"defective", r.defective}}
+                     .dump(2)
+              << "\n";
+  else
+    std::cout << "synthesized " << r.images << " tags (" << r.new_images << " new, " << r.defective
+              << " with scratches, " << r.boxes << " boxes) into " << where << "\n";
+  return Status::Ok();
+}
+
+Status RunUnlabeled(const cli::Context& ctx, const Flags& f) {
+  VQI_ASSIGN_OR_RETURN(auto store, OpenStore(ctx, f));
+  VQI_ASSIGN_OR_RETURN(std::vector<Sample> pool, store->UnlabeledSamples());
+  const size_t n = f.limit > 0 ? std::min(pool.size(), static_cast<size_t>(f.limit)) : pool.size();
+  if (ctx.json) {
+    Json arr = Json::array();
+    for (size_t i = 0; i < n; ++i)
+      arr.push_back({{"image_id", pool[i].image_id},
+                     {"name", pool[i].name},
+                     {"capture_id", pool[i].capture_id},
+                     {"path", pool[i].path}});
+    std::cout << Json{{"unlabeled", pool.size()}, {"images", arr}}.dump(2) << "\n";
+    return Status::Ok();
+  }
+  for (size_t i = 0; i < n; ++i)
+    std::cout << pool[i].image_id.substr(0, 12) << "  " << pool[i].name << "\n";
+  std::cout << pool.size() << " unlabeled images" << (n < pool.size() ? " (list truncated)" : "")
+            << "\n";
+  return Status::Ok();
+}
+
+const bool kRegistered = cli::Register([](CLI::App& app, cli::Context& ctx) {
+  static Flags f;
+  CLI::App& ds = cli::Noun(app, "dataset", "Import, inspect, split, export and synthesize data");
+  auto dataset_flag = [](CLI::App* c) {
+    c->add_option("--dataset", f.dataset, "dataset name in the vqi home")->capture_default_str();
+  };
+
+  auto* imp = ds.add_subcommand("import", "Import a Ground-Truth CSV, YOLO or COCO dataset");
+  imp->add_option("path", f.path, "folder or file to import")->required();
+  imp->add_option("--format", f.format, "auto|groundtruth|yolo|coco")->capture_default_str();
+  imp->add_flag("--strict", f.strict, "any bad record is fatal and nothing is written");
+  imp->add_option("--classes", f.classes, "Ground-Truth class names for ids 0.., comma-separated");
+  dataset_flag(imp);
+  imp->callback([&ctx] { cli::Exit(RunImport(ctx, f)); });
+
+  auto* exp = ds.add_subcommand("export", "Export the labeled images as YOLO or COCO");
+  exp->add_option("--format", f.format, "yolo|coco")->required();
+  exp->add_option("--out", f.out, "output folder")->required();
+  exp->add_option("--split", f.split, "export this split snapshot, one folder per part");
+  dataset_flag(exp);
+  exp->callback([&ctx] { cli::Exit(RunExport(ctx, f)); });
+
+  auto* stats = ds.add_subcommand("stats", "Counts, box-size distribution, per-split counts");
+  dataset_flag(stats);
+  stats->callback([&ctx] { cli::Exit(RunStats(ctx, f)); });
+
+  auto* split = ds.add_subcommand("split", "Create a grouped, seeded train/val/test snapshot");
+  split->add_option("--name", f.split_name, "snapshot name")->capture_default_str();
+  split->add_option("--ratios", f.ratios, "train,val,test")->capture_default_str();
+  split->add_option("--seed", f.seed, "random seed")->capture_default_str();
+  split->add_flag("--replace", f.replace, "replace a snapshot of the same name");
+  dataset_flag(split);
+  split->callback([&ctx] { cli::Exit(RunSplit(ctx, f)); });
+
+  auto* synth = ds.add_subcommand("synth", "Generate synthetic scratched metal tags");
+  synth->add_option("--count", f.count, "number of images")->capture_default_str();
+  synth->add_option("--seed", f.synth.seed, "random seed")->capture_default_str();
+  synth->add_option("--width", f.synth.width, "image width")->capture_default_str();
+  synth->add_option("--height", f.synth.height, "image height")->capture_default_str();
+  synth->add_option("--defect-probability", f.synth.defect_probability, "chance a tag is scratched")
+      ->capture_default_str();
+  synth->add_option("--max-scratches", f.synth.max_scratches, "scratches per scratched tag")
+      ->capture_default_str();
+  synth->add_option("--out", f.synth_out, "write a YOLO folder here instead of the store");
+  dataset_flag(synth);
+  synth->callback([&ctx] { cli::Exit(RunSynth(ctx, f)); });
+
+  auto* unl = ds.add_subcommand("unlabeled", "List images without an approved label");
+  unl->add_option("--limit", f.limit, "list at most this many (0 = all)");
+  dataset_flag(unl);
+  unl->callback([&ctx] { cli::Exit(RunUnlabeled(ctx, f)); });
+});
+
+}  // namespace
+}  // namespace vqi::dataset
