@@ -9,9 +9,10 @@ namespace {
 
 using testing::OnnxBuilder;
 
-std::string Build(const std::function<std::string(OnnxBuilder&, const std::string&)>& body) {
+std::string Build(const std::function<std::string(OnnxBuilder&, const std::string&)>& body,
+                  int64_t channels = 5) {
   OnnxBuilder b(13, 5);
-  std::string x = b.Input("images", {1, 5, 9, 7});
+  std::string x = b.Input("images", {1, channels, 9, 7});
   b.Output(body(b, x));
   return b.Serialize();
 }
@@ -137,15 +138,17 @@ TEST(OneDnnFusion, BatchNormFoldsIntoConv) {
 
 TEST(OneDnnFusion, InPlaceConcatOfSplitHalvesAsInC2f) {
   // cv1 -> Split -> bottleneck -> Concat [y0, y1, m] -> cv2: the concat needs no copies.
-  std::string bytes = Build([](OnnxBuilder& b, const std::string& x) {
-    std::string y = Conv(b, x, 5, 32);
+  std::string bytes = Build(
+      [](OnnxBuilder& b, const std::string& x) {
+    std::string y = Conv(b, x, 3, 32);
     auto p = b.Op("Split", {y, b.Ints({16, 16})}, 2);
     b.AttrInt("axis", 1);
     std::string m = b.Op1("Add", {p[1], Conv(b, p[1], 16, 16)});
     std::string c = b.Op1("Concat", {p[0], p[1], m});
     b.AttrInt("axis", 1);
     return Conv(b, c, 48, 3);
-  });
+      },
+      3);
   CompareResult r = CompareWithReference(bytes, 2);
   EXPECT_LE(r.max_err, 1e-4);
   // Three convolutions and the final reorder to the plain output; no concat, no copies.

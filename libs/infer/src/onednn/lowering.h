@@ -12,7 +12,9 @@
 
 namespace vqi::infer::onednn {
 
-enum class Layout { kPlain, kBlocked };  // kBlocked: 4-D nChw16c
+// kBlocked: the program's activation layout for 4-D tensors (Program::block: nChw16c, nChw8c,
+// or nhwc when 0); kNhwc: channels-last (softmax over channels, the DFL head).
+enum class Layout { kPlain, kBlocked, kNhwc };
 
 struct TensorPlan {
   bool runtime = false;
@@ -47,6 +49,7 @@ struct LOp {
 
 struct Program {
   Graph g;
+  int block = 16;           // channel block of Layout::kBlocked (16, 8, or 0 = nhwc)
   std::vector<TensorPlan> tp;
   std::vector<LOp> ops;
   int output = -1;          // the tensor whose root is the caller's output buffer

@@ -1,0 +1,131 @@
+// oneDNN backend latency. Modes:
+//   onednn_bench                                   self-contained: YOLOv8-like t@480x320 and
+//                                                  n@640x640 (random weights), p50/p95
+//   onednn_bench make-model SCALE WxH NC OUT.onnx  write a YOLOv8-like model (random weights)
+//   onednn_bench time MODEL.onnx [THREADS] [ITERS] p50/p95 of one model
+//   onednn_bench serve MODEL.onnx [THREADS]        for bench/peers/compare.js: prints a JSON
+//                                                  header, then per stdin line "run N" prints
+//                                                  N latencies in ms on one line
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "onednn/onednn_backend.h"
+#include "onednn/testing/onnx_builder.h"
+#include "onednn/testing/yolo_like.h"
+#include "vqi/base/file.h"
+#include "vqi/base/system.h"
+
+namespace {
+
+using vqi::infer::BackendOptions;
+using vqi::infer::InferenceBackend;
+
+int64_t Numel(const std::vector<int64_t>& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+double TimeOne(InferenceBackend& b, const std::vector<float>& in, std::vector<float>& out) {
+  auto t0 = std::chrono::steady_clock::now();
+  vqi::Status st = b.Run(in.data(), out.data());
+  auto t1 = std::chrono::steady_clock::now();
+  if (!st.ok()) {
+    std::fprintf(stderr, "run failed: %s\n", st.ToString().c_str());
+    std::exit(1);
+  }
+  return std::chrono::duration<double, std::milli>(t1 - t0).count();
+}
+
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
+}
+
+std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads) {
+  auto b = vqi::infer::onednn::OpenOneDnnBackend(path, BackendOptions{threads});
+  if (!b.ok()) {
+    std::fprintf(stderr, "%s\n", b.status().ToString().c_str());
+    std::exit(1);
+  }
+  return std::move(b).value();
+}
+
+int Time(const std::string& path, int threads, int iters) {
+  auto b = Open(path, threads);
+  std::vector<float> in = vqi::infer::onednn::testing::RandomVector(Numel(b->Info().input_shape), 1);
+  for (float& x : in) x = 0.5f + 0.5f * x;
+  std::vector<float> out(Numel(b->Info().output_shape));
+  for (int k = 0; k < 3; ++k) TimeOne(*b, in, out);
+  std::vector<double> ms;
+  for (int k = 0; k < iters; ++k) ms.push_back(TimeOne(*b, in, out));
+  std::printf("%s threads=%d p50=%.2fms p95=%.2fms\n  %s\n", path.c_str(), threads,
+              Percentile(ms, 0.5), Percentile(ms, 0.95), b->Details().c_str());
+  return 0;
+}
+
+int Serve(const std::string& path, int threads) {
+  auto b = Open(path, threads);
+  std::vector<float> in = vqi::infer::onednn::testing::RandomVector(Numel(b->Info().input_shape), 1);
+  for (float& x : in) x = 0.5f + 0.5f * x;
+  std::vector<float> out(Numel(b->Info().output_shape));
+  std::printf("{\"details\": \"%s\"}\n", b->Details().c_str());
+  std::fflush(stdout);
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.rfind("run ", 0) != 0) break;
+    int n = std::stoi(line.substr(4));
+    std::string r;
+    for (int k = 0; k < n; ++k) r += (k ? " " : "") + std::to_string(TimeOne(*b, in, out));
+    std::printf("%s\n", r.c_str());
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+int MakeModel(const std::string& scale, const std::string& size, int nc, const std::string& out) {
+  vqi::model::ModelConfig cfg;
+  cfg.scale = scale;
+  if (std::sscanf(size.c_str(), "%dx%d", &cfg.input_w, &cfg.input_h) != 2) {
+    std::fprintf(stderr, "size must be WxH\n");
+    return 2;
+  }
+  cfg.class_names.clear();
+  for (int k = 0; k < nc; ++k) cfg.class_names.push_back("class" + std::to_string(k));
+  auto bytes = vqi::infer::onednn::testing::BuildYoloLikeOnnx(cfg);
+  vqi::Status st = bytes.ok() ? vqi::WriteFileAtomic(out, *bytes) : bytes.status();
+  if (!st.ok()) {
+    std::fprintf(stderr, "%s\n", st.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> a(argv + 1, argv + argc);
+  int threads = std::min(2, vqi::HardwareThreads());
+  if (!a.empty() && a[0] == "make-model" && a.size() == 5)
+    return MakeModel(a[1], a[2], std::stoi(a[3]), a[4]);
+  if (!a.empty() && a[0] == "time" && a.size() >= 2)
+    return Time(a[1], a.size() > 2 ? std::stoi(a[2]) : threads,
+                a.size() > 3 ? std::stoi(a[3]) : 30);
+  if (!a.empty() && a[0] == "serve" && a.size() >= 2)
+    return Serve(a[1], a.size() > 2 ? std::stoi(a[2]) : threads);
+  if (!a.empty()) {
+    std::fprintf(stderr, "usage: see the header of bench/onednn_bench.cc\n");
+    return 2;
+  }
+  auto dir = std::filesystem::temp_directory_path() / "vqi_onednn_bench";
+  std::filesystem::create_directories(dir);
+  std::string t = (dir / "yolo_t_480x320.onnx").string(), n = (dir / "yolo_n_640.onnx").string();
+  if (MakeModel("t", "480x320", 1, t) || MakeModel("n", "640x640", 1, n)) return 1;
+  Time(t, threads, 30);
+  return Time(n, threads, 20);
+}

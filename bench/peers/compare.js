@@ -1,0 +1,88 @@
+// Same file, same run, alternating: vqi's oneDNN backend (onednn_bench serve, a child process
+// kept warm) vs ONNX Runtime (onnxruntime-node, in this process). Prints p50/p95 of each and
+// the ratio oneDNN / ONNX Runtime.
+//
+//   node bench/peers/compare.js --model M.onnx --bench build/x/bench/onednn_bench
+//        [--threads 2] [--rounds 20] [--batch 5] [--spin 1|0]
+//
+// --spin 0 turns busy-waiting off on both sides (OMP_WAIT_POLICY=passive for oneDNN's OpenMP,
+// session.intra_op.allow_spinning=0 for ONNX Runtime): the fair setting on a loaded host,
+// where a spinning thread steals the core its partner needs.
+'use strict';
+const { spawn } = require('child_process');
+const readline = require('readline');
+const ort = require('onnxruntime-node');
+
+function arg(name, def) {
+  const i = process.argv.indexOf('--' + name);
+  return i > 0 ? process.argv[i + 1] : def;
+}
+
+function pct(v, p) {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.round(p * (s.length - 1)))];
+}
+
+async function main() {
+  const model = arg('model');
+  const bench = arg('bench');
+  const threads = Number(arg('threads', 2));
+  const rounds = Number(arg('rounds', 20));
+  const batch = Number(arg('batch', 5));
+  const spin = arg('spin', '1') !== '0';
+  if (!model || !bench) throw new Error('usage: --model M.onnx --bench path/to/onednn_bench');
+
+  const env = { ...process.env };
+  if (!spin) env.OMP_WAIT_POLICY = 'passive';
+  const child = spawn(bench, ['serve', model, String(threads)],
+                      { stdio: ['pipe', 'pipe', 'inherit'], env });
+  const lines = readline.createInterface({ input: child.stdout });
+  const it = lines[Symbol.asyncIterator]();
+  const next = async () => (await it.next()).value;
+  const header = JSON.parse(await next());
+  const ours = async (n) => {
+    child.stdin.write(`run ${n}\n`);
+    return (await next()).trim().split(' ').map(Number);
+  };
+
+  const session = await ort.InferenceSession.create(model, {
+    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } },
+  });
+  const dims = [1, 3, 0, 0];
+  const meta = session.inputMetadata ? session.inputMetadata[0] : null;
+  const shape = meta && meta.shape ? meta.shape.map(Number) : null;
+  if (!shape) throw new Error('cannot read the input shape');
+  for (let k = 0; k < 4; ++k) dims[k] = shape[k];
+  const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
+  for (let k = 0; k < data.length; ++k) data[k] = ((k * 2654435761) % 1000) / 1000;
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, dims) };
+  const theirs = async (n) => {
+    const t = [];
+    for (let k = 0; k < n; ++k) {
+      const t0 = process.hrtime.bigint();
+      await session.run(feeds);
+      t.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return t;
+  };
+
+  await ours(3);
+  await theirs(3);
+  const a = [], b = [];
+  for (let r = 0; r < rounds; ++r) {
+    a.push(...await ours(batch));
+    b.push(...await theirs(batch));
+  }
+  child.stdin.end();
+  const res = {
+    model, threads, spin, runs_each: a.length,
+    onednn: { p50_ms: pct(a, 0.5), p95_ms: pct(a, 0.95), details: header.details },
+    onnxruntime: { p50_ms: pct(b, 0.5), p95_ms: pct(b, 0.95), version: require('onnxruntime-node/package.json').version },
+  };
+  res.ratio_p50 = res.onednn.p50_ms / res.onnxruntime.p50_ms;
+  console.log(JSON.stringify(res, null, 2));
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
