@@ -1,0 +1,75 @@
+// Running executions: the interpreter entry points, the clock seam and execution results.
+//
+// Thread-safety: RunExecution may be called from many threads at once; each call owns its
+// execution. Parallel branches and Map iterations run on a bounded set of worker threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vqi/base/json.h"
+#include "vqi/base/status.h"
+#include "vqi/workflow/definition.h"
+
+namespace vqi::workflow {
+
+class ResourceRegistry;
+class Journal;
+
+// Wall time and waiting. The real clock sleeps; a skipping clock jumps to the deadline.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Milliseconds since the Unix epoch.
+  virtual int64_t NowMs() = 0;
+  // Waits until `deadline_ms` or until `*cancel` becomes true. Returns false if cancelled.
+  virtual bool SleepUntil(int64_t deadline_ms, const std::atomic<bool>* cancel) = 0;
+};
+Clock& RealClock();
+// A clock that never sleeps: SleepUntil() advances its own time to the deadline.
+std::unique_ptr<Clock> NewSkippingClock(int64_t start_ms);
+
+// One Step Functions-style history event.
+struct HistoryEvent {
+  int64_t id = 0;
+  int64_t previous_event_id = 0;
+  std::string type;  // e.g. "PassStateEntered"
+  int64_t timestamp_ms = 0;
+  Json details;      // e.g. {"name": "..", "input": ..}
+};
+
+struct ExecutionResult {
+  std::string status;  // SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+  Json output;         // when SUCCEEDED
+  std::optional<std::string> error, cause;
+  // {"status":..,"output":..} or {"status":..,"error":..,"cause":..}: the `run --local` line.
+  Json ToJson() const;
+};
+
+struct ExecutionOptions {
+  std::string execution_name = "local";
+  std::string state_machine_name = "StateMachine";
+  std::string execution_id;       // default: derived ARN
+  Clock* clock = nullptr;         // default RealClock()
+  ResourceRegistry* resources = nullptr;  // default: built-ins
+  Journal* journal = nullptr;     // durability (null: in memory only)
+  int max_workers = 0;            // Parallel/Map worker threads (0: hardware threads)
+  bool record_history = true;
+  const std::atomic<bool>* cancel = nullptr;  // set to stop the execution (ABORTED)
+  // Receives every history event as it is appended (may be called from worker threads).
+  std::function<void(const HistoryEvent&)> on_event;
+  int64_t first_event_id = 1;     // resume: continue numbering after stored events
+  int64_t start_time_ms = 0;      // resume: the original start time
+};
+
+// Runs one execution of `machine` to its end.
+ExecutionResult RunExecution(const std::shared_ptr<const StateMachine>& machine, const Json& input,
+                             const ExecutionOptions& options,
+                             std::vector<HistoryEvent>* history = nullptr);
+
+}  // namespace vqi::workflow

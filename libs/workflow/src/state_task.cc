@@ -1,0 +1,171 @@
+// Task: resolves the resource handler, runs one attempt per Retry round with an
+// idempotency key (execution id + state visit + attempt), journals "scheduled" before
+// the call and the outcome after it; callback tasks wait for their token.
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+#include "interp.h"
+#include "vqi/base/hash.h"
+
+namespace vqi::workflow {
+namespace {
+
+constexpr const char* kCallbackSuffix = ".waitForTaskToken";
+
+MaybeFailure Seconds(Env& env, const StateCtx& sc, const Json& eff, const JsonField& field,
+                     const std::string& path, const char* name, double* out) {
+  if (field.present) {
+    Json v = field.value;
+    if (auto f = EvalJsonataValue(env, sc, field.value, name, Json(), &v)) return f;
+    if (!v.is_number() || v.get<double>() <= 0)
+      return RuntimeFailure(sc, "States.Runtime",
+                            std::string("The ") + name + " field must be a positive integer");
+    *out = v.get<double>();
+  } else if (!path.empty()) {
+    Scope scope{&env, &sc, &eff};
+    auto r = ResolvePath(scope, path);
+    if (!r.ok() || !r->has_value() || !(*r)->is_number() || (*r)->get<double>() <= 0)
+      return RuntimeFailure(sc, "States.Runtime",
+                            std::string("The ") + name + "Path field must reference a positive "
+                            "integer: " + path);
+    *out = (*r)->get<double>();
+  }
+  return std::nullopt;
+}
+
+// Waits for task-success / task-failure on `token`, enforcing timeout and heartbeat.
+TaskOutcome AwaitCallback(Env& env, const std::string& token, double timeout_s,
+                          double heartbeat_s) {
+  auto start = std::chrono::steady_clock::now();
+  auto last_beat = start;
+  int64_t seen_beat = 0;
+  while (true) {
+    if (env.Cancelled()) return TaskOutcome::Failure("States.Aborted", "The execution was stopped");
+    std::optional<Json> st = env.journal->PollToken(token);
+    if (st) {
+      std::string s = st->value("status", "");
+      if (s == "SUCCEEDED") return TaskOutcome::Success(st->value("output", Json()));
+      if (s == "FAILED")
+        return TaskOutcome::Failure(st->value("error", ""), st->value("cause", ""));
+      int64_t beat = st->value("heartbeat_ms", int64_t{0});
+      if (beat != seen_beat) {
+        seen_beat = beat;
+        last_beat = std::chrono::steady_clock::now();
+      }
+    }
+    auto now = std::chrono::steady_clock::now();
+    double since_start = std::chrono::duration<double>(now - start).count();
+    double since_beat = std::chrono::duration<double>(now - last_beat).count();
+    if (heartbeat_s > 0 && since_beat > heartbeat_s)
+      return TaskOutcome::Failure("States.HeartbeatTimeout", "");
+    if (timeout_s > 0 && since_start > timeout_s) return TaskOutcome::Failure("States.Timeout", "");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace
+
+Step ExecuteTask(Env& env, StateCtx& sc) {
+  const State& st = *sc.state;
+  bool jsonata = st.query_language == QueryLanguage::kJsonata;
+  Json eff;
+  if (auto f = ApplyInputPath(env, sc, &eff)) return Step::Fail(*f);
+  double timeout_s = 0, heartbeat_s = 0;
+  if (auto f = Seconds(env, sc, eff, st.timeout_seconds, st.timeout_seconds_path,
+                       "TimeoutSeconds", &timeout_s))
+    return Step::Fail(*f);
+  if (auto f = Seconds(env, sc, eff, st.heartbeat_seconds, st.heartbeat_seconds_path,
+                       "HeartbeatSeconds", &heartbeat_s))
+    return Step::Fail(*f);
+  std::string resource = st.resource;
+  bool callback = resource.size() > std::strlen(kCallbackSuffix) &&
+                  resource.compare(resource.size() - std::strlen(kCallbackSuffix),
+                                   std::string::npos, kCallbackSuffix) == 0;
+  if (callback) resource.resize(resource.size() - std::strlen(kCallbackSuffix));
+
+  Step step = WithRetryAndCatch(env, sc, [&](int attempt) -> Step {
+    std::string key = sc.key + "@" + std::to_string(attempt);
+    if (callback) {
+      sc.task_token = Sha256Hex(env.execution_id + "|" + key).substr(0, 40);
+      sc.context.reset();
+    }
+    Json task_input;
+    if (auto f = ApplyParameters(env, sc, jsonata ? st.arguments : st.parameters,
+                                 jsonata ? "Arguments" : "Parameters", eff, &task_input))
+      return Step::Fail(*f);
+    TaskOutcome outcome;
+    std::optional<Json> recorded;
+    if (env.journal != nullptr) recorded = env.journal->Lookup(key + "/outcome");
+    if (recorded) {
+      outcome.ok = (*recorded)["ok"].get<bool>();
+      outcome.output = (*recorded)["output"];
+      outcome.error = (*recorded)["error"].get<std::string>();
+      outcome.cause = (*recorded)["cause"].get<std::string>();
+    } else {
+      int64_t sched = env.AddEvent("TaskScheduled", sc.frame->previous_event,
+                                   {{"resource", st.resource}, {"parameters", task_input}});
+      const TaskHandler* handler = env.resources->Find(resource);
+      if (handler == nullptr)
+        return Step::Fail(RuntimeFailure(sc, "States.Runtime",
+                                         "No task resource is registered for '" + resource + "'"));
+      if (env.journal != nullptr) {
+        env.journal->Record(key + "/scheduled", true);
+        if (callback) {
+          Status s = env.journal->RegisterToken(sc.task_token, key);
+          if (!s.ok()) return Step::Fail(RuntimeFailure(sc, "States.Runtime", s.message()));
+        }
+        Status s = env.journal->Sync();
+        if (!s.ok()) return Step::Fail(RuntimeFailure(sc, "States.Runtime", s.message()));
+      } else if (callback) {
+        return Step::Fail(RuntimeFailure(sc, "States.Runtime",
+                                         "callback tasks (.waitForTaskToken) need a durable "
+                                         "execution: use `vqi workflow start`"));
+      }
+      int64_t started = env.AddEvent("TaskStarted", sched, {{"resource", st.resource}});
+      TaskRequest req;
+      req.resource = resource;
+      req.input = task_input;
+      req.idempotency_key = env.execution_id + key;
+      req.task_token = sc.task_token;
+      req.timeout_seconds = timeout_s;
+      req.cancel = &env.cancel;
+      outcome = (*handler)(req);
+      if (outcome.ok && callback) outcome = AwaitCallback(env, sc.task_token, timeout_s, heartbeat_s);
+      if (outcome.ok) {
+        sc.frame->previous_event =
+            env.AddEvent("TaskSucceeded", started, {{"resource", st.resource}, {"output", outcome.output}});
+      } else {
+        sc.frame->previous_event = env.AddEvent(
+            outcome.error == "States.Timeout" || outcome.error == "States.HeartbeatTimeout"
+                ? "TaskTimedOut"
+                : "TaskFailed",
+            started, {{"resource", st.resource}, {"error", outcome.error}, {"cause", outcome.cause}});
+      }
+      if (env.journal != nullptr && outcome.error != "States.Aborted") {
+        env.journal->Record(key + "/outcome", {{"ok", outcome.ok},
+                                               {"output", outcome.output},
+                                               {"error", outcome.error},
+                                               {"cause", outcome.cause}});
+        (void)env.journal->Sync();
+      }
+    }
+    if (!outcome.ok) {
+      Failure f;
+      f.error = outcome.error;
+      if (!outcome.cause.empty()) f.cause = outcome.cause;
+      return Step::Fail(f);
+    }
+    Step s;
+    if (auto f = FinishState(env, sc, std::move(outcome.output), &s)) return Step::Fail(*f);
+    return s;
+  });
+  if (!step.failure && step.next.empty()) {
+    step.next = st.next;
+    step.end = st.end;
+  }
+  return step;
+}
+
+}  // namespace vqi::workflow
