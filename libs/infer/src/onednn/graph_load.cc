@@ -61,6 +61,29 @@ namespace {
 
 constexpr int64_t kMaxElements = int64_t{1} << 31;
 
+float HalfToFloat(uint16_t h) {
+  uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+  if (exp == 0) {
+    if (man == 0) {
+      bits = sign;
+    } else {  // subnormal: normalize
+      int e = -1;
+      do {
+        ++e;
+        man <<= 1;
+      } while (!(man & 0x400));
+      bits = sign | (static_cast<uint32_t>(127 - 15 - e) << 23) | ((man & 0x3ff) << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | (man << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
 template <typename T>
 bool ReadRaw(const std::string& raw, int64_t n, std::vector<T>* out) {
   if (raw.size() != static_cast<size_t>(n) * sizeof(T)) return false;
@@ -107,6 +130,19 @@ Status ReadTensor(const onnx::TensorProto& p, const std::string& where, Tensor* 
         d.assign(p.double_data().begin(), p.double_data().end());
       }
       t->f.assign(d.begin(), d.end());
+      break;
+    }
+    case onnx::TensorProto::FLOAT16: {  // widened to float at load
+      t->dtype = DType::kFloat;
+      std::vector<uint16_t> h;
+      if (!raw.empty() || p.int32_data_size() == 0) {
+        ok = ReadRaw(raw, n, &h);
+      } else {
+        ok = p.int32_data_size() == n;
+        for (int32_t v : p.int32_data()) h.push_back(static_cast<uint16_t>(v));
+      }
+      t->f.resize(h.size());
+      for (size_t k = 0; k < h.size(); ++k) t->f[k] = HalfToFloat(h[k]);
       break;
     }
     case onnx::TensorProto::INT64:
