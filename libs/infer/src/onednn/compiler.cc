@@ -35,6 +35,7 @@ struct Step {
   std::string impl;        // oneDNN implementation name
   dnnl::primitive prim{};
   std::unordered_map<int, memory> args{};
+  std::vector<dnnl_exec_arg_t> c_args{};  // args flattened once for the C API (no allocation)
   memory::desc scratch{};
   // Reference fallback.
   const LOp* ref = nullptr;
@@ -400,9 +401,11 @@ Status Model::Build() {
   size_t scratch = 0;
   for (const Step& s : steps_) scratch = std::max(scratch, s.scratch.get_size());
   scratch_ = AlignedBuffer(static_cast<int64_t>(scratch));
-  for (Step& s : steps_)
+  for (Step& s : steps_) {
     if (s.scratch.get_size() > 0)
       s.args[DNNL_ARG_SCRATCHPAD] = memory(s.scratch, eng_, scratch_.get());
+    for (const auto& [k, m] : s.args) s.c_args.push_back({k, m.get()});
+  }
   return Status::Ok();
 }
 
@@ -432,7 +435,11 @@ Status Model::Run(const float* input, float* output) {
         RefOp(p_.g.nodes[s.ref->node], p_.g.opset, s.ref_in, s.ref_out);
         continue;
       }
-      s.prim.execute(stream_, s.args);
+      dnnl_status_t r = dnnl_primitive_execute(s.prim.get(), stream_.get(),
+                                               static_cast<int>(s.c_args.size()), s.c_args.data());
+      if (r != dnnl_success)
+        return Internal("oneDNN execution failed at " + s.label + " (status " +
+                        std::to_string(static_cast<int>(r)) + ")");
     }
     stream_.wait();
   } catch (const dnnl::error& e) {
