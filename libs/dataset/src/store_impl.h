@@ -12,6 +12,8 @@ namespace vqi::dataset {
 struct Store::Impl {
   explicit Impl(Db d) : db(std::move(d)) {}
   Db db;
+  bool in_transaction = false;
+  bool unsynced_blobs = false;  // blobs written since the last SyncBlobs()
 };
 
 // Boxes as stored: [[class_id, x, y, w, h], ...]; floats survive the round trip exactly.

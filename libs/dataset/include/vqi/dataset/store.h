@@ -112,6 +112,7 @@ class Store {
   struct Impl;
   Store(std::string dir, std::unique_ptr<Impl> impl);
   Result<std::vector<Sample>> ImagesWithCurrentLabels(bool labeled) const;
+  Status SyncBlobs();
 
   std::string dir_;
   std::unique_ptr<Impl> impl_;
