@@ -1,0 +1,59 @@
+// An ONNX detection model as an eval::Detector: decode -> letterbox -> backend -> decode
+// output0 -> confidence threshold -> NMS (libs/eval) -> boxes in original pixels.
+// One model is loaded once and reused; buffers are reused across calls.
+#pragma once
+
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "vqi/eval/detector.h"
+#include "vqi/infer/backend.h"
+#include "vqi/infer/image.h"
+
+namespace vqi::infer {
+
+// Wall-clock milliseconds of each stage of the last call.
+struct StageTimes {
+  double decode_ms = 0;  // read + decode the image file
+  double pre_ms = 0;     // letterbox, RGB, NCHW
+  double model_ms = 0;   // backend Run()
+  double post_ms = 0;    // decode output0, threshold, NMS, map back
+};
+
+// Thread-compatible (one call at a time), like eval::Detector.
+class OnnxDetector : public eval::Detector {
+ public:
+  // backend: "opencv", "onednn" or "auto" (see OpenBackend). Errors as OpenBackend, plus
+  // InvalidArgument when the metadata holds no class names matching the output width.
+  static Result<std::unique_ptr<OnnxDetector>> Open(const std::string& onnx_path,
+                                                    const std::string& backend,
+                                                    const BackendOptions& options);
+
+  Result<std::vector<eval::Detection>> Detect(const std::string& image_path,
+                                              const eval::DetectOptions& options) override;
+  // Runs on an already decoded 8-bit BGR image (decode_ms is 0).
+  Result<std::vector<eval::Detection>> DetectImage(const cv::Mat& bgr,
+                                                   const eval::DetectOptions& options);
+  std::vector<std::string> ClassNames() const override { return names_; }
+  std::string Describe() const override;
+
+  const StageTimes& LastTimes() const { return times_; }
+  InferenceBackend& Backend() { return *backend_; }
+  // The raw output0 of the last call ([4 + nc, N]).
+  const std::vector<float>& LastOutput() const { return output_; }
+
+ private:
+  OnnxDetector(std::unique_ptr<InferenceBackend> b, std::vector<std::string> names);
+
+  std::unique_ptr<InferenceBackend> backend_;
+  std::vector<std::string> names_;
+  int in_w_ = 0, in_h_ = 0;
+  int64_t anchors_ = 0;
+  std::vector<float> input_, output_;
+  cv::Mat scratch_;
+  StageTimes times_;
+};
+
+}  // namespace vqi::infer
