@@ -6,6 +6,19 @@ namespace vqi::jsonata {
 
 Result<std::shared_ptr<const Regex>> Regex::Compile(const std::string& pattern,
                                                     const std::string& flags) {
+  // libstdc++ parses repetition bounds into a signed long without overflow checks; huge bounds
+  // are also useless, so reject them up front.
+  size_t run = 0;
+  bool in_braces = false;
+  for (char c : pattern) {
+    if (c == '{') in_braces = true;
+    if (c == '}') in_braces = false;
+    run = (in_braces && c >= '0' && c <= '9') ? run + 1 : 0;
+    if (run > 6) {
+      return JsonataError(
+          "S0303", "Invalid regular expression: /" + pattern + "/: repetition count too large");
+    }
+  }
   auto r = std::make_shared<Regex>();
   r->pattern_ = pattern;
   auto options = std::regex::ECMAScript;
@@ -23,6 +36,11 @@ Result<std::shared_ptr<const Regex>> Regex::Compile(const std::string& pattern,
 
 Result<bool> Regex::Search(const std::string& s, size_t from, Match* m) const {
   if (from > s.size()) return false;
+  if (s.size() - from > kMaxSubjectBytes) {
+    return JsonataError("D1005", "Regular expressions can only be applied to strings of up to " +
+                                     std::to_string(kMaxSubjectBytes) + " bytes; got " +
+                                     std::to_string(s.size() - from));
+  }
   std::smatch sm;
   try {
     auto flags =

@@ -14,6 +14,10 @@ namespace vqi::jsonata {
 
 class Regex {
  public:
+  // std::regex matches recursively, one stack frame per input character for patterns like
+  // (a|b)*: 12k characters overflow an 8 MiB stack. Longer subjects are an error instead.
+  static constexpr size_t kMaxSubjectBytes = 4096;
+
   struct Match {
     size_t start = 0;  // byte offsets
     size_t end = 0;
