@@ -465,6 +465,7 @@ std::string Model::Details() const {
     case dnnl::cpu_isa::avx2: os << "avx2"; break;
     default: os << "other"; break;
   }
+  os << " layout=" << (p_.block == 16 ? "nChw16c" : p_.block == 8 ? "nChw8c" : "nhwc");
   os << " steps=" << steps_.size() << " arena_bytes=" << p_.arena_bytes << " impls:";
   for (const auto& [k, v] : impls) os << " " << k << "x" << v;
   return os.str();
