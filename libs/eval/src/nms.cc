@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 namespace vqi::eval {
 
@@ -31,26 +32,33 @@ std::vector<int> NmsIndices(std::span<const Detection> candidates, const NmsOpti
                    [&](int a, int b) { return candidates[a].score > candidates[b].score; });
   const size_t limit =
       options.max_detections > 0 ? static_cast<size_t>(options.max_detections) : candidates.size();
+  // Kept boxes per class (one bucket when class-agnostic), contiguous for the inner loop.
+  struct Kept {
+    Detection box;
+    float area;
+  };
+  std::vector<std::vector<Kept>> buckets;
+  std::unordered_map<int, size_t> bucket_of;
   std::vector<int> kept;
-  std::vector<float> kept_area;
-  kept.reserve(std::min(limit, candidates.size()));
-  kept_area.reserve(kept.capacity());
+  kept.reserve(std::min(limit, order.size()));
   for (int i : order) {
     if (kept.size() >= limit) break;
     const Detection& c = candidates[i];
+    const int key = options.class_agnostic ? 0 : c.class_id;
+    auto [it, inserted] = bucket_of.try_emplace(key, buckets.size());
+    if (inserted) buckets.emplace_back();
+    std::vector<Kept>& bucket = buckets[it->second];
     const float area = Area(c);
     bool suppressed = false;
-    for (size_t k = 0; k < kept.size(); ++k) {
-      const Detection& o = candidates[kept[k]];
-      if (!options.class_agnostic && o.class_id != c.class_id) continue;
-      if (IoUWithAreas(c, area, o, kept_area[k]) > options.iou_threshold) {
+    for (const Kept& k : bucket) {
+      if (IoUWithAreas(c, area, k.box, k.area) > options.iou_threshold) {
         suppressed = true;
         break;
       }
     }
     if (!suppressed) {
       kept.push_back(i);
-      kept_area.push_back(area);
+      bucket.push_back({c, area});
     }
   }
   return kept;
