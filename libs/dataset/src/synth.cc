@@ -80,17 +80,31 @@ std::vector<cv::Point> ScratchPath(std::mt19937_64& rng, cv::Point2d start, doub
   const double bend = shape == 0 ? 0.0 : Uni(rng, -0.35, 0.35) * length;
   const double hook = shape == 2 ? Uni(rng, -0.25, 0.25) * length : 0.0;
   const int steps = std::max(2, static_cast<int>(length / 6));
-  std::vector<cv::Point> pts;
+  std::vector<cv::Point2d> raw;
   for (int i = 0; i <= steps; ++i) {
     const double t = static_cast<double>(i) / steps;
     // Quadratic bend plus an optional cubic hook, with a little hand tremor.
     const double off = bend * 4 * t * (1 - t) + hook * t * t * t + Uni(rng, -0.7, 0.7);
-    cv::Point2d p = start + dir * (t * length) + normal * off;
-    p.x = std::clamp(p.x, static_cast<double>(region.x),
-                     static_cast<double>(region.x + region.width - 1));
-    p.y = std::clamp(p.y, static_cast<double>(region.y),
-                     static_cast<double>(region.y + region.height - 1));
-    pts.emplace_back(cvRound(p.x), cvRound(p.y));
+    raw.push_back(start + dir * (t * length) + normal * off);
+  }
+  // Shift the whole scratch into the region (shrinking it about its centre if it is larger),
+  // so it keeps its shape instead of being flattened against the border.
+  double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
+  for (const auto& p : raw) {
+    x0 = std::min(x0, p.x), y0 = std::min(y0, p.y), x1 = std::max(x1, p.x), y1 = std::max(y1, p.y);
+  }
+  const double rx0 = region.x, ry0 = region.y;
+  const double rx1 = region.x + region.width - 1, ry1 = region.y + region.height - 1;
+  const double shrink =
+      std::min({1.0, (rx1 - rx0) / std::max(1e-9, x1 - x0), (ry1 - ry0) / std::max(1e-9, y1 - y0)});
+  const cv::Point2d mid((x0 + x1) / 2, (y0 + y1) / 2);
+  const double hx = (x1 - x0) * shrink / 2, hy = (y1 - y0) * shrink / 2;
+  const cv::Point2d shift(std::clamp(mid.x, rx0 + hx, rx1 - hx) - mid.x,
+                          std::clamp(mid.y, ry0 + hy, ry1 - hy) - mid.y);
+  std::vector<cv::Point> pts;
+  for (const auto& p : raw) {
+    const cv::Point2d q = mid + (p - mid) * shrink + shift;
+    pts.emplace_back(cvRound(std::clamp(q.x, rx0, rx1)), cvRound(std::clamp(q.y, ry0, ry1)));
   }
   return pts;
 }
@@ -107,7 +121,6 @@ std::vector<Box> DrawScratchesIn(cv::Mat& bgr, std::mt19937_64& rng, int count,
   const cv::Point2d cluster(Uni(rng, region.x, region.x + region.width),
                             Uni(rng, region.y, region.y + region.height));
   const double cluster_angle = Uni(rng, 0, kPi);
-  cv::Mat layer = cv::Mat::zeros(bgr.size(), CV_8U);
   for (int i = 0; i < count; ++i) {
     // Skewed log-uniform length: short nicks to long gouges, mostly medium.
     const double length = 12.0 * std::pow(max_len / 12.0, std::pow(U01(rng), 0.6));
@@ -123,17 +136,23 @@ std::vector<Box> DrawScratchesIn(cv::Mat& bgr, std::mt19937_64& rng, int count,
     const int thickness = Chance(rng, 0.7) ? 1 : (Chance(rng, 0.8) ? 2 : 3);
     const double contrast = Uni(rng, 0.5, 1.0);
     const bool dotted = Chance(rng, 0.35);
-    layer.setTo(0);
+    // Work in the path's neighbourhood only.
+    const int pad = thickness + 3;
+    cv::Rect roi = cv::boundingRect(path);
+    roi = cv::Rect(roi.x - pad, roi.y - pad, roi.width + 2 * pad, roi.height + 2 * pad) &
+          cv::Rect(0, 0, bgr.cols, bgr.rows);
+    cv::Mat layer = cv::Mat::zeros(roi.size(), CV_8U);
     for (size_t k = 0; k + 1 < path.size(); ++k) {
       if (dotted && Chance(rng, 0.3)) continue;
       const int v = static_cast<int>(255 * contrast * Uni(rng, 0.6, 1.0));
-      cv::line(layer, path[k], path[k + 1], cv::Scalar(v), thickness, cv::LINE_AA);
+      cv::line(layer, path[k] - roi.tl(), path[k + 1] - roi.tl(), cv::Scalar(v), thickness,
+               cv::LINE_AA);
     }
     // Bright: push each channel towards white by the layer's strength.
-    for (int y = 0; y < bgr.rows; ++y) {
+    for (int y = 0; y < layer.rows; ++y) {
       const uint8_t* l = layer.ptr<uint8_t>(y);
-      cv::Vec3b* p = bgr.ptr<cv::Vec3b>(y);
-      for (int x = 0; x < bgr.cols; ++x) {
+      cv::Vec3b* p = bgr.ptr<cv::Vec3b>(y + roi.y) + roi.x;
+      for (int x = 0; x < layer.cols; ++x) {
         if (l[x] == 0) continue;
         const float a = l[x] / 255.0f;
         for (int c = 0; c < 3; ++c)
@@ -142,6 +161,7 @@ std::vector<Box> DrawScratchesIn(cv::Mat& bgr, std::mt19937_64& rng, int count,
     }
     cv::Rect drawn = cv::boundingRect(layer);
     if (drawn.empty()) continue;  // every segment dropped: nothing visible, no box
+    drawn += roi.tl();
     // Margin for the later lens blur of SynthesizeTag (sigma <= 1.1).
     drawn = cv::Rect(drawn.x - 2, drawn.y - 2, drawn.width + 4, drawn.height + 4) &
             cv::Rect(0, 0, bgr.cols, bgr.rows);
@@ -191,8 +211,8 @@ SynthImage SynthesizeTag(const SynthOptions& o, uint64_t index) {
   cv::putText(plate, text, text_at, font, font_scale, cv::Scalar(level + ink), 1, cv::LINE_AA);
 
   // Plate mask: rounded, slightly rotated, with a mounting hole near one corner.
-  const cv::Rect2d pr(Uni(rng, 8, 30) * scale, Uni(rng, 10, 35) * scale,
-                      w - Uni(rng, 16, 55) * scale, h - Uni(rng, 20, 60) * scale);
+  const double px = Uni(rng, 8, 30) * scale, py = Uni(rng, 10, 35) * scale;
+  const cv::Rect2d pr(px, py, w - px - Uni(rng, 8, 28) * scale, h - py - Uni(rng, 8, 30) * scale);
   const auto poly = PlatePolygon(pr, Uni(rng, 4, 14) * scale, Uni(rng, -0.03, 0.03));
   cv::Mat mask = cv::Mat::zeros(size, CV_8U);
   cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{poly}, cv::Scalar(255), cv::LINE_AA);
@@ -214,15 +234,19 @@ SynthImage SynthesizeTag(const SynthOptions& o, uint64_t index) {
   // Uneven lighting: a tilt plus a soft highlight.
   const double gx = Uni(rng, -0.35, 0.35), gy = Uni(rng, -0.25, 0.25), spot = Uni(rng, 0, 0.45);
   const double sx = Uni(rng, 0, w), sy = Uni(rng, 0, h), sr = Uni(rng, 0.2, 0.6) * w;
-  for (int y = 0; y < h; ++y) {
-    float* row = gray.ptr<float>(y);
-    for (int x = 0; x < w; ++x) {
+  // Smooth, so computed on a coarse grid and interpolated.
+  const int gw = std::max(2, w / 8), gh = std::max(2, h / 8);
+  cv::Mat gain(gh, gw, CV_32F);
+  for (int gyi = 0; gyi < gh; ++gyi) {
+    for (int gxi = 0; gxi < gw; ++gxi) {
+      const double x = (gxi + 0.5) * w / gw, y = (gyi + 0.5) * h / gh;
       const double d2 = ((x - sx) * (x - sx) + (y - sy) * (y - sy)) / (2 * sr * sr);
-      const double gain =
-          1 + gx * (x - w / 2.0) / w + gy * (y - h / 2.0) / h + spot * std::exp(-d2);
-      row[x] = static_cast<float>(row[x] * gain);
+      gain.at<float>(gyi, gxi) = static_cast<float>(1 + gx * (x - w / 2.0) / w +
+                                                    gy * (y - h / 2.0) / h + spot * std::exp(-d2));
     }
   }
+  cv::resize(gain, gain, size, 0, 0, cv::INTER_LINEAR);
+  gray = gray.mul(gain);
 
   // Slightly tinted colour (the real camera is nearly monochrome).
   cv::Mat g8;
