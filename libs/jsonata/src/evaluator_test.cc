@@ -163,6 +163,19 @@ TEST(JsonataConstructors, GroupBy) {
             "error: D1009: Multiple key definitions evaluate to same key: \"a\"");
 }
 
+TEST(JsonataPaths, DocumentationAggregations) {
+  Json in = J(kOrders);
+  EXPECT_EQ(Ev("$sum(Account.Order.Product.(Price * Quantity))", in), "336.36");
+  EXPECT_EQ(Ev("Account.Order.(OrderID & ': ' & $count(Product))", in),
+            R"(["order103: 2","order104: 2"])");
+  EXPECT_EQ(Ev("Account.Order[0].Product[0].Name", in), "\"Bowler Hat\"");
+  EXPECT_EQ(Ev("Account.Order.Product[0].Name", in), R"(["Bowler Hat","Bowler Hat"])");
+  EXPECT_EQ(Ev("Account.Order.Product[Price > 100].Name", in), "\"Cloak\"");
+  EXPECT_EQ(Ev("$distinct(Account.Order.Product.Name)", in),
+            R"(["Bowler Hat","Trilby hat","Cloak"])");
+  EXPECT_EQ(Ev("Account.Order.Product.SKU[$ = '0406654603']", in), "\"0406654603\"");
+}
+
 TEST(JsonataOrderBy, SortsByTerms) {
   Json in = J(kOrders);
   EXPECT_EQ(Ev("Account.Order.Product^(Price).Name", in),

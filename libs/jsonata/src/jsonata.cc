@@ -18,7 +18,7 @@ class ProgramCache {
   Result<std::shared_ptr<const Program>> Get(std::string_view text) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = programs_.find(std::string(text));
+      auto it = programs_.find(text);
       if (it != programs_.end()) return it->second;
     }
     VQI_ASSIGN_OR_RETURN(std::shared_ptr<const Program> program, Parse(text));
@@ -30,7 +30,12 @@ class ProgramCache {
 
  private:
   std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const Program>> programs_;  // GUARDED_BY(mu_)
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, std::shared_ptr<const Program>, Hash, std::equal_to<>>
+      programs_;  // GUARDED_BY(mu_)
 };
 
 ProgramCache& Cache() {

@@ -65,7 +65,7 @@ class Parser {
   Result<NodePtr> Expression(int rbp) {
     if (++depth_ > kMaxParseDepth) {
       return JsonataError(
-          "S0208", "Expression nesting is too deep (limit " + std::to_string(kMaxParseDepth) + ")");
+          "S0200", "Expression nesting is too deep (limit " + std::to_string(kMaxParseDepth) + ")");
     }
     Token t = node_;
     VQI_RETURN_IF_ERROR(Advance(nullptr, true));
@@ -344,7 +344,10 @@ class Parser {
 
   // jsonata-js's processAST.
   Result<NodePtr> Rewrite(NodePtr n, int depth) {
-    if (depth > 4 * kMaxParseDepth) return JsonataError("S0208", "Expression nesting is too deep");
+    if (depth > 4 * kMaxParseDepth) {
+      return JsonataError("S0200", "Expression nesting is too deep (limit " +
+                                       std::to_string(4 * kMaxParseDepth) + " operators)");
+    }
     ++depth;
     switch (n->type) {
       case NodeType::kRawBinary:

@@ -105,6 +105,10 @@ TEST(JsonataParser, HugeRegexRepetitionCountIsRejected) {
   EXPECT_NE(CheckMessage("/a{5555555555555555555}/").find("S0303"), std::string::npos);
   EXPECT_EQ(CheckMessage("/a{2,5}/"), "ok");
   EXPECT_EQ(CheckMessage("/12345678/"), "ok");
+  EXPECT_NE(
+      CheckMessage("/" + std::string(60, '(') + "a" + std::string(60, ')') + "/").find("S0303"),
+      std::string::npos);
+  EXPECT_NE(CheckMessage("/+a/").find("S0303: Invalid regular expression"), std::string::npos);
 }
 
 TEST(JsonataParser, ModeratelyNestedExpressionsParse) {

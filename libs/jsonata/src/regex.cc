@@ -1,5 +1,7 @@
 #include "regex.h"
 
+#include <algorithm>
+
 #include "lexer.h"
 
 namespace vqi::jsonata {
@@ -8,6 +10,17 @@ Result<std::shared_ptr<const Regex>> Regex::Compile(const std::string& pattern,
                                                     const std::string& flags) {
   // libstdc++ parses repetition bounds into a signed long without overflow checks; huge bounds
   // are also useless, so reject them up front.
+  // std::regex compiles recursively: bound the pattern's size and group nesting.
+  int depth = 0, max_depth = 0;
+  for (char c : pattern) {
+    if (c == '(') max_depth = std::max(max_depth, ++depth);
+    if (c == ')') --depth;
+  }
+  if (pattern.size() > 10000 || max_depth > 50) {
+    return JsonataError("S0303",
+                        "Invalid regular expression: pattern too long or too deeply "
+                        "nested (limits: 10000 characters, 50 nested groups)");
+  }
   size_t run = 0;
   bool in_braces = false;
   for (char c : pattern) {
