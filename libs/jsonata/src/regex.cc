@@ -22,14 +22,21 @@ Result<std::shared_ptr<const Regex>> Regex::Compile(const std::string& pattern,
                         "nested (limits: 10000 characters, 50 nested groups)");
   }
   size_t run = 0;
+  bool counted = false;
   bool in_braces = false;
-  for (char c : pattern) {
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
     if (c == '{') in_braces = true;
     if (c == '}') in_braces = false;
-    run = (in_braces && c >= '0' && c <= '9') ? run + 1 : 0;
-    if (run > 6) {
-      return JsonataError(
-          "S0303", "Invalid regular expression: /" + pattern + "/: repetition count too large");
+    if (c < '0' || c > '9') {
+      run = 0;
+      continue;
+    }
+    // Repetition bounds {n,m} and back-references \n are parsed as numbers.
+    if (run++ == 0) counted = in_braces || (i > 0 && pattern[i - 1] == '\\');
+    if (counted && run > 6) {
+      return JsonataError("S0303", "Invalid regular expression: /" + pattern +
+                                       "/: number too large");
     }
   }
   auto r = std::make_shared<Regex>();
