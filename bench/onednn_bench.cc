@@ -2,10 +2,15 @@
 //   onednn_bench                                   self-contained: YOLOv8-like t@480x320 and
 //                                                  n@640x640 (random weights), p50/p95
 //   onednn_bench make-model SCALE WxH NC OUT.onnx  write a YOLOv8-like model (random weights)
+//   onednn_bench make-seed OUT.onnx                 a small many-op graph (fuzzer seed)
+//   onednn_bench export-model SCALE WxH OUT.onnx   the same through our exporter (libs/onnx,
+//                                                  random checkpoint), when it is built
 //   onednn_bench time MODEL.onnx [THREADS] [ITERS] p50/p95 of one model
 //   onednn_bench serve MODEL.onnx [THREADS]        for bench/peers/compare.js: prints a JSON
 //                                                  header, then per stdin line "run N" prints
 //                                                  N latencies in ms on one line
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +24,10 @@
 #include "onednn/testing/yolo_like.h"
 #include "vqi/base/file.h"
 #include "vqi/base/system.h"
+#ifdef VQI_BENCH_HAVE_ONNX
+#include "vqi/onnx/export.h"
+#include "vqi/onnx/weights.h"
+#endif
 
 namespace {
 
@@ -47,6 +56,12 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
 }
 
+size_t PeakRssKb() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<size_t>(ru.ru_maxrss);
+}
+
 std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads) {
   auto b = vqi::infer::onednn::OpenOneDnnBackend(path, BackendOptions{threads});
   if (!b.ok()) {
@@ -64,8 +79,9 @@ int Time(const std::string& path, int threads, int iters) {
   for (int k = 0; k < 3; ++k) TimeOne(*b, in, out);
   std::vector<double> ms;
   for (int k = 0; k < iters; ++k) ms.push_back(TimeOne(*b, in, out));
-  std::printf("%s threads=%d p50=%.2fms p95=%.2fms\n  %s\n", path.c_str(), threads,
-              Percentile(ms, 0.5), Percentile(ms, 0.95), b->Details().c_str());
+  std::printf("%s threads=%d p50=%.2fms p95=%.2fms peak_rss=%zuKiB\n  %s\n", path.c_str(),
+              threads, Percentile(ms, 0.5), Percentile(ms, 0.95), PeakRssKb(),
+              b->Details().c_str());
   return 0;
 }
 
@@ -106,6 +122,52 @@ int MakeModel(const std::string& scale, const std::string& size, int nc, const s
   return 0;
 }
 
+// A small graph with most supported ops: the seed of fuzz/onednn_load_fuzz.
+int MakeSeed(const std::string& out) {
+  vqi::infer::onednn::testing::OnnxBuilder b(13, 1);
+  std::string x = b.Input("images", {1, 3, 16, 12});
+  std::string c = b.Op1("Conv", {x, b.Rand({16, 3, 3, 3}, 0.5f), b.Rand({16}, 0.1f)});
+  b.AttrInts({1, 1, 1, 1}, "pads").AttrInts({2, 2}, "strides");
+  c = b.Op1("Mul", {c, b.Op1("Sigmoid", {c})});
+  auto p = b.Op("Split", {c, b.Ints({8, 8})}, 2);
+  b.AttrInt("axis", 1);
+  std::string m = b.Op1("MaxPool", {p[1]});
+  b.AttrInts({3, 3}, "kernel_shape").AttrInts({1, 1, 1, 1}, "pads");
+  std::string r = b.Op1("Resize", {m, b.Init({0}, {}), b.Init({4}, {1, 1, 2, 2})});
+  b.AttrStr("mode", "nearest").AttrStr("coordinate_transformation_mode", "asymmetric");
+  std::string d = b.Op1("Conv", {r, b.Rand({8, 8, 1, 1}, 0.5f)});
+  b.AttrInts({2, 2}, "strides");
+  std::string cat = b.Op1("Concat", {p[0], d});
+  b.AttrInt("axis", 1);
+  std::string f = b.Op1("Reshape", {cat, b.Ints({1, 16, -1})});
+  std::string t = b.Op1("Transpose", {f});
+  b.AttrInts({0, 2, 1}, "perm");
+  std::string sm = b.Op1("Softmax", {t});
+  std::string sl = b.Op1("Slice", {sm, b.Ints({0}), b.Ints({4}), b.Ints({2})});
+  std::string y = b.Op1("Add", {b.Op1("Div", {sl, b.Init({}, {2.f})}), b.Init({1, 1, 4}, {1, 2, 3, 4})});
+  b.Output(b.Op1("Transpose", {y}));
+  vqi::Status st = b.Save(out);
+  if (!st.ok()) std::fprintf(stderr, "%s\n", st.ToString().c_str());
+  return st.ok() ? 0 : 1;
+}
+
+int ExportModel(const std::string& scale, const std::string& size, const std::string& out) {
+#ifdef VQI_BENCH_HAVE_ONNX
+  vqi::model::ModelConfig cfg;
+  cfg.scale = scale;
+  if (std::sscanf(size.c_str(), "%dx%d", &cfg.input_w, &cfg.input_h) != 2) return 2;
+  auto ckpt = vqi::onnx::RandomCheckpoint(cfg, 1);
+  auto bytes = ckpt.ok() ? vqi::onnx::ExportOnnx(*ckpt, {}) : ckpt.status();
+  vqi::Status st = bytes.ok() ? vqi::WriteFileAtomic(out, *bytes) : bytes.status();
+  if (st.ok()) return 0;
+  std::fprintf(stderr, "%s\n", st.ToString().c_str());
+  return 1;
+#else
+  std::fprintf(stderr, "built without libs/onnx\n");
+  return 2;
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -113,6 +175,8 @@ int main(int argc, char** argv) {
   int threads = std::min(2, vqi::HardwareThreads());
   if (!a.empty() && a[0] == "make-model" && a.size() == 5)
     return MakeModel(a[1], a[2], std::stoi(a[3]), a[4]);
+  if (!a.empty() && a[0] == "make-seed" && a.size() == 2) return MakeSeed(a[1]);
+  if (!a.empty() && a[0] == "export-model" && a.size() == 4) return ExportModel(a[1], a[2], a[3]);
   if (!a.empty() && a[0] == "time" && a.size() >= 2)
     return Time(a[1], a.size() > 2 ? std::stoi(a[2]) : threads,
                 a.size() > 3 ? std::stoi(a[3]) : 30);

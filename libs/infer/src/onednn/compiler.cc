@@ -11,6 +11,7 @@
 #include "onednn/lowering.h"
 #include "onednn/ops.h"
 #include "onednn/ops_internal.h"
+#include "onednn/softmax_strided.h"
 
 namespace vqi::infer::onednn {
 
@@ -37,8 +38,10 @@ struct Step {
   std::unordered_map<int, memory> args{};
   std::vector<dnnl_exec_arg_t> c_args{};  // args flattened once for the C API (no allocation)
   memory::desc scratch{};
-  // Reference fallback.
+  // Reference fallback, or (with `strided_softmax`) the strided softmax loop.
   const LOp* ref = nullptr;
+  bool strided_softmax = false;
+  int64_t outer = 0, len = 0, inner = 0;
   std::vector<InValue> ref_in{};
   std::vector<OutValue> ref_out{};
 };
@@ -359,6 +362,17 @@ Status Model::Add(const LOp& op) {
         steps_.push_back(std::move(st));
         return Status::Ok();
       }
+      case LKind::kSoftmaxStrided: {
+        const Shape& s = p_.g.tensors[op.in[0]].shape;
+        Step st{.label = Label(op, "softmax"), .impl = "vqi:strided"};
+        st.ref = &op;
+        st.strided_softmax = true;
+        st.outer = st.len = st.inner = 1;
+        for (int k = 0; k < static_cast<int>(s.size()); ++k)
+          (k < op.axis ? st.outer : k == op.axis ? st.len : st.inner) *= s[k];
+        steps_.push_back(std::move(st));
+        return Status::Ok();
+      }
       case LKind::kRef: {
         Step st{.label = Label(op, "reference"), .impl = "reference"};
         st.ref = &op;
@@ -423,6 +437,12 @@ Status Model::Run(const float* input, float* output) {
   }
   try {
     for (Step& s : steps_) {
+      if (s.strided_softmax) {
+        SoftmaxStrided(reinterpret_cast<const float*>(Ptr(s.ref->in[0], 0, input, output)),
+                       reinterpret_cast<float*>(Ptr(s.ref->out[0], 0, input, output)), s.outer,
+                       s.len, s.inner);
+        continue;
+      }
       if (s.ref) {
         for (size_t k = 0; k < s.ref->in.size(); ++k) {
           int t = s.ref->in[k];

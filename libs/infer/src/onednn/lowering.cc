@@ -80,12 +80,6 @@ class Lowerer {
   Status LowerSliceLike(int ni);
   void LowerRef(int ni);
   bool ResizeMatchesOneDnn(const Node& n);
-  bool SoftmaxOverChannels(int ni) const {
-    const Node& n = g_.nodes[ni];
-    int64_t rank = static_cast<int64_t>(S(n.in[0]).size());
-    int64_t axis = n.Int("axis", g_.opset >= 13 ? -1 : 1);
-    return g_.opset >= 13 && rank == 4 && internal::NormAxis(&axis, rank) && axis == 1;
-  }
 
   Program* p_;
   Graph& g_;
@@ -231,22 +225,22 @@ Status Lowerer::LowerNode(int ni) {
     auto rs = RowStrides(s);
     LOp c{.kind = LKind::kStridedCopy, .node = ni, .in = {px}, .out = {n.out[0]}};
     for (int64_t a : perm) c.src_strides.push_back(rs[a]);
-    bool to_nhwc = true;
-    for (int u : g_.Consumers(n.out[0]))
-      to_nhwc = to_nhwc && g_.nodes[u].op == "Softmax" && SoftmaxOverChannels(u);
-    Define(n.out[0], to_nhwc && n.out[0] != g_.output ? Layout::kNhwc : Layout::kPlain);
+    Define(n.out[0], Layout::kPlain);
     Emit(c);
     return Status::Ok();
   }
   if (op == "Softmax") {
     int64_t axis = n.Int("axis", g_.opset >= 13 ? -1 : 1);
     internal::NormAxis(&axis, static_cast<int64_t>(S(x).size()));
-    // Over channels of a 4-D tensor: channels-last makes the axis innermost (jit kernel).
-    Layout lay = SoftmaxOverChannels(ni) ? Layout::kNhwc : Layout::kPlain;
-    int px = Want(x, lay);
-    Define(n.out[0], lay);
-    Emit(LOp{.kind = LKind::kSoftmax, .node = ni, .in = {px}, .out = {n.out[0]},
-             .axis = static_cast<int>(axis)});
+    // Over a non-innermost axis (the DFL head): oneDNN 2.6 has only ref:any for plain layouts
+    // and a slow per-row kernel channels-last, so a vectorizable loop over the contiguous
+    // inner dimension does it (softmax_strided.cc).
+    int px = Want(x, Layout::kPlain);
+    int64_t rank = static_cast<int64_t>(S(px).size());
+    bool strided = g_.opset >= 13 && axis + 1 < rank;
+    Define(n.out[0], Layout::kPlain);
+    Emit(LOp{.kind = strided ? LKind::kSoftmaxStrided : LKind::kSoftmax, .node = ni,
+             .in = {px}, .out = {n.out[0]}, .axis = static_cast<int>(axis)});
     return Status::Ok();
   }
   LowerRef(ni);

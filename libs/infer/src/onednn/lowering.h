@@ -28,6 +28,7 @@ struct TensorPlan {
 
 enum class LKind {
   kConv, kPool, kResample, kEltwise, kBinary, kConcat, kCopy, kView, kSoftmax,
+  kSoftmaxStrided,  // softmax over a non-innermost axis of a plain tensor (own loop)
   kStridedCopy, kRef
 };
 
