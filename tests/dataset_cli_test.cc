@@ -118,7 +118,8 @@ TEST_F(DatasetCliTest, RealMetalTags) {
                   "193 images (193 new), 180 labeled (358 boxes, 5 with no defect), 13 "
                   "unlabeled, 0 errors"))
       << imp.out;
-  CmdResult again = Vqi("dataset import " + data);
+  CmdResult again = Vqi("dataset import --format groundtruth --labels " + data +
+                        "/labels.csv --images " + data + "/images");
   EXPECT_TRUE(Has(again, "193 images (0 new)")) << again.out;
   ASSERT_EQ(Vqi("dataset split").code, 0);
   CmdResult stats = Vqi("dataset stats");

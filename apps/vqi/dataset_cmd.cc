@@ -17,7 +17,7 @@ namespace {
 struct Flags {
   std::string dataset = "default";
   // import
-  std::string path, format = "auto", classes;
+  std::string path, format = "auto", classes, labels, images;
   bool strict = false;
   // export
   std::string out, split;
@@ -65,7 +65,11 @@ Status RunImport(const cli::Context& ctx, const Flags& f) {
   ImportOptions o;
   o.strict = f.strict;
   o.class_names = SplitComma(f.classes);
-  VQI_ASSIGN_OR_RETURN(ImportReport r, Import(*store, f.path, f.format, o));
+  o.images_dir = f.images;
+  if (f.path.empty() == f.labels.empty())
+    return InvalidArgument("give either a folder/file to import or --labels (not both)");
+  VQI_ASSIGN_OR_RETURN(ImportReport r,
+                       Import(*store, f.path.empty() ? f.labels : f.path, f.format, o));
   if (ctx.json) {
     std::cout << ReportJson(r).dump(2) << "\n";
   } else {
@@ -166,7 +170,10 @@ const bool kRegistered = cli::Register([](CLI::App& app, cli::Context& ctx) {
   };
 
   auto* imp = ds.add_subcommand("import", "Import a Ground-Truth CSV, YOLO or COCO dataset");
-  imp->add_option("path", f.path, "folder or file to import")->required();
+  imp->add_option("path", f.path, "folder or file to import");
+  imp->add_option("--labels", f.labels,
+                  "the labels file (labels.csv, annotations.json, data.yaml)");
+  imp->add_option("--images", f.images, "folder holding the images (Ground-Truth, COCO)");
   imp->add_option("--format", f.format, "auto|groundtruth|yolo|coco")->capture_default_str();
   imp->add_flag("--strict", f.strict, "any bad record is fatal and nothing is written");
   imp->add_option("--classes", f.classes, "Ground-Truth class names for ids 0.., comma-separated");

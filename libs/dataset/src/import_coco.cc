@@ -54,8 +54,8 @@ Result<ImportReport> ImportCoco(Store& store, const std::string& path,
       continue;
     }
     const std::string file = im["file_name"].get<std::string>();
-    fs::path p = base / file;
-    if (!fs::exists(p, ec)) p = base / "images" / file;
+    fs::path p = options.images_dir.empty() ? base / file : fs::path(options.images_dir) / file;
+    if (!fs::exists(p, ec) && options.images_dir.empty()) p = base / "images" / file;
     if (!fs::exists(p, ec)) {
       plan.Error(where, 0, rec + "image file not found: " + file);
       continue;

@@ -152,9 +152,13 @@ class GroundTruthReader {
 
 }  // namespace
 
-Result<ImportReport> ImportGroundTruth(Store& store, const std::string& path,
-                                       const ImportOptions& options) {
+Result<ImportReport> ImportGroundTruth(Store& store, const std::string& path_in,
+                                       const ImportOptions& options_in) {
   std::error_code ec;
+  const std::string path = fs::absolute(path_in, ec).lexically_normal().string();
+  ImportOptions options = options_in;
+  if (!options.images_dir.empty())
+    options.images_dir = fs::absolute(options.images_dir, ec).lexically_normal().string();
   const bool is_dir = fs::is_directory(path, ec);
   const std::string csv = is_dir ? (fs::path(path) / "labels.csv").string() : path;
   const std::string root = is_dir ? path : fs::path(path).parent_path().string();
@@ -166,16 +170,24 @@ Result<ImportReport> ImportGroundTruth(Store& store, const std::string& path,
   if (plan.class_names.empty()) plan.class_names = store.ClassNames();
   if (plan.class_names.empty()) plan.class_names = {"scratch"};
 
-  // Images: everything under images/ if present, else beside the CSV.
-  const bool has_images_dir = fs::is_directory(fs::path(root) / "images", ec);
-  VQI_ASSIGN_OR_RETURN(std::vector<std::string> files,
-                       ListFiles(has_images_dir ? (fs::path(root) / "images").string() : root));
+  // Images: options.images_dir, else everything under images/ if present, else beside the CSV.
+  std::string image_root = options.images_dir;
+  if (image_root.empty())
+    image_root = fs::is_directory(fs::path(root) / "images", ec)
+                     ? (fs::path(root) / "images").string()
+                     : root;
+  if (!fs::is_directory(image_root, ec)) return NotFound(image_root + ": no such folder");
+  VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, ListFiles(image_root));
   std::vector<std::string> kept, displays;
   for (const std::string& f : files) {
     const std::string name = fs::path(f).filename().string();
     if (fs::equivalent(f, csv, ec) || name.rfind("README", 0) == 0) continue;
     kept.push_back(f);
-    displays.push_back(RelativePath(f, root));
+    // Relative to the CSV's folder (how source_ref keys are written) when the images lie
+    // below it; otherwise to the image folder (rows then match by file name).
+    std::string rel = RelativePath(f, root);
+    if (rel.rfind("../", 0) == 0) rel = RelativePath(f, image_root);
+    displays.push_back(rel);
   }
   GroundTruthReader reader(plan, csv_name, static_cast<int>(plan.class_names.size()));
   reader.IndexImages(plan.AddImageFiles(kept, displays));

@@ -92,6 +92,19 @@ TEST_F(GroundTruthImportTest, CleanImport) {
   EXPECT_EQ(again.new_label_events, 0);
 }
 
+TEST_F(GroundTruthImportTest, ImagesInAnotherFolderMatchByName) {
+  TempDir elsewhere;
+  WriteText(dir_ / "labels.csv", kHeader + rows_);
+  std::filesystem::rename(dir_ / "images", elsewhere / "pics");
+  ImportOptions o;
+  o.images_dir = elsewhere / "pics";
+  auto r = ImportGroundTruth(*store_, dir_ / "labels.csv", o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->errors.empty());
+  EXPECT_EQ(r->images, 3);
+  ExpectValidKept();
+}
+
 TEST_F(GroundTruthImportTest, TruncatedJpeg) {
   std::string bytes = testing::ImageBytes(40, 30, 9);
   WriteText(dir_ / "images/bad/t.jpg", bytes.substr(0, bytes.size() / 2));

@@ -41,6 +41,8 @@ struct ImportOptions {
   // Ground-Truth CSV only: names of class ids 0..n-1 (default: the store's classes, else
   // {"scratch"}).
   std::vector<std::string> class_names;
+  // Ground-Truth and COCO: where the image files are (default: beside / below the labels).
+  std::string images_dir;
 };
 
 // A folder with labels.csv (or `path` = the CSV itself) and the images under it.
