@@ -105,6 +105,13 @@ TEST(JsonataParser, HugeRegexRepetitionCountIsRejected) {
   EXPECT_NE(CheckMessage("/a{5555555555555555555}/").find("S0303"), std::string::npos);
   EXPECT_NE(CheckMessage("/a\\5555555555555555555/").find("S0303"), std::string::npos);
   EXPECT_EQ(CheckMessage("/a{2,5}/"), "ok");
+  // Regression (fuzzer timeout): nested quantifiers are a syntax error in JavaScript.
+  EXPECT_EQ(CheckMessage("/x.**>/"),
+            "S0303: Invalid regular expression: /x.**>/: Nothing to repeat");
+  EXPECT_NE(CheckMessage("/a+*/").find("Nothing to repeat"), std::string::npos);
+  EXPECT_NE(CheckMessage("/a{2}{3}/").find("Nothing to repeat"), std::string::npos);
+  EXPECT_EQ(CheckMessage("/a*?b+?c??d{1,2}?/"), "ok");
+  EXPECT_EQ(CheckMessage("/(?:ab)*[*+]\\*/"), "ok");
   EXPECT_EQ(CheckMessage("/12345678/"), "ok");
   EXPECT_NE(
       CheckMessage("/" + std::string(60, '(') + "a" + std::string(60, ')') + "/").find("S0303"),

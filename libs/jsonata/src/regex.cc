@@ -6,6 +6,63 @@
 
 namespace vqi::jsonata {
 
+namespace {
+
+// {n}, {n,}, {n,m} starting at `i`; sets *end to the closing brace.
+bool BraceQuantifier(const std::string& p, size_t i, size_t* end) {
+  size_t j = i + 1;
+  size_t digits = 0;
+  while (j < p.size() && p[j] >= '0' && p[j] <= '9') ++j, ++digits;
+  if (digits == 0) return false;
+  if (j < p.size() && p[j] == ',') {
+    ++j;
+    while (j < p.size() && p[j] >= '0' && p[j] <= '9') ++j;
+  }
+  if (j >= p.size() || p[j] != '}') return false;
+  *end = j;
+  return true;
+}
+
+// JavaScript rejects a quantifier applied to a quantifier ("Nothing to repeat", e.g. /.**/);
+// libstdc++ accepts it as a nested repetition that backtracks exponentially.
+bool HasRepeatedQuantifier(const std::string& p) {
+  bool quantified = false, lazy = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\') {
+      ++i;
+      quantified = false;
+      continue;
+    }
+    if (c == '[') {
+      ++i;
+      while (i < p.size() && p[i] != ']') i += p[i] == '\\' ? 2 : 1;
+      quantified = false;
+      continue;
+    }
+    size_t end = i;
+    bool quantifier = c == '*' || c == '+' || c == '?' || (c == '{' && BraceQuantifier(p, i, &end));
+    if (!quantifier) {
+      quantified = false;
+      continue;
+    }
+    if (quantified) {
+      if (c == '?' && !lazy) {
+        lazy = true;
+        continue;
+      }
+      return true;
+    }
+    // '?' right after '(' opens a group modifier such as (?: — not a quantifier.
+    quantified = !(c == '?' && i > 0 && p[i - 1] == '(');
+    lazy = false;
+    i = end;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const Regex>> Regex::Compile(const std::string& pattern,
                                                     const std::string& flags) {
   // libstdc++ parses repetition bounds into a signed long without overflow checks; huge bounds
@@ -35,9 +92,13 @@ Result<std::shared_ptr<const Regex>> Regex::Compile(const std::string& pattern,
     // Repetition bounds {n,m} and back-references \n are parsed as numbers.
     if (run++ == 0) counted = in_braces || (i > 0 && pattern[i - 1] == '\\');
     if (counted && run > 6) {
-      return JsonataError("S0303", "Invalid regular expression: /" + pattern +
-                                       "/: number too large");
+      return JsonataError("S0303",
+                          "Invalid regular expression: /" + pattern + "/: number too large");
     }
+  }
+  if (HasRepeatedQuantifier(pattern)) {
+    return JsonataError("S0303",
+                        "Invalid regular expression: /" + pattern + "/: Nothing to repeat");
   }
   auto r = std::make_shared<Regex>();
   r->pattern_ = pattern;
