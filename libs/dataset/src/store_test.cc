@@ -1,10 +1,17 @@
 #include "vqi/dataset/store.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include "test_util.h"
 #include "vqi/base/file.h"
 #include "vqi/base/hash.h"
+#include "vqi/dataset/synth_io.h"
 
 namespace vqi::dataset {
 namespace {
@@ -112,6 +119,39 @@ TEST(StoreTest, FailedTransactionLeavesNothing) {
   EXPECT_EQ(st.code(), StatusCode::kInternal);
   EXPECT_EQ(*store->ImageCount(), 0);
   EXPECT_TRUE(store->ClassNames().empty());
+}
+
+// A process killed in the middle of a write leaves all of it or none of it; one left alone
+// leaves all of it.
+TEST(StoreTest, KilledImportIsAllOrNothing) {
+  for (int round = 0; round < 3; ++round) {
+    TempDir home;
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      auto store = Store::Open(home.path());
+      if (!store.ok()) ::_exit(3);
+      auto r = SynthesizeToStore(**store, SynthOptions{64, 64, 9, 0.8, 2}, 150);
+      ::_exit(r.ok() ? 0 : 4);
+    }
+    const bool kill_it = round < 2;
+    if (kill_it) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200 + 300 * round));
+      ::kill(child, SIGKILL);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    auto store = Store::Open(home.path());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    const int64_t images = *(*store)->ImageCount();
+    if (kill_it && WIFSIGNALED(status)) {
+      EXPECT_TRUE(images == 0 || images == 150) << "half an import: " << images << " images";
+    } else {
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+      EXPECT_EQ(images, 150);
+    }
+    EXPECT_EQ(static_cast<int64_t>((*store)->LabeledSamples()->size()), images);
+  }
 }
 
 TEST(StoreTest, PersistsAcrossOpenAndClassesAreStable) {
