@@ -1,0 +1,146 @@
+// `vqi model train`: trains a detector on a dataset split (or synthesized tags) with
+// libs/train.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "vqi/base/file.h"
+#include "vqi/dataset/store.h"
+#include "vqi/train/train.h"
+
+namespace vqi::cli {
+namespace {
+
+struct TrainFlags {
+  std::string dataset = "default";
+  std::string split = "default";
+  std::string scale = "t";
+  std::string imgsz = "480x320";
+  int synthetic = 0;
+  train::TrainOptions o;
+};
+
+Status ParseSize(const std::string& s, int* w, int* h) {
+  auto x = s.find('x');
+  try {
+    if (x == std::string::npos) {
+      *w = *h = std::stoi(s);
+    } else {
+      *w = std::stoi(s.substr(0, x));
+      *h = std::stoi(s.substr(x + 1));
+    }
+  } catch (const std::exception&) {
+    return InvalidArgument("--imgsz '" + s + "': expected WxH, e.g. 480x320");
+  }
+  return Status::Ok();
+}
+
+// libgomp (libtorch's thread pool) spin-waits in barriers by default; on a shared,
+// oversubscribed machine that made training 10-20x slower. The policy is read when libgomp
+// loads, so the process re-executes itself once with OMP_WAIT_POLICY=PASSIVE unless the
+// caller chose a policy. If re-executing fails, training goes on with the default.
+void EnsurePassiveOpenMp() {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  auto cmdline = ReadFile("/proc/self/cmdline");
+  if (!cmdline.ok() || cmdline->empty()) return;
+  std::vector<std::string> args;
+  size_t start = 0;
+  for (size_t i = 0; i < cmdline->size(); ++i)
+    if ((*cmdline)[i] == '\0') {
+      args.push_back(cmdline->substr(start, i - start));
+      start = i + 1;
+    }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fflush(nullptr);
+  execv("/proc/self/exe", argv.data());
+}
+
+Status RunTrain(const Context& ctx, TrainFlags& f, bool split_given) {
+  EnsurePassiveOpenMp();
+  train::TrainOptions& o = f.o;
+  o.model.scale = f.scale;
+  VQI_RETURN_IF_ERROR(ParseSize(f.imgsz, &o.model.input_w, &o.model.input_h));
+  if (o.threads <= 0) o.threads = ctx.threads;
+  if (o.out_dir.empty()) o.out_dir = ctx.home + "/runs/train";
+  train::TrainData d;
+  d.synthetic_train = f.synthetic;
+  if (f.synthetic > 0 && !split_given) {
+    d.synthetic_val = std::max(8, f.synthetic / 5);
+    d.source = "synthetic " + std::to_string(f.synthetic);
+    o.model.class_names = {"scratch"};
+  } else {
+    VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(ctx.home, f.dataset));
+    VQI_ASSIGN_OR_RETURN(d.train, store->SplitSamples(f.split, "train"));
+    VQI_ASSIGN_OR_RETURN(d.val, store->SplitSamples(f.split, "val"));
+    VQI_ASSIGN_OR_RETURN(d.split_digest, store->SplitDigest(f.split));
+    if (d.train.empty())
+      return FailedPrecondition("split '" + f.split + "' of dataset '" + f.dataset +
+                                "' has no training images (import data and create a split "
+                                "with `vqi dataset split` first)");
+    auto names = store->ClassNames();
+    if (!names.empty()) o.model.class_names = names;
+    d.source = "dataset " + f.dataset + " split " + f.split +
+               (f.synthetic > 0 ? " + synthetic " + std::to_string(f.synthetic) : "");
+  }
+  std::fprintf(stderr, "training %s %dx%d on %zu+%d images (val %zu), out %s\n",
+               o.model.scale.c_str(), o.model.input_w, o.model.input_h, d.train.size(),
+               d.synthetic_train, d.synthetic_val > 0 ? static_cast<size_t>(d.synthetic_val) : d.val.size(),
+               o.out_dir.c_str());
+  VQI_ASSIGN_OR_RETURN(train::TrainSummary s, train::Train(o, d));
+  if (ctx.json) {
+    std::printf("%s\n", s.ToJson().dump(2).c_str());
+  } else {
+    std::printf(
+        "trained %d epochs in %.0f s (%.2f images/s)\nbest epoch %d: mAP50 %.4f mAP50-95 %.4f "
+        "(validation)\nbest checkpoint: %s\nlast checkpoint: %s\nmetrics: %s\n",
+        s.epochs, s.seconds, s.images_per_sec, s.best_epoch, s.best_map50, s.best_map50_95,
+        s.best_checkpoint.c_str(), s.last_checkpoint.c_str(), s.metrics_log.c_str());
+  }
+  return Status::Ok();
+}
+
+const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
+  CLI::App& model = Noun(app, "model", "Train, evaluate and run detectors");
+  auto* cmd = model.add_subcommand("train", "Train a detector from scratch (libtorch, CPU)");
+  auto f = std::make_shared<TrainFlags>();
+  f->o.out_dir.clear();
+  cmd->add_option("--dataset", f->dataset, "dataset store name")->capture_default_str();
+  auto* split = cmd->add_option("--split", f->split, "split snapshot (train/val parts are used)")
+                    ->capture_default_str();
+  cmd->add_option("--scale", f->scale, "model scale: t (tiny, CPU-first), n, s, m, l, x")
+      ->capture_default_str();
+  cmd->add_option("--imgsz", f->imgsz, "input WxH, multiples of 32")->capture_default_str();
+  cmd->add_option("--epochs", f->o.epochs, "epochs")->capture_default_str();
+  cmd->add_option("--batch", f->o.batch, "batch size")->capture_default_str();
+  cmd->add_option("--time-limit", f->o.time_limit_min,
+                  "minutes; the schedule is shortened to fit")->capture_default_str();
+  cmd->add_option("--out", f->o.out_dir, "output folder (default <home>/runs/train)");
+  cmd->add_flag("--resume", f->o.resume, "continue from <out>/last.state");
+  cmd->add_option("--seed", f->o.seed, "random seed")->capture_default_str();
+  cmd->add_option("--synthetic", f->synthetic,
+                  "add N synthesized tags; without --split: train on them only (no store)");
+  cmd->add_option("--init", f->o.init_weights, "initialize from a checkpoint (e.g. pretrained)");
+  cmd->add_option("--optimizer", f->o.optimizer, "adamw | sgd")->capture_default_str();
+  cmd->add_option("--lr", f->o.lr0, "initial learning rate")->capture_default_str();
+  cmd->add_option("--schedule", f->o.schedule, "cosine | linear")->capture_default_str();
+  cmd->add_option("--warmup-epochs", f->o.warmup_epochs, "warm-up epochs")->capture_default_str();
+  cmd->add_option("--close-mosaic", f->o.close_mosaic, "last epochs without mosaic")
+      ->capture_default_str();
+  cmd->add_option("--mosaic", f->o.mosaic, "mosaic probability")->capture_default_str();
+  cmd->add_option("--scratch", f->o.scratch, "synthetic scratch probability per image")
+      ->capture_default_str();
+  cmd->add_option("--workers", f->o.workers, "batches prepared ahead")->capture_default_str();
+  cmd->add_option("--val-every", f->o.val_every, "validate every n epochs (always in the last "
+                  "quarter)")->capture_default_str();
+  cmd->callback([&ctx, f, split] { Exit(RunTrain(ctx, *f, split->count() > 0)); });
+});
+
+}  // namespace
+}  // namespace vqi::cli

@@ -1,0 +1,97 @@
+// Training a YOLOv8-style detector from scratch with libtorch (the header is torch-free).
+//
+// Train() runs the whole loop: augmentation on prefetching worker threads, AdamW/SGD with
+// warm-up and cosine/linear decay, EMA weights, gradient clipping, validation mAP (libs/eval)
+// and a checkpoint per epoch in options.out_dir:
+//   last.safetensors  EMA weights + metadata (vqi/model/checkpoint.h), every epoch
+//   best.safetensors  the epoch with the best validation mAP50-95 (ties: later)
+//   last.state        model, EMA and optimizer state for --resume (torch::save archive)
+//   metrics.jsonl     one JSON object per epoch
+// With the same seed, thread count and data, two runs give identical weights.
+// See docs/design/training.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vqi/base/json.h"
+#include "vqi/base/status.h"
+#include "vqi/dataset/sample.h"
+#include "vqi/model/config.h"
+
+namespace vqi::train {
+
+struct TrainOptions {
+  model::ModelConfig model;
+  int epochs = 100;
+  int batch = 16;
+  double time_limit_min = 0;  // > 0: stop (and shorten the schedule) to fit this budget
+  std::string out_dir = "runs/train";
+  bool resume = false;
+  uint64_t seed = 0;
+  int threads = 0;  // torch intra-op threads; 0 = all available cores
+  int workers = 2;  // batches prepared ahead on worker threads
+  std::string init_weights;  // checkpoint to start from (e.g. pretrained on synthetic tags)
+
+  std::string optimizer = "adamw";  // adamw | sgd
+  double lr0 = 0.002;
+  double lrf = 0.01;  // final lr = lr0 * lrf
+  std::string schedule = "cosine";  // cosine | linear
+  double momentum = 0.937;          // SGD momentum / AdamW beta1
+  double weight_decay = 5e-4;
+  double warmup_epochs = 3;
+  double grad_clip = 10.0;
+  double ema_decay = 0.9999;
+  double ema_tau = 2000;  // EMA warm-up (updates)
+  double box_gain = 7.5, cls_gain = 0.5, dfl_gain = 1.5;
+
+  // Augmentation.
+  double mosaic = 1.0;
+  int close_mosaic = 10;  // last epochs without mosaic
+  double scratch = 0.5;   // probability of synthetic scratches per image
+  int max_scratches = 2;
+  double fliplr = 0.5, flipud = 0.5;
+  double hsv_h = 0.015, hsv_s = 0.7, hsv_v = 0.4;
+  double translate = 0.1, scale = 0.5;
+
+  int val_every = 5;   // validate every n epochs, and every epoch in the last quarter
+  bool progress = true;
+  bool verbose = true;  // one log line per epoch
+
+  Json ToJson() const;
+};
+
+struct TrainData {
+  std::vector<dataset::Sample> train, val;
+  // > 0: add this many synthesized tags (indices 0..n-1 of synthetic_seed) to the training set.
+  int synthetic_train = 0;
+  // > 0: validate on this many further synthesized tags; 0: use `val`, or the training
+  // images when `val` is empty.
+  int synthetic_val = 0;
+  uint64_t synthetic_seed = 1;
+  std::string split_digest;
+  std::string source;  // e.g. "store default/split default", recorded in the train config
+};
+
+struct TrainSummary {
+  std::string out_dir;
+  std::string best_checkpoint, last_checkpoint, metrics_log;
+  int epochs = 0;  // epochs trained (in total, across resumes)
+  int best_epoch = 0;
+  double best_map50 = 0, best_map50_95 = 0;
+  double seconds = 0;          // wall time of this invocation
+  double images_per_sec = 0;   // training images per second (augmentation included)
+  Json ToJson() const;
+};
+
+// Training throughput without data loading: images/s of `steps` timed steps of forward,
+// loss, backward and an SGD step at `batch` on random inputs with a few boxes each (after one
+// untimed step). `threads` <= 0: all available cores.
+Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads);
+
+// InvalidArgument for bad options or no training images; DataLoss when --resume state is
+// damaged; errors from reading images name the file.
+Result<TrainSummary> Train(const TrainOptions& options, const TrainData& data);
+
+}  // namespace vqi::train

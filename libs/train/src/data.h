@@ -1,0 +1,106 @@
+// Training data in memory, augmentation (OpenCV) and the prefetching batch loader, plus the
+// letterbox / output decoding shared by validation and the checkpoint detector. No libtorch
+// here (fast to compile). Private to libs/train.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <opencv2/core.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "vqi/base/status.h"
+#include "vqi/dataset/sample.h"
+#include "vqi/eval/detector.h"
+#include "vqi/eval/metrics.h"
+
+namespace vqi::train {
+
+struct LabeledImage {
+  std::string name;
+  cv::Mat bgr;                      // CV_8UC3, original size
+  std::vector<dataset::Box> boxes;  // pixels, (x, y) top-left
+};
+
+// Decodes every sample's image (format from content). InvalidArgument naming the file.
+Result<std::vector<LabeledImage>> LoadImages(const std::vector<dataset::Sample>& samples);
+// Tags from the procedural synthesizer, indices [first, first + count).
+std::vector<LabeledImage> SynthesizeImages(int count, uint64_t first, uint64_t seed);
+
+struct AugmentOptions {
+  double mosaic = 1.0;    // probability of a 2x2 mosaic
+  double scratch = 0.5;   // probability of drawing 1..max_scratches synthetic scratches
+  int max_scratches = 2;
+  double fliplr = 0.5, flipud = 0.5;
+  double hsv_h = 0.015, hsv_s = 0.7, hsv_v = 0.4;
+  double translate = 0.1, scale = 0.5;
+};
+
+// A network input: H x W RGB planes in [0, 1] and boxes as (class, x1, y1, x2, y2) in input
+// pixels.
+struct InputImage {
+  std::vector<float> chw;
+  std::vector<std::array<float, 5>> boxes;
+};
+
+// One augmented training image for pool[index]; deterministic in (seed, epoch, index).
+InputImage AugmentOne(const std::vector<LabeledImage>& pool, int index, bool mosaic,
+                      const AugmentOptions& o, int w, int h, uint64_t seed);
+
+// Ultralytics' letterbox: resize keeping the aspect ratio to fit w x h (bilinear), pad the
+// rest with gray 114 split evenly (rounded as Ultralytics does).
+struct Letterbox {
+  double scale = 1;
+  double pad_x = 0, pad_y = 0;  // left / top padding in input pixels
+};
+cv::Mat LetterboxImage(const cv::Mat& bgr, int w, int h, Letterbox* lb);
+// BGR uint8 H x W -> RGB planes / 255 appended to `dst`.
+void AppendChw(const cv::Mat& bgr, std::vector<float>* dst);
+
+// `output0` of one image ([4 + nc, n] row-major: cx, cy, w, h, scores) to detections in
+// original-image pixels with score >= conf (best class per anchor, as Ultralytics).
+std::vector<eval::Detection> DecodeOutput(const float* out, int nc, int n, const Letterbox& lb,
+                                          int orig_w, int orig_h, float conf);
+
+std::vector<eval::GtBox> GroundTruth(const LabeledImage& im);
+
+struct Batch {
+  int size = 0;
+  std::vector<float> images;   // size x 3 x h x w
+  std::vector<float> targets;  // T x 6: image index, class, x1, y1, x2, y2
+};
+
+// Produces the batches of one epoch in order, building up to `prefetch` of them ahead on
+// worker threads while the caller trains. Output is independent of thread timing.
+class BatchLoader {
+ public:
+  BatchLoader(const std::vector<LabeledImage>* pool, std::vector<int> order, int batch,
+              bool mosaic, const AugmentOptions& o, int w, int h, uint64_t seed, int prefetch);
+  ~BatchLoader();
+  int num_batches() const { return num_batches_; }
+  // The next batch; REQUIRES: fewer than num_batches() calls so far.
+  Batch Next();
+
+ private:
+  Batch Build(int b) const;
+  void Launch();
+
+  const std::vector<LabeledImage>* pool_;
+  std::vector<int> order_;
+  int batch_, w_, h_;
+  bool mosaic_;
+  AugmentOptions o_;
+  uint64_t seed_;
+  int prefetch_;
+  int num_batches_;
+  int launched_ = 0;
+  std::deque<std::future<Batch>> pending_;
+};
+
+// A per-(seed, a, b) deterministic generator, and uniform draws from raw output only.
+std::mt19937_64 MakeRng(uint64_t seed, uint64_t a, uint64_t b);
+double Uniform(std::mt19937_64& rng, double lo, double hi);
+
+}  // namespace vqi::train

@@ -1,0 +1,85 @@
+#include "data.h"
+
+#include <gtest/gtest.h>
+
+namespace vqi::train {
+namespace {
+
+std::vector<LabeledImage> Pool() {
+  std::vector<LabeledImage> pool;
+  for (int i = 0; i < 4; ++i) {
+    LabeledImage im;
+    im.name = "img" + std::to_string(i);
+    im.bgr = cv::Mat(300, 450, CV_8UC3, cv::Scalar(40 * i, 80, 120));
+    im.boxes = {{0, 100.0f + i, 50, 80, 60}, {0, 300, 200, 40, 30}};
+    pool.push_back(im);
+  }
+  return pool;
+}
+
+TEST(AugmentTest, DeterministicAndBoxesInsideTheInput) {
+  auto pool = Pool();
+  AugmentOptions o;
+  o.scratch = 0.5;
+  for (int i = 0; i < 4; ++i) {
+    auto a = AugmentOne(pool, i, true, o, 320, 224, 99);
+    auto b = AugmentOne(pool, i, true, o, 320, 224, 99);
+    ASSERT_EQ(a.chw.size(), 3u * 320 * 224);
+    EXPECT_EQ(a.chw, b.chw);
+    ASSERT_EQ(a.boxes.size(), b.boxes.size());
+    for (const auto& bx : a.boxes) {
+      EXPECT_GE(bx[1], 0);
+      EXPECT_GE(bx[2], 0);
+      EXPECT_LE(bx[3], 320);
+      EXPECT_LE(bx[4], 224);
+      EXPECT_GT(bx[3] - bx[1], 2);
+      EXPECT_GT(bx[4] - bx[2], 2);
+    }
+  }
+  EXPECT_NE(AugmentOne(pool, 0, true, o, 320, 224, 1).chw,
+            AugmentOne(pool, 0, true, o, 320, 224, 2).chw);
+}
+
+TEST(AugmentTest, WithoutRandomnessTheBoxesAreScaledOnly) {
+  auto pool = Pool();
+  AugmentOptions o;
+  o.mosaic = 0, o.scratch = 0, o.fliplr = 0, o.flipud = 0, o.hsv_h = o.hsv_s = o.hsv_v = 0;
+  o.translate = 0, o.scale = 0;
+  auto a = AugmentOne(pool, 0, false, o, 480, 320, 5);
+  ASSERT_EQ(a.boxes.size(), 2u);
+  // 450x300 -> 480x320: scale 16/15, no padding.
+  EXPECT_NEAR(a.boxes[0][1], 100 * 16.0 / 15, 0.6);
+  EXPECT_NEAR(a.boxes[0][3], 180 * 16.0 / 15, 0.6);
+  EXPECT_NEAR(a.boxes[1][4], 230 * 16.0 / 15, 0.6);
+}
+
+TEST(LetterboxTest, UltralyticsGeometryAndInverse) {
+  cv::Mat img(300, 450, CV_8UC3, cv::Scalar(0, 0, 255));
+  Letterbox lb;
+  cv::Mat out = LetterboxImage(img, 320, 224, &lb);
+  ASSERT_EQ(out.cols, 320);
+  ASSERT_EQ(out.rows, 224);
+  // r = min(224/300, 320/450) = 0.7111 -> 320x213, dh = 5.5: top round(5.4) = 5.
+  EXPECT_NEAR(lb.scale, 320.0 / 450, 1e-9);
+  EXPECT_EQ(lb.pad_x, 0);
+  EXPECT_EQ(lb.pad_y, 5);
+  EXPECT_EQ(out.at<cv::Vec3b>(0, 0), cv::Vec3b(114, 114, 114));
+  EXPECT_EQ(out.at<cv::Vec3b>(100, 100), cv::Vec3b(0, 0, 255));
+  std::vector<float> chw;
+  AppendChw(out, &chw);
+  EXPECT_FLOAT_EQ(chw[100 * 320 + 100], 1.0f);                 // R plane
+  EXPECT_FLOAT_EQ(chw[2 * 320 * 224 + 100 * 320 + 100], 0.0f);  // B plane
+
+  // One anchor, two classes: (cx, cy, w, h) = (160, 117, 64, 32) in input pixels.
+  std::vector<float> o0 = {160, 117, 64, 32, 0.2f, 0.9f};
+  auto d = DecodeOutput(o0.data(), 2, 1, lb, 450, 300, 0.25f);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].class_id, 1);
+  EXPECT_NEAR(d[0].x1, (128) / lb.scale, 1e-3);
+  EXPECT_NEAR(d[0].y1, (101 - 5) / lb.scale, 1e-3);
+  EXPECT_NEAR(d[0].x2, 192 / lb.scale, 1e-3);
+  EXPECT_TRUE(DecodeOutput(o0.data(), 2, 1, lb, 450, 300, 0.95f).empty());
+}
+
+}  // namespace
+}  // namespace vqi::train

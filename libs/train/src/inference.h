@@ -1,0 +1,24 @@
+// Validation of a model in memory (mAP through libs/eval). Private to libs/train.
+#pragma once
+
+#include <vector>
+
+#include "data.h"
+#include "vqi/base/status.h"
+#include "yolo.h"
+
+namespace vqi::train {
+
+struct ValMetrics {
+  double map50 = 0, map50_95 = 0, precision = 0, recall = 0;
+};
+
+// Runs `model` (switched to eval mode) on letterboxed `images` in batches and scores the
+// detections (conf 0.001, NMS IoU 0.7, max 300) against their boxes.
+Result<ValMetrics> Validate(Yolo& model, const std::vector<LabeledImage>& images, int batch);
+
+// Runs the network on one letterboxed image and returns detections in original pixels.
+std::vector<eval::Detection> DetectImage(Yolo& model, const cv::Mat& bgr,
+                                         const eval::DetectOptions& options);
+
+}  // namespace vqi::train

@@ -1,0 +1,509 @@
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <numeric>
+#include <opencv2/core.hpp>
+
+#include "data.h"
+#include "loss.h"
+#include "inference.h"
+#include "vqi/base/file.h"
+#include "vqi/base/log.h"
+#include "vqi/base/progress.h"
+#include "vqi/base/system.h"
+#include "vqi/model/checkpoint.h"
+#include "vqi/train/train.h"
+#include "yolo.h"
+
+namespace vqi::train {
+
+Json TrainOptions::ToJson() const {
+  return Json{{"epochs", epochs},           {"batch", batch},
+              {"time_limit_min", time_limit_min}, {"seed", seed},
+              {"threads", threads},         {"optimizer", optimizer},
+              {"lr0", lr0},                 {"lrf", lrf},
+              {"schedule", schedule},       {"momentum", momentum},
+              {"weight_decay", weight_decay}, {"warmup_epochs", warmup_epochs},
+              {"grad_clip", grad_clip},     {"ema_decay", ema_decay},
+              {"ema_tau", ema_tau},         {"box_gain", box_gain},
+              {"cls_gain", cls_gain},       {"dfl_gain", dfl_gain},
+              {"mosaic", mosaic},           {"close_mosaic", close_mosaic},
+              {"scratch", scratch},         {"max_scratches", max_scratches},
+              {"fliplr", fliplr},           {"flipud", flipud},
+              {"hsv_h", hsv_h},             {"hsv_s", hsv_s},
+              {"hsv_v", hsv_v},             {"translate", translate},
+              {"scale", scale},             {"init_weights", init_weights}};
+}
+
+Json TrainSummary::ToJson() const {
+  return Json{{"out_dir", out_dir},         {"best_checkpoint", best_checkpoint},
+              {"last_checkpoint", last_checkpoint}, {"metrics_log", metrics_log},
+              {"epochs", epochs},           {"best_epoch", best_epoch},
+              {"best_map50", best_map50},   {"best_map50_95", best_map50_95},
+              {"seconds", seconds},         {"images_per_sec", images_per_sec}};
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+Status CheckOptions(const TrainOptions& o) {
+  VQI_RETURN_IF_ERROR(o.model.Validate());
+  if (o.epochs < 1) return InvalidArgument("--epochs must be >= 1");
+  if (o.batch < 1) return InvalidArgument("--batch must be >= 1");
+  if (o.optimizer != "adamw" && o.optimizer != "sgd")
+    return InvalidArgument("optimizer must be adamw or sgd, not '" + o.optimizer + "'");
+  if (o.schedule != "cosine" && o.schedule != "linear")
+    return InvalidArgument("schedule must be cosine or linear, not '" + o.schedule + "'");
+  if (o.out_dir.empty()) return InvalidArgument("--out must not be empty");
+  return Status::Ok();
+}
+
+// Exponential moving average of all floating-point parameters and buffers (Ultralytics
+// ModelEMA: decay ramps up as d * (1 - exp(-updates / tau))).
+class Ema {
+ public:
+  Ema(Yolo& model, double decay, double tau) : decay_(decay), tau_(tau) {
+    ema_ = Yolo(model->config());
+    ema_->eval();
+    Copy(*model, *ema_, 0.0);
+  }
+  void Update(Yolo& model) {
+    ++updates_;
+    double d = decay_ * (1 - std::exp(-updates_ / tau_));
+    Copy(*model, *ema_, d);
+  }
+  Yolo& model() { return ema_; }
+  double updates() const { return updates_; }
+  void set_updates(double u) { updates_ = u; }
+
+ private:
+  static void Copy(torch::nn::Module& src, torch::nn::Module& dst, double d) {
+    torch::NoGradGuard ng;
+    auto sp = src.named_parameters(), dp = dst.named_parameters();
+    for (auto& p : dp) p.value().mul_(d).add_(sp[p.key()].detach(), 1 - d);
+    auto sb = src.named_buffers(), db = dst.named_buffers();
+    for (auto& b : db) {
+      if (!b.value().is_floating_point()) {
+        b.value().copy_(sb[b.key()]);
+        continue;
+      }
+      b.value().mul_(d).add_(sb[b.key()], 1 - d);
+    }
+  }
+  Yolo ema_{nullptr};
+  double decay_, tau_, updates_ = 0;
+};
+
+struct Groups {
+  std::vector<torch::Tensor> decay, no_decay_bn, bias;
+};
+
+Groups SplitParams(torch::nn::Module& m) {
+  Groups g;
+  for (auto& p : m.named_parameters()) {
+    if (!p.value().requires_grad()) continue;
+    const std::string& n = p.key();
+    if (n.ends_with(".bias"))
+      g.bias.push_back(p.value());
+    else if (n.find(".bn.") != std::string::npos)
+      g.no_decay_bn.push_back(p.value());
+    else
+      g.decay.push_back(p.value());
+  }
+  return g;
+}
+
+std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(const TrainOptions& o, const Groups& g,
+                                                       double wd) {
+  using namespace torch::optim;
+  if (o.optimizer == "sgd") {
+    auto opt = [&](double decay) {
+      return std::make_unique<SGDOptions>(
+          SGDOptions(o.lr0).momentum(o.momentum).nesterov(true).weight_decay(decay));
+    };
+    std::vector<OptimizerParamGroup> groups;
+    groups.emplace_back(g.no_decay_bn, opt(0));
+    groups.emplace_back(g.decay, opt(wd));
+    groups.emplace_back(g.bias, opt(0));
+    return std::make_unique<SGD>(std::move(groups), SGDOptions(o.lr0));
+  }
+  auto opt = [&](double decay) {
+    return std::make_unique<AdamWOptions>(
+        AdamWOptions(o.lr0).betas({o.momentum > 0.99 ? 0.9 : o.momentum, 0.999}).weight_decay(decay));
+  };
+  std::vector<OptimizerParamGroup> groups;
+  groups.emplace_back(g.no_decay_bn, opt(0));
+  groups.emplace_back(g.decay, opt(wd));
+  groups.emplace_back(g.bias, opt(0));
+  return std::make_unique<AdamW>(std::move(groups), AdamWOptions(o.lr0));
+}
+
+void SetLr(torch::optim::Optimizer& opt, size_t group, double lr) {
+  opt.param_groups()[group].options().set_lr(lr);
+}
+
+double LrFactor(const TrainOptions& o, double epoch, int total) {
+  double x = std::min(epoch / std::max(1, total), 1.0);
+  if (o.schedule == "linear") return (1 - x) * (1.0 - o.lrf) + o.lrf;
+  return ((1 - std::cos(x * M_PI)) / 2) * (o.lrf - 1) + 1;
+}
+
+std::string RunId() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", std::gmtime(&t));
+  return std::string("train-") + buf;
+}
+
+AugmentOptions AugmentFrom(const TrainOptions& o) {
+  AugmentOptions a;
+  a.mosaic = o.mosaic;
+  a.scratch = o.scratch;
+  a.max_scratches = o.max_scratches;
+  a.fliplr = o.fliplr;
+  a.flipud = o.flipud;
+  a.hsv_h = o.hsv_h;
+  a.hsv_s = o.hsv_s;
+  a.hsv_v = o.hsv_v;
+  a.translate = o.translate;
+  a.scale = o.scale;
+  return a;
+}
+
+struct State {
+  int epoch = 0;        // epochs completed
+  int total = 0;        // planned epochs (may shrink to fit a time limit)
+  double best = -1;     // best fitness
+  int best_epoch = 0;
+  double map50 = 0, map50_95 = 0;
+  double elapsed = 0;   // training seconds across resumes
+  std::string run_id;
+};
+
+Status SaveState(const std::string& path, Yolo& model, Ema& ema, torch::optim::Optimizer& opt,
+                 const State& s) {
+  try {
+    torch::serialize::OutputArchive a;
+    torch::serialize::OutputArchive am, ae, ao;
+    model->save(am);
+    ema.model()->save(ae);
+    opt.save(ao);
+    a.write("model", am);
+    a.write("ema", ae);
+    a.write("optimizer", ao);
+    a.write("scalars", torch::tensor({static_cast<double>(s.epoch), static_cast<double>(s.total),
+                                      s.best, static_cast<double>(s.best_epoch), s.map50,
+                                      s.map50_95, s.elapsed, ema.updates()},
+                                     torch::kDouble));
+    std::string tmp = path + ".tmp";
+    a.save_to(tmp);
+    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+      return Unavailable(path + ": cannot rename the saved state into place");
+  } catch (const c10::Error& e) {
+    return Internal(path + ": cannot save training state: " + e.what_without_backtrace());
+  }
+  return Status::Ok();
+}
+
+Status LoadState(const std::string& path, Yolo& model, Ema& ema, torch::optim::Optimizer& opt,
+                 State* s) {
+  try {
+    torch::serialize::InputArchive a, am, ae, ao;
+    a.load_from(path);
+    a.read("model", am);
+    a.read("ema", ae);
+    a.read("optimizer", ao);
+    model->load(am);
+    ema.model()->load(ae);
+    opt.load(ao);
+    torch::Tensor sc;
+    a.read("scalars", sc);
+    auto v = sc.accessor<double, 1>();
+    s->epoch = static_cast<int>(v[0]);
+    s->total = static_cast<int>(v[1]);
+    s->best = v[2];
+    s->best_epoch = static_cast<int>(v[3]);
+    s->map50 = v[4];
+    s->map50_95 = v[5];
+    s->elapsed = v[6];
+    ema.set_updates(v[7]);
+  } catch (const c10::Error& e) {
+    return DataLoss(path + ": cannot resume from this training state: " +
+                    e.what_without_backtrace());
+  }
+  return Status::Ok();
+}
+
+Status WriteCkpt(const std::string& path, const TrainOptions& o, const TrainData& d, Ema& ema,
+                 const State& s, const Json& metrics) {
+  model::Checkpoint c;
+  c.model = o.model;
+  c.train = o.ToJson();
+  c.train["source"] = d.source;
+  c.split_digest = d.split_digest;
+  c.metrics = metrics;
+  c.run_id = s.run_id;
+  c.epoch = s.epoch;
+  c.weights = ExportWeights(*ema.model());
+  return model::WriteCheckpoint(path, c);
+}
+
+Status AppendLine(const std::string& path, const std::string& line) {
+  std::ofstream f(path, std::ios::app);
+  f << line << "\n";
+  f.flush();
+  if (!f) return Unavailable(path + ": cannot append metrics");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<TrainSummary> Train(const TrainOptions& o, const TrainData& d) {
+  VQI_RETURN_IF_ERROR(CheckOptions(o));
+  const auto t_start = Clock::now();
+  const int threads = o.threads > 0 ? o.threads : HardwareThreads();
+  torch::set_num_threads(threads);
+  cv::setNumThreads(1);
+
+  // Data.
+  VQI_ASSIGN_OR_RETURN(std::vector<LabeledImage> train_set, LoadImages(d.train));
+  if (d.synthetic_train > 0) {
+    auto s = SynthesizeImages(d.synthetic_train, 0, d.synthetic_seed);
+    train_set.insert(train_set.end(), s.begin(), s.end());
+  }
+  if (train_set.empty()) return InvalidArgument("no training images");
+  std::vector<LabeledImage> val_set;
+  if (d.synthetic_val > 0) {
+    val_set = SynthesizeImages(d.synthetic_val, static_cast<uint64_t>(d.synthetic_train) + 100000,
+                               d.synthetic_seed);
+  } else if (!d.val.empty()) {
+    VQI_ASSIGN_OR_RETURN(val_set, LoadImages(d.val));
+  } else {
+    val_set = train_set;
+  }
+  for (const auto& im : train_set)
+    for (const auto& b : im.boxes)
+      if (b.class_id < 0 || b.class_id >= o.model.nc())
+        return InvalidArgument(im.name + ": box class id " + std::to_string(b.class_id) +
+                               " outside the model's " + std::to_string(o.model.nc()) +
+                               " classes");
+
+  VQI_RETURN_IF_ERROR(MakeDirs(o.out_dir));
+  const std::string last = o.out_dir + "/last.safetensors", best = o.out_dir + "/best.safetensors",
+                    state_path = o.out_dir + "/last.state",
+                    metrics_path = o.out_dir + "/metrics.jsonl";
+
+  // Model, EMA, optimizer, loss.
+  torch::manual_seed(o.seed);
+  Yolo model(o.model);
+  if (!o.init_weights.empty() && !o.resume) {
+    VQI_ASSIGN_OR_RETURN(model::Checkpoint init, model::ReadCheckpoint(o.init_weights));
+    Status st = ImportWeights(*model, init.weights);
+    if (!st.ok()) return st.WithContext(o.init_weights + " (--init)");
+  }
+  Ema ema(model, o.ema_decay, o.ema_tau);
+  Groups groups = SplitParams(*model);
+  const double wd = o.weight_decay * o.batch / 64.0;
+  auto opt = MakeOptimizer(o, groups, wd);
+  DetectionLoss loss_fn(o.model, {o.box_gain, o.cls_gain, o.dfl_gain});
+  const AugmentOptions aug = AugmentFrom(o);
+
+  State st;
+  st.total = o.epochs;
+  st.run_id = RunId();
+  if (o.resume) {
+    if (!FileExists(state_path))
+      return NotFound(state_path + ": nothing to resume (no training state in --out)");
+    VQI_RETURN_IF_ERROR(LoadState(state_path, model, ema, *opt, &st));
+    st.total = o.epochs;  // --epochs may extend a finished run
+    auto prev = model::ReadCheckpoint(last);
+    if (prev.ok()) st.run_id = prev->run_id;
+    if (st.epoch >= st.total)
+      return FailedPrecondition(o.out_dir + ": training already finished (" +
+                                std::to_string(st.epoch) + " epochs)");
+  } else {
+    std::remove(metrics_path.c_str());
+  }
+
+  const int nb = static_cast<int>((train_set.size() + static_cast<size_t>(o.batch) - 1) /
+                                  static_cast<size_t>(o.batch));
+  const int warmup_iters = std::max(static_cast<int>(std::lround(o.warmup_epochs * nb)), 20);
+  const double elapsed_before = st.elapsed;  // training time of earlier invocations
+  int64_t images_seen = 0;
+  double train_seconds = 0;
+  Json last_metrics = Json::object();
+  TrainSummary sum;
+
+  for (int epoch = st.epoch; epoch < st.total; ++epoch) {
+    const auto t_epoch = Clock::now();
+    const bool mosaic = epoch < st.total - o.close_mosaic;
+    // Epoch order: a seeded shuffle, independent of everything but (seed, epoch).
+    std::vector<int> order(train_set.size());
+    std::iota(order.begin(), order.end(), 0);
+    auto rng = MakeRng(o.seed, 0x0bde, static_cast<uint64_t>(epoch));
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+    BatchLoader loader(&train_set, order, o.batch, mosaic, aug, o.model.input_w, o.model.input_h,
+                       MakeRng(o.seed, 0xa06, static_cast<uint64_t>(epoch))(),
+                       std::max(1, o.workers));
+    ProgressBar bar(nb, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(st.total),
+                    false);
+    if (!o.progress) bar.Finish();
+    model->train();
+    double sbox = 0, scls = 0, sdfl = 0;
+    int steps = 0;
+    for (int b = 0; b < nb; ++b) {
+      Batch batch = loader.Next();
+      // Learning rates: warm-up from 0 (biases from 0.1 with SGD) to the scheduled value.
+      const int64_t it = static_cast<int64_t>(epoch) * nb + b;
+      const double sched = o.lr0 * LrFactor(o, epoch, st.total);
+      for (size_t g = 0; g < 3; ++g) {
+        double lr = sched;
+        if (it < warmup_iters) {
+          double x = static_cast<double>(it) / warmup_iters;
+          double start = (g == 2 && o.optimizer == "sgd") ? 0.1 : 0.0;
+          lr = start + (sched - start) * x;
+        }
+        SetLr(*opt, g, lr);
+        if (o.optimizer == "sgd" && it < warmup_iters) {
+          double x = static_cast<double>(it) / warmup_iters;
+          static_cast<torch::optim::SGDOptions&>(opt->param_groups()[g].options())
+              .momentum(0.8 + (o.momentum - 0.8) * x);
+        }
+      }
+      auto x = torch::from_blob(batch.images.data(),
+                                {batch.size, 3, o.model.input_h, o.model.input_w}, torch::kFloat);
+      auto targets = torch::from_blob(batch.targets.data(),
+                                      {static_cast<int64_t>(batch.targets.size() / 6), 6},
+                                      torch::kFloat);
+      auto feats = model->forward(x);
+      auto loss = loss_fn(feats, targets);
+      opt->zero_grad();
+      loss.total.backward();
+      torch::nn::utils::clip_grad_norm_(model->parameters(), o.grad_clip);
+      opt->step();
+      ema.Update(model);
+      sbox += loss.box, scls += loss.cls, sdfl += loss.dfl;
+      ++steps;
+      images_seen += batch.size;
+      char suffix[128];
+      std::snprintf(suffix, sizeof suffix, "box %.3f cls %.3f dfl %.3f", sbox / steps,
+                    scls / steps, sdfl / steps);
+      bar.Update(b + 1, suffix);
+    }
+    bar.Finish();
+    const double epoch_train_s = Since(t_epoch);
+    train_seconds += epoch_train_s;
+    st.epoch = epoch + 1;
+
+    // Fit the schedule into the time budget (Ultralytics-style): re-plan total epochs from
+    // the measured epoch time.
+    if (o.time_limit_min > 0) {
+      double per_epoch = (elapsed_before + Since(t_start)) / std::max(1, st.epoch);
+      int fit = static_cast<int>(o.time_limit_min * 60 / per_epoch);
+      st.total = std::clamp(fit, st.epoch, o.epochs);
+    }
+    const bool final_epoch = st.epoch >= st.total;
+    const bool validate = final_epoch || st.epoch % std::max(1, o.val_every) == 0 ||
+                          st.epoch > st.total - std::max(1, st.total / 4);
+    Json m{{"epoch", st.epoch},
+           {"epochs", st.total},
+           {"box", sbox / steps},
+           {"cls", scls / steps},
+           {"dfl", sdfl / steps},
+           {"lr", opt->param_groups()[1].options().get_lr()},
+           {"mosaic", mosaic},
+           {"train_seconds", epoch_train_s},
+           {"images_per_sec", static_cast<double>(train_set.size()) / epoch_train_s}};
+    if (validate) {
+      auto t_val = Clock::now();
+      VQI_ASSIGN_OR_RETURN(ValMetrics vm, Validate(ema.model(), val_set, 8));
+      m["map50"] = vm.map50;
+      m["map50_95"] = vm.map50_95;
+      m["precision"] = vm.precision;
+      m["recall"] = vm.recall;
+      m["val_seconds"] = Since(t_val);
+      double fitness = 0.1 * vm.map50 + 0.9 * vm.map50_95;  // Ultralytics fitness
+      if (fitness >= st.best) {
+        st.best = fitness;
+        st.best_epoch = st.epoch;
+        st.map50 = vm.map50;
+        st.map50_95 = vm.map50_95;
+        last_metrics = m;
+        VQI_RETURN_IF_ERROR(WriteCkpt(best, o, d, ema, st, m));
+      }
+    }
+    st.elapsed += Since(t_epoch);
+    m["elapsed_seconds"] = st.elapsed;
+    VQI_RETURN_IF_ERROR(WriteCkpt(last, o, d, ema, st, m));
+    VQI_RETURN_IF_ERROR(SaveState(state_path, model, ema, *opt, st));
+    VQI_RETURN_IF_ERROR(AppendLine(metrics_path, m.dump()));
+    if (o.verbose) {
+      double remaining = st.elapsed / st.epoch * (st.total - st.epoch);
+      VQI_LOG_INFO("epoch {}/{} box {:.3f} cls {:.3f} dfl {:.3f} {:.1f} img/s{} eta {:.0f}s",
+                   st.epoch, st.total, sbox / steps, scls / steps, sdfl / steps,
+                   m["images_per_sec"].get<double>(),
+                   validate ? fmt::format(" mAP50 {:.3f} mAP50-95 {:.3f}",
+                                          m["map50"].get<double>(), m["map50_95"].get<double>())
+                            : std::string(),
+                   remaining);
+    }
+  }
+  if (!FileExists(best)) VQI_RETURN_IF_ERROR(WriteCkpt(best, o, d, ema, st, last_metrics));
+
+  sum.out_dir = o.out_dir;
+  sum.best_checkpoint = best;
+  sum.last_checkpoint = last;
+  sum.metrics_log = metrics_path;
+  sum.epochs = st.epoch;
+  sum.best_epoch = st.best_epoch;
+  sum.best_map50 = st.map50;
+  sum.best_map50_95 = st.map50_95;
+  sum.seconds = Since(t_start);
+  sum.images_per_sec = train_seconds > 0 ? images_seen / train_seconds : 0;
+  return sum;
+}
+
+}  // namespace vqi::train
+
+namespace vqi::train {
+
+Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps,
+                                int threads) {
+  VQI_RETURN_IF_ERROR(cfg.Validate());
+  if (batch < 1 || steps < 1) return InvalidArgument("batch and steps must be >= 1");
+  torch::set_num_threads(threads > 0 ? threads : HardwareThreads());
+  torch::manual_seed(0);
+  Yolo model(cfg);
+  model->train();
+  torch::optim::SGD opt(model->parameters(),
+                        torch::optim::SGDOptions(0.01).momentum(0.937).nesterov(true));
+  DetectionLoss loss_fn(cfg);
+  auto x = torch::rand({batch, 3, cfg.input_h, cfg.input_w});
+  std::vector<float> t;
+  for (int b = 0; b < batch; ++b)
+    for (int k = 0; k < 3; ++k) {
+      float cx = cfg.input_w * (0.2f + 0.3f * k), cy = cfg.input_h * 0.5f;
+      t.insert(t.end(), {static_cast<float>(b), 0, cx - 20, cy - 15, cx + 20, cy + 15});
+    }
+  auto targets = torch::from_blob(t.data(), {static_cast<int64_t>(t.size() / 6), 6}).clone();
+  auto step = [&] {
+    auto l = loss_fn(model->forward(x), targets);
+    opt.zero_grad();
+    l.total.backward();
+    opt.step();
+  };
+  step();
+  auto t0 = Clock::now();
+  for (int i = 0; i < steps; ++i) step();
+  return batch * steps / Since(t0);
+}
+
+}  // namespace vqi::train
