@@ -73,6 +73,7 @@ ExecutionResult RunExecution(const std::shared_ptr<const StateMachine>& machine,
   env.external_cancel = options.cancel;
   env.on_event = options.on_event;
   env.record_history = options.record_history && history != nullptr;
+  env.max_transitions = options.max_transitions;
   env.execution_name = options.execution_name;
   env.state_machine_name = options.state_machine_name;
   env.state_machine_id =

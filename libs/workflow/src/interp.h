@@ -52,6 +52,8 @@ struct Env {
   WorkerLimiter* workers = nullptr;
   std::function<void(const HistoryEvent&)> on_event;
   bool record_history = true;
+  int64_t max_transitions = 0;
+  std::atomic<int64_t> transitions{0};
 
   // History (thread-safe).
   int64_t AddEvent(const std::string& type, int64_t previous, Json details);

@@ -95,6 +95,8 @@ Step RunMachine(Env& env, const StateMachine& machine, Json input, Frame& frame)
   while (true) {
     if (env.Cancelled()) return Step::Fail({"States.Aborted", "The execution was stopped"});
     if (frame.Stopped()) return Step::Fail({"States.BranchCancelled", "a sibling failed"});
+    if (env.max_transitions > 0 && ++env.transitions > env.max_transitions)
+      return Step::Fail({"States.Runtime", "The execution exceeded its transition limit"});
     const State& st = machine.states.at(cur);
     int visit = ++frame.visits[cur];
     StateCtx sc;

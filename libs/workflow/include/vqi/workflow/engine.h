@@ -65,6 +65,7 @@ struct ExecutionOptions {
   std::function<void(const HistoryEvent&)> on_event;
   int64_t first_event_id = 1;     // resume: continue numbering after stored events
   int64_t start_time_ms = 0;      // resume: the original start time
+  int64_t max_transitions = 0;    // > 0: fail with States.Runtime beyond this many states
 };
 
 // Runs one execution of `machine` to its end.
