@@ -68,7 +68,7 @@ Status WriteDataYaml(const std::string& dir, const std::vector<std::string>& nam
                      const std::vector<std::string>& parts) {
   YAML::Emitter y;
   y << YAML::BeginMap;
-  y << YAML::Key << "path" << YAML::Value << ".";
+  // No `path`: Ultralytics then resolves the folders against this file's directory.
   const bool flat = parts.size() == 1 && parts[0].empty();
   for (const char* p : {"train", "val", "test"}) {
     if (flat) {
