@@ -85,7 +85,7 @@ void Measure(const char* name, const std::string& def, const vqi::Json& input, l
 
 int main(int argc, char** argv) {
   bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
-  int chain = quick ? 500 : 5000;
+  int chain = quick ? 500 : 20000;
   int items = 1000;
   int reps = quick ? 1 : 3;
   std::string pass_chain = PassChain(chain);

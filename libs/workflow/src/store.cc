@@ -116,7 +116,7 @@ class SqliteJournal : public Journal {
     bool flush;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      map_[key] = value;
+      // Keys are unique per run: only visits loaded at open are ever looked up.
       records_.emplace_back(key, value.dump());
       flush = store_->durability() == Durability::kEveryTransition || records_.size() >= 4096;
     }
@@ -124,13 +124,14 @@ class SqliteJournal : public Journal {
   }
 
   void AppendEvent(const HistoryEvent& e) override {
+    PendingEvent p{e.id, e.previous_event_id, e.type, e.timestamp_ms, e.details.dump()};
     std::lock_guard<std::mutex> lock(mu_);
-    events_.push_back(e);
+    events_.push_back(std::move(p));
   }
 
   Status Sync() override {
     std::vector<std::pair<std::string, std::string>> records;
-    std::vector<HistoryEvent> events;
+    std::vector<PendingEvent> events;
     {
       std::lock_guard<std::mutex> lock(mu_);
       records.swap(records_);
@@ -150,9 +151,9 @@ class SqliteJournal : public Journal {
     }
     Stmt ev(store_->db(),
             "INSERT OR REPLACE INTO events(exec,id,previous,type,ts,details) VALUES(?,?,?,?,?,?)");
-    for (const HistoryEvent& e : events) {
-      ev.Bind(1, exec_).Bind(2, e.id).Bind(3, e.previous_event_id).Bind(4, e.type);
-      ev.Bind(5, e.timestamp_ms).Bind(6, e.details.dump());
+    for (const PendingEvent& e : events) {
+      ev.Bind(1, exec_).Bind(2, e.id).Bind(3, e.previous).Bind(4, e.type);
+      ev.Bind(5, e.ts).Bind(6, e.details);
       if (ev.Step() != SQLITE_DONE) {
         (void)store_->Exec("ROLLBACK");
         return SqlError(store_->db(), "event write");
@@ -189,7 +190,13 @@ class SqliteJournal : public Journal {
   std::mutex mu_;
   std::unordered_map<std::string, Json> map_;
   std::vector<std::pair<std::string, std::string>> records_;
-  std::vector<HistoryEvent> events_;
+  struct PendingEvent {
+    int64_t id, previous;
+    std::string type;
+    int64_t ts;
+    std::string details;
+  };
+  std::vector<PendingEvent> events_;
 };
 
 }  // namespace

@@ -12,9 +12,15 @@
 
 namespace vqi::workflow::testing {
 
+// The workflow CLI: the `vqi` main with the workflow verbs (built beside the tests), else
+// $VQI_BIN.
 inline std::string VqiBin() {
+#ifdef VQI_WORKFLOW_CLI
+  return VQI_WORKFLOW_CLI;
+#else
   const char* b = std::getenv("VQI_BIN");
   return b == nullptr ? "" : b;
+#endif
 }
 
 struct Child {
