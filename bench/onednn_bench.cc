@@ -73,21 +73,22 @@ std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads) {
 
 int Time(const std::string& path, int threads, int iters) {
   auto b = Open(path, threads);
-  std::vector<float> in = vqi::infer::onednn::testing::RandomVector(Numel(b->Info().input_shape), 1);
+  std::vector<float> in =
+      vqi::infer::onednn::testing::RandomVector(Numel(b->Info().input_shape), 1);
   for (float& x : in) x = 0.5f + 0.5f * x;
   std::vector<float> out(Numel(b->Info().output_shape));
   for (int k = 0; k < 3; ++k) TimeOne(*b, in, out);
   std::vector<double> ms;
   for (int k = 0; k < iters; ++k) ms.push_back(TimeOne(*b, in, out));
-  std::printf("%s threads=%d p50=%.2fms p95=%.2fms peak_rss=%zuKiB\n  %s\n", path.c_str(),
-              threads, Percentile(ms, 0.5), Percentile(ms, 0.95), PeakRssKb(),
-              b->Details().c_str());
+  std::printf("%s threads=%d p50=%.2fms p95=%.2fms peak_rss=%zuKiB\n  %s\n", path.c_str(), threads,
+              Percentile(ms, 0.5), Percentile(ms, 0.95), PeakRssKb(), b->Details().c_str());
   return 0;
 }
 
 int Serve(const std::string& path, int threads) {
   auto b = Open(path, threads);
-  std::vector<float> in = vqi::infer::onednn::testing::RandomVector(Numel(b->Info().input_shape), 1);
+  std::vector<float> in =
+      vqi::infer::onednn::testing::RandomVector(Numel(b->Info().input_shape), 1);
   for (float& x : in) x = 0.5f + 0.5f * x;
   std::vector<float> out(Numel(b->Info().output_shape));
   std::printf("{\"details\": \"%s\"}\n", b->Details().c_str());
@@ -144,7 +145,8 @@ int MakeSeed(const std::string& out) {
   b.AttrInts({0, 2, 1}, "perm");
   std::string sm = b.Op1("Softmax", {t});
   std::string sl = b.Op1("Slice", {sm, b.Ints({0}), b.Ints({4}), b.Ints({2})});
-  std::string y = b.Op1("Add", {b.Op1("Div", {sl, b.Init({}, {2.f})}), b.Init({1, 1, 4}, {1, 2, 3, 4})});
+  std::string y =
+      b.Op1("Add", {b.Op1("Div", {sl, b.Init({}, {2.f})}), b.Init({1, 1, 4}, {1, 2, 3, 4})});
   b.Output(b.Op1("Transpose", {y}));
   vqi::Status st = b.Save(out);
   if (!st.ok()) std::fprintf(stderr, "%s\n", st.ToString().c_str());

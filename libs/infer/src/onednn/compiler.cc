@@ -32,8 +32,8 @@ Buffer AlignedBuffer(int64_t bytes) {
 }
 
 struct Step {
-  std::string label;       // "kind node-name"
-  std::string impl;        // oneDNN implementation name
+  std::string label;  // "kind node-name"
+  std::string impl;   // oneDNN implementation name
   dnnl::primitive prim{};
   std::unordered_map<int, memory> args{};
   std::vector<dnnl_exec_arg_t> c_args{};  // args flattened once for the C API (no allocation)
@@ -168,14 +168,14 @@ Status Model::AddConv(const LOp& op) {
     wtag = memory::format_tag::goihw;
   }
   bool has_bias = n.in.size() > 2 && n.in[2] >= 0;
-  memory::desc bmd = has_bias ? memory::desc({w.shape[0]}, memory::data_type::f32,
-                                             memory::format_tag::x)
-                              : memory::desc();
+  memory::desc bmd = has_bias
+                         ? memory::desc({w.shape[0]}, memory::data_type::f32, memory::format_tag::x)
+                         : memory::desc();
   auto any_w = memory::desc(wdims, memory::data_type::f32, memory::format_tag::any);
-  dnnl::convolution_forward::desc d(
-      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, MdOf(p_, x), any_w,
-      bmd, MdOf(p_, o), {win.sh, win.sw}, {win.dh - 1, win.dw - 1}, {win.pt, win.pl},
-      {win.pb, win.pr});
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                    dnnl::algorithm::convolution_direct, MdOf(p_, x), any_w, bmd,
+                                    MdOf(p_, o), {win.sh, win.sw}, {win.dh - 1, win.dw - 1},
+                                    {win.pt, win.pl}, {win.pb, win.pr});
   dnnl::post_ops po;
   size_t add_k = 1;
   std::vector<std::pair<int, int>> binary_args;  // (post-op index, tensor)
@@ -273,12 +273,12 @@ Status Model::Add(const LOp& op) {
         // ceil_mode: extend the right padding so oneDNN produces the same output size.
         int64_t pb = (os[2] - 1) * win.sh + ks[0] - s[2] - win.pt;
         int64_t pr = (os[3] - 1) * win.sw + ks[1] - s[3] - win.pl;
-        dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_inference,
-                                      dnnl::algorithm::pooling_max, MdOf(p_, op.in[0]),
-                                      MdOf(p_, op.out[0]), {win.sh, win.sw}, {ks[0], ks[1]},
-                                      {win.pt, win.pl}, {pb, pr});
+        dnnl::pooling_forward::desc d(
+            dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, MdOf(p_, op.in[0]),
+            MdOf(p_, op.out[0]), {win.sh, win.sw}, {ks[0], ks[1]}, {win.pt, win.pl}, {pb, pr});
         dnnl::pooling_forward::primitive_desc pd(d, Attr(), eng_);
-        Step st{.label = Label(op, "pool"), .impl = pd.impl_info_str(),
+        Step st{.label = Label(op, "pool"),
+                .impl = pd.impl_info_str(),
                 .prim = dnnl::pooling_forward(pd)};
         st.args = {{DNNL_ARG_SRC, Mem(op.in[0])}, {DNNL_ARG_DST, Mem(op.out[0])}};
         st.scratch = pd.scratchpad_desc();
@@ -290,7 +290,8 @@ Status Model::Add(const LOp& op) {
                                          dnnl::algorithm::resampling_nearest, MdOf(p_, op.in[0]),
                                          MdOf(p_, op.out[0]));
         dnnl::resampling_forward::primitive_desc pd(d, Attr(), eng_);
-        Step st{.label = Label(op, "resample"), .impl = pd.impl_info_str(),
+        Step st{.label = Label(op, "resample"),
+                .impl = pd.impl_info_str(),
                 .prim = dnnl::resampling_forward(pd)};
         st.args = {{DNNL_ARG_SRC, Mem(op.in[0])}, {DNNL_ARG_DST, Mem(op.out[0])}};
         st.scratch = pd.scratchpad_desc();
@@ -301,7 +302,8 @@ Status Model::Add(const LOp& op) {
         dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, op.alg,
                                       MdOf(p_, op.in[0]), op.alpha, op.beta);
         dnnl::eltwise_forward::primitive_desc pd(d, Attr(), eng_);
-        Step st{.label = Label(op, "eltwise"), .impl = pd.impl_info_str(),
+        Step st{.label = Label(op, "eltwise"),
+                .impl = pd.impl_info_str(),
                 .prim = dnnl::eltwise_forward(pd)};
         st.args = {{DNNL_ARG_SRC, Mem(op.in[0])}, {DNNL_ARG_DST, Mem(op.out[0])}};
         st.scratch = pd.scratchpad_desc();
@@ -315,8 +317,7 @@ Status Model::Add(const LOp& op) {
           Shape s = p_.g.tensors[t].shape;
           s.insert(s.begin(), rank - s.size(), 1);
           if (s.empty()) s = {1};
-          if (p_.tp[t].layout == Layout::kBlocked && s == p_.g.tensors[o].shape)
-            return MdOf(p_, t);
+          if (p_.tp[t].layout == Layout::kBlocked && s == p_.g.tensors[o].shape) return MdOf(p_, t);
           std::vector<int64_t> st(s.size(), 1);
           for (size_t k = s.size(); k-- > 1;) st[k - 1] = st[k] * s[k];
           return memory::desc(memory::dims(s.begin(), s.end()), memory::data_type::f32,
@@ -332,11 +333,10 @@ Status Model::Add(const LOp& op) {
           attr.set_post_ops(po);
         }
         dnnl::binary::primitive_desc pd(d, attr, eng_);
-        Step st{.label = Label(op, "binary"), .impl = pd.impl_info_str(),
-                .prim = dnnl::binary(pd)};
+        Step st{.label = Label(op, "binary"), .impl = pd.impl_info_str(), .prim = dnnl::binary(pd)};
         memory am = Mem(a);
-        memory bm = p_.g.tensors[b].is_const ? memory(bmd, eng_, Mem(b).get_data_handle())
-                                             : Mem(b, bmd);
+        memory bm =
+            p_.g.tensors[b].is_const ? memory(bmd, eng_, Mem(b).get_data_handle()) : Mem(b, bmd);
         st.args = {{DNNL_ARG_SRC_0, am}, {DNNL_ARG_SRC_1, bm}, {DNNL_ARG_DST, Mem(o)}};
         st.scratch = pd.scratchpad_desc();
         steps_.push_back(std::move(st));
@@ -355,7 +355,8 @@ Status Model::Add(const LOp& op) {
         }
         dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, axis);
         dnnl::softmax_forward::primitive_desc pd(d, Attr(), eng_);
-        Step st{.label = Label(op, "softmax"), .impl = pd.impl_info_str(),
+        Step st{.label = Label(op, "softmax"),
+                .impl = pd.impl_info_str(),
                 .prim = dnnl::softmax_forward(pd)};
         st.args = {{DNNL_ARG_SRC, Mem(op.in[0], md)}, {DNNL_ARG_DST, Mem(op.out[0], md)}};
         st.scratch = pd.scratchpad_desc();
@@ -477,13 +478,27 @@ std::string Model::Details() const {
   std::ostringstream os;
   os << "threads=" << opt_.threads << " isa=";
   switch (dnnl::get_effective_cpu_isa()) {
-    case dnnl::cpu_isa::avx512_core_amx: os << "avx512_core_amx"; break;
-    case dnnl::cpu_isa::avx512_core_bf16: os << "avx512_core_bf16"; break;
-    case dnnl::cpu_isa::avx512_core_vnni: os << "avx512_core_vnni"; break;
-    case dnnl::cpu_isa::avx512_core: os << "avx512_core"; break;
-    case dnnl::cpu_isa::avx2_vnni: os << "avx2_vnni"; break;
-    case dnnl::cpu_isa::avx2: os << "avx2"; break;
-    default: os << "other"; break;
+    case dnnl::cpu_isa::avx512_core_amx:
+      os << "avx512_core_amx";
+      break;
+    case dnnl::cpu_isa::avx512_core_bf16:
+      os << "avx512_core_bf16";
+      break;
+    case dnnl::cpu_isa::avx512_core_vnni:
+      os << "avx512_core_vnni";
+      break;
+    case dnnl::cpu_isa::avx512_core:
+      os << "avx512_core";
+      break;
+    case dnnl::cpu_isa::avx2_vnni:
+      os << "avx2_vnni";
+      break;
+    case dnnl::cpu_isa::avx2:
+      os << "avx2";
+      break;
+    default:
+      os << "other";
+      break;
   }
   os << " layout=" << (p_.block == 16 ? "nChw16c" : p_.block == 8 ? "nChw8c" : "nhwc");
   os << " steps=" << steps_.size() << " arena_bytes=" << p_.arena_bytes << " impls:";

@@ -124,9 +124,9 @@ TEST(OneDnnFusion, ResidualAddBecomesBinaryPostOp) {
 TEST(OneDnnFusion, BatchNormFoldsIntoConv) {
   std::string bytes = Build([](OnnxBuilder& b, const std::string& x) {
     std::string y = b.Op1("Conv", {x, b.Rand({7, 5, 3, 3}, 0.4f)});
-    std::string bn = b.Op1("BatchNormalization",
-                           {y, b.Rand({7}, 1.f), b.Rand({7}, 0.5f), b.Rand({7}, 0.5f),
-                            b.Init({7}, {0.5f, 1, 2, 0.25f, 1.5f, 1, 3})});
+    std::string bn =
+        b.Op1("BatchNormalization", {y, b.Rand({7}, 1.f), b.Rand({7}, 0.5f), b.Rand({7}, 0.5f),
+                                     b.Init({7}, {0.5f, 1, 2, 0.25f, 1.5f, 1, 3})});
     b.AttrFloat("epsilon", 1e-3f);
     return b.Op1("Relu", {bn});
   });
@@ -140,13 +140,13 @@ TEST(OneDnnFusion, InPlaceConcatOfSplitHalvesAsInC2f) {
   // cv1 -> Split -> bottleneck -> Concat [y0, y1, m] -> cv2: the concat needs no copies.
   std::string bytes = Build(
       [](OnnxBuilder& b, const std::string& x) {
-    std::string y = Conv(b, x, 3, 32);
-    auto p = b.Op("Split", {y, b.Ints({16, 16})}, 2);
-    b.AttrInt("axis", 1);
-    std::string m = b.Op1("Add", {p[1], Conv(b, p[1], 16, 16)});
-    std::string c = b.Op1("Concat", {p[0], p[1], m});
-    b.AttrInt("axis", 1);
-    return Conv(b, c, 48, 3);
+        std::string y = Conv(b, x, 3, 32);
+        auto p = b.Op("Split", {y, b.Ints({16, 16})}, 2);
+        b.AttrInt("axis", 1);
+        std::string m = b.Op1("Add", {p[1], Conv(b, p[1], 16, 16)});
+        std::string c = b.Op1("Concat", {p[0], p[1], m});
+        b.AttrInt("axis", 1);
+        return Conv(b, c, 48, 3);
       },
       3);
   CompareResult r = CompareWithReference(bytes, 2);

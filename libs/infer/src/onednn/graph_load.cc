@@ -191,9 +191,18 @@ Status ReadTensor(const onnx::TensorProto& p, const std::string& where, Tensor* 
 
 Status ReadAttr(const onnx::AttributeProto& a, const std::string& where, Attr* out) {
   switch (a.type()) {
-    case onnx::AttributeProto::INT: out->kind = Attr::kInt; out->i = a.i(); break;
-    case onnx::AttributeProto::FLOAT: out->kind = Attr::kFloat; out->f = a.f(); break;
-    case onnx::AttributeProto::STRING: out->kind = Attr::kString; out->s = a.s(); break;
+    case onnx::AttributeProto::INT:
+      out->kind = Attr::kInt;
+      out->i = a.i();
+      break;
+    case onnx::AttributeProto::FLOAT:
+      out->kind = Attr::kFloat;
+      out->f = a.f();
+      break;
+    case onnx::AttributeProto::STRING:
+      out->kind = Attr::kString;
+      out->s = a.s();
+      break;
     case onnx::AttributeProto::INTS:
       out->kind = Attr::kInts;
       out->ints.assign(a.ints().begin(), a.ints().end());
@@ -258,8 +267,8 @@ Result<Graph> LoadOnnxGraph(const std::string& bytes, const std::string& source,
       } else if (k == 0) {
         t.shape.push_back(options.batch);
       } else {
-        return InvalidArgument(source + ": input '" + t.name + "' dimension " +
-                               std::to_string(k) + " ('" + d.dim_param() +
+        return InvalidArgument(source + ": input '" + t.name + "' dimension " + std::to_string(k) +
+                               " ('" + d.dim_param() +
                                "') cannot be resolved statically; export with a fixed size");
       }
     }

@@ -41,8 +41,14 @@ TEST(OneDnnLoad, UnsupportedOpNamesNodeAndOp) {
 TEST(OneDnnLoad, DimensionThatCannotBeResolvedStatically) {
   OnnxBuilder b;
   std::string x = b.Input("images", {1, 3, 8, 8});
-  b.model().mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
-      ->mutable_shape()->mutable_dim(2)->set_dim_param("height");
+  b.model()
+      .mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(2)
+      ->set_dim_param("height");
   b.Output(b.Op1("Relu", {x}));
   ExpectError(b.Serialize(), "'height') cannot be resolved statically");
 
@@ -50,7 +56,9 @@ TEST(OneDnnLoad, DimensionThatCannotBeResolvedStatically) {
   x = c.Input("images", {1, 3, 8, 8});
   std::string shape = c.Op1("Cast", {x});
   c.AttrInt("to", 7);
-  std::string flat = c.Op1("Reshape", {x, c.Op1("Squeeze", {c.Op1("Slice", {shape, c.Ints({0}), c.Ints({1}), c.Ints({3})})})});
+  std::string flat = c.Op1(
+      "Reshape",
+      {x, c.Op1("Squeeze", {c.Op1("Slice", {shape, c.Ints({0}), c.Ints({1}), c.Ints({3})})})});
   c.Output(flat);
   ExpectError(c.Serialize(), "Reshape");
 }

@@ -15,7 +15,6 @@ using dnnl::memory;
 
 namespace {
 
-
 std::vector<int64_t> RowStrides(const Shape& s) {
   std::vector<int64_t> st(s.size(), 1);
   for (size_t k = s.size(); k-- > 1;) st[k - 1] = st[k] * s[k];
@@ -112,8 +111,9 @@ Status Lowerer::Run() {
     for (int t : n.out) {
       if (t < 0) continue;
       if (g_.tensors[t].dtype != DType::kFloat)
-        return Unimplemented(n.Where() + ": produces integer data at run time (only constant "
-                                         "shape arithmetic is supported)");
+        return Unimplemented(n.Where() +
+                             ": produces integer data at run time (only constant "
+                             "shape arithmetic is supported)");
       if (NumElements(g_.tensors[t].shape) == 0)
         return InvalidArgument(n.Where() + ": produces an empty tensor");
     }
@@ -239,8 +239,11 @@ Status Lowerer::LowerNode(int ni) {
     int64_t rank = static_cast<int64_t>(S(px).size());
     bool strided = g_.opset >= 13 && axis + 1 < rank;
     Define(n.out[0], Layout::kPlain);
-    Emit(LOp{.kind = strided ? LKind::kSoftmaxStrided : LKind::kSoftmax, .node = ni,
-             .in = {px}, .out = {n.out[0]}, .axis = static_cast<int>(axis)});
+    Emit(LOp{.kind = strided ? LKind::kSoftmaxStrided : LKind::kSoftmax,
+             .node = ni,
+             .in = {px},
+             .out = {n.out[0]},
+             .axis = static_cast<int>(axis)});
     return Status::Ok();
   }
   LowerRef(ni);
@@ -407,12 +410,15 @@ Status Lowerer::LowerSliceLike(int ni) {
       }
     }
     if (ncut == 0) cut = 0;
-    bool blocked_view = Rt(x) && L(x) == Layout::kBlocked && kBlock > 0 && unit && ncut <= 1 && cut == 1 &&
-                        s[0] == 1 && ax[1].start % kBlock == 0 &&
+    bool blocked_view = Rt(x) && L(x) == Layout::kBlocked && kBlock > 0 && unit && ncut <= 1 &&
+                        cut == 1 && s[0] == 1 && ax[1].start % kBlock == 0 &&
                         (ax[1].count % kBlock == 0 || ax[1].start + ax[1].count == s[1]);
     if (blocked_view) {
       Define(o, Layout::kBlocked, false);
-      Emit(LOp{.kind = LKind::kView, .node = ni, .in = {x}, .out = {o},
+      Emit(LOp{.kind = LKind::kView,
+               .node = ni,
+               .in = {x},
+               .out = {o},
                .view_off = ax[1].start * s[2] * s[3] * 4});
       continue;
     }

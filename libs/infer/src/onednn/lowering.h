@@ -4,7 +4,6 @@
 #pragma once
 
 #include <oneapi/dnnl/dnnl.hpp>
-
 #include <string>
 #include <vector>
 
@@ -19,17 +18,26 @@ enum class Layout { kPlain, kBlocked, kNhwc };
 struct TensorPlan {
   bool runtime = false;
   Layout layout = Layout::kPlain;
-  bool fresh = false;   // written by an op (not a view, not the input, not a constant)
-  int alias = -1;       // view of tensor `alias` at byte offset `alias_off`
+  bool fresh = false;  // written by an op (not a view, not the input, not a constant)
+  int alias = -1;      // view of tensor `alias` at byte offset `alias_off`
   int64_t alias_off = 0;
-  int root = -1;        // resolved: the root tensor holding the bytes, and the byte offset
+  int root = -1;  // resolved: the root tensor holding the bytes, and the byte offset
   int64_t root_off = 0;
 };
 
 enum class LKind {
-  kConv, kPool, kResample, kEltwise, kBinary, kConcat, kCopy, kView, kSoftmax,
+  kConv,
+  kPool,
+  kResample,
+  kEltwise,
+  kBinary,
+  kConcat,
+  kCopy,
+  kView,
+  kSoftmax,
   kSoftmaxStrided,  // softmax over a non-innermost axis of a plain tensor (own loop)
-  kStridedCopy, kRef
+  kStridedCopy,
+  kRef
 };
 
 struct LOp {
@@ -39,21 +47,21 @@ struct LOp {
   std::vector<int> out{};
   dnnl::algorithm alg = dnnl::algorithm::undef;
   float alpha = 0, beta = 0;
-  bool negate = false;      // kBinary: result = -(in0 op in1) (Sub with swapped operands)
-  int64_t view_off = 0;     // kView: byte offset into in[0]; kStridedCopy: source byte offset
+  bool negate = false;   // kBinary: result = -(in0 op in1) (Sub with swapped operands)
+  int64_t view_off = 0;  // kView: byte offset into in[0]; kStridedCopy: source byte offset
   std::vector<int64_t> src_strides{};  // kStridedCopy: element strides of the source view
-  int axis = 0;             // kConcat / kSoftmax
-  bool inplace = false;     // kConcat: inputs live in slots of the output
-  std::vector<int64_t> slot_off{};   // kConcat: byte offset of each input's slot
-  std::vector<bool> copy_in{};       // kConcat in place: inputs that still need a copy
+  int axis = 0;                        // kConcat / kSoftmax
+  bool inplace = false;                // kConcat: inputs live in slots of the output
+  std::vector<int64_t> slot_off{};     // kConcat: byte offset of each input's slot
+  std::vector<bool> copy_in{};         // kConcat in place: inputs that still need a copy
 };
 
 struct Program {
   Graph g;
-  int block = 16;           // channel block of Layout::kBlocked (16, 8, or 0 = nhwc)
+  int block = 16;  // channel block of Layout::kBlocked (16, 8, or 0 = nhwc)
   std::vector<TensorPlan> tp;
   std::vector<LOp> ops;
-  int output = -1;          // the tensor whose root is the caller's output buffer
+  int output = -1;  // the tensor whose root is the caller's output buffer
   bool const_output = false;
   // Memory plan.
   std::vector<int64_t> arena_off;  // per root tensor, -1 if not in the arena

@@ -24,8 +24,8 @@ struct Window {
   int64_t pt = 0, pl = 0, pb = 0, pr = 0;
   int64_t oh = 0, ow = 0;
 };
-Status ComputeWindow(const Node& n, int64_t h, int64_t w, int64_t kh, int64_t kw,
-                     bool ceil_mode, Window* win);
+Status ComputeWindow(const Node& n, int64_t h, int64_t w, int64_t kh, int64_t kw, bool ceil_mode,
+                     Window* win);
 
 // Slice parameters normalized per axis of the input (start, step, count).
 struct SliceAxis {

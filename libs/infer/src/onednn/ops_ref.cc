@@ -194,8 +194,8 @@ void SoftmaxRef(const Node& n, int64_t opset, const InValue& x, OutValue& o) {
 
 int64_t ResizeNearestIndex(const Node& n, int64_t o, int64_t in_size, int64_t out_size,
                            float scale) {
-  std::string ct = n.Str("coordinate_transformation_mode", n.op == "Upsample" ? "asymmetric"
-                                                                              : "half_pixel");
+  std::string ct =
+      n.Str("coordinate_transformation_mode", n.op == "Upsample" ? "asymmetric" : "half_pixel");
   std::string nm = n.Str("nearest_mode", n.op == "Upsample" ? "floor" : "round_prefer_floor");
   double x;
   if (ct == "asymmetric") {
@@ -291,7 +291,8 @@ void RefOp(const Node& n, int64_t opset, const std::vector<InValue>& in,
       int64_t start = 0;
       for (size_t k = 0; k < out.size(); ++k) {
         if (out[k].f || out[k].i)
-          if (NumElements(out[k].shape)) CopyView<float>(x, out[k].shape, rs, start * rs[axis], out[k]);
+          if (NumElements(out[k].shape))
+            CopyView<float>(x, out[k].shape, rs, start * rs[axis], out[k]);
         start += sizes[k];
       }
     }
@@ -314,8 +315,8 @@ void RefOp(const Node& n, int64_t opset, const std::vector<InValue>& in,
     if (in.size() > 2 && in[2].present) hi = in[2].i[0];
     for (int64_t k = 0; k < total; ++k) o.i[k] = std::clamp(x.i[k], lo, hi);
   } else if (op == "Sigmoid" || op == "Relu" || op == "LeakyRelu" || op == "HardSwish" ||
-             op == "HardSigmoid" || op == "Clip" || op == "Exp" || op == "Neg" ||
-             op == "Sqrt" || op == "Floor" || op == "Ceil") {
+             op == "HardSigmoid" || op == "Clip" || op == "Exp" || op == "Neg" || op == "Sqrt" ||
+             op == "Floor" || op == "Ceil") {
     float alpha = n.Float("alpha", op == "LeakyRelu" ? 0.01f : 0.2f);
     float beta = n.Float("beta", 0.5f);
     if (op == "Clip") {

@@ -42,8 +42,8 @@ bool Broadcast(const Shape& a, const Shape& b, Shape* out) {
   return true;
 }
 
-Status ComputeWindow(const Node& n, int64_t h, int64_t w, int64_t kh, int64_t kw,
-                     bool ceil_mode, Window* win) {
+Status ComputeWindow(const Node& n, int64_t h, int64_t w, int64_t kh, int64_t kw, bool ceil_mode,
+                     Window* win) {
   win->kh = kh;
   win->kw = kw;
   auto strides = n.Ints("strides");
@@ -237,12 +237,44 @@ using namespace internal;
 namespace {
 
 const std::set<std::string>& SupportedOps() {
-  static const std::set<std::string> ops = {
-      "Conv", "MaxPool", "Resize", "Upsample", "Concat", "Split", "Slice", "Add", "Sub", "Mul",
-      "Div", "Pow", "Sigmoid", "Relu", "LeakyRelu", "HardSwish", "HardSigmoid", "Clip", "Exp",
-      "Neg", "Sqrt", "Floor", "Ceil", "Softmax", "Transpose", "Reshape", "Flatten", "Constant",
-      "Shape", "Gather", "Unsqueeze", "Squeeze", "Identity", "Cast", "ConstantOfShape",
-      "Range", "Expand", "BatchNormalization"};
+  static const std::set<std::string> ops = {"Conv",
+                                            "MaxPool",
+                                            "Resize",
+                                            "Upsample",
+                                            "Concat",
+                                            "Split",
+                                            "Slice",
+                                            "Add",
+                                            "Sub",
+                                            "Mul",
+                                            "Div",
+                                            "Pow",
+                                            "Sigmoid",
+                                            "Relu",
+                                            "LeakyRelu",
+                                            "HardSwish",
+                                            "HardSigmoid",
+                                            "Clip",
+                                            "Exp",
+                                            "Neg",
+                                            "Sqrt",
+                                            "Floor",
+                                            "Ceil",
+                                            "Softmax",
+                                            "Transpose",
+                                            "Reshape",
+                                            "Flatten",
+                                            "Constant",
+                                            "Shape",
+                                            "Gather",
+                                            "Unsqueeze",
+                                            "Squeeze",
+                                            "Identity",
+                                            "Cast",
+                                            "ConstantOfShape",
+                                            "Range",
+                                            "Expand",
+                                            "BatchNormalization"};
   return ops;
 }
 
@@ -333,12 +365,12 @@ Status InferOp(const Node& n, int64_t opset, const std::vector<InValue>& in,
   } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow") {
     if (in.size() < 2 || !in[1].present) return NodeError(n, "needs two inputs");
     if (!Broadcast(s, in[1].shape, &out[0].shape))
-      return NodeError(n, "shapes " + ShapeString(s) + " and " + ShapeString(in[1].shape) +
-                              " do not broadcast");
+      return NodeError(
+          n, "shapes " + ShapeString(s) + " and " + ShapeString(in[1].shape) + " do not broadcast");
     if (in[0].dtype != in[1].dtype) return NodeError(n, "input types differ");
   } else if (op == "Sigmoid" || op == "Relu" || op == "LeakyRelu" || op == "HardSwish" ||
-             op == "HardSigmoid" || op == "Clip" || op == "Exp" || op == "Neg" ||
-             op == "Sqrt" || op == "Floor" || op == "Ceil" || op == "Identity") {
+             op == "HardSigmoid" || op == "Clip" || op == "Exp" || op == "Neg" || op == "Sqrt" ||
+             op == "Floor" || op == "Ceil" || op == "Identity") {
     if (op != "Identity" && op != "Neg" && op != "Clip") VQI_RETURN_IF_ERROR(need_float(0));
     if (op == "Clip")
       for (size_t k = 1; k < in.size(); ++k)

@@ -74,14 +74,12 @@ TEST(OneDnnOps, MaxPool) {
   for (bool blocked : {false, true}) {
     Check(Model(7, 13, 12, blocked, [](OnnxBuilder& b, const std::string& x) {
       std::string y = b.Op1("MaxPool", {x});
-      b.AttrInts({3, 3}, "kernel_shape").AttrInts({2, 2}, "strides").AttrInts({1, 1, 1, 1},
-                                                                               "pads");
+      b.AttrInts({3, 3}, "kernel_shape").AttrInts({2, 2}, "strides").AttrInts({1, 1, 1, 1}, "pads");
       return y;
     }));
     Check(Model(5, 11, 9, blocked, [](OnnxBuilder& b, const std::string& x) {
       std::string y = b.Op1("MaxPool", {x});
-      b.AttrInts({5, 5}, "kernel_shape").AttrInts({1, 1}, "strides").AttrInts({2, 2, 2, 2},
-                                                                               "pads");
+      b.AttrInts({5, 5}, "kernel_shape").AttrInts({1, 1}, "strides").AttrInts({2, 2, 2, 2}, "pads");
       return y;
     }));
     Check(Model(3, 10, 7, blocked, [](OnnxBuilder& b, const std::string& x) {
@@ -96,8 +94,7 @@ TEST(OneDnnOps, ResizeNearest) {
   for (bool blocked : {false, true})
     for (const char* mode : {"asymmetric", "half_pixel"}) {
       Check(Model(6, 5, 7, blocked, [&](OnnxBuilder& b, const std::string& x) {
-        std::string y =
-            b.Op1("Resize", {x, b.Init({0}, {}), b.Init({4}, {1.f, 1.f, 2.f, 2.f})});
+        std::string y = b.Op1("Resize", {x, b.Init({0}, {}), b.Init({4}, {1.f, 1.f, 2.f, 2.f})});
         b.AttrStr("mode", "nearest").AttrStr("coordinate_transformation_mode", mode);
         if (std::string(mode) == "asymmetric") b.AttrStr("nearest_mode", "floor");
         return y;
@@ -183,8 +180,8 @@ TEST(OneDnnOps, BinaryBroadcast) {
 }
 
 TEST(OneDnnOps, Activations) {
-  for (const char* op : {"Sigmoid", "Relu", "LeakyRelu", "HardSwish", "HardSigmoid", "Clip",
-                         "Exp", "Neg", "Floor"})
+  for (const char* op :
+       {"Sigmoid", "Relu", "LeakyRelu", "HardSwish", "HardSigmoid", "Clip", "Exp", "Neg", "Floor"})
     for (bool blocked : {false, true}) {
       SCOPED_TRACE(op);
       Check(Model(7, 5, 3, blocked, [&](OnnxBuilder& b, const std::string& x) {
@@ -200,16 +197,17 @@ TEST(OneDnnOps, Activations) {
 TEST(OneDnnOps, SoftmaxTransposeReshape) {
   for (int64_t opset : {11, 13})
     for (int64_t axis : {1, -1}) {
-      Check(Model(6, 4, 5, true,
-                  [&](OnnxBuilder& b, const std::string& x) {
-                    std::string r = b.Op1("Reshape", {x, b.Ints({1, 3, 2, 20})});
-                    std::string t = b.Op1("Transpose", {r});
-                    b.AttrInts({0, 2, 1, 3}, "perm");
-                    std::string s = b.Op1("Softmax", {t});
-                    b.AttrInt("axis", axis);
-                    return s;
-                  },
-                  opset));
+      Check(Model(
+          6, 4, 5, true,
+          [&](OnnxBuilder& b, const std::string& x) {
+            std::string r = b.Op1("Reshape", {x, b.Ints({1, 3, 2, 20})});
+            std::string t = b.Op1("Transpose", {r});
+            b.AttrInts({0, 2, 1, 3}, "perm");
+            std::string s = b.Op1("Softmax", {t});
+            b.AttrInt("axis", axis);
+            return s;
+          },
+          opset));
     }
   Check(Model(6, 4, 5, false, [](OnnxBuilder& b, const std::string& x) {
     std::string f = b.Op1("Flatten", {x});
@@ -240,9 +238,9 @@ TEST(OneDnnOps, GatherExpandBatchNormOnRuntimeData) {
   Check(Model(6, 4, 5, true, [](OnnxBuilder& b, const std::string& x) {
     std::string g = b.Op1("Gather", {x, b.Ints({4, 0, 2})});
     b.AttrInt("axis", 1);
-    std::string bn = b.Op1("BatchNormalization",
-                           {g, b.Init({3}, {1, 2, 0.5f}), b.Init({3}, {0.1f, 0, -1}),
-                            b.Init({3}, {0.2f, -0.1f, 0}), b.Init({3}, {1, 0.5f, 2})});
+    std::string bn =
+        b.Op1("BatchNormalization", {g, b.Init({3}, {1, 2, 0.5f}), b.Init({3}, {0.1f, 0, -1}),
+                                     b.Init({3}, {0.2f, -0.1f, 0}), b.Init({3}, {1, 0.5f, 2})});
     return b.Op1("Expand", {bn, b.Ints({2, 3, 4, 5})});
   }));
 }

@@ -50,8 +50,7 @@ Status InferAndFold(Graph* g) {
         continue;
       }
       const Tensor& x = g->tensors[t];
-      if (!x.shape_known)
-        return Internal(n.Where() + ": input '" + x.name + "' has no shape");
+      if (!x.shape_known) return Internal(n.Where() + ": input '" + x.name + "' has no shape");
       in.push_back(ViewOf(x));
       all_const = all_const && x.is_const;
     }
@@ -89,10 +88,10 @@ Status InferAndFold(Graph* g) {
 void RemoveIdentities(Graph* g) {
   for (Node& n : g->nodes) {
     if (n.dead || n.in.empty() || n.in[0] < 0) continue;
-    bool noop = n.op == "Identity" ||
-                ((n.op == "Reshape" || n.op == "Flatten" || n.op == "Squeeze" ||
-                  n.op == "Unsqueeze") &&
-                 g->tensors[n.in[0]].shape == g->tensors[n.out[0]].shape);
+    bool noop =
+        n.op == "Identity" ||
+        ((n.op == "Reshape" || n.op == "Flatten" || n.op == "Squeeze" || n.op == "Unsqueeze") &&
+         g->tensors[n.in[0]].shape == g->tensors[n.out[0]].shape);
     if (!noop || n.out[0] == g->output) continue;
     n.dead = true;
     ReplaceUses(g, n.out[0], n.in[0]);

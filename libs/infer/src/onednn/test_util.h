@@ -46,7 +46,8 @@ inline CompareResult CompareWithReference(const std::string& bytes, int threads 
   st = (*m)->Run(input.data(), got.data());
   EXPECT_TRUE(st.ok()) << st.ToString();
   for (size_t k = 0; k < got.size() && k < expected.size(); ++k) {
-    double e = std::fabs(double(got[k]) - expected[k]) / std::max(1.0, std::fabs(double(expected[k])));
+    double e =
+        std::fabs(double(got[k]) - expected[k]) / std::max(1.0, std::fabs(double(expected[k])));
     if (!(e <= r.max_err)) r.max_err = std::isnan(e) ? 1e30 : e;
   }
   r.n = got.size();

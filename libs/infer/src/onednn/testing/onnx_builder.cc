@@ -42,8 +42,8 @@ std::string OnnxBuilder::Init(const std::vector<int64_t>& shape, const std::vect
   t->set_name(name);
   t->set_data_type(onnx::TensorProto::FLOAT);
   for (int64_t d : shape) t->add_dims(d);
-  t->set_raw_data(std::string(reinterpret_cast<const char*>(data.data()),
-                              data.size() * sizeof(float)));
+  t->set_raw_data(
+      std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float)));
   return name;
 }
 
@@ -66,8 +66,8 @@ std::string OnnxBuilder::Ints(const std::vector<int64_t>& values) {
   return name;
 }
 
-std::vector<std::string> OnnxBuilder::Op(const std::string& op,
-                                         const std::vector<std::string>& in, int outputs) {
+std::vector<std::string> OnnxBuilder::Op(const std::string& op, const std::vector<std::string>& in,
+                                         int outputs) {
   last_ = model_->mutable_graph()->add_node();
   last_->set_op_type(op);
   last_->set_name(Fresh(op));
@@ -120,7 +120,9 @@ void OnnxBuilder::Metadata(const std::string& k, const std::string& v) {
 
 std::string OnnxBuilder::Serialize() const { return model_->SerializeAsString(); }
 
-Status OnnxBuilder::Save(const std::string& path) const { return WriteFileAtomic(path, Serialize()); }
+Status OnnxBuilder::Save(const std::string& path) const {
+  return WriteFileAtomic(path, Serialize());
+}
 
 std::vector<float> RandomVector(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -61,8 +61,9 @@ class YoloBuilder {
     std::vector<std::string> cat = {y};
     for (int i = 0; i < 3; ++i) {
       y = b_.Op1("MaxPool", {y});
-      b_.AttrInts({k, k}, "kernel_shape").AttrInts({1, 1}, "strides").AttrInts(
-          {k / 2, k / 2, k / 2, k / 2}, "pads");
+      b_.AttrInts({k, k}, "kernel_shape")
+          .AttrInts({1, 1}, "strides")
+          .AttrInts({k / 2, k / 2, k / 2, k / 2}, "pads");
       cat.push_back(y);
     }
     std::string z = b_.Op1("Concat", cat);
@@ -113,8 +114,8 @@ class YoloBuilder {
     }
     b_.Output(out.back());
     b_.Metadata("stride", "32");
-    b_.Metadata("imgsz", "[" + std::to_string(cfg.input_h) + ", " +
-                             std::to_string(cfg.input_w) + "]");
+    b_.Metadata("imgsz",
+                "[" + std::to_string(cfg.input_h) + ", " + std::to_string(cfg.input_w) + "]");
     std::string names = "{";
     for (size_t k = 0; k < cfg.class_names.size(); ++k)
       names += (k ? ", " : "") + std::to_string(k) + ": '" + cfg.class_names[k] + "'";
@@ -184,8 +185,7 @@ class YoloBuilder {
 
 }  // namespace
 
-Result<std::string> BuildYoloLikeOnnx(const model::ModelConfig& cfg, uint32_t seed,
-                                      int64_t opset) {
+Result<std::string> BuildYoloLikeOnnx(const model::ModelConfig& cfg, uint32_t seed, int64_t opset) {
   YoloBuilder b(opset, seed);
   return b.Build(cfg);
 }
