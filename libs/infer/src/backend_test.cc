@@ -11,6 +11,7 @@
 #include "vqi/infer/detector.h"
 #include "vqi/infer/model_check.h"
 #include "vqi/onnx/export.h"
+#include "vqi/onnx/float16.h"
 #include "vqi/onnx/weights.h"
 
 namespace vqi::infer {
@@ -62,6 +63,21 @@ TEST_F(BackendTest, OpenCvRunsExportedModel) {
     EXPECT_GT(out[4 * 126 + a], 0.f);
     EXPECT_LT(out[4 * 126 + a], 1.f);
   }
+}
+
+TEST_F(BackendTest, Float16WeightsRunInOpenCvCloseToFloat32) {
+  auto half = onnx::ConvertWeightsToFloat16(*bytes_, "m.onnx");
+  ASSERT_TRUE(half.ok()) << half.status().ToString();
+  auto b32 = OpenBackend("opencv", Path("m.onnx"), {1});
+  auto b16 = OpenBackend("opencv", Write("m16.onnx", *half), {1});
+  ASSERT_TRUE(b32.ok() && b16.ok()) << b16.status().ToString();
+  std::vector<float> in(3 * 64 * 96), o32(6 * 126), o16(6 * 126);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i % 89) / 89.f;
+  ASSERT_TRUE((*b32)->Run(in.data(), o32.data()).ok());
+  ASSERT_TRUE((*b16)->Run(in.data(), o16.data()).ok());
+  EXPECT_NE(o32, o16) << "weights were rounded, outputs should differ a little";
+  for (size_t i = 0; i < o32.size(); ++i)
+    EXPECT_NEAR(o16[i], o32[i], 2e-2 * std::max(1.f, std::fabs(o32[i]))) << i;
 }
 
 TEST_F(BackendTest, AutoAndUnknownBackend) {

@@ -4,7 +4,9 @@
 #include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
 
+#include "vqi/base/file.h"
 #include "vqi/infer/model_check.h"
+#include "vqi/onnx/float16.h"
 
 namespace vqi::infer {
 
@@ -67,9 +69,12 @@ class OpenCvBackend : public InferenceBackend {
 Result<std::unique_ptr<InferenceBackend>> OpenOpenCvBackend(const std::string& onnx_path,
                                                             const BackendOptions& options) {
   VQI_ASSIGN_OR_RETURN(ModelInfo info, InspectModel(onnx_path));
+  // OpenCV 4.6 has no FLOAT16 tensors: float16-weight models are widened in memory first.
+  VQI_ASSIGN_OR_RETURN(std::string bytes, ReadFile(onnx_path));
+  VQI_ASSIGN_OR_RETURN(bytes, onnx::WidenFloat16Initializers(bytes, onnx_path));
   cv::dnn::Net net;
   try {
-    net = cv::dnn::readNetFromONNX(onnx_path);
+    net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
     net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
     net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
   } catch (const cv::Exception& e) {
