@@ -22,10 +22,15 @@ namespace {
 
 std::string PassChain(int n) {
   vqi::Json states = vqi::Json::object();
+  auto name = [](int i) {
+    std::string s = std::to_string(i);
+    s.insert(s.begin(), 'S');
+    return s;
+  };
   for (int i = 0; i < n; ++i) {
     vqi::Json s = {{"Type", "Pass"}, {"Parameters", {{"i", i}, {"v.$", "$.v"}}}};
-    if (i + 1 < n) s["Next"] = "S" + std::to_string(i + 1); else s["End"] = true;
-    states["S" + std::to_string(i)] = s;
+    if (i + 1 < n) s["Next"] = name(i + 1); else s["End"] = true;
+    states[name(i)] = s;
   }
   return vqi::Json({{"StartAt", "S0"}, {"States", states}}).dump();
 }
@@ -62,12 +67,12 @@ void Measure(const char* name, const std::string& def, const vqi::Json& input, l
     } else {
       wf::Durability d = std::strcmp(mode, "every") == 0 ? wf::Durability::kEveryTransition
                                                           : wf::Durability::kFull;
-      fs::path db = dir / ("b" + std::to_string(r) + ".db");
+      fs::path db = dir / (std::to_string(r) + ".db");
       auto store = wf::ExecutionStore::Open(db.string(), d);
       if (!store.ok()) return;
       wf::DurableOptions o;
       o.max_workers = 1;
-      auto res = wf::StartExecution(**store, def, input, "bench" + std::to_string(r), o);
+      auto res = wf::StartExecution(**store, def, input, std::to_string(r), o);
       status = res.ok() ? res->status : res.status().ToString();
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
