@@ -122,6 +122,12 @@ TEST(OneDnnLoad, BackendNamesTheFileAndChecksTheContract) {
   auto ok = OpenOneDnnBackend(path, {.threads = 2});
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ((*ok)->Name(), "onednn");
+  // Registered in the backend registry, and chosen by "auto".
+  for (const char* name : {"onednn", "auto"}) {
+    auto reg = OpenBackend(name, path, {.threads = 1});
+    ASSERT_TRUE(reg.ok()) << name << ": " << reg.status().ToString();
+    EXPECT_EQ((*reg)->Name(), "onednn") << name;
+  }
   EXPECT_EQ((*ok)->Info().input_shape, (std::vector<int64_t>{1, 3, 64, 96}));
   EXPECT_EQ((*ok)->Info().metadata.at("stride"), "32");
   std::filesystem::remove_all(dir);

@@ -30,10 +30,13 @@ std::string OnnxBuilder::Input(const std::string& name, const std::vector<int64_
   return name;
 }
 
-void OnnxBuilder::Output(const std::string& name) {
+void OnnxBuilder::Output(const std::string& name, const std::vector<int64_t>& shape) {
   auto* vi = model_->mutable_graph()->add_output();
   vi->set_name(name);
-  vi->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  auto* tt = vi->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  if (!shape.empty())
+    for (int64_t d : shape) tt->mutable_shape()->add_dim()->set_dim_value(d);
 }
 
 std::string OnnxBuilder::Init(const std::vector<int64_t>& shape, const std::vector<float>& data) {

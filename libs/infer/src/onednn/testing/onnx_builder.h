@@ -24,7 +24,7 @@ class OnnxBuilder {
   OnnxBuilder& operator=(const OnnxBuilder&) = delete;
 
   std::string Input(const std::string& name, const std::vector<int64_t>& shape);
-  void Output(const std::string& name);
+  void Output(const std::string& name, const std::vector<int64_t>& shape = {});
   // Float initializer with the given data / uniform random data in [-scale, scale].
   std::string Init(const std::vector<int64_t>& shape, const std::vector<float>& data);
   std::string Rand(const std::vector<int64_t>& shape, float scale);

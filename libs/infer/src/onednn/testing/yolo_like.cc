@@ -112,7 +112,7 @@ class YoloBuilder {
           break;
       }
     }
-    b_.Output(out.back());
+    b_.Output(out.back(), {1, 4 + cfg.nc(), model::NumAnchors(cfg)});
     b_.Metadata("stride", "32");
     b_.Metadata("imgsz",
                 "[" + std::to_string(cfg.input_h) + ", " + std::to_string(cfg.input_w) + "]");
