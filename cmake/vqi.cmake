@@ -35,7 +35,9 @@ function(vqi_test name)
     set(A_TIMEOUT 600)
   endif()
   set_tests_properties(${name} PROPERTIES TIMEOUT ${A_TIMEOUT}
-    ENVIRONMENT "VQI_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared;VQI_BIN=$<TARGET_FILE_DIR:vqi>/vqi")
+    ENVIRONMENT "VQI_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared;VQI_BIN=$<TARGET_FILE_DIR:vqi>/vqi;OMP_WAIT_POLICY=PASSIVE")
+  # ctest runs tests side by side on few cores: OpenMP threads (libtorch, oneDNN) that spin
+  # while waiting would starve each other, so tests wait passively.
   if(A_LABELS)
     set_tests_properties(${name} PROPERTIES LABELS "${A_LABELS}")
   endif()
