@@ -31,13 +31,14 @@ if has dataset import; then
   fi
   v dataset split --name default --seed 42
   v dataset stats
-  v dataset unlabeled | head -5 || true
+  v dataset unlabeled --limit 5
 fi
 
 CKPT=""
 if has model train; then
   step "Train: a CPU-first detector from scratch (${TRAIN_MINUTES} min budget)"
-  v model train --split default --scale t --time-limit "$TRAIN_MINUTES" --out "$OUT/run"
+  v model train --split default --scale t --imgsz 320x224 --batch 8 --lr 0.003 --epochs 300 \
+    --close-mosaic 5 --warmup-epochs 2 --scratch 0.3 --time-limit "$TRAIN_MINUTES" --out "$OUT/run"
   CKPT="$OUT/run/best.safetensors"
 fi
 
@@ -70,8 +71,13 @@ fi
 
 if has workflow run; then
   step "Workflow: an ASL state machine, run locally"
+  v workflow validate --definition "$ROOT/examples/workflows/hello.asl.json"
   v workflow run --local --definition "$ROOT/examples/workflows/hello.asl.json" \
     --input '{"items":[1,2,3],"name":"vqi"}'
+  step "Workflow: a durable execution with history"
+  v workflow start --definition "$ROOT/examples/workflows/hello.asl.json" \
+    --input '{"items":[1,5],"name":"edge"}' --name demo-1 --store "$HOME_DIR/workflows.db"
+  v workflow describe --execution demo-1 --store "$HOME_DIR/workflows.db"
 fi
 
 step "Done. Everything is in $HOME_DIR"
