@@ -62,7 +62,8 @@ if [ -n "$ONNX" ] && has model predict; then
   if [ -d "$DATA/images" ]; then
     find "$DATA/images" -name '*.jpg' | sort | head -4 | xargs -I{} cp {} "$IMGS/"
   fi
-  v model predict --model "$ONNX" --images "$IMGS" --out "$OUT/predict" | head -4
+  v model predict --model "$ONNX" --images "$IMGS" --out "$OUT/predict" > "$OUT/predict.jsonl"
+  cut -c1-200 "$OUT/predict.jsonl"
   if has bench infer; then
     step "Inference speed"
     v bench infer --model "$ONNX" --images "$IMGS" --iters 20
