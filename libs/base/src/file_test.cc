@@ -52,5 +52,12 @@ TEST(JsonTest, MalformedJsonNamesPlaceAndOffset) {
       << r.status().message();
 }
 
+// Regression (workflow_definition_fuzz): a number overflow threw out_of_range, not parse_error.
+TEST(JsonTest, NumberOverflowIsAnErrorNotACrash) {
+  Result<Json> r = ParseJson("38E538", "def.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("def.json: malformed JSON"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace vqi

@@ -10,6 +10,8 @@ Result<Json> ParseJson(std::string_view text, const std::string& where) {
   } catch (const Json::parse_error& e) {
     return InvalidArgument(where + ": malformed JSON at byte " + std::to_string(e.byte) + ": " +
                            e.what());
+  } catch (const Json::exception& e) {  // e.g. out_of_range.406: number overflow
+    return InvalidArgument(where + ": malformed JSON: " + e.what());
   }
 }
 

@@ -1,6 +1,7 @@
 #include "vqi/workflow/jsonpath.h"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 
 namespace vqi::workflow {
@@ -50,7 +51,10 @@ class PathParser {
     if (Peek() == '-') ++i_;
     while (!AtEnd() && std::isdigit(static_cast<unsigned char>(s_[i_]))) ++i_;
     if (i_ == b || (i_ == b + 1 && s_[b] == '-')) return Fail("expected an integer");
-    return std::stoll(std::string(s_.substr(b, i_ - b)));
+    long long v = 0;
+    auto [ptr, ec] = std::from_chars(s_.data() + b, s_.data() + i_, v);
+    if (ec != std::errc() || ptr != s_.data() + i_) return Fail("integer out of range");
+    return v;
   }
 
   Result<Json> Literal() {

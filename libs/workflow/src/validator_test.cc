@@ -130,6 +130,14 @@ TEST(WorkflowValidator, BadIntrinsic) {
               "States.A.Parameters.x.$: invalid intrinsic function 'States.Nope(1)': unknown function");
 }
 
+// Regression (workflow_jsonpath_fuzz): an index past long long threw std::out_of_range.
+TEST(WorkflowJsonPath, HugeIndexIsAnErrorNotACrash) {
+  auto p = JsonPath::Parse("$1[99999999999999999999999999999999]");
+  EXPECT_FALSE(p.ok());
+  auto q = JsonPath::Parse("$.a[99999999999999999999999999999999]");
+  EXPECT_FALSE(q.ok());
+}
+
 TEST(WorkflowJsonPath, QueriesAndErrors) {
   Json doc = Json::parse(R"({"a":{"b":[1,2,3]},"c":[{"k":1},{"k":2}]})");
   auto p = JsonPath::Parse("$.a.b[1]");
