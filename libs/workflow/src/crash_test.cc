@@ -4,6 +4,7 @@
 // log must show no completed task attempt ran twice.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -93,13 +94,17 @@ class CrashTest : public ::testing::Test {
 };
 
 TEST_F(CrashTest, KillNineAtSeededPointsThenResume) {
-  // Reference: an uninterrupted run.
+  // Reference: an uninterrupted run. Its duration bounds the kill delays, so kills land
+  // mid-run on fast and slow machines alike.
+  auto t0 = std::chrono::steady_clock::now();
   auto ref_child = Run("start", "ref", 1000);
   ASSERT_EQ(Wait(ref_child), 0);
+  const int ref_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now() - t0)
+                                          .count());
+  const int max_delay_ms = std::max(10, ref_ms * 8 / 10);
   Json reference = LastLine(ref_child.out_path);
   ASSERT_EQ(reference["status"], "SUCCEEDED") << reference.dump();
-  auto t0 = std::chrono::steady_clock::now();
-  (void)t0;
 
   const int kRuns = 50;
   int killed_mid_run = 0;
@@ -112,7 +117,7 @@ TEST_F(CrashTest, KillNineAtSeededPointsThenResume) {
       std::string tag = "run" + std::to_string(seed) + "_" + std::to_string(round);
       auto child = Run(started ? "resume" : "start", tag, seed);
       if (round < kills) {
-        int delay_ms = std::uniform_int_distribution<int>(5, 450)(rng);
+        int delay_ms = std::uniform_int_distribution<int>(5, max_delay_ms)(rng);
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
         kill(child.pid, SIGKILL);
       }
