@@ -15,7 +15,7 @@ set(VQI_ONEDNN_DIR ${CMAKE_CURRENT_LIST_DIR})
 list(APPEND VQI_INFER_SOURCES
   ${VQI_ONEDNN_DIR}/graph_load.cc ${VQI_ONEDNN_DIR}/ops_shape.cc ${VQI_ONEDNN_DIR}/ops_ref.cc ${VQI_ONEDNN_DIR}/passes.cc
   ${VQI_ONEDNN_DIR}/lowering.cc ${VQI_ONEDNN_DIR}/compiler.cc ${VQI_ONEDNN_DIR}/softmax_strided.cc
-  ${VQI_ONEDNN_DIR}/onednn_backend.cc)
+  ${VQI_ONEDNN_DIR}/onednn_backend.cc ${VQI_ONEDNN_DIR}/observe.cc)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")  # GCC 12 false positive (PR 105651)
   set_source_files_properties(${VQI_ONEDNN_DIR}/graph_load.cc ${VQI_ONEDNN_DIR}/ops_shape.cc
     ${VQI_ONEDNN_DIR}/lowering.cc ${VQI_ONEDNN_DIR}/compiler.cc PROPERTIES COMPILE_OPTIONS -Wno-restrict)

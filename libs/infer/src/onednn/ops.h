@@ -3,6 +3,7 @@
 // time, run ops oneDNN has no primitive for, and are the oracle of the op tests.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,10 @@ int64_t ResizeNearestIndex(const Node& n, int64_t o, int64_t in_size, int64_t ou
                            float scale);
 
 // Runs the whole graph with the reference kernels (the oracle of the tests). `output` is
-// resized to the output's element count.
-Status RefRun(const Graph& g, const float* input, std::vector<float>* output);
+// resized to the output's element count. `observe`, when set, sees every node output as it is
+// computed (tensor id and value).
+using RefObserver = std::function<void(int tensor, const Tensor& value)>;
+Status RefRun(const Graph& g, const float* input, std::vector<float>* output,
+              const RefObserver& observe = nullptr);
 
 }  // namespace vqi::infer::onednn

@@ -417,7 +417,8 @@ void RefOp(const Node& n, int64_t opset, const std::vector<InValue>& in,
   }
 }
 
-Status RefRun(const Graph& g, const float* input, std::vector<float>* output) {
+Status RefRun(const Graph& g, const float* input, std::vector<float>* output,
+              const RefObserver& observe) {
   std::vector<Tensor> vals = g.tensors;
   Tensor& inp = vals[g.input];
   inp.f.assign(input, input + NumElements(inp.shape));
@@ -457,6 +458,9 @@ Status RefRun(const Graph& g, const float* input, std::vector<float>* output) {
       }
     }
     RefOp(n, g.opset, in, out);
+    if (observe)
+      for (int t : n.out)
+        if (t >= 0) observe(t, vals[t]);
   }
   const Tensor& o = vals[g.output];
   if (o.dtype != DType::kFloat) return InvalidArgument("graph output is not float");
