@@ -1,6 +1,7 @@
 // The training loop end to end on synthesized tags (public API only).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "vqi/model/checkpoint.h"
@@ -98,15 +99,16 @@ TEST(TrainLoopTest, RejectsBadOptions) {
   EXPECT_NE(st.message().find("/nonexistent/x.jpg"), std::string::npos);
 }
 
-// A small model memorizes 8 synthetic tags: mAP50 >= 0.95 on them.
+// A small model memorizes 8 synthetic tags: mAP50 >= 0.95 on them (about 100 s on 2 idle
+// cores: labelled slow).
 TEST(TrainLoopTest, OverfitsEightSyntheticTags) {
   TrainData d;
   d.synthetic_train = 8;  // validation on the training images
   TrainOptions o = Small(TempDir("overfit"));
   o.model.input_w = 320;
   o.model.input_h = 224;
-  o.epochs = 100;
-  o.batch = 2;  // 4 steps per epoch
+  o.epochs = 200;  // 100 epochs reached mAP50 0.878, 150 at lr 0.006 0.931
+  o.batch = 2;     // 4 steps per epoch
   o.lr0 = 0.004;
   o.warmup_epochs = 3;
   o.mosaic = 0;
@@ -120,6 +122,8 @@ TEST(TrainLoopTest, OverfitsEightSyntheticTags) {
   auto r = Train(o, d);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_GE(r->best_map50, 0.95) << "best epoch " << r->best_epoch;
+  std::printf("overfit: best mAP50 %.4f at epoch %d of %d, %.1f s\n", r->best_map50,
+              r->best_epoch, o.epochs, r->seconds);
   std::filesystem::remove_all(o.out_dir);
 }
 
