@@ -34,6 +34,10 @@ struct EvalFlags {
 Status RunPredict(const Context& ctx, const PredictFlags& flags);
 Status RunEval(const Context& ctx, const EvalFlags& flags);
 
+// mAP50 of `flags.model` as RunEval computes it (conf 0.001; the report goes to a temporary
+// file beside `scratch_prefix` and is removed). For commands that compare two models.
+Result<double> EvalMap50(const Context& ctx, EvalFlags flags, const std::string& scratch_prefix);
+
 // The image files (jpg, jpeg, png, bmp, tif, tiff, webp; any case) directly in `dir`, sorted;
 // if there are none but `dir`/images exists, those. InvalidArgument if `dir` is not a folder
 // or holds no images.

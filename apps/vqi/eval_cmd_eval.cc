@@ -1,5 +1,7 @@
 // `vqi model eval`: runs a model over a dataset split (or a folder with YOLO labels) and
 // prints COCO-style mAP, P/R/F1 and timing; writes the JSON report.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <opencv2/imgcodecs.hpp>
@@ -154,6 +156,18 @@ Status RunEval(const Context& ctx, const EvalFlags& f) {
     ExitCode(1);
   }
   return Status::Ok();
+}
+
+Result<double> EvalMap50(const Context& ctx, EvalFlags f, const std::string& scratch_prefix) {
+  f.detect.conf_threshold = 0.001f;
+  f.report = scratch_prefix + ".eval-" + std::to_string(getpid()) + ".json";
+  Status st = RunEval(ctx, f);
+  auto r = st.ok() ? ReadJsonFile(f.report) : Result<Json>(st);
+  std::remove(f.report.c_str());
+  if (!r.ok()) return r.status();
+  if (!r->contains("metrics") || !(*r)["metrics"].contains("map50"))
+    return Internal(f.report + ": no metrics.map50");
+  return (*r)["metrics"]["map50"].get<double>();
 }
 
 }  // namespace vqi::cli

@@ -1,8 +1,6 @@
 // `vqi model optimize`: the float16-weight variant of an ONNX model (libs/onnx) and the
 // accuracy change it causes: output drift on a folder of images (libs/infer) and, with
 // --dataset/--split or --eval-images, mAP50 of both models (vqi model eval).
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdio>
 
@@ -72,14 +70,7 @@ Result<double> Map50(const Context& ctx, const OptimizeArgs& a, const std::strin
   f.split = a.split;
   f.part = a.part;
   f.images = a.eval_images;
-  f.detect.conf_threshold = 0.001f;
-  f.report = a.out + ".eval-" + std::to_string(getpid()) + ".json";
-  VQI_RETURN_IF_ERROR(RunEval(ctx, f));
-  VQI_ASSIGN_OR_RETURN(Json r, ReadJsonFile(f.report));
-  std::remove(f.report.c_str());
-  if (!r.contains("metrics") || !r["metrics"].contains("map50"))
-    return Internal(f.report + ": no metrics.map50");
-  return r["metrics"]["map50"].get<double>();
+  return EvalMap50(ctx, f, a.out);
 }
 
 Status RunOptimize(const OptimizeArgs& a, const Context& ctx) {

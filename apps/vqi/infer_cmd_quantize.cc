@@ -1,8 +1,6 @@
 // `vqi model quantize`: post-training static int8 quantization of an ONNX model to standard QDQ
 // (libs/onnx), calibrated by running the float model on real images (libs/infer's
 // TensorObserver), and the mAP change it causes on the validation split.
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -73,14 +71,7 @@ Result<double> Map50Of(const Context& ctx, const QuantizeArgs& a, const std::str
     f.part = a.eval_part;
     if (!from_store) return FailedPrecondition("no evaluation set");
   }
-  f.detect.conf_threshold = 0.001f;
-  f.report = a.out + ".eval-" + std::to_string(getpid()) + ".json";
-  VQI_RETURN_IF_ERROR(RunEval(ctx, f));
-  VQI_ASSIGN_OR_RETURN(Json r, ReadJsonFile(f.report));
-  std::remove(f.report.c_str());
-  if (!r.contains("metrics") || !r["metrics"].contains("map50"))
-    return Internal(f.report + ": no metrics.map50");
-  return r["metrics"]["map50"].get<double>();
+  return EvalMap50(ctx, f, a.out);
 }
 
 Status RunQuantize(QuantizeArgs a, const Context& ctx) {
