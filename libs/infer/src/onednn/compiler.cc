@@ -82,7 +82,8 @@ class Model final : public CompiledModel {
   }
   Status Add(const LOp& op);
   Status AddConv(const LOp& op);
-  Status AddReorder(const LOp& op, memory src, memory dst);
+  Status AddReorder(const LOp& op, memory src, memory dst, float scale = 0);
+  Status AddConvInt8(const LOp& op);
 
   Program p_;
   CompileOptions opt_;
@@ -128,10 +129,12 @@ memory Model::Mem(int t, const memory::desc& md, int64_t extra_off) {
   return memory(md, eng_, Ptr(t, extra_off));
 }
 
-Status Model::AddReorder(const LOp& op, memory src, memory dst) {
-  dnnl::reorder::primitive_desc pd(eng_, src.get_desc(), eng_, dst.get_desc(), Attr());
+Status Model::AddReorder(const LOp& op, memory src, memory dst, float scale) {
+  auto attr = Attr();
+  if (scale != 0) attr.set_output_scales(0, {scale});  // dst = scale * src, s8: round, saturate
+  dnnl::reorder::primitive_desc pd(eng_, src.get_desc(), eng_, dst.get_desc(), attr);
   Step s;
-  s.label = Label(op, "reorder");
+  s.label = Label(op, scale == 0 ? "reorder" : "quant_reorder");
   s.impl = pd.impl_info_str();
   s.prim = dnnl::reorder(pd);
   s.args = {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}};
@@ -151,6 +154,7 @@ dnnl::algorithm ActAlg(const std::string& act, float* alpha, float* beta) {
 }
 
 Status Model::AddConv(const LOp& op) {
+  if (op.int8) return AddConvInt8(op);
   const Node& n = *NodeOf(op);
   int x = op.in[0], o = op.out[0];
   const Tensor& w = p_.g.tensors[n.in[1]];
@@ -219,6 +223,104 @@ Status Model::AddConv(const LOp& op) {
   return Status::Ok();
 }
 
+// int8 convolution. oneDNN 2.6 computes dst = oscale[c] * (acc_s32 + bias[c]) before the
+// post-ops (measured: qdq_test BiasSemantics), so the f32 bias is divided by
+// oscale[c] = s_in * s_w[c]. Post-ops then work on real values; an s8 residual addend (raw
+// integers of scale s_x) is added in units of s_x by scaling around it with eltwise_linear.
+// An s8 result ends with eltwise_linear(1/s_out) (folded into oscale without post-ops); oneDNN
+// rounds to nearest even and saturates.
+Status Model::AddConvInt8(const LOp& op) {
+  const Node& n = *NodeOf(op);
+  int x = op.in[0], o = op.out[0];
+  const Tensor& w = p_.g.tensors[n.in[1]];
+  const Tensor& wq = p_.g.tensors[n.wq];
+  const Shape& s = p_.g.tensors[x].shape;
+  int64_t group = n.Int("group", 1), oc = w.shape[0];
+  internal::Window win;
+  VQI_RETURN_IF_ERROR(internal::ComputeWindow(n, s[2], s[3], w.shape[2], w.shape[3], false, &win));
+  memory::dims wdims;
+  memory::format_tag wtag;
+  if (group == 1) {
+    wdims = {w.shape[0], w.shape[1], w.shape[2], w.shape[3]};
+    wtag = memory::format_tag::oihw;
+  } else {
+    wdims = {group, w.shape[0] / group, w.shape[1], w.shape[2], w.shape[3]};
+    wtag = memory::format_tag::goihw;
+  }
+  const float s_in = p_.tp[x].scale;
+  std::vector<float> oscale(oc);
+  for (int64_t c = 0; c < oc; ++c) oscale[c] = s_in * n.wscale[c];
+  bool has_bias = n.in.size() > 2 && n.in[2] >= 0;
+  memory::desc bmd =
+      has_bias ? memory::desc({oc}, memory::data_type::f32, memory::format_tag::x) : memory::desc();
+  auto any_w = memory::desc(wdims, memory::data_type::s8, memory::format_tag::any);
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                    dnnl::algorithm::convolution_direct, MdOf(p_, x), any_w, bmd,
+                                    MdOf(p_, o), {win.sh, win.sw}, {win.dh - 1, win.dw - 1},
+                                    {win.pt, win.pl}, {win.pb, win.pr});
+  dnnl::post_ops po;
+  float unit = 1.f;  // the current value times `unit` is the real value
+  auto to_unit = [&](float u) {
+    if (unit != u) po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, unit / u, 0.f);
+    unit = u;
+  };
+  size_t add_k = 1;
+  std::vector<std::pair<int, int>> binary_args;  // (post-op index, tensor)
+  for (const PostOp& pp : n.post) {
+    if (pp.kind == PostOp::kEltwise) {
+      to_unit(1.f);
+      float alpha = pp.alpha, beta = pp.beta;
+      auto alg = ActAlg(pp.act, &alpha, &beta);
+      po.append_eltwise(1.f, alg, alpha, beta);
+    } else {
+      int t = op.in[add_k++];
+      to_unit(p_.tp[t].s8 ? p_.tp[t].scale : 1.f);
+      binary_args.push_back({po.len(), t});
+      po.append_binary(dnnl::algorithm::binary_add, MdOf(p_, t));
+    }
+  }
+  const bool s8_out = p_.tp[o].s8;
+  if (s8_out && po.len() == 0) {
+    for (float& v : oscale) v /= p_.tp[o].scale;
+  } else {
+    to_unit(s8_out ? p_.tp[o].scale : 1.f);
+  }
+  auto attr = Attr();
+  attr.set_output_scales(1 << 1, oscale);
+  attr.set_post_ops(po);
+  dnnl::convolution_forward::primitive_desc pd;
+  try {
+    pd = dnnl::convolution_forward::primitive_desc(d, attr, eng_);
+  } catch (const dnnl::error& e) {
+    return Unimplemented(n.Where() + ": oneDNN cannot create this int8 convolution: " + e.what());
+  }
+  memory wplain(memory::desc(wdims, memory::data_type::s8, wtag), eng_);
+  auto* wp = static_cast<int8_t*>(wplain.get_data_handle());
+  for (size_t k = 0; k < wq.i.size(); ++k) wp[k] = static_cast<int8_t>(wq.i[k]);
+  memory wmem(pd.weights_desc(), eng_);
+  dnnl::reorder(wplain, wmem).execute(stream_, wplain, wmem);
+  stream_.wait();
+  keep_.push_back(wmem);
+  Step st;
+  st.label = Label(op, "conv_s8");
+  st.impl = pd.impl_info_str();
+  st.prim = dnnl::convolution_forward(pd);
+  st.args = {{DNNL_ARG_SRC, Mem(x)}, {DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_DST, Mem(o)}};
+  if (has_bias) {
+    memory b(bmd, eng_);
+    const std::vector<float>& bf = p_.g.tensors[n.in[2]].f;
+    auto* bp = static_cast<float*>(b.get_data_handle());
+    for (int64_t c = 0; c < oc; ++c) bp[c] = bf[c] / (s_in * n.wscale[c]);
+    keep_.push_back(b);
+    st.args[DNNL_ARG_BIAS] = b;
+  }
+  for (auto [k, t] : binary_args)
+    st.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(k) | DNNL_ARG_SRC_1] = Mem(t);
+  st.scratch = pd.scratchpad_desc();
+  steps_.push_back(std::move(st));
+  return Status::Ok();
+}
+
 Status Model::Add(const LOp& op) {
   const Node* n = NodeOf(op);
   auto fail = [&](const dnnl::error& e) {
@@ -232,10 +334,10 @@ Status Model::Add(const LOp& op) {
       case LKind::kConv:
         return AddConv(op);
       case LKind::kCopy:
-        return AddReorder(op, Mem(op.in[0]), Mem(op.out[0]));
+        return AddReorder(op, Mem(op.in[0]), Mem(op.out[0]), op.alpha);
       case LKind::kStridedCopy: {
         const Shape& os = p_.g.tensors[op.out[0]].shape;
-        memory::desc src(memory::dims(os.begin(), os.end()), memory::data_type::f32,
+        memory::desc src(memory::dims(os.begin(), os.end()), MdOf(p_, op.out[0]).data_type(),
                          memory::dims(op.src_strides.begin(), op.src_strides.end()));
         return AddReorder(op, Mem(op.in[0], src, op.view_off), Mem(op.out[0]));
       }

@@ -30,6 +30,10 @@ struct Tensor {
   std::vector<float> f;    // data of a float constant
   std::vector<int64_t> i;  // data of an integer constant (int32/int64/bool all become int64)
   int producer = -1;       // node index, -1 for graph inputs and initializers
+  int elem_type = 0;       // ONNX TensorProto data type of a constant read from the file (0: other)
+  // Activation quantization scale (> 0) recorded by FoldQdq from a QuantizeLinear/
+  // DequantizeLinear pair on this tensor (symmetric int8, zero point 0); 0: not quantized.
+  float qscale = 0;
 };
 
 struct Attr {
@@ -57,6 +61,11 @@ struct Node {
   std::vector<int> out;
   std::map<std::string, Attr> attrs;
   std::vector<PostOp> post;  // Conv only
+  // Conv whose weights came from DequantizeLinear(int8): the int8 weight tensor (integer
+  // values in Tensor::i, same dims as in[1]) and one scale per output channel. in[1] still holds
+  // the dequantized float weights (for the fp32 path). -1: float weights.
+  int wq = -1;
+  std::vector<float> wscale;
   bool dead = false;
 
   bool Has(const std::string& k) const { return attrs.count(k) != 0; }

@@ -109,6 +109,7 @@ Status ReadTensor(const onnx::TensorProto& p, const std::string& where, Tensor* 
   if (p.data_location() == onnx::TensorProto::EXTERNAL)
     return Unimplemented(where + ": external tensor data is not supported");
   const std::string& raw = p.raw_data();
+  t->elem_type = p.data_type();
   bool ok = true;
   switch (p.data_type()) {
     case onnx::TensorProto::FLOAT:

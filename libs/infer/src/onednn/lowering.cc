@@ -5,6 +5,7 @@
 #include <climits>
 #include <cstdlib>
 #include <map>
+#include <tuple>
 
 #include "onednn/ops.h"
 #include "onednn/ops_internal.h"
@@ -48,24 +49,34 @@ class Lowerer {
     p_->tp.emplace_back();
     return id;
   }
-  void Define(int t, Layout l, bool fresh = true) {
+  void Define(int t, Layout l, bool fresh = true, bool s8 = false) {
     p_->tp[t].runtime = true;
     p_->tp[t].layout = l;
     p_->tp[t].fresh = fresh;
+    p_->tp[t].s8 = s8;
+    p_->tp[t].scale = s8 ? g_.tensors[t].qscale : 0.f;
   }
-  // `t` in layout `l`, inserting one copy per (tensor, layout).
-  int Want(int t, Layout l) {
-    if (!Rt(t) || L(t) == l) return t;
-    auto key = std::make_pair(t, l);
+  bool S8(int t) const { return t >= 0 && p_->tp[t].s8; }
+  float Q(int t) const { return g_.tensors[t].qscale; }
+  int64_t Es(int t) const { return S8(t) ? 1 : 4; }
+  // `t` in layout `l` and type (f32, or s8 with the tensor's scale), inserting one copy per
+  // (tensor, layout, type); a type change is a quantizing or dequantizing reorder.
+  // REQUIRES: s8 only for tensors with a scale.
+  int Want(int t, Layout l, bool s8 = false) {
+    if (!Rt(t) || (L(t) == l && S8(t) == s8)) return t;
+    auto key = std::make_tuple(t, l, s8);
     if (auto it = converted_.find(key); it != converted_.end()) return it->second;
-    int c = NewTensor(g_.tensors[t], l == Layout::kPlain     ? "@plain"
-                                     : l == Layout::kBlocked ? "@blocked"
-                                                             : "@nhwc");
-    Define(c, l);
+    std::string suffix = l == Layout::kPlain     ? "@plain"
+                         : l == Layout::kBlocked ? "@blocked"
+                                                 : "@nhwc";
+    int c = NewTensor(g_.tensors[t], suffix + (s8 ? "@s8" : ""));
+    g_.tensors[c].qscale = g_.tensors[t].qscale;
+    Define(c, l, true, s8);
     LOp op;
     op.kind = LKind::kCopy;
     op.in = {t};
     op.out = {c};
+    if (S8(t) != s8) op.alpha = s8 ? 1.f / Q(t) : Q(t);
     p_->ops.push_back(op);
     converted_[key] = c;
     return c;
@@ -79,11 +90,14 @@ class Lowerer {
   Status LowerSliceLike(int ni);
   void LowerRef(int ni);
   bool ResizeMatchesOneDnn(const Node& n);
+  // A value-preserving op (pool, resize, concat, split, slice) keeps s8 data when its output
+  // carries the same scale as its s8 input.
+  bool KeepS8(int in, int out) const { return S8(in) && Q(out) > 0 && Q(out) == Q(in); }
 
   Program* p_;
   Graph& g_;
   int64_t kBlock = 16;
-  std::map<std::pair<int, Layout>, int> converted_;
+  std::map<std::tuple<int, Layout, bool>, int> converted_;
 };
 
 // The activation layout: 16-channel blocks (AVX-512 jit kernels, zero-copy channel concat and
@@ -92,6 +106,10 @@ class Lowerer {
 // layers): nhwc beats nChw8c's AVX2 kernels by ~1.5x. VQI_ONEDNN_BLOCK=16|8|0 overrides.
 int ChooseBlock(const Graph& g) {
   if (const char* e = std::getenv("VQI_ONEDNN_BLOCK")) return std::atoi(e);
+  // oneDNN 2.6's int8 convolution kernels (jit_int8, brgconv) take only nhwc (blocked s8
+  // layouts fall back to ref_int8), and s8 pooling is jit only on nhwc.
+  for (const Node& n : g.nodes)
+    if (!n.dead && n.op == "Conv" && n.wq >= 0 && g.tensors[n.in[0]].qscale > 0) return 0;
   for (const Node& n : g.nodes) {
     if (n.dead || n.op != "Conv") continue;
     int64_t cin = g.tensors[n.in[0]].shape[1];
@@ -159,7 +177,9 @@ Status Lowerer::LowerNode(int ni) {
       LowerRef(ni);
       return Status::Ok();
     }
-    Define(n.out[0], L(x));
+    bool q = KeepS8(x, n.out[0]);
+    if (!q) x = Want(x, L(x));
+    Define(n.out[0], L(x), true, q);
     Emit(LOp{.kind = LKind::kPool, .node = ni, .in = {x}, .out = {n.out[0]}});
     return Status::Ok();
   }
@@ -168,7 +188,9 @@ Status Lowerer::LowerNode(int ni) {
       LowerRef(ni);
       return Status::Ok();
     }
-    Define(n.out[0], L(x));
+    bool q = KeepS8(x, n.out[0]);
+    if (!q) x = Want(x, L(x));
+    Define(n.out[0], L(x), true, q);
     Emit(LOp{.kind = LKind::kResample, .node = ni, .in = {x}, .out = {n.out[0]}});
     return Status::Ok();
   }
@@ -205,6 +227,8 @@ Status Lowerer::LowerNode(int ni) {
     elt = false;
   }
   if (elt) {
+    x = Want(x, L(x));
+    e.in = {x};
     Define(n.out[0], L(x));
     Emit(e);
     return Status::Ok();
@@ -264,6 +288,20 @@ void Lowerer::LowerRef(int ni) {
 Status Lowerer::LowerConv(int ni) {
   const Node& n = g_.nodes[ni];
   int x = n.in[0];
+  if (n.wq >= 0 && Q(x) > 0) {
+    // int8: s8 source in the activation layout (nhwc, ChooseBlock), s8 weights; the result
+    // is s8 when the output carries a scale, else f32; residual addends are read as stored.
+    x = Want(x, Layout::kBlocked, /*s8=*/true);
+    int o = n.out[0];
+    LOp c{.kind = LKind::kConv, .node = ni, .in = {x}, .out = {o}, .int8 = true};
+    for (const PostOp& po : n.post)
+      if (po.kind == PostOp::kAdd)
+        c.in.push_back(Want(po.tensor, Layout::kBlocked, S8(po.tensor) && Q(po.tensor) > 0));
+    Define(o, Layout::kBlocked, true, Q(o) > 0);
+    Emit(c);
+    return Status::Ok();
+  }
+  if (S8(x)) x = Want(x, L(x));
   // Blocked by default. A plain input with few channels (the image) is read as is by the
   // first-layer kernels; a plain input feeding a narrow conv stays plain; channels-last stays.
   int64_t cin = S(x)[1], cout = S(n.out[0])[1];
@@ -330,26 +368,34 @@ Status Lowerer::LowerConcat(int ni) {
   bool blocked = os.size() == 4 && axis == 1;
   for (int t : ins) blocked = blocked && Rt(t) && L(t) == Layout::kBlocked;
   Layout lay = blocked ? Layout::kBlocked : Layout::kPlain;
+  // s8 when every input carries the output's scale and one of them is already s8.
+  bool q = Q(o) > 0, any_s8 = false;
+  for (int t : ins) {
+    q = q && Rt(t) && Q(t) == Q(o);
+    any_s8 = any_s8 || S8(t);
+  }
+  q = q && any_s8;
+  const int64_t es = q ? 1 : 4;
   LOp c{.kind = LKind::kConcat, .node = ni, .out = {o}, .axis = static_cast<int>(axis)};
-  for (int t : ins) c.in.push_back(Want(t, lay));
+  for (int t : ins) c.in.push_back(Want(t, lay, q));
   if (blocked) {
     c.inplace = os[0] == 1 && kBlock > 0;
     int64_t ch = 0;
     for (size_t k = 0; k < ins.size(); ++k) {
       if (k + 1 < ins.size() && (kBlock == 0 || S(ins[k])[1] % kBlock != 0)) c.inplace = false;
-      c.slot_off.push_back(ch * os[2] * os[3] * 4);
+      c.slot_off.push_back(ch * os[2] * os[3] * es);
       ch += S(ins[k])[1];
     }
   } else {
     c.inplace = Prod(os, 0, axis) == 1;
     int64_t inner = Prod(os, axis + 1, os.size()), pos = 0;
     for (int t : ins) {
-      c.slot_off.push_back(pos * inner * 4);
+      c.slot_off.push_back(pos * inner * es);
       pos += S(t)[axis];
     }
   }
   c.copy_in.assign(c.in.size(), true);
-  Define(o, lay);
+  Define(o, lay, true, q);
   Emit(c);
   return Status::Ok();
 }
@@ -395,6 +441,13 @@ Status Lowerer::LowerSliceLike(int ni) {
       views.push_back(ax);
     }
   }
+  bool q = S8(x);
+  for (size_t k = 0; k < views.size(); ++k) {
+    if (n.out[k] >= 0) q = q && KeepS8(x, n.out[k]);
+    for (const auto& a : views[k]) q = q && a.step > 0;
+  }
+  if (S8(x) && !q) x = Want(x, L(x));
+  const int64_t es = q ? 1 : 4;
   for (size_t k = 0; k < views.size(); ++k) {
     int o = n.out[k];
     if (o < 0) continue;
@@ -414,21 +467,34 @@ Status Lowerer::LowerSliceLike(int ni) {
                         cut == 1 && s[0] == 1 && ax[1].start % kBlock == 0 &&
                         (ax[1].count % kBlock == 0 || ax[1].start + ax[1].count == s[1]);
     if (blocked_view) {
-      Define(o, Layout::kBlocked, false);
+      Define(o, Layout::kBlocked, false, q);
       Emit(LOp{.kind = LKind::kView,
                .node = ni,
                .in = {x},
                .out = {o},
-               .view_off = ax[1].start * s[2] * s[3] * 4});
+               .view_off = ax[1].start * s[2] * s[3] * es});
       continue;
     }
-    int px = Want(x, Layout::kPlain);
+    // Channels of an nhwc tensor: one strided copy into a dense nhwc tensor.
+    if (Rt(x) && L(x) == Layout::kBlocked && kBlock == 0 && rank == 4 && unit && ncut <= 1 &&
+        cut == 1) {
+      LOp c{.kind = LKind::kStridedCopy,
+            .node = ni,
+            .in = {x},
+            .out = {o},
+            .view_off = ax[1].start * es};
+      c.src_strides = {s[1] * s[2] * s[3], 1, s[3] * s[1], s[1]};
+      Define(o, Layout::kBlocked, true, q);
+      Emit(c);
+      continue;
+    }
+    int px = Want(x, Layout::kPlain, q);
     auto rs = RowStrides(s);
     int64_t off = 0;
-    for (int64_t d = 0; d < rank; ++d) off += ax[d].start * rs[d] * 4;
+    for (int64_t d = 0; d < rank; ++d) off += ax[d].start * rs[d] * es;
     bool plain_view = unit && ncut <= 1 && Prod(s, 0, cut) == 1;
     if (plain_view && Rt(x)) {
-      Define(o, Layout::kPlain, false);
+      Define(o, Layout::kPlain, false, q);
       Emit(LOp{.kind = LKind::kView, .node = ni, .in = {px}, .out = {o}, .view_off = off});
       continue;
     }
@@ -440,7 +506,7 @@ Status Lowerer::LowerSliceLike(int ni) {
       LowerRef(ni);
       return Status::Ok();
     }
-    Define(o, Layout::kPlain);
+    Define(o, Layout::kPlain, true, q);
     Emit(c);
   }
   return Status::Ok();
@@ -526,14 +592,20 @@ memory::desc MdOf(const Program& p, int t) {
   Shape s = p.g.tensors[t].shape;
   if (s.empty()) s = {1};
   memory::dims dims(s.begin(), s.end());
-  if (t < static_cast<int>(p.tp.size()) && p.tp[t].layout != Layout::kPlain && s.size() == 4) {
+  bool planned = t < static_cast<int>(p.tp.size());
+  auto dt = planned && p.tp[t].s8 ? memory::data_type::s8 : memory::data_type::f32;
+  if (planned && p.tp[t].layout != Layout::kPlain && s.size() == 4) {
     memory::format_tag tag = memory::format_tag::nhwc;
     if (p.tp[t].layout == Layout::kBlocked && p.block == 16) tag = memory::format_tag::nChw16c;
     if (p.tp[t].layout == Layout::kBlocked && p.block == 8) tag = memory::format_tag::nChw8c;
-    return memory::desc(dims, memory::data_type::f32, tag);
+    return memory::desc(dims, dt, tag);
   }
   auto st = RowStrides(s);
-  return memory::desc(dims, memory::data_type::f32, memory::dims(st.begin(), st.end()));
+  return memory::desc(dims, dt, memory::dims(st.begin(), st.end()));
+}
+
+int64_t ElemSize(const Program& p, int t) {
+  return t < static_cast<int>(p.tp.size()) && p.tp[t].s8 ? 1 : 4;
 }
 
 int64_t BytesOf(const Program& p, int t) { return static_cast<int64_t>(MdOf(p, t).get_size()); }

@@ -23,6 +23,8 @@ struct TensorPlan {
   int64_t alias_off = 0;
   int root = -1;  // resolved: the root tensor holding the bytes, and the byte offset
   int64_t root_off = 0;
+  bool s8 = false;  // stored as int8: real value = stored * scale (Tensor::qscale)
+  float scale = 0;
 };
 
 enum class LKind {
@@ -46,9 +48,10 @@ struct LOp {
   std::vector<int> in{};
   std::vector<int> out{};
   dnnl::algorithm alg = dnnl::algorithm::undef;
-  float alpha = 0, beta = 0;
-  bool negate = false;   // kBinary: result = -(in0 op in1) (Sub with swapped operands)
-  int64_t view_off = 0;  // kView: byte offset into in[0]; kStridedCopy: source byte offset
+  float alpha = 0, beta = 0;  // kCopy: alpha != 0 scales the values (quantize/dequantize)
+  bool int8 = false;          // kConv: s8 source and weights (Node::wq), per-channel scales
+  bool negate = false;        // kBinary: result = -(in0 op in1) (Sub with swapped operands)
+  int64_t view_off = 0;       // kView: byte offset into in[0]; kStridedCopy: source byte offset
   std::vector<int64_t> src_strides{};  // kStridedCopy: element strides of the source view
   int axis = 0;                        // kConcat / kSoftmax
   bool inplace = false;                // kConcat: inputs live in slots of the output
@@ -69,6 +72,7 @@ struct Program {
 };
 
 dnnl::memory::desc MdOf(const Program& p, int t);
+int64_t ElemSize(const Program& p, int t);  // 1 for s8 tensors, else 4
 int64_t BytesOf(const Program& p, int t);
 
 Status Lower(Program* p);

@@ -31,9 +31,10 @@ endif()
 
 # Test/bench support: ONNX builders (not part of the backend).
 add_library(vqi_onednn_testing STATIC
-  ${VQI_ONEDNN_DIR}/testing/onnx_builder.cc ${VQI_ONEDNN_DIR}/testing/yolo_like.cc)
+  ${VQI_ONEDNN_DIR}/testing/onnx_builder.cc ${VQI_ONEDNN_DIR}/testing/yolo_like.cc
+  ${VQI_ONEDNN_DIR}/testing/qdq.cc)
 target_include_directories(vqi_onednn_testing PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
-target_link_libraries(vqi_onednn_testing PUBLIC vqi::base vqi::model onnx onnx_proto)
+target_link_libraries(vqi_onednn_testing PUBLIC vqi::base vqi::model vqi_infer onnx onnx_proto)
 target_compile_options(vqi_onednn_testing PRIVATE ${VQI_WARNINGS})
 
 # Tests see the private headers (white-box op tests), declared once vqi_infer exists.

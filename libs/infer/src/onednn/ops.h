@@ -19,6 +19,7 @@ struct InValue {
   Shape shape;
   const float* f = nullptr;
   const int64_t* i = nullptr;
+  int elem_type = 0;  // Tensor::elem_type (QuantizeLinear's zero point decides int8 vs uint8)
   bool has_data() const { return f != nullptr || i != nullptr; }
 };
 

@@ -403,6 +403,30 @@ void RefOp(const Node& n, int64_t opset, const std::vector<InValue>& in,
   } else if (op == "Expand") {
     BroadcastStrides(s, o.shape, st);
     CopyView<float>(x, o.shape, st, 0, o);
+  } else if (op == "QuantizeLinear" || op == "DequantizeLinear") {
+    // Per tensor (one scale) or per axis; zero point absent = 0 (and uint8 for QuantizeLinear).
+    const InValue& sc = in[1];
+    const InValue* zp = in.size() > 2 && in[2].present ? &in[2] : nullptr;
+    int64_t cnt = NumElements(sc.shape), inner = 1, dim = 1;
+    if (cnt != 1) {
+      int64_t axis = n.Int("axis", 1);
+      NormAxis(&axis, static_cast<int64_t>(s.size()));
+      dim = s[axis];
+      for (size_t d = axis + 1; d < s.size(); ++d) inner *= s[d];
+    }
+    bool u8 = !zp || zp->elem_type == 2;  // onnx::TensorProto::UINT8
+    float lo = u8 ? 0.f : -128.f, hi = u8 ? 255.f : 127.f;
+    for (int64_t k = 0; k < total; ++k) {
+      int64_t c = cnt == 1 ? 0 : (k / inner) % dim;
+      float scale = sc.f[c];
+      float z = !zp ? 0.f : zp->i ? static_cast<float>(zp->i[c]) : zp->f[c];
+      if (op == "QuantizeLinear") {
+        o.f[k] = std::clamp(std::nearbyint(x.f[k] / scale) + z, lo, hi);
+      } else {
+        float v = x.i ? static_cast<float>(x.i[k]) : x.f[k];
+        o.f[k] = (v - z) * scale;
+      }
+    }
   } else if (op == "BatchNormalization") {
     float eps = n.Float("epsilon", 1e-5f);
     int64_t c = s[1], inner = total / (s[0] * c);
@@ -433,6 +457,7 @@ Status RefRun(const Graph& g, const float* input, std::vector<float>* output,
         v.present = true;
         v.dtype = x.dtype;
         v.shape = x.shape;
+        v.elem_type = x.elem_type;
         if (x.dtype == DType::kFloat)
           v.f = x.f.data();
         else
@@ -458,6 +483,8 @@ Status RefRun(const Graph& g, const float* input, std::vector<float>* output,
       }
     }
     RefOp(n, g.opset, in, out);
+    if (n.op == "Constant" && n.Has("value"))
+      vals[n.out[0]].elem_type = n.attrs.at("value").t.elem_type;
     if (observe)
       for (int t : n.out)
         if (t >= 0) observe(t, vals[t]);

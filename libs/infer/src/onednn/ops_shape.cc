@@ -274,7 +274,9 @@ const std::set<std::string>& SupportedOps() {
                                             "ConstantOfShape",
                                             "Range",
                                             "Expand",
-                                            "BatchNormalization"};
+                                            "BatchNormalization",
+                                            "QuantizeLinear",
+                                            "DequantizeLinear"};
   return ops;
 }
 
@@ -527,6 +529,25 @@ Status InferOp(const Node& n, int64_t opset, const std::vector<InValue>& in,
     std::vector<int64_t> t;
     if (in.size() < 2 || !ReadInts(in[1], &t)) return NodeError(n, "shape must be constant");
     if (!Broadcast(s, t, &out[0].shape)) return NodeError(n, "shape does not broadcast");
+  } else if (op == "QuantizeLinear" || op == "DequantizeLinear") {
+    // Fake quantization on float values: QuantizeLinear's output holds the integers as floats.
+    if (op == "QuantizeLinear") VQI_RETURN_IF_ERROR(need_float(0));
+    if (in.size() < 2 || !in[1].present) return NodeError(n, "missing scale input");
+    VQI_RETURN_IF_ERROR(need_float(1));
+    int64_t cnt = NumElements(in[1].shape);
+    if (in[1].shape.size() > 1) return NodeError(n, "scale must be a scalar or 1-D");
+    if (cnt != 1) {
+      int64_t axis = n.Int("axis", 1);
+      if (!NormAxis(&axis, rank)) return NodeError(n, "axis out of range");
+      if (cnt != s[axis])
+        return NodeError(n, "scale has " + std::to_string(cnt) + " values, axis " +
+                                std::to_string(axis) + " has " + std::to_string(s[axis]));
+    }
+    if (in.size() > 2 && in[2].present && in[2].shape != in[1].shape)
+      return NodeError(n, "zero point shape " + ShapeString(in[2].shape) +
+                              " does not match scale shape " + ShapeString(in[1].shape));
+    out[0].dtype = DType::kFloat;
+    out[0].shape = s;
   } else if (op == "BatchNormalization") {
     VQI_RETURN_IF_ERROR(need_float(0));
     if (rank < 2 || in.size() < 5) return NodeError(n, "needs X, scale, B, mean, var");

@@ -1,6 +1,10 @@
 // Graph rewrites run once at load, in this order by OptimizeGraph:
 //   InferAndFold        static shapes for every tensor; nodes whose inputs are all constant
 //                       (and Shape of a static tensor) are evaluated and become constants
+//   FoldQdq             QDQ models: activation QuantizeLinear->DequantizeLinear pairs removed
+//                       (the tensor keeps its scale, Tensor::qscale); Conv weights from
+//                       DequantizeLinear(int8) keep their integers (Node::wq, wscale); anything
+//                       but symmetric int8 with constant scales is an error naming the node
 //   RemoveIdentities    Identity/no-op Reshape consumers read the source directly
 //   FoldBatchNorm       Conv -> BatchNormalization becomes one Conv with rescaled weights
 //   FuseConvActivation  Conv -> Relu/LeakyRelu/Sigmoid/HardSwish/Clip, and the SiLU pattern
@@ -14,6 +18,7 @@
 namespace vqi::infer::onednn {
 
 Status InferAndFold(Graph* g);
+Status FoldQdq(Graph* g);
 void RemoveIdentities(Graph* g);
 void FoldBatchNorm(Graph* g);
 void FuseConvActivation(Graph* g);
