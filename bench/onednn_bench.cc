@@ -5,6 +5,9 @@
 //   onednn_bench make-seed OUT.onnx                 a small many-op graph (fuzzer seed)
 //   onednn_bench export-model SCALE WxH OUT.onnx   the same through our exporter (libs/onnx,
 //                                                  random checkpoint), when it is built
+//   onednn_bench quantize-model IN.onnx OUT.onnx   QDQ int8 version of an fp32 model (test
+//                                                  helper testing::QuantizeToQdq, synthetic
+//                                                  calibration on the reference kernels: slow)
 //   onednn_bench time MODEL.onnx [THREADS] [ITERS] p50/p95 of one model
 //   onednn_bench serve MODEL.onnx [THREADS]        for bench/peers/compare.js: prints a JSON
 //                                                  header, then per stdin line "run N" prints
@@ -21,6 +24,7 @@
 
 #include "onednn/onednn_backend.h"
 #include "onednn/testing/onnx_builder.h"
+#include "onednn/testing/qdq.h"
 #include "onednn/testing/yolo_like.h"
 #include "vqi/base/file.h"
 #include "vqi/base/system.h"
@@ -124,6 +128,18 @@ int MakeModel(const std::string& scale, const std::string& size, int nc, const s
 }
 
 // A small graph with most supported ops: the seed of fuzz/onednn_load_fuzz.
+int QuantizeModel(const std::string& in, const std::string& out) {
+  auto bytes = vqi::ReadFile(in);
+  auto q = bytes.ok() ? vqi::infer::onednn::testing::QuantizeToQdq(*bytes)
+                      : vqi::Result<std::string>(bytes.status());
+  vqi::Status st = q.ok() ? vqi::WriteFileAtomic(out, *q) : q.status();
+  if (!st.ok()) {
+    std::fprintf(stderr, "%s\n", st.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
+
 int MakeSeed(const std::string& out) {
   vqi::infer::onednn::testing::OnnxBuilder b(13, 1);
   std::string x = b.Input("images", {1, 3, 16, 12});
@@ -178,6 +194,7 @@ int main(int argc, char** argv) {
   if (!a.empty() && a[0] == "make-model" && a.size() == 5)
     return MakeModel(a[1], a[2], std::stoi(a[3]), a[4]);
   if (!a.empty() && a[0] == "make-seed" && a.size() == 2) return MakeSeed(a[1]);
+  if (!a.empty() && a[0] == "quantize-model" && a.size() == 3) return QuantizeModel(a[1], a[2]);
   if (!a.empty() && a[0] == "export-model" && a.size() == 4) return ExportModel(a[1], a[2], a[3]);
   if (!a.empty() && a[0] == "time" && a.size() >= 2)
     return Time(a[1], a.size() > 2 ? std::stoi(a[2]) : threads,

@@ -3,7 +3,9 @@
 // the ratio oneDNN / ONNX Runtime.
 //
 //   node bench/peers/compare.js --model M.onnx --bench build/x/bench/onednn_bench
-//        [--threads 2] [--rounds 20] [--batch 5] [--spin 1|0]
+//        [--threads 2] [--rounds 20] [--batch 5] [--spin 1|0] [--ort-model M2.onnx]
+//
+// --ort-model: ONNX Runtime runs this file instead (e.g. ours int8 QDQ vs ORT fp32).
 //
 // --spin 0 turns busy-waiting off on both sides (OMP_WAIT_POLICY=passive for oneDNN's OpenMP,
 // session.intra_op.allow_spinning=0 for ONNX Runtime): the fair setting on a loaded host,
@@ -45,7 +47,8 @@ async function main() {
     return (await next()).trim().split(' ').map(Number);
   };
 
-  const session = await ort.InferenceSession.create(model, {
+  const ortModel = arg('ort-model', model);
+  const session = await ort.InferenceSession.create(ortModel, {
     intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } },
@@ -77,7 +80,7 @@ async function main() {
   }
   child.stdin.end();
   const res = {
-    model, threads, spin, runs_each: a.length,
+    model, ort_model: ortModel, threads, spin, runs_each: a.length,
     onednn: { p50_ms: pct(a, 0.5), p95_ms: pct(a, 0.95), details: header.details },
     onnxruntime: { p50_ms: pct(b, 0.5), p95_ms: pct(b, 0.95), version: require('onnxruntime-node/package.json').version },
   };
