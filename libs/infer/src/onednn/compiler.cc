@@ -64,6 +64,14 @@ class Model final : public CompiledModel {
   const Shape& InputShape() const override { return p_.g.tensors[p_.g.input].shape; }
   const Shape& OutputShape() const override { return p_.g.tensors[p_.g.output].shape; }
   size_t ArenaBytes() const override { return static_cast<size_t>(p_.arena_bytes); }
+  const float* Kept(int tensor) const override {
+    auto it = p_.kept.find(tensor);
+    if (it == p_.kept.end()) return nullptr;
+    int r = p_.tp[it->second].root;
+    if (r < 0 || (r != p_.g.input && r != p_.output && p_.arena_off[r] < 0)) return nullptr;
+    return reinterpret_cast<const float*>(
+        const_cast<Model*>(this)->Ptr(it->second, 0, last_in_, last_out_));
+  }
   Status Run(const float* input, float* output) override;
   std::string Details() const override;
 
@@ -95,7 +103,9 @@ class Model final : public CompiledModel {
   std::vector<Step> steps_;
   std::vector<External> ext_;
   std::map<int, memory> const_mem_;
-  std::vector<memory> keep_;  // weights and constants
+  std::vector<memory> keep_;        // weights and constants
+  const float* last_in_ = nullptr;  // buffers of the last Run (for Kept)
+  float* last_out_ = nullptr;
 };
 
 uint8_t* Model::Ptr(int t, int64_t extra, const float* in, float* out) {
@@ -563,6 +573,8 @@ Status Model::Build() {
 
 Status Model::Run(const float* input, float* output) {
   omp_set_num_threads(opt_.threads);
+  last_in_ = input;
+  last_out_ = output;
   if (p_.const_output) {
     const auto& f = p_.g.tensors[p_.output].f;
     std::memcpy(output, f.data(), f.size() * sizeof(float));
@@ -657,6 +669,7 @@ std::string Model::Details() const {
 Result<std::unique_ptr<CompiledModel>> Compile(Graph g, const CompileOptions& options) {
   Program p;
   p.g = std::move(g);
+  p.keep = options.keep;
   VQI_RETURN_IF_ERROR(Lower(&p));
   VQI_RETURN_IF_ERROR(PlanMemory(&p));
   auto m = std::make_unique<Model>(std::move(p), options);

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "onednn/graph.h"
 
@@ -12,6 +13,8 @@ namespace vqi::infer::onednn {
 
 struct CompileOptions {
   int threads = 1;
+  // Graph tensors to keep readable after Run (see CompiledModel::Kept).
+  std::vector<int> keep{};
 };
 
 class CompiledModel {
@@ -25,6 +28,9 @@ class CompiledModel {
   // Threads, ISA, implementation names per primitive kind, arena size, step count.
   virtual std::string Details() const = 0;
   virtual size_t ArenaBytes() const = 0;
+  // After Run: the value of a tensor listed in CompileOptions::keep, plain row-major f32, valid
+  // until the next Run; nullptr for the graph input/output, constants and tensors not computed.
+  virtual const float* Kept(int tensor) const = 0;
 };
 
 // `g` must have gone through OptimizeGraph. Errors name the node (runtime integer tensors,

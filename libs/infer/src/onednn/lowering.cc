@@ -137,6 +137,8 @@ Status Lowerer::Run() {
     }
     VQI_RETURN_IF_ERROR(LowerNode(static_cast<int>(ni)));
   }
+  for (int t : p_->keep)
+    if (t != g_.input && t != g_.output && Rt(t)) p_->kept[t] = Want(t, Layout::kPlain);
   // The output must be a plain root of its own: the caller's buffer.
   int o = g_.output;
   if (g_.tensors[o].is_const) {
@@ -638,6 +640,7 @@ Status PlanMemory(Program* p) {
     for (int t : p->ops[i].in) touch(t, static_cast<int>(i));
     for (int t : p->ops[i].out) touch(t, static_cast<int>(i));
   }
+  for (const auto& [t, c] : p->kept) touch(c, static_cast<int>(p->ops.size()));
   // Greedy first-fit by decreasing size among roots with overlapping lifetimes.
   std::vector<int> roots;
   for (size_t t = 0; t < nt; ++t) {

@@ -3,6 +3,7 @@
 // resolves views to roots and packs the roots into one arena by lifetime.
 #pragma once
 
+#include <map>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
@@ -66,6 +67,10 @@ struct Program {
   std::vector<LOp> ops;
   int output = -1;  // the tensor whose root is the caller's output buffer
   bool const_output = false;
+  // Tensors to keep readable after Run (TensorObserver): `keep` is set before Lower; Lower maps
+  // each to a plain f32 tensor whose root lives to the end of the program (`kept`).
+  std::vector<int> keep;
+  std::map<int, int> kept;
   // Memory plan.
   std::vector<int64_t> arena_off;  // per root tensor, -1 if not in the arena
   int64_t arena_bytes = 0;

@@ -1,53 +1,82 @@
-// TensorObserver on the reference kernels: the fp32 graph after shape inference and constant
-// folding only (no fusion, so every named tensor of the file still exists), run by RefRun.
-// Simple and exact; slow on big models (naive convolutions).
+// TensorObserver on the compiled oneDNN program: the fp32 graph optimized as for inference
+// (fused when every observed tensor survives the fusions, else unfused), with the observed
+// tensors kept alive to the end of the program and reordered to plain f32 (CompileOptions::keep).
+// Values match the reference interpreter within float rounding (observe_test.cc).
+#include "vqi/infer/observe.h"
+
+#include <algorithm>
 #include <map>
 
+#include "onednn/compiler.h"
 #include "onednn/graph.h"
 #include "onednn/ops.h"
 #include "onednn/passes.h"
-#include "vqi/infer/observe.h"
+#include "vqi/base/system.h"
 
 namespace vqi::infer {
 namespace {
 
-class RefObserverImpl : public TensorObserver {
+class CompiledObserver : public TensorObserver {
  public:
-  RefObserverImpl(onednn::Graph g, std::map<int, std::string> wanted, bool input_wanted)
-      : g_(std::move(g)), wanted_(std::move(wanted)), input_wanted_(input_wanted) {
-    shape_ = g_.tensors[g_.input].shape;
+  CompiledObserver(std::unique_ptr<onednn::CompiledModel> m, std::map<int, std::string> wanted,
+                   std::map<int, int64_t> counts, std::string input_name, bool input_wanted,
+                   int output)
+      : m_(std::move(m)),
+        wanted_(std::move(wanted)),
+        counts_(std::move(counts)),
+        input_name_(std::move(input_name)),
+        input_wanted_(input_wanted),
+        output_(output),
+        out_(onednn::NumElements(m_->OutputShape())) {
+    shape_ = m_->InputShape();
   }
   const std::vector<int64_t>& InputShape() const override { return shape_; }
   Status Run(const float* input, const Callback& fn) override {
-    const std::string& in_name = g_.tensors[g_.input].name;
-    if (input_wanted_) fn(in_name, input, onednn::NumElements(shape_));
-    std::vector<float> out;
-    return onednn::RefRun(g_, input, &out, [&](int t, const onednn::Tensor& v) {
-      auto it = wanted_.find(t);
-      if (it != wanted_.end() && v.dtype == onednn::DType::kFloat)
-        fn(it->second, v.f.data(), static_cast<int64_t>(v.f.size()));
-    });
+    if (input_wanted_) fn(input_name_, input, onednn::NumElements(shape_));
+    VQI_RETURN_IF_ERROR(m_->Run(input, out_.data()));
+    for (const auto& [t, name] : wanted_) {
+      const float* p = t == output_ ? out_.data() : m_->Kept(t);
+      if (p) fn(name, p, counts_.at(t));
+    }
+    return Status::Ok();
   }
 
  private:
-  onednn::Graph g_;
+  std::unique_ptr<onednn::CompiledModel> m_;
   std::map<int, std::string> wanted_;
+  std::map<int, int64_t> counts_;
+  std::string input_name_;
   bool input_wanted_;
+  int output_;
+  std::vector<float> out_;
   std::vector<int64_t> shape_;
 };
+
+// True if every tensor in `wanted` is still computed by a live node of `g`.
+bool AllComputed(const onednn::Graph& g, const std::map<int, std::string>& wanted) {
+  for (const auto& [t, name] : wanted) {
+    int p = g.tensors[t].producer;
+    if (p < 0 || g.nodes[p].dead) return false;
+    const auto& out = g.nodes[p].out;
+    if (std::find(out.begin(), out.end(), t) == out.end()) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
 Result<std::unique_ptr<TensorObserver>> OpenTensorObserver(const std::string& onnx_path,
                                                            const std::vector<std::string>& names,
-                                                           int /*threads*/) {
-  VQI_ASSIGN_OR_RETURN(onednn::Graph g, onednn::LoadOnnxFile(onnx_path));
+                                                           int threads) {
+  VQI_ASSIGN_OR_RETURN(onednn::Graph loaded, onednn::LoadOnnxFile(onnx_path));
+  onednn::Graph g = loaded;
   onednn::OptimizeOptions oo;
   oo.fuse = false;
   VQI_RETURN_IF_ERROR(onednn::OptimizeGraph(&g, oo));
   std::map<std::string, int> by_name;
   for (size_t t = 0; t < g.tensors.size(); ++t) by_name[g.tensors[t].name] = static_cast<int>(t);
   std::map<int, std::string> wanted;
+  std::map<int, int64_t> counts;
   bool input_wanted = false;
   for (const std::string& n : names) {
     auto it = by_name.find(n);
@@ -62,10 +91,20 @@ Result<std::unique_ptr<TensorObserver>> OpenTensorObserver(const std::string& on
       return InvalidArgument(onnx_path + ": tensor '" + n + "' is a constant, not an activation");
     } else {
       wanted[it->second] = n;
+      counts[it->second] = onednn::NumElements(t.shape);
     }
   }
-  return std::unique_ptr<TensorObserver>(
-      new RefObserverImpl(std::move(g), std::move(wanted), input_wanted));
+  // Fusions keep tensor ids; use the fused graph when no observed tensor was fused away.
+  onednn::Graph fused = std::move(loaded);
+  if (onednn::OptimizeGraph(&fused).ok() && AllComputed(fused, wanted)) g = std::move(fused);
+  std::vector<int> keep;
+  for (const auto& [t, name] : wanted) keep.push_back(t);
+  if (threads <= 0) threads = HardwareThreads();
+  const std::string input_name = g.tensors[g.input].name;
+  const int output = g.output;
+  VQI_ASSIGN_OR_RETURN(auto m, onednn::Compile(std::move(g), {.threads = threads, .keep = keep}));
+  return std::unique_ptr<TensorObserver>(new CompiledObserver(
+      std::move(m), std::move(wanted), std::move(counts), input_name, input_wanted, output));
 }
 
 }  // namespace vqi::infer
