@@ -23,6 +23,7 @@ struct QuantizeArgs {
   std::string model, out, calib, split = "default", calib_part = "train", eval_part = "val",
                                  eval_images, backend = "auto";
   int max_images = 64;
+  std::vector<std::string> keep_float;
   bool no_eval = false;
   onnx::QuantizeOptions options;
 };
@@ -77,7 +78,7 @@ Result<double> Map50Of(const Context& ctx, const QuantizeArgs& a, const std::str
 Status RunQuantize(QuantizeArgs a, const Context& ctx) {
   const auto t0 = std::chrono::steady_clock::now();
   VQI_ASSIGN_OR_RETURN(std::string bytes, ReadFile(a.model));
-  VQI_ASSIGN_OR_RETURN(onnx::QuantizationPlan plan, onnx::PlanQuantization(bytes, a.model));
+  VQI_ASSIGN_OR_RETURN(onnx::QuantizationPlan plan, onnx::PlanQuantization(bytes, a.model, a.keep_float));
   bool from_store = false;
   VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, CalibrationImages(ctx, a, &from_store));
   const std::vector<std::string> names = plan.Activations();
@@ -160,6 +161,9 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   cmd->add_flag("--no-eval", a->no_eval, "skip the mAP comparison");
   cmd->add_option("--max-images", a->max_images, "calibration images used (evenly spaced; 0: all)")
       ->capture_default_str();
+  cmd->add_option("--keep-float", a->keep_float,
+                  "Conv node names to leave in float (the DFL decoder always is)")
+      ->delimiter(',');
   cmd->add_option("--method", a->options.method, "minmax | percentile")->capture_default_str();
   cmd->add_option("--percentile", a->options.percentile, "percentile of |x| (method percentile)")
       ->capture_default_str();

@@ -116,7 +116,8 @@ Analysis Analyze(const ::onnx::GraphProto& g) {
   return a;
 }
 
-Result<QuantizationPlan> Plan(const ::onnx::ModelProto& m, const std::string& where) {
+Result<QuantizationPlan> Plan(const ::onnx::ModelProto& m, const std::string& where,
+                              const std::vector<std::string>& keep_float) {
   const int64_t opset = DefaultOpset(m);
   if (opset < 13)
     return InvalidArgument(where + ": opset " + std::to_string(opset) +
@@ -126,6 +127,15 @@ Result<QuantizationPlan> Plan(const ::onnx::ModelProto& m, const std::string& wh
   Groups groups;
   std::set<std::string> seeds;
   QuantizationPlan plan;
+  std::map<std::string, std::string> producer_op;
+  std::set<std::string> conv_names, asked(keep_float.begin(), keep_float.end());
+  for (const auto& n : g.node()) {
+    for (const auto& o : n.output()) producer_op[o] = n.op_type();
+    if (n.op_type() == "Conv") conv_names.insert(n.name());
+  }
+  for (const auto& k : asked)
+    if (!conv_names.count(k))
+      return InvalidArgument(where + ": --keep-float '" + k + "' is not a Conv node of the model");
   for (const auto& n : g.node()) {
     if (n.op_type() == "QuantizeLinear" || n.op_type() == "DequantizeLinear" ||
         n.op_type() == "QLinearConv" || n.op_type() == "ConvInteger")
@@ -138,6 +148,13 @@ Result<QuantizationPlan> Plan(const ::onnx::ModelProto& m, const std::string& wh
         return InvalidArgument(Where(where, n) + ": weights '" + n.input(1) +
                                "' are not a 4-D float32 initializer (quantize the float32 "
                                "model, not a float16 variant)");
+      auto p = producer_op.find(n.input(0));
+      const bool reads_input = !producer_op.count(n.input(0)) && !a.constants.count(n.input(0));
+      if (asked.count(n.name()) || reads_input ||
+          (p != producer_op.end() && p->second == "Softmax")) {
+        plan.float_convs.push_back(n.name());
+        continue;
+      }
       ++plan.convs;
       if (!a.constants.count(n.input(0))) {
         seeds.insert(n.input(0));
@@ -176,11 +193,11 @@ std::vector<std::string> QuantizationPlan::Activations() const {
   return all;
 }
 
-Result<QuantizationPlan> PlanQuantization(const std::string& onnx_bytes,
-                                          const std::string& where) {
+Result<QuantizationPlan> PlanQuantization(const std::string& onnx_bytes, const std::string& where,
+                                          const std::vector<std::string>& keep_float) {
   ::onnx::ModelProto m;
   VQI_RETURN_IF_ERROR(ParseModel(onnx_bytes, where, &m));
-  return Plan(m, where);
+  return Plan(m, where, keep_float);
 }
 
 void ActivationRanges::Observe(const std::string& name, const float* data, int64_t count) {
@@ -274,8 +291,8 @@ Result<std::string> WriteQdqModel(const std::string& onnx_bytes, const std::stri
                                   const QuantizeOptions& options) {
   ::onnx::ModelProto m;
   VQI_RETURN_IF_ERROR(ParseModel(onnx_bytes, where, &m));
-  VQI_ASSIGN_OR_RETURN(QuantizationPlan fresh, Plan(m, where));
-  if (fresh.groups != plan.groups)
+  VQI_ASSIGN_OR_RETURN(QuantizationPlan fresh, Plan(m, where, plan.float_convs));
+  if (fresh.groups != plan.groups || fresh.float_convs != plan.float_convs)
     return InvalidArgument(where + ": the quantization plan was made for another model");
   ::onnx::GraphProto* g = m.mutable_graph();
   const Analysis a = Analyze(*g);
@@ -304,8 +321,9 @@ Result<std::string> WriteQdqModel(const std::string& onnx_bytes, const std::stri
   // Weights: INT8 per output channel behind DequantizeLinear(axis 0), same tensor name.
   std::vector<::onnx::NodeProto> head;  // weight DQ nodes, and QDQ of graph inputs
   std::set<std::string> weights;
+  const std::set<std::string> float_convs(plan.float_convs.begin(), plan.float_convs.end());
   for (const auto& n : g->node())
-    if (n.op_type() == "Conv") weights.insert(n.input(1));
+    if (n.op_type() == "Conv" && !float_convs.count(n.name())) weights.insert(n.input(1));
   std::vector<::onnx::TensorProto> new_inits;
   int64_t weight_bytes_in = 0, weight_bytes_out = 0;
   for (const auto& w : weights) {
@@ -396,7 +414,8 @@ Result<std::string> WriteQdqModel(const std::string& onnx_bytes, const std::stri
         for (auto& x : qdq(o)) nodes.push_back(std::move(x));
   }
   for (auto& n : nodes) {
-    const bool reads_dq = n.op_type() == "Conv" || LinkOps().count(n.op_type());
+    const bool reads_dq = (n.op_type() == "Conv" && !float_convs.count(n.name())) ||
+                          LinkOps().count(n.op_type());
     if (!reads_dq) continue;
     const int ins = n.op_type() == "Concat" ? n.input_size() : std::min(1, n.input_size());
     for (int i = 0; i < ins; ++i) {
@@ -412,6 +431,7 @@ Result<std::string> WriteQdqModel(const std::string& onnx_bytes, const std::stri
                {"activation_groups", plan.groups.size()},
                {"activations", activations.size()},
                {"convs", plan.convs},
+               {"float_convs", plan.float_convs},
                {"weight_bytes_float32", weight_bytes_in},
                {"weight_bytes_int8", weight_bytes_out}};
   if (options.method == "percentile") info["percentile"] = options.percentile;

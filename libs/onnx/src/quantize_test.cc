@@ -52,8 +52,12 @@ TEST(QuantizePlanTest, EveryConvInputIsPlannedAndLinkedChainsShareAGroup) {
       group_of[n] = static_cast<int>(g);
     }
   int convs = 0;
+  const std::set<std::string> kept(plan->float_convs.begin(), plan->float_convs.end());
+  // The first Conv (reads the image) and the DFL decoder (a Conv over Softmax probabilities
+  // with fixed weights) stay float.
+  EXPECT_EQ(kept, (std::set<std::string>{"/model.0/conv/Conv", "/model.22/dfl/conv/Conv"}));
   for (const auto& n : m.graph().node()) {
-    if (n.op_type() == "Conv") {
+    if (n.op_type() == "Conv" && !kept.count(n.name())) {
       ++convs;
       EXPECT_EQ(group_of.count(n.input(0)), 1u) << n.name();
     }
@@ -63,9 +67,29 @@ TEST(QuantizePlanTest, EveryConvInputIsPlannedAndLinkedChainsShareAGroup) {
     }
   }
   EXPECT_EQ(plan->convs, convs);
-  EXPECT_EQ(group_of.count("images"), 1u);
+  EXPECT_EQ(group_of.count("images"), 0u);
   EXPECT_EQ(group_of.count("output0"), 0u);
   EXPECT_GT(plan->groups.size(), 10u);
+
+  // Asking to keep the second Conv in float leaves its weights and its input (read by nothing
+  // else quantized) in float.
+  auto second = PlanQuantization(bytes, "m.onnx", {"/model.1/conv/Conv"});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->convs, plan->convs - 1);
+  EXPECT_EQ(second->Activations().size(), plan->Activations().size() - 1);
+  auto q = WriteQdqModel(bytes, "m.onnx", *second, UniformScales(*second, 0.05f), {});
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  const ::onnx::ModelProto qm = Parse(*q);
+  int seen = 0;
+  for (const auto& n : qm.graph().node())
+    if (n.name() == "/model.1/conv/Conv") {
+      EXPECT_EQ(n.input(1), "model.1.conv.weight");
+      EXPECT_EQ(n.input(0).find("_dequantized"), std::string::npos) << n.input(0);
+      ++seen;
+    }
+  EXPECT_EQ(seen, 1);
+  auto unknown = PlanQuantization(bytes, "m.onnx", {"/model.0/conv/Nope"});
+  EXPECT_NE(unknown.status().message().find("/model.0/conv/Nope"), std::string::npos);
 }
 
 TEST(ActivationRangesTest, PercentileMatchesSortedValuesAcrossHistogramGrowth) {
@@ -144,7 +168,9 @@ TEST(QuantizeWriteTest, WritesCheckedQdqWithPerChannelInt8Weights) {
   }
   EXPECT_EQ(checked, plan->convs);
   for (const auto& n : out.graph().node())
-    if (n.op_type() == "Conv") EXPECT_EQ(producer.at(n.input(0))->op_type(), "DequantizeLinear");
+    if (n.op_type() == "Conv" && n.name() != "/model.22/dfl/conv/Conv" &&
+        n.name() != "/model.0/conv/Conv")
+      EXPECT_EQ(producer.at(n.input(0))->op_type(), "DequantizeLinear") << n.name();
 }
 
 TEST(QuantizeWriteTest, GroupScaleIsTheLargestMemberRange) {
