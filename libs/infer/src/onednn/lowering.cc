@@ -90,6 +90,20 @@ class Lowerer {
   Status LowerSliceLike(int ni);
   void LowerRef(int ni);
   bool ResizeMatchesOneDnn(const Node& n);
+  // True if a live node reads `t` (as an input or a post-op addend) or it is the output.
+  bool Read(int t) const {
+    if (t == g_.output) return true;
+    for (int k : p_->keep)
+      if (k == t) return true;
+    for (const Node& n : g_.nodes) {
+      if (n.dead) continue;
+      for (int x : n.in)
+        if (x == t) return true;
+      for (const PostOp& po : n.post)
+        if (po.tensor == t) return true;
+    }
+    return false;
+  }
   // A value-preserving op (pool, resize, concat, split, slice) keeps s8 data when its output
   // carries the same scale as its s8 input.
   bool KeepS8(int in, int out) const { return S8(in) && Q(out) > 0 && Q(out) == Q(in); }
@@ -452,7 +466,7 @@ Status Lowerer::LowerSliceLike(int ni) {
   const int64_t es = q ? 1 : 4;
   for (size_t k = 0; k < views.size(); ++k) {
     int o = n.out[k];
-    if (o < 0) continue;
+    if (o < 0 || !Read(o)) continue;  // a part nobody reads (FoldConcatOfSplit)
     const auto& ax = views[k];
     // The single axis that is cut (all others full, step 1).
     int cut = -1, ncut = 0;

@@ -10,6 +10,8 @@
 //   FuseConvActivation  Conv -> Relu/LeakyRelu/Sigmoid/HardSwish/Clip, and the SiLU pattern
 //                       Mul(x, Sigmoid(x)), become post-ops of the Conv
 //   FuseConvAdd         Conv -> Add(other) becomes a binary-add post-op (residual connections)
+//   FoldConcatOfSplit   Concat(..., Split(x) outputs in order, ...) reads x instead (C2f: the
+//                       halves of cv1 are concatenated again; one copy instead of two)
 //   RemoveDeadNodes     nodes whose outputs nobody reads
 #pragma once
 
@@ -23,6 +25,7 @@ void RemoveIdentities(Graph* g);
 void FoldBatchNorm(Graph* g);
 void FuseConvActivation(Graph* g);
 void FuseConvAdd(Graph* g);
+void FoldConcatOfSplit(Graph* g);
 void RemoveDeadNodes(Graph* g);
 
 struct OptimizeOptions {
