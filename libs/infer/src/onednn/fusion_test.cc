@@ -156,5 +156,32 @@ TEST(OneDnnFusion, InPlaceConcatOfSplitHalvesAsInC2f) {
   EXPECT_EQ(r.details.find("concat="), std::string::npos) << r.details;
 }
 
+TEST(OneDnnFusion, ConcatOfAllSplitPartsReadsTheSplitInput) {
+  // nhwc (17 channels): Concat [y0, y1, m] reads y whole and y0 is never copied out.
+  std::string bytes = Build(
+      [](OnnxBuilder& b, const std::string& x) {
+        std::string y = Conv(b, x, 5, 34);
+        auto p = b.Op("Split", {y, b.Ints({17, 17})}, 2);
+        b.AttrInt("axis", 1);
+        std::string m = b.Op1("Add", {p[1], Conv(b, p[1], 17, 17)});
+        std::string c = b.Op1("Concat", {p[0], p[1], m});
+        b.AttrInt("axis", 1);
+        return Conv(b, c, 51, 3);
+      },
+      5);
+  Graph g = Optimized(bytes);
+  const Node* cat = nullptr;
+  for (const Node& n : g.nodes)
+    if (!n.dead && n.op == "Concat") cat = &n;
+  ASSERT_NE(cat, nullptr);
+  ASSERT_EQ(cat->in.size(), 2u);
+  EXPECT_EQ(g.tensors[cat->in[0]].shape[1], 34);
+  ExpectNumericallyEqual(bytes);
+  CompareResult r = CompareWithReference(bytes, 2);
+  // The split: one strided copy (the part the bottleneck reads), not two.
+  EXPECT_NE(r.details.find("layout=nhwc"), std::string::npos) << r.details;
+  EXPECT_NE(r.details.find("steps=7 "), std::string::npos) << r.details;
+}
+
 }  // namespace
 }  // namespace vqi::infer::onednn
