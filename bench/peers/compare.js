@@ -7,6 +7,11 @@
 //
 // --ort-model: ONNX Runtime runs this file instead (e.g. ours int8 QDQ vs ORT fp32).
 //
+// Before each batch the other side's threads get --settle-ms (default 200) to stop spinning, and
+// each batch runs one untimed inference first (caches were the other runtime's): both sides are
+// treated alike, and neither is timed while the other's OpenMP / thread-pool workers still
+// busy-wait on the same cores (that interplay made the t model look 1.4-1.5x slower than alone).
+//
 // --spin 0 turns busy-waiting off on both sides (OMP_WAIT_POLICY=passive for oneDNN's OpenMP,
 // session.intra_op.allow_spinning=0 for ONNX Runtime): the fair setting on a loaded host,
 // where a spinning thread steals the core its partner needs.
@@ -32,6 +37,8 @@ async function main() {
   const rounds = Number(arg('rounds', 20));
   const batch = Number(arg('batch', 5));
   const spin = arg('spin', '1') !== '0';
+  const settleMs = Number(arg('settle-ms', 200));
+  const settle = () => new Promise((r) => setTimeout(r, settleMs));
   if (!model || !bench) throw new Error('usage: --model M.onnx --bench path/to/onednn_bench');
 
   const env = { ...process.env };
@@ -43,8 +50,8 @@ async function main() {
   const next = async () => (await it.next()).value;
   const header = JSON.parse(await next());
   const ours = async (n) => {
-    child.stdin.write(`run ${n}\n`);
-    return (await next()).trim().split(' ').map(Number);
+    child.stdin.write(`run ${n + 1}\n`);
+    return (await next()).trim().split(' ').map(Number).slice(1);
   };
 
   const ortModel = arg('ort-model', model);
@@ -63,6 +70,7 @@ async function main() {
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, dims) };
   const theirs = async (n) => {
     const t = [];
+    await session.run(feeds);  // untimed, as ours
     for (let k = 0; k < n; ++k) {
       const t0 = process.hrtime.bigint();
       await session.run(feeds);
@@ -75,12 +83,14 @@ async function main() {
   await theirs(3);
   const a = [], b = [];
   for (let r = 0; r < rounds; ++r) {
+    await settle();
     a.push(...await ours(batch));
+    await settle();
     b.push(...await theirs(batch));
   }
   child.stdin.end();
   const res = {
-    model, ort_model: ortModel, threads, spin, runs_each: a.length,
+    model, ort_model: ortModel, threads, spin, settle_ms: settleMs, runs_each: a.length,
     onednn: { p50_ms: pct(a, 0.5), p95_ms: pct(a, 0.95), details: header.details },
     onnxruntime: { p50_ms: pct(b, 0.5), p95_ms: pct(b, 0.95), version: require('onnxruntime-node/package.json').version },
   };
