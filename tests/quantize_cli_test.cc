@@ -88,6 +88,21 @@ TEST_F(QuantizeCliTest, BadInputIsNamed) {
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("float16"), std::string::npos) << r.out;
 
+  // A calibration image that does not decode is named and skipped; the others are used.
+  fs::copy(P("s/images"), P("mixed"), fs::copy_options::recursive);
+  {
+    std::FILE* f = std::fopen(P("mixed/broken.jpg").c_str(), "w");
+    std::fputs("not a jpeg", f);
+    std::fclose(f);
+  }
+  r = Vqi("model quantize --model " + P("m.onnx") + " --calib " + P("mixed") + " --out " +
+          P("q.onnx"));
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("broken.jpg"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("calibration on 1 images"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(P("q.onnx")));
+  fs::remove(P("q.onnx"));
+
   r = Vqi("model quantize --model " + P("missing.onnx") + " --calib " + P("empty") + " --out " +
           P("q.onnx"));
   EXPECT_NE(r.code, 0);
