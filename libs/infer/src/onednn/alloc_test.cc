@@ -13,6 +13,7 @@
 #include <cstdlib>
 
 #include "onednn/test_util.h"
+#include "onednn/testing/qdq.h"
 #include "onednn/testing/yolo_like.h"
 
 extern "C" {
@@ -71,13 +72,18 @@ int posix_memalign(void** out, size_t al, size_t n) {
 namespace vqi::infer::onednn {
 namespace {
 
-void ExpectNoAllocationAfterWarmUp(const std::string& scale, int w, int h, int threads) {
+void ExpectNoAllocationAfterWarmUp(const std::string& scale, int w, int h, int threads,
+                                   bool int8 = false) {
   model::ModelConfig cfg;
   cfg.scale = scale;
   cfg.input_w = w;
   cfg.input_h = h;
   auto bytes = testing::BuildYoloLikeOnnx(cfg);
   ASSERT_TRUE(bytes.ok());
+  if (int8) {  // the QDQ form: int8 convolutions, s8 tensors, quantizing reorders
+    bytes = testing::QuantizeToQdq(*bytes);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  }
   auto g = LoadOnnxGraph(*bytes, "m");
   ASSERT_TRUE(g.ok());
   ASSERT_TRUE(OptimizeGraph(&*g).ok());
@@ -117,6 +123,10 @@ TEST(OneDnnAlloc, NoHeapAllocationPerInferenceTinyScale) {
 }
 TEST(OneDnnAlloc, NoHeapAllocationPerInferenceNanoScaleOneThread) {
   ExpectNoAllocationAfterWarmUp("n", 128, 128, 1);
+}
+
+TEST(OneDnnAlloc, NoHeapAllocationPerInferenceInt8) {
+  ExpectNoAllocationAfterWarmUp("t", 160, 96, 2, /*int8=*/true);
 }
 
 TEST(OneDnnAlloc, CounterSeesAllocations) {  // the interposition works (the test can fail)
