@@ -58,7 +58,7 @@ fi
 INT8=""
 if [ -n "$ONNX" ] && has model quantize; then
   step "Quantize to int8 (QDQ), calibrated on the training images; mAP change on validation"
-  v model quantize --model "$ONNX" --calib default --split default --max-images 32 \
+  v model quantize --model "$ONNX" --calib default --split default \
     --out "$OUT/model.int8.onnx"
   INT8="$OUT/model.int8.onnx"
 fi

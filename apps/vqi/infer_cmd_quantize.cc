@@ -22,7 +22,7 @@ namespace {
 struct QuantizeArgs {
   std::string model, out, calib, split = "default", calib_part = "train", eval_part = "val",
                                  eval_images, backend = "auto";
-  int max_images = 64;
+  int max_images = 256;
   std::vector<std::string> keep_float;
   bool no_eval = false;
   onnx::QuantizeOptions options;
