@@ -129,6 +129,11 @@ class Model final : public CompiledModel {
   Status AddConv(const LOp& op);
   Status AddReorder(const LOp& op, memory src, memory dst, float scale = 0);
   Status AddConvInt8(const LOp& op);
+  // Reorders the plain weights once into the layout `pd` chose and appends the convolution
+  // step (src, weights, dst and binary post-op arguments); the caller adds the bias.
+  Step& PushConvStep(const LOp& op, const char* kind,
+                     const dnnl::convolution_forward::primitive_desc& pd, memory wplain,
+                     int x, int o, const std::vector<std::pair<int, int>>& binary_args);
   // Channel concat (axis 1) of 4-D tensors that are all dense channels-last of one data type.
   bool IsChannelsLastConcat(const LOp& op) const {
     auto nhwc = [&](int t) {
@@ -262,24 +267,32 @@ Status Model::AddConv(const LOp& op) {
   } catch (const dnnl::error& e) {
     return Unimplemented(n.Where() + ": oneDNN cannot create this convolution: " + e.what());
   }
-  // Weights reordered once into the layout the implementation wants.
   memory wplain(memory::desc(wdims, memory::data_type::f32, wtag), eng_);
   std::memcpy(wplain.get_data_handle(), w.f.data(), w.f.size() * sizeof(float));
+  Step& st = PushConvStep(op, "conv", pd, wplain, x, o, binary_args);
+  if (has_bias) st.args[DNNL_ARG_BIAS] = Mem(n.in[2]);
+  return Status::Ok();
+}
+
+Step& Model::PushConvStep(const LOp& op, const char* kind,
+                          const dnnl::convolution_forward::primitive_desc& pd,
+                          memory wplain, int x, int o,
+                          const std::vector<std::pair<int, int>>& binary_args) {
+  // Weights reordered once into the layout the implementation wants.
   memory wmem(pd.weights_desc(), eng_);
   dnnl::reorder(wplain, wmem).execute(stream_, wplain, wmem);
   stream_.wait();
   keep_.push_back(wmem);
   Step st;
-  st.label = Label(op, "conv");
+  st.label = Label(op, kind);
   st.impl = pd.impl_info_str();
   st.prim = dnnl::convolution_forward(pd);
   st.args = {{DNNL_ARG_SRC, Mem(x)}, {DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_DST, Mem(o)}};
-  if (has_bias) st.args[DNNL_ARG_BIAS] = Mem(n.in[2]);
   for (auto [k, t] : binary_args)
     st.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(k) | DNNL_ARG_SRC_1] = Mem(t);
   st.scratch = pd.scratchpad_desc();
   steps_.push_back(std::move(st));
-  return Status::Ok();
+  return steps_.back();
 }
 
 // int8 convolution. oneDNN 2.6 computes dst = oscale[c] * (acc_s32 + bias[c]) before the
@@ -356,15 +369,7 @@ Status Model::AddConvInt8(const LOp& op) {
   memory wplain(memory::desc(wdims, memory::data_type::s8, wtag), eng_);
   auto* wp = static_cast<int8_t*>(wplain.get_data_handle());
   for (size_t k = 0; k < wq.i.size(); ++k) wp[k] = static_cast<int8_t>(wq.i[k]);
-  memory wmem(pd.weights_desc(), eng_);
-  dnnl::reorder(wplain, wmem).execute(stream_, wplain, wmem);
-  stream_.wait();
-  keep_.push_back(wmem);
-  Step st;
-  st.label = Label(op, "conv_s8");
-  st.impl = pd.impl_info_str();
-  st.prim = dnnl::convolution_forward(pd);
-  st.args = {{DNNL_ARG_SRC, Mem(x)}, {DNNL_ARG_WEIGHTS, wmem}, {DNNL_ARG_DST, Mem(o)}};
+  Step& st = PushConvStep(op, "conv_s8", pd, wplain, x, o, binary_args);
   if (has_bias) {
     memory b(bmd, eng_);
     const std::vector<float>& bf = p_.g.tensors[n.in[2]].f;
@@ -373,10 +378,6 @@ Status Model::AddConvInt8(const LOp& op) {
     keep_.push_back(b);
     st.args[DNNL_ARG_BIAS] = b;
   }
-  for (auto [k, t] : binary_args)
-    st.args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(k) | DNNL_ARG_SRC_1] = Mem(t);
-  st.scratch = pd.scratchpad_desc();
-  steps_.push_back(std::move(st));
   return Status::Ok();
 }
 
