@@ -2,25 +2,21 @@
 // QDQ file, check it, run it (oneDNN int8) and compare its mAP with the float model's; and the
 // bad inputs a user meets (no images, a float16 model, a missing file).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
+#include "run_vqi.h"
 #include "vqi/onnx/export.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CmdResult {
-  int code;
-  std::string out;
-};
+using vqi::testing::CmdResult;
 
 class QuantizeCliTest : public ::testing::Test {
  protected:
@@ -34,16 +30,7 @@ class QuantizeCliTest : public ::testing::Test {
     if (!dir_.empty()) fs::remove_all(dir_);
   }
   CmdResult Vqi(const std::string& args) {
-    std::string cmd = std::string(std::getenv("VQI_BIN")) + " --home " + (dir_ / "home").string() +
-                      " --threads 2 " + args + " 2>&1";
-    CmdResult r{0, ""};
-    FILE* p = popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-    int st = pclose(p);
-    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
+    return vqi::testing::RunVqi("--home " + (dir_ / "home").string() + " --threads 2 " + args);
   }
   std::string P(const std::string& name) { return (dir_ / name).string(); }
   fs::path dir_;
