@@ -3,6 +3,8 @@
 // Codes tell the caller what to do: kInvalidArgument (fix the input), kNotFound,
 // kAlreadyExists, kFailedPrecondition (fix state first), kUnavailable (retry later),
 // kDataLoss (stored data is damaged), kUnimplemented, kCancelled, kDeadlineExceeded,
+// kPermissionDenied (the caller may not do this; do not retry), kResourceExhausted (a
+// documented limit was hit, docs/limits.md; retrying the same input fails again),
 // kInternal (a bug). Thread-compatible value types.
 #pragma once
 
@@ -27,6 +29,8 @@ enum class StatusCode {
   kCancelled,
   kDeadlineExceeded,
   kInternal,
+  kPermissionDenied,
+  kResourceExhausted,
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -65,6 +69,12 @@ inline Status DeadlineExceeded(std::string m) {
   return {StatusCode::kDeadlineExceeded, std::move(m)};
 }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
+inline Status ResourceExhausted(std::string m) {
+  return {StatusCode::kResourceExhausted, std::move(m)};
+}
 
 // Result<T>: a T or a non-OK Status.
 template <typename T>
