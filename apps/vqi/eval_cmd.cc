@@ -2,6 +2,7 @@
 // eval_cmd_predict.cc and eval_cmd_eval.cc, the work in libs/detect).
 #include "eval_cmd.h"
 
+#include <cstdio>
 #include <memory>
 
 #include "vqi/detect/open.h"
@@ -18,6 +19,15 @@ detect::EvalSource EvalSourceOf(const Context& ctx, const std::string& images,
   s.split = split;
   s.part = part;
   return s;
+}
+
+void ReportMap50Change(const detect::Map50Change& c, const std::string& variant,
+                       const std::string& on, Json* j) {
+  (*j)["map50_fp32"] = c.before;
+  (*j)["map50_" + variant] = c.after;
+  (*j)["map50_change"] = c.after - c.before;
+  std::printf("mAP50 on %s: float32 %.4f, %s %.4f, change %+.4f\n", on.c_str(), c.before,
+              variant.c_str(), c.after, c.after - c.before);
 }
 
 namespace {

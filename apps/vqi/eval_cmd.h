@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli.h"
+#include "vqi/base/json.h"
 #include "vqi/base/status.h"
 #include "vqi/detect/evaluate.h"
 #include "vqi/eval/detector.h"
@@ -39,5 +40,10 @@ Status RunEval(const Context& ctx, const EvalFlags& flags);
 detect::EvalSource EvalSourceOf(const Context& ctx, const std::string& images,
                                 const std::string& dataset, const std::string& split,
                                 const std::string& part);
+
+// Prints "mAP50 on <on>: float32 a, <variant> b, change c" and records map50_fp32,
+// map50_<variant>, map50_change in `j`: what `model optimize` and `model quantize` report.
+void ReportMap50Change(const detect::Map50Change& c, const std::string& variant,
+                       const std::string& on, Json* j);
 
 }  // namespace vqi::cli

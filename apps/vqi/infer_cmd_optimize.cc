@@ -56,11 +56,8 @@ Status RunOptimize(const OptimizeArgs& a, const Context& ctx) {
         detect::Map50Change c,
         detect::CompareMap50(a.model, a.out, {ctx.threads, a.backend},
                              EvalSourceOf(ctx, a.eval_images, a.dataset, a.split, a.part)));
-    const double m32 = c.before, m16 = c.after;
-    j["map50_fp32"] = m32;
-    j["map50_fp16"] = m16;
-    j["map50_change"] = m16 - m32;
-    std::printf("mAP50: float32 %.4f, float16 %.4f, change %+.4f\n", m32, m16, m16 - m32);
+    ReportMap50Change(c, "fp16",
+                      a.eval_images.empty() ? a.split + "/" + a.part : a.eval_images, &j);
   }
   if (ctx.json) std::printf("%s\n", j.dump(2).c_str());
   return Status::Ok();

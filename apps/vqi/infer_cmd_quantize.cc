@@ -68,15 +68,9 @@ Status RunQuantize(const QuantizeArgs& a, const Context& ctx) {
               "groups, %s calibration on %d images, %.1f s\n",
               a.out.c_str(), r.bytes_fp32, r.bytes_int8, 100.0 * r.bytes_int8 / r.bytes_fp32,
               r.convs, r.groups, a.options.method.c_str(), r.calibration_images, r.seconds);
-  if (r.map50) {
-    j["map50_fp32"] = r.map50->before;
-    j["map50_int8"] = r.map50->after;
-    j["map50_change"] = r.map50->after - r.map50->before;
-    std::printf("mAP50 on %s: float32 %.4f, int8 %.4f, change %+.4f\n",
-                a.eval_images.empty() ? (a.split + "/" + a.eval_part).c_str()
-                                      : a.eval_images.c_str(),
-                r.map50->before, r.map50->after, r.map50->after - r.map50->before);
-  }
+  if (r.map50)
+    ReportMap50Change(*r.map50, "int8",
+                      a.eval_images.empty() ? a.split + "/" + a.eval_part : a.eval_images, &j);
   if (ctx.json) std::printf("%s\n", j.dump(2).c_str());
   return Status::Ok();
 }
