@@ -125,17 +125,17 @@ Result<ModelInfo> CheckContract(const ::onnx::ModelProto& m, const std::string& 
   if (in[0] != 1 || in[1] != 3)
     return InvalidArgument(where + ": input '" + in_name + "' has shape " + DimsStr(in) +
                            ", expected [1, 3, H, W]");
-  if (in[2] > 8192 || in[3] > 8192)
-    return InvalidArgument(where + ": input '" + in_name + "' has shape " + DimsStr(in) +
-                           ", larger than 8192 x 8192");
+  if (in[2] > kMaxInputSide || in[3] > kMaxInputSide)
+    return ResourceExhausted(where + ": input '" + in_name + "' has shape " + DimsStr(in) +
+                             ": larger than the limit of 8192 x 8192 (docs/limits.md)");
   if (input->type().tensor_type().elem_type() != kFloat)
     return InvalidArgument(where + ": input '" + in_name + "' is not float32");
   if (out.size() != 3 || out[0] != 1 || out[1] < 5 || out[2] <= 0)
     return InvalidArgument(where + ": output '" + out_name + "' has shape " + DimsStr(out) +
                            ", expected [1, 4 + nc, N]");
-  if (out[1] * out[2] > (int64_t{1} << 28))
-    return InvalidArgument(where + ": output '" + out_name + "' has shape " + DimsStr(out) +
-                           ": more than 2^28 values");
+  if (out[1] > kMaxOutputValues / out[2])
+    return ResourceExhausted(where + ": output '" + out_name + "' has shape " + DimsStr(out) +
+                             ": more than the limit of 2^28 values (docs/limits.md)");
   if (g.output(0).type().tensor_type().elem_type() != kFloat)
     return InvalidArgument(where + ": output '" + out_name + "' is not float32");
   ModelInfo info;
@@ -151,7 +151,7 @@ Result<OnnxModel> ParseOnnxModel(std::string bytes, const std::string& where) {
   if (bytes.empty()) return DataLoss(where + ": empty file, not an ONNX model");
   if (static_cast<int64_t>(bytes.size()) > kMaxModelBytes)
     return ResourceExhausted(where + ": " + std::to_string(bytes.size()) +
-                             " bytes, more than the 2 GiB an ONNX file can hold");
+                             " bytes, more than the 2 GiB an ONNX file can hold (docs/limits.md)");
   auto proto = std::make_shared<::onnx::ModelProto>();
   if (!proto->ParseFromString(bytes))
     return DataLoss(where + ": not an ONNX model (protobuf parse failed: truncated or not ONNX)");
@@ -175,7 +175,7 @@ Result<OnnxModel> LoadOnnxModel(const std::string& path) {
   const auto size = std::filesystem::file_size(path, ec);
   if (!ec && static_cast<int64_t>(size) > kMaxModelBytes)
     return ResourceExhausted(path + ": " + std::to_string(size) +
-                             " bytes, more than the 2 GiB an ONNX file can hold");
+                             " bytes, more than the 2 GiB an ONNX file can hold (docs/limits.md)");
   VQI_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
   return ParseOnnxModel(std::move(bytes), path);
 }

@@ -80,6 +80,16 @@ TEST_F(ModelFileTest, NotADetectorIsRefusedNamingTheTensor) {
   EXPECT_NE(dyn.status().message().find("dynamic shape"), std::string::npos);
 }
 
+// Issue 16: shapes from a model file are trusted to size buffers; they are bounded first.
+TEST_F(ModelFileTest, ShapesAboveTheLimitsAreRefusedBeforeAllocating) {
+  auto big_in = LoadOnnxModel(Write("bi.onnx", Model({1, 3, 9000, 8}, {1, 6, 32})));
+  EXPECT_EQ(big_in.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(big_in.status().message().find("8192 x 8192"), std::string::npos);
+  auto big_out = LoadOnnxModel(Write("bo.onnx", Model({1, 3, 8, 8}, {1, 6, int64_t{1} << 40})));
+  EXPECT_EQ(big_out.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(big_out.status().message().find("2^28 values"), std::string::npos);
+}
+
 TEST_F(ModelFileTest, UnknownOperatorAndDanglingInputAreNamed) {
   auto fancy = LoadOnnxModel(Write("f.onnx", Model({1, 3, 8, 8}, {1, 6, 32}, "FancyAct")));
   ASSERT_FALSE(fancy.ok());

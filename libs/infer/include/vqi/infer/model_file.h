@@ -10,11 +10,14 @@
 
 namespace vqi::infer {
 
-// The largest model file read: 2 GiB (protobuf's own message limit).
+// Limits on what a model file may ask for (docs/limits.md): the file (protobuf's own message
+// limit), the input side (the buffers are allocated from it) and the values of output0.
 inline constexpr int64_t kMaxModelBytes = int64_t{2} << 30;
+inline constexpr int64_t kMaxInputSide = 8192;
+inline constexpr int64_t kMaxOutputValues = int64_t{1} << 28;
 
 // Reads, parses and checks `path`. Errors name the file: NotFound; InvalidArgument for a
-// directory ("is a directory"); ResourceExhausted above kMaxModelBytes; DataLoss for bytes that
+// directory ("is a directory"); ResourceExhausted above a limit above; DataLoss for bytes that
 // are not an ONNX model (empty, truncated, no graph, a tensor name used but never defined);
 // InvalidArgument for an operator that is not a standard ONNX operator (naming the node and
 // the op), a wrong input (rank, shape, dynamic dims, type) or output ([1, 4 + nc, N] float32).
