@@ -46,7 +46,7 @@ void Annotate(cv::Mat& bgr, const std::vector<eval::Detection>& dets,
 Status WriteAnnotated(yolo::Image& img, const std::vector<eval::Detection>& dets,
                       const std::vector<std::string>& names, const std::string& out_path) {
   try {
-    cv::Mat bgr(img.height, img.width, CV_8UC3, img.bgr.data());
+    cv::Mat bgr(img.height, img.width, CV_8UC3, img.data.get(), img.stride);
     Annotate(bgr, dets, names);
     if (!cv::imwrite(out_path, bgr)) return Unavailable(out_path + ": cannot write annotated image");
   } catch (const cv::Exception& e) {

@@ -143,8 +143,8 @@ TEST(DecodeImageTest, DecodesByContentAndRejectsTruncated) {
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->width, 30);
   EXPECT_EQ(ok->height, 20);
-  EXPECT_EQ(ok->bgr[0], 1);
-  EXPECT_EQ(ok->bgr[2], 3);
+  EXPECT_EQ(ok->View().Row(19)[0], 1);
+  EXPECT_EQ(ok->View().Row(19)[2], 3);
   auto cut = DecodeImageBytes(bytes.substr(0, 40), "cut.png");
   EXPECT_FALSE(cut.ok());
 }

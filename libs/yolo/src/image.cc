@@ -1,6 +1,5 @@
 #include "vqi/yolo/image.h"
 
-#include <cstring>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 
@@ -24,9 +23,9 @@ Result<Image> DecodeImageBytes(const std::string& bytes, const std::string& wher
   Image img;
   img.width = m.cols;
   img.height = m.rows;
-  const size_t row = static_cast<size_t>(m.cols) * 3;
-  img.bgr.resize(row * static_cast<size_t>(m.rows));
-  for (int y = 0; y < m.rows; ++y) std::memcpy(img.bgr.data() + row * y, m.ptr<uint8_t>(y), row);
+  img.stride = m.step;
+  auto holder = std::make_shared<cv::Mat>(std::move(m));  // no copy: the pixels stay put
+  img.data = std::shared_ptr<uint8_t>(holder, holder->data);
   return img;
 }
 

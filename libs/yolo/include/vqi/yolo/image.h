@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,14 +17,13 @@ namespace vqi::yolo {
 // A borrowed view; the caller keeps the pixels alive (defined with the Detector interface).
 using ImageView = eval::ImageView;
 
-// An owned, tightly packed image.
+// An owned image (the decoder's buffer, shared: copies of an Image share the pixels).
 struct Image {
   int width = 0, height = 0;
-  std::vector<uint8_t> bgr;  // height * width * 3
-  ImageView View() const {
-    return {bgr.data(), width, height, static_cast<size_t>(width) * 3};
-  }
-  bool empty() const { return bgr.empty(); }
+  size_t stride = 0;              // bytes per row
+  std::shared_ptr<uint8_t> data;  // height rows of `stride` bytes, BGR
+  ImageView View() const { return {data.get(), width, height, stride}; }
+  bool empty() const { return !data; }
 };
 
 // Decodes by content (JPEG, PNG, BMP, TIFF, WebP, ... whatever the extension). NotFound for a
