@@ -432,8 +432,8 @@ Result<ExecutionRecord> ExecutionStore::AcquireLease(const std::string& id,
   };
   ExecutionRecord rec;
   {
-    Stmt q(d.db, (std::string(kSelect) + "WHERE id = ?").c_str());
-    q.Bind(1, id);
+    Stmt q(d.db, (std::string(kSelect) + "WHERE id = ? OR name = ?").c_str());
+    q.Bind(1, id).Bind(2, id);
     int rc = q.Step();
     if (rc == SQLITE_DONE) return fail(NotFound("no execution '" + id + "'"));
     if (rc != SQLITE_ROW) return fail(d.Error("lease"));
@@ -449,7 +449,7 @@ Result<ExecutionRecord> ExecutionStore::AcquireLease(const std::string& id,
                                    std::to_string((rec.lease_until_ms - now_ms) / 1000) + " s)"));
   bool takeover = !rec.owner.empty() && rec.owner != owner;
   Stmt u(d.db, "UPDATE executions SET owner=?, lease_until=?, takeovers=takeovers+? WHERE id=?");
-  u.Bind(1, owner).Bind(2, now_ms + lease_ms).Bind(3, int64_t{takeover ? 1 : 0}).Bind(4, id);
+  u.Bind(1, owner).Bind(2, now_ms + lease_ms).Bind(3, int64_t{takeover ? 1 : 0}).Bind(4, rec.id);
   if (u.Step() != SQLITE_DONE) return fail(d.Error("lease"));
   VQI_RETURN_IF_ERROR(d.Exec("COMMIT"));
   rec.owner = owner;

@@ -67,7 +67,7 @@ class ExecutionStore {
   Status Finish(const std::string& id, const ExecutionResult& result, int64_t stop_ms,
                 const std::string& owner);
 
-  // Takes the lease of a RUNNING execution for `owner` until now + lease_ms. Succeeds when
+  // Takes the lease of a RUNNING execution (`id` or name) for `owner` until now + lease_ms. Succeeds when
   // the execution has no owner, `owner` already holds it, the lease expired, or its owner
   // is a process of this host that no longer exists. FailedPrecondition (naming the holder)
   // otherwise or when the execution is not RUNNING.
