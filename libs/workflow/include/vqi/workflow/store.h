@@ -67,9 +67,9 @@ class ExecutionStore {
   Status Finish(const std::string& id, const ExecutionResult& result, int64_t stop_ms,
                 const std::string& owner);
 
-  // Takes the lease of a RUNNING execution (`id` or name) for `owner` until now + lease_ms. Succeeds when
-  // the execution has no owner, `owner` already holds it, the lease expired, or its owner
-  // is a process of this host that no longer exists. FailedPrecondition (naming the holder)
+  // Takes the lease of a RUNNING execution (`id` or name) for `owner` until now + lease_ms.
+  // Succeeds when the execution has no owner, `owner` already holds it, the lease expired, or its
+  // owner is a process of this host that no longer exists. FailedPrecondition (naming the holder)
   // otherwise or when the execution is not RUNNING.
   Result<ExecutionRecord> AcquireLease(const std::string& id, const std::string& owner,
                                        int64_t now_ms, int64_t lease_ms);
