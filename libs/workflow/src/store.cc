@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <mutex>
 #include <random>
+#include <thread>
 #include <unordered_map>
 
 namespace vqi::workflow {
@@ -293,17 +295,25 @@ class SqliteJournal : public Journal {
 
 // Brings an older file to kSchemaVersion (PRAGMA user_version).
 Status Migrate(ExecutionStore::Impl& s) {
-  Stmt v(s.db, "PRAGMA user_version");
-  if (v.Step() != SQLITE_ROW) return s.Error("schema version");
-  int64_t version = v.Int(0);
+  // Statements are scoped: one left open would hold a read snapshot and make BEGIN IMMEDIATE
+  // fail with SQLITE_BUSY at once (no busy wait) when another process wrote meanwhile.
+  int64_t version = 0;
+  {
+    Stmt v(s.db, "PRAGMA user_version");
+    if (v.Step() != SQLITE_ROW) return s.Error("schema version");
+    version = v.Int(0);
+  }
   if (version > kSchemaVersion)
     return FailedPrecondition("workflow store " + s.path + " has schema version " +
                               std::to_string(version) + ", newer than this vqi (" +
                               std::to_string(kSchemaVersion) + ")");
   if (version >= kSchemaVersion) return Status::Ok();
   VQI_RETURN_IF_ERROR(s.Exec("BEGIN IMMEDIATE"));
-  Stmt cols(s.db, "SELECT COUNT(*) FROM pragma_table_info('executions') WHERE name = 'owner'");
-  bool has_owner = cols.Step() == SQLITE_ROW && cols.Int(0) > 0;
+  bool has_owner = false;
+  {
+    Stmt cols(s.db, "SELECT COUNT(*) FROM pragma_table_info('executions') WHERE name = 'owner'");
+    has_owner = cols.Step() == SQLITE_ROW && cols.Int(0) > 0;
+  }
   Status st = has_owner ? Status::Ok()
                         : s.Exec(
                               "ALTER TABLE executions ADD COLUMN owner TEXT DEFAULT '';"
@@ -337,7 +347,14 @@ Result<std::unique_ptr<ExecutionStore>> ExecutionStore::Open(const std::string& 
   d.path = path;
   if (sqlite3_open(path.c_str(), &d.db) != SQLITE_OK) return d.Error("cannot open");
   sqlite3_busy_timeout(d.db, 10000);
-  VQI_RETURN_IF_ERROR(d.Exec("PRAGMA journal_mode=WAL"));
+  // Switching a new file to WAL needs an exclusive lock, for which SQLite does not wait on the
+  // busy handler: several processes creating one store at once retry here (up to 10 s).
+  for (int i = 0;; ++i) {
+    Status wal = d.Exec("PRAGMA journal_mode=WAL");
+    if (wal.ok()) break;
+    if ((sqlite3_errcode(d.db) & 0xff) != SQLITE_BUSY || i >= 500) return wal;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   VQI_RETURN_IF_ERROR(d.Exec(durability == Durability::kProcess ? "PRAGMA synchronous=NORMAL"
                                                                 : "PRAGMA synchronous=FULL"));
   // A damaged page must never be read as "no rows": check the file before using it.
