@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
+// Version 1 is the schema stores had before versioning (IF NOT EXISTS: it adopts them).
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS classes (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS images (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, capture_id TEXT NOT NULL, width INTEGER NOT NULL,
@@ -37,6 +38,8 @@ CREATE TABLE IF NOT EXISTS split_members (
   split TEXT NOT NULL REFERENCES splits(name), image_id TEXT NOT NULL, part TEXT NOT NULL,
   event_seq INTEGER NOT NULL, PRIMARY KEY (split, image_id));
 )sql";
+
+const std::vector<sqlite::Migration> kMigrations = {{1, kSchemaV1, nullptr}};
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -147,9 +150,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& home, const std::s
   const std::string dir = fs::absolute(fs::path(home) / "datasets" / name, ec).string();
   VQI_RETURN_IF_ERROR(MakeDirs(dir + "/blobs"));
   VQI_ASSIGN_OR_RETURN(Db db, Db::Open(dir + "/dataset.db"));
-  VQI_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
-  VQI_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys=ON;"));
-  VQI_RETURN_IF_ERROR(db.Exec(kSchema));
+  VQI_RETURN_IF_ERROR(db.Migrate(kMigrations));
   return std::unique_ptr<Store>(new Store(dir, std::make_unique<Impl>(std::move(db))));
 }
 
@@ -176,15 +177,14 @@ Result<int> Store::EnsureClass(const std::string& name) {
 
 Status Store::Transaction(const std::function<Status()>& body) {
   if (impl_->in_transaction) return body();  // nested: part of the outer transaction
-  VQI_RETURN_IF_ERROR(impl_->db.Exec("BEGIN IMMEDIATE"));
+  VQI_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(impl_->db));
   impl_->in_transaction = true;
   Status st = body();
   impl_->in_transaction = false;
   // Blobs reach the disk before the rows that reference them.
   if (st.ok()) st = SyncBlobs();
-  if (st.ok()) st = impl_->db.Exec("COMMIT");
-  if (!st.ok()) (void)impl_->db.Exec("ROLLBACK");
-  return st;
+  if (st.ok()) st = tx.Commit();
+  return st;  // not committed: rolled back by tx
 }
 
 std::string Store::BlobPath(const std::string& image_id, const std::string& format) const {

@@ -4,10 +4,13 @@
 #include <string>
 #include <vector>
 
-#include "sqlite.h"
 #include "vqi/dataset/store.h"
+#include "vqi/sqlite/sqlite.h"
 
 namespace vqi::dataset {
+
+using sqlite::Db;
+using sqlite::Stmt;
 
 struct Store::Impl {
   explicit Impl(Db d) : db(std::move(d)) {}

@@ -100,7 +100,7 @@ Result<SplitInfo> Store::CreateSplit(const std::string& split, const SplitRatios
                            impl_->db.Prepare("INSERT INTO split_members(split, image_id, part, "
                                              "event_seq) VALUES(?,?,?,?)"));
       for (size_t i = 0; i < samples.size(); ++i) {
-        VQI_RETURN_IF_ERROR(mem.Reset());
+        mem.Reset();
         mem.Bind(1, split).Bind(2, samples[i].image_id).Bind(3, parts[i]).Bind(4, seqs[i]);
         VQI_RETURN_IF_ERROR(mem.Run());
       }
