@@ -1,18 +1,14 @@
 #include "vqi/dataset/store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "store_impl.h"
 #include "vqi/base/file.h"
 #include "vqi/base/json.h"
+#include "vqi/dataset/limits.h"
 #include "vqi/dataset/split.h"
 
 namespace vqi::dataset {
@@ -47,34 +43,7 @@ double Now() {
 
 }  // namespace
 
-// Writes `path.tmp-<pid>` and renames it over `path`, without fsync: SyncBlobs() makes a
-// whole batch durable with one syncfs() before the database commit that references it.
-Status WriteBlob(const std::string& path, std::string_view bytes) {
-  VQI_RETURN_IF_ERROR(MakeDirs(fs::path(path).parent_path().string()));
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) return Unavailable("write " + tmp + ": " + std::strerror(errno));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const Status st = Unavailable("rename " + tmp + ": " + std::strerror(errno));
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  return Status::Ok();
-}
-
-Status Store::SyncBlobs() {
-  if (!impl_->unsynced_blobs) return Status::Ok();
-  const int fd = ::open((dir_ + "/blobs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Unavailable("open " + dir_ + "/blobs: " + std::strerror(errno));
-  const int rc = ::syncfs(fd);
-  ::close(fd);
-  if (rc != 0) return Unavailable("syncfs " + dir_ + "/blobs: " + std::strerror(errno));
-  impl_->unsynced_blobs = false;
-  return Status::Ok();
-}
+Status Store::SyncBlobs() { return impl_->blobs->Sync(); }
 
 std::string BoxesToJson(const std::vector<Box>& boxes) {
   Json arr = Json::array();
@@ -148,10 +117,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& home, const std::s
     return InvalidArgument("dataset name '" + name + "': use letters, digits, '-', '_', '.'");
   std::error_code ec;
   const std::string dir = fs::absolute(fs::path(home) / "datasets" / name, ec).string();
-  VQI_RETURN_IF_ERROR(MakeDirs(dir + "/blobs"));
+  blob::BlobStoreOptions blob_options;
+  blob_options.durability = blob::Durability::kBatch;
+  blob_options.max_blob_bytes = kMaxImageFileBytes;
+  VQI_ASSIGN_OR_RETURN(auto blobs, blob::BlobStore::Open(dir + "/blobs", blob_options));
   VQI_ASSIGN_OR_RETURN(Db db, Db::Open(dir + "/dataset.db"));
   VQI_RETURN_IF_ERROR(db.Migrate(kMigrations));
-  return std::unique_ptr<Store>(new Store(dir, std::make_unique<Impl>(std::move(db))));
+  return std::unique_ptr<Store>(
+      new Store(dir, std::make_unique<Impl>(std::move(db), std::move(blobs))));
 }
 
 std::vector<std::string> Store::ClassNames() const {
@@ -188,7 +161,8 @@ Status Store::Transaction(const std::function<Status()>& body) {
 }
 
 std::string Store::BlobPath(const std::string& image_id, const std::string& format) const {
-  return dir_ + "/blobs/" + image_id.substr(0, 2) + "/" + image_id + ExtensionOf(format);
+  auto path = impl_->blobs->Path(image_id, ExtensionOf(format));
+  return path.ok() ? *path : std::string();
 }
 
 bool Store::HasImage(const std::string& image_id) const {
@@ -201,10 +175,10 @@ bool Store::HasImage(const std::string& image_id) const {
 
 Result<bool> Store::AddImage(const ImageRecord& r, std::string_view bytes) {
   if (HasImage(r.image_id)) return false;
-  const std::string path = BlobPath(r.image_id, r.format);
-  std::error_code ec;
-  if (fs::file_size(path, ec) != bytes.size() || ec) VQI_RETURN_IF_ERROR(WriteBlob(path, bytes));
-  impl_->unsynced_blobs = true;
+  VQI_ASSIGN_OR_RETURN(blob::PutResult put, impl_->blobs->Put(bytes, ExtensionOf(r.format)));
+  if (put.digest != r.image_id)
+    return InvalidArgument("image " + r.name + ": id " + r.image_id +
+                           " is not the SHA-256 of its bytes (" + put.digest + ")");
   if (!impl_->in_transaction) VQI_RETURN_IF_ERROR(SyncBlobs());
   VQI_ASSIGN_OR_RETURN(Stmt st,
                        impl_->db.Prepare("INSERT INTO images(id, name, capture_id, width, height, "
