@@ -1,11 +1,13 @@
 #include "vqi/dataset/store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <map>
 
 #include "store_impl.h"
+#include "text_formats.h"
 #include "vqi/base/file.h"
 #include "vqi/base/json.h"
 #include "vqi/dataset/limits.h"
@@ -112,11 +114,33 @@ Store::Store(std::string dir, std::unique_ptr<Impl> impl)
     : dir_(std::move(dir)), impl_(std::move(impl)) {}
 Store::~Store() = default;
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& home, const std::string& name) {
+std::vector<std::string> Store::List(const std::string& home) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(fs::path(home) / "datasets", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string n = it->path().filename().string();
+    if (ValidName(n) && fs::exists(it->path() / "dataset.db", ec)) names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& home, const std::string& name,
+                                           bool create) {
   if (!ValidName(name))
-    return InvalidArgument("dataset name '" + name + "': use letters, digits, '-', '_', '.'");
+    return InvalidArgument("dataset name '" + EscapeNonUtf8(name) +
+                           "': use 1-64 letters, digits, '-', '_', '.' (not first)");
   std::error_code ec;
   const std::string dir = fs::absolute(fs::path(home) / "datasets" / name, ec).string();
+  if (!create && !fs::exists(dir + "/dataset.db", ec)) {
+    const std::vector<std::string> names = List(home);
+    std::string known;
+    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+    return NotFound("no dataset '" + name + "' in " + home + " (" +
+                    (names.empty() ? std::string("there are none yet") : "existing: " + known) +
+                    "); create one with `vqi dataset import` or `vqi dataset synth`");
+  }
   blob::BlobStoreOptions blob_options;
   blob_options.durability = blob::Durability::kBatch;
   blob_options.max_blob_bytes = kMaxImageFileBytes;
@@ -134,12 +158,14 @@ std::vector<std::string> Store::ClassNames() const {
   while (true) {
     auto row = st->Step();
     if (!row.ok() || !*row) break;
-    names.push_back(st->Text(0));
+    names.push_back(EscapeNonUtf8(st->Text(0)));  // legacy names from before the UTF-8 check
   }
   return names;
 }
 
 Result<int> Store::EnsureClass(const std::string& name) {
+  if (name.empty() || !IsValidUtf8(name))
+    return InvalidArgument("class name '" + EscapeNonUtf8(name) + "' is empty or not UTF-8");
   const std::vector<std::string> names = ClassNames();
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] == name) return static_cast<int>(i);
@@ -175,6 +201,8 @@ bool Store::HasImage(const std::string& image_id) const {
 
 Result<bool> Store::AddImage(const ImageRecord& r, std::string_view bytes) {
   if (HasImage(r.image_id)) return false;
+  if (!IsValidUtf8(r.name))
+    return InvalidArgument("image name '" + EscapeNonUtf8(r.name) + "' is not valid UTF-8");
   VQI_ASSIGN_OR_RETURN(blob::PutResult put, impl_->blobs->Put(bytes, ExtensionOf(r.format)));
   if (put.digest != r.image_id)
     return InvalidArgument("image " + r.name + ": id " + r.image_id +
@@ -191,6 +219,8 @@ Result<bool> Store::AddImage(const ImageRecord& r, std::string_view bytes) {
 
 Result<bool> Store::AppendLabel(const LabelEvent& e) {
   if (!HasImage(e.image_id)) return NotFound("label for unknown image " + e.image_id);
+  if (!IsValidUtf8(e.job))
+    return InvalidArgument("label job '" + EscapeNonUtf8(e.job) + "' is not valid UTF-8");
   const std::string boxes = BoxesToJson(e.boxes);
   VQI_ASSIGN_OR_RETURN(Stmt dup,
                        impl_->db.Prepare("SELECT 1 FROM label_events WHERE image_id=? AND boxes=? "
@@ -260,8 +290,8 @@ Result<std::vector<Sample>> Store::ImagesWithCurrentLabels(bool labeled) const {
     if (has_label != labeled) continue;
     Sample s;
     s.image_id = st.Text(0);
-    s.name = st.Text(1);
-    s.capture_id = st.Text(2);
+    s.name = EscapeNonUtf8(st.Text(1));
+    s.capture_id = EscapeNonUtf8(st.Text(2));
     s.width = static_cast<int>(st.Int(3));
     s.height = static_cast<int>(st.Int(4));
     s.path = BlobPath(s.image_id, st.Text(5));

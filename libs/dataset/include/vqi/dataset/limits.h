@@ -22,4 +22,8 @@ inline constexpr size_t kMaxClassNameBytes = 256;
 // Bytes of one image file name (a path component on Linux holds at most 255).
 inline constexpr size_t kMaxFileNameBytes = 255;
 
+// `vqi dataset synth`: images per run and scratches per tag.
+inline constexpr int kMaxSynthCount = 100000;
+inline constexpr int kMaxSynthScratches = 100;
+
 }  // namespace vqi::dataset
