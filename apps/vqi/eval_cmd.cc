@@ -33,9 +33,14 @@ void ReportMap50Change(const detect::Map50Change& c, const std::string& variant,
 namespace {
 
 void AddDetectFlags(CLI::App* cmd, eval::DetectOptions& d) {
-  cmd->add_option("--conf", d.conf_threshold, "confidence threshold")->capture_default_str();
-  cmd->add_option("--iou", d.iou_threshold, "NMS IoU threshold")->capture_default_str();
-  cmd->add_option("--max-det", d.max_detections, "detections kept per image (1..10000)")
+  cmd->add_option("--conf", d.conf_threshold, "confidence threshold")
+      ->check(InRange(0.0f, 1.0f))
+      ->capture_default_str();
+  cmd->add_option("--iou", d.iou_threshold, "NMS IoU threshold")
+      ->check(InRange(0.0f, 1.0f))
+      ->capture_default_str();
+  cmd->add_option("--max-det", d.max_detections, "detections kept per image")
+      ->check(InRange(1, detect::kMaxDetections))
       ->capture_default_str();
   cmd->add_flag("--agnostic", d.class_agnostic, "class-agnostic NMS");
 }
@@ -70,6 +75,7 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
                  "instead of the store: a folder of images with YOLO labels (labels/ or beside)");
   ev->add_option("--report", e->report, "write the JSON report here");
   ev->add_option("--pr-conf", e->pr_conf, "confidence for precision/recall/F1")
+      ->check(InRange(0.0f, 1.0f))
       ->capture_default_str();
   ev->add_option("--backend", e->backend, "ONNX backend: auto | opencv | onednn")
       ->capture_default_str();

@@ -51,10 +51,16 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   cmd->add_option("--model", a->model, "ONNX model")->required();
   cmd->add_option("--images", a->images, "folder of images (cycled)")->required();
   cmd->add_option("--backend", a->backend, "auto | opencv | onednn")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "intra-op threads (default: global --threads)");
-  cmd->add_option("--warmup", a->options.warmup, "untimed runs first")->capture_default_str();
-  cmd->add_option("--iters", a->options.iters, "timed runs (default: max(#images, 20))");
-  cmd->add_option("--conf", a->options.conf, "confidence threshold")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "intra-op threads (default: global --threads)")
+      ->transform(ThreadCount());
+  cmd->add_option("--warmup", a->options.warmup, "untimed runs first")
+      ->check(InRange(0, 100000))
+      ->capture_default_str();
+  cmd->add_option("--iters", a->options.iters, "timed runs (default: max(#images, 20))")
+      ->check(InRange(1, 1000000));
+  cmd->add_option("--conf", a->options.conf, "confidence threshold")
+      ->check(InRange(0.0f, 1.0f))
+      ->capture_default_str();
   cmd->callback([a, &ctx] { Exit(RunBench(*a, ctx)); });
 });
 

@@ -92,12 +92,14 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   cmd->add_option("--eval-images", a->eval_images, "folder with YOLO labels: measure mAP50 on it");
   cmd->add_flag("--no-eval", a->no_eval, "skip the mAP comparison");
   cmd->add_option("--max-images", a->max_images, "calibration images used (evenly spaced; 0: all)")
+      ->check(InRange(0, 1000000))
       ->capture_default_str();
   cmd->add_option("--keep-float", a->keep_float,
                   "Conv node names to leave in float (the DFL decoder always is)")
       ->delimiter(',');
   cmd->add_option("--method", a->options.method, "minmax | percentile")->capture_default_str();
   cmd->add_option("--percentile", a->options.percentile, "percentile of |x| (method percentile)")
+      ->check(InRange(0.0, 100.0))
       ->capture_default_str();
   cmd->add_option("--backend", a->backend, "backend for the mAP comparison")->capture_default_str();
   cmd->callback([a, &ctx] { Exit(RunQuantize(*a, ctx)); });

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "vqi/base/system.h"
 #include "vqi/infer/detector.h"
 #include "vqi/yolo/labels.h"
 
@@ -22,9 +23,7 @@ double Percentile(std::vector<double> v, double p) {
 Result<BenchResult> BenchInfer(const std::string& onnx_model, const std::string& images,
                                const ModelOptions& model, const BenchOptions& o) {
   if (o.warmup < 0 || o.iters < 0) return InvalidArgument("--warmup and --iters must be >= 0");
-  if (model.threads < 1 || model.threads > kMaxThreads)
-    return InvalidArgument("threads " + std::to_string(model.threads) + ": accepted range 1.." +
-                           std::to_string(kMaxThreads));
+  VQI_RETURN_IF_ERROR(CheckThreadCount(model.threads, "threads"));
   VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, yolo::ListImages(images));
   VQI_ASSIGN_OR_RETURN(std::unique_ptr<infer::OnnxDetector> det,
                        infer::OnnxDetector::Open(onnx_model, model.backend, {model.threads}));

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "vqi/base/file.h"
+#include "vqi/base/system.h"
 #include "vqi/eval/predictions.h"
 #include "vqi/infer/detector.h"
 #if VQI_WITH_TRAIN
@@ -39,9 +40,7 @@ std::vector<std::string> ModelKinds() {
 
 Result<std::unique_ptr<eval::Detector>> OpenDetector(const std::string& path,
                                                      const ModelOptions& options) {
-  if (options.threads < 1 || options.threads > kMaxThreads)
-    return InvalidArgument("threads " + std::to_string(options.threads) +
-                           ": accepted range 1.." + std::to_string(kMaxThreads));
+  VQI_RETURN_IF_ERROR(CheckThreadCount(options.threads, "threads"));
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     return InvalidArgument(path + ": is a directory, not a model file");

@@ -14,10 +14,8 @@
 namespace vqi::detect {
 
 // Intra-op threads of one model: each model owns its count (no process-wide setting).
-inline constexpr int kMaxThreads = 256;
-
 struct ModelOptions {
-  int threads = 1;               // 1..kMaxThreads
+  int threads = 1;               // 1..vqi::kMaxThreads (libs/base system.h)
   std::string backend = "auto";  // ONNX files: auto | opencv | onednn (those built in)
 };
 
@@ -31,7 +29,8 @@ std::vector<std::string> ModelKinds();
 
 // Opens `path` by its name: *.safetensors, *.onnx, *predictions.json. Errors name the file:
 // InvalidArgument for a directory ("is a directory"), a kind this build cannot run (naming the
-// build option), threads outside 1..kMaxThreads; NotFound; then the opener's own errors.
+// build option); threads outside 1..kMaxThreads as CheckThreadCount; NotFound; then the
+// opener's own errors.
 Result<std::unique_ptr<eval::Detector>> OpenDetector(const std::string& path,
                                                      const ModelOptions& options);
 
