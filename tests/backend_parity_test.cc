@@ -123,8 +123,7 @@ INSTANTIATE_TEST_SUITE_P(Scales, BackendParityTest,
                          ::testing::Values(Case{"t", 320, 224}, Case{"n", 640, 640}),
                          [](const auto& info) {
                            return std::string(info.param.scale) + "_" +
-                                  std::to_string(info.param.w) + "x" +
-                                  std::to_string(info.param.h);
+                                  std::to_string(info.param.w) + "x" + std::to_string(info.param.h);
                          });
 
 }  // namespace

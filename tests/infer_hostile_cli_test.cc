@@ -31,8 +31,8 @@ void Dims(::onnx::ValueInfoProto* v, const std::string& name, const std::vector<
   return t;
 }
 
-::onnx::NodeProto* Node(::onnx::GraphProto* g, const std::string& op,
-                        std::vector<std::string> in, const std::string& out) {
+::onnx::NodeProto* Node(::onnx::GraphProto* g, const std::string& op, std::vector<std::string> in,
+                        const std::string& out) {
   auto* n = g->add_node();
   n->set_op_type(op);
   n->set_name(op + "_" + out);
@@ -92,9 +92,9 @@ class InferHostileCliTest : public ::testing::Test {
                         ("vqi_infer_hostile_" + std::to_string(getpid())));
     fs::remove_all(*dir_);
     fs::create_directories(*dir_);
-    ready_ = RunVqi("dataset synth --count 2 --seed 5 --out " + P("s")).code == 0 &&
-             RunVqi("model export --random t --imgsz 96x64 --seed 2 --out " + P("m.onnx")).code ==
-                 0;
+    ready_ =
+        RunVqi("dataset synth --count 2 --seed 5 --out " + P("s")).code == 0 &&
+        RunVqi("model export --random t --imgsz 96x64 --seed 2 --out " + P("m.onnx")).code == 0;
   }
   static void TearDownTestSuite() {
     if (dir_) fs::remove_all(*dir_);
@@ -135,8 +135,7 @@ TEST_F(InferHostileCliTest, DetectionSettingsOutOfRangeAreNamed) {
   auto r = RunVqi("model eval --model " + P("m.onnx") + " --images " + P("s") + " --max-det 0");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("--max-det: 0 is out of range [1, 10000]"), std::string::npos) << r.out;
-  r = RunVqi("bench infer --threads 65535 --model " + P("m.onnx") + " --images " +
-             P("s/images"));
+  r = RunVqi("bench infer --threads 65535 --model " + P("m.onnx") + " --images " + P("s/images"));
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("65535 is out of range [1, 256]"), std::string::npos) << r.out;
 }

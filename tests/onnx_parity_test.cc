@@ -46,8 +46,8 @@ class OnnxParityTest : public ::testing::Test {
   model::Checkpoint ck_;
 };
 
-void ExpectOutputsAgree(const std::vector<float>& got, const std::vector<float>& want,
-                        int64_t n, const std::string& what) {
+void ExpectOutputsAgree(const std::vector<float>& got, const std::vector<float>& want, int64_t n,
+                        const std::string& what) {
   ASSERT_EQ(got.size(), want.size()) << what;
   for (size_t i = 0; i < want.size(); ++i) {
     const double tol = i < static_cast<size_t>(4 * n)

@@ -23,9 +23,15 @@ Status RunBench(const BenchArgs& a, const Context& ctx) {
     std::fprintf(stderr, "error: %s\n", r.errors[i].ToString().c_str());
   static const char* kStages[] = {"decode", "pre", "model", "post", "total"};
   if (ctx.json) {
-    Json j = {{"model", a.model},        {"backend", r.backend},  {"details", r.details},
-              {"threads", r.threads},    {"images", r.images},    {"iters", r.iters},
-              {"warmup", r.warmup},      {"failures", r.failures}, {"images_per_s", r.images_per_s},
+    Json j = {{"model", a.model},
+              {"backend", r.backend},
+              {"details", r.details},
+              {"threads", r.threads},
+              {"images", r.images},
+              {"iters", r.iters},
+              {"warmup", r.warmup},
+              {"failures", r.failures},
+              {"images_per_s", r.images_per_s},
               {"mean_detections", r.mean_detections}};
     for (const char* s : kStages)
       j["stages_ms"][s] = {{"p50", r.stages[s].p50}, {"p95", r.stages[s].p95}};

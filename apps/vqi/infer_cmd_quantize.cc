@@ -46,8 +46,7 @@ Status RunQuantize(const QuantizeArgs& a, const Context& ctx) {
   } else if (!a.no_eval && from_store) {
     q.evaluate = EvalSourceOf(ctx, "", a.calib, a.split, a.eval_part);
   }
-  VQI_ASSIGN_OR_RETURN(quantize::QuantizeResult r,
-                       quantize::Quantize(q, [](int done, int total) {
+  VQI_ASSIGN_OR_RETURN(quantize::QuantizeResult r, quantize::Quantize(q, [](int done, int total) {
                          std::fprintf(stderr, "\rcalibrating: %d/%d images", done, total);
                        }));
   std::fprintf(stderr, "\n");
@@ -64,10 +63,11 @@ Status RunQuantize(const QuantizeArgs& a, const Context& ctx) {
             {"calibration_images", r.calibration_images},
             {"method", a.options.method},
             {"seconds", r.seconds}};
-  std::printf("wrote %s: %zu -> %zu bytes (%.1f%%), %d convs int8 (per-channel), %zu activation "
-              "groups, %s calibration on %d images, %.1f s\n",
-              a.out.c_str(), r.bytes_fp32, r.bytes_int8, 100.0 * r.bytes_int8 / r.bytes_fp32,
-              r.convs, r.groups, a.options.method.c_str(), r.calibration_images, r.seconds);
+  std::printf(
+      "wrote %s: %zu -> %zu bytes (%.1f%%), %d convs int8 (per-channel), %zu activation "
+      "groups, %s calibration on %d images, %.1f s\n",
+      a.out.c_str(), r.bytes_fp32, r.bytes_int8, 100.0 * r.bytes_int8 / r.bytes_fp32, r.convs,
+      r.groups, a.options.method.c_str(), r.calibration_images, r.seconds);
   if (r.map50)
     ReportMap50Change(*r.map50, "int8",
                       a.eval_images.empty() ? a.split + "/" + a.eval_part : a.eval_images, &j);
@@ -79,14 +79,17 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   CLI::App& model = Noun(app, "model", "Train, evaluate and run detectors");
   auto* a = new QuantizeArgs();  // lives for the process
   auto* cmd = model.add_subcommand(
-      "quantize", "Write an int8 QDQ model (post-training static quantization) calibrated on "
-                  "images, and report the mAP change on the validation split");
+      "quantize",
+      "Write an int8 QDQ model (post-training static quantization) calibrated on "
+      "images, and report the mAP change on the validation split");
   cmd->add_option("--model", a->model, "ONNX model (float32 weights)")->required();
   cmd->add_option("--calib", a->calib, "calibration images: a folder, or a dataset store name")
       ->required();
   cmd->add_option("--out", a->out, "ONNX file to write")->required();
-  cmd->add_option("--split", a->split, "split snapshot (dataset calibration)")->capture_default_str();
-  cmd->add_option("--calib-part", a->calib_part, "split part to calibrate on")->capture_default_str();
+  cmd->add_option("--split", a->split, "split snapshot (dataset calibration)")
+      ->capture_default_str();
+  cmd->add_option("--calib-part", a->calib_part, "split part to calibrate on")
+      ->capture_default_str();
   cmd->add_option("--eval-part", a->eval_part, "split part the mAP change is measured on")
       ->capture_default_str();
   cmd->add_option("--eval-images", a->eval_images, "folder with YOLO labels: measure mAP50 on it");

@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
     }
   }
   if (model.empty() || images.empty() || threads < 1 || threads > 256) {
-    std::fprintf(stderr, "usage: vqi-infer-min MODEL.onnx IMAGE... [--threads 1..256] [--conf X]\n");
+    std::fprintf(stderr,
+                 "usage: vqi-infer-min MODEL.onnx IMAGE... [--threads 1..256] [--conf X]\n");
     return 2;
   }
   vqi::infer::RegisterOnednnBackend();

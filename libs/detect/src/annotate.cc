@@ -48,7 +48,8 @@ Status WriteAnnotated(yolo::Image& img, const std::vector<eval::Detection>& dets
   try {
     cv::Mat bgr(img.height, img.width, CV_8UC3, img.data.get(), img.stride);
     Annotate(bgr, dets, names);
-    if (!cv::imwrite(out_path, bgr)) return Unavailable(out_path + ": cannot write annotated image");
+    if (!cv::imwrite(out_path, bgr))
+      return Unavailable(out_path + ": cannot write annotated image");
   } catch (const cv::Exception& e) {
     return Unavailable(out_path + ": cannot write annotated image: " + e.what());
   }

@@ -66,7 +66,9 @@ Result<BenchResult> BenchInfer(const std::string& onnx_model, const std::string&
   r.images_per_s = static_cast<double>(total.size()) / secs;
   r.mean_detections = static_cast<double>(dets) / static_cast<double>(total.size());
   for (const auto& [name, v] : {std::pair<const char*, std::vector<double>*>{"decode", &decode},
-                                {"pre", &pre}, {"model", &run}, {"post", &post},
+                                {"pre", &pre},
+                                {"model", &run},
+                                {"post", &post},
                                 {"total", &total}})
     r.stages[name] = {Percentile(*v, 0.5), Percentile(*v, 0.95)};
   return r;

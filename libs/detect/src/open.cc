@@ -48,7 +48,8 @@ Result<std::unique_ptr<eval::Detector>> OpenDetector(const std::string& path,
 #if VQI_WITH_TRAIN
     return train::OpenCheckpointDetector(path, options.threads);
 #else
-    return InvalidArgument(path + ": checkpoints run with libtorch, which this build leaves out "
+    return InvalidArgument(path +
+                           ": checkpoints run with libtorch, which this build leaves out "
                            "(VQI_WITH_TRAIN=OFF); export the checkpoint to ONNX");
 #endif
   }
@@ -67,8 +68,7 @@ Result<std::unique_ptr<eval::Detector>> OpenDetector(const std::string& path,
 Status ValidateDetectOptions(const eval::DetectOptions& o) {
   auto unit = [](const char* name, float v) -> Status {
     if (std::isfinite(v) && v >= 0 && v <= 1) return Status::Ok();
-    return InvalidArgument(std::string(name) + " " + std::to_string(v) +
-                           ": accepted range 0..1");
+    return InvalidArgument(std::string(name) + " " + std::to_string(v) + ": accepted range 0..1");
   };
   VQI_RETURN_IF_ERROR(unit("conf", o.conf_threshold));
   VQI_RETURN_IF_ERROR(unit("iou", o.iou_threshold));

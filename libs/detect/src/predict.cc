@@ -26,8 +26,7 @@ Result<std::vector<std::string>> PredictInputs(const std::string& image,
   return yolo::ListImages(folder);
 }
 
-Result<PredictSummary> PredictFiles(eval::Detector& detector,
-                                    const std::vector<std::string>& files,
+Result<PredictSummary> PredictFiles(eval::Detector& detector, const std::vector<std::string>& files,
                                     const PredictOptions& options,
                                     const std::function<void(const ImagePrediction&)>& on_image) {
   VQI_RETURN_IF_ERROR(ValidateDetectOptions(options.detect));
@@ -72,8 +71,8 @@ Result<PredictSummary> PredictFiles(eval::Detector& detector,
     p.detections = std::move(dets).value();
     sum.detections += p.detections.size();
     // Width and height are written only with --out, as before the use case moved here.
-    p.entry = eval::PredictionToJson(file, write ? p.width : 0, write ? p.height : 0,
-                                     p.detections, names);
+    p.entry = eval::PredictionToJson(file, write ? p.width : 0, write ? p.height : 0, p.detections,
+                                     names);
     if (write) entries.push_back(p.entry);
     if (on_image) on_image(p);
   }

@@ -96,8 +96,7 @@ class OpencvBackend : public InferenceBackend {
     std::lock_guard<std::mutex> lock(RunMutex());
     try {
       cv::setNumThreads(threads_);
-      cv::Mat blob(static_cast<int>(dims_.size()), dims_.data(), CV_32F,
-                   const_cast<float*>(input));
+      cv::Mat blob(static_cast<int>(dims_.size()), dims_.data(), CV_32F, const_cast<float*>(input));
       net_.setInput(blob);
       net_.forward(outs_, out_names_);
     } catch (const cv::Exception& e) {
@@ -136,8 +135,8 @@ Result<std::unique_ptr<InferenceBackend>> OpenOpencvBackend(const OnnxModel& mod
     net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
     net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
   } catch (const cv::Exception& e) {
-    return InvalidArgument(model.path + ": OpenCV " CV_VERSION
-                           " DNN cannot import the model: " + std::string(e.what()));
+    return InvalidArgument(model.path + ": OpenCV " CV_VERSION " DNN cannot import the model: " +
+                           std::string(e.what()));
   }
   if (net.empty()) return InvalidArgument(model.path + ": OpenCV DNN imported an empty network");
   auto backend = std::make_unique<OpencvBackend>(std::move(net), model.info, options);

@@ -176,8 +176,7 @@ TEST_F(BackendTest, WrongInputRankIsNamed) {
   auto info = InspectModel(Write("rank3.onnx", Rank3Model()));
   ASSERT_FALSE(info.ok());
   EXPECT_EQ(info.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(info.status().message().find("rank 3"), std::string::npos)
-      << info.status().ToString();
+  EXPECT_NE(info.status().message().find("rank 3"), std::string::npos) << info.status().ToString();
   EXPECT_FALSE(OpenBackend("opencv", Path("rank3.onnx"), {1}).ok());
 }
 

@@ -30,8 +30,7 @@ OnnxDetector::OnnxDetector(std::unique_ptr<InferenceBackend> b, std::vector<std:
 Result<std::unique_ptr<OnnxDetector>> OnnxDetector::Open(const OnnxModel& model,
                                                          const std::string& backend,
                                                          const BackendOptions& options) {
-  VQI_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> b,
-                       OpenBackend(backend, model, options));
+  VQI_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> b, OpenBackend(backend, model, options));
   const ModelInfo& info = b->Info();
   const int64_t nc = info.output_shape[1] - 4;
   auto names = yolo::ClassNamesFromMetadata(info.metadata);
@@ -64,8 +63,9 @@ Result<std::vector<eval::Detection>> OnnxDetector::Detect(const std::string& ima
   return dets;
 }
 
-Result<std::vector<eval::Detection>> OnnxDetector::DetectImage(
-    const yolo::ImageView& bgr, const std::string& name, const eval::DetectOptions& options) {
+Result<std::vector<eval::Detection>> OnnxDetector::DetectImage(const yolo::ImageView& bgr,
+                                                               const std::string& name,
+                                                               const eval::DetectOptions& options) {
   if (bgr.empty() || bgr.stride < static_cast<size_t>(bgr.width) * 3)
     return InvalidArgument(name + ": image must be a non-empty 8-bit BGR image");
   const auto t0 = Clock::now();
@@ -73,8 +73,8 @@ Result<std::vector<eval::Detection>> OnnxDetector::DetectImage(
   const auto t1 = Clock::now();
   VQI_RETURN_IF_ERROR(backend_->Run(input_.data(), output_.data()).WithContext(name));
   const auto t2 = Clock::now();
-  const yolo::Decoded decoded = yolo::DecodeOutput(
-      output_.data(), static_cast<int>(names_.size()), anchors_, lb, options.conf_threshold);
+  const yolo::Decoded decoded = yolo::DecodeOutput(output_.data(), static_cast<int>(names_.size()),
+                                                   anchors_, lb, options.conf_threshold);
   VQI_RETURN_IF_ERROR(yolo::CheckFinite(decoded, anchors_, where_ + " on " + name));
   std::vector<eval::Detection> dets = eval::FilterAndNms(decoded.candidates, options);
   const auto t3 = Clock::now();

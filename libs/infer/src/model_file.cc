@@ -27,6 +27,7 @@ std::vector<int64_t> Dims(const ::onnx::ValueInfoProto& v) {
 
 // The operators of the default ONNX domain (ai.onnx, opsets 1-21). A node outside this set
 // (and outside any other domain the file imports) is refused before a backend tries it.
+// clang-format off
 const std::unordered_set<std::string>& StandardOps() {
   static const std::unordered_set<std::string> kOps = {
       "Abs", "Acos", "Acosh", "Add", "AffineGrid", "And", "ArgMax", "ArgMin", "Asin", "Asinh",
@@ -60,6 +61,7 @@ const std::unordered_set<std::string>& StandardOps() {
       "Transpose", "Trilu", "Unique", "Unsqueeze", "Upsample", "Where", "Xor"};
   return kOps;
 }
+// clang-format on
 
 // Structure: every node is a known operator and reads only names that exist.
 Status CheckGraph(const ::onnx::ModelProto& m, const std::string& where) {
@@ -74,8 +76,8 @@ Status CheckGraph(const ::onnx::ModelProto& m, const std::string& where) {
     for (const auto& o : n.output()) defined.insert(o);
   for (int i = 0; i < g.node_size(); ++i) {
     const ::onnx::NodeProto& n = g.node(i);
-    const std::string node = "node '" + (n.name().empty() ? std::to_string(i) : n.name()) +
-                             "' (" + n.op_type() + ")";
+    const std::string node =
+        "node '" + (n.name().empty() ? std::to_string(i) : n.name()) + "' (" + n.op_type() + ")";
     const bool standard = n.domain().empty() || n.domain() == "ai.onnx";
     if (standard && !StandardOps().count(n.op_type()))
       return InvalidArgument(where + ": " + node + ": '" + n.op_type() +
@@ -104,8 +106,8 @@ Result<ModelInfo> CheckContract(const ::onnx::ModelProto& m, const std::string& 
   for (const auto& v : g.input())
     if (!inits.count(v.name())) {
       if (input)
-        return InvalidArgument(where + ": the model has more than one input ('" +
-                               input->name() + "', '" + v.name() + "'), expected one [1, 3, H, W]");
+        return InvalidArgument(where + ": the model has more than one input ('" + input->name() +
+                               "', '" + v.name() + "'), expected one [1, 3, H, W]");
       input = &v;
     }
   if (!input) return InvalidArgument(where + ": the model has no input");
@@ -120,8 +122,8 @@ Result<ModelInfo> CheckContract(const ::onnx::ModelProto& m, const std::string& 
                            ", expected rank 4 [1, 3, H, W]");
   for (int64_t d : in)
     if (d <= 0)
-      return InvalidArgument(where + ": input '" + in_name + "' has dynamic shape " +
-                             DimsStr(in) + "; export with static shapes [1, 3, H, W]");
+      return InvalidArgument(where + ": input '" + in_name + "' has dynamic shape " + DimsStr(in) +
+                             "; export with static shapes [1, 3, H, W]");
   if (in[0] != 1 || in[1] != 3)
     return InvalidArgument(where + ": input '" + in_name + "' has shape " + DimsStr(in) +
                            ", expected [1, 3, H, W]");

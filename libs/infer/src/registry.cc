@@ -26,8 +26,8 @@ Result<BackendFactory> Find(const std::string& name) {
   if (it == r.factories.end()) {
     std::string known;
     for (const auto& [n, f] : r.factories) known += (known.empty() ? "" : ", ") + n;
-    return InvalidArgument("unknown inference backend '" + name + "' (built in: " +
-                           (known.empty() ? "none" : known) + ", or auto)");
+    return InvalidArgument("unknown inference backend '" + name +
+                           "' (built in: " + (known.empty() ? "none" : known) + ", or auto)");
   }
   return it->second;
 }

@@ -31,7 +31,8 @@ Result<std::vector<std::string>> CalibrationImages(const CalibrationSource& c) {
   if (c.max_images > 0 && static_cast<int>(files.size()) > c.max_images) {
     std::vector<std::string> picked;  // evenly spaced, deterministic
     for (int i = 0; i < c.max_images; ++i)
-      picked.push_back(files[files.size() * static_cast<size_t>(i) / static_cast<size_t>(c.max_images)]);
+      picked.push_back(
+          files[files.size() * static_cast<size_t>(i) / static_cast<size_t>(c.max_images)]);
     files = std::move(picked);
   }
   return files;
@@ -66,15 +67,16 @@ Result<QuantizeResult> Quantize(const QuantizeRequest& r,
       continue;
     }
     yolo::LetterboxToTensor(img->View(), w, h, input.data(), &scratch);
-    VQI_RETURN_IF_ERROR(observer->Run(
-        input.data(), [&](const std::string& name, const float* data, int64_t count) {
+    VQI_RETURN_IF_ERROR(
+        observer->Run(input.data(), [&](const std::string& name, const float* data, int64_t count) {
           ranges.Observe(name, data, count);
         }));
     ++out.calibration_images;
     if (progress) progress(done, static_cast<int>(files.size()));
   }
   if (out.calibration_images == 0)
-    return InvalidArgument("--calib '" + (r.calib.folder.empty() ? r.calib.dataset : r.calib.folder) +
+    return InvalidArgument("--calib '" +
+                           (r.calib.folder.empty() ? r.calib.dataset : r.calib.folder) +
                            "': no image decoded");
   for (const auto& n : names)
     if (ranges.NonFinite(n) > 0)

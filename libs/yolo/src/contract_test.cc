@@ -59,8 +59,8 @@ TEST(LetterboxTest, UltralyticsGeometryAndInverse) {
   EXPECT_EQ(lb.pad_y, 5);
   const int hw = 320 * 224;
   for (int c = 0; c < 3; ++c) EXPECT_FLOAT_EQ(chw[c * hw], 114.f / 255.f);  // (0, 0) is gray
-  EXPECT_FLOAT_EQ(chw[100 * 320 + 100], 1.0f);           // R plane
-  EXPECT_FLOAT_EQ(chw[2 * hw + 100 * 320 + 100], 0.0f);  // B plane
+  EXPECT_FLOAT_EQ(chw[100 * 320 + 100], 1.0f);                              // R plane
+  EXPECT_FLOAT_EQ(chw[2 * hw + 100 * 320 + 100], 0.0f);                     // B plane
 
   // One anchor, two classes: (cx, cy, w, h) = (160, 117, 64, 32) in input pixels.
   std::vector<float> o0 = {160, 117, 64, 32, 0.2f, 0.9f};
@@ -88,8 +88,8 @@ TEST(DecodeOutputTest, MapsBoxesBackAndThresholds) {
   const int nc = 2;
   const int64_t n = 3;
   // anchor 0: cx 32 cy 32 w 16 h 8, class 1 at 0.9; anchor 1 below conf; anchor 2 off-image.
-  std::vector<float> out = {32, 10, 60,  32, 10, 40,  16, 4, 40,  8, 4, 40,
-                            0.1f, 0.1f, 0.2f, 0.9f, 0.2f, 0.8f};
+  std::vector<float> out = {32, 10, 60, 32,   10,   40,   16,   4,    40,
+                            8,  4,  40, 0.1f, 0.1f, 0.2f, 0.9f, 0.2f, 0.8f};
   Letterbox lb{0.5, 0, 16, 128, 64};
   Decoded r = DecodeOutput(out.data(), nc, n, lb, 0.25f);
   const auto& d = r.candidates;
@@ -110,8 +110,8 @@ TEST(DecodeOutputTest, MapsBoxesBackAndThresholds) {
 // counted, never returned, and CheckFinite refuses the image naming the count.
 TEST(DecodeOutputTest, NonFiniteOutputIsCountedAndRefused) {
   const float inf = INFINITY, nan = NAN;
-  std::vector<float> out = {32, nan, 32, 10, 32, 10, 16, 4, 16, 8, 4, 8,
-                            0.9f, 0.9f, inf, 0.1f, 0.1f, 0.1f};
+  std::vector<float> out = {32, nan, 32, 10,   32,   10,  16,   4,    16,
+                            8,  4,   8,  0.9f, 0.9f, inf, 0.1f, 0.1f, 0.1f};
   Decoded r = DecodeOutput(out.data(), 2, 3, Letterbox{1, 0, 0, 64, 64}, 0.25f);
   EXPECT_EQ(r.non_finite, 2);
   ASSERT_EQ(r.candidates.size(), 1u);
@@ -119,7 +119,8 @@ TEST(DecodeOutputTest, NonFiniteOutputIsCountedAndRefused) {
   Status st = CheckFinite(r, 3, "bad.onnx");
   EXPECT_EQ(st.code(), StatusCode::kDataLoss);
   EXPECT_NE(st.message().find("bad.onnx"), std::string::npos);
-  EXPECT_NE(st.message().find("inf/NaN values at 2 of 3 anchors"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("inf/NaN values at 2 of 3 anchors"), std::string::npos)
+      << st.message();
 }
 
 TEST(DecodeImageTest, BadBytesAreAClearError) {

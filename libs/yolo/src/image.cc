@@ -11,14 +11,15 @@ Result<Image> DecodeImageBytes(const std::string& bytes, const std::string& wher
   if (bytes.empty()) return InvalidArgument(where + ": cannot decode image: empty file");
   cv::Mat m;
   try {
-    m = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1,
-                             const_cast<char*>(bytes.data())),
-                     cv::IMREAD_COLOR);
+    m = cv::imdecode(
+        cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data())),
+        cv::IMREAD_COLOR);
   } catch (const cv::Exception& e) {
     return InvalidArgument(where + ": cannot decode image: " + e.what());
   }
   if (m.empty() || m.type() != CV_8UC3)
-    return InvalidArgument(where + ": cannot decode image (not a supported image format, or "
+    return InvalidArgument(where +
+                           ": cannot decode image (not a supported image format, or "
                            "truncated)");
   Image img;
   img.width = m.cols;

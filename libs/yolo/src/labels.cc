@@ -30,7 +30,7 @@ bool ParseDouble(std::string_view s, double& v) {
 }  // namespace
 
 Result<std::vector<eval::GtBox>> ParseYoloLabels(std::string_view text, int width, int height,
-                                           const std::string& where) {
+                                                 const std::string& where) {
   if (width <= 0 || height <= 0)
     return InvalidArgument(where + ": image size " + std::to_string(width) + "x" +
                            std::to_string(height) + " is not positive");

@@ -12,8 +12,8 @@
 namespace vqi::detect {
 
 struct BenchOptions {
-  int warmup = 5;     // untimed runs first, >= 0
-  int iters = 0;      // timed runs; 0: max(#images, 20)
+  int warmup = 5;  // untimed runs first, >= 0
+  int iters = 0;   // timed runs; 0: max(#images, 20)
   float conf = 0.25f;
 };
 

@@ -30,9 +30,9 @@ struct EvaluateOptions {
 
 struct Evaluation {
   eval::EvalReport report;
-  OrderedJson source;             // {"images": dir} or {"dataset", "split", "part", "split_digest"}
-  std::vector<Status> failures;   // images left out of the metrics (e.g. undecodable)
-  double seconds = 0;             // decode + detect
+  OrderedJson source;            // {"images": dir} or {"dataset", "split", "part", "split_digest"}
+  std::vector<Status> failures;  // images left out of the metrics (e.g. undecodable)
+  double seconds = 0;            // decode + detect
 };
 
 // Runs `detector` over the source. `progress(done, total)` after each image. Errors: bad

@@ -24,8 +24,8 @@ struct ImagePrediction {
   std::string file;
   int width = 0, height = 0;
   std::vector<eval::Detection> detections;
-  Status status;       // not OK: the image failed (undecodable, model error); nothing else set
-  OrderedJson entry;   // the image's predictions.json entry (OK images)
+  Status status;      // not OK: the image failed (undecodable, model error); nothing else set
+  OrderedJson entry;  // the image's predictions.json entry (OK images)
 };
 
 struct PredictSummary {
@@ -44,8 +44,7 @@ Result<std::vector<std::string>> PredictInputs(const std::string& image, const s
 // Runs `detector` on every file in order, calling `on_image` after each (failed images too,
 // with their status). A failed image does not stop the others; the caller decides what the
 // failures mean. Errors: invalid options, an unwritable out_dir.
-Result<PredictSummary> PredictFiles(eval::Detector& detector,
-                                    const std::vector<std::string>& files,
+Result<PredictSummary> PredictFiles(eval::Detector& detector, const std::vector<std::string>& files,
                                     const PredictOptions& options,
                                     const std::function<void(const ImagePrediction&)>& on_image);
 

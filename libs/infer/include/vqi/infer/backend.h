@@ -27,8 +27,8 @@ struct BackendOptions {
 };
 
 struct ModelInfo {
-  std::vector<int64_t> input_shape;   // {1, 3, H, W}
-  std::vector<int64_t> output_shape;  // {1, 4 + nc, N}
+  std::vector<int64_t> input_shape;             // {1, 3, H, W}
+  std::vector<int64_t> output_shape;            // {1, 4 + nc, N}
   std::map<std::string, std::string> metadata;  // ONNX metadata_props (names, stride, ...)
 };
 
@@ -48,9 +48,9 @@ class InferenceBackend {
 // An ONNX model read from disk once, parsed once and checked against the contract above
 // (vqi/infer/model_file.h). Backends build from `proto` (or `bytes`), never from the path.
 struct OnnxModel {
-  std::string path;                                  // names the file in messages
-  std::shared_ptr<const std::string> bytes;          // the file as read
-  std::shared_ptr<const ::onnx::ModelProto> proto;   // `bytes` parsed
+  std::string path;                                 // names the file in messages
+  std::shared_ptr<const std::string> bytes;         // the file as read
+  std::shared_ptr<const ::onnx::ModelProto> proto;  // `bytes` parsed
   ModelInfo info;
 };
 

@@ -17,10 +17,10 @@ namespace vqi::quantize {
 
 // The calibration images: a folder's images, or a part of a dataset split.
 struct CalibrationSource {
-  std::string folder;                       // when set
-  std::string home, dataset;                // else the dataset store
+  std::string folder;         // when set
+  std::string home, dataset;  // else the dataset store
   std::string split = "default", part = "train";
-  int max_images = 256;                     // evenly spaced; 0: all
+  int max_images = 256;  // evenly spaced; 0: all
 };
 
 struct QuantizeRequest {
@@ -39,9 +39,9 @@ struct QuantizeResult {
   int convs = 0;
   size_t groups = 0;
   int calibration_images = 0;
-  std::vector<Status> skipped;            // calibration images that did not decode
-  std::vector<std::string> non_finite;    // "tensor: N values" warnings
-  double seconds = 0;                     // calibration and writing
+  std::vector<Status> skipped;          // calibration images that did not decode
+  std::vector<std::string> non_finite;  // "tensor: N values" warnings
+  double seconds = 0;                   // calibration and writing
   std::optional<detect::Map50Change> map50;
 };
 

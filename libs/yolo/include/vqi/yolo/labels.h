@@ -17,7 +17,7 @@ namespace vqi::yolo {
 // five numbers, a non-integer or negative class, a non-finite value, a negative size, or a
 // centre outside [0, 1]. Boxes are clipped to the image.
 Result<std::vector<eval::GtBox>> ParseYoloLabels(std::string_view text, int width, int height,
-                                           const std::string& where);
+                                                 const std::string& where);
 
 // Where the label file of an image may be, in order: `.../images/x.jpg` ->
 // `.../labels/x.txt` (when the path has an `images` folder), then `x.txt` beside the image.
