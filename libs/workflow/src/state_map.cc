@@ -172,7 +172,7 @@ Step ExecuteMap(Env& env, StateCtx& sc) {
   if (st.item_batcher.present)
     if (auto f = Batch(env, sc, eff, &items)) return Step::Fail(*f);
 
-  Step step = WithRetryAndCatch(env, sc, [&](int attempt) -> Step {
+  return RunAttempts(env, sc, [&](int attempt) -> Step {
     size_t n = items.size();
     int64_t started = env.AddEvent("MapStateStarted", sc.frame->previous_event, {{"length", n}});
     std::vector<Step> results(n);
@@ -255,15 +255,8 @@ Step ExecuteMap(Env& env, StateCtx& sc) {
       }
     }
     sc.frame->previous_event = env.AddEvent("MapStateSucceeded", started, Json::object());
-    Step s;
-    if (auto f = FinishState(env, sc, std::move(out), &s)) return Step::Fail(*f);
-    return s;
+    return CompleteWith(env, sc, std::move(out));
   });
-  if (!step.failure && step.next.empty()) {
-    step.next = st.next;
-    step.end = st.end;
-  }
-  return step;
 }
 
 }  // namespace vqi::workflow

@@ -9,7 +9,7 @@ Step ExecuteParallel(Env& env, StateCtx& sc) {
   const State& st = *sc.state;
   Json eff;
   if (auto f = ApplyInputPath(env, sc, &eff)) return Step::Fail(*f);
-  Step step = WithRetryAndCatch(env, sc, [&](int attempt) -> Step {
+  return RunAttempts(env, sc, [&](int attempt) -> Step {
     Json branch_input;
     const JsonField& params =
         st.query_language == QueryLanguage::kJsonata ? st.arguments : st.parameters;
@@ -48,15 +48,8 @@ Step ExecuteParallel(Env& env, StateCtx& sc) {
     Json out = Json::array();
     for (Step& r : results) out.push_back(std::move(r.output));
     sc.frame->previous_event = env.AddEvent("ParallelStateSucceeded", started, Json::object());
-    Step s;
-    if (auto f = FinishState(env, sc, std::move(out), &s)) return Step::Fail(*f);
-    return s;
+    return CompleteWith(env, sc, std::move(out));
   });
-  if (!step.failure && step.next.empty()) {
-    step.next = st.next;
-    step.end = st.end;
-  }
-  return step;
 }
 
 }  // namespace vqi::workflow
