@@ -13,12 +13,13 @@ Step ExecuteParallel(Env& env, StateCtx& sc) {
     Json branch_input;
     const JsonField& params =
         st.query_language == QueryLanguage::kJsonata ? st.arguments : st.parameters;
-    if (auto f = ApplyParameters(env, sc, params,
-                                 st.query_language == QueryLanguage::kJsonata ? "Arguments"
-                                                                              : "Parameters",
-                                 eff, &branch_input))
+    if (auto f = ApplyParameters(
+            env, sc, params,
+            st.query_language == QueryLanguage::kJsonata ? "Arguments" : "Parameters", eff,
+            &branch_input))
       return Step::Fail(*f);
-    int64_t started = env.AddEvent("ParallelStateStarted", sc.frame->previous_event, Json::object());
+    int64_t started =
+        env.AddEvent("ParallelStateStarted", sc.frame->previous_event, Json::object());
     size_t n = st.branches.size();
     std::vector<Step> results(n);
     std::atomic<bool> failed{false};
