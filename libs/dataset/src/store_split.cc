@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "store_impl.h"
+#include "text_formats.h"
 #include "vqi/base/json.h"
 #include "vqi/dataset/split.h"
 
@@ -15,8 +16,8 @@ constexpr const char* kSampleColumns =
 Result<Sample> ReadSample(const Store& store, Stmt& st) {
   Sample s;
   s.image_id = st.Text(0);
-  s.name = st.Text(1);
-  s.capture_id = st.Text(2);
+  s.name = EscapeNonUtf8(st.Text(1));
+  s.capture_id = EscapeNonUtf8(st.Text(2));
   s.width = static_cast<int>(st.Int(3));
   s.height = static_cast<int>(st.Int(4));
   s.path = store.BlobPath(s.image_id, st.Text(5));
