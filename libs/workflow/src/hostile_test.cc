@@ -197,6 +197,24 @@ TEST_F(Hostile, JsonataExponentialRecursionEndsWithStepBudget) {
   ExpectWitnessIntact(2);
 }
 
+TEST_F(Hostile, IntrinsicStringToJsonOfDeepTextFailsClearly) {
+  Json d = {{"StartAt", "P"},
+            {"States",
+             {{"P",
+               {{"Type", "Pass"},
+                {"Parameters", {{"v.$", "States.StringToJson($.s)"}}},
+                {"End", true}}}}}};
+  auto r = Start(d.dump(), {{"s", std::string(100000, '[') + std::string(100000, ']')}});
+  ExpectFailed(r, "States.IntrinsicFailure", "nested deeper than 128");
+  ExpectWitnessIntact(2);
+}
+
+TEST_F(Hostile, JsonataParseOfDeepTextFailsClearly) {
+  auto r = Start(Jsonata("$parse($pad('', 5000, '[') & $pad('', 5000, ']'))"));
+  ExpectFailed(r, "States.QueryEvaluationError", "D3153");
+  ExpectWitnessIntact(2);
+}
+
 // ---- resource limits inside JSONata
 
 TEST_F(Hostile, CatastrophicRegexIsLinear) {
