@@ -167,7 +167,7 @@ TEST_F(DatasetCliTest, JsonReportStaysValidForNonUtf8FileNames) {
 TEST_F(DatasetCliTest, SynthNumbersOutOfRangeAreRefused) {
   CmdResult r = Vqi("dataset synth --count 100000000");
   EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_TRUE(Has(r, "synth count 100000000 is outside 0..100000")) << r.out;
+  EXPECT_TRUE(Has(r, "100000000 is out of range [0, 100000]")) << r.out;
   EXPECT_EQ(Vqi("dataset unlabeled --limit -1").code, 2);
 }
 
