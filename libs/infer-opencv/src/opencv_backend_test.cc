@@ -9,7 +9,8 @@
 #include "vqi/base/file.h"
 #include "vqi/infer/backend.h"
 #include "vqi/infer/detector.h"
-#include "vqi/infer/model_check.h"
+#include "vqi/infer/model_file.h"
+#include "vqi/infer/opencv.h"
 #include "vqi/onnx/export.h"
 #include "vqi/onnx/float16.h"
 #include "vqi/onnx/weights.h"
@@ -20,6 +21,7 @@ namespace {
 class BackendTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    RegisterOpencvBackend();
     dir_ = new std::string(::testing::TempDir() + "vqi_infer_" + std::to_string(getpid()));
     ASSERT_TRUE(MakeDirs(*dir_).ok());
     model::ModelConfig cfg;
@@ -96,6 +98,7 @@ TEST_F(BackendTest, DetectorRunsImageFile) {
   EXPECT_EQ((*d)->ClassNames(), (std::vector<std::string>{"scratch", "dent"}));
   cv::Mat img(120, 200, CV_8UC3);
   cv::randu(img, 0, 255);
+  // The same pixels in memory give the same detections as the file.
   ASSERT_TRUE(cv::imwrite(Path("img.png"), img));
   eval::DetectOptions o;
   o.conf_threshold = 0.001f;
@@ -109,6 +112,10 @@ TEST_F(BackendTest, DetectorRunsImageFile) {
   }
   EXPECT_GT((*d)->LastTimes().model_ms, 0.0);
   EXPECT_GT((*d)->LastTimes().decode_ms, 0.0);
+  auto same = (*d)->DetectImage({img.data, img.cols, img.rows, img.step}, "img.png", o);
+  ASSERT_TRUE(same.ok());
+  ASSERT_EQ(same->size(), dets->size());
+  for (size_t i = 0; i < same->size(); ++i) EXPECT_EQ((*same)[i].score, (*dets)[i].score);
   auto bad = (*d)->Detect(Write("broken.jpg", "\xff\xd8\xff garbage"), o);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("broken.jpg"), std::string::npos);

@@ -1,10 +1,11 @@
-#include "vqi/eval/yolo_labels.h"
+#include "vqi/yolo/labels.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 
-namespace vqi::eval {
+namespace vqi::yolo {
 
 namespace {
 
@@ -28,13 +29,13 @@ bool ParseDouble(std::string_view s, double& v) {
 
 }  // namespace
 
-Result<std::vector<GtBox>> ParseYoloLabels(std::string_view text, int width, int height,
+Result<std::vector<eval::GtBox>> ParseYoloLabels(std::string_view text, int width, int height,
                                            const std::string& where) {
   if (width <= 0 || height <= 0)
     return InvalidArgument(where + ": image size " + std::to_string(width) + "x" +
                            std::to_string(height) + " is not positive");
   static const char* kNames[] = {"class", "cx", "cy", "w", "h"};
-  std::vector<GtBox> boxes;
+  std::vector<eval::GtBox> boxes;
   int line_no = 0;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -61,7 +62,7 @@ Result<std::vector<GtBox>> ParseYoloLabels(std::string_view text, int width, int
       return InvalidArgument(at + ": box centre outside [0, 1] (normalized coordinates?)");
     if (v[3] < 0 || v[4] < 0) return InvalidArgument(at + ": negative box size");
     auto clip = [](double x, int hi) { return static_cast<float>(std::clamp(x, 0.0, double(hi))); };
-    GtBox b;
+    eval::GtBox b;
     b.class_id = static_cast<int>(v[0]);
     b.x1 = clip((v[1] - v[3] / 2) * width, width);
     b.x2 = clip((v[1] + v[3] / 2) * width, width);
@@ -88,4 +89,39 @@ std::vector<std::string> YoloLabelCandidates(const std::string& image_path) {
   return out;
 }
 
-}  // namespace vqi::eval
+const std::vector<std::string>& ImageExtensions() {
+  static const std::vector<std::string> kExts = {".jpg", ".jpeg", ".png", ".bmp",
+                                                 ".tif", ".tiff", ".webp"};
+  return kExts;
+}
+
+bool HasImageExtension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto& e = ImageExtensions();
+  return std::find(e.begin(), e.end(), ext) != e.end();
+}
+
+Result<std::vector<std::string>> ListImages(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return InvalidArgument(dir + ": not a folder");
+  auto scan = [&](const fs::path& d) {
+    std::vector<std::string> out;
+    // increment(ec), not ++: a directory entry that cannot be read ends the scan, never throws.
+    for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_regular_file(ec) && HasImageExtension(it->path().string()))
+        out.push_back(it->path().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::vector<std::string> files = scan(dir);
+  if (files.empty() && fs::is_directory(fs::path(dir) / "images", ec))
+    files = scan(fs::path(dir) / "images");
+  if (files.empty())
+    return InvalidArgument(dir + ": no image files (jpg, jpeg, png, bmp, tif, tiff, webp)");
+  return files;
+}
+
+}  // namespace vqi::yolo

@@ -1,8 +1,8 @@
-#include "vqi/eval/yolo_labels.h"
+#include "vqi/yolo/labels.h"
 
 #include <gtest/gtest.h>
 
-namespace vqi::eval {
+namespace vqi::yolo {
 namespace {
 
 TEST(YoloLabelsTest, ParsesNormalizedBoxes) {
@@ -41,4 +41,4 @@ TEST(YoloLabelsTest, LabelCandidates) {
 }
 
 }  // namespace
-}  // namespace vqi::eval
+}  // namespace vqi::yolo
