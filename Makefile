@@ -4,7 +4,7 @@ BUILD ?= build/release
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps build test test-all test-slow test-minimal demo bench format clean
+.PHONY: all deps build test test-all test-slow test-minimal demo bench format clean fuzz-smoke
 
 all: build
 
@@ -36,6 +36,11 @@ test-minimal: deps $(MINIMAL)/build.ninja
 
 test-all: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# Every libFuzzer target (fuzz/targets.txt) built with clang in build/fuzz and run
+# FUZZ_SECONDS (default 30) each on its corpus; fails on any crash.
+fuzz-smoke: deps
+	bash scripts/fuzz-smoke.sh
 
 demo: build
 	bash scripts/demo.sh $(BUILD)/apps/vqi/vqi
