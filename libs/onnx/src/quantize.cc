@@ -27,7 +27,8 @@ std::string Where(const std::string& file, const ::onnx::NodeProto& n) {
   return file + ": node '" + n.name() + "' (" + n.op_type() + ")";
 }
 
-std::string AttrString(const ::onnx::NodeProto& n, const std::string& name, const std::string& def) {
+std::string AttrString(const ::onnx::NodeProto& n, const std::string& name,
+                       const std::string& def) {
   for (const auto& a : n.attribute())
     if (a.name() == name) return a.s();
   return def;
@@ -35,8 +36,8 @@ std::string AttrString(const ::onnx::NodeProto& n, const std::string& name, cons
 
 // The float values of a FLOAT initializer (float_data or little-endian raw_data).
 Result<std::vector<float>> Floats(const ::onnx::TensorProto& t, const std::string& where) {
-  const int64_t n = std::accumulate(t.dims().begin(), t.dims().end(), int64_t{1},
-                                    std::multiplies<int64_t>());
+  const int64_t n =
+      std::accumulate(t.dims().begin(), t.dims().end(), int64_t{1}, std::multiplies<int64_t>());
   std::vector<float> v;
   if (t.has_raw_data()) {
     if (t.raw_data().size() != static_cast<size_t>(n) * 4)
@@ -200,6 +201,11 @@ Result<QuantizationPlan> PlanQuantization(const std::string& onnx_bytes, const s
   return Plan(m, where, keep_float);
 }
 
+Result<QuantizationPlan> PlanQuantization(const ::onnx::ModelProto& model, const std::string& where,
+                                          const std::vector<std::string>& keep_float) {
+  return Plan(model, where, keep_float);
+}
+
 void ActivationRanges::Observe(const std::string& name, const float* data, int64_t count) {
   Stats& s = stats_[name];
   double batch_max = 0;
@@ -254,8 +260,7 @@ double ActivationRanges::Percentile(const std::string& name, double percentile) 
   int64_t cum = 0;
   for (int b = 0; b < kBins; ++b) {
     cum += s.hist[b];
-    if (static_cast<double>(cum) >= want)
-      return std::min(s.max, (b + 1) * s.range / kBins);
+    if (static_cast<double>(cum) >= want) return std::min(s.max, (b + 1) * s.range / kBins);
   }
   return s.max;
 }
@@ -291,6 +296,14 @@ Result<std::string> WriteQdqModel(const std::string& onnx_bytes, const std::stri
                                   const QuantizeOptions& options) {
   ::onnx::ModelProto m;
   VQI_RETURN_IF_ERROR(ParseModel(onnx_bytes, where, &m));
+  return WriteQdqModel(m, where, plan, scales, options);
+}
+
+Result<std::string> WriteQdqModel(const ::onnx::ModelProto& model, const std::string& where,
+                                  const QuantizationPlan& plan,
+                                  const std::map<std::string, float>& scales,
+                                  const QuantizeOptions& options) {
+  ::onnx::ModelProto m = model;  // the writer edits a copy
   VQI_ASSIGN_OR_RETURN(QuantizationPlan fresh, Plan(m, where, plan.float_convs));
   if (fresh.groups != plan.groups || fresh.float_convs != plan.float_convs)
     return InvalidArgument(where + ": the quantization plan was made for another model");
@@ -343,8 +356,8 @@ Result<std::string> WriteQdqModel(const std::string& onnx_bytes, const std::stri
       }
       s[o] = mx > 0 ? mx / 127.0f : 1.0f;
       for (int64_t k = 0; k < per; ++k)
-        q[o * per + k] = static_cast<int8_t>(
-            std::clamp(std::nearbyint(f[o * per + k] / s[o]), -127.0f, 127.0f));
+        q[o * per + k] =
+            static_cast<int8_t>(std::clamp(std::nearbyint(f[o * per + k] / s[o]), -127.0f, 127.0f));
     }
     weight_bytes_in += static_cast<int64_t>(f.size()) * 4;
     weight_bytes_out += static_cast<int64_t>(q.size()) + oc * 5;
@@ -368,13 +381,15 @@ Result<std::string> WriteQdqModel(const std::string& onnx_bytes, const std::stri
   }
   {  // drop the float weights (and their graph-input entries, as older IRs list them)
     auto* inits = g->mutable_initializer();
-    inits->erase(std::remove_if(inits->begin(), inits->end(),
-                                [&](const ::onnx::TensorProto& t) { return weights.count(t.name()); }),
-                 inits->end());
+    inits->erase(
+        std::remove_if(inits->begin(), inits->end(),
+                       [&](const ::onnx::TensorProto& t) { return weights.count(t.name()); }),
+        inits->end());
     auto* inputs = g->mutable_input();
-    inputs->erase(std::remove_if(inputs->begin(), inputs->end(),
-                                 [&](const ::onnx::ValueInfoProto& v) { return weights.count(v.name()); }),
-                  inputs->end());
+    inputs->erase(
+        std::remove_if(inputs->begin(), inputs->end(),
+                       [&](const ::onnx::ValueInfoProto& v) { return weights.count(v.name()); }),
+        inputs->end());
     for (auto& t : new_inits) *g->add_initializer() = std::move(t);
   }
 
@@ -414,8 +429,8 @@ Result<std::string> WriteQdqModel(const std::string& onnx_bytes, const std::stri
         for (auto& x : qdq(o)) nodes.push_back(std::move(x));
   }
   for (auto& n : nodes) {
-    const bool reads_dq = (n.op_type() == "Conv" && !float_convs.count(n.name())) ||
-                          LinkOps().count(n.op_type());
+    const bool reads_dq =
+        (n.op_type() == "Conv" && !float_convs.count(n.name())) || LinkOps().count(n.op_type());
     if (!reads_dq) continue;
     const int ins = n.op_type() == "Concat" ? n.input_size() : std::min(1, n.input_size());
     for (int i = 0; i < ins; ++i) {

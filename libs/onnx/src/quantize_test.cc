@@ -167,10 +167,12 @@ TEST(QuantizeWriteTest, WritesCheckedQdqWithPerChannelInt8Weights) {
     ++checked;
   }
   EXPECT_EQ(checked, plan->convs);
-  for (const auto& n : out.graph().node())
+  for (const auto& n : out.graph().node()) {
     if (n.op_type() == "Conv" && n.name() != "/model.22/dfl/conv/Conv" &&
-        n.name() != "/model.0/conv/Conv")
+        n.name() != "/model.0/conv/Conv") {
       EXPECT_EQ(producer.at(n.input(0))->op_type(), "DequantizeLinear") << n.name();
+    }
+  }
 }
 
 TEST(QuantizeWriteTest, GroupScaleIsTheLargestMemberRange) {

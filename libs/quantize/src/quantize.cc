@@ -48,7 +48,7 @@ Result<QuantizeResult> Quantize(const QuantizeRequest& r,
   VQI_ASSIGN_OR_RETURN(infer::OnnxModel model, infer::LoadOnnxModel(r.model));
   const std::string& bytes = *model.bytes;
   VQI_ASSIGN_OR_RETURN(onnx::QuantizationPlan plan,
-                       onnx::PlanQuantization(bytes, r.model, r.keep_float));
+                       onnx::PlanQuantization(*model.proto, r.model, r.keep_float));
   VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, CalibrationImages(r.calib));
   const std::vector<std::string> names = plan.Activations();
   VQI_ASSIGN_OR_RETURN(auto observer, infer::OpenTensorObserver(r.model, names, r.threads));
@@ -87,7 +87,8 @@ Result<QuantizeResult> Quantize(const QuantizeRequest& r,
       {"images", out.calibration_images},
       {"split", r.calib.folder.empty() ? r.calib.split + "/" + r.calib.part : ""}};
   VQI_ASSIGN_OR_RETURN(auto scales, onnx::GroupScales(plan, ranges, options));
-  VQI_ASSIGN_OR_RETURN(std::string q, onnx::WriteQdqModel(bytes, r.model, plan, scales, options));
+  VQI_ASSIGN_OR_RETURN(std::string q,
+                       onnx::WriteQdqModel(*model.proto, r.model, plan, scales, options));
   VQI_RETURN_IF_ERROR(WriteFileAtomic(r.out, q));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out.bytes_fp32 = bytes.size();

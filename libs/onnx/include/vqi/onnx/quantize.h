@@ -2,9 +2,10 @@
 //
 // Three steps, so that the library stays free of any runtime:
 //   1. PlanQuantization: which activations get an int8 scale. Every non-constant input 0 of
-//      a Conv (except the float ones, see QuantizationPlan::float_convs), and every tensor linked to one through value-preserving ops (MaxPool, nearest
-//      Resize, Concat, Split, Slice): such a linked group shares one scale so a runtime can keep
-//      the whole chain in int8 without requantizing (C2f concats, SPPF pools, neck upsampling).
+//      a Conv (except the float ones, see QuantizationPlan::float_convs), and every tensor linked
+//      to one through value-preserving ops (MaxPool, nearest Resize, Concat, Split, Slice): such a
+//      linked group shares one scale so a runtime can keep the whole chain in int8 without
+//      requantizing (C2f concats, SPPF pools, neck upsampling).
 //   2. ActivationRanges: the caller runs the float model on calibration inputs (libs/infer's
 //      TensorObserver) and feeds every planned tensor's values here; it keeps max |x| and a
 //      histogram of |x| per tensor (min/max or percentile calibration).
@@ -23,6 +24,10 @@
 
 #include "vqi/base/json.h"
 #include "vqi/base/status.h"
+
+namespace onnx {
+class ModelProto;
+}  // namespace onnx
 
 namespace vqi::onnx {
 
@@ -44,6 +49,9 @@ struct QuantizationPlan {
 // `keep_float`: Conv node names to leave in float (InvalidArgument naming an unknown one).
 Result<QuantizationPlan> PlanQuantization(const std::string& onnx_bytes, const std::string& where,
                                           const std::vector<std::string>& keep_float = {});
+// The same on a model already parsed (e.g. libs/infer's OnnxModel::proto): no second parse.
+Result<QuantizationPlan> PlanQuantization(const ::onnx::ModelProto& model, const std::string& where,
+                                          const std::vector<std::string>& keep_float = {});
 
 // Per-tensor statistics of |x| over all calibration inputs.
 class ActivationRanges {
@@ -60,8 +68,8 @@ class ActivationRanges {
 
  private:
   struct Stats {
-    double max = 0;        // exact max |x|
-    double range = 0;      // histogram covers [0, range), doubled as values grow
+    double max = 0;    // exact max |x|
+    double range = 0;  // histogram covers [0, range), doubled as values grow
     std::vector<int64_t> hist = std::vector<int64_t>(kBins, 0);
     int64_t count = 0, non_finite = 0;
   };
@@ -71,7 +79,7 @@ class ActivationRanges {
 struct QuantizeOptions {
   std::string method = "percentile";  // minmax | percentile
   double percentile = 99.999;         // of |x| per tensor, for method=percentile
-  Json provenance;                    // recorded as metadata `vqi.quantization` (calibration set...)
+  Json provenance;  // recorded as metadata `vqi.quantization` (calibration set...)
 };
 
 // The group scale: the largest member range (max |x| or percentile) / 127.
@@ -82,6 +90,10 @@ Result<std::map<std::string, float>> GroupScales(const QuantizationPlan& plan,
 
 // The QDQ model. `scales` maps every activation of the plan to its (group) scale.
 Result<std::string> WriteQdqModel(const std::string& onnx_bytes, const std::string& where,
+                                  const QuantizationPlan& plan,
+                                  const std::map<std::string, float>& scales,
+                                  const QuantizeOptions& options);
+Result<std::string> WriteQdqModel(const ::onnx::ModelProto& model, const std::string& where,
                                   const QuantizationPlan& plan,
                                   const std::map<std::string, float>& scales,
                                   const QuantizeOptions& options);
