@@ -155,8 +155,8 @@ TEST_F(InferHostileCliTest, DirectoryAsModelSaysSo) {
 
 // Was: a useless QDQ file written, rc 0.
 TEST_F(InferHostileCliTest, QuantizingANonDetectorIsRefused) {
-  auto probe = RunVqi("model quantize --help");
-  if (probe.code != 0) GTEST_SKIP() << "this build has no `model quantize`";
+  if (RunVqi("model --help").out.find("\n  quantize ") == std::string::npos)
+    GTEST_SKIP() << "this build has no `model quantize` (VQI_WITH_ONEDNN=OFF)";
   ASSERT_TRUE(WriteFileAtomic(P("conv.onnx"), ConvNotADetector()).ok());
   auto r = RunVqi("model quantize --model " + P("conv.onnx") + " --calib " + P("s/images") +
                   " --out " + P("q.onnx"));
