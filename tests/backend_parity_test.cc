@@ -13,6 +13,7 @@
 #include "vqi/eval/nms.h"
 #include "vqi/infer/backend.h"
 #include "vqi/infer/detector.h"
+#include "vqi/infer/onednn.h"
 #include "vqi/onnx/export.h"
 #include "vqi/onnx/weights.h"
 
@@ -27,6 +28,7 @@ struct Case {
 class BackendParityTest : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
+    infer::RegisterOnednnBackend();
     const auto names = infer::BackendNames();
     if (std::find(names.begin(), names.end(), "onednn") == names.end())
       GTEST_SKIP() << "the oneDNN backend is not built";
@@ -118,8 +120,7 @@ INSTANTIATE_TEST_SUITE_P(Scales, BackendParityTest,
                          ::testing::Values(Case{"t", 320, 224}, Case{"n", 640, 640}),
                          [](const auto& info) {
                            return std::string(info.param.scale) + "_" +
-                                  std::to_string(info.param.w) + "x" +
-                                  std::to_string(info.param.h);
+                                  std::to_string(info.param.w) + "x" + std::to_string(info.param.h);
                          });
 
 }  // namespace

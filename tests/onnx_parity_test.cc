@@ -13,6 +13,7 @@
 #include "vqi/eval/nms.h"
 #include "vqi/infer/backend.h"
 #include "vqi/infer/detector.h"
+#include "vqi/infer/onednn.h"
 #include "vqi/onnx/export.h"
 #include "vqi/onnx/weights.h"
 #include "vqi/train/checkpoint_detector.h"
@@ -42,8 +43,8 @@ class OnnxParityTest : public ::testing::Test {
   model::Checkpoint ck_;
 };
 
-void ExpectOutputsAgree(const std::vector<float>& got, const std::vector<float>& want,
-                        int64_t n, const std::string& what) {
+void ExpectOutputsAgree(const std::vector<float>& got, const std::vector<float>& want, int64_t n,
+                        const std::string& what) {
   ASSERT_EQ(got.size(), want.size()) << what;
   for (size_t i = 0; i < want.size(); ++i) {
     const double tol = i < static_cast<size_t>(4 * n)
@@ -56,6 +57,7 @@ void ExpectOutputsAgree(const std::vector<float>& got, const std::vector<float>&
 TEST_F(OnnxParityTest, Output0MatchesLibtorchOnSeededInputs) {
   const int64_t n = model::NumAnchors(cfg_);
   std::vector<std::string> backends = {"opencv"};
+  infer::RegisterOnednnBackend();
   for (const std::string& b : infer::BackendNames())
     if (b != "opencv") backends.push_back(b);
   for (uint32_t seed : {1u, 2u}) {

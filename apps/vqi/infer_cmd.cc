@@ -9,6 +9,7 @@
 #include "eval_cmd.h"
 #include "vqi/base/json.h"
 #include "vqi/infer/detector.h"
+#include "vqi/infer/onednn.h"
 
 namespace vqi::cli {
 namespace {
@@ -72,9 +73,15 @@ Status RunBench(const BenchArgs& a, const Context& ctx) {
   const double ips = static_cast<double>(total.size()) / secs;
   const std::string backend = det->Backend().Name();
   if (ctx.json) {
-    Json j = {{"model", a.model},   {"backend", backend},      {"details", det->Backend().Details()},
-              {"threads", threads}, {"images", files.size()},  {"iters", total.size()},
-              {"warmup", a.warmup}, {"failures", failures},    {"images_per_s", ips},
+    Json j = {{"model", a.model},
+              {"backend", backend},
+              {"details", det->Backend().Details()},
+              {"threads", threads},
+              {"images", files.size()},
+              {"iters", total.size()},
+              {"warmup", a.warmup},
+              {"failures", failures},
+              {"images_per_s", ips},
               {"mean_detections", static_cast<double>(dets) / static_cast<double>(total.size())}};
     auto stage = [&](const char* name, const std::vector<double>& v) {
       j["stages_ms"][name] = {{"p50", Percentile(v, 0.5)}, {"p95", Percentile(v, 0.95)}};
@@ -104,6 +111,7 @@ Status RunBench(const BenchArgs& a, const Context& ctx) {
 }
 
 const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
+  infer::RegisterOnednnBackend();  // "onednn" (and "auto") for every verb that opens a model
   CLI::App& bench = Noun(app, "bench", "Measure performance");
   auto* a = new BenchArgs();  // lives for the process
   auto* cmd = bench.add_subcommand(
