@@ -20,6 +20,7 @@ class ModelProto;
 namespace vqi::infer::onednn {
 
 using Shape = std::vector<int64_t>;
+// Product of the dims; saturates at INT64_MAX instead of overflowing (hostile shapes).
 int64_t NumElements(const Shape& s);
 std::string ShapeString(const Shape& s);
 

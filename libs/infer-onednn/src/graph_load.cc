@@ -4,17 +4,20 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <queue>
 #include <set>
 #include <sstream>
 #include <unordered_map>
 
 #include "graph.h"
+#include "onednn_limits.h"
 
 namespace vqi::infer::onednn {
 
 int64_t NumElements(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s)
+    if (__builtin_mul_overflow(n, d, &n)) return std::numeric_limits<int64_t>::max();
   return n;
 }
 
@@ -59,8 +62,6 @@ std::vector<int> Graph::Consumers(int t) const {
 
 namespace {
 
-constexpr int64_t kMaxElements = int64_t{1} << 31;
-
 float HalfToFloat(uint16_t h) {
   uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
   if (exp == 0) {
@@ -97,15 +98,17 @@ Status ReadTensor(const onnx::TensorProto& p, const std::string& where, Tensor* 
   t->is_const = true;
   t->shape_known = true;
   t->shape.clear();
+  if (p.dims_size() > kMaxTensorRank)
+    return InvalidArgument(where + ": rank " + std::to_string(p.dims_size()) + " above " +
+                           std::to_string(kMaxTensorRank));
   for (int64_t d : p.dims()) {
     if (d < 0) return InvalidArgument(where + ": negative dimension");
     t->shape.push_back(d);
   }
-  int64_t n = 1;
-  for (int64_t d : t->shape) {
-    if (d > 0 && n > kMaxElements / d) return InvalidArgument(where + ": tensor too large");
-    n *= d;
-  }
+  const int64_t n = NumElements(t->shape);
+  if (n > kMaxTensorElements)
+    return ResourceExhausted(where + ": shape " + ShapeString(t->shape) + " exceeds the limit of " +
+                             std::to_string(kMaxTensorElements) + " elements per tensor");
   if (p.data_location() == onnx::TensorProto::EXTERNAL)
     return Unimplemented(where + ": external tensor data is not supported");
   const std::string& raw = p.raw_data();
@@ -239,6 +242,9 @@ Result<Graph> LoadOnnxModel(const onnx::ModelProto& model, const std::string& so
                             const LoadOptions& options) {
   if (!model.has_graph() || model.graph().node_size() == 0)
     return InvalidArgument(source + ": model has no graph nodes");
+  if (model.graph().node_size() > kMaxNodes)
+    return ResourceExhausted(source + ": graph has " + std::to_string(model.graph().node_size()) +
+                             " nodes, above the limit of " + std::to_string(kMaxNodes));
 
   Graph g;
   g.opset = 0;
@@ -263,9 +269,16 @@ Result<Graph> LoadOnnxModel(const onnx::ModelProto& model, const std::string& so
     Tensor t;
     t.name = vi.name();
     const auto& tt = vi.type().tensor_type();
-    if (tt.elem_type() != onnx::TensorProto::FLOAT)
-      return InvalidArgument(source + ": input '" + t.name + "' is not float32");
+    // float64 inputs are fed float32 values (converted at the boundary, like ONNX Runtime's
+    // callers do); the graph's own Cast to float is then a copy.
+    if (tt.elem_type() != onnx::TensorProto::FLOAT && tt.elem_type() != onnx::TensorProto::DOUBLE)
+      return InvalidArgument(source + ": input '" + t.name + "' has element type " +
+                             std::to_string(tt.elem_type()) + " (accepted: float32, float64)");
     if (!tt.has_shape()) return InvalidArgument(source + ": input '" + t.name + "' has no shape");
+    if (tt.shape().dim_size() > kMaxTensorRank)
+      return InvalidArgument(source + ": input '" + t.name + "' has rank " +
+                             std::to_string(tt.shape().dim_size()) + " above " +
+                             std::to_string(kMaxTensorRank));
     for (int k = 0; k < tt.shape().dim_size(); ++k) {
       const auto& d = tt.shape().dim(k);
       if (d.has_dim_value() && d.dim_value() > 0) {
@@ -279,6 +292,10 @@ Result<Graph> LoadOnnxModel(const onnx::ModelProto& model, const std::string& so
       }
     }
     t.shape_known = true;
+    if (NumElements(t.shape) > kMaxTensorElements)
+      return ResourceExhausted(source + ": input '" + t.name + "' of shape " +
+                               ShapeString(t.shape) + " exceeds the limit of " +
+                               std::to_string(kMaxTensorElements) + " elements per tensor");
     std::string name = t.name;
     g.input = g.AddTensor(std::move(t));
     ids[name] = g.input;
@@ -305,51 +322,62 @@ Result<Graph> LoadOnnxModel(const onnx::ModelProto& model, const std::string& so
     }
     pending.push_back(std::move(n));
   }
-  // Topological sort by repeatedly scheduling nodes whose inputs are available.
-  std::vector<bool> done(pending.size(), false);
-  std::set<std::string> available;
-  for (const auto& [name, id] : ids) available.insert(name);
-  available.insert("");
-  size_t scheduled = 0;
-  while (scheduled < pending.size()) {
-    bool progress = false;
-    for (size_t k = 0; k < pending.size(); ++k) {
-      if (done[k]) continue;
-      const auto& np = gp.node(static_cast<int>(k));
-      bool ready = true;
-      for (const auto& in : np.input()) ready = ready && available.count(in);
-      if (!ready) continue;
-      Node n = std::move(pending[k]);
-      for (const auto& in : np.input()) n.in.push_back(in.empty() ? -1 : ids[in]);
-      for (const auto& out : np.output()) {
-        if (out.empty()) {
-          n.out.push_back(-1);
-          continue;
-        }
-        if (ids.count(out))
-          return InvalidArgument(source + ": " + n.Where() + ": output '" + out +
-                                 "' is defined twice");
-        Tensor t;
-        t.name = out;
-        t.producer = static_cast<int>(g.nodes.size());
-        int id = g.AddTensor(std::move(t));
-        ids[out] = id;
-        available.insert(out);
-        n.out.push_back(id);
+  // Topological sort (Kahn, O(E log N)): a node is scheduled once every input name is
+  // available; `waiting` maps a missing name to the nodes that wait for it. The order is the
+  // one of repeated sweeps over the file (what earlier versions did, quadratically): key
+  // (sweep, index), where a node made ready by a later node in the file waits for the next
+  // sweep. Sorted files keep their order; fusions depend on producer-before-consumer indices.
+  std::unordered_map<std::string, std::vector<size_t>> waiting;
+  std::vector<int> missing(pending.size(), 0);
+  std::vector<int64_t> sweep(pending.size(), 0);
+  using Key = std::pair<int64_t, size_t>;
+  std::priority_queue<Key, std::vector<Key>, std::greater<Key>> ready;
+  for (size_t k = 0; k < pending.size(); ++k) {
+    std::set<std::string> seen;
+    for (const auto& in : gp.node(static_cast<int>(k)).input())
+      if (!in.empty() && !ids.count(in) && seen.insert(in).second) {
+        waiting[in].push_back(k);
+        ++missing[k];
       }
-      g.nodes.push_back(std::move(n));
-      done[k] = true;
-      ++scheduled;
-      progress = true;
+    if (missing[k] == 0) ready.push({0, k});
+  }
+  while (!ready.empty()) {
+    const size_t k = ready.top().second;
+    ready.pop();
+    const auto& np = gp.node(static_cast<int>(k));
+    Node n = std::move(pending[k]);
+    for (const auto& in : np.input()) n.in.push_back(in.empty() ? -1 : ids.at(in));
+    for (const auto& out : np.output()) {
+      if (out.empty()) {
+        n.out.push_back(-1);
+        continue;
+      }
+      if (ids.count(out))
+        return InvalidArgument(source + ": " + n.Where() + ": output '" + out +
+                               "' is defined twice");
+      Tensor t;
+      t.name = out;
+      t.producer = static_cast<int>(g.nodes.size());
+      int id = g.AddTensor(std::move(t));
+      ids[out] = id;
+      n.out.push_back(id);
+      auto w = waiting.find(out);
+      if (w == waiting.end()) continue;
+      for (size_t j : w->second) {
+        sweep[j] = std::max(sweep[j], sweep[k] + (j < k ? 1 : 0));
+        if (--missing[j] == 0) ready.push({sweep[j], j});
+      }
+      waiting.erase(w);
     }
-    if (!progress) {
-      for (size_t k = 0; k < pending.size(); ++k) {
-        if (done[k]) continue;
-        for (const auto& in : gp.node(static_cast<int>(k)).input())
-          if (!available.count(in))
-            return InvalidArgument(source + ": " + pending[k].Where() + ": input '" + in +
-                                   "' is never produced (or the graph has a cycle)");
-      }
+    g.nodes.push_back(std::move(n));
+  }
+  if (g.nodes.size() < pending.size()) {
+    for (size_t k = 0; k < pending.size(); ++k) {
+      if (missing[k] == 0) continue;
+      for (const auto& in : gp.node(static_cast<int>(k)).input())
+        if (!in.empty() && !ids.count(in))
+          return InvalidArgument(source + ": " + pending[k].Where() + ": input '" + in +
+                                 "' is never produced (or the graph has a cycle)");
     }
   }
   const std::string& out_name = gp.output(0).name();

@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "onednn_limits.h"
 #include "ops.h"
 #include "ops_internal.h"
 
@@ -83,6 +84,7 @@ class Lowerer {
   }
   void Emit(LOp op) { p_->ops.push_back(std::move(op)); }
 
+  bool CastAtBoundary(const Node& n, int t) const;
   Status LowerNode(int ni);
   Status LowerConv(int ni);
   Status LowerBinary(int ni);
@@ -114,6 +116,16 @@ class Lowerer {
   std::map<std::tuple<int, Layout, bool>, int> converted_;
 };
 
+// A Cast to an integer type whose result is the graph output or read only by Casts: the int64
+// (or int32, bool) outputs of third-party exports. Carried as floats holding integral values
+// (the Cast truncates) and handed to the caller as float32, the boundary conversion.
+bool Lowerer::CastAtBoundary(const Node& n, int t) const {
+  if (n.op != "Cast") return false;
+  for (int c : g_.Consumers(t))
+    if (g_.nodes[c].op != "Cast") return false;
+  return true;
+}
+
 // The activation layout: 16-channel blocks (AVX-512 jit kernels, zero-copy channel concat and
 // split) when every convolution reads a multiple of 16 channels; otherwise channels-last
 // (brgconv handles any channel count; concat copies). Measured on the t scale (8-channel
@@ -142,7 +154,7 @@ Status Lowerer::Run() {
     if (n.dead) continue;
     for (int t : n.out) {
       if (t < 0) continue;
-      if (g_.tensors[t].dtype != DType::kFloat)
+      if (g_.tensors[t].dtype != DType::kFloat && !CastAtBoundary(n, t))
         return Unimplemented(n.Where() +
                              ": produces integer data at run time (only constant "
                              "shape arithmetic is supported)");
@@ -684,6 +696,9 @@ Status PlanMemory(Program* p) {
     p->arena_bytes = std::max(p->arena_bytes, off + size);
     placed.push_back(r);
   }
+  if (p->arena_bytes > kMaxArenaBytes)
+    return ResourceExhausted("the activation arena needs " + std::to_string(p->arena_bytes) +
+                             " bytes, above the limit of " + std::to_string(kMaxArenaBytes));
   return Status::Ok();
 }
 

@@ -39,6 +39,10 @@ bool IsSupportedOp(const std::string& op);
 Status InferOp(const Node& n, int64_t opset, const std::vector<InValue>& in,
                std::vector<OutValue>* out);
 
+// ResourceExhausted naming the node and tensor `t` when `shape` holds more than
+// kMaxTensorElements (limits.h). Checked before any output is allocated.
+Status CheckTensorSize(const Node& n, const Tensor& t, const Shape& shape);
+
 // Computes the outputs into caller-provided buffers of NumElements(shape) elements.
 // REQUIRES: InferOp succeeded with the same inputs; every input has data. Allocation-free.
 void RefOp(const Node& n, int64_t opset, const std::vector<InValue>& in,

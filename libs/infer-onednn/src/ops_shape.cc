@@ -3,6 +3,7 @@
 #include <cmath>
 #include <set>
 
+#include "onednn_limits.h"
 #include "ops_internal.h"
 
 namespace vqi::infer::onednn {
@@ -61,6 +62,10 @@ Status ComputeWindow(const Node& n, int64_t h, int64_t w, int64_t kh, int64_t kw
   }
   if (win->sh < 1 || win->sw < 1 || win->dh < 1 || win->dw < 1 || kh < 1 || kw < 1)
     return NodeError(n, "kernel, strides and dilations must be positive");
+  for (int64_t v : {win->sh, win->sw, win->dh, win->dw, kh, kw})
+    if (v > kMaxWindow)
+      return NodeError(n, "kernel, strides and dilations must be at most " +
+                              std::to_string(kMaxWindow) + " (got " + std::to_string(v) + ")");
   std::string auto_pad = n.Str("auto_pad", "NOTSET");
   int64_t ekh = (kh - 1) * win->dh + 1, ekw = (kw - 1) * win->dw + 1;
   if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
@@ -414,8 +419,8 @@ Status InferOp(const Node& n, int64_t opset, const std::vector<InValue>& in,
         infer = static_cast<int64_t>(k);
       } else if (t[k] < 0) {
         return NodeError(n, "negative dimension in shape");
-      } else {
-        known *= t[k];
+      } else if (__builtin_mul_overflow(known, t[k], &known)) {
+        return NodeError(n, "shape " + ShapeString(t) + " overflows");
       }
     }
     int64_t total = NumElements(s);
@@ -523,7 +528,7 @@ Status InferOp(const Node& n, int64_t opset, const std::vector<InValue>& in,
         return NodeError(n, "start/limit/delta must be constant scalars");
     if (v[2][0] == 0) return NodeError(n, "delta is 0");
     double cnt = std::ceil((v[1][0] - v[0][0]) / v[2][0]);
-    if (cnt > (1 << 24)) return NodeError(n, "range too long");
+    if (!(cnt <= (1 << 24))) return NodeError(n, "range too long (or not finite)");
     out[0].shape = {std::max<int64_t>(0, static_cast<int64_t>(cnt))};
   } else if (op == "Expand") {
     std::vector<int64_t> t;
@@ -560,14 +565,21 @@ Status InferOp(const Node& n, int64_t opset, const std::vector<InValue>& in,
         if (n.out[k] >= 0) return NodeError(n, "training-mode outputs not supported");
     out[0].shape = s;
   }
-  for (auto& o : out) {
-    if (o.shape.size() > 8) return NodeError(n, "rank above 8 not supported");
-    for (int64_t d : o.shape)
-      if (d < 0 || d > (int64_t{1} << 31)) return NodeError(n, "output dimension out of range");
+  for (size_t k = 0; k < out.size(); ++k) {
+    const Shape& os = out[k].shape;
+    if (os.size() > static_cast<size_t>(kMaxTensorRank))
+      return NodeError(n, "rank above " + std::to_string(kMaxTensorRank) + " not supported");
+    for (int64_t d : os)
+      if (d < 0) return NodeError(n, "negative output dimension");
   }
-  if (!out.empty() && NumElements(out[0].shape) > (int64_t{1} << 31))
-    return NodeError(n, "output too large");
   return Status::Ok();
+}
+
+Status CheckTensorSize(const Node& n, const Tensor& t, const Shape& shape) {
+  if (NumElements(shape) <= kMaxTensorElements) return Status::Ok();
+  return ResourceExhausted(n.Where() + ": output '" + t.name + "' of shape " +
+                           ShapeString(shape) + " exceeds the limit of " +
+                           std::to_string(kMaxTensorElements) + " elements per tensor");
 }
 
 }  // namespace vqi::infer::onednn

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "onednn_limits.h"
 #include "ops.h"
 
 namespace vqi::infer::onednn {
@@ -142,6 +143,7 @@ Status FoldQdq(Graph* g) {
 }
 
 Status InferAndFold(Graph* g) {
+  int64_t folded_bytes = 0;
   for (size_t k = 0; k < g->nodes.size(); ++k) {
     Node& n = g->nodes[k];
     if (n.dead) continue;
@@ -159,6 +161,9 @@ Status InferAndFold(Graph* g) {
     }
     std::vector<OutValue> out(n.out.size());
     VQI_RETURN_IF_ERROR(InferOp(n, g->opset, in, &out));
+    for (size_t o = 0; o < out.size(); ++o)
+      if (n.out[o] >= 0)
+        VQI_RETURN_IF_ERROR(CheckTensorSize(n, g->tensors[n.out[o]], out[o].shape));
     for (size_t o = 0; o < out.size(); ++o) {
       if (n.out[o] < 0) continue;
       Tensor& t = g->tensors[n.out[o]];
@@ -172,6 +177,11 @@ Status InferAndFold(Graph* g) {
       if (n.out[o] < 0) continue;
       Tensor& t = g->tensors[n.out[o]];
       int64_t cnt = NumElements(t.shape);
+      folded_bytes += cnt * (t.dtype == DType::kFloat ? 4 : 8);
+      if (folded_bytes > kMaxFoldedBytes)
+        return ResourceExhausted(n.Where() + ": folding '" + t.name + "' brings the constants " +
+                                 "computed at load above the limit of " +
+                                 std::to_string(kMaxFoldedBytes) + " bytes");
       if (t.dtype == DType::kFloat) {
         t.f.assign(cnt, 0.f);
         out[o].f = t.f.data();
