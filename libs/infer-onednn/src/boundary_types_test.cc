@@ -41,8 +41,8 @@ std::string Model(int64_t to, int out_type) {
 
 TEST(OneDnnBoundaryTypes, Float64InputAndOutput) {
   for (int threads : {1, 2}) {
-    CompareResult r = CompareWithReference(
-        Model(onnx::TensorProto::DOUBLE, onnx::TensorProto::DOUBLE), threads);
+    CompareResult r =
+        CompareWithReference(Model(onnx::TensorProto::DOUBLE, onnx::TensorProto::DOUBLE), threads);
     EXPECT_GT(r.n, 0u);
     EXPECT_LE(r.max_err, 1e-4) << r.details;
   }

@@ -10,7 +10,7 @@
 
 #include "lowering.h"
 #include "ops.h"
-#include "ops_internal.h"
+#include "ops/common.h"
 #include "softmax_strided.h"
 
 namespace vqi::infer::onednn {

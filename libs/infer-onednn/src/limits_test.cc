@@ -92,8 +92,7 @@ TEST(OneDnnLimits, TooManyNodes) {
   b.Output(x);
   Status st = Prepare(b.Serialize());
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
-  EXPECT_NE(st.message().find("above the limit of " + std::to_string(kMaxNodes)),
-            std::string::npos)
+  EXPECT_NE(st.message().find("above the limit of " + std::to_string(kMaxNodes)), std::string::npos)
       << st.ToString();
 }
 

@@ -1,6 +1,8 @@
 // Operator semantics of the oneDNN backend's ONNX subset: static shape inference and naive
-// reference kernels (plain row-major layout). The reference kernels fold constants at load
-// time, run ops oneDNN has no primitive for, and are the oracle of the op tests.
+// reference kernels (plain row-major layout), dispatched through the operator table
+// (ops/op.h: one file per operator under ops/, which also holds its lowering). The reference
+// kernels fold constants at load time, run ops oneDNN has no primitive for, and are the oracle of
+// the op tests.
 #pragma once
 
 #include <functional>

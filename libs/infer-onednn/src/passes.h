@@ -1,4 +1,5 @@
-// Graph rewrites run once at load, in this order by OptimizeGraph:
+// Graph rewrites run once at load, in this order by OptimizeGraph (rewrites/optimize.cc); one
+// rewrite per file, rewrites/<snake_case name>.cc:
 //   InferAndFold        static shapes for every tensor; nodes whose inputs are all constant
 //                       (and Shape of a static tensor) are evaluated and become constants
 //   FoldQdq             QDQ models: activation QuantizeLinear->DequantizeLinear pairs removed
