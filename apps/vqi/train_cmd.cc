@@ -26,19 +26,30 @@ struct TrainFlags {
   train::TrainOptions o;
 };
 
-Status ParseSize(const std::string& s, int* w, int* h) {
-  auto x = s.find('x');
-  try {
-    if (x == std::string::npos) {
-      *w = *h = std::stoi(s);
-    } else {
-      *w = std::stoi(s.substr(0, x));
-      *h = std::stoi(s.substr(x + 1));
-    }
-  } catch (const std::exception&) {
-    return InvalidArgument("--imgsz '" + s + "': expected WxH, e.g. 480x320");
+// "480x320" or "640" (square): "" and the sides in *w, *h, or why not. The model checks that
+// the sides are multiples of 32.
+std::string ParseSize(const std::string& s, int* w, int* h) {
+  std::string ws = s, hs = s;
+  if (auto x = s.find('x'); x != std::string::npos) {
+    ws = s.substr(0, x);
+    hs = s.substr(x + 1);
   }
-  return Status::Ok();
+  for (auto [side, text] : {std::pair{"width", &ws}, std::pair{"height", &hs}}) {
+    std::string why = detail::CheckNumber(*text, 32, model::kMaxInputSide);
+    if (!why.empty()) return s + ": " + side + " " + why + " (expected WxH, e.g. 480x320)";
+  }
+  *w = std::stoi(ws);
+  *h = std::stoi(hs);
+  return "";
+}
+
+CLI::Validator ImageSize() {
+  return CLI::Validator(
+      [](std::string& s) {
+        int w, h;
+        return ParseSize(s, &w, &h);
+      },
+      "WxH", "IMGSZ");
 }
 
 // libgomp (libtorch's thread pool) spin-waits in barriers by default; on a shared,
@@ -80,8 +91,9 @@ Status RunTrain(const Context& ctx, TrainFlags& f, bool split_given) {
   KeepFreedMemory();
   train::TrainOptions& o = f.o;
   o.model.scale = f.scale;
-  VQI_RETURN_IF_ERROR(ParseSize(f.imgsz, &o.model.input_w, &o.model.input_h));
-  if (o.threads <= 0) o.threads = ctx.threads;
+  if (std::string why = ParseSize(f.imgsz, &o.model.input_w, &o.model.input_h); !why.empty())
+    return InvalidArgument("--imgsz: " + why);
+  o.threads = ctx.threads;
   if (o.out_dir.empty()) o.out_dir = ctx.home + "/runs/train";
   train::TrainData d;
   d.synthetic_train = f.synthetic;
@@ -103,10 +115,10 @@ Status RunTrain(const Context& ctx, TrainFlags& f, bool split_given) {
     d.source = "dataset " + f.dataset + " split " + f.split +
                (f.synthetic > 0 ? " + synthetic " + std::to_string(f.synthetic) : "");
   }
-  std::fprintf(stderr, "training %s %dx%d on %zu+%d images (val %zu), out %s\n",
-               o.model.scale.c_str(), o.model.input_w, o.model.input_h, d.train.size(),
-               d.synthetic_train, d.synthetic_val > 0 ? static_cast<size_t>(d.synthetic_val) : d.val.size(),
-               o.out_dir.c_str());
+  std::fprintf(
+      stderr, "training %s %dx%d on %zu+%d images (val %zu), out %s\n", o.model.scale.c_str(),
+      o.model.input_w, o.model.input_h, d.train.size(), d.synthetic_train,
+      d.synthetic_val > 0 ? static_cast<size_t>(d.synthetic_val) : d.val.size(), o.out_dir.c_str());
   VQI_ASSIGN_OR_RETURN(train::TrainSummary s, train::Train(o, d));
   if (ctx.json) {
     std::printf("%s\n", s.ToJson().dump(2).c_str());
@@ -125,34 +137,62 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   auto* cmd = model.add_subcommand("train", "Train a detector from scratch (libtorch, CPU)");
   auto f = std::make_shared<TrainFlags>();
   f->o.out_dir.clear();
-  cmd->add_option("--dataset", f->dataset, "dataset store name")->capture_default_str();
+  using train::kMaxEpochs;
+  cmd->add_option("--dataset", f->dataset, "dataset store name")
+      ->capture_default_str()
+      ->check(NonEmpty());
   auto* split = cmd->add_option("--split", f->split, "split snapshot (train/val parts are used)")
-                    ->capture_default_str();
+                    ->capture_default_str()
+                    ->check(NonEmpty());
   cmd->add_option("--scale", f->scale, "model scale: t (tiny, CPU-first), n, s, m, l, x")
       ->capture_default_str();
-  cmd->add_option("--imgsz", f->imgsz, "input WxH, multiples of 32")->capture_default_str();
-  cmd->add_option("--epochs", f->o.epochs, "epochs")->capture_default_str();
-  cmd->add_option("--batch", f->o.batch, "batch size")->capture_default_str();
-  cmd->add_option("--time-limit", f->o.time_limit_min,
-                  "minutes; the schedule is shortened to fit")->capture_default_str();
-  cmd->add_option("--out", f->o.out_dir, "output folder (default <home>/runs/train)");
+  cmd->add_option("--imgsz", f->imgsz, "input WxH, multiples of 32")
+      ->capture_default_str()
+      ->check(ImageSize());
+  cmd->add_option("--epochs", f->o.epochs, "epochs")
+      ->capture_default_str()
+      ->check(InRange(1, kMaxEpochs));
+  cmd->add_option("--batch", f->o.batch, "batch size")
+      ->capture_default_str()
+      ->check(InRange(1, train::kMaxBatch));
+  cmd->add_option("--time-limit", f->o.time_limit_min, "minutes; the schedule is shortened to fit")
+      ->capture_default_str()
+      ->check(InRange(0.0, train::kMaxTimeLimitMin));
+  cmd->add_option("--out", f->o.out_dir, "output folder (default <home>/runs/train)")
+      ->check(NonEmpty());
   cmd->add_flag("--resume", f->o.resume, "continue from <out>/last.state");
-  cmd->add_option("--seed", f->o.seed, "random seed")->capture_default_str();
+  cmd->add_option("--seed", f->o.seed, "random seed")
+      ->capture_default_str()
+      ->check(InRange<uint64_t>(0, std::numeric_limits<uint64_t>::max()));
   cmd->add_option("--synthetic", f->synthetic,
-                  "add N synthesized tags; without --split: train on them only (no store)");
-  cmd->add_option("--init", f->o.init_weights, "initialize from a checkpoint (e.g. pretrained)");
+                  "add N synthesized tags; without --split: train on them only (no store)")
+      ->check(InRange(0, train::kMaxSyntheticImages));
+  cmd->add_option("--init", f->o.init_weights, "initialize from a checkpoint (e.g. pretrained)")
+      ->check(NonEmpty());
   cmd->add_option("--optimizer", f->o.optimizer, "adamw | sgd")->capture_default_str();
-  cmd->add_option("--lr", f->o.lr0, "initial learning rate")->capture_default_str();
+  cmd->add_option("--lr", f->o.lr0, "initial learning rate")
+      ->capture_default_str()
+      ->check(InRange(1e-8, train::kMaxLearningRate));
   cmd->add_option("--schedule", f->o.schedule, "cosine | linear")->capture_default_str();
-  cmd->add_option("--warmup-epochs", f->o.warmup_epochs, "warm-up epochs")->capture_default_str();
+  cmd->add_option("--warmup-epochs", f->o.warmup_epochs, "warm-up epochs")
+      ->capture_default_str()
+      ->check(InRange(0.0, double{kMaxEpochs}));
   cmd->add_option("--close-mosaic", f->o.close_mosaic, "last epochs without mosaic")
-      ->capture_default_str();
-  cmd->add_option("--mosaic", f->o.mosaic, "mosaic probability")->capture_default_str();
+      ->capture_default_str()
+      ->check(InRange(0, kMaxEpochs));
+  cmd->add_option("--mosaic", f->o.mosaic, "mosaic probability")
+      ->capture_default_str()
+      ->check(InRange(0.0, 1.0));
   cmd->add_option("--scratch", f->o.scratch, "synthetic scratch probability per image")
-      ->capture_default_str();
-  cmd->add_option("--workers", f->o.workers, "batches prepared ahead")->capture_default_str();
-  cmd->add_option("--val-every", f->o.val_every, "validate every n epochs (always in the last "
-                  "quarter)")->capture_default_str();
+      ->capture_default_str()
+      ->check(InRange(0.0, 1.0));
+  cmd->add_option("--workers", f->o.workers, "batches prepared ahead")
+      ->capture_default_str()
+      ->check(InRange(1, train::kMaxWorkers));
+  cmd->add_option("--val-every", f->o.val_every,
+                  "validate every n epochs (always in the last quarter)")
+      ->capture_default_str()
+      ->check(InRange(1, kMaxEpochs));
   cmd->callback([&ctx, f, split] { Exit(RunTrain(ctx, *f, split->count() > 0)); });
 });
 

@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -9,13 +10,19 @@
 namespace vqi {
 
 int HardwareThreads() {
+  int n = 0;
   cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    int n = CPU_COUNT(&set);
-    if (n > 0) return n;
-  }
-  unsigned n = std::thread::hardware_concurrency();
-  return n > 0 ? static_cast<int>(n) : 1;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) n = CPU_COUNT(&set);
+  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  return std::clamp(n, 1, kMaxThreads);
+}
+
+Status CheckThreadCount(int n, const std::string& what) {
+  const std::string range = "[1, " + std::to_string(kMaxThreads) + "]";
+  if (n > kMaxThreads)
+    return ResourceExhausted(what + ": " + std::to_string(n) + " is out of range " + range);
+  if (n < 1) return InvalidArgument(what + ": " + std::to_string(n) + " is out of range " + range);
+  return Status::Ok();
 }
 
 std::string ResolveHome(const std::string& flag) {

@@ -65,6 +65,13 @@ struct Function {
 const Value* FindBuiltin(std::string_view name);
 
 inline constexpr int kMaxEvalDepth = 1000;
+// Nodes one evaluation may visit (docs/limits.md): ends runaway recursion and loops such as
+// $f := function($n){$f($n-1) & $f($n-1)} in bounded time with U1002.
+inline constexpr int64_t kMaxEvalSteps = 10'000'000;
+// Longest string and longest array one evaluation may build (D1012): 64 MiB / 10^7 items,
+// so doubling loops end with an error instead of exhausting memory.
+inline constexpr size_t kMaxStringBytes = 64u << 20;
+inline constexpr size_t kMaxArrayItems = 10'000'000;
 
 class Evaluator {
  public:
@@ -105,6 +112,7 @@ class Evaluator {
   std::deque<Json> kept_;
   Env* root_ = nullptr;
   int depth_ = 0;
+  int64_t steps_ = 0;
   int64_t now_millis_ = 0;
 };
 

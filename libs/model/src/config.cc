@@ -17,12 +17,18 @@ Result<ScaleParams> ScaleFor(const std::string& scale) {
 
 const char* LayerTypeName(LayerType t) {
   switch (t) {
-    case LayerType::kConv: return "Conv";
-    case LayerType::kC2f: return "C2f";
-    case LayerType::kSPPF: return "SPPF";
-    case LayerType::kUpsample: return "Upsample";
-    case LayerType::kConcat: return "Concat";
-    case LayerType::kDetect: return "Detect";
+    case LayerType::kConv:
+      return "Conv";
+    case LayerType::kC2f:
+      return "C2f";
+    case LayerType::kSPPF:
+      return "SPPF";
+    case LayerType::kUpsample:
+      return "Upsample";
+    case LayerType::kConcat:
+      return "Concat";
+    case LayerType::kDetect:
+      return "Detect";
   }
   return "?";
 }
@@ -30,19 +36,30 @@ const char* LayerTypeName(LayerType t) {
 Status ModelConfig::Validate() const {
   VQI_RETURN_IF_ERROR(ScaleFor(scale).status());
   if (class_names.empty()) return InvalidArgument("model config: class_names is empty");
-  if (input_w <= 0 || input_h <= 0 || input_w % 32 != 0 || input_h % 32 != 0)
+  if (class_names.size() > static_cast<size_t>(kMaxClasses))
+    return ResourceExhausted("model config: " + std::to_string(class_names.size()) +
+                             " classes, more than the limit " + std::to_string(kMaxClasses));
+  for (const auto& n : class_names)
+    if (n.size() > kMaxClassNameBytes)
+      return ResourceExhausted("model config: a class name of " + std::to_string(n.size()) +
+                               " bytes, more than the limit " + std::to_string(kMaxClassNameBytes));
+  const std::string side_range = "[32, " + std::to_string(kMaxInputSide) + "]";
+  if (input_w < 32 || input_h < 32 || input_w > kMaxInputSide || input_h > kMaxInputSide ||
+      input_w % 32 != 0 || input_h % 32 != 0)
     return InvalidArgument("model config: input size " + std::to_string(input_w) + "x" +
-                           std::to_string(input_h) + " must be positive multiples of 32");
-  if (reg_max < 1) return InvalidArgument("model config: reg_max must be >= 1");
+                           std::to_string(input_h) + " must be multiples of 32 in " + side_range);
+  if (reg_max < 1 || reg_max > kMaxRegMax)
+    return InvalidArgument("model config: reg_max " + std::to_string(reg_max) +
+                           " is out of range [1, " + std::to_string(kMaxRegMax) + "]");
   if (strides != std::vector<int>{8, 16, 32})
     return InvalidArgument("model config: strides must be [8, 16, 32]");
   return Status::Ok();
 }
 
 Json ModelConfig::ToJson() const {
-  return Json{{"name", name},         {"scale", scale},     {"class_names", class_names},
-              {"input_w", input_w},   {"input_h", input_h}, {"reg_max", reg_max},
-              {"strides", strides},   {"arch", "yolov8-detect"}};
+  return Json{{"name", name},       {"scale", scale},         {"class_names", class_names},
+              {"input_w", input_w}, {"input_h", input_h},     {"reg_max", reg_max},
+              {"strides", strides}, {"arch", "yolov8-detect"}};
 }
 
 Result<ModelConfig> ModelConfig::FromJson(const Json& j) {
@@ -111,16 +128,16 @@ Result<std::vector<Layer>> Plan(const ModelConfig& cfg) {
     l.c_out = t == LayerType::kConcat ? l.c_in : out(from[0]);
     L.push_back(l);
   };
-  conv(64, 3, 2);                      // 0  P1/2
-  conv(128, 3, 2);                     // 1  P2/4
-  c2f({1}, 128, 3, true);              // 2
-  conv(256, 3, 2);                     // 3  P3/8
-  c2f({3}, 256, 6, true);              // 4
-  conv(512, 3, 2);                     // 5  P4/16
-  c2f({5}, 512, 6, true);              // 6
-  conv(1024, 3, 2);                    // 7  P5/32
-  c2f({7}, 1024, 3, true);             // 8
-  {                                    // 9  SPPF
+  conv(64, 3, 2);           // 0  P1/2
+  conv(128, 3, 2);          // 1  P2/4
+  c2f({1}, 128, 3, true);   // 2
+  conv(256, 3, 2);          // 3  P3/8
+  c2f({3}, 256, 6, true);   // 4
+  conv(512, 3, 2);          // 5  P4/16
+  c2f({5}, 512, 6, true);   // 6
+  conv(1024, 3, 2);         // 7  P5/32
+  c2f({7}, 1024, 3, true);  // 8
+  {                         // 9  SPPF
     Layer l;
     l.index = 9;
     l.type = LayerType::kSPPF;
@@ -130,19 +147,19 @@ Result<std::vector<Layer>> Plan(const ModelConfig& cfg) {
     l.k = 5;
     L.push_back(l);
   }
-  simple(LayerType::kUpsample, {9});   // 10
-  simple(LayerType::kConcat, {10, 6}); // 11
-  c2f({11}, 512, 3, false);            // 12
-  simple(LayerType::kUpsample, {12});  // 13
-  simple(LayerType::kConcat, {13, 4}); // 14
-  c2f({14}, 256, 3, false);            // 15 (P3/8 out)
-  conv(256, 3, 2);                     // 16
-  simple(LayerType::kConcat, {16, 12});// 17
-  c2f({17}, 512, 3, false);            // 18 (P4/16 out)
-  conv(512, 3, 2);                     // 19
-  simple(LayerType::kConcat, {19, 9}); // 20
-  c2f({20}, 1024, 3, false);           // 21 (P5/32 out)
-  Layer d;                             // 22 Detect
+  simple(LayerType::kUpsample, {9});     // 10
+  simple(LayerType::kConcat, {10, 6});   // 11
+  c2f({11}, 512, 3, false);              // 12
+  simple(LayerType::kUpsample, {12});    // 13
+  simple(LayerType::kConcat, {13, 4});   // 14
+  c2f({14}, 256, 3, false);              // 15 (P3/8 out)
+  conv(256, 3, 2);                       // 16
+  simple(LayerType::kConcat, {16, 12});  // 17
+  c2f({17}, 512, 3, false);              // 18 (P4/16 out)
+  conv(512, 3, 2);                       // 19
+  simple(LayerType::kConcat, {19, 9});   // 20
+  c2f({20}, 1024, 3, false);             // 21 (P5/32 out)
+  Layer d;                               // 22 Detect
   d.index = 22;
   d.type = LayerType::kDetect;
   d.from = {15, 18, 21};

@@ -8,8 +8,8 @@
 #include <opencv2/core.hpp>
 
 #include "data.h"
-#include "loss.h"
 #include "inference.h"
+#include "loss.h"
 #include "vqi/base/file.h"
 #include "vqi/base/log.h"
 #include "vqi/base/progress.h"
@@ -21,29 +21,49 @@
 namespace vqi::train {
 
 Json TrainOptions::ToJson() const {
-  return Json{{"epochs", epochs},           {"batch", batch},
-              {"time_limit_min", time_limit_min}, {"seed", seed},
-              {"threads", threads},         {"optimizer", optimizer},
-              {"lr0", lr0},                 {"lrf", lrf},
-              {"schedule", schedule},       {"momentum", momentum},
-              {"weight_decay", weight_decay}, {"warmup_epochs", warmup_epochs},
-              {"grad_clip", grad_clip},     {"ema_decay", ema_decay},
-              {"ema_tau", ema_tau},         {"box_gain", box_gain},
-              {"cls_gain", cls_gain},       {"dfl_gain", dfl_gain},
-              {"mosaic", mosaic},           {"close_mosaic", close_mosaic},
-              {"scratch", scratch},         {"max_scratches", max_scratches},
-              {"fliplr", fliplr},           {"flipud", flipud},
-              {"hsv_h", hsv_h},             {"hsv_s", hsv_s},
-              {"hsv_v", hsv_v},             {"translate", translate},
-              {"scale", scale},             {"init_weights", init_weights}};
+  return Json{{"epochs", epochs},
+              {"batch", batch},
+              {"time_limit_min", time_limit_min},
+              {"seed", seed},
+              {"threads", threads},
+              {"optimizer", optimizer},
+              {"lr0", lr0},
+              {"lrf", lrf},
+              {"schedule", schedule},
+              {"momentum", momentum},
+              {"weight_decay", weight_decay},
+              {"warmup_epochs", warmup_epochs},
+              {"grad_clip", grad_clip},
+              {"ema_decay", ema_decay},
+              {"ema_tau", ema_tau},
+              {"box_gain", box_gain},
+              {"cls_gain", cls_gain},
+              {"dfl_gain", dfl_gain},
+              {"mosaic", mosaic},
+              {"close_mosaic", close_mosaic},
+              {"scratch", scratch},
+              {"max_scratches", max_scratches},
+              {"fliplr", fliplr},
+              {"flipud", flipud},
+              {"hsv_h", hsv_h},
+              {"hsv_s", hsv_s},
+              {"hsv_v", hsv_v},
+              {"translate", translate},
+              {"scale", scale},
+              {"init_weights", init_weights}};
 }
 
 Json TrainSummary::ToJson() const {
-  return Json{{"out_dir", out_dir},         {"best_checkpoint", best_checkpoint},
-              {"last_checkpoint", last_checkpoint}, {"metrics_log", metrics_log},
-              {"epochs", epochs},           {"best_epoch", best_epoch},
-              {"best_map50", best_map50},   {"best_map50_95", best_map50_95},
-              {"seconds", seconds},         {"images_per_sec", images_per_sec}};
+  return Json{{"out_dir", out_dir},
+              {"best_checkpoint", best_checkpoint},
+              {"last_checkpoint", last_checkpoint},
+              {"metrics_log", metrics_log},
+              {"epochs", epochs},
+              {"best_epoch", best_epoch},
+              {"best_map50", best_map50},
+              {"best_map50_95", best_map50_95},
+              {"seconds", seconds},
+              {"images_per_sec", images_per_sec}};
 }
 
 namespace {
@@ -54,10 +74,46 @@ double Since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// "<what>: <v> is out of range [lo, hi]" unless lo <= v <= hi (NaN is never in range).
+template <class T>
+Status CheckRange(const char* what, T v, T lo, T hi) {
+  if (v >= lo && v <= hi) return Status::Ok();
+  return InvalidArgument(fmt::format("{}: {} is out of range [{}, {}]", what, v, lo, hi));
+}
+
 Status CheckOptions(const TrainOptions& o) {
   VQI_RETURN_IF_ERROR(o.model.Validate());
-  if (o.epochs < 1) return InvalidArgument("--epochs must be >= 1");
-  if (o.batch < 1) return InvalidArgument("--batch must be >= 1");
+  VQI_RETURN_IF_ERROR(CheckRange("epochs", o.epochs, 1, kMaxEpochs));
+  VQI_RETURN_IF_ERROR(CheckRange("batch", o.batch, 1, kMaxBatch));
+  const int64_t batch_pixels = int64_t{o.batch} * o.model.input_w * o.model.input_h;
+  if (batch_pixels > kMaxBatchPixels)
+    return ResourceExhausted(fmt::format(
+        "batch {} x input {}x{} is {} pixels per step, more than the limit {} (lower batch or "
+        "input size)",
+        o.batch, o.model.input_w, o.model.input_h, batch_pixels, kMaxBatchPixels));
+  if (o.threads != 0) VQI_RETURN_IF_ERROR(CheckThreadCount(o.threads, "threads"));
+  VQI_RETURN_IF_ERROR(CheckRange("workers", o.workers, 1, kMaxWorkers));
+  VQI_RETURN_IF_ERROR(CheckRange("time_limit_min", o.time_limit_min, 0.0, kMaxTimeLimitMin));
+  VQI_RETURN_IF_ERROR(CheckRange("lr0", o.lr0, 1e-8, kMaxLearningRate));
+  VQI_RETURN_IF_ERROR(CheckRange("lrf", o.lrf, 0.0, 1.0));
+  VQI_RETURN_IF_ERROR(CheckRange("momentum", o.momentum, 0.0, 1.0));
+  VQI_RETURN_IF_ERROR(CheckRange("weight_decay", o.weight_decay, 0.0, 1.0));
+  VQI_RETURN_IF_ERROR(CheckRange("warmup_epochs", o.warmup_epochs, 0.0, double{kMaxEpochs}));
+  VQI_RETURN_IF_ERROR(CheckRange("grad_clip", o.grad_clip, 1e-6, 1e6));
+  VQI_RETURN_IF_ERROR(CheckRange("ema_decay", o.ema_decay, 0.0, 1.0));
+  VQI_RETURN_IF_ERROR(CheckRange("ema_tau", o.ema_tau, 1e-6, 1e12));
+  for (auto [what, v] : {std::pair{"box_gain", o.box_gain}, std::pair{"cls_gain", o.cls_gain},
+                         std::pair{"dfl_gain", o.dfl_gain}})
+    VQI_RETURN_IF_ERROR(CheckRange(what, v, 0.0, 1000.0));
+  VQI_RETURN_IF_ERROR(CheckRange("close_mosaic", o.close_mosaic, 0, kMaxEpochs));
+  VQI_RETURN_IF_ERROR(CheckRange("max_scratches", o.max_scratches, 1, 64));
+  VQI_RETURN_IF_ERROR(CheckRange("val_every", o.val_every, 1, kMaxEpochs));
+  for (auto [what, v] :
+       {std::pair{"mosaic", o.mosaic}, std::pair{"scratch", o.scratch},
+        std::pair{"fliplr", o.fliplr}, std::pair{"flipud", o.flipud}, std::pair{"hsv_h", o.hsv_h},
+        std::pair{"hsv_s", o.hsv_s}, std::pair{"hsv_v", o.hsv_v},
+        std::pair{"translate", o.translate}, std::pair{"scale", o.scale}})
+    VQI_RETURN_IF_ERROR(CheckRange(what, v, 0.0, 1.0));
   if (o.optimizer != "adamw" && o.optimizer != "sgd")
     return InvalidArgument("optimizer must be adamw or sgd, not '" + o.optimizer + "'");
   if (o.schedule != "cosine" && o.schedule != "linear")
@@ -136,8 +192,9 @@ std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(const TrainOptions& o, co
     return std::make_unique<SGD>(std::move(groups), SGDOptions(o.lr0));
   }
   auto opt = [&](double decay) {
-    return std::make_unique<AdamWOptions>(
-        AdamWOptions(o.lr0).betas({o.momentum > 0.99 ? 0.9 : o.momentum, 0.999}).weight_decay(decay));
+    return std::make_unique<AdamWOptions>(AdamWOptions(o.lr0)
+                                              .betas({o.momentum > 0.99 ? 0.9 : o.momentum, 0.999})
+                                              .weight_decay(decay));
   };
   std::vector<OptimizerParamGroup> groups;
   groups.emplace_back(g.no_decay_bn, opt(0));
@@ -179,12 +236,12 @@ AugmentOptions AugmentFrom(const TrainOptions& o) {
 }
 
 struct State {
-  int epoch = 0;        // epochs completed
-  int total = 0;        // planned epochs (may shrink to fit a time limit)
-  double best = -1;     // best fitness
+  int epoch = 0;     // epochs completed
+  int total = 0;     // planned epochs (may shrink to fit a time limit)
+  double best = -1;  // best fitness
   int best_epoch = 0;
   double map50 = 0, map50_95 = 0;
-  double elapsed = 0;   // training seconds across resumes
+  double elapsed = 0;  // training seconds across resumes
   std::string run_id;
 };
 
@@ -236,8 +293,8 @@ Status LoadState(const std::string& path, Yolo& model, Ema& ema, torch::optim::O
     s->elapsed = v[6];
     ema.set_updates(v[7]);
   } catch (const c10::Error& e) {
-    return DataLoss(path + ": cannot resume from this training state: " +
-                    e.what_without_backtrace());
+    return DataLoss(path +
+                    ": cannot resume from this training state: " + e.what_without_backtrace());
   }
   return Status::Ok();
 }
@@ -293,8 +350,7 @@ Result<TrainSummary> Train(const TrainOptions& o, const TrainData& d) {
     for (const auto& b : im.boxes)
       if (b.class_id < 0 || b.class_id >= o.model.nc())
         return InvalidArgument(im.name + ": box class id " + std::to_string(b.class_id) +
-                               " outside the model's " + std::to_string(o.model.nc()) +
-                               " classes");
+                               " outside the model's " + std::to_string(o.model.nc()) + " classes");
 
   VQI_RETURN_IF_ERROR(MakeDirs(o.out_dir));
   const std::string last = o.out_dir + "/last.safetensors", best = o.out_dir + "/best.safetensors",
@@ -380,9 +436,8 @@ Result<TrainSummary> Train(const TrainOptions& o, const TrainData& d) {
       }
       auto x = torch::from_blob(batch.images.data(),
                                 {batch.size, 3, o.model.input_h, o.model.input_w}, torch::kFloat);
-      auto targets = torch::from_blob(batch.targets.data(),
-                                      {static_cast<int64_t>(batch.targets.size() / 6), 6},
-                                      torch::kFloat);
+      auto targets = torch::from_blob(
+          batch.targets.data(), {static_cast<int64_t>(batch.targets.size() / 6), 6}, torch::kFloat);
       auto feats = model->forward(x);
       auto loss = loss_fn(feats, targets);
       opt->zero_grad();
@@ -394,8 +449,8 @@ Result<TrainSummary> Train(const TrainOptions& o, const TrainData& d) {
       ++steps;
       images_seen += batch.size;
       char suffix[128];
-      std::snprintf(suffix, sizeof suffix, "box %.3f cls %.3f dfl %.3f", sbox / steps,
-                    scls / steps, sdfl / steps);
+      std::snprintf(suffix, sizeof suffix, "box %.3f cls %.3f dfl %.3f", sbox / steps, scls / steps,
+                    sdfl / steps);
       bar.Update(b + 1, suffix);
     }
     bar.Finish();
@@ -450,8 +505,8 @@ Result<TrainSummary> Train(const TrainOptions& o, const TrainData& d) {
       VQI_LOG_INFO("epoch {}/{} box {:.3f} cls {:.3f} dfl {:.3f} {:.1f} img/s{} eta {:.0f}s",
                    st.epoch, st.total, sbox / steps, scls / steps, sdfl / steps,
                    m["images_per_sec"].get<double>(),
-                   validate ? fmt::format(" mAP50 {:.3f} mAP50-95 {:.3f}",
-                                          m["map50"].get<double>(), m["map50_95"].get<double>())
+                   validate ? fmt::format(" mAP50 {:.3f} mAP50-95 {:.3f}", m["map50"].get<double>(),
+                                          m["map50_95"].get<double>())
                             : std::string(),
                    remaining);
     }
@@ -475,8 +530,7 @@ Result<TrainSummary> Train(const TrainOptions& o, const TrainData& d) {
 
 namespace vqi::train {
 
-Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps,
-                                int threads) {
+Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads) {
   VQI_RETURN_IF_ERROR(cfg.Validate());
   if (batch < 1 || steps < 1) return InvalidArgument("batch and steps must be >= 1");
   torch::set_num_threads(threads > 0 ? threads : HardwareThreads());

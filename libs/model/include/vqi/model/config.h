@@ -16,6 +16,14 @@
 
 namespace vqi::model {
 
+// Limits on a model description, checked by ModelConfig::Validate() (and so by FromJson, Plan
+// and every checkpoint reader) before anything is allocated from it: a checkpoint's metadata
+// is input. docs/limits.md, "Models, training".
+inline constexpr int kMaxInputSide = 4096;  // pixels, each side (a multiple of 32)
+inline constexpr int kMaxRegMax = 64;       // DFL bins per box side (Ultralytics: 16)
+inline constexpr int kMaxClasses = 4096;    // LVIS has 1203
+inline constexpr size_t kMaxClassNameBytes = 256;
+
 struct ScaleParams {
   double depth;
   double width;
@@ -50,12 +58,12 @@ struct Layer {
   std::vector<int> from;  // absolute layer indices; -1 = the network input (layer 0 only)
   int c_in = 0;           // input channels (sum for Concat; per-level list in detect_ch)
   int c_out = 0;
-  int n = 1;              // repeats (C2f bottlenecks)
-  bool shortcut = false;  // C2f residual
-  int k = 1, s = 1;       // Conv kernel/stride; SPPF pool kernel in k
+  int n = 1;                   // repeats (C2f bottlenecks)
+  bool shortcut = false;       // C2f residual
+  int k = 1, s = 1;            // Conv kernel/stride; SPPF pool kernel in k
   std::vector<int> detect_ch;  // Detect: channels of each input level
-  int head_c2 = 0;        // Detect: box branch width = max(16, ch0/4, 4*reg_max)
-  int head_c3 = 0;        // Detect: class branch width = max(ch0, min(nc, 100))
+  int head_c2 = 0;             // Detect: box branch width = max(16, ch0/4, 4*reg_max)
+  int head_c3 = 0;             // Detect: class branch width = max(ch0, min(nc, 100))
 };
 
 // REQUIRES: cfg.Validate().ok().

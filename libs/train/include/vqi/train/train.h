@@ -22,6 +22,18 @@
 
 namespace vqi::train {
 
+// Limits on training options, checked by Train() before anything is allocated and by
+// `vqi model train` for its flags (docs/limits.md, "Models, training").
+inline constexpr int kMaxEpochs = 100000;
+inline constexpr int kMaxBatch = 1024;
+// Batch images x input pixels: bounds the input tensor (12 bytes a pixel, 3 GiB at the limit)
+// before activations, e.g. 16 x 4096x4096 or 1024 x 512x512.
+inline constexpr int64_t kMaxBatchPixels = int64_t{1} << 28;
+inline constexpr int kMaxWorkers = 64;
+inline constexpr int kMaxSyntheticImages = 1000000;
+inline constexpr double kMaxLearningRate = 10;
+inline constexpr double kMaxTimeLimitMin = 525600;  // a year
+
 struct TrainOptions {
   model::ModelConfig model;
   int epochs = 100;
@@ -30,13 +42,13 @@ struct TrainOptions {
   std::string out_dir = "runs/train";
   bool resume = false;
   uint64_t seed = 0;
-  int threads = 0;  // torch intra-op threads; 0 = all available cores
-  int workers = 2;  // batches prepared ahead on worker threads
+  int threads = 0;           // torch intra-op threads, 1..kMaxThreads; 0 = all available cores
+  int workers = 2;           // batches prepared ahead on worker threads, 1..kMaxWorkers
   std::string init_weights;  // checkpoint to start from (e.g. pretrained on synthetic tags)
 
   std::string optimizer = "adamw";  // adamw | sgd
   double lr0 = 0.002;
-  double lrf = 0.01;  // final lr = lr0 * lrf
+  double lrf = 0.01;                // final lr = lr0 * lrf
   std::string schedule = "cosine";  // cosine | linear
   double momentum = 0.937;          // SGD momentum / AdamW beta1
   double weight_decay = 5e-4;
@@ -55,7 +67,7 @@ struct TrainOptions {
   double hsv_h = 0.015, hsv_s = 0.7, hsv_v = 0.4;
   double translate = 0.1, scale = 0.5;
 
-  int val_every = 5;   // validate every n epochs, and every epoch in the last quarter
+  int val_every = 5;  // validate every n epochs, and every epoch in the last quarter
   bool progress = true;
   bool verbose = true;  // one log line per epoch
 
@@ -80,8 +92,8 @@ struct TrainSummary {
   int epochs = 0;  // epochs trained (in total, across resumes)
   int best_epoch = 0;
   double best_map50 = 0, best_map50_95 = 0;
-  double seconds = 0;          // wall time of this invocation
-  double images_per_sec = 0;   // training images per second (augmentation included)
+  double seconds = 0;         // wall time of this invocation
+  double images_per_sec = 0;  // training images per second (augmentation included)
   Json ToJson() const;
 };
 
