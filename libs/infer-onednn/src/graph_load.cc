@@ -108,7 +108,7 @@ Status ReadTensor(const onnx::TensorProto& p, const std::string& where, Tensor* 
   const int64_t n = NumElements(t->shape);
   if (n > kMaxTensorElements)
     return ResourceExhausted(where + ": shape " + ShapeString(t->shape) + " exceeds the limit of " +
-                             std::to_string(kMaxTensorElements) + " elements per tensor");
+                             std::to_string(kMaxTensorElements) + " elements per tensor" + kLimitsDoc);
   if (p.data_location() == onnx::TensorProto::EXTERNAL)
     return Unimplemented(where + ": external tensor data is not supported");
   const std::string& raw = p.raw_data();
@@ -244,7 +244,7 @@ Result<Graph> LoadOnnxModel(const onnx::ModelProto& model, const std::string& so
     return InvalidArgument(source + ": model has no graph nodes");
   if (model.graph().node_size() > kMaxNodes)
     return ResourceExhausted(source + ": graph has " + std::to_string(model.graph().node_size()) +
-                             " nodes, above the limit of " + std::to_string(kMaxNodes));
+                             " nodes, above the limit of " + std::to_string(kMaxNodes) + kLimitsDoc);
 
   Graph g;
   g.opset = 0;
@@ -295,7 +295,7 @@ Result<Graph> LoadOnnxModel(const onnx::ModelProto& model, const std::string& so
     if (NumElements(t.shape) > kMaxTensorElements)
       return ResourceExhausted(source + ": input '" + t.name + "' of shape " +
                                ShapeString(t.shape) + " exceeds the limit of " +
-                               std::to_string(kMaxTensorElements) + " elements per tensor");
+                               std::to_string(kMaxTensorElements) + " elements per tensor" + kLimitsDoc);
     std::string name = t.name;
     g.input = g.AddTensor(std::move(t));
     ids[name] = g.input;

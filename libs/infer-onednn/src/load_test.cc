@@ -147,5 +147,22 @@ TEST(OneDnnLoad, MissingInputsAndCycles) {
   ExpectError(c.Serialize(), "missing weights");
 }
 
+// Found by onednn_load_fuzz: a node without outputs crashed shape inference (out[0] of an
+// empty list); extra outputs of single-output ops were silently left undefined.
+TEST(OneDnnLoad, NodeWithoutOutputsOrWithExtraOutputs) {
+  OnnxBuilder b;
+  std::string x = b.Input("images", {1, 3, 8, 8});
+  std::string q = b.Op1("QuantizeLinear", {x, b.Init({}, {0.5f})});
+  b.model().mutable_graph()->mutable_node(0)->clear_output();
+  b.Output(b.Op1("Relu", {x}));
+  ExpectError(b.Serialize(), "has no (first) output");
+
+  OnnxBuilder c;
+  x = c.Input("images", {1, 3, 8, 8});
+  auto two = c.Op("Relu", {x}, 2);
+  c.Output(two[0]);
+  ExpectError(c.Serialize(), "output 1 is not supported");
+}
+
 }  // namespace
 }  // namespace vqi::infer::onednn

@@ -377,7 +377,8 @@ Status PlanMemory(Program* p) {
   }
   if (p->arena_bytes > kMaxArenaBytes)
     return ResourceExhausted("the activation arena needs " + std::to_string(p->arena_bytes) +
-                             " bytes, above the limit of " + std::to_string(kMaxArenaBytes));
+                             " bytes, above the limit of " + std::to_string(kMaxArenaBytes) +
+                             kLimitsDoc);
   return Status::Ok();
 }
 

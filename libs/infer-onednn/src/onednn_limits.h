@@ -7,6 +7,9 @@
 
 namespace vqi::infer::onednn {
 
+// Appended to every limit's message.
+inline constexpr const char* kLimitsDoc = " (see docs/limits.md, oneDNN backend)";
+
 // Elements of any one tensor (initializer, graph input, inferred intermediate): 256 Mi, i.e.
 // 1 GiB as float32. The largest tensor of a YOLOv8x at 1280x1280 holds 26 Mi elements.
 constexpr int64_t kMaxTensorElements = int64_t{1} << 28;

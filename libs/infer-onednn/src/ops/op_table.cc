@@ -40,8 +40,16 @@ Status InferOp(const Node& n, int64_t opset, const std::vector<InValue>& in,
   if (!def) return Unimplemented(n.Where() + ": unsupported operator '" + n.op + "'");
   if (n.op != "Constant" && (in.empty() || !in[0].present))
     return NodeError(n, "missing first input");
+  if (out->empty() || n.out.size() != out->size() || n.out[0] < 0)
+    return NodeError(n, "has no (first) output");
   for (auto& o : *out) o.dtype = in.empty() ? DType::kFloat : in[0].dtype;
   VQI_RETURN_IF_ERROR(def->infer(n, opset, in, *out));
+  // Only Split defines more than one output; extra outputs of other ops (MaxPool's Indices,
+  // BatchNormalization's training outputs refuse themselves above) are not computed.
+  if (n.op != "Split")
+    for (size_t k = 1; k < n.out.size(); ++k)
+      if (n.out[k] >= 0)
+        return NodeError(n, "output " + std::to_string(k) + " is not supported (only one)");
   for (const OutValue& o : *out) {
     if (o.shape.size() > static_cast<size_t>(kMaxTensorRank))
       return NodeError(n, "rank above " + std::to_string(kMaxTensorRank) + " not supported");
@@ -55,7 +63,7 @@ Status CheckTensorSize(const Node& n, const Tensor& t, const Shape& shape) {
   if (NumElements(shape) <= kMaxTensorElements) return Status::Ok();
   return ResourceExhausted(n.Where() + ": output '" + t.name + "' of shape " + ShapeString(shape) +
                            " exceeds the limit of " + std::to_string(kMaxTensorElements) +
-                           " elements per tensor");
+                           " elements per tensor" + kLimitsDoc);
 }
 
 void RefOp(const Node& n, int64_t opset, const std::vector<InValue>& in,

@@ -51,7 +51,7 @@ Status InferAndFold(Graph* g) {
       if (folded_bytes > kMaxFoldedBytes)
         return ResourceExhausted(n.Where() + ": folding '" + t.name + "' brings the constants " +
                                  "computed at load above the limit of " +
-                                 std::to_string(kMaxFoldedBytes) + " bytes");
+                                 std::to_string(kMaxFoldedBytes) + " bytes" + kLimitsDoc);
       if (t.dtype == DType::kFloat) {
         t.f.assign(cnt, 0.f);
         out[o].f = t.f.data();
