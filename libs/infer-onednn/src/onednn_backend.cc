@@ -104,10 +104,12 @@ Result<std::unique_ptr<InferenceBackend>> OpenOnednnBackend(const onnx::ModelPro
 void RegisterOnednnBackend() {
   static std::once_flag once;
   std::call_once(once, [] {
-    RegisterBackend("onednn", [](const std::string& path, const BackendOptions& o) {
+    RegisterBackend("onednn", [](const OnnxModel& m, const BackendOptions& o) {
       OnednnOptions oo;
       oo.threads = std::max(1, o.threads);
-      return OpenOnednnBackend(path, oo);
+      // The model as the core read and parsed it: the file is not read or parsed again.
+      if (m.proto) return OpenOnednnBackend(*m.proto, m.path, oo);
+      return OpenOnednnBackend(m.path, oo);
     });
   });
 }

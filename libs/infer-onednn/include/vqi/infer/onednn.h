@@ -41,9 +41,10 @@ struct OnednnOptions {
   bool fuse = true;
 };
 
-// Registers the backend as "onednn" in the backend registry (vqi/infer/backend.h) with
-// BackendOptions::threads mapped to OnednnOptions::threads (<= 0 becomes 1). Idempotent and
-// thread-safe; call once before OpenBackend.
+// Registers the backend as "onednn" in the backend registry (vqi/infer/backend.h): it opens
+// the registry's OnnxModel from its parsed proto (never reading the file again), with
+// BackendOptions::threads as OnednnOptions::threads (<= 0 becomes 1). Idempotent and
+// thread-safe; call before OpenBackend.
 void RegisterOnednnBackend();
 
 // Loads and compiles `onnx_path` for the Ultralytics contract (input [1,3,H,W], output rank 3).
