@@ -63,7 +63,7 @@ Result<std::vector<eval::EvalItem>> ItemsFromFolder(const std::string& dir, int*
 Result<std::vector<eval::EvalItem>> ItemsFromStore(const Context& ctx, const EvalFlags& f,
                                                    const std::vector<std::string>& model_classes,
                                                    OrderedJson* source) {
-  VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(ctx.home, f.dataset));
+  VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(ctx.home, f.dataset, /*create=*/false));
   VQI_ASSIGN_OR_RETURN(std::vector<dataset::Sample> samples, store->SplitSamples(f.split, f.part));
   if (samples.empty())
     return FailedPrecondition("part '" + f.part + "' of split '" + f.split + "' in dataset '" +

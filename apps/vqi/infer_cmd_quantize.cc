@@ -37,7 +37,7 @@ Result<std::vector<std::string>> CalibrationImages(const Context& ctx, const Qua
     VQI_ASSIGN_OR_RETURN(files, ListImages(a.calib));
   } else {
 #ifdef VQI_HAVE_DATASET
-    VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(ctx.home, a.calib));
+    VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(ctx.home, a.calib, /*create=*/false));
     VQI_ASSIGN_OR_RETURN(auto samples, store->SplitSamples(a.split, a.calib_part));
     if (samples.empty())
       return InvalidArgument("--calib '" + a.calib + "': not a folder, and part '" +
