@@ -67,7 +67,9 @@ std::string DefaultName() {
   return "exec-" + std::to_string(wf::RealClock().NowMs()) + "-" + std::to_string(::getpid());
 }
 
-int ExitFor(const wf::ExecutionResult& r) { return r.status == "SUCCEEDED" ? 0 : 3; }
+int ExitFor(const wf::ExecutionResult& r) {
+  return r.status == wf::ExecutionStatus::kSucceeded ? 0 : 3;
+}
 
 Status Validate(const WorkflowFlags& f) {
   VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(f.definition));
@@ -108,12 +110,25 @@ Result<int> RunOrStart(const Context& ctx, const WorkflowFlags& f, bool durable)
 
 Status List(const Context& ctx, const WorkflowFlags& f) {
   VQI_ASSIGN_OR_RETURN(auto store, OpenStore(ctx, f));
-  VQI_ASSIGN_OR_RETURN(auto recs, store->List(f.status));
+  std::optional<wf::ExecutionStatus> status;
+  if (!f.status.empty()) {
+    status = wf::ParseExecutionStatus(f.status);
+    if (!status)
+      return InvalidArgument(
+          "--status must be RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED, "
+          "not '" +
+          f.status + "'");
+  }
+  VQI_ASSIGN_OR_RETURN(auto recs, store->List(status));
   for (const auto& r : recs) {
     if (ctx.json) {
-      PrintLine({{"name", r.name}, {"id", r.id}, {"status", r.status}, {"start_ms", r.start_ms}});
+      PrintLine({{"name", r.name},
+                 {"id", r.id},
+                 {"status", wf::ExecutionStatusName(r.status)},
+                 {"start_ms", r.start_ms}});
     } else {
-      std::printf("%-40s %-10s %s\n", r.name.c_str(), r.status.c_str(), r.id.c_str());
+      std::printf("%-40s %-10s %s\n", r.name.c_str(), wf::ExecutionStatusName(r.status),
+                  r.id.c_str());
     }
   }
   return Status::Ok();
@@ -147,7 +162,7 @@ Result<int> Resume(const Context& ctx, const WorkflowFlags& f) {
     VQI_ASSIGN_OR_RETURN(auto rec, store->Get(f.execution));
     todo.push_back(rec);
   } else {
-    VQI_ASSIGN_OR_RETURN(todo, store->List("RUNNING"));
+    VQI_ASSIGN_OR_RETURN(todo, store->List(wf::ExecutionStatus::kRunning));
   }
   std::unique_ptr<wf::Clock> skip;
   if (f.skip_waits) skip = wf::NewSkippingClock(wf::RealClock().NowMs());

@@ -418,12 +418,15 @@ Result<Value> FnUuid(Evaluator&, std::vector<Value>&, const Value&) {
 
 Result<Value> FnParse(Evaluator& ev, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
-  Json j = Json::parse(Arg(a, 0).str(), nullptr, false);
-  if (j.is_discarded()) {
+  // ParseJson: nesting beyond kMaxJsonDepth (128) is refused like invalid JSON.
+  auto j = ParseJson(Arg(a, 0).str(), "$parse");
+  if (!j.ok()) {
+    if (j.status().code() == StatusCode::kResourceExhausted)
+      return JsonataError("D3153", "The argument of $parse " + j.status().message());
     return JsonataError("D3153",
                         "The argument of $parse is not valid JSON: " + Quote(Arg(a, 0).str()));
   }
-  return ev.Keep(std::move(j));
+  return ev.Keep(std::move(*j));
 }
 
 }  // namespace

@@ -10,10 +10,31 @@ std::unique_ptr<Clock> NewSkippingClock(int64_t start_ms) {
   return std::make_unique<FakeClock>(start_ms);
 }
 
+namespace {
+constexpr std::pair<ExecutionStatus, const char*> kStatusNames[] = {
+    {ExecutionStatus::kRunning, "RUNNING"},
+    {ExecutionStatus::kSucceeded, "SUCCEEDED"},
+    {ExecutionStatus::kFailed, "FAILED"},
+    {ExecutionStatus::kTimedOut, "TIMED_OUT"},
+    {ExecutionStatus::kAborted, "ABORTED"}};
+}  // namespace
+
+const char* ExecutionStatusName(ExecutionStatus s) {
+  for (const auto& [v, n] : kStatusNames)
+    if (v == s) return n;
+  return "UNKNOWN";
+}
+
+std::optional<ExecutionStatus> ParseExecutionStatus(std::string_view name) {
+  for (const auto& [v, n] : kStatusNames)
+    if (name == n) return v;
+  return std::nullopt;
+}
+
 Json ExecutionResult::ToJson() const {
   Json j;
-  j["status"] = status;
-  if (status == "SUCCEEDED") {
+  j["status"] = ExecutionStatusName(status);
+  if (status == ExecutionStatus::kSucceeded) {
     j["output"] = output;
   } else {
     j["error"] = error ? Json(*error) : Json();
@@ -82,19 +103,19 @@ ExecutionResult RunExecution(const std::shared_ptr<const StateMachine>& machine,
   if (watchdog.joinable()) watchdog.join();
 
   if (timed_out.load()) {
-    result.status = "TIMED_OUT";
+    result.status = ExecutionStatus::kTimedOut;
     result.error = "States.Timeout";
     result.cause = "The execution timed out (TimeoutSeconds)";
     env.AddEvent("ExecutionTimedOut", root.previous_event,
                  {{"error", "States.Timeout"}, {"cause", *result.cause}});
   } else if (step.failure && env.Cancelled() &&
              step.failure->error == std::optional<std::string>("States.Aborted")) {
-    result.status = "ABORTED";
+    result.status = ExecutionStatus::kAborted;
     result.error = step.failure->error;
     result.cause = step.failure->cause;
     env.AddEvent("ExecutionAborted", root.previous_event, Json::object());
   } else if (step.failure) {
-    result.status = "FAILED";
+    result.status = ExecutionStatus::kFailed;
     result.error = step.failure->error;
     result.cause = step.failure->cause;
     Json d = Json::object();
@@ -102,7 +123,7 @@ ExecutionResult RunExecution(const std::shared_ptr<const StateMachine>& machine,
     if (result.cause) d["cause"] = *result.cause;
     env.AddEvent("ExecutionFailed", root.previous_event, std::move(d));
   } else {
-    result.status = "SUCCEEDED";
+    result.status = ExecutionStatus::kSucceeded;
     result.output = std::move(step.output);
     env.AddEvent("ExecutionSucceeded", root.previous_event, {{"output", result.output}});
   }

@@ -78,7 +78,7 @@ class Hostile : public ::testing::Test {
     options_.resources = &registry_;
     options_.clock = clock_.get();
     auto w = StartExecution(*store_, kWitness, Json::object(), "witness", options_);
-    ASSERT_TRUE(w.ok() && w->status == "SUCCEEDED");
+    ASSERT_TRUE(w.ok() && w->status == ExecutionStatus::kSucceeded);
   }
   void TearDown() override {
     store_.reset();
@@ -94,12 +94,12 @@ class Hostile : public ::testing::Test {
   void ExpectFailed(const Result<ExecutionResult>& r, const std::string& error,
                     const std::string& cause) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
-    EXPECT_EQ(r->status, "FAILED");
+    EXPECT_EQ(r->status, ExecutionStatus::kFailed);
     EXPECT_EQ(r->error.value_or(""), error);
     EXPECT_NE(r->cause.value_or("").find(cause), std::string::npos) << r->cause.value_or("");
     auto rec = store_->Get("hostile");
     ASSERT_TRUE(rec.ok());
-    EXPECT_EQ(rec->status, "FAILED");
+    EXPECT_EQ(rec->status, ExecutionStatus::kFailed);
     EXPECT_EQ(rec->error.value_or(""), error);
     EXPECT_TRUE(rec->owner.empty()) << "lease not released";
   }
@@ -116,7 +116,7 @@ class Hostile : public ::testing::Test {
   void ExpectWitnessIntact(size_t executions) {
     auto w = store_->Get("witness");
     ASSERT_TRUE(w.ok());
-    EXPECT_EQ(w->status, "SUCCEEDED");
+    EXPECT_EQ(w->status, ExecutionStatus::kSucceeded);
     EXPECT_EQ(w->output, Json({{"ok", 1}}));
     auto h = store_->History(w->id);
     ASSERT_TRUE(h.ok());
@@ -166,7 +166,7 @@ TEST_F(Hostile, DeeplyNestedMapIsRefusedByValidate) {
 TEST_F(Hostile, NestingAtTheLimitRuns) {
   auto r = Start(Nested("Parallel", kMaxStateNesting));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->status, "SUCCEEDED");
+  EXPECT_EQ(r->status, ExecutionStatus::kSucceeded);
   EXPECT_EQ(JsonDepth(r->output), kMaxStateNesting + 1);
   ExpectWitnessIntact(2);
 }
@@ -197,13 +197,31 @@ TEST_F(Hostile, JsonataExponentialRecursionEndsWithStepBudget) {
   ExpectWitnessIntact(2);
 }
 
+TEST_F(Hostile, IntrinsicStringToJsonOfDeepTextFailsClearly) {
+  Json d = {{"StartAt", "P"},
+            {"States",
+             {{"P",
+               {{"Type", "Pass"},
+                {"Parameters", {{"v.$", "States.StringToJson($.s)"}}},
+                {"End", true}}}}}};
+  auto r = Start(d.dump(), {{"s", std::string(100000, '[') + std::string(100000, ']')}});
+  ExpectFailed(r, "States.IntrinsicFailure", "nested deeper than 128");
+  ExpectWitnessIntact(2);
+}
+
+TEST_F(Hostile, JsonataParseOfDeepTextFailsClearly) {
+  auto r = Start(Jsonata("$parse($pad('', 5000, '[') & $pad('', 5000, ']'))"));
+  ExpectFailed(r, "States.QueryEvaluationError", "D3153");
+  ExpectWitnessIntact(2);
+}
+
 // ---- resource limits inside JSONata
 
 TEST_F(Hostile, CatastrophicRegexIsLinear) {
   auto t0 = std::chrono::steady_clock::now();
   auto r = Start(Jsonata("$contains($pad('', 100000, 'a'), /(a+)+b/)"));
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->status, "SUCCEEDED");
+  EXPECT_EQ(r->status, ExecutionStatus::kSucceeded);
   EXPECT_EQ(r->output, Json(false));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
   ExpectWitnessIntact(2);

@@ -166,6 +166,12 @@ Step ExecuteParallel(Env& env, StateCtx& sc);
 Step ExecuteMap(Env& env, StateCtx& sc);
 // Runs `body` (one attempt of a Task/Parallel/Map) under the state's Retry and Catch.
 Step WithRetryAndCatch(Env& env, StateCtx& sc, const std::function<Step(int attempt)>& body);
+// WithRetryAndCatch, then the state's own Next/End unless a Catch chose where to go: the
+// common ending of Task, Parallel and Map.
+Step RunAttempts(Env& env, StateCtx& sc, const std::function<Step(int attempt)>& body);
+// The state's result through FinishState (ResultSelector/ResultPath/OutputPath or Output,
+// Assign) as a Step.
+Step CompleteWith(Env& env, const StateCtx& sc, Json result);
 
 // Choice rule evaluation (choice.cc). Returns the matched rule or nullptr.
 Result<const ChoiceRule*> MatchChoice(Env& env, const StateCtx& sc, const Json& input);

@@ -103,4 +103,19 @@ Step WithRetryAndCatch(Env& env, StateCtx& sc, const std::function<Step(int atte
   }
 }
 
+Step RunAttempts(Env& env, StateCtx& sc, const std::function<Step(int attempt)>& body) {
+  Step step = WithRetryAndCatch(env, sc, body);
+  if (!step.failure && step.next.empty()) {
+    step.next = sc.state->next;
+    step.end = sc.state->end;
+  }
+  return step;
+}
+
+Step CompleteWith(Env& env, const StateCtx& sc, Json result) {
+  Step s;
+  if (auto f = FinishState(env, sc, std::move(result), &s)) return Step::Fail(*f);
+  return s;
+}
+
 }  // namespace vqi::workflow

@@ -21,7 +21,7 @@ Clock& ClockOf(const DurableOptions& options) {
 Result<ExecutionResult> FailExecution(ExecutionStore& store, const ExecutionRecord& rec,
                                       const DurableOptions& options, const std::string& cause) {
   ExecutionResult r;
-  r.status = "FAILED";
+  r.status = ExecutionStatus::kFailed;
   r.error = "States.Runtime";
   r.cause = cause;
   VQI_RETURN_IF_ERROR(store.Finish(rec.id, r, ClockOf(options).NowMs(), ProcessOwner()));
@@ -144,7 +144,7 @@ Result<ExecutionResult> StartExecution(ExecutionStore& store, const std::string&
 
 Result<ExecutionResult> ResumeExecution(ExecutionStore& store, const ExecutionRecord& record,
                                         const DurableOptions& options) {
-  if (record.status != "RUNNING") {
+  if (record.status != ExecutionStatus::kRunning) {
     ExecutionResult r;
     r.status = record.status;
     r.output = record.output;
@@ -169,11 +169,11 @@ std::string DescribeExecution(const ExecutionRecord& rec,
   std::ostringstream o;
   o << "Execution  " << rec.name << "\n"
     << "  id       " << rec.id << "\n"
-    << "  status   " << rec.status << "\n"
+    << "  status   " << ExecutionStatusName(rec.status) << "\n"
     << "  started  " << IsoTime(rec.start_ms) << "\n";
   if (rec.stop_ms != 0) o << "  stopped  " << IsoTime(rec.stop_ms) << "\n";
   o << "  input    " << rec.input.dump() << "\n";
-  if (rec.status == "SUCCEEDED") o << "  output   " << rec.output.dump() << "\n";
+  if (rec.status == ExecutionStatus::kSucceeded) o << "  output   " << rec.output.dump() << "\n";
   if (rec.error) o << "  error    " << *rec.error << "\n";
   if (rec.cause) o << "  cause    " << *rec.cause << "\n";
   o << "\nStates (in the order they were entered):\n";

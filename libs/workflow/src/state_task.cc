@@ -88,7 +88,7 @@ Step ExecuteTask(Env& env, StateCtx& sc) {
                                    std::string::npos, kCallbackSuffix) == 0;
   if (callback) resource.resize(resource.size() - std::strlen(kCallbackSuffix));
 
-  Step step = WithRetryAndCatch(env, sc, [&](int attempt) -> Step {
+  return RunAttempts(env, sc, [&](int attempt) -> Step {
     std::string key = sc.key + "@" + std::to_string(attempt);
     if (callback) {
       sc.task_token = Sha256Hex(env.execution_id + "|" + key).substr(0, 40);
@@ -174,15 +174,8 @@ Step ExecuteTask(Env& env, StateCtx& sc) {
       if (!outcome.cause.empty()) f.cause = outcome.cause;
       return Step::Fail(f);
     }
-    Step s;
-    if (auto f = FinishState(env, sc, std::move(outcome.output), &s)) return Step::Fail(*f);
-    return s;
+    return CompleteWith(env, sc, std::move(outcome.output));
   });
-  if (!step.failure && step.next.empty()) {
-    step.next = st.next;
-    step.end = st.end;
-  }
-  return step;
 }
 
 }  // namespace vqi::workflow

@@ -82,7 +82,9 @@ ExecutionRecord ReadRecord(const Stmt& q) {
   r.state_machine = q.Text(2);
   r.definition = q.Text(3);
   r.input = ParseOr(q.Text(4));
-  r.status = q.Text(5);
+  // An unknown name (written by a newer vqi) reads as FAILED rather than RUNNING: it is
+  // never resumed by mistake.
+  r.status = ParseExecutionStatus(q.Text(5)).value_or(ExecutionStatus::kFailed);
   r.output = ParseOr(q.Text(6));
   r.error = q.OptText(7);
   r.cause = q.OptText(8);
@@ -317,7 +319,7 @@ Result<ExecutionRecord> ExecutionStore::Create(const std::string& name,
   r.state_machine = state_machine;
   r.definition = definition;
   r.input = input;
-  r.status = "RUNNING";
+  r.status = ExecutionStatus::kRunning;
   r.start_ms = start_ms;
   r.owner = owner;
   r.lease_until_ms = start_ms + lease_ms;
@@ -341,7 +343,7 @@ Status ExecutionStore::Finish(const std::string& id, const ExecutionResult& resu
   VQI_ASSIGN_OR_RETURN(
       Stmt q, d.db.Prepare("UPDATE executions SET status=?, output=?, error=?, cause=?, stop_ms=?, "
                            "owner='', lease_until=0 WHERE id=? AND owner=? AND status='RUNNING'"));
-  q.Bind(1, result.status).Bind(2, Dump(result.output));
+  q.Bind(1, ExecutionStatusName(result.status)).Bind(2, Dump(result.output));
   if (result.error)
     q.Bind(3, *result.error);
   else
@@ -374,8 +376,8 @@ Result<ExecutionRecord> ExecutionStore::AcquireLease(const std::string& id,
           found = true;
         }));
     if (!found) return NotFound("no execution '" + id + "'");
-    if (rec.status != "RUNNING")
-      return FailedPrecondition("execution " + rec.name + " is " + rec.status);
+    if (rec.status != ExecutionStatus::kRunning)
+      return FailedPrecondition("execution " + rec.name + " is " + ExecutionStatusName(rec.status));
     bool free = rec.owner.empty() || rec.owner == owner || rec.lease_until_ms < now_ms ||
                 OwnerIsDead(rec.owner);
     if (!free)
@@ -423,7 +425,8 @@ Result<ExecutionRecord> ExecutionStore::Get(const std::string& id_or_name) {
   return *rec;
 }
 
-Result<std::vector<ExecutionRecord>> ExecutionStore::List(const std::string& status_filter) {
+Result<std::vector<ExecutionRecord>> ExecutionStore::List(std::optional<ExecutionStatus> status) {
+  const std::string status_filter = status ? ExecutionStatusName(*status) : "";
   Impl& d = *impl_;
   std::lock_guard<std::mutex> lock(d.mu);
   std::vector<ExecutionRecord> out;

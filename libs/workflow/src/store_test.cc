@@ -141,9 +141,9 @@ TEST_F(StoreTest, JournalOfALostLeaseCannotWriteAndFinishIsRefused) {
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
   EXPECT_EQ((*ja)->Sync().code(), StatusCode::kFailedPrecondition) << "errors are sticky";
   ExecutionResult r;
-  r.status = "SUCCEEDED";
+  r.status = ExecutionStatus::kSucceeded;
   EXPECT_EQ(store_->Finish(rec.id, r, now + 200, "a:1:1").code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store_->Get("x")->status, "RUNNING");
+  EXPECT_EQ(store_->Get("x")->status, ExecutionStatus::kRunning);
   EXPECT_EQ(store_->Get("x")->owner, "b:2:2");
 }
 
@@ -158,12 +158,12 @@ TEST_F(StoreTest, RefusedStoredDefinitionIsMarkedFailedAndOthersResume) {
   DurableOptions o;
   auto bad = ResumeExecution(*store_, *store_->Get("bad"), o);
   ASSERT_TRUE(bad.ok()) << bad.status().ToString();
-  EXPECT_EQ(bad->status, "FAILED");
+  EXPECT_EQ(bad->status, ExecutionStatus::kFailed);
   EXPECT_NE(bad->cause->find("nested deeper than 16"), std::string::npos) << *bad->cause;
   auto good = ResumeExecution(*store_, *store_->Get("good"), o);
   ASSERT_TRUE(good.ok()) << good.status().ToString();
-  EXPECT_EQ(good->status, "SUCCEEDED");
-  EXPECT_EQ(store_->Get("bad")->status, "FAILED");
+  EXPECT_EQ(good->status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(store_->Get("bad")->status, ExecutionStatus::kFailed);
   EXPECT_EQ(store_->Get("good")->output, Json(7));
 }
 
@@ -175,7 +175,7 @@ TEST_F(StoreTest, ExecutionThatKeepsKillingItsProcessIsFailedAfterTheTakeoverLim
   DurableOptions o;
   auto r = ResumeExecution(*store_, *store_->Get("crashy"), o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->status, "FAILED");
+  EXPECT_EQ(r->status, ExecutionStatus::kFailed);
   EXPECT_NE(r->cause->find("taken over 6 times"), std::string::npos) << *r->cause;
 }
 
@@ -197,11 +197,11 @@ TEST_F(StoreTest, DamagedJournalEntryFailsOnlyThatExecution) {
   Reopen();
   auto r = ResumeExecution(*store_, *store_->Get("broken"), o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(r->status, "FAILED");
+  EXPECT_EQ(r->status, ExecutionStatus::kFailed);
   EXPECT_NE(r->cause->find("damaged journal entry"), std::string::npos) << *r->cause;
   auto ok = StartExecution(*store_, kPass, Json::object(), "after", o);
   ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(ok->status, "SUCCEEDED");
+  EXPECT_EQ(ok->status, ExecutionStatus::kSucceeded);
 }
 
 }  // namespace

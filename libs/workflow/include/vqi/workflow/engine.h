@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vqi/base/clock.h"
@@ -37,9 +38,16 @@ struct HistoryEvent {
   Json details;  // e.g. {"name": "..", "input": ..}
 };
 
+// The status of an execution, as AWS names it (ExecutionStatusName).
+enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
+// "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED".
+const char* ExecutionStatusName(ExecutionStatus s);
+// The status named `name` (as ExecutionStatusName prints it), or nullopt.
+std::optional<ExecutionStatus> ParseExecutionStatus(std::string_view name);
+
 struct ExecutionResult {
-  std::string status;  // SUCCEEDED | FAILED | TIMED_OUT | ABORTED
-  Json output;         // when SUCCEEDED
+  ExecutionStatus status = ExecutionStatus::kFailed;  // never kRunning
+  Json output;                                        // when SUCCEEDED
   std::optional<std::string> error, cause;
   // {"status":..,"output":..} or {"status":..,"error":..,"cause":..}: the `run --local` line.
   Json ToJson() const;

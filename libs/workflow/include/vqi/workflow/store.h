@@ -36,7 +36,7 @@ enum class Durability { kProcess, kFull, kEveryTransition };
 struct ExecutionRecord {
   std::string id, name, state_machine, definition;
   Json input;
-  std::string status;  // RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+  ExecutionStatus status = ExecutionStatus::kRunning;
   Json output;
   std::optional<std::string> error, cause;
   int64_t start_ms = 0, stop_ms = 0;
@@ -77,7 +77,8 @@ class ExecutionStore {
   Status RenewLease(const std::string& id, const std::string& owner, int64_t now_ms,
                     int64_t lease_ms);
   Result<ExecutionRecord> Get(const std::string& id_or_name);
-  Result<std::vector<ExecutionRecord>> List(const std::string& status_filter = "");
+  // Every execution (oldest first), or only those with `status`.
+  Result<std::vector<ExecutionRecord>> List(std::optional<ExecutionStatus> status = std::nullopt);
   Result<std::vector<HistoryEvent>> History(const std::string& id);
   Result<int64_t> LastEventId(const std::string& id);
   Status RequestStop(const std::string& id);
