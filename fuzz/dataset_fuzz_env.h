@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <opencv2/imgcodecs.hpp>
 #include <string>
@@ -20,6 +21,14 @@ struct Env {
   std::string root, data;
   std::unique_ptr<Store> store;
 };
+
+// Writes `text` to `path` (no fsync: the fuzzer writes thousands of files a second).
+inline bool WriteInput(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  return static_cast<bool>(out.flush());
+}
 
 // `images_sub`: where the two images go below the data folder ("images").
 inline Env& GetEnv(const std::string& images_sub) {

@@ -9,7 +9,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto& env = vqi::dataset::fuzz::GetEnv("images");
   const std::string text(reinterpret_cast<const char*>(data), size);
-  if (!vqi::WriteFileAtomic(env.data + "/labels.csv", text).ok()) return 0;
+  if (!vqi::dataset::fuzz::WriteInput(env.data + "/labels.csv", text)) return 0;
   vqi::dataset::ImportOptions o;
   o.strict = true;
   o.class_names = {"scratch", "dent"};

@@ -387,6 +387,22 @@ TEST_F(HostileTest, HugeClaimedPixelsAreRefusedBeforeDecoding) {
   EXPECT_EQ(Names(), (std::set<std::string>{"base.jpg", "a.jpg", "b.jpg"}));
 }
 
+// Found by dataset_image_fuzz: a WebP header with "DICM" at byte 128 made OpenCV hand the
+// bytes to GDCM, which aborted the process (SIGABRT) instead of returning an error.
+TEST(ImageHeaderTest, DicomSignatureInsideAnotherFormatIsRefusedNotAborted) {
+  std::string webp = std::string("RIFF\x1e\0\0\0WEBPVP8X\x0a\0", 22) + std::string(106, 'M');
+  webp += "DICM" + std::string(8, 'M');
+  auto info = ProbeImage(webp);
+  ASSERT_FALSE(info.ok());
+  EXPECT_EQ(info.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(info.status().message().find("DICOM signature at byte 128") != std::string::npos)
+      << info.status().ToString();
+  std::string jpeg = testing::ImageBytes(64, 64, 3);
+  ASSERT_GT(jpeg.size(), 132u);
+  jpeg.replace(128, 4, "DICM");
+  EXPECT_EQ(ProbeImage(jpeg).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(ImageHeaderTest, DimsOfEveryFormatMatchTheDecoder) {
   for (const char* ext : {".jpg", ".png", ".bmp", ".tiff", ".webp"}) {
     const std::string bytes = testing::ImageBytes(123, 45, 1, ext);

@@ -68,8 +68,9 @@ Result<Evaluation> EvaluateFolder(eval::Detector& detector, const std::string& d
 Result<Evaluation> EvaluateSplit(eval::Detector& detector, const EvalSource& s,
                                  const EvaluateOptions& o,
                                  const std::function<void(int, int)>& progress) {
-  VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(s.home, s.dataset));
-  VQI_ASSIGN_OR_RETURN(std::vector<dataset::Sample> samples, store->SplitSamples(s.split, s.part));
+  VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(s.home, s.dataset, /*create=*/false));
+  VQI_ASSIGN_OR_RETURN(std::vector<dataset::Sample> samples,
+                       store->SplitSamples(s.split, s.part));
   if (samples.empty())
     return FailedPrecondition("part '" + s.part + "' of split '" + s.split + "' in dataset '" +
                               s.dataset + "' has no images (create one with `vqi dataset split`)");

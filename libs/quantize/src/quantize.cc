@@ -19,7 +19,7 @@ Result<std::vector<std::string>> CalibrationImages(const CalibrationSource& c) {
   if (!c.folder.empty()) {
     VQI_ASSIGN_OR_RETURN(files, yolo::ListImages(c.folder));
   } else {
-    VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(c.home, c.dataset));
+    VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(c.home, c.dataset, /*create=*/false));
     VQI_ASSIGN_OR_RETURN(auto samples, store->SplitSamples(c.split, c.part));
     if (samples.empty())
       return InvalidArgument("--calib '" + c.dataset + "': not a folder, and part '" + c.part +
