@@ -4,7 +4,7 @@ BUILD ?= build/release
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps build test test-all test-slow demo bench format clean
+.PHONY: all deps build test test-all test-slow test-minimal demo bench format clean fuzz-smoke
 
 all: build
 
@@ -25,8 +25,22 @@ test: build
 test-slow: build
 	cd $(BUILD) && ctest --output-on-failure -L slow $(CTEST_ARGS)
 
+# The device-sized configuration (issue 17): no training (libtorch), no OpenCV DNN backend.
+MINIMAL ?= build/minimal
+$(MINIMAL)/build.ninja:
+	cmake --preset minimal
+
+test-minimal: deps $(MINIMAL)/build.ninja
+	cmake --build $(MINIMAL) -j $(JOBS)
+	cd $(MINIMAL) && ctest --output-on-failure -j $(JOBS) -LE slow $(CTEST_ARGS)
+
 test-all: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# Every libFuzzer target (fuzz/targets.txt) built with clang in build/fuzz and run
+# FUZZ_SECONDS (default 30) each on its corpus; fails on any crash.
+fuzz-smoke: deps
+	bash scripts/fuzz-smoke.sh
 
 demo: build
 	bash scripts/demo.sh $(BUILD)/apps/vqi/vqi

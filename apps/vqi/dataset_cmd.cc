@@ -3,11 +3,13 @@
 // not exist fails with NotFound listing the existing ones.
 #include <cstdio>
 #include <iostream>
+#include <limits>
 
 #include "cli.h"
 #include "vqi/base/json.h"
 #include "vqi/dataset/export.h"
 #include "vqi/dataset/import.h"
+#include "vqi/dataset/limits.h"
 #include "vqi/dataset/split.h"
 #include "vqi/dataset/stats.h"
 #include "vqi/dataset/store.h"
@@ -232,7 +234,9 @@ const bool kRegistered = cli::Register([](CLI::App& app, cli::Context& ctx) {
   static Flags f;
   CLI::App& ds = cli::Noun(app, "dataset", "Import, inspect, split, export and synthesize data");
   auto dataset_flag = [](CLI::App* c) {
-    c->add_option("--dataset", f.dataset, "dataset name in the vqi home")->capture_default_str();
+    c->add_option("--dataset", f.dataset, "dataset name in the vqi home")
+        ->capture_default_str()
+        ->check(cli::NonEmpty());
   };
 
   auto* imp = ds.add_subcommand("import", "Import a Ground-Truth CSV, YOLO or COCO dataset");
@@ -248,7 +252,7 @@ const bool kRegistered = cli::Register([](CLI::App& app, cli::Context& ctx) {
 
   auto* exp = ds.add_subcommand("export", "Export the labeled images as YOLO or COCO");
   exp->add_option("--format", f.format, "yolo|coco")->required();
-  exp->add_option("--out", f.out, "output folder")->required();
+  exp->add_option("--out", f.out, "output folder")->required()->check(cli::NonEmpty());
   exp->add_option("--split", f.split, "export this split snapshot, one folder per part");
   dataset_flag(exp);
   exp->callback([&ctx] { cli::Exit(RunExport(ctx, f)); });
@@ -258,7 +262,9 @@ const bool kRegistered = cli::Register([](CLI::App& app, cli::Context& ctx) {
   stats->callback([&ctx] { cli::Exit(RunStats(ctx, f)); });
 
   auto* split = ds.add_subcommand("split", "Create a grouped, seeded train/val/test snapshot");
-  split->add_option("--name", f.split_name, "snapshot name")->capture_default_str();
+  split->add_option("--name", f.split_name, "snapshot name")
+      ->capture_default_str()
+      ->check(cli::NonEmpty());
   split->add_option("--ratios", f.ratios, "train,val,test")->capture_default_str();
   split->add_option("--seed", f.seed, "random seed")->capture_default_str();
   split->add_flag("--replace", f.replace, "replace a snapshot of the same name");
@@ -266,14 +272,22 @@ const bool kRegistered = cli::Register([](CLI::App& app, cli::Context& ctx) {
   split->callback([&ctx] { cli::Exit(RunSplit(ctx, f)); });
 
   auto* synth = ds.add_subcommand("synth", "Generate synthetic scratched metal tags");
-  synth->add_option("--count", f.count, "number of images")->capture_default_str();
+  synth->add_option("--count", f.count, "number of images")
+      ->capture_default_str()
+      ->check(cli::InRange(0, kMaxSynthCount));
   synth->add_option("--seed", f.synth.seed, "random seed")->capture_default_str();
-  synth->add_option("--width", f.synth.width, "image width")->capture_default_str();
-  synth->add_option("--height", f.synth.height, "image height")->capture_default_str();
+  synth->add_option("--width", f.synth.width, "image width")
+      ->capture_default_str()
+      ->check(cli::InRange(64, 8192));
+  synth->add_option("--height", f.synth.height, "image height")
+      ->capture_default_str()
+      ->check(cli::InRange(64, 8192));
   synth->add_option("--defect-probability", f.synth.defect_probability, "chance a tag is scratched")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(cli::InRange(0.0, 1.0));
   synth->add_option("--max-scratches", f.synth.max_scratches, "scratches per scratched tag")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(cli::InRange(1, kMaxSynthScratches));
   synth->add_option("--out", f.synth_out, "write a YOLO folder here instead of the store");
   dataset_flag(synth);
   synth->callback([&ctx] { cli::Exit(RunSynth(ctx, f)); });
@@ -290,7 +304,8 @@ const bool kRegistered = cli::Register([](CLI::App& app, cli::Context& ctx) {
   chk->callback([&ctx] { cli::Exit(RunCheck(ctx, f)); });
 
   auto* unl = ds.add_subcommand("unlabeled", "List images without an approved label");
-  unl->add_option("--limit", f.limit, "list at most this many (0 = all)");
+  unl->add_option("--limit", f.limit, "list at most this many (0 = all)")
+      ->check(cli::InRange(0, std::numeric_limits<int>::max()));
   dataset_flag(unl);
   unl->callback([&ctx] { cli::Exit(RunUnlabeled(ctx, f)); });
 });

@@ -1,6 +1,7 @@
 #include "vqi/base/file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,16 +14,39 @@ namespace vqi {
 
 namespace fs = std::filesystem;
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (!fs::exists(path)) return NotFound(path + ": no such file");
-    return Unavailable(path + ": cannot open: " + std::strerror(errno));
+Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT) return NotFound(path + ": no such file");
+    if (err == EACCES || err == EPERM) return PermissionDenied(path + ": " + std::strerror(err));
+    return Unavailable(path + ": cannot open: " + std::strerror(err));
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return DataLoss(path + ": read error");
-  return ss.str();
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return Unavailable(path + ": " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return InvalidArgument(path + ": is a directory, not a file");
+  const std::string limit = "the limit of " + std::to_string(max_bytes) + " bytes";
+  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > max_bytes)
+    return ResourceExhausted(path + ": " + std::to_string(st.st_size) + " bytes, over " + limit);
+  std::string out;
+  if (S_ISREG(st.st_mode)) out.reserve(static_cast<size_t>(st.st_size));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return DataLoss(path + ": read error: " + std::strerror(errno));
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > max_bytes)
+      return ResourceExhausted(path + ": more than " + limit);
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
 }
 
 static Status ErrnoStatus(const std::string& what) {

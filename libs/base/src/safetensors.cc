@@ -1,6 +1,8 @@
 #include "vqi/base/safetensors.h"
 
+#include <algorithm>
 #include <cstring>
+#include <tuple>
 
 #include "vqi/base/file.h"
 #include "vqi/base/json.h"
@@ -61,28 +63,53 @@ std::string SerializeSafetensors(const TensorFile& file) {
   while (h.size() % 8 != 0) h.push_back(' ');
   std::string out(8, '\0');
   uint64_t n = h.size();
-  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i)
+    out[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
   out += h;
   out.reserve(out.size() + offset);
   for (const auto& [name, t] : file.tensors) out += t.data;
   return out;
 }
 
+namespace {
+
+// numel x dtype size, or false when a dimension is negative or the product overflows.
+bool ByteSize(const std::vector<int64_t>& shape, size_t elem, uint64_t* out) {
+  uint64_t n = elem;
+  for (int64_t d : shape) {
+    if (d < 0) return false;
+    if (d != 0 && n > UINT64_MAX / static_cast<uint64_t>(d)) return false;
+    n *= static_cast<uint64_t>(d);
+  }
+  *out = n;
+  return true;
+}
+
+}  // namespace
+
 Result<TensorFile> ParseSafetensors(const std::string& bytes, const std::string& where) {
   if (bytes.size() < 8) return DataLoss(where + ": too short for a safetensors file");
   uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
-  if (n > bytes.size() - 8) return DataLoss(where + ": header length " + std::to_string(n) +
-                                            " exceeds file size (truncated?)");
+  for (int i = 7; i >= 0; --i)
+    n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+  if (n > kMaxSafetensorsHeaderBytes)
+    return ResourceExhausted(where + ": safetensors header length " + std::to_string(n) +
+                             " is over the limit " + std::to_string(kMaxSafetensorsHeaderBytes));
+  if (n > bytes.size() - 8)
+    return DataLoss(where + ": header length " + std::to_string(n) +
+                    " exceeds file size (truncated?)");
   VQI_ASSIGN_OR_RETURN(Json header, ParseJson(std::string_view(bytes).substr(8, n), where));
   if (!header.is_object()) return DataLoss(where + ": header is not a JSON object");
   const size_t base = 8 + n;
+  const uint64_t data_size = bytes.size() - base;
   TensorFile out;
+  std::vector<std::tuple<uint64_t, uint64_t, std::string>> ranges;  // begin, end, name
   for (auto it = header.begin(); it != header.end(); ++it) {
     if (it.key() == "__metadata__") {
       if (!it->is_object()) return DataLoss(where + ": __metadata__ is not an object");
       for (auto m = it->begin(); m != it->end(); ++m) {
-        if (!m->is_string()) return DataLoss(where + ": metadata '" + m.key() + "' is not a string");
+        if (!m->is_string())
+          return DataLoss(where + ": metadata '" + m.key() + "' is not a string");
         out.metadata[m.key()] = m->get<std::string>();
       }
       continue;
@@ -97,21 +124,53 @@ Result<TensorFile> ParseSafetensors(const std::string& bytes, const std::string&
     for (const auto& d : kDTypes)
       if (e["dtype"] == d.name) t.dtype = d.t, known = true;
     if (!known) return DataLoss(ctx + ": unsupported dtype " + e["dtype"].dump());
-    try {
-      t.shape = e["shape"].get<std::vector<int64_t>>();
-      auto offs = e["data_offsets"].get<std::vector<uint64_t>>();
-      if (offs.size() != 2 || offs[0] > offs[1] || base + offs[1] > bytes.size())
-        return DataLoss(ctx + ": data_offsets out of range (truncated file?)");
-      for (int64_t d : t.shape)
-        if (d < 0) return DataLoss(ctx + ": negative dimension");
-      if (static_cast<uint64_t>(t.numel()) * DTypeSize(t.dtype) != offs[1] - offs[0])
-        return DataLoss(ctx + ": byte size does not match shape");
-      t.data = bytes.substr(base + offs[0], offs[1] - offs[0]);
-    } catch (const Json::exception& ex) {
-      return DataLoss(ctx + ": " + ex.what());
+    const Json& shape = e["shape"];
+    const Json& offsets = e["data_offsets"];
+    if (!shape.is_array() || shape.size() > kMaxTensorRank)
+      return DataLoss(ctx + ": shape must be an array of at most " +
+                      std::to_string(kMaxTensorRank) + " dimensions");
+    for (const Json& d : shape) {
+      if (!d.is_number_integer() ||
+          (d.is_number_integer() && !d.is_number_unsigned() && d.get<int64_t>() < 0))
+        return DataLoss(ctx + ": dimension " + d.dump() + " is not a non-negative integer");
+      if (d.is_number_unsigned() && d.get<uint64_t>() > uint64_t{INT64_MAX})
+        return DataLoss(ctx + ": dimension " + d.dump() + " is too large");
+      t.shape.push_back(d.get<int64_t>());
     }
+    if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+        !offsets[1].is_number_unsigned())
+      return DataLoss(ctx + ": data_offsets must be two non-negative integers");
+    const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
+    // Compared with the data size, never added to the base: [2^64 - 8, 2^64 - 4] must not
+    // wrap around into the header.
+    if (begin > end || end > data_size)
+      return DataLoss(ctx + ": data_offsets [" + std::to_string(begin) + ", " +
+                      std::to_string(end) + "] outside the " + std::to_string(data_size) +
+                      "-byte data section (truncated file?)");
+    uint64_t need = 0;
+    if (!ByteSize(t.shape, DTypeSize(t.dtype), &need))
+      return DataLoss(ctx + ": shape " + shape.dump() + " overflows");
+    if (need != end - begin)
+      return DataLoss(ctx + ": " + std::to_string(end - begin) + " bytes do not match shape " +
+                      shape.dump() + " (" + std::to_string(need) + " bytes)");
+    ranges.emplace_back(begin, end, it.key());
     out.tensors.emplace(it.key(), std::move(t));
   }
+  // The ranges tile the data section: sorted, each starts where the last ended (empty
+  // tensors may share an offset).
+  std::sort(ranges.begin(), ranges.end());
+  uint64_t at = 0;
+  for (const auto& [begin, end, name] : ranges) {
+    if (begin != at)
+      return DataLoss(where + ": tensor '" + name + "' starts at byte " + std::to_string(begin) +
+                      " of the data section, expected " + std::to_string(at) +
+                      " (tensors overlap or leave a gap)");
+    at = end;
+  }
+  if (at != data_size)
+    return DataLoss(where + ": " + std::to_string(data_size - at) + " bytes after the last tensor");
+  for (const auto& [begin, end, name] : ranges)
+    out.tensors[name].data = bytes.substr(base + begin, end - begin);
   return out;
 }
 
@@ -120,7 +179,7 @@ Status WriteSafetensors(const std::string& path, const TensorFile& file) {
 }
 
 Result<TensorFile> ReadSafetensors(const std::string& path) {
-  VQI_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  VQI_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path, kMaxSafetensorsFileBytes));
   return ParseSafetensors(bytes, path);
 }
 

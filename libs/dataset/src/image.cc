@@ -42,6 +42,12 @@ Result<ImageInfo> ProbeImage(std::string_view bytes) {
   info.format = SniffFormat(bytes);
   if (info.format.empty()) return InvalidArgument("not an image (unrecognized content)");
   VQI_RETURN_IF_ERROR(CheckComplete(info.format, bytes));
+  // OpenCV picks its decoder by signature, and GDCM's (DICOM: "DICM" at byte 128) is tried
+  // before some of ours; GDCM then aborts the process on malformed input. Such a file is
+  // never a valid JPEG/PNG/BMP/TIFF/WebP in practice: refuse it (found by dataset_image_fuzz).
+  if (bytes.size() >= 132 && bytes.substr(128, 4) == "DICM")
+    return InvalidArgument("ambiguous " + info.format +
+                           " data (a DICOM signature at byte 128); refused");
   // The size claimed by the header bounds the decoder's allocation: check it first.
   VQI_ASSIGN_OR_RETURN(HeaderDims dims, ReadHeaderDims(info.format, bytes));
   if (dims.width * dims.height > kMaxImagePixels)

@@ -1,5 +1,7 @@
 #include "vqi/model/checkpoint.h"
 
+#include <charconv>
+
 namespace vqi::model {
 
 Status WriteCheckpoint(const std::string& path, const Checkpoint& ckpt) {
@@ -17,6 +19,10 @@ Status WriteCheckpoint(const std::string& path, const Checkpoint& ckpt) {
 
 Result<Checkpoint> ReadCheckpoint(const std::string& path) {
   VQI_ASSIGN_OR_RETURN(TensorFile f, ReadSafetensors(path));
+  return CheckpointFromTensorFile(std::move(f), path);
+}
+
+Result<Checkpoint> CheckpointFromTensorFile(TensorFile f, const std::string& path) {
   auto it = f.metadata.find("vqi.format");
   if (it == f.metadata.end() || it->second != kCheckpointFormat)
     return InvalidArgument(path + ": not a vqi checkpoint (metadata vqi.format is missing or not " +
@@ -36,7 +42,11 @@ Result<Checkpoint> ReadCheckpoint(const std::string& path) {
   }
   c.split_digest = meta("vqi.split_digest");
   c.run_id = meta("vqi.run_id");
-  c.epoch = meta("vqi.epoch").empty() ? 0 : std::atoi(meta("vqi.epoch").c_str());
+  if (const std::string e = meta("vqi.epoch"); !e.empty()) {
+    auto r = std::from_chars(e.data(), e.data() + e.size(), c.epoch);
+    if (r.ec != std::errc() || r.ptr != e.data() + e.size() || c.epoch < 0)
+      return InvalidArgument(path + ": metadata vqi.epoch '" + e + "' is not an epoch number");
+  }
   c.weights = std::move(f.tensors);
   return c;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace vqi::model {
 
@@ -62,18 +63,48 @@ Json ModelConfig::ToJson() const {
               {"strides", strides}, {"arch", "yolov8-detect"}};
 }
 
+namespace {
+
+// j[key] as an int, refusing fractions and values outside int (no silent wrap or truncation).
+Status GetInt(const Json& j, const char* key, int* out) {
+  const Json& v = j.at(key);
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > INT32_MAX) ||
+      (!v.is_number_unsigned() && (v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX)))
+    return InvalidArgument(std::string("model config: ") + key + " " + v.dump() +
+                           " is not an integer in the int range");
+  *out = v.get<int>();
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<ModelConfig> ModelConfig::FromJson(const Json& j) {
   ModelConfig c;
   try {
+    if (!j.is_object()) return InvalidArgument("model config: not a JSON object");
     if (j.contains("arch") && j["arch"] != "yolov8-detect")
       return InvalidArgument("model config: unsupported arch " + j["arch"].dump());
     c.name = j.value("name", c.name);
     c.scale = j.at("scale").get<std::string>();
+    // Bounded before the names are copied (a checkpoint header is at most 100 MB).
+    if (j.at("class_names").is_array() && j["class_names"].size() > size_t{kMaxClasses})
+      return ResourceExhausted("model config: " + std::to_string(j["class_names"].size()) +
+                               " classes, more than the limit " + std::to_string(kMaxClasses));
     c.class_names = j.at("class_names").get<std::vector<std::string>>();
-    c.input_w = j.at("input_w").get<int>();
-    c.input_h = j.at("input_h").get<int>();
-    c.reg_max = j.value("reg_max", 16);
-    c.strides = j.value("strides", std::vector<int>{8, 16, 32});
+    VQI_RETURN_IF_ERROR(GetInt(j, "input_w", &c.input_w));
+    VQI_RETURN_IF_ERROR(GetInt(j, "input_h", &c.input_h));
+    if (j.contains("reg_max")) VQI_RETURN_IF_ERROR(GetInt(j, "reg_max", &c.reg_max));
+    if (j.contains("strides")) {
+      if (!j["strides"].is_array() || j["strides"].size() != 3)
+        return InvalidArgument("model config: strides must be [8, 16, 32]");
+      c.strides.clear();
+      for (const Json& s : j["strides"]) {
+        if (!s.is_number_integer())
+          return InvalidArgument("model config: strides must be [8, 16, 32]");
+        const int64_t v = s.get<int64_t>();  // Validate() accepts only 8, 16, 32
+        c.strides.push_back(v >= 1 && v <= 64 ? static_cast<int>(v) : 0);
+      }
+    }
   } catch (const Json::exception& e) {
     return InvalidArgument(std::string("model config: ") + e.what());
   }

@@ -1,6 +1,7 @@
 // Files: whole-file reads and crash-safe (atomic) writes.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -8,7 +9,11 @@
 
 namespace vqi {
 
-Result<std::string> ReadFile(const std::string& path);
+// The whole file. NotFound when it does not exist, InvalidArgument when `path` is a directory
+// ("is a directory, not a file"), PermissionDenied, ResourceExhausted when it holds more than
+// `max_bytes` (checked before reading for a regular file), Unavailable for other errors.
+// Errors start with `path`.
+Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes = UINT64_MAX);
 
 // Writes to `path.tmp-<pid>`, fsyncs, renames over `path` and fsyncs the directory:
 // after a crash `path` holds either the old or the new content, never a mix.

@@ -15,6 +15,13 @@
 
 namespace vqi {
 
+// Limits (docs/limits.md, "Models, training"), checked before anything is allocated:
+// the header length is the safetensors reference implementation's (100 MB); a file is at most
+// 4 GiB (a YOLOv8x checkpoint is ~270 MB); a tensor has at most 8 dimensions.
+inline constexpr uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;
+inline constexpr uint64_t kMaxSafetensorsFileBytes = uint64_t{4} << 30;
+inline constexpr size_t kMaxTensorRank = 8;
+
 enum class DType { kF32, kF16, kI64, kI32, kU8, kI8 };
 const char* DTypeName(DType t);  // "F32", ...
 size_t DTypeSize(DType t);
@@ -38,8 +45,14 @@ struct TensorFile {
 
 // Serializes deterministically (names sorted).
 std::string SerializeSafetensors(const TensorFile& file);
+// As the reference implementation: the tensors' byte ranges must tile the data section exactly
+// (no gap, no overlap, nothing after), each range holds numel x dtype-size bytes, and the
+// sizes never overflow. Errors name `where` and the tensor: DataLoss for a damaged or
+// inconsistent file, ResourceExhausted for a header over the limit.
 Result<TensorFile> ParseSafetensors(const std::string& bytes, const std::string& where);
 Status WriteSafetensors(const std::string& path, const TensorFile& file);  // atomic
+// ReadFile's errors (a directory is named as one), ResourceExhausted over
+// kMaxSafetensorsFileBytes (before reading), then ParseSafetensors'.
 Result<TensorFile> ReadSafetensors(const std::string& path);
 
 }  // namespace vqi

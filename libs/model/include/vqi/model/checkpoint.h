@@ -35,7 +35,10 @@ struct Checkpoint {
 
 Status WriteCheckpoint(const std::string& path, const Checkpoint& ckpt);  // atomic
 // Errors name the file: NotFound, DataLoss (truncated/corrupt), InvalidArgument (not a
-// vqi checkpoint, bad config).
+// vqi checkpoint, bad config; a directory), ResourceExhausted (a size over a documented limit:
+// file, header, model config). Nothing is allocated from the metadata before it is validated.
 Result<Checkpoint> ReadCheckpoint(const std::string& path);
+// The checkpoint held by parsed safetensors `f` (as ReadCheckpoint after reading the file).
+Result<Checkpoint> CheckpointFromTensorFile(TensorFile f, const std::string& where);
 
 }  // namespace vqi::model
