@@ -2,6 +2,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "guard.h"
 #include "vqi/base/file.h"
 #include "vqi/base/system.h"
 #include "vqi/eval/metrics.h"
@@ -29,14 +30,14 @@ Result<ValMetrics> Validate(Yolo& model, const std::vector<LabeledImage>& images
       AppendChw(LetterboxImage(images[j].bgr, cfg.input_w, cfg.input_h, &lb), &in);
       lbs.push_back(lb);
     }
-    auto x = torch::from_blob(in.data(),
-                              {static_cast<int64_t>(end - i), 3, cfg.input_h, cfg.input_w});
+    auto x =
+        torch::from_blob(in.data(), {static_cast<int64_t>(end - i), 3, cfg.input_h, cfg.input_w});
     auto out = model->Decode(model->forward(x)).contiguous();
     const float* p = out.data_ptr<float>();
     for (size_t j = i; j < end; ++j) {
       const auto& im = images[j];
-      auto cand = DecodeOutput(p + (j - i) * static_cast<size_t>(no) * n, cfg.nc(), n,
-                               lbs[j - i], im.bgr.cols, im.bgr.rows, dopt.conf_threshold);
+      auto cand = DecodeOutput(p + (j - i) * static_cast<size_t>(no) * n, cfg.nc(), n, lbs[j - i],
+                               im.bgr.cols, im.bgr.rows, dopt.conf_threshold);
       auto dets = eval::FilterAndNms(cand, dopt);
       auto gt = GroundTruth(im);
       VQI_RETURN_IF_ERROR(ev.AddImage(gt, dets, im.name));
@@ -88,12 +89,11 @@ class CheckpointDetector : public eval::Detector {
   Result<std::vector<eval::Detection>> Detect(const std::string& image_path,
                                               const eval::DetectOptions& options) override {
     VQI_ASSIGN_OR_RETURN(cv::Mat img, DecodeImageFile(image_path));
-    torch::set_num_threads(threads_);
-    try {
+    // Sets this calling thread's OpenMP thread count (see docs/design/training.md).
+    SetTorchThreads(threads_);
+    return Guarded(image_path + ": inference", [&]() -> Result<std::vector<eval::Detection>> {
       return DetectImage(model_, img, options);
-    } catch (const c10::Error& e) {
-      return Internal(image_path + ": inference failed: " + e.what_without_backtrace());
-    }
+    });
   }
   std::vector<std::string> ClassNames() const override { return model_->config().class_names; }
   std::string Describe() const override {
@@ -111,8 +111,9 @@ class CheckpointDetector : public eval::Detector {
 
 Result<std::unique_ptr<eval::Detector>> OpenCheckpointDetector(const std::string& path,
                                                                int threads) {
+  if (threads != 0) VQI_RETURN_IF_ERROR(CheckThreadCount(threads, "threads"));
   VQI_ASSIGN_OR_RETURN(model::Checkpoint ckpt, model::ReadCheckpoint(path));
-  auto m = BuildModel(ckpt);
+  auto m = Guarded(path, [&] { return BuildModel(ckpt); });
   if (!m.ok()) return m.status().WithContext(path);
   return std::unique_ptr<eval::Detector>(
       new CheckpointDetector(*m, threads > 0 ? threads : HardwareThreads()));
@@ -122,14 +123,15 @@ Result<std::vector<float>> ReferenceOutput0(const model::Checkpoint& ckpt,
                                             const std::vector<float>& input, int batch) {
   const auto& c = ckpt.model;
   if (batch < 1 || input.size() != static_cast<size_t>(batch) * 3 * c.input_h * c.input_w)
-    return InvalidArgument("reference forward: input must be [" + std::to_string(batch) +
-                           ", 3, " + std::to_string(c.input_h) + ", " +
-                           std::to_string(c.input_w) + "]");
-  VQI_ASSIGN_OR_RETURN(Yolo m, BuildModel(ckpt));
-  torch::NoGradGuard ng;
-  auto x = torch::from_blob(const_cast<float*>(input.data()), {batch, 3, c.input_h, c.input_w});
-  auto out = m->Decode(m->forward(x)).contiguous();
-  return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
+    return InvalidArgument("reference forward: input must be [" + std::to_string(batch) + ", 3, " +
+                           std::to_string(c.input_h) + ", " + std::to_string(c.input_w) + "]");
+  return Guarded("reference forward", [&]() -> Result<std::vector<float>> {
+    VQI_ASSIGN_OR_RETURN(Yolo m, BuildModel(ckpt));
+    torch::NoGradGuard ng;
+    auto x = torch::from_blob(const_cast<float*>(input.data()), {batch, 3, c.input_h, c.input_w});
+    auto out = m->Decode(m->forward(x)).contiguous();
+    return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
+  });
 }
 
 Result<std::vector<float>> PreprocessImage(const std::string& image_path,
