@@ -4,7 +4,7 @@ BUILD ?= build/release
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps build test test-all test-slow demo bench format clean fuzz-smoke
+.PHONY: all deps build test test-all test-slow test-minimal demo bench format clean fuzz-smoke
 
 all: build
 
@@ -24,6 +24,15 @@ test: build
 # Slow tests only (crash campaigns, long training).
 test-slow: build
 	cd $(BUILD) && ctest --output-on-failure -L slow $(CTEST_ARGS)
+
+# The device-sized configuration (issue 17): no training (libtorch), no OpenCV DNN backend.
+MINIMAL ?= build/minimal
+$(MINIMAL)/build.ninja:
+	cmake --preset minimal
+
+test-minimal: deps $(MINIMAL)/build.ninja
+	cmake --build $(MINIMAL) -j $(JOBS)
+	cd $(MINIMAL) && ctest --output-on-failure -j $(JOBS) -LE slow $(CTEST_ARGS)
 
 test-all: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)

@@ -22,12 +22,12 @@
 #include <string>
 #include <vector>
 
-#include "onednn/onednn_backend.h"
-#include "onednn/testing/onnx_builder.h"
-#include "onednn/testing/qdq.h"
-#include "onednn/testing/yolo_like.h"
+#include "testing/onnx_builder.h"
+#include "testing/qdq.h"
+#include "testing/yolo_like.h"
 #include "vqi/base/file.h"
 #include "vqi/base/system.h"
+#include "vqi/infer/onednn.h"
 #ifdef VQI_BENCH_HAVE_ONNX
 #include "vqi/onnx/export.h"
 #include "vqi/onnx/weights.h"
@@ -67,7 +67,9 @@ size_t PeakRssKb() {
 }
 
 std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads) {
-  auto b = vqi::infer::onednn::OpenOneDnnBackend(path, BackendOptions{threads});
+  vqi::infer::OnednnOptions o;
+  o.threads = threads;
+  auto b = vqi::infer::OpenOnednnBackend(path, o);
   if (!b.ok()) {
     std::fprintf(stderr, "%s\n", b.status().ToString().c_str());
     std::exit(1);

@@ -59,7 +59,7 @@ void Measure(const char* name, const std::string& def, const vqi::Json& input, l
   double best = 0;
   for (int r = 0; r < reps; ++r) {
     auto t0 = std::chrono::steady_clock::now();
-    std::string status;
+    wf::ExecutionStatus status = wf::ExecutionStatus::kFailed;
     if (std::strcmp(mode, "memory") == 0) {
       wf::ExecutionOptions o;
       o.max_workers = 1;
@@ -73,10 +73,15 @@ void Measure(const char* name, const std::string& def, const vqi::Json& input, l
       wf::DurableOptions o;
       o.max_workers = 1;
       auto res = wf::StartExecution(**store, def, input, std::to_string(r), o);
-      status = res.ok() ? res->status : res.status().ToString();
+      if (!res.ok()) {
+        std::fprintf(stderr, "%s: %s\n", name, res.status().ToString().c_str());
+        return;
+      }
+      status = res->status;
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (status != "SUCCEEDED") std::fprintf(stderr, "%s: %s\n", name, status.c_str());
+    if (status != wf::ExecutionStatus::kSucceeded)
+      std::fprintf(stderr, "%s: %s\n", name, wf::ExecutionStatusName(status));
     best = std::max(best, static_cast<double>(transitions) / secs);
   }
   fs::remove_all(dir);

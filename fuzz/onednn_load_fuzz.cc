@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "onednn/compiler.h"
-#include "onednn/graph.h"
-#include "onednn/passes.h"
+#include "compiler.h"
+#include "graph.h"
+#include "passes.h"
 
 using namespace vqi::infer::onednn;
 

@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   # base
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libssl-dev libsodium-dev
-  libsqlite3-dev sqlite3 libyaml-cpp-dev libcurl4-openssl-dev libcpp-httplib-dev
+  libsqlite3-dev sqlite3 libre2-dev libyaml-cpp-dev libcurl4-openssl-dev libcpp-httplib-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # data and inference

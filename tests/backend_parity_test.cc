@@ -13,6 +13,8 @@
 #include "vqi/eval/nms.h"
 #include "vqi/infer/backend.h"
 #include "vqi/infer/detector.h"
+#include "vqi/infer/onednn.h"
+#include "vqi/infer/opencv.h"
 #include "vqi/onnx/export.h"
 #include "vqi/onnx/weights.h"
 
@@ -27,6 +29,8 @@ struct Case {
 class BackendParityTest : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
+    infer::RegisterOpencvBackend();
+    infer::RegisterOnednnBackend();
     const auto names = infer::BackendNames();
     if (std::find(names.begin(), names.end(), "onednn") == names.end())
       GTEST_SKIP() << "the oneDNN backend is not built";
@@ -93,8 +97,9 @@ TEST_P(BackendParityTest, SameDetectionsAfterNms) {
   for (float conf : n640 ? std::vector<float>{0.583f} : std::vector<float>{0.25f, 0.05f}) {
     eval::DetectOptions o;
     o.conf_threshold = conf;
-    auto a = (*cvd)->DetectImage(img, o);
-    auto b = (*dnd)->DetectImage(img, o);
+    const eval::ImageView view{img.data, img.cols, img.rows, img.step};
+    auto a = (*cvd)->DetectImage(view, "plate", o);
+    auto b = (*dnd)->DetectImage(view, "plate", o);
     ASSERT_TRUE(a.ok() && b.ok());
     ASSERT_FALSE(a->empty()) << "random weights should give detections at conf " << conf;
     ASSERT_EQ(a->size(), b->size()) << "conf " << conf;
@@ -118,8 +123,7 @@ INSTANTIATE_TEST_SUITE_P(Scales, BackendParityTest,
                          ::testing::Values(Case{"t", 320, 224}, Case{"n", 640, 640}),
                          [](const auto& info) {
                            return std::string(info.param.scale) + "_" +
-                                  std::to_string(info.param.w) + "x" +
-                                  std::to_string(info.param.h);
+                                  std::to_string(info.param.w) + "x" + std::to_string(info.param.h);
                          });
 
 }  // namespace

@@ -107,6 +107,70 @@ TEST_F(DatasetCliTest, BadInputReportedStrictWritesNothing) {
   EXPECT_EQ(Vqi("dataset export --format voc --out " + dir_ + "/v").code, 2);
 }
 
+// A mistyped name never becomes a new, empty dataset: every verb but import and synth says
+// NotFound and lists what exists.
+TEST_F(DatasetCliTest, MistypedDatasetNameOnEveryVerbIsNotFound) {
+  ASSERT_EQ(Vqi("dataset synth --count 2 --width 96 --height 64").code, 0);
+  for (const std::string& verb :
+       {std::string("stats"), std::string("split"), std::string("unlabeled"), std::string("check"),
+        std::string("remove abcdef"), "export --format yolo --out " + dir_ + "/e"}) {
+    CmdResult r = Vqi("dataset " + verb + " --dataset defualt");
+    EXPECT_EQ(r.code, 1) << verb << ": " << r.out;
+    EXPECT_TRUE(Has(r, "NotFound: no dataset 'defualt'")) << verb << ": " << r.out;
+    EXPECT_TRUE(Has(r, "existing: default")) << verb << ": " << r.out;
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/home/datasets/defualt"));
+  EXPECT_FALSE(fs::exists(dir_ + "/e"));
+}
+
+TEST_F(DatasetCliTest, RemoveImagesByNameAndIdWithTheirLabels) {
+  ASSERT_EQ(Vqi("dataset synth --count 3 --seed 5 --width 96 --height 64").code, 0);
+  CmdResult json = Vqi("--json dataset export --format coco --out " + dir_ + "/c");
+  ASSERT_EQ(json.code, 0) << json.out;
+  CmdResult gone = Vqi("dataset remove synth-s5-0.jpg");
+  ASSERT_EQ(gone.code, 0) << gone.out;
+  EXPECT_TRUE(Has(gone, "synth-s5-0.jpg (1 label events)")) << gone.out;
+  EXPECT_TRUE(Has(Vqi("dataset stats"), "images      2 (2 labeled")) << Vqi("dataset stats").out;
+  CmdResult again = Vqi("dataset remove synth-s5-0.jpg");
+  EXPECT_EQ(again.code, 1) << again.out;
+  EXPECT_TRUE(Has(again, "no image 'synth-s5-0.jpg'")) << again.out;
+  // One unknown key: nothing is removed.
+  CmdResult mixed = Vqi("dataset remove synth-s5-1.jpg nope.jpg");
+  EXPECT_EQ(mixed.code, 1) << mixed.out;
+  EXPECT_TRUE(Has(Vqi("dataset stats"), "images      2 (2 labeled"));
+  // In a split: refused unless --force.
+  ASSERT_EQ(Vqi("dataset split").code, 0);
+  CmdResult held = Vqi("dataset remove synth-s5-1.jpg");
+  EXPECT_EQ(held.code, 1) << held.out;
+  EXPECT_TRUE(Has(held, "split snapshot(s) 'default'; pass --force")) << held.out;
+  CmdResult forced = Vqi("dataset remove --force synth-s5-1.jpg");
+  EXPECT_EQ(forced.code, 0) << forced.out;
+  EXPECT_TRUE(Has(forced, "dropped from 1 split(s)")) << forced.out;
+  CmdResult check = Vqi("dataset check");
+  EXPECT_EQ(check.code, 0) << check.out;
+  EXPECT_TRUE(Has(check, "1 images, 1 blobs re-hashed, 0 problems")) << check.out;
+}
+
+TEST_F(DatasetCliTest, JsonReportStaysValidForNonUtf8FileNames) {
+  ASSERT_EQ(Vqi("dataset synth --count 2 --width 96 --height 64 --out " + dir_ + "/y").code, 0);
+  fs::copy_file(dir_ + "/y/images/synth-s1-0.jpg", dir_ + "/y/images/bad-\xff.jpg");
+  std::ofstream(dir_ + "/y/images/bad-\xff.jpg", std::ios::app) << "x";  // other content
+  CmdResult r = Vqi("--json dataset import " + dir_ + "/y");
+  EXPECT_EQ(r.code, 0) << r.out;
+  auto j = vqi::ParseJson(r.out.substr(r.out.find('{')));
+  ASSERT_TRUE(j.ok()) << r.out;
+  ASSERT_EQ((*j)["errors"].size(), 1u) << r.out;
+  EXPECT_EQ((*j)["errors"][0]["file"], "images/bad-%FF.jpg");
+  EXPECT_EQ((*j)["images"], 2);
+}
+
+TEST_F(DatasetCliTest, SynthNumbersOutOfRangeAreRefused) {
+  CmdResult r = Vqi("dataset synth --count 100000000");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_TRUE(Has(r, "100000000 is out of range [0, 100000]")) << r.out;
+  EXPECT_EQ(Vqi("dataset unlabeled --limit -1").code, 2);
+}
+
 TEST_F(DatasetCliTest, RealMetalTags) {
   const char* shared = std::getenv("VQI_SHARED_DIR");
   const std::string data = shared ? std::string(shared) + "/datasets/metal-tags" : "";
@@ -121,7 +185,10 @@ TEST_F(DatasetCliTest, RealMetalTags) {
   CmdResult again = Vqi("dataset import --format groundtruth --labels " + data +
                         "/labels.csv --images " + data + "/images");
   EXPECT_TRUE(Has(again, "193 images (0 new)")) << again.out;
-  ASSERT_EQ(Vqi("dataset split").code, 0);
+  CmdResult split = Vqi("dataset split --seed 42");
+  ASSERT_EQ(split.code, 0) << split.out;
+  EXPECT_TRUE(Has(split, "train 124, val 28, test 28 images; digest 145f00de8f25e9a5"))
+      << split.out;
   CmdResult stats = Vqi("dataset stats");
   EXPECT_TRUE(Has(stats, "images      193 (180 labeled, 13 unlabeled)")) << stats.out;
   EXPECT_TRUE(Has(stats, "358 boxes")) << stats.out;

@@ -11,6 +11,7 @@
 
 #include "vqi/base/file.h"
 #include "vqi/infer/backend.h"
+#include "vqi/infer/opencv.h"
 #include "vqi/model/config.h"
 #include "vqi/onnx/export.h"
 #include "vqi/onnx/weights.h"
@@ -204,6 +205,7 @@ TEST(OnnxReferenceTest, ExportedGraphMatchesNaiveForward) {
   ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
   const std::string path = ::testing::TempDir() + "ref_" + std::to_string(getpid()) + ".onnx";
   ASSERT_TRUE(WriteFileAtomic(path, *bytes).ok());
+  infer::RegisterOpencvBackend();
   auto backend = infer::OpenBackend("opencv", path, {1});
   ASSERT_TRUE(backend.ok()) << backend.status().ToString();
 

@@ -1,57 +1,46 @@
-// `vqi model predict` and `vqi model eval`: flags and registration (the work is in
-// eval_cmd_predict.cc and eval_cmd_eval.cc), plus the predictions-file model opener.
+// `vqi model predict` and `vqi model eval`: flags and registration (the printing is in
+// eval_cmd_predict.cc and eval_cmd_eval.cc, the work in libs/detect).
 #include "eval_cmd.h"
 
-#include <algorithm>
-#include <cctype>
-#include <filesystem>
+#include <cstdio>
 #include <memory>
 
-#include "detectors.h"
-#include "vqi/eval/predictions.h"
+#include "vqi/detect/open.h"
 
 namespace vqi::cli {
 
-Result<std::vector<std::string>> ListImages(const std::string& dir) {
-  namespace fs = std::filesystem;
-  static const char* kExts[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"};
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return InvalidArgument(dir + ": not a folder");
-  auto scan = [&](const fs::path& d) {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(d, ec)) {
-      if (!e.is_regular_file(ec)) continue;
-      std::string ext = e.path().extension().string();
-      std::transform(ext.begin(), ext.end(), ext.begin(),
-                     [](unsigned char c) { return std::tolower(c); });
-      if (std::find(std::begin(kExts), std::end(kExts), ext) != std::end(kExts))
-        out.push_back(e.path().string());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  };
-  std::vector<std::string> files = scan(dir);
-  if (files.empty() && fs::is_directory(fs::path(dir) / "images", ec))
-    files = scan(fs::path(dir) / "images");
-  if (files.empty())
-    return InvalidArgument(dir + ": no image files (jpg, jpeg, png, bmp, tif, tiff, webp)");
-  return files;
+detect::EvalSource EvalSourceOf(const Context& ctx, const std::string& images,
+                                const std::string& dataset, const std::string& split,
+                                const std::string& part) {
+  detect::EvalSource s;
+  s.images = images;
+  s.home = ctx.home;
+  s.dataset = dataset.empty() ? s.dataset : dataset;
+  s.split = split;
+  s.part = part;
+  return s;
+}
+
+void ReportMap50Change(const detect::Map50Change& c, const std::string& variant,
+                       const std::string& on, Json* j) {
+  (*j)["map50_fp32"] = c.before;
+  (*j)["map50_" + variant] = c.after;
+  (*j)["map50_change"] = c.after - c.before;
+  std::printf("mAP50 on %s: float32 %.4f, %s %.4f, change %+.4f\n", on.c_str(), c.before,
+              variant.c_str(), c.after, c.after - c.before);
 }
 
 namespace {
 
-// `--model x.predictions.json` (or predictions.json) replays saved detections: evaluates the
-// output of `vqi model predict` or of any other tool written in that format.
-const bool kPredictionsOpener = RegisterDetectorOpener(
-    "predictions", [](const std::string& path) { return path.ends_with("predictions.json"); },
-    [](const std::string& path, const ModelRunOptions&) {
-      return eval::OpenPredictionsFile(path);
-    });
-
 void AddDetectFlags(CLI::App* cmd, eval::DetectOptions& d) {
-  cmd->add_option("--conf", d.conf_threshold, "confidence threshold")->capture_default_str();
-  cmd->add_option("--iou", d.iou_threshold, "NMS IoU threshold")->capture_default_str();
+  cmd->add_option("--conf", d.conf_threshold, "confidence threshold")
+      ->check(InRange(0.0f, 1.0f))
+      ->capture_default_str();
+  cmd->add_option("--iou", d.iou_threshold, "NMS IoU threshold")
+      ->check(InRange(0.0f, 1.0f))
+      ->capture_default_str();
   cmd->add_option("--max-det", d.max_detections, "detections kept per image")
+      ->check(InRange(1, detect::kMaxDetections))
       ->capture_default_str();
   cmd->add_flag("--agnostic", d.class_agnostic, "class-agnostic NMS");
 }
@@ -86,6 +75,7 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
                  "instead of the store: a folder of images with YOLO labels (labels/ or beside)");
   ev->add_option("--report", e->report, "write the JSON report here");
   ev->add_option("--pr-conf", e->pr_conf, "confidence for precision/recall/F1")
+      ->check(InRange(0.0f, 1.0f))
       ->capture_default_str();
   ev->add_option("--backend", e->backend, "ONNX backend: auto | opencv | onednn")
       ->capture_default_str();

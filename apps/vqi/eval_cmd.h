@@ -1,11 +1,13 @@
-// Shared by the `vqi model predict|eval` command files (apps/vqi/eval_cmd*.cc).
+// Shared by the `vqi model predict|eval` command files (apps/vqi/eval_cmd*.cc): flags only; the
+// work is libs/detect's.
 #pragma once
 
 #include <string>
-#include <vector>
 
 #include "cli.h"
+#include "vqi/base/json.h"
 #include "vqi/base/status.h"
+#include "vqi/detect/evaluate.h"
 #include "vqi/eval/detector.h"
 
 namespace vqi::cli {
@@ -34,13 +36,14 @@ struct EvalFlags {
 Status RunPredict(const Context& ctx, const PredictFlags& flags);
 Status RunEval(const Context& ctx, const EvalFlags& flags);
 
-// mAP50 of `flags.model` as RunEval computes it (conf 0.001; the report goes to a temporary
-// file beside `scratch_prefix` and is removed). For commands that compare two models.
-Result<double> EvalMap50(const Context& ctx, EvalFlags flags, const std::string& scratch_prefix);
+// The evaluation source of --images DIR, else --dataset/--split/--part in the vqi home.
+detect::EvalSource EvalSourceOf(const Context& ctx, const std::string& images,
+                                const std::string& dataset, const std::string& split,
+                                const std::string& part);
 
-// The image files (jpg, jpeg, png, bmp, tif, tiff, webp; any case) directly in `dir`, sorted;
-// if there are none but `dir`/images exists, those. InvalidArgument if `dir` is not a folder
-// or holds no images.
-Result<std::vector<std::string>> ListImages(const std::string& dir);
+// Prints "mAP50 on <on>: float32 a, <variant> b, change c" and records map50_fp32,
+// map50_<variant>, map50_change in `j`: what `model optimize` and `model quantize` report.
+void ReportMap50Change(const detect::Map50Change& c, const std::string& variant,
+                       const std::string& on, Json* j);
 
 }  // namespace vqi::cli

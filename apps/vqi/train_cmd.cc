@@ -76,7 +76,7 @@ Status RunTrain(const Context& ctx, TrainFlags& f, bool split_given) {
     d.source = "synthetic " + std::to_string(f.synthetic);
     o.model.class_names = {"scratch"};
   } else {
-    VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(ctx.home, f.dataset));
+    VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(ctx.home, f.dataset, /*create=*/false));
     VQI_ASSIGN_OR_RETURN(d.train, store->SplitSamples(f.split, "train"));
     VQI_ASSIGN_OR_RETURN(d.val, store->SplitSamples(f.split, "val"));
     VQI_ASSIGN_OR_RETURN(d.split_digest, store->SplitDigest(f.split));

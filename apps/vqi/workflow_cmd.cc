@@ -9,6 +9,7 @@
 #include "vqi/base/json.h"
 #include "vqi/workflow/definition.h"
 #include "vqi/workflow/engine.h"
+#include "vqi/workflow/limits.h"
 #include "vqi/workflow/service.h"
 #include "vqi/workflow/store.h"
 
@@ -28,9 +29,21 @@ void PrintLine(const Json& j) {
   std::fflush(stdout);
 }
 
+// A JSON payload from the command line, held to the workflow payload limits.
+Result<Json> ParsePayload(const std::string& text, const std::string& where) {
+  VQI_ASSIGN_OR_RETURN(Json j, ParseJson(text, where));
+  std::string why;
+  if (!wf::PayloadWithinLimits(j, &why, where))
+    return ResourceExhausted(std::string(wf::kDataLimitExceeded) + ": " + why);
+  return j;
+}
+
 Result<Json> ReadInput(const WorkflowFlags& f) {
-  if (!f.input_file.empty()) return ReadJsonFile(f.input_file);
-  return ParseJson(f.input, "--input");
+  if (!f.input_file.empty()) {
+    VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(f.input_file));
+    return ParsePayload(text, f.input_file);
+  }
+  return ParsePayload(f.input, "--input");
 }
 
 std::string StorePath(const Context& ctx, const WorkflowFlags& f) {
@@ -41,8 +54,10 @@ std::string StorePath(const Context& ctx, const WorkflowFlags& f) {
 
 Result<std::unique_ptr<wf::ExecutionStore>> OpenStore(const Context& ctx, const WorkflowFlags& f) {
   wf::Durability d = wf::Durability::kFull;
-  if (f.durability == "process") d = wf::Durability::kProcess;
-  else if (f.durability == "every") d = wf::Durability::kEveryTransition;
+  if (f.durability == "process")
+    d = wf::Durability::kProcess;
+  else if (f.durability == "every")
+    d = wf::Durability::kEveryTransition;
   else if (f.durability != "full")
     return InvalidArgument("--durability must be full, process or every");
   return wf::ExecutionStore::Open(StorePath(ctx, f), d);
@@ -52,7 +67,9 @@ std::string DefaultName() {
   return "exec-" + std::to_string(wf::RealClock().NowMs()) + "-" + std::to_string(::getpid());
 }
 
-int ExitFor(const wf::ExecutionResult& r) { return r.status == "SUCCEEDED" ? 0 : 3; }
+int ExitFor(const wf::ExecutionResult& r) {
+  return r.status == wf::ExecutionStatus::kSucceeded ? 0 : 3;
+}
 
 Status Validate(const WorkflowFlags& f) {
   VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(f.definition));
@@ -84,21 +101,34 @@ Result<int> RunOrStart(const Context& ctx, const WorkflowFlags& f, bool durable)
   opts.on_created = [](const wf::ExecutionRecord& rec) {
     std::fprintf(stderr, "execution %s started (%s)\n", rec.name.c_str(), rec.id.c_str());
   };
-  VQI_ASSIGN_OR_RETURN(wf::ExecutionResult r,
-                       wf::StartExecution(*store, text, input,
-                                          f.name.empty() ? DefaultName() : f.name, opts));
+  VQI_ASSIGN_OR_RETURN(
+      wf::ExecutionResult r,
+      wf::StartExecution(*store, text, input, f.name.empty() ? DefaultName() : f.name, opts));
   PrintLine(r.ToJson());
   return ExitFor(r);
 }
 
 Status List(const Context& ctx, const WorkflowFlags& f) {
   VQI_ASSIGN_OR_RETURN(auto store, OpenStore(ctx, f));
-  VQI_ASSIGN_OR_RETURN(auto recs, store->List(f.status));
+  std::optional<wf::ExecutionStatus> status;
+  if (!f.status.empty()) {
+    status = wf::ParseExecutionStatus(f.status);
+    if (!status)
+      return InvalidArgument(
+          "--status must be RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED, "
+          "not '" +
+          f.status + "'");
+  }
+  VQI_ASSIGN_OR_RETURN(auto recs, store->List(status));
   for (const auto& r : recs) {
     if (ctx.json) {
-      PrintLine({{"name", r.name}, {"id", r.id}, {"status", r.status}, {"start_ms", r.start_ms}});
+      PrintLine({{"name", r.name},
+                 {"id", r.id},
+                 {"status", wf::ExecutionStatusName(r.status)},
+                 {"start_ms", r.start_ms}});
     } else {
-      std::printf("%-40s %-10s %s\n", r.name.c_str(), r.status.c_str(), r.id.c_str());
+      std::printf("%-40s %-10s %s\n", r.name.c_str(), wf::ExecutionStatusName(r.status),
+                  r.id.c_str());
     }
   }
   return Status::Ok();
@@ -117,8 +147,11 @@ Status History(const Context& ctx, const WorkflowFlags& f) {
   VQI_ASSIGN_OR_RETURN(auto rec, store->Get(f.execution));
   VQI_ASSIGN_OR_RETURN(auto hist, store->History(rec.id));
   for (const auto& e : hist)
-    PrintLine({{"id", e.id}, {"previousEventId", e.previous_event_id}, {"type", e.type},
-               {"timestamp", e.timestamp_ms}, {"details", e.details}});
+    PrintLine({{"id", e.id},
+               {"previousEventId", e.previous_event_id},
+               {"type", e.type},
+               {"timestamp", e.timestamp_ms},
+               {"details", e.details}});
   return Status::Ok();
 }
 
@@ -129,22 +162,34 @@ Result<int> Resume(const Context& ctx, const WorkflowFlags& f) {
     VQI_ASSIGN_OR_RETURN(auto rec, store->Get(f.execution));
     todo.push_back(rec);
   } else {
-    VQI_ASSIGN_OR_RETURN(todo, store->List("RUNNING"));
+    VQI_ASSIGN_OR_RETURN(todo, store->List(wf::ExecutionStatus::kRunning));
   }
   std::unique_ptr<wf::Clock> skip;
   if (f.skip_waits) skip = wf::NewSkippingClock(wf::RealClock().NowMs());
   wf::DurableOptions opts;
   opts.clock = skip.get();
   opts.max_workers = ctx.threads;
+  // One execution's trouble never stops the others: each gets its own line. An execution
+  // another live process is running is skipped ("skipped": why); any other error is
+  // printed ("error": ...) and makes the exit code 1 once all are done.
   int code = 0;
+  bool failed = false;
   for (const auto& rec : todo) {
-    VQI_ASSIGN_OR_RETURN(wf::ExecutionResult r, wf::ResumeExecution(*store, rec, opts));
-    Json line = r.ToJson();
+    auto r = wf::ResumeExecution(*store, rec, opts);
+    Json line;
+    if (r.ok()) {
+      line = r->ToJson();
+      code = std::max(code, ExitFor(*r));
+    } else if (r.status().code() == StatusCode::kFailedPrecondition) {
+      line = {{"status", "SKIPPED"}, {"skipped", r.status().message()}};
+    } else {
+      line = {{"status", "ERROR"}, {"error", r.status().ToString()}};
+      failed = true;
+    }
     line["name"] = rec.name;
     PrintLine(line);
-    code = std::max(code, ExitFor(r));
   }
-  return code;
+  return failed ? std::max(code, 1) : code;
 }
 
 Status Stop(const Context& ctx, const WorkflowFlags& f) {
@@ -156,7 +201,7 @@ Status TaskCallback(const Context& ctx, const WorkflowFlags& f, const std::strin
   VQI_ASSIGN_OR_RETURN(auto store, OpenStore(ctx, f));
   if (kind == "heartbeat") return store->HeartbeatToken(f.token, wf::RealClock().NowMs());
   if (kind == "success") {
-    VQI_ASSIGN_OR_RETURN(Json out, ParseJson(f.output, "--output"));
+    VQI_ASSIGN_OR_RETURN(Json out, ParsePayload(f.output, "--output"));
     return store->CompleteToken(f.token, {{"status", "SUCCEEDED"}, {"output", out}});
   }
   return store->CompleteToken(f.token,

@@ -2,6 +2,9 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "image_header.h"
+#include "vqi/dataset/limits.h"
+
 namespace vqi::dataset {
 namespace {
 
@@ -39,6 +42,20 @@ Result<ImageInfo> ProbeImage(std::string_view bytes) {
   info.format = SniffFormat(bytes);
   if (info.format.empty()) return InvalidArgument("not an image (unrecognized content)");
   VQI_RETURN_IF_ERROR(CheckComplete(info.format, bytes));
+  // OpenCV picks its decoder by signature, and GDCM's (DICOM: "DICM" at byte 128) is tried
+  // before some of ours; GDCM then aborts the process on malformed input. Such a file is
+  // never a valid JPEG/PNG/BMP/TIFF/WebP in practice: refuse it (found by dataset_image_fuzz).
+  if (bytes.size() >= 132 && bytes.substr(128, 4) == "DICM")
+    return InvalidArgument("ambiguous " + info.format +
+                           " data (a DICOM signature at byte 128); refused");
+  // The size claimed by the header bounds the decoder's allocation: check it first.
+  VQI_ASSIGN_OR_RETURN(HeaderDims dims, ReadHeaderDims(info.format, bytes));
+  if (dims.width * dims.height > kMaxImagePixels)
+    return ResourceExhausted(info.format + " header claims " + std::to_string(dims.width) + "x" +
+                             std::to_string(dims.height) + " = " +
+                             std::to_string(dims.width * dims.height) + " pixels; the limit is " +
+                             std::to_string(kMaxImagePixels) +
+                             " (8192x8192), refused before decoding");
   cv::Mat img;
   try {
     const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
@@ -48,6 +65,11 @@ Result<ImageInfo> ProbeImage(std::string_view bytes) {
   }
   if (img.empty() || img.cols <= 0 || img.rows <= 0)
     return InvalidArgument("corrupt " + info.format + " data (cannot decode)");
+  if (img.cols != dims.width || img.rows != dims.height)
+    return InvalidArgument("corrupt " + info.format + " data (header says " +
+                           std::to_string(dims.width) + "x" + std::to_string(dims.height) +
+                           ", decoded " + std::to_string(img.cols) + "x" +
+                           std::to_string(img.rows) + ")");
   info.width = img.cols;
   info.height = img.rows;
   return info;

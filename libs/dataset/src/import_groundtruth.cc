@@ -6,6 +6,7 @@
 #include "import_plan.h"
 #include "text_formats.h"
 #include "vqi/base/file.h"
+#include "vqi/dataset/limits.h"
 
 namespace vqi::dataset {
 namespace fs = std::filesystem;
@@ -55,6 +56,12 @@ class GroundTruthReader {
   Status Header(const CsvRecord& rec) {
     if (!rec.error.empty()) return InvalidArgument(csv_ + ":1: " + rec.error);
     header_size_ = rec.fields.size();
+    for (size_t i = 0; i < rec.fields.size(); ++i)
+      for (size_t k = 0; k < i; ++k)
+        if (rec.fields[i] == rec.fields[k] && !rec.fields[i].empty())
+          return InvalidArgument(csv_ + ":1: column '" + EscapeNonUtf8(rec.fields[i]) +
+                                 "' appears twice (columns " + std::to_string(k + 1) + " and " +
+                                 std::to_string(i + 1) + ")");
     c_.source_ref = Find(rec.fields, "source_ref");
     c_.annotations = Find(rec.fields, "annotations");
     c_.width = Find(rec.fields, "image_width");
@@ -114,6 +121,9 @@ class GroundTruthReader {
     if (c_.event_time >= 0 && !ParseDouble(f[c_.event_time], &label.event_time))
       return plan_.Error(csv_, rec.line, "event_time '" + f[c_.event_time] + "' is not a number");
     if (c_.job >= 0) label.job = f[c_.job];
+    if (!IsValidUtf8(label.job))
+      return plan_.Error(csv_, rec.line,
+                         "labeling_job '" + EscapeNonUtf8(label.job) + "' is not valid UTF-8");
     if (c_.status >= 0) {
       auto s = ParseLabelStatus(f[c_.status]);
       if (!s.ok()) return plan_.Error(csv_, rec.line, "status: " + s.status().message());
@@ -121,6 +131,10 @@ class GroundTruthReader {
     }
     auto dicts = ParsePythonDictList(f[c_.annotations]);
     if (!dicts.ok()) return plan_.Error(csv_, rec.line, "annotations: " + dicts.status().message());
+    if (dicts->size() > static_cast<size_t>(kMaxBoxesPerImage))
+      return plan_.Error(csv_, rec.line,
+                         std::to_string(dicts->size()) + " boxes; the limit is " +
+                             std::to_string(kMaxBoxesPerImage) + " per image");
     for (size_t k = 0; k < dicts->size(); ++k) {
       const auto& d = (*dicts)[k];
       const std::string where = "annotation " + std::to_string(k + 1) + ": ";
@@ -129,6 +143,15 @@ class GroundTruthReader {
       const double cls = d.at("class_id");
       if (cls != std::floor(cls))
         return plan_.Error(csv_, rec.line, where + "class_id is not an integer");
+      if (cls < 0 || cls >= num_classes_)
+        return plan_.Error(csv_, rec.line,
+                           where + "unknown class id " + FormatNumber(cls) + " (known: 0.." +
+                               std::to_string(num_classes_ - 1) + ")");
+      for (const char* field : {"left", "top", "width", "height"})
+        if (!FitsFloat(d.at(field)))
+          return plan_.Error(
+              csv_, rec.line,
+              where + "'" + field + "' " + FormatNumber(d.at(field)) + " is out of range");
       Box b{static_cast<int>(cls), static_cast<float>(d.at("left")),
             static_cast<float>(d.at("top")), static_cast<float>(d.at("width")),
             static_cast<float>(d.at("height"))};
@@ -162,13 +185,21 @@ Result<ImportReport> ImportGroundTruth(Store& store, const std::string& path_in,
   const bool is_dir = fs::is_directory(path, ec);
   const std::string csv = is_dir ? (fs::path(path) / "labels.csv").string() : path;
   const std::string root = is_dir ? path : fs::path(path).parent_path().string();
-  VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(csv));
-  const std::string csv_name = fs::path(csv).filename().string();
+  VQI_ASSIGN_OR_RETURN(std::string text, ReadLabelFile(csv));
+  const std::string csv_name = EscapeNonUtf8(fs::path(csv).filename().string());
 
   ImportPlan plan("groundtruth");
   plan.class_names = options.class_names;
+  if (!plan.class_names.empty())
+    VQI_RETURN_IF_ERROR(ValidateClassNames(plan.class_names, "--classes"));
   if (plan.class_names.empty()) plan.class_names = store.ClassNames();
   if (plan.class_names.empty()) plan.class_names = {"scratch"};
+  GroundTruthReader reader(plan, csv_name, static_cast<int>(plan.class_names.size()));
+
+  // The header first: a file that is not a Ground-Truth CSV fails before any image is read.
+  const std::vector<CsvRecord> records = ParseCsv(text);
+  if (records.empty()) return InvalidArgument(csv_name + ": empty file (no header)");
+  VQI_RETURN_IF_ERROR(reader.Header(records[0]));
 
   // Images: options.images_dir, else everything under images/ if present, else beside the CSV.
   std::string image_root = options.images_dir;
@@ -177,7 +208,9 @@ Result<ImportReport> ImportGroundTruth(Store& store, const std::string& path_in,
                      ? (fs::path(root) / "images").string()
                      : root;
   if (!fs::is_directory(image_root, ec)) return NotFound(image_root + ": no such folder");
-  VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, ListFiles(image_root));
+  std::vector<ImportIssue> listing_issues;
+  VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, ListFiles(image_root, &listing_issues));
+  plan.Errors(listing_issues);
   std::vector<std::string> kept, displays;
   for (const std::string& f : files) {
     const std::string name = fs::path(f).filename().string();
@@ -189,14 +222,9 @@ Result<ImportReport> ImportGroundTruth(Store& store, const std::string& path_in,
     if (rel.rfind("../", 0) == 0) rel = RelativePath(f, image_root);
     displays.push_back(rel);
   }
-  GroundTruthReader reader(plan, csv_name, static_cast<int>(plan.class_names.size()));
   reader.IndexImages(plan.AddImageFiles(kept, displays));
   for (const std::string& d : displays)
     if (plan.Rejected(d)) reader.AddRejected(d);
-
-  const std::vector<CsvRecord> records = ParseCsv(text);
-  if (records.empty()) return InvalidArgument(csv_name + ": empty file (no header)");
-  VQI_RETURN_IF_ERROR(reader.Header(records[0]));
   for (size_t i = 1; i < records.size(); ++i) reader.Row(records[i]);
   return plan.Apply(store, options);
 }

@@ -6,10 +6,12 @@
 #include <filesystem>
 #include <sstream>
 
+#include "text_formats.h"
 #include "vqi/base/file.h"
 #include "vqi/base/hash.h"
 #include "vqi/base/progress.h"
 #include "vqi/dataset/image.h"
+#include "vqi/dataset/limits.h"
 
 namespace vqi::dataset {
 namespace fs = std::filesystem;
@@ -21,6 +23,14 @@ std::string Num(float v) {
   return s.str();
 }
 }  // namespace
+
+bool FitsFloat(double v) { return std::isfinite(v) && std::fabs(v) <= 1e9; }
+
+std::string FormatNumber(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
 
 std::string ImportIssue::ToString() const {
   std::ostringstream s;
@@ -54,19 +64,82 @@ Status ValidateBox(const Box& b, int width, int height, int num_classes) {
   return Status::Ok();
 }
 
-Result<std::vector<std::string>> ListFiles(const std::string& root) {
+Result<std::string> ReadLabelFile(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) return NotFound(EscapeNonUtf8(path) + ": no such file");
+  if (!fs::is_regular_file(st))
+    return InvalidArgument(EscapeNonUtf8(path) + ": not a regular file");
+  const uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > static_cast<uintmax_t>(kMaxLabelFileBytes))
+    return ResourceExhausted(EscapeNonUtf8(path) + ": labels file is " + std::to_string(size) +
+                             " bytes; the limit is " + std::to_string(kMaxLabelFileBytes) +
+                             " (256 MiB)");
+  return ReadFile(path);
+}
+
+Status ValidateClassNames(const std::vector<std::string>& names, const std::string& where) {
+  if (names.size() > static_cast<size_t>(kMaxClasses))
+    return ResourceExhausted(where + ": " + std::to_string(names.size()) +
+                             " classes; the limit is " + std::to_string(kMaxClasses));
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& n = names[i];
+    const std::string at = where + ": class " + std::to_string(i);
+    if (n.empty() || n.find_first_not_of(" \t") == std::string::npos)
+      return InvalidArgument(at + " has an empty name");
+    if (!IsValidUtf8(n))
+      return InvalidArgument(at + " name '" + EscapeNonUtf8(n) + "' is not UTF-8");
+    if (n.size() > kMaxClassNameBytes)
+      return InvalidArgument(at + " name is " + std::to_string(n.size()) + " bytes; the limit is " +
+                             std::to_string(kMaxClassNameBytes));
+    auto [it, fresh] = seen.emplace(n, i);
+    if (!fresh)
+      return InvalidArgument(at + " has the same name '" + n + "' as class " +
+                             std::to_string(it->second) + "; class names must be unique");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> ListFiles(const std::string& root,
+                                           std::vector<ImportIssue>* issues) {
   std::vector<std::string> out;
   std::error_code ec;
-  fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
-  if (ec) return NotFound(root + ": " + ec.message());
-  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) return Unavailable(root + ": " + ec.message());
-    const std::string name = it->path().filename().string();
+  if (!fs::is_directory(root, ec)) return NotFound(EscapeNonUtf8(root) + ": no such folder");
+  fs::recursive_directory_iterator it(root, ec);
+  if (ec) return Unavailable(EscapeNonUtf8(root) + ": " + ec.message());
+  auto issue = [&](const fs::path& p, const std::string& what) {
+    issues->push_back(ImportIssue{EscapeNonUtf8(RelativePath(p.string(), root)), 0, what});
+  };
+  const fs::recursive_directory_iterator end;
+  while (it != end) {
+    const fs::path p = it->path();
+    const std::string name = p.filename().string();
     if (!name.empty() && name[0] == '.') {
-      if (it->is_directory()) it.disable_recursion_pending();
-      continue;
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+    } else {
+      // status() follows symbolic links: a loop or a dangling link fails here.
+      const fs::file_status st = it->status(ec);
+      if (ec) {
+        issue(p, "cannot follow: " + ec.message() + ", skipped");
+      } else if (fs::is_regular_file(st)) {
+        out.push_back(p.string());
+      } else if (!fs::is_directory(st)) {
+        issue(p, "not a regular file, skipped");
+      }
     }
-    if (it->is_regular_file()) out.push_back(it->path().string());
+    it.increment(ec);
+    if (ec) {
+      // The entry just left could not be opened (e.g. an unreadable folder): report it and
+      // go on with its siblings.
+      issue(it == end ? p : it->path(), "cannot read this folder: " + ec.message() + ", skipped");
+      ec.clear();
+      if (it != end) {
+        it.disable_recursion_pending();
+        it.increment(ec);
+        if (ec) return Unavailable(EscapeNonUtf8(root) + ": " + ec.message());
+      }
+    }
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -77,6 +150,26 @@ std::string RelativePath(const std::string& path, const std::string& root) {
 }
 
 std::string ImportPlan::AddImageFile(const std::string& file, const std::string& display) {
+  auto reject = [&](const std::string& message) {
+    Error(display, 0, message);
+    rejected_.insert(display);
+    return std::string();
+  };
+  const std::string name = fs::path(file).filename().string();
+  if (!IsValidUtf8(name))
+    return reject("file name is not valid UTF-8 (shown with %XX for the bad bytes); rename it");
+  if (name.size() > kMaxFileNameBytes)
+    return reject("file name is " + std::to_string(name.size()) + " bytes; the limit is " +
+                  std::to_string(kMaxFileNameBytes));
+  std::error_code ec;
+  const fs::file_status st = fs::status(file, ec);
+  if (ec) return reject("cannot read: " + ec.message());
+  if (!fs::is_regular_file(st)) return reject("not a regular file");
+  const uintmax_t size = fs::file_size(file, ec);
+  if (ec) return reject("cannot read: " + ec.message());
+  if (size > static_cast<uintmax_t>(kMaxImageFileBytes))
+    return reject("image file is " + std::to_string(size) + " bytes; the limit is " +
+                  std::to_string(kMaxImageFileBytes) + " (64 MiB)");
   auto bytes = ReadFile(file);
   if (!bytes.ok()) {
     Error(display, 0, "cannot read: " + bytes.status().message());
@@ -99,12 +192,12 @@ std::string ImportPlan::AddImageFile(const std::string& file, const std::string&
   img.file = file;
   img.display = display;
   img.record.image_id = id;
-  img.record.name = fs::path(file).filename().string();
+  img.record.name = name;
   img.record.capture_id = CaptureIdOf(img.record.name);
   img.record.width = info->width;
   img.record.height = info->height;
   img.record.format = info->format;
-  img.record.source = file;
+  img.record.source = EscapeNonUtf8(file);
   by_id_[id] = images_.size();
   images_.push_back(std::move(img));
   return id;
@@ -129,7 +222,11 @@ const ImageRecord* ImportPlan::Image(const std::string& id) const {
 }
 
 void ImportPlan::Error(const std::string& file, int line, const std::string& message) {
-  errors_.push_back(ImportIssue{file, line, message});
+  errors_.push_back(ImportIssue{EscapeNonUtf8(file), line, EscapeNonUtf8(message)});
+}
+
+void ImportPlan::Errors(const std::vector<ImportIssue>& issues) {
+  for (const ImportIssue& i : issues) Error(i.file, i.line, i.message);
 }
 
 Result<ImportReport> ImportPlan::Apply(Store& store, const ImportOptions& options) {

@@ -42,6 +42,7 @@ class ImportPlan {
 
   void AddLabel(PlannedLabel label) { labels_.push_back(std::move(label)); }
   void Error(const std::string& file, int line, const std::string& message);
+  void Errors(const std::vector<ImportIssue>& issues);
   bool has_errors() const { return !errors_.empty(); }
 
   // Class ids used in planned boxes -> names; mapped onto the store's classes by name.
@@ -58,12 +59,30 @@ class ImportPlan {
   std::vector<ImportIssue> errors_;
 };
 
+// True if `v` is finite and small enough (|v| <= 1e9) to convert to float or int without
+// overflow; a coordinate past that cannot lie inside any image the limits admit.
+bool FitsFloat(double v);
+// A number for messages ("3", "0.5", "1e+300").
+std::string FormatNumber(double v);
+
 // InvalidArgument ("zero-size box ...", "box ... outside the WxH image", "unknown class id ...")
 // for a box an importer must reject.
 Status ValidateBox(const Box& box, int width, int height, int num_classes);
 
-// Regular files under `root` (recursive, sorted), skipping hidden ones.
-Result<std::vector<std::string>> ListFiles(const std::string& root);
+// A labels file (CSV, JSON, YAML, YOLO .txt): NotFound, InvalidArgument if it is not a
+// regular file, ResourceExhausted past kMaxLabelFileBytes (checked before reading).
+Result<std::string> ReadLabelFile(const std::string& path);
+
+// Class names of one file: each non-empty, valid UTF-8, at most kMaxClassNameBytes, all
+// distinct (two ids with one name would merge two classes), at most kMaxClasses of them.
+// InvalidArgument naming `where` and the offending name otherwise.
+Status ValidateClassNames(const std::vector<std::string>& names, const std::string& where);
+
+// Regular files under `root` (recursive, sorted), skipping hidden ones. An entry that cannot
+// be listed or followed (symbolic-link loop, dangling link, unreadable folder, fifo, device)
+// is reported in `issues` by its path relative to `root`, and the listing goes on.
+Result<std::vector<std::string>> ListFiles(const std::string& root,
+                                           std::vector<ImportIssue>* issues);
 // `path` relative to `root`, with '/' separators.
 std::string RelativePath(const std::string& path, const std::string& root);
 

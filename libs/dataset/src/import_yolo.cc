@@ -6,7 +6,9 @@
 #include <sstream>
 
 #include "import_plan.h"
+#include "text_formats.h"
 #include "vqi/base/file.h"
+#include "vqi/dataset/limits.h"
 #include "yolo_format.h"
 
 namespace vqi::dataset {
@@ -33,17 +35,16 @@ std::string LabelPathOf(const std::string& rel) {
 
 void PlanLabels(ImportPlan& plan, const std::string& dir, const std::string& label_rel,
                 const std::string& id, int num_classes) {
-  auto text = ReadFile(dir + "/" + label_rel);
+  auto text = ReadLabelFile(dir + "/" + label_rel);
   if (!text.ok()) return plan.Error(label_rel, 0, text.status().message());
   const ImageRecord* img = plan.Image(id);
   PlannedLabel label;
   label.image_id = id;
   label.job = "import:yolo";
-  std::istringstream in(*text);
-  std::string line;
+  const std::vector<std::string_view> lines = SplitLines(*text);
   bool ok = true;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  for (int n = 1; n <= static_cast<int>(lines.size()); ++n) {
+    const std::string line(lines[n - 1]);
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     auto box = ParseYoloLine(line, img->width, img->height);
     Status st = box.ok() ? ValidateBox(*box, img->width, img->height, num_classes) : box.status();
@@ -51,6 +52,12 @@ void PlanLabels(ImportPlan& plan, const std::string& dir, const std::string& lab
       plan.Error(label_rel, n, st.message());
       ok = false;
       continue;
+    }
+    if (label.boxes.size() >= static_cast<size_t>(kMaxBoxesPerImage)) {
+      plan.Error(label_rel, n,
+                 "more than " + std::to_string(kMaxBoxesPerImage) + " boxes; the limit is " +
+                     std::to_string(kMaxBoxesPerImage) + " per image");
+      return;
     }
     label.boxes.push_back(*box);
   }
@@ -64,7 +71,9 @@ Result<ImportReport> ImportYolo(Store& store, const std::string& dir_in,
   const std::string dir = fs::path(dir_in).lexically_normal().string();
   ImportPlan plan("yolo");
   VQI_ASSIGN_OR_RETURN(plan.class_names, ReadDataYamlNames(dir + "/data.yaml"));
-  VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, ListFiles(dir));
+  std::vector<ImportIssue> listing_issues;
+  VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, ListFiles(dir, &listing_issues));
+  plan.Errors(listing_issues);
   std::vector<std::string> images, displays;
   std::set<std::string> label_files;
   for (const std::string& f : files) {

@@ -284,7 +284,8 @@ TEST_F(CocoBadInputTest, BadAnnotations) {
   ASSERT_EQ(r.errors.size(), 5u);
   EXPECT_EQ(r.errors[0].ToString(), "annotations.json: annotations[1]: unknown category id 9");
   EXPECT_EQ(r.errors[1].ToString(),
-            "annotations.json: annotations[2]: bbox must be [x, y, width, height] numbers");
+            "annotations.json: annotations[2]: bbox must be [x, y, width, height], four numbers "
+            "within +-1e9");
   EXPECT_EQ(r.errors[2].ToString(),
             "annotations.json: annotations[3]: box (x 35, y 1, width 10, height 2) lies outside "
             "the 40x30 image");

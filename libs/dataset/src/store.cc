@@ -1,18 +1,16 @@
 #include "vqi/dataset/store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "store_impl.h"
+#include "text_formats.h"
 #include "vqi/base/file.h"
 #include "vqi/base/json.h"
+#include "vqi/dataset/limits.h"
 #include "vqi/dataset/split.h"
 
 namespace vqi::dataset {
@@ -20,7 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
+// Version 1 is the schema stores had before versioning (IF NOT EXISTS: it adopts them).
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE IF NOT EXISTS classes (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS images (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, capture_id TEXT NOT NULL, width INTEGER NOT NULL,
@@ -38,40 +37,15 @@ CREATE TABLE IF NOT EXISTS split_members (
   event_seq INTEGER NOT NULL, PRIMARY KEY (split, image_id));
 )sql";
 
+const std::vector<sqlite::Migration> kMigrations = {{1, kSchemaV1, nullptr}};
+
 double Now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
 
-// Writes `path.tmp-<pid>` and renames it over `path`, without fsync: SyncBlobs() makes a
-// whole batch durable with one syncfs() before the database commit that references it.
-Status WriteBlob(const std::string& path, std::string_view bytes) {
-  VQI_RETURN_IF_ERROR(MakeDirs(fs::path(path).parent_path().string()));
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) return Unavailable("write " + tmp + ": " + std::strerror(errno));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const Status st = Unavailable("rename " + tmp + ": " + std::strerror(errno));
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  return Status::Ok();
-}
-
-Status Store::SyncBlobs() {
-  if (!impl_->unsynced_blobs) return Status::Ok();
-  const int fd = ::open((dir_ + "/blobs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Unavailable("open " + dir_ + "/blobs: " + std::strerror(errno));
-  const int rc = ::syncfs(fd);
-  ::close(fd);
-  if (rc != 0) return Unavailable("syncfs " + dir_ + "/blobs: " + std::strerror(errno));
-  impl_->unsynced_blobs = false;
-  return Status::Ok();
-}
+Status Store::SyncBlobs() { return impl_->blobs->Sync(); }
 
 std::string BoxesToJson(const std::vector<Box>& boxes) {
   Json arr = Json::array();
@@ -140,17 +114,41 @@ Store::Store(std::string dir, std::unique_ptr<Impl> impl)
     : dir_(std::move(dir)), impl_(std::move(impl)) {}
 Store::~Store() = default;
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& home, const std::string& name) {
+std::vector<std::string> Store::List(const std::string& home) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(fs::path(home) / "datasets", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string n = it->path().filename().string();
+    if (ValidName(n) && fs::exists(it->path() / "dataset.db", ec)) names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& home, const std::string& name,
+                                           bool create) {
   if (!ValidName(name))
-    return InvalidArgument("dataset name '" + name + "': use letters, digits, '-', '_', '.'");
+    return InvalidArgument("dataset name '" + EscapeNonUtf8(name) +
+                           "': use 1-64 letters, digits, '-', '_', '.' (not first)");
   std::error_code ec;
   const std::string dir = fs::absolute(fs::path(home) / "datasets" / name, ec).string();
-  VQI_RETURN_IF_ERROR(MakeDirs(dir + "/blobs"));
+  if (!create && !fs::exists(dir + "/dataset.db", ec)) {
+    const std::vector<std::string> names = List(home);
+    std::string known;
+    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+    return NotFound("no dataset '" + name + "' in " + home + " (" +
+                    (names.empty() ? std::string("there are none yet") : "existing: " + known) +
+                    "); create one with `vqi dataset import` or `vqi dataset synth`");
+  }
+  blob::BlobStoreOptions blob_options;
+  blob_options.durability = blob::Durability::kBatch;
+  blob_options.max_blob_bytes = kMaxImageFileBytes;
+  VQI_ASSIGN_OR_RETURN(auto blobs, blob::BlobStore::Open(dir + "/blobs", blob_options));
   VQI_ASSIGN_OR_RETURN(Db db, Db::Open(dir + "/dataset.db"));
-  VQI_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
-  VQI_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys=ON;"));
-  VQI_RETURN_IF_ERROR(db.Exec(kSchema));
-  return std::unique_ptr<Store>(new Store(dir, std::make_unique<Impl>(std::move(db))));
+  VQI_RETURN_IF_ERROR(db.Migrate(kMigrations));
+  return std::unique_ptr<Store>(
+      new Store(dir, std::make_unique<Impl>(std::move(db), std::move(blobs))));
 }
 
 std::vector<std::string> Store::ClassNames() const {
@@ -160,12 +158,14 @@ std::vector<std::string> Store::ClassNames() const {
   while (true) {
     auto row = st->Step();
     if (!row.ok() || !*row) break;
-    names.push_back(st->Text(0));
+    names.push_back(EscapeNonUtf8(st->Text(0)));  // legacy names from before the UTF-8 check
   }
   return names;
 }
 
 Result<int> Store::EnsureClass(const std::string& name) {
+  if (name.empty() || !IsValidUtf8(name))
+    return InvalidArgument("class name '" + EscapeNonUtf8(name) + "' is empty or not UTF-8");
   const std::vector<std::string> names = ClassNames();
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] == name) return static_cast<int>(i);
@@ -176,19 +176,19 @@ Result<int> Store::EnsureClass(const std::string& name) {
 
 Status Store::Transaction(const std::function<Status()>& body) {
   if (impl_->in_transaction) return body();  // nested: part of the outer transaction
-  VQI_RETURN_IF_ERROR(impl_->db.Exec("BEGIN IMMEDIATE"));
+  VQI_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(impl_->db));
   impl_->in_transaction = true;
   Status st = body();
   impl_->in_transaction = false;
   // Blobs reach the disk before the rows that reference them.
   if (st.ok()) st = SyncBlobs();
-  if (st.ok()) st = impl_->db.Exec("COMMIT");
-  if (!st.ok()) (void)impl_->db.Exec("ROLLBACK");
-  return st;
+  if (st.ok()) st = tx.Commit();
+  return st;  // not committed: rolled back by tx
 }
 
 std::string Store::BlobPath(const std::string& image_id, const std::string& format) const {
-  return dir_ + "/blobs/" + image_id.substr(0, 2) + "/" + image_id + ExtensionOf(format);
+  auto path = impl_->blobs->Path(image_id, ExtensionOf(format));
+  return path.ok() ? *path : std::string();
 }
 
 bool Store::HasImage(const std::string& image_id) const {
@@ -201,10 +201,12 @@ bool Store::HasImage(const std::string& image_id) const {
 
 Result<bool> Store::AddImage(const ImageRecord& r, std::string_view bytes) {
   if (HasImage(r.image_id)) return false;
-  const std::string path = BlobPath(r.image_id, r.format);
-  std::error_code ec;
-  if (fs::file_size(path, ec) != bytes.size() || ec) VQI_RETURN_IF_ERROR(WriteBlob(path, bytes));
-  impl_->unsynced_blobs = true;
+  if (!IsValidUtf8(r.name))
+    return InvalidArgument("image name '" + EscapeNonUtf8(r.name) + "' is not valid UTF-8");
+  VQI_ASSIGN_OR_RETURN(blob::PutResult put, impl_->blobs->Put(bytes, ExtensionOf(r.format)));
+  if (put.digest != r.image_id)
+    return InvalidArgument("image " + r.name + ": id " + r.image_id +
+                           " is not the SHA-256 of its bytes (" + put.digest + ")");
   if (!impl_->in_transaction) VQI_RETURN_IF_ERROR(SyncBlobs());
   VQI_ASSIGN_OR_RETURN(Stmt st,
                        impl_->db.Prepare("INSERT INTO images(id, name, capture_id, width, height, "
@@ -217,6 +219,8 @@ Result<bool> Store::AddImage(const ImageRecord& r, std::string_view bytes) {
 
 Result<bool> Store::AppendLabel(const LabelEvent& e) {
   if (!HasImage(e.image_id)) return NotFound("label for unknown image " + e.image_id);
+  if (!IsValidUtf8(e.job))
+    return InvalidArgument("label job '" + EscapeNonUtf8(e.job) + "' is not valid UTF-8");
   const std::string boxes = BoxesToJson(e.boxes);
   VQI_ASSIGN_OR_RETURN(Stmt dup,
                        impl_->db.Prepare("SELECT 1 FROM label_events WHERE image_id=? AND boxes=? "
@@ -286,8 +290,8 @@ Result<std::vector<Sample>> Store::ImagesWithCurrentLabels(bool labeled) const {
     if (has_label != labeled) continue;
     Sample s;
     s.image_id = st.Text(0);
-    s.name = st.Text(1);
-    s.capture_id = st.Text(2);
+    s.name = EscapeNonUtf8(st.Text(1));
+    s.capture_id = EscapeNonUtf8(st.Text(2));
     s.width = static_cast<int>(st.Int(3));
     s.height = static_cast<int>(st.Int(4));
     s.path = BlobPath(s.image_id, st.Text(5));

@@ -4,16 +4,21 @@
 #include <string>
 #include <vector>
 
-#include "sqlite.h"
+#include "vqi/blob/blob_store.h"
 #include "vqi/dataset/store.h"
+#include "vqi/sqlite/sqlite.h"
 
 namespace vqi::dataset {
 
+using sqlite::Db;
+using sqlite::Stmt;
+
 struct Store::Impl {
-  explicit Impl(Db d) : db(std::move(d)) {}
+  Impl(Db d, std::unique_ptr<blob::BlobStore> b) : db(std::move(d)), blobs(std::move(b)) {}
   Db db;
+  // Batch durability: Transaction() syncs the blobs once before the commit that references them.
+  std::unique_ptr<blob::BlobStore> blobs;
   bool in_transaction = false;
-  bool unsynced_blobs = false;  // blobs written since the last SyncBlobs()
 };
 
 // Boxes as stored: [[class_id, x, y, w, h], ...]; floats survive the round trip exactly.

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "store_impl.h"
+#include "text_formats.h"
 #include "vqi/base/json.h"
 #include "vqi/dataset/split.h"
 
@@ -15,8 +16,8 @@ constexpr const char* kSampleColumns =
 Result<Sample> ReadSample(const Store& store, Stmt& st) {
   Sample s;
   s.image_id = st.Text(0);
-  s.name = st.Text(1);
-  s.capture_id = st.Text(2);
+  s.name = EscapeNonUtf8(st.Text(1));
+  s.capture_id = EscapeNonUtf8(st.Text(2));
   s.width = static_cast<int>(st.Int(3));
   s.height = static_cast<int>(st.Int(4));
   s.path = store.BlobPath(s.image_id, st.Text(5));
@@ -100,7 +101,7 @@ Result<SplitInfo> Store::CreateSplit(const std::string& split, const SplitRatios
                            impl_->db.Prepare("INSERT INTO split_members(split, image_id, part, "
                                              "event_seq) VALUES(?,?,?,?)"));
       for (size_t i = 0; i < samples.size(); ++i) {
-        VQI_RETURN_IF_ERROR(mem.Reset());
+        mem.Reset();
         mem.Bind(1, split).Bind(2, samples[i].image_id).Bind(3, parts[i]).Bind(4, seqs[i]);
         VQI_RETURN_IF_ERROR(mem.Run());
       }

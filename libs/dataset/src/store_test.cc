@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "test_util.h"
@@ -49,6 +50,26 @@ TEST(StoreTest, CaptureId) {
 TEST(StoreTest, RejectsBadDatasetName) {
   TempDir home;
   EXPECT_EQ(Store::Open(home.path(), "../x").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(StoreTest, DamagedDatabaseIsDataLossNamingTheFile) {
+  TempDir home;
+  {
+    auto store = Store::Open(home.path(), "d");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    const std::string bytes = testing::ImageBytes(40, 30, 1);
+    ASSERT_TRUE((*store)->AddImage(Record(bytes, "a.jpg"), bytes).ok());
+  }
+  const std::string db = home.path() + "/datasets/d/dataset.db";
+  {
+    std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+    f.write("definitely not sqlite", 21);
+  }
+  auto reopened = Store::Open(home.path(), "d");
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.status().code(), StatusCode::kDataLoss) << reopened.status().ToString();
+  EXPECT_NE(reopened.status().message().find(db), std::string::npos)
+      << reopened.status().ToString();
 }
 
 TEST(StoreTest, ImagesAreContentAddressedAndDeduplicated) {

@@ -5,6 +5,7 @@
 #include "vqi/base/file.h"
 #include "vqi/base/hash.h"
 #include "vqi/base/progress.h"
+#include "vqi/dataset/limits.h"
 #include "yolo_format.h"
 
 namespace vqi::dataset {
@@ -26,10 +27,14 @@ std::string SynthName(const SynthOptions& o, int i) {
 }
 
 Status CheckOptions(const SynthOptions& o, int count) {
-  if (count < 0) return InvalidArgument("synth count must be >= 0");
+  if (count < 0 || count > kMaxSynthCount)
+    return InvalidArgument("synth count " + std::to_string(count) + " is outside 0.." +
+                           std::to_string(kMaxSynthCount));
   if (o.width < 64 || o.height < 64 || o.width > 8192 || o.height > 8192)
     return InvalidArgument("synth size must be between 64 and 8192 pixels per side");
-  if (o.max_scratches < 1) return InvalidArgument("max scratches must be >= 1");
+  if (o.max_scratches < 1 || o.max_scratches > kMaxSynthScratches)
+    return InvalidArgument("max scratches " + std::to_string(o.max_scratches) + " is outside 1.." +
+                           std::to_string(kMaxSynthScratches));
   if (!(o.defect_probability >= 0 && o.defect_probability <= 1))
     return InvalidArgument("defect probability must be in [0, 1]");
   return Status::Ok();

@@ -5,9 +5,83 @@
 
 namespace vqi::dataset {
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence starting at s[i], or 0.
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto at = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = at(i);
+  if (c < 0x80) return 1;
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (at(i + 1) < lo || at(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k)
+    if (at(i + k) < 0x80 || at(i + k) > 0xBF) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::vector<std::string_view> SplitLines(std::string_view t) {
+  std::vector<std::string_view> out;
+  if (t.substr(0, 3) == "\xEF\xBB\xBF") t.remove_prefix(3);
+  size_t start = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i] != '\n' && t[i] != '\r') continue;
+    out.push_back(t.substr(start, i - start));
+    if (t[i] == '\r' && i + 1 < t.size() && t[i + 1] == '\n') ++i;
+    start = i + 1;
+  }
+  if (start < t.size()) out.push_back(t.substr(start));
+  return out;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string EscapeNonUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) {
+      static const char kHex[] = "0123456789ABCDEF";
+      const unsigned char c = static_cast<unsigned char>(s[i++]);
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 std::vector<CsvRecord> ParseCsv(std::string_view t) {
   std::vector<CsvRecord> out;
   size_t i = 0;
+  if (t.substr(0, 3) == "\xEF\xBB\xBF") i = 3;  // UTF-8 byte-order mark
   int line = 1;
   while (i < t.size()) {
     CsvRecord rec;
@@ -30,7 +104,7 @@ std::vector<CsvRecord> ParseCsv(std::string_view t) {
             closed = true;
             break;
           }
-          if (t[i] == '\n') ++line;
+          if (t[i] == '\n' || (t[i] == '\r' && (i + 1 >= t.size() || t[i + 1] != '\n'))) ++line;
           field += t[i++];
         }
         if (!closed) {
@@ -51,11 +125,14 @@ std::vector<CsvRecord> ParseCsv(std::string_view t) {
       rec.fields.push_back(std::move(field));
       field.clear();
       // Skip to the field or record separator (after an error, to the end of the line).
-      while (i < t.size() && t[i] != ',' && t[i] != '\n') ++i;
+      while (i < t.size() && t[i] != ',' && t[i] != '\n' && t[i] != '\r') ++i;
       if (i < t.size() && t[i] == ',') {
         ++i;
       } else {
-        if (i < t.size()) ++i, ++line;  // the '\n'
+        if (i < t.size()) {  // "\r\n", "\n" or a lone "\r"
+          if (t[i] == '\r' && i + 1 < t.size() && t[i + 1] == '\n') ++i;
+          ++i, ++line;
+        }
         done = true;
       }
     }

@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "import_plan.h"
 #include "vqi/base/file.h"
 
 namespace vqi::dataset {
@@ -50,8 +51,12 @@ Result<Box> ParseYoloLine(const std::string& line, int width, int height) {
     if (end != tok[i].c_str() + tok[i].size() || !std::isfinite(v[i]))
       return InvalidArgument("'" + tok[i] + "' is not a number");
   }
-  if (v[0] != std::floor(v[0]) || v[0] < 0)
+  if (v[0] != std::floor(v[0]) || v[0] < 0 || v[0] > 1e9)
     return InvalidArgument("class id '" + tok[0] + "' is not a non-negative integer");
+  for (int i = 1; i < 5; ++i)
+    if (std::fabs(v[i]) > 1e3)  // normalized: anything near [0, 1]; far beyond is garbage
+      return InvalidArgument("'" + tok[i] +
+                             "' is out of range (coordinates are normalized to 0..1)");
   const double w = v[3] * width, h = v[4] * height;
   double x = v[1] * width - w / 2, y = v[2] * height - h / 2;
   // Tolerate sub-pixel overshoot from rounded coordinates by clipping it.
@@ -86,7 +91,7 @@ Status WriteDataYaml(const std::string& dir, const std::vector<std::string>& nam
 }
 
 Result<std::vector<std::string>> ReadDataYamlNames(const std::string& path) {
-  VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  VQI_ASSIGN_OR_RETURN(std::string text, ReadLabelFile(path));
   try {
     const YAML::Node root = YAML::Load(text);
     const YAML::Node names = root["names"];
@@ -96,7 +101,11 @@ Result<std::vector<std::string>> ReadDataYamlNames(const std::string& path) {
       for (const auto& n : names) out.push_back(n.as<std::string>());
     } else if (names.IsMap()) {
       std::map<int, std::string> by_id;
-      for (const auto& kv : names) by_id[kv.first.as<int>()] = kv.second.as<std::string>();
+      for (const auto& kv : names) {
+        const int id = kv.first.as<int>();
+        if (!by_id.emplace(id, kv.second.as<std::string>()).second)
+          return InvalidArgument(path + ": 'names' lists id " + std::to_string(id) + " twice");
+      }
       int expect = 0;
       for (const auto& [id, name] : by_id) {
         if (id != expect++)
@@ -106,6 +115,7 @@ Result<std::vector<std::string>> ReadDataYamlNames(const std::string& path) {
     } else {
       return InvalidArgument(path + ": 'names' must be a list or a map");
     }
+    VQI_RETURN_IF_ERROR(ValidateClassNames(out, path + ": names"));
     if (root["nc"] && root["nc"].as<size_t>() != out.size())
       return InvalidArgument(path + ": nc " + root["nc"].as<std::string>() + " but " +
                              std::to_string(out.size()) + " names");

@@ -48,6 +48,12 @@ class ReplayDetector : public Detector {
     return out;
   }
 
+  // The pixels are not needed: the image is looked up by `name` as Detect() does.
+  Result<std::vector<Detection>> DetectImage(const ImageView&, const std::string& name,
+                                             const DetectOptions& options) override {
+    return Detect(name, options);
+  }
+
   std::vector<std::string> ClassNames() const override { return classes_; }
   std::string Describe() const override { return "predictions file (" + model_ + ")"; }
 

@@ -3,6 +3,9 @@
 #include <chrono>
 
 #include "vqi/eval/nms.h"
+#include "vqi/infer/model_file.h"
+#include "vqi/yolo/decode.h"
+#include "vqi/yolo/letterbox.h"
 
 namespace vqi::infer {
 
@@ -13,8 +16,9 @@ double Ms(Clock::time_point a, Clock::time_point b) {
 }
 }  // namespace
 
-OnnxDetector::OnnxDetector(std::unique_ptr<InferenceBackend> b, std::vector<std::string> names)
-    : backend_(std::move(b)), names_(std::move(names)) {
+OnnxDetector::OnnxDetector(std::unique_ptr<InferenceBackend> b, std::vector<std::string> names,
+                           std::string where)
+    : backend_(std::move(b)), names_(std::move(names)), where_(std::move(where)) {
   const ModelInfo& info = backend_->Info();
   in_h_ = static_cast<int>(info.input_shape[2]);
   in_w_ = static_cast<int>(info.input_shape[3]);
@@ -23,14 +27,13 @@ OnnxDetector::OnnxDetector(std::unique_ptr<InferenceBackend> b, std::vector<std:
   output_.resize(static_cast<size_t>(info.output_shape[1] * anchors_));
 }
 
-Result<std::unique_ptr<OnnxDetector>> OnnxDetector::Open(const std::string& onnx_path,
+Result<std::unique_ptr<OnnxDetector>> OnnxDetector::Open(const OnnxModel& model,
                                                          const std::string& backend,
                                                          const BackendOptions& options) {
-  VQI_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> b,
-                       OpenBackend(backend, onnx_path, options));
+  VQI_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> b, OpenBackend(backend, model, options));
   const ModelInfo& info = b->Info();
   const int64_t nc = info.output_shape[1] - 4;
-  auto names = ClassNamesFromMetadata(info.metadata);
+  auto names = yolo::ClassNamesFromMetadata(info.metadata);
   std::vector<std::string> n;
   if (names.ok()) {
     n = std::move(names).value();
@@ -38,34 +41,42 @@ Result<std::unique_ptr<OnnxDetector>> OnnxDetector::Open(const std::string& onnx
     for (int64_t i = 0; i < nc; ++i) n.push_back(std::to_string(i));
   }
   if (static_cast<int64_t>(n.size()) != nc)
-    return InvalidArgument(onnx_path + ": metadata names " + std::to_string(n.size()) +
+    return InvalidArgument(model.path + ": metadata names " + std::to_string(n.size()) +
                            " classes but output0 has " + std::to_string(nc));
-  return std::unique_ptr<OnnxDetector>(new OnnxDetector(std::move(b), std::move(n)));
+  return std::unique_ptr<OnnxDetector>(new OnnxDetector(std::move(b), std::move(n), model.path));
+}
+
+Result<std::unique_ptr<OnnxDetector>> OnnxDetector::Open(const std::string& onnx_path,
+                                                         const std::string& backend,
+                                                         const BackendOptions& options) {
+  VQI_ASSIGN_OR_RETURN(OnnxModel model, LoadOnnxModel(onnx_path));
+  return Open(model, backend, options);
 }
 
 Result<std::vector<eval::Detection>> OnnxDetector::Detect(const std::string& image_path,
                                                           const eval::DetectOptions& options) {
   const auto t0 = Clock::now();
-  VQI_ASSIGN_OR_RETURN(cv::Mat bgr, DecodeImageFile(image_path));
+  VQI_ASSIGN_OR_RETURN(yolo::Image img, yolo::DecodeImageFile(image_path));
   const auto t1 = Clock::now();
-  auto dets = DetectImage(bgr, options);
+  auto dets = DetectImage(img.View(), image_path, options);
   times_.decode_ms = Ms(t0, t1);
-  if (!dets.ok()) return dets.status().WithContext(image_path);
   return dets;
 }
 
-Result<std::vector<eval::Detection>> OnnxDetector::DetectImage(
-    const cv::Mat& bgr, const eval::DetectOptions& options) {
-  if (bgr.empty() || bgr.type() != CV_8UC3)
-    return InvalidArgument("image must be a non-empty 8-bit BGR image");
+Result<std::vector<eval::Detection>> OnnxDetector::DetectImage(const yolo::ImageView& bgr,
+                                                               const std::string& name,
+                                                               const eval::DetectOptions& options) {
+  if (bgr.empty() || bgr.stride < static_cast<size_t>(bgr.width) * 3)
+    return InvalidArgument(name + ": image must be a non-empty 8-bit BGR image");
   const auto t0 = Clock::now();
-  const Letterbox lb = LetterboxToTensor(bgr, in_w_, in_h_, input_.data(), &scratch_);
+  const yolo::Letterbox lb = yolo::LetterboxToTensor(bgr, in_w_, in_h_, input_.data(), &scratch_);
   const auto t1 = Clock::now();
-  VQI_RETURN_IF_ERROR(backend_->Run(input_.data(), output_.data()));
+  VQI_RETURN_IF_ERROR(backend_->Run(input_.data(), output_.data()).WithContext(name));
   const auto t2 = Clock::now();
-  std::vector<eval::Detection> cand = DecodeOutput(
-      output_.data(), static_cast<int>(names_.size()), anchors_, lb, options.conf_threshold);
-  std::vector<eval::Detection> dets = eval::FilterAndNms(cand, options);
+  const yolo::Decoded decoded = yolo::DecodeOutput(output_.data(), static_cast<int>(names_.size()),
+                                                   anchors_, lb, options.conf_threshold);
+  VQI_RETURN_IF_ERROR(yolo::CheckFinite(decoded, anchors_, where_ + " on " + name));
+  std::vector<eval::Detection> dets = eval::FilterAndNms(decoded.candidates, options);
   const auto t3 = Clock::now();
   times_ = {0, Ms(t0, t1), Ms(t1, t2), Ms(t2, t3)};
   return dets;

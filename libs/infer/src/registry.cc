@@ -1,9 +1,9 @@
+#include <map>
 #include <mutex>
 
-#include "opencv_backend.h"
 #include "vqi/base/log.h"
 #include "vqi/infer/backend.h"
-#include "vqi/infer/model_check.h"
+#include "vqi/infer/model_file.h"
 
 namespace vqi::infer {
 
@@ -15,13 +15,7 @@ struct Registry {
 };
 
 Registry& Get() {
-  // The OpenCV backend is built in (registered here, not by a static initializer that a
-  // static-library link could drop).
-  static Registry* r = [] {
-    auto* reg = new Registry();
-    reg->factories["opencv"] = OpenOpenCvBackend;
-    return reg;
-  }();
+  static Registry* r = new Registry();  // never destroyed: usable until the process ends
   return *r;
 }
 
@@ -32,19 +26,18 @@ Result<BackendFactory> Find(const std::string& name) {
   if (it == r.factories.end()) {
     std::string known;
     for (const auto& [n, f] : r.factories) known += (known.empty() ? "" : ", ") + n;
-    return InvalidArgument("unknown inference backend '" + name + "' (built in: " + known +
-                           ", or auto)");
+    return InvalidArgument("unknown inference backend '" + name +
+                           "' (built in: " + (known.empty() ? "none" : known) + ", or auto)");
   }
   return it->second;
 }
 
 }  // namespace
 
-bool RegisterBackend(const std::string& name, BackendFactory factory) {
+void RegisterBackend(const std::string& name, BackendFactory factory) {
   Registry& r = Get();
   std::lock_guard<std::mutex> lock(r.mu);
   r.factories[name] = std::move(factory);
-  return true;
 }
 
 std::vector<std::string> BackendNames() {
@@ -56,24 +49,35 @@ std::vector<std::string> BackendNames() {
 }
 
 Result<std::unique_ptr<InferenceBackend>> OpenBackend(const std::string& name,
+                                                      const OnnxModel& model,
+                                                      const BackendOptions& options) {
+  if (options.threads < 1)
+    return InvalidArgument("inference backend threads " + std::to_string(options.threads) +
+                           ": must be >= 1");
+  if (name != "auto") {
+    VQI_ASSIGN_OR_RETURN(BackendFactory f, Find(name));
+    return f(model, options);
+  }
+  std::string why = "the onednn backend is not built in";
+  auto opencv = Find("opencv");
+  if (auto onednn = Find("onednn"); onednn.ok()) {
+    auto b = (*onednn)(model, options);
+    if (b.ok() || !opencv.ok()) return b;  // without a fallback, oneDNN's own error
+    why = b.status().ToString();
+  }
+  if (!opencv.ok())
+    return InvalidArgument(model.path + ": no inference backend is built in (auto)");
+  VQI_LOG_WARN("inference backend auto: using opencv for {} because {}", model.path, why);
+  return (*opencv)(model, options);
+}
+
+Result<std::unique_ptr<InferenceBackend>> OpenBackend(const std::string& name,
                                                       const std::string& onnx_path,
                                                       const BackendOptions& options) {
   // Contract errors (missing, truncated, not ONNX, wrong rank, unknown op) are the same
   // whichever backend would run the model.
-  VQI_RETURN_IF_ERROR(InspectModel(onnx_path).status());
-  if (name != "auto") {
-    VQI_ASSIGN_OR_RETURN(BackendFactory f, Find(name));
-    return f(onnx_path, options);
-  }
-  std::string why = "the onednn backend is not built in";
-  if (auto onednn = Find("onednn"); onednn.ok()) {
-    auto b = (*onednn)(onnx_path, options);
-    if (b.ok()) return b;
-    why = b.status().ToString();
-  }
-  VQI_LOG_WARN("inference backend auto: using opencv for {} because {}", onnx_path, why);
-  VQI_ASSIGN_OR_RETURN(BackendFactory f, Find("opencv"));
-  return f(onnx_path, options);
+  VQI_ASSIGN_OR_RETURN(OnnxModel model, LoadOnnxModel(onnx_path));
+  return OpenBackend(name, model, options);
 }
 
 }  // namespace vqi::infer

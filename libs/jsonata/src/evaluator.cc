@@ -174,6 +174,10 @@ Result<Value> Evaluator::Eval(const Node& n, const Value& input, Env* env) {
                         "Stack overflow error: Check for non-terminating recursive "
                         "function.  Consider rewriting as tail-recursive.");
   }
+  if (++steps_ > kMaxEvalSteps) {
+    return JsonataError("U1002", "Evaluation exceeded " + std::to_string(kMaxEvalSteps) +
+                                     " steps (limit: docs/limits.md)");
+  }
   ++depth_;
   Result<Value> r = EvalNode(n, input, env);
   if (r.ok()) {
@@ -195,6 +199,21 @@ Result<Value> Evaluator::Eval(const Node& n, const Value& input, Env* env) {
       result = std::move(g).value();
     }
     --depth_;
+    if (NestingDepth(result) > kMaxValueDepth) {
+      return JsonataError("D1011", "The expression builds a value nested deeper than " +
+                                       std::to_string(kMaxValueDepth) +
+                                       " levels (limit: docs/limits.md)");
+    }
+    if (Array* a = result.owned_array(); a && a->items.size() > kMaxArrayItems) {
+      return JsonataError("D1012", "The expression builds an array of more than " +
+                                       std::to_string(kMaxArrayItems) +
+                                       " items (limit: docs/limits.md)");
+    }
+    if (result.IsString() && result.str().size() > kMaxStringBytes) {
+      return JsonataError("D1012", "The expression builds a string of more than " +
+                                       std::to_string(kMaxStringBytes) +
+                                       " bytes (limit: docs/limits.md)");
+    }
     if (Array* a = result.owned_array(); a && a->sequence) {
       if (n.keep_array) a->keep_singleton = true;
       if (a->items.empty()) return Value();

@@ -64,7 +64,27 @@ struct Function {
 // Looks up a builtin by name (without '$'); nullptr when unknown.
 const Value* FindBuiltin(std::string_view name);
 
+// 1,000 nested evaluations use between 1 and 2 MiB of stack in a Release build (measured with
+// a thread of a given stack size); threads have 8 MiB. ASan frames are several times larger,
+// so fuzzing builds stop at 200.
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+inline constexpr int kMaxEvalDepth = 200;
+#else
 inline constexpr int kMaxEvalDepth = 1000;
+#endif
+// Nodes one evaluation may visit (docs/limits.md): ends runaway recursion and loops such as
+// $f := function($n){$f($n-1) & $f($n-1)} in bounded time with U1002.
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+// Fuzzing builds (ASan+UBSan, ~30x slower) use a smaller budget so a runaway program ends
+// within libFuzzer's timeout; the code path is the same.
+inline constexpr int64_t kMaxEvalSteps = 200'000;
+#else
+inline constexpr int64_t kMaxEvalSteps = 10'000'000;
+#endif
+// Longest string and longest array one evaluation may build (D1012): 64 MiB / 10^7 items,
+// so doubling loops end with an error instead of exhausting memory.
+inline constexpr size_t kMaxStringBytes = 64u << 20;
+inline constexpr size_t kMaxArrayItems = 10'000'000;
 
 class Evaluator {
  public:
@@ -105,6 +125,7 @@ class Evaluator {
   std::deque<Json> kept_;
   Env* root_ = nullptr;
   int depth_ = 0;
+  int64_t steps_ = 0;
   int64_t now_millis_ = 0;
 };
 

@@ -147,6 +147,11 @@ Result<Value> Evaluator::EvalBinary(const Node& n, const Value& input, Env* env)
       }
       if (rhs.IsDefined()) {
         VQI_ASSIGN_OR_RETURN(Value s, StringOf(rhs));
+        if (out.size() + s.str().size() > kMaxStringBytes) {
+          return JsonataError("D1012", "The expression builds a string of more than " +
+                                           std::to_string(kMaxStringBytes) +
+                                           " bytes (limit: docs/limits.md)");
+        }
         out += s.str();
       }
       return Value::String(std::move(out));

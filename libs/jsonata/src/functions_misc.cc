@@ -9,6 +9,7 @@
 #include <random>
 
 #include "functions.h"
+#include "vqi/base/clock.h"
 
 namespace vqi::jsonata {
 namespace {
@@ -29,16 +30,6 @@ Result<Value> FnAssert(Evaluator&, std::vector<Value>& a, const Value&) {
 Result<Value> FnEval(Evaluator& ev, std::vector<Value>& a, const Value& input) {
   if (Arg(a, 0).IsUndefined()) return Value();
   return ev.EvalText(Arg(a, 0).str(), Arg(a, 1).IsDefined() ? Arg(a, 1) : input);
-}
-
-// Days from 1970-01-01 to y-m-d (proleptic Gregorian).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 struct Civil {
@@ -427,12 +418,15 @@ Result<Value> FnUuid(Evaluator&, std::vector<Value>&, const Value&) {
 
 Result<Value> FnParse(Evaluator& ev, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
-  Json j = Json::parse(Arg(a, 0).str(), nullptr, false);
-  if (j.is_discarded()) {
+  // ParseJson: nesting beyond kMaxJsonDepth (128) is refused like invalid JSON.
+  auto j = ParseJson(Arg(a, 0).str(), "$parse");
+  if (!j.ok()) {
+    if (j.status().code() == StatusCode::kResourceExhausted)
+      return JsonataError("D3153", "The argument of $parse " + j.status().message());
     return JsonataError("D3153",
                         "The argument of $parse is not valid JSON: " + Quote(Arg(a, 0).str()));
   }
-  return ev.Keep(std::move(j));
+  return ev.Keep(std::move(*j));
 }
 
 }  // namespace

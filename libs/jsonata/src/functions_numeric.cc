@@ -1,10 +1,11 @@
 // Numeric, aggregation and type builtins: $number $abs $floor $ceil $round $power $sqrt
 // $random $sum $max $min $average $count $boolean $not $exists $type $formatNumber $formatBase.
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <random>
-#include <regex>
 
 #include "functions.h"
 
@@ -12,13 +13,14 @@ namespace vqi::jsonata {
 namespace {
 
 bool ParseJsNumber(const std::string& s, double* out) {
-  static const std::regex kDecimal(R"(^-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?$)");
-  static const std::regex kRadix(R"(^(0[xX][0-9A-Fa-f]+)|(0[oO][0-7]+)|(0[bB][0-1]+)$)");
-  if (std::regex_match(s, kDecimal)) {
+  // RE2: linear time and no recursion on long strings (std::regex recursed per character).
+  static const RE2 kDecimal(R"(-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?)");
+  static const RE2 kRadix(R"((0[xX][0-9A-Fa-f]+)|(0[oO][0-7]+)|(0[bB][0-1]+))");
+  if (RE2::FullMatch(s, kDecimal)) {
     *out = std::strtod(s.c_str(), nullptr);
     return std::isfinite(*out);
   }
-  if (s.size() > 2 && std::regex_match(s, kRadix)) {
+  if (s.size() > 2 && RE2::FullMatch(s, kRadix)) {
     int base = (s[1] == 'x' || s[1] == 'X') ? 16 : (s[1] == 'o' || s[1] == 'O') ? 8 : 2;
     *out = static_cast<double>(std::strtoull(s.c_str() + 2, nullptr, base));
     return true;

@@ -1,11 +1,12 @@
 #include "regex.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 
 #include "lexer.h"
 
 namespace vqi::jsonata {
-
 namespace {
 
 // {n}, {n,}, {n,m} starting at `i`; sets *end to the closing brace.
@@ -61,13 +62,65 @@ bool HasRepeatedQuantifier(const std::string& p) {
   return false;
 }
 
+// JavaScript spellings RE2 writes differently: \uXXXX -> \x{XXXX}, \/ -> /.
+// Look-around and back-references have no RE2 form: a clear S0303 names them.
+Result<std::string> Translate(const std::string& p) {
+  std::string out;
+  out.reserve(p.size());
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      char n = p[i + 1];
+      if (n == 'u' && i + 6 <= p.size()) {
+        std::string hex = p.substr(i + 2, 4);
+        if (hex.size() == 4 &&
+            hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
+          out += "\\x{" + hex + "}";
+          i += 5;
+          continue;
+        }
+      }
+      if (n >= '1' && n <= '9') {
+        return JsonataError("S0303", "Invalid regular expression: /" + p +
+                                         "/: back-references are not supported (vqi matches "
+                                         "with RE2, docs/design/jsonata.md)");
+      }
+      if (n == '/') {
+        out += '/';
+        ++i;
+        continue;
+      }
+      out += c;
+      out += n;
+      ++i;
+      continue;
+    }
+    if (c == '(' && i + 2 < p.size() && p[i + 1] == '?' &&
+        (p[i + 2] == '=' || p[i + 2] == '!' ||
+         (p[i + 2] == '<' && i + 3 < p.size() && (p[i + 3] == '=' || p[i + 3] == '!')))) {
+      return JsonataError("S0303", "Invalid regular expression: /" + p +
+                                       "/: look-around assertions are not supported (vqi "
+                                       "matches with RE2, docs/design/jsonata.md)");
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
+
+Regex::~Regex() = default;
 
 Result<std::shared_ptr<const Regex>> Regex::Compile(const std::string& pattern,
                                                     const std::string& flags) {
-  // libstdc++ parses repetition bounds into a signed long without overflow checks; huge bounds
-  // are also useless, so reject them up front.
-  // std::regex compiles recursively: bound the pattern's size and group nesting.
+  if (pattern.size() > kMaxPatternBytes) {
+    return JsonataError("S0303", "Invalid regular expression: pattern longer than " +
+                                     std::to_string(kMaxPatternBytes) +
+                                     " characters (limit: docs/limits.md)");
+  }
+  // JavaScript's own syntax errors that RE2 would accept (or read differently): group
+  // nesting beyond 50, numbers in bounds/back-references beyond 6 digits, a quantifier on a
+  // quantifier ("Nothing to repeat"). They also keep compile cost small.
   int depth = 0, max_depth = 0;
   for (char c : pattern) {
     if (c == '(') max_depth = std::max(max_depth, ++depth);
@@ -100,46 +153,39 @@ Result<std::shared_ptr<const Regex>> Regex::Compile(const std::string& pattern,
     return JsonataError("S0303",
                         "Invalid regular expression: /" + pattern + "/: Nothing to repeat");
   }
+  VQI_ASSIGN_OR_RETURN(std::string translated, Translate(pattern));
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(kMaxProgramBytes);
+  bool multiline = false;
+  for (char f : flags) {
+    if (f == 'i') options.set_case_sensitive(false);
+    if (f == 'm') multiline = true;
+  }
+  // RE2's ^ and $ match at line ends only under (?m); `.` never matches \n, as in JavaScript.
+  if (multiline) translated = "(?m)" + translated;
   auto r = std::make_shared<Regex>();
   r->pattern_ = pattern;
-  auto options = std::regex::ECMAScript;
-  for (char f : flags) {
-    if (f == 'i') options |= std::regex::icase;
-    if (f == 'm') options |= std::regex::multiline;
-  }
-  try {
-    r->re_ = std::regex(pattern, options);
-  } catch (const std::regex_error& e) {
-    return JsonataError("S0303", "Invalid regular expression: /" + pattern + "/: " + e.what());
+  r->re_ = std::make_unique<RE2>(translated, options);
+  if (!r->re_->ok()) {
+    return JsonataError("S0303",
+                        "Invalid regular expression: /" + pattern + "/: " + r->re_->error());
   }
   return std::shared_ptr<const Regex>(std::move(r));
 }
 
 Result<bool> Regex::Search(const std::string& s, size_t from, Match* m) const {
   if (from > s.size()) return false;
-  if (s.size() - from > kMaxSubjectBytes) {
-    return JsonataError("D1005", "Regular expressions can only be applied to strings of up to " +
-                                     std::to_string(kMaxSubjectBytes) + " bytes; got " +
-                                     std::to_string(s.size() - from));
-  }
-  std::smatch sm;
-  try {
-    auto flags =
-        from > 0 ? std::regex_constants::match_prev_avail : std::regex_constants::match_default;
-    if (!std::regex_search(s.begin() + static_cast<std::ptrdiff_t>(from), s.end(), sm, re_,
-                           flags)) {
-      return false;
-    }
-  } catch (const std::regex_error& e) {
-    return JsonataError("D1005", std::string("Regular expression evaluation failed: ") + e.what());
-  }
-  m->start = from + static_cast<size_t>(sm.position(0));
-  m->end = m->start + static_cast<size_t>(sm.length(0));
-  m->text = sm.str(0);
+  int groups = re_->NumberOfCapturingGroups();
+  std::vector<re2::StringPiece> sub(static_cast<size_t>(groups) + 1);
+  if (!re_->Match(s, from, s.size(), RE2::UNANCHORED, sub.data(), groups + 1)) return false;
+  m->start = static_cast<size_t>(sub[0].data() - s.data());
+  m->end = m->start + sub[0].size();
+  m->text = std::string(sub[0]);
   m->groups.clear();
-  for (size_t i = 1; i < sm.size(); ++i) {
-    if (sm[i].matched) {
-      m->groups.emplace_back(sm.str(i));
+  for (int i = 1; i <= groups; ++i) {
+    if (sub[i].data() != nullptr) {
+      m->groups.emplace_back(std::string(sub[i]));
     } else {
       m->groups.emplace_back(std::nullopt);
     }

@@ -71,10 +71,33 @@ Value Value::Ref(const Json& j) {
   return v;
 }
 
+namespace {
+// The recorded depth of an owned array/object; 0 for scalars and borrowed Json.
+int StoredDepth(const Value& v) {
+  if (Array* a = v.owned_array()) return a->depth;
+  if (Object* o = v.owned_object()) return o->depth;
+  return 0;
+}
+}  // namespace
+
+int NestingDepth(const Value& v) {
+  int d = 0;
+  if (Array* a = v.owned_array()) {
+    for (const Value& c : a->items) d = std::max(d, StoredDepth(c));
+    return a->depth = d + 1;
+  }
+  if (Object* o = v.owned_object()) {
+    for (const auto& f : o->fields) d = std::max(d, StoredDepth(f.second));
+    return o->depth = d + 1;
+  }
+  return 0;
+}
+
 Value Value::FromArray(std::shared_ptr<Array> a) {
   Value v;
   v.type_ = Type::kArray;
   v.p_ = std::move(a);
+  NestingDepth(v);
   return v;
 }
 
@@ -82,7 +105,13 @@ Value Value::FromObject(std::shared_ptr<Object> o) {
   Value v;
   v.type_ = Type::kObject;
   v.p_ = std::move(o);
+  NestingDepth(v);
   return v;
+}
+
+Object* Value::owned_object() const {
+  if (type_ != Type::kObject || ref_) return nullptr;
+  return static_cast<Object*>(p_.get());
 }
 
 Value Value::FromFunction(std::shared_ptr<const Function> f) {

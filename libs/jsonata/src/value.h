@@ -65,6 +65,8 @@ class Value {
   Value at(size_t i) const;
   // The owned array block, or nullptr for borrowed arrays and non-arrays.
   Array* owned_array() const;
+  // The owned object block, or nullptr for borrowed objects and non-objects.
+  Object* owned_object() const;
   bool IsSequence() const;
   bool IsOuterWrapper() const;
   bool IsCons() const;
@@ -88,8 +90,14 @@ class Value {
   std::shared_ptr<void> p_;    // owned std::string / Array / Object / Function
 };
 
+// Deepest nesting of arrays/objects the evaluator builds (borrowed input adds at most
+// kMaxJsonDepth more). Code walking values recursively (ToJson, Stringify, DeepEqual, the
+// destructors) relies on it; the evaluator refuses deeper results with D1011.
+inline constexpr int kMaxValueDepth = 512;
+
 struct Array {
   std::vector<Value> items;
+  int depth = 1;                // nesting of owned blocks (see NestingDepth)
   bool sequence = false;        // a JSONata sequence: collapses to its item when singleton
   bool keep_singleton = false;  // `[]` was applied: never collapse
   bool cons = false;            // built by an array constructor inside a path: never flatten
@@ -98,10 +106,15 @@ struct Array {
 
 struct Object {
   std::vector<std::pair<std::string, Value>> fields;  // insertion order
+  int depth = 1;                                      // nesting of owned blocks (see NestingDepth)
   // Sets (or replaces) a field.
   void Set(const std::string& key, Value v);
   const Value* Find(std::string_view key) const;
 };
+
+// Nesting of an owned array/object counting owned blocks only (borrowed Json counts 0), from
+// the recorded depth of its direct children; records it on the block. Scalars: 0.
+int NestingDepth(const Value& v);
 
 std::shared_ptr<Array> NewSequence();
 Value MakeSequence(std::vector<Value> items);

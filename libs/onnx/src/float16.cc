@@ -122,34 +122,4 @@ Result<std::string> ConvertWeightsToFloat16(const std::string& onnx_bytes,
   return out;
 }
 
-Result<std::string> WidenFloat16Initializers(const std::string& onnx_bytes,
-                                             const std::string& where) {
-  ::onnx::ModelProto m;
-  VQI_RETURN_IF_ERROR(ParseModel(onnx_bytes, where, &m));
-  bool changed = false;
-  for (auto& t : *m.mutable_graph()->mutable_initializer()) {
-    if (t.data_type() != ::onnx::TensorProto::FLOAT16) continue;
-    std::vector<uint16_t> h;
-    if (t.has_raw_data()) {
-      h.resize(t.raw_data().size() / 2);
-      std::memcpy(h.data(), t.raw_data().data(), h.size() * 2);
-    } else {
-      for (int32_t v : t.int32_data()) h.push_back(static_cast<uint16_t>(v));
-    }
-    std::string raw(h.size() * 4, '\0');
-    for (size_t i = 0; i < h.size(); ++i) {
-      const float f = HalfToFloat(h[i]);
-      std::memcpy(&raw[i * 4], &f, 4);
-    }
-    t.clear_int32_data();
-    t.set_data_type(::onnx::TensorProto::FLOAT);
-    t.set_raw_data(raw);
-    changed = true;
-  }
-  if (!changed) return onnx_bytes;
-  std::string out;
-  if (!m.SerializeToString(&out)) return Internal(where + ": ONNX serialization failed");
-  return out;
-}
-
 }  // namespace vqi::onnx

@@ -7,6 +7,7 @@
 
 #include "vqi/base/file.h"
 #include "vqi/dataset/synth.h"
+#include "vqi/yolo/letterbox.h"
 
 namespace vqi::train {
 
@@ -184,7 +185,8 @@ InputImage Affine(const Work& k, const AugmentOptions& o, int w, int h, std::mt1
       b[1] = x1, b[3] = x2;
     }
   }
-  AppendChw(dst, &out.chw);
+  out.chw.resize(static_cast<size_t>(3) * dst.rows * dst.cols);
+  yolo::BgrToTensor(ViewOf(dst), out.chw.data());
   return out;
 }
 
@@ -208,66 +210,6 @@ InputImage AugmentOne(const std::vector<LabeledImage>& pool, int index, bool mos
     }
   }
   return Affine(k, o, w, h, rng);
-}
-
-cv::Mat LetterboxImage(const cv::Mat& bgr, int w, int h, Letterbox* lb) {
-  double r = std::min(static_cast<double>(h) / bgr.rows, static_cast<double>(w) / bgr.cols);
-  int nw = static_cast<int>(std::lround(bgr.cols * r)), nh = static_cast<int>(std::lround(bgr.rows * r));
-  double dw = (w - nw) / 2.0, dh = (h - nh) / 2.0;
-  cv::Mat resized;
-  if (nw != bgr.cols || nh != bgr.rows)
-    cv::resize(bgr, resized, cv::Size(nw, nh), 0, 0, cv::INTER_LINEAR);
-  else
-    resized = bgr;
-  int top = static_cast<int>(std::lround(dh - 0.1)), bottom = static_cast<int>(std::lround(dh + 0.1));
-  int left = static_cast<int>(std::lround(dw - 0.1)), right = static_cast<int>(std::lround(dw + 0.1));
-  cv::Mat out;
-  cv::copyMakeBorder(resized, out, top, bottom, left, right, cv::BORDER_CONSTANT,
-                     cv::Scalar(114, 114, 114));
-  if (out.cols != w || out.rows != h) cv::resize(out, out, cv::Size(w, h));
-  if (lb) *lb = {r, static_cast<double>(left), static_cast<double>(top)};
-  return out;
-}
-
-void AppendChw(const cv::Mat& bgr, std::vector<float>* dst) {
-  const int hw = bgr.rows * bgr.cols;
-  size_t base = dst->size();
-  dst->resize(base + static_cast<size_t>(3 * hw));
-  float* r = dst->data() + base;
-  float* g = r + hw;
-  float* b = g + hw;
-  for (int y = 0; y < bgr.rows; ++y) {
-    const uint8_t* p = bgr.ptr<uint8_t>(y);
-    for (int x = 0; x < bgr.cols; ++x, p += 3) {
-      int i = y * bgr.cols + x;
-      b[i] = p[0] / 255.0f;
-      g[i] = p[1] / 255.0f;
-      r[i] = p[2] / 255.0f;
-    }
-  }
-}
-
-std::vector<eval::Detection> DecodeOutput(const float* out, int nc, int n, const Letterbox& lb,
-                                          int orig_w, int orig_h, float conf) {
-  std::vector<eval::Detection> dets;
-  for (int a = 0; a < n; ++a) {
-    int best = 0;
-    float score = out[static_cast<size_t>(4) * n + a];
-    for (int c = 1; c < nc; ++c) {
-      float s = out[static_cast<size_t>(4 + c) * n + a];
-      if (s > score) score = s, best = c;
-    }
-    if (!(score >= conf)) continue;
-    float cx = out[a], cy = out[n + a], bw = out[2 * n + a], bh = out[3 * n + a];
-    auto ux = [&](float v) {
-      return std::clamp(static_cast<float>((v - lb.pad_x) / lb.scale), 0.0f, static_cast<float>(orig_w));
-    };
-    auto uy = [&](float v) {
-      return std::clamp(static_cast<float>((v - lb.pad_y) / lb.scale), 0.0f, static_cast<float>(orig_h));
-    };
-    dets.push_back({ux(cx - bw / 2), uy(cy - bh / 2), ux(cx + bw / 2), uy(cy + bh / 2), score, best});
-  }
-  return dets;
 }
 
 std::vector<eval::GtBox> GroundTruth(const LabeledImage& im) {

@@ -1,5 +1,4 @@
-// Training data in memory, augmentation (OpenCV) and the prefetching batch loader, plus the
-// letterbox / output decoding shared by validation and the checkpoint detector. No libtorch
+// Training data in memory, augmentation (OpenCV) and the prefetching batch loader. No libtorch
 // here (fast to compile). Private to libs/train.
 #pragma once
 
@@ -15,6 +14,7 @@
 #include "vqi/dataset/sample.h"
 #include "vqi/eval/detector.h"
 #include "vqi/eval/metrics.h"
+#include "vqi/yolo/image.h"
 
 namespace vqi::train {
 
@@ -49,20 +49,9 @@ struct InputImage {
 InputImage AugmentOne(const std::vector<LabeledImage>& pool, int index, bool mosaic,
                       const AugmentOptions& o, int w, int h, uint64_t seed);
 
-// Ultralytics' letterbox: resize keeping the aspect ratio to fit w x h (bilinear), pad the
-// rest with gray 114 split evenly (rounded as Ultralytics does).
-struct Letterbox {
-  double scale = 1;
-  double pad_x = 0, pad_y = 0;  // left / top padding in input pixels
-};
-cv::Mat LetterboxImage(const cv::Mat& bgr, int w, int h, Letterbox* lb);
-// BGR uint8 H x W -> RGB planes / 255 appended to `dst`.
-void AppendChw(const cv::Mat& bgr, std::vector<float>* dst);
-
-// `output0` of one image ([4 + nc, n] row-major: cx, cy, w, h, scores) to detections in
-// original-image pixels with score >= conf (best class per anchor, as Ultralytics).
-std::vector<eval::Detection> DecodeOutput(const float* out, int nc, int n, const Letterbox& lb,
-                                          int orig_w, int orig_h, float conf);
+// The letterbox, pixel layout and output decoding are libs/yolo's (vqi/yolo/letterbox.h,
+// vqi/yolo/decode.h): the same code the ONNX detector serves with.
+inline yolo::ImageView ViewOf(const cv::Mat& bgr) { return {bgr.data, bgr.cols, bgr.rows, bgr.step}; }
 
 std::vector<eval::GtBox> GroundTruth(const LabeledImage& im);
 

@@ -53,33 +53,8 @@ TEST(AugmentTest, WithoutRandomnessTheBoxesAreScaledOnly) {
   EXPECT_NEAR(a.boxes[1][4], 230 * 16.0 / 15, 0.6);
 }
 
-TEST(LetterboxTest, UltralyticsGeometryAndInverse) {
-  cv::Mat img(300, 450, CV_8UC3, cv::Scalar(0, 0, 255));
-  Letterbox lb;
-  cv::Mat out = LetterboxImage(img, 320, 224, &lb);
-  ASSERT_EQ(out.cols, 320);
-  ASSERT_EQ(out.rows, 224);
-  // r = min(224/300, 320/450) = 0.7111 -> 320x213, dh = 5.5: top round(5.4) = 5.
-  EXPECT_NEAR(lb.scale, 320.0 / 450, 1e-9);
-  EXPECT_EQ(lb.pad_x, 0);
-  EXPECT_EQ(lb.pad_y, 5);
-  EXPECT_EQ(out.at<cv::Vec3b>(0, 0), cv::Vec3b(114, 114, 114));
-  EXPECT_EQ(out.at<cv::Vec3b>(100, 100), cv::Vec3b(0, 0, 255));
-  std::vector<float> chw;
-  AppendChw(out, &chw);
-  EXPECT_FLOAT_EQ(chw[100 * 320 + 100], 1.0f);                 // R plane
-  EXPECT_FLOAT_EQ(chw[2 * 320 * 224 + 100 * 320 + 100], 0.0f);  // B plane
-
-  // One anchor, two classes: (cx, cy, w, h) = (160, 117, 64, 32) in input pixels.
-  std::vector<float> o0 = {160, 117, 64, 32, 0.2f, 0.9f};
-  auto d = DecodeOutput(o0.data(), 2, 1, lb, 450, 300, 0.25f);
-  ASSERT_EQ(d.size(), 1u);
-  EXPECT_EQ(d[0].class_id, 1);
-  EXPECT_NEAR(d[0].x1, (128) / lb.scale, 1e-3);
-  EXPECT_NEAR(d[0].y1, (101 - 5) / lb.scale, 1e-3);
-  EXPECT_NEAR(d[0].x2, 192 / lb.scale, 1e-3);
-  EXPECT_TRUE(DecodeOutput(o0.data(), 2, 1, lb, 450, 300, 0.95f).empty());
-}
+// LetterboxTest.UltralyticsGeometryAndInverse moved to libs/yolo/src/contract_test.cc with the
+// letterbox itself.
 
 }  // namespace
 }  // namespace vqi::train

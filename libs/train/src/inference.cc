@@ -1,13 +1,14 @@
 #include "inference.h"
 
-#include <opencv2/imgcodecs.hpp>
-
 #include "guard.h"
 #include "vqi/base/file.h"
 #include "vqi/base/system.h"
 #include "vqi/eval/metrics.h"
 #include "vqi/eval/nms.h"
 #include "vqi/train/checkpoint_detector.h"
+#include "vqi/yolo/decode.h"
+#include "vqi/yolo/image.h"
+#include "vqi/yolo/letterbox.h"
 
 namespace vqi::train {
 
@@ -23,22 +24,24 @@ Result<ValMetrics> Validate(Yolo& model, const std::vector<LabeledImage>& images
   const int n = model::NumAnchors(cfg), no = 4 + cfg.nc();
   for (size_t i = 0; i < images.size(); i += static_cast<size_t>(batch)) {
     size_t end = std::min(images.size(), i + static_cast<size_t>(batch));
-    std::vector<float> in;
-    std::vector<Letterbox> lbs;
-    for (size_t j = i; j < end; ++j) {
-      Letterbox lb;
-      AppendChw(LetterboxImage(images[j].bgr, cfg.input_w, cfg.input_h, &lb), &in);
-      lbs.push_back(lb);
-    }
+    const size_t plane = static_cast<size_t>(3) * cfg.input_h * cfg.input_w;
+    std::vector<float> in((end - i) * plane);
+    std::vector<yolo::Letterbox> lbs;
+    std::vector<uint8_t> scratch;
+    for (size_t j = i; j < end; ++j)
+      lbs.push_back(yolo::LetterboxToTensor(ViewOf(images[j].bgr), cfg.input_w, cfg.input_h,
+                                            in.data() + (j - i) * plane, &scratch));
     auto x =
         torch::from_blob(in.data(), {static_cast<int64_t>(end - i), 3, cfg.input_h, cfg.input_w});
     auto out = model->Decode(model->forward(x)).contiguous();
     const float* p = out.data_ptr<float>();
     for (size_t j = i; j < end; ++j) {
       const auto& im = images[j];
-      auto cand = DecodeOutput(p + (j - i) * static_cast<size_t>(no) * n, cfg.nc(), n, lbs[j - i],
-                               im.bgr.cols, im.bgr.rows, dopt.conf_threshold);
-      auto dets = eval::FilterAndNms(cand, dopt);
+      // Validation scores what the model does: non-finite anchors (a diverging run) are left
+      // out rather than failing the epoch.
+      auto cand = yolo::DecodeOutput(p + (j - i) * static_cast<size_t>(no) * n, cfg.nc(), n,
+                                     lbs[j - i], dopt.conf_threshold);
+      auto dets = eval::FilterAndNms(cand.candidates, dopt);
       auto gt = GroundTruth(im);
       VQI_RETURN_IF_ERROR(ev.AddImage(gt, dets, im.name));
     }
@@ -47,34 +50,25 @@ Result<ValMetrics> Validate(Yolo& model, const std::vector<LabeledImage>& images
   return ValMetrics{r.map50, r.map50_95, r.precision, r.recall};
 }
 
-std::vector<eval::Detection> DetectImage(Yolo& model, const cv::Mat& bgr,
-                                         const eval::DetectOptions& options) {
+Result<std::vector<eval::Detection>> DetectImage(Yolo& model, const yolo::ImageView& bgr,
+                                                 const std::string& name,
+                                                 const eval::DetectOptions& options) {
   torch::NoGradGuard ng;
   const auto& cfg = model->config();
-  Letterbox lb;
-  std::vector<float> in;
-  AppendChw(LetterboxImage(bgr, cfg.input_w, cfg.input_h, &lb), &in);
+  std::vector<float> in(static_cast<size_t>(3) * cfg.input_h * cfg.input_w);
+  std::vector<uint8_t> scratch;
+  const yolo::Letterbox lb =
+      yolo::LetterboxToTensor(bgr, cfg.input_w, cfg.input_h, in.data(), &scratch);
   auto x = torch::from_blob(in.data(), {1, 3, cfg.input_h, cfg.input_w});
   auto out = model->Decode(model->forward(x)).contiguous();
-  auto cand = DecodeOutput(out.data_ptr<float>(), cfg.nc(), model::NumAnchors(cfg), lb, bgr.cols,
-                           bgr.rows, options.conf_threshold);
-  return eval::FilterAndNms(cand, options);
+  const int64_t n = model::NumAnchors(cfg);
+  const yolo::Decoded d =
+      yolo::DecodeOutput(out.data_ptr<float>(), cfg.nc(), n, lb, options.conf_threshold);
+  VQI_RETURN_IF_ERROR(yolo::CheckFinite(d, n, "checkpoint on " + name));
+  return eval::FilterAndNms(d.candidates, options);
 }
 
 namespace {
-
-Result<cv::Mat> DecodeImageFile(const std::string& path) {
-  VQI_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
-  cv::Mat m;
-  try {
-    m = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, bytes.data()),
-                     cv::IMREAD_COLOR);
-  } catch (const cv::Exception& e) {
-    return InvalidArgument(path + ": cannot decode image: " + e.what());
-  }
-  if (m.empty()) return InvalidArgument(path + ": not a decodable image");
-  return m;
-}
 
 Result<Yolo> BuildModel(const model::Checkpoint& ckpt) {
   Yolo m(ckpt.model);
@@ -88,12 +82,15 @@ class CheckpointDetector : public eval::Detector {
   CheckpointDetector(Yolo m, int threads) : model_(std::move(m)), threads_(threads) {}
   Result<std::vector<eval::Detection>> Detect(const std::string& image_path,
                                               const eval::DetectOptions& options) override {
-    VQI_ASSIGN_OR_RETURN(cv::Mat img, DecodeImageFile(image_path));
-    // Sets this calling thread's OpenMP thread count (see docs/design/training.md).
-    SetTorchThreads(threads_);
-    return Guarded(image_path + ": inference", [&]() -> Result<std::vector<eval::Detection>> {
-      return DetectImage(model_, img, options);
-    });
+    VQI_ASSIGN_OR_RETURN(yolo::Image img, yolo::DecodeImageFile(image_path));
+    return DetectImage(img.View(), image_path, options);
+  }
+  Result<std::vector<eval::Detection>> DetectImage(const yolo::ImageView& bgr,
+                                                   const std::string& name,
+                                                   const eval::DetectOptions& options) override {
+    SetTorchThreads(threads_);  // this calling thread's count (docs/design/training.md)
+    return Guarded(name + ": inference",
+                   [&] { return train::DetectImage(model_, bgr, name, options); });
   }
   std::vector<std::string> ClassNames() const override { return model_->config().class_names; }
   std::string Describe() const override {
@@ -136,9 +133,10 @@ Result<std::vector<float>> ReferenceOutput0(const model::Checkpoint& ckpt,
 
 Result<std::vector<float>> PreprocessImage(const std::string& image_path,
                                            const model::ModelConfig& cfg) {
-  VQI_ASSIGN_OR_RETURN(cv::Mat img, DecodeImageFile(image_path));
-  std::vector<float> in;
-  AppendChw(LetterboxImage(img, cfg.input_w, cfg.input_h, nullptr), &in);
+  VQI_ASSIGN_OR_RETURN(yolo::Image img, yolo::DecodeImageFile(image_path));
+  std::vector<float> in(static_cast<size_t>(3) * cfg.input_h * cfg.input_w);
+  std::vector<uint8_t> scratch;
+  yolo::LetterboxToTensor(img.View(), cfg.input_w, cfg.input_h, in.data(), &scratch);
   return in;
 }
 

@@ -17,8 +17,10 @@ struct ValMetrics {
 // detections (conf 0.001, NMS IoU 0.7, max 300) against their boxes.
 Result<ValMetrics> Validate(Yolo& model, const std::vector<LabeledImage>& images, int batch);
 
-// Runs the network on one letterboxed image and returns detections in original pixels.
-std::vector<eval::Detection> DetectImage(Yolo& model, const cv::Mat& bgr,
-                                         const eval::DetectOptions& options);
+// Runs the network on one image (letterboxed by libs/yolo) and returns detections in original
+// pixels. DataLoss naming `name` when the output holds inf/NaN.
+Result<std::vector<eval::Detection>> DetectImage(Yolo& model, const yolo::ImageView& bgr,
+                                                 const std::string& name,
+                                                 const eval::DetectOptions& options);
 
 }  // namespace vqi::train

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "vqi/workflow/definition.h"
+#include "vqi/workflow/limits.h"
 
 namespace vqi::workflow {
 
@@ -27,7 +28,9 @@ Result<PathField> ParsePathField(const Json& s, const char* name, const std::str
 JsonField Field(const Json& s, const char* name);
 Result<std::string> StringField(const Json& s, const char* name, const std::string& where,
                                 bool required);
-Status CheckNumberOrExpr(const JsonField& f, const std::string& field, bool integer, double min);
+// A number field (or a JSONata expression, checked for syntax only) in [min, max].
+Status CheckNumberOrExpr(const JsonField& f, const std::string& field, bool integer, double min,
+                         double max = 1e300);
 // Payload templates: ".$" keys hold valid paths / intrinsic calls; "{% %}" strings parse.
 Status CheckPayload(const JsonField& f, const std::string& field, bool jsonata);
 Status CheckJsonataExpr(const std::string& expr);

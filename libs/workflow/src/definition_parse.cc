@@ -10,14 +10,22 @@ namespace vqi::workflow {
 
 const char* StateTypeName(StateType t) {
   switch (t) {
-    case StateType::kTask: return "Task";
-    case StateType::kPass: return "Pass";
-    case StateType::kChoice: return "Choice";
-    case StateType::kWait: return "Wait";
-    case StateType::kSucceed: return "Succeed";
-    case StateType::kFail: return "Fail";
-    case StateType::kParallel: return "Parallel";
-    case StateType::kMap: return "Map";
+    case StateType::kTask:
+      return "Task";
+    case StateType::kPass:
+      return "Pass";
+    case StateType::kChoice:
+      return "Choice";
+    case StateType::kWait:
+      return "Wait";
+    case StateType::kSucceed:
+      return "Succeed";
+    case StateType::kFail:
+      return "Fail";
+    case StateType::kParallel:
+      return "Parallel";
+    case StateType::kMap:
+      return "Map";
   }
   return "?";
 }
@@ -49,14 +57,13 @@ std::set<std::string> AllowedFields(StateType t) {
   };
   switch (t) {
     case StateType::kPass:
-      add({"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result",
-           "Assign", "Output"});
+      add({"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result", "Assign",
+           "Output"});
       break;
     case StateType::kTask:
       add({"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector",
-           "Resource", "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath",
-           "HeartbeatSeconds", "HeartbeatSecondsPath", "Credentials", "Arguments", "Output",
-           "Assign"});
+           "Resource", "Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds",
+           "HeartbeatSecondsPath", "Credentials", "Arguments", "Output", "Assign"});
       break;
     case StateType::kChoice:
       add({"Choices", "Default", "InputPath", "OutputPath", "Assign", "Output"});
@@ -65,29 +72,62 @@ std::set<std::string> AllowedFields(StateType t) {
       add({"Next", "End", "Seconds", "SecondsPath", "Timestamp", "TimestampPath", "InputPath",
            "OutputPath", "Assign", "Output"});
       break;
-    case StateType::kSucceed: add({"InputPath", "OutputPath", "Output"}); break;
-    case StateType::kFail: add({"Error", "ErrorPath", "Cause", "CausePath"}); break;
+    case StateType::kSucceed:
+      add({"InputPath", "OutputPath", "Output"});
+      break;
+    case StateType::kFail:
+      add({"Error", "ErrorPath", "Cause", "CausePath"});
+      break;
     case StateType::kParallel:
       add({"Next", "End", "Branches", "InputPath", "OutputPath", "ResultPath", "Parameters",
            "ResultSelector", "Retry", "Catch", "Arguments", "Output", "Assign"});
       break;
     case StateType::kMap:
-      add({"Next", "End", "ItemProcessor", "Iterator", "ItemsPath", "Items", "ItemSelector",
-           "Parameters", "ItemReader", "ItemBatcher", "ResultWriter", "MaxConcurrency",
-           "MaxConcurrencyPath", "ToleratedFailureCount", "ToleratedFailureCountPath",
-           "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "Label", "InputPath",
-           "OutputPath", "ResultPath", "ResultSelector", "Retry", "Catch", "Output", "Assign",
+      add({"Next",
+           "End",
+           "ItemProcessor",
+           "Iterator",
+           "ItemsPath",
+           "Items",
+           "ItemSelector",
+           "Parameters",
+           "ItemReader",
+           "ItemBatcher",
+           "ResultWriter",
+           "MaxConcurrency",
+           "MaxConcurrencyPath",
+           "ToleratedFailureCount",
+           "ToleratedFailureCountPath",
+           "ToleratedFailurePercentage",
+           "ToleratedFailurePercentagePath",
+           "Label",
+           "InputPath",
+           "OutputPath",
+           "ResultPath",
+           "ResultSelector",
+           "Retry",
+           "Catch",
+           "Output",
+           "Assign",
            "Arguments"});
       break;
   }
   return f;
 }
 
-const std::set<std::string> kJsonPathOnly = {"InputPath",  "OutputPath", "ResultPath",
-                                             "Parameters", "ResultSelector", "ItemsPath",
-                                             "SecondsPath", "TimestampPath", "ErrorPath",
-                                             "CausePath", "TimeoutSecondsPath",
-                                             "HeartbeatSecondsPath", "MaxConcurrencyPath",
+const std::set<std::string> kJsonPathOnly = {"InputPath",
+                                             "OutputPath",
+                                             "ResultPath",
+                                             "Parameters",
+                                             "ResultSelector",
+                                             "ItemsPath",
+                                             "SecondsPath",
+                                             "TimestampPath",
+                                             "ErrorPath",
+                                             "CausePath",
+                                             "TimeoutSecondsPath",
+                                             "HeartbeatSecondsPath",
+                                             "MaxConcurrencyPath",
                                              "ToleratedFailureCountPath",
                                              "ToleratedFailurePercentagePath"};
 const std::set<std::string> kJsonataOnly = {"Arguments", "Output", "Items"};
@@ -148,7 +188,8 @@ Result<std::string> StringField(const Json& s, const char* name, const std::stri
   return it->get<std::string>();
 }
 
-Status CheckNumberOrExpr(const JsonField& f, const std::string& field, bool integer, double min) {
+Status CheckNumberOrExpr(const JsonField& f, const std::string& field, bool integer, double min,
+                         double max) {
   if (!f.present) return Status::Ok();
   if (IsJsonataExpression(f.value)) {
     std::string expr;
@@ -162,6 +203,9 @@ Status CheckNumberOrExpr(const JsonField& f, const std::string& field, bool inte
     return InvalidArgument(field + ": must be an integer");
   if (f.value.get<double>() < min)
     return InvalidArgument(field + ": must be at least " + JsonNumberText(min));
+  if (f.value.get<double>() > max)
+    return InvalidArgument(field + ": must be at most " + JsonNumberText(max) +
+                           " (limit: docs/limits.md)");
   return Status::Ok();
 }
 
@@ -171,16 +215,31 @@ std::string JsonNumberText(double d) {
   return j.dump();
 }
 
+namespace {
+// Parallel/Map nesting of the definition being parsed on this thread (ParseMachine recurses
+// through ParseParallel/ParseMap).
+thread_local int g_nesting = 0;
+struct NestingGuard {
+  NestingGuard() { ++g_nesting; }
+  ~NestingGuard() { --g_nesting; }
+};
+}  // namespace
+
 Result<std::shared_ptr<StateMachine>> ParseMachine(const Json& def, const std::string& where,
                                                    QueryLanguage inherited) {
-  if (!def.is_object()) return InvalidArgument((where.empty() ? "definition" : where) +
-                                               ": must be a JSON object");
+  NestingGuard nesting;
+  // The root machine is level 1; each Parallel branch / Map processor adds one.
+  if (g_nesting > kMaxStateNesting + 1)
+    return InvalidArgument(where + "Type: Parallel/Map states are nested deeper than " +
+                           std::to_string(kMaxStateNesting) + " levels (limit: docs/limits.md)");
+  if (!def.is_object())
+    return InvalidArgument((where.empty() ? "definition" : where) + ": must be a JSON object");
   auto m = std::make_shared<StateMachine>();
   m->where = where;
   m->query_language = inherited;
   for (auto& [k, v] : def.items()) {
-    static const std::set<std::string> kTop = {"StartAt", "States", "Comment", "Version",
-                                               "TimeoutSeconds", "QueryLanguage",
+    static const std::set<std::string> kTop = {"StartAt",        "States",         "Comment",
+                                               "Version",        "TimeoutSeconds", "QueryLanguage",
                                                "ProcessorConfig"};
     if (!kTop.count(k)) return InvalidArgument(where + k + ": unknown field");
   }
@@ -190,8 +249,9 @@ Result<std::shared_ptr<StateMachine>> ParseMachine(const Json& def, const std::s
   VQI_ASSIGN_OR_RETURN(m->start_at, StringField(def, "StartAt", where, true));
   VQI_ASSIGN_OR_RETURN(m->comment, StringField(def, "Comment", where, false));
   if (auto it = def.find("TimeoutSeconds"); it != def.end()) {
-    if (!it->is_number_integer() || it->get<long long>() < 0)
-      return InvalidArgument(where + "TimeoutSeconds: must be a non-negative integer");
+    if (!it->is_number_integer() || it->get<double>() < 0 || it->get<double>() > kMaxWaitSeconds)
+      return InvalidArgument(where + "TimeoutSeconds: must be an integer from 0 to " +
+                             std::to_string(kMaxWaitSeconds) + " (limit: docs/limits.md)");
     m->timeout_seconds = it->get<double>();
   }
   auto states = def.find("States");
@@ -215,9 +275,9 @@ Status ParseState(const Json& sj, const std::string& sw, QueryLanguage inherited
   auto type = sj.find("Type");
   if (type == sj.end()) return InvalidArgument(sw + "Type: required field is missing");
   static const std::map<std::string, StateType> kTypes = {
-      {"Task", StateType::kTask},       {"Pass", StateType::kPass},
-      {"Choice", StateType::kChoice},   {"Wait", StateType::kWait},
-      {"Succeed", StateType::kSucceed}, {"Fail", StateType::kFail},
+      {"Task", StateType::kTask},         {"Pass", StateType::kPass},
+      {"Choice", StateType::kChoice},     {"Wait", StateType::kWait},
+      {"Succeed", StateType::kSucceed},   {"Fail", StateType::kFail},
       {"Parallel", StateType::kParallel}, {"Map", StateType::kMap}};
   if (!type->is_string() || !kTypes.count(type->get<std::string>()))
     return InvalidArgument(sw + "Type: unknown state type " + type->dump());
@@ -226,15 +286,16 @@ Status ParseState(const Json& sj, const std::string& sw, QueryLanguage inherited
   if (auto it = sj.find("QueryLanguage"); it != sj.end()) {
     VQI_ASSIGN_OR_RETURN(st->query_language, ParseQl(*it, sw));
     if (inherited == QueryLanguage::kJsonata && st->query_language == QueryLanguage::kJsonPath)
-      return InvalidArgument(sw + "QueryLanguage: a state cannot use JSONPath when the state "
-                                  "machine uses JSONata");
+      return InvalidArgument(sw +
+                             "QueryLanguage: a state cannot use JSONPath when the state "
+                             "machine uses JSONata");
   }
   bool jsonata = st->query_language == QueryLanguage::kJsonata;
   std::set<std::string> allowed = AllowedFields(st->type);
   for (auto& [k, v] : sj.items()) {
     if (!allowed.count(k))
-      return InvalidArgument(sw + k + ": field is not supported by " +
-                             StateTypeName(st->type) + " states");
+      return InvalidArgument(sw + k + ": field is not supported by " + StateTypeName(st->type) +
+                             " states");
     if (jsonata && kJsonPathOnly.count(k))
       return InvalidArgument(sw + k + ": field is not supported with QueryLanguage JSONata");
     if (!jsonata && kJsonataOnly.count(k))
@@ -282,13 +343,20 @@ Status ParseState(const Json& sj, const std::string& sw, QueryLanguage inherited
   VQI_RETURN_IF_ERROR(CheckPayload(st->output, sw + "Output", true));
   VQI_RETURN_IF_ERROR(ParseRetryCatch(sj, sw, st));
   switch (st->type) {
-    case StateType::kTask: return ParseTask(sj, sw, st);
-    case StateType::kChoice: return ParseChoice(sj, sw, st);
-    case StateType::kWait: return ParseWait(sj, sw, st);
-    case StateType::kFail: return ParseFail(sj, sw, st);
-    case StateType::kParallel: return ParseParallel(sj, sw, st);
-    case StateType::kMap: return ParseMap(sj, sw, st);
-    default: return Status::Ok();
+    case StateType::kTask:
+      return ParseTask(sj, sw, st);
+    case StateType::kChoice:
+      return ParseChoice(sj, sw, st);
+    case StateType::kWait:
+      return ParseWait(sj, sw, st);
+    case StateType::kFail:
+      return ParseFail(sj, sw, st);
+    case StateType::kParallel:
+      return ParseParallel(sj, sw, st);
+    case StateType::kMap:
+      return ParseMap(sj, sw, st);
+    default:
+      return Status::Ok();
   }
 }
 

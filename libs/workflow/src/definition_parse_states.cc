@@ -31,11 +31,11 @@ Status ParseRetryCatch(const Json& sj, const std::string& sw, State* st) {
     for (size_t i = 0; i < it->size(); ++i) {
       const Json& r = (*it)[i];
       std::string w = sw + "Retry[" + std::to_string(i) + "].";
-      if (!r.is_object()) return InvalidArgument(sw + "Retry[" + std::to_string(i) +
-                                                 "]: must be an object");
-      static const std::set<std::string> kKeys = {"ErrorEquals", "IntervalSeconds",
-                                                  "MaxAttempts", "BackoffRate",
-                                                  "MaxDelaySeconds", "JitterStrategy", "Comment"};
+      if (!r.is_object())
+        return InvalidArgument(sw + "Retry[" + std::to_string(i) + "]: must be an object");
+      static const std::set<std::string> kKeys = {
+          "ErrorEquals",     "IntervalSeconds", "MaxAttempts", "BackoffRate",
+          "MaxDelaySeconds", "JitterStrategy",  "Comment"};
       for (auto& [k, v] : r.items())
         if (!kKeys.count(k)) return InvalidArgument(w + k + ": unknown field");
       Retrier rt;
@@ -51,13 +51,14 @@ Status ParseRetryCatch(const Json& sj, const std::string& sw, State* st) {
         rt.max_attempts = f->get<int>();
       }
       if (auto f = r.find("BackoffRate"); f != r.end()) {
-        if (!f->is_number() || f->get<double>() < 1.0)
-          return InvalidArgument(w + "BackoffRate: must be a number >= 1.0");
+        if (!f->is_number() || f->get<double>() < 1.0 || f->get<double>() > 1e6)
+          return InvalidArgument(w + "BackoffRate: must be a number from 1.0 to 1000000");
         rt.backoff_rate = f->get<double>();
       }
       if (auto f = r.find("MaxDelaySeconds"); f != r.end()) {
-        if (!f->is_number_integer() || f->get<long long>() < 1)
-          return InvalidArgument(w + "MaxDelaySeconds: must be a positive integer");
+        if (!f->is_number_integer() || f->get<double>() < 1 || f->get<double>() > kMaxWaitSeconds)
+          return InvalidArgument(w + "MaxDelaySeconds: must be an integer from 1 to " +
+                                 std::to_string(kMaxWaitSeconds) + " (limit: docs/limits.md)");
         rt.max_delay_seconds = f->get<double>();
       }
       if (auto f = r.find("JitterStrategy"); f != r.end()) {
@@ -77,10 +78,10 @@ Status ParseRetryCatch(const Json& sj, const std::string& sw, State* st) {
     for (size_t i = 0; i < it->size(); ++i) {
       const Json& c = (*it)[i];
       std::string w = sw + "Catch[" + std::to_string(i) + "].";
-      if (!c.is_object()) return InvalidArgument(sw + "Catch[" + std::to_string(i) +
-                                                 "]: must be an object");
-      static const std::set<std::string> kKeys = {"ErrorEquals", "Next", "ResultPath", "Output",
-                                                  "Assign", "Comment"};
+      if (!c.is_object())
+        return InvalidArgument(sw + "Catch[" + std::to_string(i) + "]: must be an object");
+      static const std::set<std::string> kKeys = {"ErrorEquals", "Next",   "ResultPath",
+                                                  "Output",      "Assign", "Comment"};
       for (auto& [k, v] : c.items())
         if (!kKeys.count(k)) return InvalidArgument(w + k + ": unknown field");
       Catcher ct;
@@ -109,8 +110,10 @@ Status ParseTask(const Json& sj, const std::string& sw, State* st) {
   if (st->resource.empty()) return InvalidArgument(sw + "Resource: must not be empty");
   st->timeout_seconds = Field(sj, "TimeoutSeconds");
   st->heartbeat_seconds = Field(sj, "HeartbeatSeconds");
-  VQI_RETURN_IF_ERROR(CheckNumberOrExpr(st->timeout_seconds, sw + "TimeoutSeconds", true, 1));
-  VQI_RETURN_IF_ERROR(CheckNumberOrExpr(st->heartbeat_seconds, sw + "HeartbeatSeconds", true, 1));
+  VQI_RETURN_IF_ERROR(
+      CheckNumberOrExpr(st->timeout_seconds, sw + "TimeoutSeconds", true, 1, kMaxWaitSeconds));
+  VQI_RETURN_IF_ERROR(
+      CheckNumberOrExpr(st->heartbeat_seconds, sw + "HeartbeatSeconds", true, 1, kMaxWaitSeconds));
   VQI_ASSIGN_OR_RETURN(st->timeout_seconds_path, StringField(sj, "TimeoutSecondsPath", sw, false));
   VQI_ASSIGN_OR_RETURN(st->heartbeat_seconds_path,
                        StringField(sj, "HeartbeatSecondsPath", sw, false));
@@ -130,13 +133,15 @@ Status ParseTask(const Json& sj, const std::string& sw, State* st) {
 
 Status ParseWait(const Json& sj, const std::string& sw, State* st) {
   int n = 0;
-  for (const char* f : {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"}) n += sj.contains(f);
+  for (const char* f : {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"})
+    n += sj.contains(f);
   if (n != 1)
-    return InvalidArgument(sw + "Seconds: a Wait state needs exactly one of Seconds, "
-                                "SecondsPath, Timestamp, TimestampPath");
+    return InvalidArgument(sw +
+                           "Seconds: a Wait state needs exactly one of Seconds, "
+                           "SecondsPath, Timestamp, TimestampPath");
   st->seconds = Field(sj, "Seconds");
   st->timestamp = Field(sj, "Timestamp");
-  VQI_RETURN_IF_ERROR(CheckNumberOrExpr(st->seconds, sw + "Seconds", true, 0));
+  VQI_RETURN_IF_ERROR(CheckNumberOrExpr(st->seconds, sw + "Seconds", true, 0, kMaxWaitSeconds));
   if (st->timestamp.present) {
     if (!st->timestamp.value.is_string())
       return InvalidArgument(sw + "Timestamp: must be an ISO-8601 string");
@@ -193,15 +198,17 @@ Status ParseParallel(const Json& sj, const std::string& sw, State* st) {
 Status ParseMap(const Json& sj, const std::string& sw, State* st) {
   bool has_proc = sj.contains("ItemProcessor"), has_iter = sj.contains("Iterator");
   if (has_proc == has_iter)
-    return InvalidArgument(sw + "ItemProcessor: a Map state needs exactly one of ItemProcessor "
-                                "and Iterator");
+    return InvalidArgument(sw +
+                           "ItemProcessor: a Map state needs exactly one of ItemProcessor "
+                           "and Iterator");
   if (sj.contains("ItemSelector") && sj.contains("Parameters"))
     return InvalidArgument(sw + "ItemSelector: cannot be used together with Parameters");
   const char* pname = has_proc ? "ItemProcessor" : "Iterator";
   Json proc = sj[pname];
   if (proc.is_object() && proc.contains("ProcessorConfig")) {
     const Json& cfg = proc["ProcessorConfig"];
-    if (!cfg.is_object()) return InvalidArgument(sw + pname + ".ProcessorConfig: must be an object");
+    if (!cfg.is_object())
+      return InvalidArgument(sw + pname + ".ProcessorConfig: must be an object");
     if (auto m = cfg.find("Mode"); m != cfg.end()) {
       if (*m != "INLINE" && *m != "DISTRIBUTED")
         return InvalidArgument(sw + pname + ".ProcessorConfig.Mode: must be INLINE or DISTRIBUTED");
@@ -217,8 +224,8 @@ Status ParseMap(const Json& sj, const std::string& sw, State* st) {
     st->items_path = sj["ItemsPath"].get<std::string>();
   }
   st->items = Field(sj, "Items");
-  st->item_selector = sj.contains("ItemSelector") ? Field(sj, "ItemSelector")
-                                                  : Field(sj, "Parameters");
+  st->item_selector =
+      sj.contains("ItemSelector") ? Field(sj, "ItemSelector") : Field(sj, "Parameters");
   if (sj.contains("Parameters")) st->parameters = JsonField{};
   VQI_RETURN_IF_ERROR(CheckPayload(st->item_selector, sw + "ItemSelector",
                                    st->query_language == QueryLanguage::kJsonata));

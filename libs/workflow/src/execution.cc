@@ -5,55 +5,36 @@
 #include "vqi/base/system.h"
 
 namespace vqi::workflow {
-namespace {
-
-class RealClockImpl : public Clock {
- public:
-  int64_t NowMs() override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-  bool SleepUntil(int64_t deadline_ms, const std::atomic<bool>* cancel) override {
-    while (true) {
-      if (cancel != nullptr && cancel->load()) return false;
-      int64_t left = deadline_ms - NowMs();
-      if (left <= 0) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(left, 50)));
-    }
-  }
-};
-
-class SkippingClock : public Clock {
- public:
-  explicit SkippingClock(int64_t start) : now_(start) {}
-  int64_t NowMs() override { return now_.load(); }
-  bool SleepUntil(int64_t deadline_ms, const std::atomic<bool>* cancel) override {
-    int64_t cur = now_.load();
-    while (cur < deadline_ms && !now_.compare_exchange_weak(cur, deadline_ms)) {
-    }
-    return cancel == nullptr || !cancel->load();
-  }
-
- private:
-  std::atomic<int64_t> now_;
-};
-
-}  // namespace
-
-Clock& RealClock() {
-  static RealClockImpl clock;
-  return clock;
-}
 
 std::unique_ptr<Clock> NewSkippingClock(int64_t start_ms) {
-  return std::make_unique<SkippingClock>(start_ms);
+  return std::make_unique<FakeClock>(start_ms);
+}
+
+namespace {
+constexpr std::pair<ExecutionStatus, const char*> kStatusNames[] = {
+    {ExecutionStatus::kRunning, "RUNNING"},
+    {ExecutionStatus::kSucceeded, "SUCCEEDED"},
+    {ExecutionStatus::kFailed, "FAILED"},
+    {ExecutionStatus::kTimedOut, "TIMED_OUT"},
+    {ExecutionStatus::kAborted, "ABORTED"}};
+}  // namespace
+
+const char* ExecutionStatusName(ExecutionStatus s) {
+  for (const auto& [v, n] : kStatusNames)
+    if (v == s) return n;
+  return "UNKNOWN";
+}
+
+std::optional<ExecutionStatus> ParseExecutionStatus(std::string_view name) {
+  for (const auto& [v, n] : kStatusNames)
+    if (name == n) return v;
+  return std::nullopt;
 }
 
 Json ExecutionResult::ToJson() const {
   Json j;
-  j["status"] = status;
-  if (status == "SUCCEEDED") {
+  j["status"] = ExecutionStatusName(status);
+  if (status == ExecutionStatus::kSucceeded) {
     j["output"] = output;
   } else {
     j["error"] = error ? Json(*error) : Json();
@@ -78,10 +59,11 @@ ExecutionResult RunExecution(const std::shared_ptr<const StateMachine>& machine,
   env.state_machine_name = options.state_machine_name;
   env.state_machine_id =
       "arn:aws:states:local:111111111111:stateMachine:" + options.state_machine_name;
-  env.execution_id = !options.execution_id.empty()
-                         ? options.execution_id
-                         : "arn:aws:states:local:111111111111:execution:" +
-                               options.state_machine_name + ":" + options.execution_name;
+  env.execution_id =
+      !options.execution_id.empty()
+          ? options.execution_id
+          : "arn:aws:states:local:111111111111:execution:" + options.state_machine_name + ":" +
+                options.execution_name;
   int64_t start = options.start_time_ms != 0 ? options.start_time_ms : env.clock->NowMs();
   env.start_time = IsoTime(start);
   env.next_event_id = options.first_event_id;
@@ -110,24 +92,30 @@ ExecutionResult RunExecution(const std::shared_ptr<const StateMachine>& machine,
       }
     });
   }
-  step = RunMachine(env, *machine, input, root);
+  // Anything thrown outside a state (e.g. a damaged journal record) fails the execution
+  // instead of the process; states catch their own (interpreter.cc).
+  try {
+    step = RunMachine(env, *machine, input, root);
+  } catch (const std::exception& e) {
+    step = Step::Fail({"States.Runtime", std::string("internal engine error: ") + e.what()});
+  }
   done = true;
   if (watchdog.joinable()) watchdog.join();
 
   if (timed_out.load()) {
-    result.status = "TIMED_OUT";
+    result.status = ExecutionStatus::kTimedOut;
     result.error = "States.Timeout";
     result.cause = "The execution timed out (TimeoutSeconds)";
     env.AddEvent("ExecutionTimedOut", root.previous_event,
                  {{"error", "States.Timeout"}, {"cause", *result.cause}});
   } else if (step.failure && env.Cancelled() &&
              step.failure->error == std::optional<std::string>("States.Aborted")) {
-    result.status = "ABORTED";
+    result.status = ExecutionStatus::kAborted;
     result.error = step.failure->error;
     result.cause = step.failure->cause;
     env.AddEvent("ExecutionAborted", root.previous_event, Json::object());
   } else if (step.failure) {
-    result.status = "FAILED";
+    result.status = ExecutionStatus::kFailed;
     result.error = step.failure->error;
     result.cause = step.failure->cause;
     Json d = Json::object();
@@ -135,7 +123,7 @@ ExecutionResult RunExecution(const std::shared_ptr<const StateMachine>& machine,
     if (result.cause) d["cause"] = *result.cause;
     env.AddEvent("ExecutionFailed", root.previous_event, std::move(d));
   } else {
-    result.status = "SUCCEEDED";
+    result.status = ExecutionStatus::kSucceeded;
     result.output = std::move(step.output);
     env.AddEvent("ExecutionSucceeded", root.previous_event, {{"output", result.output}});
   }

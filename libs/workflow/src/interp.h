@@ -58,20 +58,23 @@ struct Env {
   // History (thread-safe).
   int64_t AddEvent(const std::string& type, int64_t previous, Json details);
   std::vector<HistoryEvent> TakeHistory();
+  // True once the history reached kMaxHistoryEvents: the execution must stop.
+  bool HistoryFull() const { return history_full.load(); }
   bool Cancelled() const {
     return cancel.load() || (external_cancel != nullptr && external_cancel->load());
   }
 
   std::mutex mu;
+  std::atomic<bool> history_full{false};
   int64_t next_event_id = 1;
   std::vector<HistoryEvent> history;
 };
 
 // A sequential run of states (the root, a Parallel branch, a Map iteration).
 struct Frame {
-  std::string key;      // stable journal prefix
+  std::string key;  // stable journal prefix
   Json variables = Json::object();
-  Json map_item;        // {"Index":..,"Value":..} inside Map iterations, else null
+  Json map_item;  // {"Index":..,"Value":..} inside Map iterations, else null
   int64_t previous_event = 0;
   std::map<std::string, int> visits;
   // Set when a sibling failed (Parallel/Map): the frame stops before its next state.
@@ -88,7 +91,7 @@ struct Frame {
 struct StateCtx {
   const State* state = nullptr;
   Frame* frame = nullptr;
-  std::string key;         // frame key + "/" + name + "#" + visit
+  std::string key;  // frame key + "/" + name + "#" + visit
   int64_t entered_event = 0;
   int64_t entered_ms = 0;
   int retry_count = 0;
@@ -163,6 +166,12 @@ Step ExecuteParallel(Env& env, StateCtx& sc);
 Step ExecuteMap(Env& env, StateCtx& sc);
 // Runs `body` (one attempt of a Task/Parallel/Map) under the state's Retry and Catch.
 Step WithRetryAndCatch(Env& env, StateCtx& sc, const std::function<Step(int attempt)>& body);
+// WithRetryAndCatch, then the state's own Next/End unless a Catch chose where to go: the
+// common ending of Task, Parallel and Map.
+Step RunAttempts(Env& env, StateCtx& sc, const std::function<Step(int attempt)>& body);
+// The state's result through FinishState (ResultSelector/ResultPath/OutputPath or Output,
+// Assign) as a Step.
+Step CompleteWith(Env& env, const StateCtx& sc, Json result);
 
 // Choice rule evaluation (choice.cc). Returns the matched rule or nullptr.
 Result<const ChoiceRule*> MatchChoice(Env& env, const StateCtx& sc, const Json& input);

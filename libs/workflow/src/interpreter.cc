@@ -1,9 +1,12 @@
 // The state loop: runs a (sub)machine state by state, emitting history events and
 // recording each completed visit in the journal (replayed instead of re-run on resume).
+#include <exception>
+#include <new>
 #include <thread>
 
 #include "interp.h"
 #include "vqi/base/system.h"
+#include "vqi/workflow/limits.h"
 
 namespace vqi::workflow {
 
@@ -17,6 +20,13 @@ void WorkerLimiter::Release() { free_.fetch_add(1); }
 
 int64_t Env::AddEvent(const std::string& type, int64_t previous, Json details) {
   std::lock_guard<std::mutex> lock(mu);
+  // AWS: event 25,000 may only be ExecutionSucceeded (or the execution's own end); past
+  // 24,999 events the execution stops and RunExecution records its failure.
+  bool terminal = type.rfind("Execution", 0) == 0 && type != "ExecutionStarted";
+  if (!terminal && next_event_id >= kMaxHistoryEvents) {
+    history_full = true;
+    return next_event_id - 1;
+  }
   HistoryEvent e;
   e.id = next_event_id++;
   if (!record_history && !on_event && journal == nullptr) return e.id;
@@ -62,14 +72,22 @@ namespace {
 
 Step Dispatch(Env& env, StateCtx& sc) {
   switch (sc.state->type) {
-    case StateType::kPass: return ExecutePass(env, sc);
-    case StateType::kChoice: return ExecuteChoice(env, sc);
-    case StateType::kWait: return ExecuteWait(env, sc);
-    case StateType::kSucceed: return ExecuteSucceed(env, sc);
-    case StateType::kFail: return ExecuteFail(env, sc);
-    case StateType::kTask: return ExecuteTask(env, sc);
-    case StateType::kParallel: return ExecuteParallel(env, sc);
-    case StateType::kMap: return ExecuteMap(env, sc);
+    case StateType::kPass:
+      return ExecutePass(env, sc);
+    case StateType::kChoice:
+      return ExecuteChoice(env, sc);
+    case StateType::kWait:
+      return ExecuteWait(env, sc);
+    case StateType::kSucceed:
+      return ExecuteSucceed(env, sc);
+    case StateType::kFail:
+      return ExecuteFail(env, sc);
+    case StateType::kTask:
+      return ExecuteTask(env, sc);
+    case StateType::kParallel:
+      return ExecuteParallel(env, sc);
+    case StateType::kMap:
+      return ExecuteMap(env, sc);
   }
   return Step::Fail({"States.Runtime", "unknown state type"});
 }
@@ -79,6 +97,24 @@ Json FailureJson(const Failure& f) {
   j["error"] = f.error ? Json(*f.error) : Json();
   j["cause"] = f.cause ? Json(*f.cause) : Json();
   return j;
+}
+
+// Runs one state, turning anything thrown inside the engine (a bug, or memory running out)
+// into a States.Runtime failure instead of ending the process with the execution RUNNING.
+Step SafeDispatch(Env& env, StateCtx& sc) {
+  try {
+    return Dispatch(env, sc);
+  } catch (const std::bad_alloc&) {
+    return Step::Fail(RuntimeFailure(sc, "States.Runtime", "the engine ran out of memory"));
+  } catch (const std::exception& e) {
+    return Step::Fail(
+        RuntimeFailure(sc, "States.Runtime", std::string("internal engine error: ") + e.what()));
+  }
+}
+
+Failure HistoryFull() {
+  return {"States.Runtime", "The execution reached the maximum number of history events (" +
+                                std::to_string(kMaxHistoryEvents) + ")."};
 }
 
 Failure FailureFromJson(const Json& j) {
@@ -92,7 +128,9 @@ Failure FailureFromJson(const Json& j) {
 
 Step RunMachine(Env& env, const StateMachine& machine, Json input, Frame& frame) {
   std::string cur = machine.start_at;
+  bool first = true;
   while (true) {
+    if (env.HistoryFull()) return Step::Fail(HistoryFull());
     if (env.Cancelled()) return Step::Fail({"States.Aborted", "The execution was stopped"});
     if (frame.Stopped()) return Step::Fail({"States.BranchCancelled", "a sibling failed"});
     if (env.max_transitions > 0 && ++env.transitions > env.max_transitions)
@@ -120,16 +158,28 @@ Step RunMachine(Env& env, const StateMachine& machine, Json input, Frame& frame)
         continue;
       }
     }
+    std::string why;
+    if (first && !PayloadWithinLimits(input, &why, "The state input"))
+      return Step::Fail({kDataLimitExceeded, "State '" + cur + "': " + why});
+    first = false;
     sc.raw_input = std::move(input);
     sc.entered_ms = env.clock->NowMs();
     std::string type = StateTypeName(st.type);
     Json details = {{"name", cur}};
     if (env.record_history || env.journal != nullptr) details["input"] = sc.raw_input;
-    sc.entered_event = env.AddEvent(type + "StateEntered", frame.previous_event, std::move(details));
+    sc.entered_event =
+        env.AddEvent(type + "StateEntered", frame.previous_event, std::move(details));
     frame.previous_event = sc.entered_event;
-    Step step = Dispatch(env, sc);
+    Step step = SafeDispatch(env, sc);
+    if (!step.failure && !PayloadWithinLimits(step.output, &why, "The state output"))
+      step = Step::Fail(RuntimeFailure(sc, kDataLimitExceeded, why));
+    if (!step.failure && step.pending_assign.is_object() &&
+        !PayloadWithinLimits(step.pending_assign, &why, "The assigned variables"))
+      step = Step::Fail(RuntimeFailure(sc, kDataLimitExceeded, why));
+    if (env.HistoryFull()) return Step::Fail(HistoryFull());
     if (step.failure) {
-      if (env.journal != nullptr && step.failure->error != std::optional<std::string>("States.Aborted"))
+      if (env.journal != nullptr &&
+          step.failure->error != std::optional<std::string>("States.Aborted"))
         env.journal->Record(sc.key, {{"failure", FailureJson(*step.failure)}});
       return step;
     }
@@ -138,7 +188,8 @@ Step RunMachine(Env& env, const StateMachine& machine, Json input, Frame& frame)
     if (st.type != StateType::kFail) {
       Json ex = {{"name", cur}};
       if (env.record_history || env.journal != nullptr) ex["output"] = step.output;
-      frame.previous_event = env.AddEvent(type + "StateExited", frame.previous_event, std::move(ex));
+      frame.previous_event =
+          env.AddEvent(type + "StateExited", frame.previous_event, std::move(ex));
     }
     if (env.journal != nullptr) {
       env.journal->Record(sc.key, {{"output", step.output},

@@ -14,10 +14,10 @@ namespace {
 
 Status ArgCount(const char* fn, const std::vector<Json>& a, size_t lo, size_t hi) {
   if (a.size() < lo || a.size() > hi)
-    return InvalidArgument(std::string("Function ") + fn + " expects " +
-                           (lo == hi ? std::to_string(lo)
-                                     : std::to_string(lo) + " to " + std::to_string(hi)) +
-                           " arguments, got " + std::to_string(a.size()));
+    return InvalidArgument(
+        std::string("Function ") + fn + " expects " +
+        (lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi)) +
+        " arguments, got " + std::to_string(a.size()));
   return Status::Ok();
 }
 
@@ -27,8 +27,8 @@ Result<long long> Int(const char* fn, const Json& v, const char* what) {
     double d = v.get<double>();
     if (std::floor(d) == d) return static_cast<long long>(d);
   }
-  return InvalidArgument(std::string("Function ") + fn + ": " + what +
-                         " must be an integer, got " + v.dump());
+  return InvalidArgument(std::string("Function ") + fn + ": " + what + " must be an integer, got " +
+                         v.dump());
 }
 
 Result<Json> Array(const std::vector<Json>& a) {
@@ -39,9 +39,13 @@ Result<Json> Array(const std::vector<Json>& a) {
 
 Result<Json> ArrayPartition(const std::vector<Json>& a) {
   VQI_RETURN_IF_ERROR(ArgCount("States.ArrayPartition", a, 2, 2));
-  if (!a[0].is_array()) return InvalidArgument("Function States.ArrayPartition: first argument must be an array");
+  if (!a[0].is_array())
+    return InvalidArgument("Function States.ArrayPartition: first argument must be an array");
   VQI_ASSIGN_OR_RETURN(long long n, Int("States.ArrayPartition", a[1], "chunk size"));
-  if (n <= 0) return InvalidArgument("Function States.ArrayPartition: chunk size must be greater than 0, got " + std::to_string(n));
+  if (n <= 0)
+    return InvalidArgument(
+        "Function States.ArrayPartition: chunk size must be greater than 0, got " +
+        std::to_string(n));
   Json out = Json::array();
   Json chunk = Json::array();
   for (const Json& v : a[0]) {
@@ -57,7 +61,8 @@ Result<Json> ArrayPartition(const std::vector<Json>& a) {
 
 Result<Json> ArrayContains(const std::vector<Json>& a) {
   VQI_RETURN_IF_ERROR(ArgCount("States.ArrayContains", a, 2, 2));
-  if (!a[0].is_array()) return InvalidArgument("Function States.ArrayContains: first argument must be an array");
+  if (!a[0].is_array())
+    return InvalidArgument("Function States.ArrayContains: first argument must be an array");
   return Json(std::find(a[0].begin(), a[0].end(), a[1]) != a[0].end());
 }
 
@@ -71,29 +76,34 @@ Result<Json> ArrayRange(const std::vector<Json>& a) {
   for (long long v = b; s > 0 ? v <= e : v >= e; v += s) {
     out.push_back(v);
     if (out.size() > 1000)
-      return InvalidArgument("Function States.ArrayRange: the result cannot hold more than 1000 items");
+      return InvalidArgument(
+          "Function States.ArrayRange: the result cannot hold more than 1000 items");
   }
   return out;
 }
 
 Result<Json> ArrayGetItem(const std::vector<Json>& a) {
   VQI_RETURN_IF_ERROR(ArgCount("States.ArrayGetItem", a, 2, 2));
-  if (!a[0].is_array()) return InvalidArgument("Function States.ArrayGetItem: first argument must be an array");
+  if (!a[0].is_array())
+    return InvalidArgument("Function States.ArrayGetItem: first argument must be an array");
   VQI_ASSIGN_OR_RETURN(long long i, Int("States.ArrayGetItem", a[1], "index"));
   if (i < 0 || i >= static_cast<long long>(a[0].size()))
-    return InvalidArgument("Function States.ArrayGetItem: index " + std::to_string(i) + " out of bounds");
+    return InvalidArgument("Function States.ArrayGetItem: index " + std::to_string(i) +
+                           " out of bounds");
   return a[0][static_cast<size_t>(i)];
 }
 
 Result<Json> ArrayLength(const std::vector<Json>& a) {
   VQI_RETURN_IF_ERROR(ArgCount("States.ArrayLength", a, 1, 1));
-  if (!a[0].is_array()) return InvalidArgument("Function States.ArrayLength: argument must be an array");
+  if (!a[0].is_array())
+    return InvalidArgument("Function States.ArrayLength: argument must be an array");
   return Json(a[0].size());
 }
 
 Result<Json> ArrayUnique(const std::vector<Json>& a) {
   VQI_RETURN_IF_ERROR(ArgCount("States.ArrayUnique", a, 1, 1));
-  if (!a[0].is_array()) return InvalidArgument("Function States.ArrayUnique: argument must be an array");
+  if (!a[0].is_array())
+    return InvalidArgument("Function States.ArrayUnique: argument must be an array");
   Json out = Json::array();
   for (const Json& v : a[0])
     if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
@@ -104,8 +114,10 @@ Result<Json> JsonMerge(const std::vector<Json>& a) {
   VQI_RETURN_IF_ERROR(ArgCount("States.JsonMerge", a, 3, 3));
   if (!a[0].is_object() || !a[1].is_object())
     return InvalidArgument("Function States.JsonMerge: the first two arguments must be objects");
-  if (!a[2].is_boolean()) return InvalidArgument("Function States.JsonMerge: the third argument must be a boolean");
-  if (a[2].get<bool>()) return InvalidArgument("Function States.JsonMerge: deep merge is not supported");
+  if (!a[2].is_boolean())
+    return InvalidArgument("Function States.JsonMerge: the third argument must be a boolean");
+  if (a[2].get<bool>())
+    return InvalidArgument("Function States.JsonMerge: deep merge is not supported");
   Json out = a[0];
   for (auto& [k, v] : a[1].items()) out[k] = v;
   return out;
@@ -113,14 +125,18 @@ Result<Json> JsonMerge(const std::vector<Json>& a) {
 
 Result<Json> StringToJson(const std::vector<Json>& a) {
   VQI_RETURN_IF_ERROR(ArgCount("States.StringToJson", a, 1, 1));
-  if (!a[0].is_string()) return InvalidArgument("Function States.StringToJson: argument must be a string");
+  if (!a[0].is_string())
+    return InvalidArgument("Function States.StringToJson: argument must be a string");
   if (a[0].get_ref<const std::string&>().find_first_not_of(" \t\r\n") == std::string::npos)
     return Json();
-  try {
-    return Json::parse(a[0].get<std::string>());
-  } catch (const std::exception&) {
-    return InvalidArgument("Function States.StringToJson: argument is not valid JSON: " + a[0].get<std::string>());
-  }
+  // ParseJson: the nesting limit (128) holds for values built at run time too.
+  auto j = ParseJson(a[0].get<std::string>(), "States.StringToJson");
+  if (j.status().code() == StatusCode::kResourceExhausted)
+    return InvalidArgument("Function States.StringToJson: " + j.status().message());
+  if (!j.ok())
+    return InvalidArgument("Function States.StringToJson: argument is not valid JSON: " +
+                           a[0].get<std::string>());
+  return *j;
 }
 
 Result<Json> JsonToString(const std::vector<Json>& a) {
@@ -132,7 +148,8 @@ Result<Json> MathRandom(const std::vector<Json>& a) {
   VQI_RETURN_IF_ERROR(ArgCount("States.MathRandom", a, 2, 3));
   VQI_ASSIGN_OR_RETURN(long long lo, Int("States.MathRandom", a[0], "start"));
   VQI_ASSIGN_OR_RETURN(long long hi, Int("States.MathRandom", a[1], "end"));
-  if (hi <= lo) return InvalidArgument("Function States.MathRandom: end must be greater than start");
+  if (hi <= lo)
+    return InvalidArgument("Function States.MathRandom: end must be greater than start");
   std::mt19937_64 rng;
   if (a.size() == 3) {
     VQI_ASSIGN_OR_RETURN(long long seed, Int("States.MathRandom", a[2], "seed"));
@@ -147,7 +164,8 @@ Result<Json> MathRandom(const std::vector<Json>& a) {
 Result<Json> MathAdd(const std::vector<Json>& a) {
   VQI_RETURN_IF_ERROR(ArgCount("States.MathAdd", a, 2, 2));
   for (const Json& v : a)
-    if (!v.is_number()) return InvalidArgument("Function States.MathAdd: arguments must be numbers, got " + v.dump());
+    if (!v.is_number())
+      return InvalidArgument("Function States.MathAdd: arguments must be numbers, got " + v.dump());
   // AWS rounds each operand half up (Java Math.round) before adding.
   auto round = [](const Json& v) {
     return v.is_number_integer() ? v.get<long long>()

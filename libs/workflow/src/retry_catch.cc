@@ -3,6 +3,7 @@
 #include <random>
 
 #include "interp.h"
+#include "vqi/workflow/limits.h"
 
 namespace vqi::workflow {
 namespace {
@@ -39,6 +40,8 @@ Step WithRetryAndCatch(Env& env, StateCtx& sc, const std::function<Step(int atte
       const Retrier& rt = st.retry[r];
       double delay = rt.interval_seconds * std::pow(rt.backoff_rate, counts[r]);
       if (rt.max_delay_seconds) delay = std::min(delay, *rt.max_delay_seconds);
+      // Backoff may grow past any clock (or to inf): cap it at the longest Wait.
+      delay = std::min(delay, static_cast<double>(kMaxWaitSeconds));
       if (rt.jitter_full) {
         thread_local std::mt19937_64 rng{std::random_device{}()};
         delay = std::uniform_real_distribution<double>(0, delay)(rng);
@@ -98,6 +101,21 @@ Step WithRetryAndCatch(Env& env, StateCtx& sc, const std::function<Step(int atte
     }
     return s;
   }
+}
+
+Step RunAttempts(Env& env, StateCtx& sc, const std::function<Step(int attempt)>& body) {
+  Step step = WithRetryAndCatch(env, sc, body);
+  if (!step.failure && step.next.empty()) {
+    step.next = sc.state->next;
+    step.end = sc.state->end;
+  }
+  return step;
+}
+
+Step CompleteWith(Env& env, const StateCtx& sc, Json result) {
+  Step s;
+  if (auto f = FinishState(env, sc, std::move(result), &s)) return Step::Fail(*f);
+  return s;
 }
 
 }  // namespace vqi::workflow

@@ -2,50 +2,126 @@
 // requests, record the result.
 #include "vqi/workflow/service.h"
 
+#include <condition_variable>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "interp.h"
+#include "vqi/workflow/limits.h"
 
 namespace vqi::workflow {
 namespace {
 
+Clock& ClockOf(const DurableOptions& options) {
+  return options.clock != nullptr ? *options.clock : RealClock();
+}
+
+// Marks a leased execution FAILED with `cause` (the engine could not run it).
+Result<ExecutionResult> FailExecution(ExecutionStore& store, const ExecutionRecord& rec,
+                                      const DurableOptions& options, const std::string& cause) {
+  ExecutionResult r;
+  r.status = ExecutionStatus::kFailed;
+  r.error = "States.Runtime";
+  r.cause = cause;
+  VQI_RETURN_IF_ERROR(store.Finish(rec.id, r, ClockOf(options).NowMs(), ProcessOwner()));
+  return r;
+}
+
+// While an execution runs: renews its lease and watches for stop requests from other
+// processes. It sleeps on a condition variable, so it ends as soon as the run does; the
+// stop flag lives in the store (another process sets it), so it is read every 200 ms.
+class Supervisor {
+ public:
+  Supervisor(ExecutionStore& store, const ExecutionRecord& rec, const DurableOptions& options)
+      : store_(store), rec_(rec), options_(options), thread_([this] { Loop(); }) {}
+  ~Supervisor() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  const std::atomic<bool>* cancel() const { return &cancel_; }
+  bool lease_lost() const { return lease_lost_.load(); }
+
+ private:
+  void Loop() {
+    auto renew_every = std::chrono::milliseconds(std::max<int64_t>(options_.lease_ms / 3, 10));
+    auto next_renew = std::chrono::steady_clock::now() + renew_every;
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!done_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return done_; });
+      if (done_) break;
+      lock.unlock();
+      auto stop = store_.StopRequested(rec_.id);
+      if (stop.ok() && *stop) cancel_ = true;
+      if (std::chrono::steady_clock::now() >= next_renew) {
+        next_renew += renew_every;
+        Status s =
+            store_.RenewLease(rec_.id, ProcessOwner(), RealClock().NowMs(), options_.lease_ms);
+        if (s.code() == StatusCode::kFailedPrecondition) {
+          lease_lost_ = true;
+          cancel_ = true;
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  ExecutionStore& store_;
+  const ExecutionRecord& rec_;
+  const DurableOptions& options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::atomic<bool> cancel_{false}, lease_lost_{false};
+  std::thread thread_;
+};
+
+// Runs a leased execution to its end and records the result.
 Result<ExecutionResult> Run(ExecutionStore& store, const ExecutionRecord& rec,
                             const DurableOptions& options,
                             std::shared_ptr<const StateMachine> machine) {
   if (machine == nullptr) {
-    VQI_ASSIGN_OR_RETURN(machine, LoadDefinitionText(rec.definition, "definition"));
+    auto m = LoadDefinitionText(rec.definition, "definition");
+    if (!m.ok())
+      return FailExecution(store, rec, options,
+                           "the stored definition is refused: " + m.status().message());
+    machine = *m;
   }
-  VQI_ASSIGN_OR_RETURN(std::unique_ptr<Journal> journal, store.OpenJournal(rec.id));
+  auto journal = store.OpenJournal(rec.id, ProcessOwner());
+  if (!journal.ok()) {
+    if (journal.status().code() != StatusCode::kDataLoss) return journal.status();
+    return FailExecution(store, rec, options, journal.status().message());
+  }
   VQI_ASSIGN_OR_RETURN(int64_t last_event, store.LastEventId(rec.id));
-  std::atomic<bool> cancel{false}, done{false};
-  std::thread watcher([&] {
-    while (!done.load()) {
-      auto stop = store.StopRequested(rec.id);
-      if (stop.ok() && *stop) {
-        cancel = true;
-        return;
-      }
-      for (int i = 0; i < 10 && !done.load(); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  });
-  ExecutionOptions opts;
-  opts.execution_name = rec.name;
-  opts.state_machine_name = rec.state_machine;
-  opts.execution_id = rec.id;
-  opts.clock = options.clock;
-  opts.journal = journal.get();
-  opts.max_workers = options.max_workers;
-  opts.cancel = &cancel;
-  opts.first_event_id = last_event + 1;
-  opts.start_time_ms = rec.start_ms;
-  ExecutionResult result = RunExecution(machine, rec.input, opts);
-  done = true;
-  watcher.join();
-  VQI_RETURN_IF_ERROR(journal->Sync());
-  Clock& clock = options.clock != nullptr ? *options.clock : RealClock();
-  VQI_RETURN_IF_ERROR(store.Finish(rec.id, result, clock.NowMs()));
+  ExecutionResult result;
+  {
+    Supervisor supervisor(store, rec, options);
+    ExecutionOptions opts;
+    opts.execution_name = rec.name;
+    opts.state_machine_name = rec.state_machine;
+    opts.execution_id = rec.id;
+    opts.clock = options.clock;
+    opts.resources = options.resources;
+    opts.journal = journal->get();
+    opts.max_workers = options.max_workers;
+    opts.cancel = supervisor.cancel();
+    opts.first_event_id = last_event + 1;
+    opts.start_time_ms = rec.start_ms;
+    result = RunExecution(machine, rec.input, opts);
+    supervisor.Stop();
+    if (supervisor.lease_lost())
+      return FailedPrecondition("execution " + rec.name +
+                                " was taken over by another process while running here");
+  }
+  // A journal that failed to commit (damaged file, full disk, lost lease) fails the call:
+  // the execution is never reported SUCCEEDED with part of its history missing.
+  VQI_RETURN_IF_ERROR((*journal)->Sync());
+  VQI_RETURN_IF_ERROR(store.Finish(rec.id, result, ClockOf(options).NowMs(), ProcessOwner()));
   return result;
 }
 
@@ -55,17 +131,20 @@ Result<ExecutionResult> StartExecution(ExecutionStore& store, const std::string&
                                        const Json& input, const std::string& name,
                                        const DurableOptions& options) {
   VQI_ASSIGN_OR_RETURN(auto machine, LoadDefinitionText(definition_text, "definition"));
-  Clock& clock = options.clock != nullptr ? *options.clock : RealClock();
+  std::string why;
+  if (!PayloadWithinLimits(input, &why, "The execution input"))
+    return ResourceExhausted(std::string(kDataLimitExceeded) + ": " + why);
+  Clock& clock = ClockOf(options);
   VQI_ASSIGN_OR_RETURN(ExecutionRecord rec,
                        store.Create(name, options.state_machine_name, definition_text, input,
-                                    clock.NowMs()));
+                                    clock.NowMs(), ProcessOwner(), options.lease_ms));
   if (options.on_created) options.on_created(rec);
   return Run(store, rec, options, machine);
 }
 
 Result<ExecutionResult> ResumeExecution(ExecutionStore& store, const ExecutionRecord& record,
                                         const DurableOptions& options) {
-  if (record.status != "RUNNING") {
+  if (record.status != ExecutionStatus::kRunning) {
     ExecutionResult r;
     r.status = record.status;
     r.output = record.output;
@@ -73,18 +152,28 @@ Result<ExecutionResult> ResumeExecution(ExecutionStore& store, const ExecutionRe
     r.cause = record.cause;
     return r;
   }
-  return Run(store, record, options, nullptr);
+  VQI_ASSIGN_OR_RETURN(
+      ExecutionRecord rec,
+      store.AcquireLease(record.id, ProcessOwner(), RealClock().NowMs(), options.lease_ms));
+  if (rec.takeovers > kMaxTakeovers)
+    return FailExecution(store, rec, options,
+                         "the execution was taken over " + std::to_string(rec.takeovers) +
+                             " times without finishing (each time the process running it "
+                             "died; limit " +
+                             std::to_string(kMaxTakeovers) + ", docs/limits.md)");
+  return Run(store, rec, options, nullptr);
 }
 
-std::string DescribeExecution(const ExecutionRecord& rec, const std::vector<HistoryEvent>& history) {
+std::string DescribeExecution(const ExecutionRecord& rec,
+                              const std::vector<HistoryEvent>& history) {
   std::ostringstream o;
   o << "Execution  " << rec.name << "\n"
     << "  id       " << rec.id << "\n"
-    << "  status   " << rec.status << "\n"
+    << "  status   " << ExecutionStatusName(rec.status) << "\n"
     << "  started  " << IsoTime(rec.start_ms) << "\n";
   if (rec.stop_ms != 0) o << "  stopped  " << IsoTime(rec.stop_ms) << "\n";
   o << "  input    " << rec.input.dump() << "\n";
-  if (rec.status == "SUCCEEDED") o << "  output   " << rec.output.dump() << "\n";
+  if (rec.status == ExecutionStatus::kSucceeded) o << "  output   " << rec.output.dump() << "\n";
   if (rec.error) o << "  error    " << *rec.error << "\n";
   if (rec.cause) o << "  cause    " << *rec.cause << "\n";
   o << "\nStates (in the order they were entered):\n";
@@ -99,8 +188,8 @@ std::string DescribeExecution(const ExecutionRecord& rec, const std::vector<Hist
     } else if (exited) {
       std::string out = e.details.contains("output") ? e.details["output"].dump() : "";
       if (out.size() > 100) out = out.substr(0, 97) + "...";
-      o << "  #" << e.id << "  " << IsoTime(e.timestamp_ms) << "  <- " << name << "  output "
-        << out << "\n";
+      o << "  #" << e.id << "  " << IsoTime(e.timestamp_ms) << "  <- " << name << "  output " << out
+        << "\n";
     } else if (t == "TaskFailed" || t == "TaskTimedOut" || t == "ExecutionFailed" ||
                t.find("Failed") != std::string::npos) {
       o << "  #" << e.id << "  " << IsoTime(e.timestamp_ms) << "  !! " << t << " "

@@ -30,8 +30,8 @@ MaybeFailure Setting(Env& env, const StateCtx& sc, const Json& eff, const JsonFi
         return RuntimeFailure(sc, qerr,
                               "The JSONata expression '" + expr + "' specified for the field '" +
                                   name + "' returned an unexpected result type. Expected '" +
-                                  (integer ? "integer" : "number") + "', but was '" +
-                                  TypeName(v) + "' for value: " + JsonCompact(v));
+                                  (integer ? "integer" : "number") + "', but was '" + TypeName(v) +
+                                  "' for value: " + JsonCompact(v));
       }
     }
     *out = v.get<double>();
@@ -63,8 +63,8 @@ MaybeFailure Setting(Env& env, const StateCtx& sc, const Json& eff, const JsonFi
   if (!ok)
     return RuntimeFailure(sc, "States.Runtime",
                           "The " + pname + " field refers to value \"" + JsonCompact(v) +
-                              "\" which is not a valid " + (integer ? "integer" : "number") +
-                              ": " + path);
+                              "\" which is not a valid " + (integer ? "integer" : "number") + ": " +
+                              path);
   *out = d;
   return std::nullopt;
 }
@@ -126,11 +126,11 @@ Step ExecuteMap(Env& env, StateCtx& sc) {
     if (!items.is_array()) {
       std::string expr;
       IsJsonataExpression(st.items.value, &expr);
-      return Step::Fail(RuntimeFailure(
-          sc, "States.QueryEvaluationError",
-          "The JSONata expression '" + expr + "' specified for the field 'Items' returned an "
-          "unexpected result type. Expected 'array', but was '" + TypeName(items) +
-              "' for value: " + JsonCompact(items)));
+      return Step::Fail(RuntimeFailure(sc, "States.QueryEvaluationError",
+                                       "The JSONata expression '" + expr +
+                                           "' specified for the field 'Items' returned an "
+                                           "unexpected result type. Expected 'array', but was '" +
+                                           TypeName(items) + "' for value: " + JsonCompact(items)));
     }
   } else {
     if (st.items_path == "$") {
@@ -145,13 +145,13 @@ Step ExecuteMap(Env& env, StateCtx& sc) {
       items = std::move(**r);
     }
     if (!items.is_array())
-      return Step::Fail(RuntimeFailure(sc, jsonata ? "States.QueryEvaluationError" : "States.Runtime",
-                                       "Map state input must be an array but was: " +
-                                           JsonCompact(items)));
+      return Step::Fail(
+          RuntimeFailure(sc, jsonata ? "States.QueryEvaluationError" : "States.Runtime",
+                         "Map state input must be an array but was: " + JsonCompact(items)));
   }
   double max_conc = 0, tol_count = -1, tol_pct = -1;
-  if (auto f = Setting(env, sc, eff, st.max_concurrency, st.max_concurrency_path,
-                       "MaxConcurrency", true, &max_conc))
+  if (auto f = Setting(env, sc, eff, st.max_concurrency, st.max_concurrency_path, "MaxConcurrency",
+                       true, &max_conc))
     return Step::Fail(*f);
   if (auto f = Setting(env, sc, eff, st.tolerated_failure_count, st.tolerated_failure_count_path,
                        "ToleratedFailureCount", true, &tol_count))
@@ -168,11 +168,12 @@ Step ExecuteMap(Env& env, StateCtx& sc) {
       (tol_pct < 0 || tol_pct > 100))
     return Step::Fail(
         RuntimeFailure(sc, serr, "ToleratedFailurePercentage must be between 0 and 100."));
-  if (max_conc < 0) return Step::Fail(RuntimeFailure(sc, serr, "MaxConcurrency cannot be negative."));
+  if (max_conc < 0)
+    return Step::Fail(RuntimeFailure(sc, serr, "MaxConcurrency cannot be negative."));
   if (st.item_batcher.present)
     if (auto f = Batch(env, sc, eff, &items)) return Step::Fail(*f);
 
-  Step step = WithRetryAndCatch(env, sc, [&](int attempt) -> Step {
+  return RunAttempts(env, sc, [&](int attempt) -> Step {
     size_t n = items.size();
     int64_t started = env.AddEvent("MapStateStarted", sc.frame->previous_event, {{"length", n}});
     std::vector<Step> results(n);
@@ -185,7 +186,8 @@ Step ExecuteMap(Env& env, StateCtx& sc) {
       if (!tolerant) return f > 0;
       bool over = false;
       if (tol_count >= 0 && static_cast<double>(f) > tol_count) over = true;
-      if (tol_pct >= 0 && n > 0 && 100.0 * static_cast<double>(f) / static_cast<double>(n) > tol_pct)
+      if (tol_pct >= 0 && n > 0 &&
+          100.0 * static_cast<double>(f) / static_cast<double>(n) > tol_pct)
         over = true;
       if (tol_count >= 0 && tol_pct >= 0)
         over = static_cast<double>(f) > tol_count &&
@@ -208,7 +210,8 @@ Step ExecuteMap(Env& env, StateCtx& sc) {
             isc.context.reset();
             MaybeFailure f;
             if (jsonata) {
-              f = EvalJsonataValue(env, isc, st.item_selector.value, "ItemSelector", Json(), &input);
+              f = EvalJsonataValue(env, isc, st.item_selector.value, "ItemSelector", Json(),
+                                   &input);
             } else {
               Scope scope{&env, &isc, &eff};
               f = EvalTemplate(scope, st.item_selector.value, &input);
@@ -221,11 +224,12 @@ Step ExecuteMap(Env& env, StateCtx& sc) {
               return;
             }
           }
-          frame.previous_event = env.AddEvent("MapIterationStarted", started,
-                                              {{"index", i}, {"name", st.name}});
+          frame.previous_event =
+              env.AddEvent("MapIterationStarted", started, {{"index", i}, {"name", st.name}});
           results[i] = RunMachine(env, *st.processor, std::move(input), frame);
           if (results[i].failure) {
-            env.AddEvent("MapIterationFailed", frame.previous_event, {{"index", i}, {"name", st.name}});
+            env.AddEvent("MapIterationFailed", frame.previous_event,
+                         {{"index", i}, {"name", st.name}});
             std::lock_guard<std::mutex> lock(mu);
             size_t f = ++failures;
             if (!first_failure) first_failure = i;
@@ -255,15 +259,8 @@ Step ExecuteMap(Env& env, StateCtx& sc) {
       }
     }
     sc.frame->previous_event = env.AddEvent("MapStateSucceeded", started, Json::object());
-    Step s;
-    if (auto f = FinishState(env, sc, std::move(out), &s)) return Step::Fail(*f);
-    return s;
+    return CompleteWith(env, sc, std::move(out));
   });
-  if (!step.failure && step.next.empty()) {
-    step.next = st.next;
-    step.end = st.end;
-  }
-  return step;
 }
 
 }  // namespace vqi::workflow

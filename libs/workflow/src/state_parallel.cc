@@ -9,16 +9,17 @@ Step ExecuteParallel(Env& env, StateCtx& sc) {
   const State& st = *sc.state;
   Json eff;
   if (auto f = ApplyInputPath(env, sc, &eff)) return Step::Fail(*f);
-  Step step = WithRetryAndCatch(env, sc, [&](int attempt) -> Step {
+  return RunAttempts(env, sc, [&](int attempt) -> Step {
     Json branch_input;
     const JsonField& params =
         st.query_language == QueryLanguage::kJsonata ? st.arguments : st.parameters;
-    if (auto f = ApplyParameters(env, sc, params,
-                                 st.query_language == QueryLanguage::kJsonata ? "Arguments"
-                                                                              : "Parameters",
-                                 eff, &branch_input))
+    if (auto f = ApplyParameters(
+            env, sc, params,
+            st.query_language == QueryLanguage::kJsonata ? "Arguments" : "Parameters", eff,
+            &branch_input))
       return Step::Fail(*f);
-    int64_t started = env.AddEvent("ParallelStateStarted", sc.frame->previous_event, Json::object());
+    int64_t started =
+        env.AddEvent("ParallelStateStarted", sc.frame->previous_event, Json::object());
     size_t n = st.branches.size();
     std::vector<Step> results(n);
     std::atomic<bool> failed{false};
@@ -48,15 +49,8 @@ Step ExecuteParallel(Env& env, StateCtx& sc) {
     Json out = Json::array();
     for (Step& r : results) out.push_back(std::move(r.output));
     sc.frame->previous_event = env.AddEvent("ParallelStateSucceeded", started, Json::object());
-    Step s;
-    if (auto f = FinishState(env, sc, std::move(out), &s)) return Step::Fail(*f);
-    return s;
+    return CompleteWith(env, sc, std::move(out));
   });
-  if (!step.failure && step.next.empty()) {
-    step.next = st.next;
-    step.end = st.end;
-  }
-  return step;
 }
 
 }  // namespace vqi::workflow

@@ -8,6 +8,7 @@
 
 #include "interp.h"
 #include "vqi/base/hash.h"
+#include "vqi/workflow/limits.h"
 
 namespace vqi::workflow {
 namespace {
@@ -28,8 +29,10 @@ MaybeFailure Seconds(Env& env, const StateCtx& sc, const Json& eff, const JsonFi
     auto r = ResolvePath(scope, path);
     if (!r.ok() || !r->has_value() || !(*r)->is_number() || (*r)->get<double>() <= 0)
       return RuntimeFailure(sc, "States.Runtime",
-                            std::string("The ") + name + "Path field must reference a positive "
-                            "integer: " + path);
+                            std::string("The ") + name +
+                                "Path field must reference a positive "
+                                "integer: " +
+                                path);
     *out = (*r)->get<double>();
   }
   return std::nullopt;
@@ -73,8 +76,8 @@ Step ExecuteTask(Env& env, StateCtx& sc) {
   Json eff;
   if (auto f = ApplyInputPath(env, sc, &eff)) return Step::Fail(*f);
   double timeout_s = 0, heartbeat_s = 0;
-  if (auto f = Seconds(env, sc, eff, st.timeout_seconds, st.timeout_seconds_path,
-                       "TimeoutSeconds", &timeout_s))
+  if (auto f = Seconds(env, sc, eff, st.timeout_seconds, st.timeout_seconds_path, "TimeoutSeconds",
+                       &timeout_s))
     return Step::Fail(*f);
   if (auto f = Seconds(env, sc, eff, st.heartbeat_seconds, st.heartbeat_seconds_path,
                        "HeartbeatSeconds", &heartbeat_s))
@@ -85,7 +88,7 @@ Step ExecuteTask(Env& env, StateCtx& sc) {
                                    std::string::npos, kCallbackSuffix) == 0;
   if (callback) resource.resize(resource.size() - std::strlen(kCallbackSuffix));
 
-  Step step = WithRetryAndCatch(env, sc, [&](int attempt) -> Step {
+  return RunAttempts(env, sc, [&](int attempt) -> Step {
     std::string key = sc.key + "@" + std::to_string(attempt);
     if (callback) {
       sc.task_token = Sha256Hex(env.execution_id + "|" + key).substr(0, 40);
@@ -95,6 +98,9 @@ Step ExecuteTask(Env& env, StateCtx& sc) {
     if (auto f = ApplyParameters(env, sc, jsonata ? st.arguments : st.parameters,
                                  jsonata ? "Arguments" : "Parameters", eff, &task_input))
       return Step::Fail(*f);
+    std::string why;
+    if (!PayloadWithinLimits(task_input, &why, "The task input"))
+      return Step::Fail(RuntimeFailure(sc, kDataLimitExceeded, why));
     TaskOutcome outcome;
     std::optional<Json> recorded;
     if (env.journal != nullptr) recorded = env.journal->Lookup(key + "/outcome");
@@ -131,17 +137,28 @@ Step ExecuteTask(Env& env, StateCtx& sc) {
       req.task_token = sc.task_token;
       req.timeout_seconds = timeout_s;
       req.cancel = &env.cancel;
-      outcome = (*handler)(req);
-      if (outcome.ok && callback) outcome = AwaitCallback(env, sc.task_token, timeout_s, heartbeat_s);
+      // A resource is an adapter: whatever it throws is its task's failure.
+      try {
+        outcome = (*handler)(req);
+      } catch (const std::exception& e) {
+        outcome = TaskOutcome::Failure("States.TaskFailed",
+                                       std::string("the task resource threw: ") + e.what());
+      }
+      if (outcome.ok && callback)
+        outcome = AwaitCallback(env, sc.task_token, timeout_s, heartbeat_s);
+      // The result is checked before it is recorded: an oversized result is never stored.
+      if (outcome.ok && !PayloadWithinLimits(outcome.output, &why, "The task result"))
+        outcome = TaskOutcome::Failure(kDataLimitExceeded, why);
       if (outcome.ok) {
-        sc.frame->previous_event =
-            env.AddEvent("TaskSucceeded", started, {{"resource", st.resource}, {"output", outcome.output}});
+        sc.frame->previous_event = env.AddEvent(
+            "TaskSucceeded", started, {{"resource", st.resource}, {"output", outcome.output}});
       } else {
         sc.frame->previous_event = env.AddEvent(
             outcome.error == "States.Timeout" || outcome.error == "States.HeartbeatTimeout"
                 ? "TaskTimedOut"
                 : "TaskFailed",
-            started, {{"resource", st.resource}, {"error", outcome.error}, {"cause", outcome.cause}});
+            started,
+            {{"resource", st.resource}, {"error", outcome.error}, {"cause", outcome.cause}});
       }
       if (env.journal != nullptr && outcome.error != "States.Aborted") {
         env.journal->Record(key + "/outcome", {{"ok", outcome.ok},
@@ -157,15 +174,8 @@ Step ExecuteTask(Env& env, StateCtx& sc) {
       if (!outcome.cause.empty()) f.cause = outcome.cause;
       return Step::Fail(f);
     }
-    Step s;
-    if (auto f = FinishState(env, sc, std::move(outcome.output), &s)) return Step::Fail(*f);
-    return s;
+    return CompleteWith(env, sc, std::move(outcome.output));
   });
-  if (!step.failure && step.next.empty()) {
-    step.next = st.next;
-    step.end = st.end;
-  }
-  return step;
 }
 
 }  // namespace vqi::workflow

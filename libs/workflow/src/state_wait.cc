@@ -5,11 +5,14 @@
 
 #include "interp.h"
 #include "timestamp.h"
+#include "vqi/workflow/limits.h"
 
 namespace vqi::workflow {
 namespace {
 
-std::string ValueText(const Json& v) { return v.is_string() ? v.get<std::string>() : JsonCompact(v); }
+std::string ValueText(const Json& v) {
+  return v.is_string() ? v.get<std::string>() : JsonCompact(v);
+}
 
 }  // namespace
 
@@ -30,6 +33,11 @@ Step ExecuteWait(Env& env, StateCtx& sc) {
         return Step::Fail(RuntimeFailure(
             sc, qerr,
             "The Seconds field must be a non-negative integer, but was: " + ValueText(v)));
+      if (v.get<double>() > kMaxWaitSeconds)
+        return Step::Fail(RuntimeFailure(sc, qerr,
+                                         "The Seconds field must be at most " +
+                                             std::to_string(kMaxWaitSeconds) +
+                                             " (docs/limits.md), but was: " + ValueText(v)));
     }
     deadline = now + static_cast<int64_t>(v.get<double>() * 1000);
   } else if (!st.seconds_path.empty()) {
@@ -43,11 +51,18 @@ Step ExecuteWait(Env& env, StateCtx& sc) {
     if (!v.is_number() || std::floor(v.get<double>()) != v.get<double>())
       return Step::Fail(RuntimeFailure(sc, "States.Runtime",
                                        "The SecondsPath parameter cannot be parsed as a long "
-                                       "value: " + st.seconds_path + " == " + ValueText(v)));
+                                       "value: " +
+                                           st.seconds_path + " == " + ValueText(v)));
     if (v.get<double>() < 0)
       return Step::Fail(RuntimeFailure(sc, "States.Runtime",
                                        "The SecondsPath parameter references a negative value: " +
                                            st.seconds_path + " == " + ValueText(v)));
+    if (v.get<double>() > kMaxWaitSeconds)
+      return Step::Fail(RuntimeFailure(
+          sc, "States.Runtime",
+          "The SecondsPath parameter references a value above the maximum of " +
+              std::to_string(kMaxWaitSeconds) + " seconds (docs/limits.md): " + st.seconds_path +
+              " == " + ValueText(v)));
     deadline = now + static_cast<int64_t>(v.get<double>() * 1000);
   } else if (st.timestamp.present) {
     Json v = st.timestamp.value;
@@ -55,7 +70,8 @@ Step ExecuteWait(Env& env, StateCtx& sc) {
       if (auto f = EvalJsonataValue(env, sc, st.timestamp.value, "Timestamp", Json(), &v))
         return Step::Fail(*f);
     }
-    std::optional<int64_t> t = v.is_string() ? ParseTimestampMs(v.get<std::string>()) : std::nullopt;
+    std::optional<int64_t> t =
+        v.is_string() ? ParseTimestampMs(v.get<std::string>()) : std::nullopt;
     if (!t)
       return Step::Fail(RuntimeFailure(sc, jsonata ? qerr : "States.Runtime",
                                        "The Timestamp field cannot be parsed as an ISO-8601 "
@@ -70,12 +86,14 @@ Step ExecuteWait(Env& env, StateCtx& sc) {
           sc, "States.Runtime",
           "The TimestampPath parameter does not reference an input value: " + st.timestamp_path));
     const Json& v = **r;
-    std::optional<int64_t> t = v.is_string() ? ParseTimestampMs(v.get<std::string>()) : std::nullopt;
+    std::optional<int64_t> t =
+        v.is_string() ? ParseTimestampMs(v.get<std::string>()) : std::nullopt;
     if (!t)
       return Step::Fail(RuntimeFailure(
           sc, "States.Runtime",
           "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
-          "date-time format string: " + st.timestamp_path + " == " + ValueText(v)));
+          "date-time format string: " +
+              st.timestamp_path + " == " + ValueText(v)));
     deadline = *t;
   }
   if (env.journal != nullptr) {

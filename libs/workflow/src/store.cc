@@ -1,14 +1,28 @@
-// SQLite execution store (see store.h).
+// SQLite execution store (see store.h), on the shared SQLite adapter (libs/sqlite).
 #include "vqi/workflow/store.h"
 
-#include <sqlite3.h>
+#include <signal.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <mutex>
+#include <random>
+#include <thread>
 #include <unordered_map>
 
-namespace vqi::workflow {
-namespace {
+#include "vqi/sqlite/sqlite.h"
 
-const char* kSchema = R"(
+namespace vqi::workflow {
+
+using sqlite::Db;
+using sqlite::Stmt;
+
+// The schema, one migration per version (PRAGMA user_version). Files written before
+// versioning hold the version-1 tables at user_version 0; IF NOT EXISTS keeps them.
+const std::vector<sqlite::Migration>& Migrations() {
+  static const std::vector<sqlite::Migration> m = {
+      {1, R"(
 CREATE TABLE IF NOT EXISTS executions(
   id TEXT PRIMARY KEY, name TEXT UNIQUE, state_machine TEXT, definition TEXT, input TEXT,
   status TEXT, output TEXT, error TEXT, cause TEXT, start_ms INTEGER, stop_ms INTEGER,
@@ -19,45 +33,38 @@ CREATE TABLE IF NOT EXISTS events(exec TEXT, id INTEGER, previous INTEGER, type 
   ts INTEGER, details TEXT, PRIMARY KEY(exec, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tokens(token TEXT PRIMARY KEY, exec TEXT, key TEXT, status TEXT,
   outcome TEXT, heartbeat_ms INTEGER DEFAULT 0);
-)";
+)",
+       nullptr},
+      // The lease: one process runs an execution at a time.
+      {2, R"(
+ALTER TABLE executions ADD COLUMN owner TEXT DEFAULT '';
+ALTER TABLE executions ADD COLUMN lease_until INTEGER DEFAULT 0;
+ALTER TABLE executions ADD COLUMN takeovers INTEGER DEFAULT 0;
+)",
+       nullptr},
+  };
+  return m;
+}
 
-// A prepared statement, finalized on scope exit.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
-  bool ok() const { return rc_ == SQLITE_OK; }
-  Stmt& Bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  Stmt& BindNull(int i) {
-    sqlite3_bind_null(s_, i);
-    return *this;
-  }
-  int Step() { return sqlite3_step(s_); }
-  void Reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  std::string Text(int c) {
-    const unsigned char* t = sqlite3_column_text(s_, c);
-    return t == nullptr ? "" : std::string(reinterpret_cast<const char*>(t));
-  }
-  bool IsNull(int c) { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
-  int64_t Int(int c) { return sqlite3_column_int64(s_, c); }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-  int rc_;
+struct ExecutionStore::Impl {
+  explicit Impl(Db d) : db(std::move(d)) {}
+  Db db;
+  std::mutex mu;  // the connection is used by one thread at a time
+  Durability durability = Durability::kFull;
 };
 
-Status SqlError(sqlite3* db, const std::string& what) {
-  return Unavailable("workflow store: " + what + ": " + sqlite3_errmsg(db));
+namespace {
+
+// Runs `sql` with `bind` and returns its rows through `row` (Step errors propagate).
+Status Query(Db& db, const char* sql, const std::function<void(Stmt&)>& bind,
+             const std::function<void(Stmt&)>& row) {
+  VQI_ASSIGN_OR_RETURN(Stmt q, db.Prepare(sql));
+  bind(q);
+  while (true) {
+    VQI_ASSIGN_OR_RETURN(bool more, q.Step());
+    if (!more) return Status::Ok();
+    row(q);
+  }
 }
 
 Json ParseOr(const std::string& s, Json fallback = Json()) {
@@ -66,43 +73,84 @@ Json ParseOr(const std::string& s, Json fallback = Json()) {
   return j.ok() ? *j : fallback;
 }
 
-ExecutionRecord ReadRecord(Stmt& q) {
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+ExecutionRecord ReadRecord(const Stmt& q) {
   ExecutionRecord r;
   r.id = q.Text(0);
   r.name = q.Text(1);
   r.state_machine = q.Text(2);
   r.definition = q.Text(3);
   r.input = ParseOr(q.Text(4));
-  r.status = q.Text(5);
+  // An unknown name (written by a newer vqi) reads as FAILED rather than RUNNING: it is
+  // never resumed by mistake.
+  r.status = ParseExecutionStatus(q.Text(5)).value_or(ExecutionStatus::kFailed);
   r.output = ParseOr(q.Text(6));
-  if (!q.IsNull(7)) r.error = q.Text(7);
-  if (!q.IsNull(8)) r.cause = q.Text(8);
+  r.error = q.OptText(7);
+  r.cause = q.OptText(8);
   r.start_ms = q.Int(9);
   r.stop_ms = q.Int(10);
   r.stop_requested = q.Int(11) != 0;
+  r.owner = q.Text(12);
+  r.lease_until_ms = q.Int(13);
+  r.takeovers = static_cast<int>(q.Int(14));
   return r;
 }
 
 constexpr const char* kSelect =
     "SELECT id,name,state_machine,definition,input,status,output,error,cause,start_ms,stop_ms,"
-    "stop_requested FROM executions ";
+    "stop_requested,owner,lease_until,takeovers FROM executions ";
+
+std::string HostName() {
+  char h[256] = {0};
+  if (gethostname(h, sizeof h - 1) != 0) return "localhost";
+  return h;
+}
+
+// True when `owner` names a process of this host that no longer exists.
+bool OwnerIsDead(const std::string& owner) {
+  size_t a = owner.find(':');
+  size_t b = a == std::string::npos ? a : owner.find(':', a + 1);
+  if (b == std::string::npos || owner.substr(0, a) != HostName()) return false;
+  long pid = std::strtol(owner.c_str() + a + 1, nullptr, 10);
+  if (pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+// The lease holder of `id` (inside the caller's transaction).
+Result<std::string> LeaseOwner(Db& db, const std::string& id) {
+  std::optional<std::string> owner;
+  VQI_RETURN_IF_ERROR(Query(
+      db, "SELECT owner FROM executions WHERE id = ?", [&](Stmt& q) { q.Bind(1, id); },
+      [&](Stmt& q) { owner = q.Text(0); }));
+  if (!owner) return NotFound("no execution '" + id + "'");
+  return *owner;
+}
 
 // The journal of one execution: an in-memory map of recorded visits plus a buffer of
 // records/events not yet committed.
 class SqliteJournal : public Journal {
  public:
-  SqliteJournal(ExecutionStore* store, std::string exec) : store_(store), exec_(std::move(exec)) {}
+  SqliteJournal(ExecutionStore::Impl* store, std::string exec, std::string owner)
+      : store_(store), exec_(std::move(exec)), owner_(std::move(owner)) {}
 
   Status Load() {
-    std::lock_guard<std::mutex> lock(store_->mu());
-    Stmt q(store_->db(), "SELECT key, value FROM journal WHERE exec = ?");
-    q.Bind(1, exec_);
-    while (q.Step() == SQLITE_ROW) {
-      auto j = ParseJson(q.Text(1), "journal");
-      if (!j.ok()) return DataLoss("workflow store: damaged journal entry " + q.Text(0));
-      map_[q.Text(0)] = std::move(*j);
-    }
-    return Status::Ok();
+    std::lock_guard<std::mutex> lock(store_->mu);
+    Status bad;
+    VQI_RETURN_IF_ERROR(Query(
+        store_->db, "SELECT key, value FROM journal WHERE exec = ?",
+        [&](Stmt& q) { q.Bind(1, exec_); },
+        [&](Stmt& q) {
+          auto j = ParseJson(q.Text(1), "journal");
+          if (!j.ok()) {
+            if (bad.ok())
+              bad = DataLoss("workflow store " + store_->db.path() + ": damaged journal entry '" +
+                             q.Text(0) + "' of execution " + exec_ + ": " + j.status().message());
+            return;
+          }
+          map_[q.Text(0)] = std::move(*j);
+        }));
+    return bad;
   }
 
   std::optional<Json> Lookup(const std::string& key) override {
@@ -117,14 +165,14 @@ class SqliteJournal : public Journal {
     {
       std::lock_guard<std::mutex> lock(mu_);
       // Keys are unique per run: only visits loaded at open are ever looked up.
-      records_.emplace_back(key, value.dump());
-      flush = store_->durability() == Durability::kEveryTransition || records_.size() >= 4096;
+      records_.emplace_back(key, Dump(value));
+      flush = store_->durability == Durability::kEveryTransition || records_.size() >= 4096;
     }
-    if (flush) (void)Sync();
+    if (flush) (void)Sync();  // an error stays in broken_ and fails the next Sync()
   }
 
   void AppendEvent(const HistoryEvent& e) override {
-    PendingEvent p{e.id, e.previous_event_id, e.type, e.timestamp_ms, e.details.dump()};
+    PendingEvent p{e.id, e.previous_event_id, e.type, e.timestamp_ms, Dump(e.details)};
     std::lock_guard<std::mutex> lock(mu_);
     events_.push_back(std::move(p));
   }
@@ -134,216 +182,337 @@ class SqliteJournal : public Journal {
     std::vector<PendingEvent> events;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      if (!broken_.ok()) return broken_;
       records.swap(records_);
       events.swap(events_);
     }
     if (records.empty() && events.empty()) return Status::Ok();
-    std::lock_guard<std::mutex> lock(store_->mu());
-    VQI_RETURN_IF_ERROR(store_->Exec("BEGIN IMMEDIATE"));
-    Stmt put(store_->db(), "INSERT OR REPLACE INTO journal(exec,key,value) VALUES(?,?,?)");
-    for (auto& [k, v] : records) {
-      put.Bind(1, exec_).Bind(2, k).Bind(3, v);
-      if (put.Step() != SQLITE_DONE) {
-        (void)store_->Exec("ROLLBACK");
-        return SqlError(store_->db(), "journal write");
-      }
-      put.Reset();
+    Status s;
+    {
+      std::lock_guard<std::mutex> lock(store_->mu);
+      s = store_->db.InTransaction([&] { return Commit(records, events); });
     }
-    Stmt ev(store_->db(),
-            "INSERT OR REPLACE INTO events(exec,id,previous,type,ts,details) VALUES(?,?,?,?,?,?)");
-    for (const PendingEvent& e : events) {
-      ev.Bind(1, exec_).Bind(2, e.id).Bind(3, e.previous).Bind(4, e.type);
-      ev.Bind(5, e.ts).Bind(6, e.details);
-      if (ev.Step() != SQLITE_DONE) {
-        (void)store_->Exec("ROLLBACK");
-        return SqlError(store_->db(), "event write");
-      }
-      ev.Reset();
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (broken_.ok()) broken_ = s;
     }
-    return store_->Exec("COMMIT");
+    return s;
   }
 
   Status RegisterToken(const std::string& token, const std::string& key) override {
-    std::lock_guard<std::mutex> lock(store_->mu());
-    Stmt q(store_->db(),
-           "INSERT OR IGNORE INTO tokens(token,exec,key,status,outcome) VALUES(?,?,?,'WAITING','')");
-    q.Bind(1, token).Bind(2, exec_).Bind(3, key);
-    if (q.Step() != SQLITE_DONE) return SqlError(store_->db(), "token write");
-    return Status::Ok();
+    std::lock_guard<std::mutex> lock(store_->mu);
+    VQI_ASSIGN_OR_RETURN(
+        Stmt q, store_->db.Prepare("INSERT OR IGNORE INTO tokens(token,exec,key,status,outcome) "
+                                   "VALUES(?,?,?,'WAITING','')"));
+    return q.Bind(1, token).Bind(2, exec_).Bind(3, key).Run();
   }
 
   std::optional<Json> PollToken(const std::string& token) override {
-    std::lock_guard<std::mutex> lock(store_->mu());
-    Stmt q(store_->db(), "SELECT status, outcome, heartbeat_ms FROM tokens WHERE token = ?");
-    q.Bind(1, token);
-    if (q.Step() != SQLITE_ROW) return std::nullopt;
-    Json out = ParseOr(q.Text(1), Json::object());
-    if (!out.is_object()) out = Json::object();
-    out["status"] = q.Text(0);
-    out["heartbeat_ms"] = q.Int(2);
+    std::lock_guard<std::mutex> lock(store_->mu);
+    std::optional<Json> out;
+    Status s = Query(
+        store_->db, "SELECT status, outcome, heartbeat_ms FROM tokens WHERE token = ?",
+        [&](Stmt& q) { q.Bind(1, token); },
+        [&](Stmt& q) {
+          Json o = ParseOr(q.Text(1), Json::object());
+          if (!o.is_object()) o = Json::object();
+          o["status"] = q.Text(0);
+          o["heartbeat_ms"] = q.Int(2);
+          out = std::move(o);
+        });
+    if (!s.ok()) return std::nullopt;
     return out;
   }
 
  private:
-  ExecutionStore* store_;
-  std::string exec_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Json> map_;
-  std::vector<std::pair<std::string, std::string>> records_;
   struct PendingEvent {
     int64_t id, previous;
     std::string type;
     int64_t ts;
     std::string details;
   };
+
+  // Inside a transaction: checks the lease is still ours, then writes records and events.
+  Status Commit(const std::vector<std::pair<std::string, std::string>>& records,
+                const std::vector<PendingEvent>& events) {
+    Db& db = store_->db;
+    VQI_ASSIGN_OR_RETURN(std::string holder, LeaseOwner(db, exec_));
+    if (holder != owner_)
+      return FailedPrecondition("execution " + exec_ + " was taken over by '" + holder +
+                                "': this process lost its lease");
+    VQI_ASSIGN_OR_RETURN(
+        Stmt put, db.Prepare("INSERT OR REPLACE INTO journal(exec,key,value) VALUES(?,?,?)"));
+    for (auto& [k, v] : records) {
+      VQI_RETURN_IF_ERROR(
+          put.Bind(1, exec_).Bind(2, k).Bind(3, v).Run().WithContext("journal write"));
+      put.Reset();
+    }
+    VQI_ASSIGN_OR_RETURN(
+        Stmt ev, db.Prepare("INSERT OR REPLACE INTO events(exec,id,previous,type,ts,details) "
+                            "VALUES(?,?,?,?,?,?)"));
+    for (const PendingEvent& e : events) {
+      ev.Bind(1, exec_).Bind(2, e.id).Bind(3, e.previous).Bind(4, e.type);
+      ev.Bind(5, e.ts).Bind(6, e.details);
+      VQI_RETURN_IF_ERROR(ev.Run().WithContext("event write"));
+      ev.Reset();
+    }
+    return Status::Ok();
+  }
+
+  ExecutionStore::Impl* store_;
+  std::string exec_, owner_;
+  std::mutex mu_;
+  Status broken_;
+  std::unordered_map<std::string, Json> map_;
+  std::vector<std::pair<std::string, std::string>> records_;
   std::vector<PendingEvent> events_;
 };
 
 }  // namespace
 
+const std::string& ProcessOwner() {
+  static const std::string owner = [] {
+    std::random_device rd;
+    return HostName() + ":" + std::to_string(::getpid()) + ":" + std::to_string(rd() % 1000000);
+  }();
+  return owner;
+}
+
+ExecutionStore::ExecutionStore() = default;
+
 Result<std::unique_ptr<ExecutionStore>> ExecutionStore::Open(const std::string& path,
                                                              Durability durability) {
+  sqlite::OpenOptions o;
+  o.synchronous = durability == Durability::kProcess ? sqlite::Synchronous::kNormal
+                                                     : sqlite::Synchronous::kFull;
+  o.foreign_keys = false;
+  o.wal = false;  // switched below, retrying while another process creates the same file
+  VQI_ASSIGN_OR_RETURN(Db db, Db::Open(path, o));
+  // Switching a new file to WAL needs an exclusive lock, for which SQLite does not wait on the
+  // busy handler: several processes creating one store at once retry here (up to 10 s).
+  for (int i = 0;; ++i) {
+    Status wal = db.Exec("PRAGMA journal_mode=WAL");
+    if (wal.ok()) break;
+    if (wal.code() != StatusCode::kUnavailable || i >= 500)
+      return wal.WithContext("workflow store");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  VQI_RETURN_IF_ERROR(db.Migrate(Migrations()).WithContext("workflow store " + path));
   std::unique_ptr<ExecutionStore> s(new ExecutionStore());
-  s->durability_ = durability;
-  if (sqlite3_open(path.c_str(), &s->db_) != SQLITE_OK)
-    return Unavailable("workflow store: cannot open " + path + ": " + sqlite3_errmsg(s->db_));
-  sqlite3_busy_timeout(s->db_, 10000);
-  VQI_RETURN_IF_ERROR(s->Exec("PRAGMA journal_mode=WAL"));
-  VQI_RETURN_IF_ERROR(s->Exec(durability == Durability::kProcess ? "PRAGMA synchronous=NORMAL"
-                                                                 : "PRAGMA synchronous=FULL"));
-  VQI_RETURN_IF_ERROR(s->Exec(kSchema));
+  s->impl_ = std::make_unique<Impl>(std::move(db));
+  s->impl_->durability = durability;
   return s;
 }
 
-ExecutionStore::~ExecutionStore() { sqlite3_close(db_); }
-
-Status ExecutionStore::Exec(const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err != nullptr ? err : "unknown error";
-    sqlite3_free(err);
-    return Unavailable("workflow store: " + m + " (" + sql.substr(0, 40) + ")");
-  }
-  return Status::Ok();
-}
+ExecutionStore::~ExecutionStore() = default;
 
 Result<ExecutionRecord> ExecutionStore::Create(const std::string& name,
                                                const std::string& state_machine,
                                                const std::string& definition, const Json& input,
-                                               int64_t start_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
+                                               int64_t start_ms, const std::string& owner,
+                                               int64_t lease_ms) {
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.mu);
   ExecutionRecord r;
   r.name = name;
   r.id = "arn:aws:states:local:111111111111:execution:" + state_machine + ":" + name;
   r.state_machine = state_machine;
   r.definition = definition;
   r.input = input;
-  r.status = "RUNNING";
+  r.status = ExecutionStatus::kRunning;
   r.start_ms = start_ms;
-  Stmt q(db_,
-         "INSERT INTO executions(id,name,state_machine,definition,input,status,start_ms,stop_ms)"
-         " VALUES(?,?,?,?,?,'RUNNING',?,0)");
-  q.Bind(1, r.id).Bind(2, name).Bind(3, state_machine).Bind(4, definition).Bind(5, input.dump());
-  q.Bind(6, start_ms);
-  int rc = q.Step();
-  if (rc == SQLITE_CONSTRAINT) return AlreadyExists("execution '" + name + "' already exists");
-  if (rc != SQLITE_DONE) return SqlError(db_, "create execution");
+  r.owner = owner;
+  r.lease_until_ms = start_ms + lease_ms;
+  VQI_ASSIGN_OR_RETURN(
+      Stmt q,
+      d.db.Prepare("INSERT INTO executions(id,name,state_machine,definition,input,status,"
+                   "start_ms,stop_ms,owner,lease_until) VALUES(?,?,?,?,?,'RUNNING',?,0,?,?)"));
+  q.Bind(1, r.id).Bind(2, name).Bind(3, state_machine).Bind(4, definition).Bind(5, Dump(input));
+  q.Bind(6, start_ms).Bind(7, owner).Bind(8, r.lease_until_ms);
+  Status st = q.Run();
+  if (st.code() == StatusCode::kAlreadyExists)
+    return AlreadyExists("execution '" + name + "' already exists");
+  VQI_RETURN_IF_ERROR(st.WithContext("create execution"));
   return r;
 }
 
-Status ExecutionStore::Finish(const std::string& id, const ExecutionResult& result,
-                              int64_t stop_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, "UPDATE executions SET status=?, output=?, error=?, cause=?, stop_ms=? WHERE id=?");
-  q.Bind(1, result.status).Bind(2, result.output.dump());
-  if (result.error) q.Bind(3, *result.error); else q.BindNull(3);
-  if (result.cause) q.Bind(4, *result.cause); else q.BindNull(4);
-  q.Bind(5, stop_ms).Bind(6, id);
-  if (q.Step() != SQLITE_DONE) return SqlError(db_, "finish execution");
+Status ExecutionStore::Finish(const std::string& id, const ExecutionResult& result, int64_t stop_ms,
+                              const std::string& owner) {
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.mu);
+  VQI_ASSIGN_OR_RETURN(
+      Stmt q, d.db.Prepare("UPDATE executions SET status=?, output=?, error=?, cause=?, stop_ms=?, "
+                           "owner='', lease_until=0 WHERE id=? AND owner=? AND status='RUNNING'"));
+  q.Bind(1, ExecutionStatusName(result.status)).Bind(2, Dump(result.output));
+  if (result.error)
+    q.Bind(3, *result.error);
+  else
+    q.BindNull(3);
+  if (result.cause)
+    q.Bind(4, *result.cause);
+  else
+    q.BindNull(4);
+  q.Bind(5, stop_ms).Bind(6, id).Bind(7, owner);
+  VQI_RETURN_IF_ERROR(q.Run().WithContext("finish execution"));
+  if (d.db.Changes() == 0)
+    return FailedPrecondition("execution " + id + " is no longer leased to this process (" + owner +
+                              "); its result was not recorded");
+  return Status::Ok();
+}
+
+Result<ExecutionRecord> ExecutionStore::AcquireLease(const std::string& id,
+                                                     const std::string& owner, int64_t now_ms,
+                                                     int64_t lease_ms) {
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.mu);
+  ExecutionRecord rec;
+  Status st = d.db.InTransaction([&]() -> Status {
+    bool found = false;
+    VQI_RETURN_IF_ERROR(Query(
+        d.db, (std::string(kSelect) + "WHERE id = ? OR name = ?").c_str(),
+        [&](Stmt& q) { q.Bind(1, id).Bind(2, id); },
+        [&](Stmt& q) {
+          rec = ReadRecord(q);
+          found = true;
+        }));
+    if (!found) return NotFound("no execution '" + id + "'");
+    if (rec.status != ExecutionStatus::kRunning)
+      return FailedPrecondition("execution " + rec.name + " is " + ExecutionStatusName(rec.status));
+    bool free = rec.owner.empty() || rec.owner == owner || rec.lease_until_ms < now_ms ||
+                OwnerIsDead(rec.owner);
+    if (!free)
+      return FailedPrecondition("execution " + rec.name + " is being run by '" + rec.owner +
+                                "' (lease valid for another " +
+                                std::to_string((rec.lease_until_ms - now_ms) / 1000) + " s)");
+    bool takeover = !rec.owner.empty() && rec.owner != owner;
+    VQI_ASSIGN_OR_RETURN(Stmt u, d.db.Prepare("UPDATE executions SET owner=?, lease_until=?, "
+                                              "takeovers=takeovers+? WHERE id=?"));
+    VQI_RETURN_IF_ERROR(u.Bind(1, owner)
+                            .Bind(2, now_ms + lease_ms)
+                            .Bind(3, int64_t{takeover ? 1 : 0})
+                            .Bind(4, rec.id)
+                            .Run());
+    rec.owner = owner;
+    rec.lease_until_ms = now_ms + lease_ms;
+    rec.takeovers += takeover ? 1 : 0;
+    return Status::Ok();
+  });
+  VQI_RETURN_IF_ERROR(st);
+  return rec;
+}
+
+Status ExecutionStore::RenewLease(const std::string& id, const std::string& owner, int64_t now_ms,
+                                  int64_t lease_ms) {
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.mu);
+  VQI_ASSIGN_OR_RETURN(Stmt q, d.db.Prepare("UPDATE executions SET lease_until=? WHERE id=? AND "
+                                            "owner=? AND status='RUNNING'"));
+  VQI_RETURN_IF_ERROR(q.Bind(1, now_ms + lease_ms).Bind(2, id).Bind(3, owner).Run());
+  if (d.db.Changes() == 0)
+    return FailedPrecondition("execution " + id + " is no longer leased to " + owner);
   return Status::Ok();
 }
 
 Result<ExecutionRecord> ExecutionStore::Get(const std::string& id_or_name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, (std::string(kSelect) + "WHERE id = ? OR name = ?").c_str());
-  q.Bind(1, id_or_name).Bind(2, id_or_name);
-  if (q.Step() != SQLITE_ROW) return NotFound("no execution '" + id_or_name + "'");
-  return ReadRecord(q);
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.mu);
+  std::optional<ExecutionRecord> rec;
+  VQI_RETURN_IF_ERROR(Query(
+      d.db, (std::string(kSelect) + "WHERE id = ? OR name = ?").c_str(),
+      [&](Stmt& q) { q.Bind(1, id_or_name).Bind(2, id_or_name); },
+      [&](Stmt& q) { rec = ReadRecord(q); }));
+  if (!rec) return NotFound("no execution '" + id_or_name + "'");
+  return *rec;
 }
 
-Result<std::vector<ExecutionRecord>> ExecutionStore::List(const std::string& status_filter) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, (std::string(kSelect) + "WHERE (? = '' OR status = ?) ORDER BY start_ms, name").c_str());
-  q.Bind(1, status_filter).Bind(2, status_filter);
+Result<std::vector<ExecutionRecord>> ExecutionStore::List(std::optional<ExecutionStatus> status) {
+  const std::string status_filter = status ? ExecutionStatusName(*status) : "";
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.mu);
   std::vector<ExecutionRecord> out;
-  while (q.Step() == SQLITE_ROW) out.push_back(ReadRecord(q));
+  VQI_RETURN_IF_ERROR(Query(
+      d.db, (std::string(kSelect) + "WHERE (? = '' OR status = ?) ORDER BY start_ms, name").c_str(),
+      [&](Stmt& q) { q.Bind(1, status_filter).Bind(2, status_filter); },
+      [&](Stmt& q) { out.push_back(ReadRecord(q)); }));
   return out;
 }
 
 Result<std::vector<HistoryEvent>> ExecutionStore::History(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, "SELECT id, previous, type, ts, details FROM events WHERE exec = ? ORDER BY id");
-  q.Bind(1, id);
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.mu);
   std::vector<HistoryEvent> out;
-  while (q.Step() == SQLITE_ROW) {
-    HistoryEvent e;
-    e.id = q.Int(0);
-    e.previous_event_id = q.Int(1);
-    e.type = q.Text(2);
-    e.timestamp_ms = q.Int(3);
-    e.details = ParseOr(q.Text(4), Json::object());
-    out.push_back(std::move(e));
-  }
+  VQI_RETURN_IF_ERROR(Query(
+      d.db, "SELECT id, previous, type, ts, details FROM events WHERE exec = ? ORDER BY id",
+      [&](Stmt& q) { q.Bind(1, id); },
+      [&](Stmt& q) {
+        HistoryEvent e;
+        e.id = q.Int(0);
+        e.previous_event_id = q.Int(1);
+        e.type = q.Text(2);
+        e.timestamp_ms = q.Int(3);
+        e.details = ParseOr(q.Text(4), Json::object());
+        out.push_back(std::move(e));
+      }));
   return out;
 }
 
 Result<int64_t> ExecutionStore::LastEventId(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, "SELECT COALESCE(MAX(id), 0) FROM events WHERE exec = ?");
-  q.Bind(1, id);
-  if (q.Step() != SQLITE_ROW) return SqlError(db_, "last event");
-  return q.Int(0);
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.mu);
+  int64_t last = 0;
+  VQI_RETURN_IF_ERROR(Query(
+      d.db, "SELECT COALESCE(MAX(id), 0) FROM events WHERE exec = ?",
+      [&](Stmt& q) { q.Bind(1, id); }, [&](Stmt& q) { last = q.Int(0); }));
+  return last;
 }
 
 Status ExecutionStore::RequestStop(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, "UPDATE executions SET stop_requested = 1 WHERE id = ? OR name = ?");
-  q.Bind(1, id).Bind(2, id);
-  if (q.Step() != SQLITE_DONE) return SqlError(db_, "stop");
-  if (sqlite3_changes(db_) == 0) return NotFound("no execution '" + id + "'");
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.mu);
+  VQI_ASSIGN_OR_RETURN(Stmt q, d.db.Prepare("UPDATE executions SET stop_requested = 1 WHERE "
+                                            "id = ? OR name = ?"));
+  VQI_RETURN_IF_ERROR(q.Bind(1, id).Bind(2, id).Run());
+  if (d.db.Changes() == 0) return NotFound("no execution '" + id + "'");
   return Status::Ok();
 }
 
 Result<bool> ExecutionStore::StopRequested(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, "SELECT stop_requested FROM executions WHERE id = ?");
-  q.Bind(1, id);
-  if (q.Step() != SQLITE_ROW) return NotFound("no execution '" + id + "'");
-  return q.Int(0) != 0;
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.mu);
+  std::optional<bool> stop;
+  VQI_RETURN_IF_ERROR(Query(
+      d.db, "SELECT stop_requested FROM executions WHERE id = ?", [&](Stmt& q) { q.Bind(1, id); },
+      [&](Stmt& q) { stop = q.Int(0) != 0; }));
+  if (!stop) return NotFound("no execution '" + id + "'");
+  return *stop;
 }
 
 Status ExecutionStore::CompleteToken(const std::string& token, const Json& outcome) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, "UPDATE tokens SET status = ?, outcome = ? WHERE token = ? AND status = 'WAITING'");
-  q.Bind(1, outcome.value("status", "SUCCEEDED")).Bind(2, outcome.dump()).Bind(3, token);
-  if (q.Step() != SQLITE_DONE) return SqlError(db_, "complete token");
-  if (sqlite3_changes(db_) == 0)
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.mu);
+  VQI_ASSIGN_OR_RETURN(Stmt q, d.db.Prepare("UPDATE tokens SET status = ?, outcome = ? WHERE "
+                                            "token = ? AND status = 'WAITING'"));
+  VQI_RETURN_IF_ERROR(
+      q.Bind(1, outcome.value("status", "SUCCEEDED")).Bind(2, Dump(outcome)).Bind(3, token).Run());
+  if (d.db.Changes() == 0)
     return NotFound("task token '" + token + "' is unknown or already completed");
   return Status::Ok();
 }
 
 Status ExecutionStore::HeartbeatToken(const std::string& token, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, "UPDATE tokens SET heartbeat_ms = ? WHERE token = ? AND status = 'WAITING'");
-  q.Bind(1, now_ms).Bind(2, token);
-  if (q.Step() != SQLITE_DONE) return SqlError(db_, "heartbeat");
-  if (sqlite3_changes(db_) == 0)
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.mu);
+  VQI_ASSIGN_OR_RETURN(Stmt q, d.db.Prepare("UPDATE tokens SET heartbeat_ms = ? WHERE token = ? "
+                                            "AND status = 'WAITING'"));
+  VQI_RETURN_IF_ERROR(q.Bind(1, now_ms).Bind(2, token).Run());
+  if (d.db.Changes() == 0)
     return NotFound("task token '" + token + "' is unknown or already completed");
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Journal>> ExecutionStore::OpenJournal(const std::string& id) {
-  auto j = std::make_unique<SqliteJournal>(this, id);
+Result<std::unique_ptr<Journal>> ExecutionStore::OpenJournal(const std::string& id,
+                                                             const std::string& owner) {
+  auto j = std::make_unique<SqliteJournal>(impl_.get(), id, owner);
   VQI_RETURN_IF_ERROR(j->Load());
   return std::unique_ptr<Journal>(std::move(j));
 }

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "vqi/base/clock.h"
+
 namespace vqi::workflow {
 namespace {
 
@@ -14,15 +16,6 @@ bool Digits(const std::string& s, size_t pos, size_t n, int* out) {
   }
   *out = v;
   return true;
-}
-
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 }  // namespace

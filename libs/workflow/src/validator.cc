@@ -63,11 +63,11 @@ Status ValidateMachine(const StateMachine& m) {
     std::string sw = w + "States." + name + ".";
     if (!st.next.empty()) VQI_RETURN_IF_ERROR(CheckTarget(m, st.next, sw + "Next"));
     for (size_t i = 0; i < st.catch_.size(); ++i)
-      VQI_RETURN_IF_ERROR(CheckTarget(m, st.catch_[i].next,
-                                      sw + "Catch[" + std::to_string(i) + "].Next"));
+      VQI_RETURN_IF_ERROR(
+          CheckTarget(m, st.catch_[i].next, sw + "Catch[" + std::to_string(i) + "].Next"));
     for (size_t i = 0; i < st.choices.size(); ++i)
-      VQI_RETURN_IF_ERROR(CheckTarget(m, st.choices[i].next,
-                                      sw + "Choices[" + std::to_string(i) + "].Next"));
+      VQI_RETURN_IF_ERROR(
+          CheckTarget(m, st.choices[i].next, sw + "Choices[" + std::to_string(i) + "].Next"));
     if (!st.default_next.empty())
       VQI_RETURN_IF_ERROR(CheckTarget(m, st.default_next, sw + "Default"));
     for (const auto& b : st.branches) VQI_RETURN_IF_ERROR(ValidateMachine(*b));
@@ -83,7 +83,11 @@ Result<std::shared_ptr<const StateMachine>> LoadDefinition(const Json& definitio
 }
 
 Result<std::shared_ptr<const StateMachine>> LoadDefinitionText(std::string_view text,
-                                                                const std::string& where) {
+                                                               const std::string& where) {
+  if (text.size() > kMaxDefinitionBytes)
+    return ResourceExhausted(where + ": the definition has " + std::to_string(text.size()) +
+                             " bytes, more than the maximum of " +
+                             std::to_string(kMaxDefinitionBytes) + " (1 MB, docs/limits.md)");
   VQI_ASSIGN_OR_RETURN(Json j, ParseJson(text, where));
   auto m = LoadDefinition(j);
   if (!m.ok()) return m.status().WithContext(where);

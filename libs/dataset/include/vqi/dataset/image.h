@@ -15,7 +15,9 @@ struct ImageInfo {
 };
 
 // InvalidArgument with a reason ("not an image (unrecognized content)", "truncated JPEG (no
-// end-of-image marker)", "corrupt png data (cannot decode)", ...) for anything else.
+// end-of-image marker)", "corrupt png data (cannot decode)", ...) for anything else, and
+// ResourceExhausted when the header claims more than kMaxImagePixels (checked before
+// decoding, so the claim costs nothing).
 Result<ImageInfo> ProbeImage(std::string_view bytes);
 
 }  // namespace vqi::dataset

@@ -43,6 +43,19 @@ struct ImageRecord {
   std::string source;  // where it was imported from (informational)
 };
 
+struct RemovedImage {
+  ImageRecord image;
+  int64_t label_events = 0;         // its label history, removed with it
+  std::vector<std::string> splits;  // snapshots it was dropped from (--force)
+};
+
+struct StoreCheck {
+  int64_t images = 0;
+  int64_t blobs = 0;
+  std::vector<std::string> problems;  // missing or damaged blobs, one line each
+  bool ok() const { return problems.empty(); }
+};
+
 struct SplitRatios {
   double train = 0.7, val = 0.15, test = 0.15;
 };
@@ -58,10 +71,15 @@ struct SplitInfo {
 
 class Store {
  public:
-  // Opens (creating if needed) the store under <home>/datasets/<name>/ (SQLite + blobs/).
-  // InvalidArgument for a bad name, DataLoss if the database is damaged.
+  // Opens the store under <home>/datasets/<name>/ (SQLite + blobs/), creating it if `create`.
+  // InvalidArgument for a bad name, DataLoss if the database is damaged, and without `create`
+  // NotFound naming the existing datasets when there is none of that name (a mistyped name
+  // never becomes a new, empty dataset).
   static Result<std::unique_ptr<Store>> Open(const std::string& home,
-                                             const std::string& name = "default");
+                                             const std::string& name = "default",
+                                             bool create = true);
+  // The names of the datasets under <home>/datasets, sorted.
+  static std::vector<std::string> List(const std::string& home);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -77,14 +95,26 @@ class Store {
   Status Transaction(const std::function<Status()>& body);
 
   // Stores the image (bytes must hash to record.image_id). Returns false, changing nothing,
-  // if the image is already present.
+  // if the image is already present. InvalidArgument if the name is not valid UTF-8.
   Result<bool> AddImage(const ImageRecord& record, std::string_view bytes);
   bool HasImage(const std::string& image_id) const;
   // Appends a label event. Returns false, changing nothing, if an identical event (image,
   // boxes, status, time, job) exists. NotFound if the image is not in the store.
   Result<bool> AppendLabel(const LabelEvent& event);
 
-  // Every image with an approved label (the current label = latest APPROVED event).
+  // Images whose id is `key` or starts with it (at least 6 hex digits), or whose name is `key`.
+  Result<std::vector<ImageRecord>> FindImages(const std::string& key) const;
+  // Removes an image with its label history, then its blob. FailedPrecondition naming the
+  // split snapshots that hold it, unless `drop_from_splits` (then it leaves them too; their
+  // recorded digest no longer matches and `dataset stats` shows the smaller counts).
+  // NotFound if there is no such image.
+  Result<RemovedImage> RemoveImage(const std::string& image_id, bool drop_from_splits);
+  // Every image has its blob and every blob hashes to its name.
+  Result<StoreCheck> Check() const;
+
+  // Every image with an approved label. Names are valid UTF-8: a name stored by an older vqi
+  // that is not has each bad byte as %XX (the same form export writes). (the current label = latest
+  // APPROVED event).
   Result<std::vector<Sample>> LabeledSamples() const;
   // Images without an approved label (boxes empty).
   Result<std::vector<Sample>> UnlabeledSamples() const;

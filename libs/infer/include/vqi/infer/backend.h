@@ -15,15 +15,20 @@
 
 #include "vqi/base/status.h"
 
+namespace onnx {
+class ModelProto;
+}  // namespace onnx
+
 namespace vqi::infer {
 
+// Per backend instance: two models in one process may use different thread counts.
 struct BackendOptions {
-  int threads = 1;  // intra-op threads; results are deterministic for a given count
+  int threads = 1;  // intra-op threads, >= 1; results are deterministic for a given count
 };
 
 struct ModelInfo {
-  std::vector<int64_t> input_shape;   // {1, 3, H, W}
-  std::vector<int64_t> output_shape;  // {1, 4 + nc, N}
+  std::vector<int64_t> input_shape;             // {1, 3, H, W}
+  std::vector<int64_t> output_shape;            // {1, 4 + nc, N}
   std::map<std::string, std::string> metadata;  // ONNX metadata_props (names, stride, ...)
 };
 
@@ -40,16 +45,31 @@ class InferenceBackend {
   virtual std::string Details() const { return ""; }
 };
 
-using BackendFactory = std::function<Result<std::unique_ptr<InferenceBackend>>(
-    const std::string& onnx_path, const BackendOptions& options)>;
+// An ONNX model read from disk once, parsed once and checked against the contract above
+// (vqi/infer/model_file.h). Backends build from `proto` (or `bytes`), never from the path.
+struct OnnxModel {
+  std::string path;                                 // names the file in messages
+  std::shared_ptr<const std::string> bytes;         // the file as read
+  std::shared_ptr<const ::onnx::ModelProto> proto;  // `bytes` parsed
+  ModelInfo info;
+};
 
-// Backends register themselves by name ("opencv", "onednn") at static-init time.
-bool RegisterBackend(const std::string& name, BackendFactory factory);
+using BackendFactory = std::function<Result<std::unique_ptr<InferenceBackend>>(
+    const OnnxModel& model, const BackendOptions& options)>;
+
+// Backends are registered explicitly by the program (e.g. RegisterOpencvBackend() in
+// vqi/infer/opencv.h, RegisterOnednnBackend() in vqi/infer/onednn.h, or all that the build
+// holds at once); registering a name again replaces its factory. Thread-safe.
+void RegisterBackend(const std::string& name, BackendFactory factory);
 std::vector<std::string> BackendNames();
 
-// name: a registered backend, or "auto" (onednn when it loads the model, else opencv with a
-// warning naming why). Errors name the file and the reason (not ONNX, truncated, bad rank,
-// unsupported op with its node name).
+// name: a registered backend, or "auto" (onednn when registered and it loads the model, else
+// opencv with a warning naming why). Errors name the file and the reason (not ONNX, truncated,
+// bad rank, unsupported op with its node name, a backend not built in).
+Result<std::unique_ptr<InferenceBackend>> OpenBackend(const std::string& name,
+                                                      const OnnxModel& model,
+                                                      const BackendOptions& options);
+// Reads and checks `onnx_path` (LoadOnnxModel), then as above.
 Result<std::unique_ptr<InferenceBackend>> OpenBackend(const std::string& name,
                                                       const std::string& onnx_path,
                                                       const BackendOptions& options);

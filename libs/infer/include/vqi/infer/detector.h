@@ -1,16 +1,16 @@
 // An ONNX detection model as an eval::Detector: decode -> letterbox -> backend -> decode
-// output0 -> confidence threshold -> NMS (libs/eval) -> boxes in original pixels.
+// output0 -> confidence threshold -> NMS (libs/eval) -> boxes in original pixels. The YOLO
+// pre/post-processing is libs/yolo's (the same code training validates with).
 // One model is loaded once and reused; buffers are reused across calls.
 #pragma once
 
 #include <memory>
-#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
 
 #include "vqi/eval/detector.h"
 #include "vqi/infer/backend.h"
-#include "vqi/infer/image.h"
+#include "vqi/yolo/image.h"
 
 namespace vqi::infer {
 
@@ -27,32 +27,40 @@ class OnnxDetector : public eval::Detector {
  public:
   // backend: "opencv", "onednn" or "auto" (see OpenBackend). Errors as OpenBackend, plus
   // InvalidArgument when the metadata holds no class names matching the output width.
+  static Result<std::unique_ptr<OnnxDetector>> Open(const OnnxModel& model,
+                                                    const std::string& backend,
+                                                    const BackendOptions& options);
   static Result<std::unique_ptr<OnnxDetector>> Open(const std::string& onnx_path,
                                                     const std::string& backend,
                                                     const BackendOptions& options);
 
   Result<std::vector<eval::Detection>> Detect(const std::string& image_path,
                                               const eval::DetectOptions& options) override;
-  // Runs on an already decoded 8-bit BGR image (decode_ms is 0).
-  Result<std::vector<eval::Detection>> DetectImage(const cv::Mat& bgr,
-                                                   const eval::DetectOptions& options);
+  // Runs on an already decoded image (decode_ms is 0). DataLoss when the model's output holds
+  // inf/NaN (no detections are reported from a broken model).
+  Result<std::vector<eval::Detection>> DetectImage(const yolo::ImageView& bgr,
+                                                   const std::string& name,
+                                                   const eval::DetectOptions& options) override;
   std::vector<std::string> ClassNames() const override { return names_; }
   std::string Describe() const override;
 
   const StageTimes& LastTimes() const { return times_; }
   InferenceBackend& Backend() { return *backend_; }
-  // The raw output0 of the last call ([4 + nc, N]).
+  // The model input of the last call ([3, H, W] RGB planes) and its raw output0 ([4 + nc, N]).
+  const std::vector<float>& LastInput() const { return input_; }
   const std::vector<float>& LastOutput() const { return output_; }
 
  private:
-  OnnxDetector(std::unique_ptr<InferenceBackend> b, std::vector<std::string> names);
+  OnnxDetector(std::unique_ptr<InferenceBackend> b, std::vector<std::string> names,
+               std::string where);
 
   std::unique_ptr<InferenceBackend> backend_;
   std::vector<std::string> names_;
+  std::string where_;  // the model file, for messages
   int in_w_ = 0, in_h_ = 0;
   int64_t anchors_ = 0;
   std::vector<float> input_, output_;
-  cv::Mat scratch_;
+  std::vector<uint8_t> scratch_;
   StageTimes times_;
 };
 

@@ -15,12 +15,6 @@ namespace vqi::onnx {
 Result<std::string> ConvertWeightsToFloat16(const std::string& onnx_bytes,
                                             const std::string& where);
 
-// The inverse for runtimes without FLOAT16 tensors (OpenCV 4.6): every FLOAT16 initializer
-// becomes FLOAT (same name; the Cast(to=FLOAT) nodes after them are then no-ops). Returns the
-// bytes unchanged when there is none. DataLoss when the bytes are not a model.
-Result<std::string> WidenFloat16Initializers(const std::string& onnx_bytes,
-                                             const std::string& where);
-
 // IEEE 754 binary16 conversions, round to nearest even.
 uint16_t FloatToHalf(float f);
 float HalfToFloat(uint16_t h);

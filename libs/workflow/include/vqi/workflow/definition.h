@@ -110,12 +110,11 @@ struct State {
   std::shared_ptr<const StateMachine> processor;
   bool distributed = false;
   std::string items_path = "$";
-  JsonField items;           // JSONata
-  JsonField item_selector;   // ItemSelector or (legacy) Parameters
+  JsonField items;          // JSONata
+  JsonField item_selector;  // ItemSelector or (legacy) Parameters
   JsonField item_batcher;
   JsonField max_concurrency, tolerated_failure_count, tolerated_failure_percentage;
-  std::string max_concurrency_path, tolerated_failure_count_path,
-      tolerated_failure_percentage_path;
+  std::string max_concurrency_path, tolerated_failure_count_path, tolerated_failure_percentage_path;
   std::string label;
 };
 
@@ -132,7 +131,7 @@ struct StateMachine {
 // Parses and validates a definition. InvalidArgument names the state and field.
 Result<std::shared_ptr<const StateMachine>> LoadDefinition(const Json& definition);
 Result<std::shared_ptr<const StateMachine>> LoadDefinitionText(std::string_view text,
-                                                                const std::string& where);
+                                                               const std::string& where);
 
 // True when `s` is a JSONata expression string "{% ... %}"; `expr` receives the inside.
 bool IsJsonataExpression(const Json& s, std::string* expr = nullptr);

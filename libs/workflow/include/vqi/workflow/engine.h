@@ -10,8 +10,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "vqi/base/clock.h"
 #include "vqi/base/json.h"
 #include "vqi/base/status.h"
 #include "vqi/workflow/definition.h"
@@ -21,16 +23,9 @@ namespace vqi::workflow {
 class ResourceRegistry;
 class Journal;
 
-// Wall time and waiting. The real clock sleeps; a skipping clock jumps to the deadline.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  // Milliseconds since the Unix epoch.
-  virtual int64_t NowMs() = 0;
-  // Waits until `deadline_ms` or until `*cancel` becomes true. Returns false if cancelled.
-  virtual bool SleepUntil(int64_t deadline_ms, const std::atomic<bool>* cancel) = 0;
-};
-Clock& RealClock();
+// The clock seam lives in libs/base (vqi/base/clock.h); these names keep the workflow API.
+using vqi::Clock;
+using vqi::RealClock;
 // A clock that never sleeps: SleepUntil() advances its own time to the deadline.
 std::unique_ptr<Clock> NewSkippingClock(int64_t start_ms);
 
@@ -40,12 +35,19 @@ struct HistoryEvent {
   int64_t previous_event_id = 0;
   std::string type;  // e.g. "PassStateEntered"
   int64_t timestamp_ms = 0;
-  Json details;      // e.g. {"name": "..", "input": ..}
+  Json details;  // e.g. {"name": "..", "input": ..}
 };
 
+// The status of an execution, as AWS names it (ExecutionStatusName).
+enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
+// "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED".
+const char* ExecutionStatusName(ExecutionStatus s);
+// The status named `name` (as ExecutionStatusName prints it), or nullopt.
+std::optional<ExecutionStatus> ParseExecutionStatus(std::string_view name);
+
 struct ExecutionResult {
-  std::string status;  // SUCCEEDED | FAILED | TIMED_OUT | ABORTED
-  Json output;         // when SUCCEEDED
+  ExecutionStatus status = ExecutionStatus::kFailed;  // never kRunning
+  Json output;                                        // when SUCCEEDED
   std::optional<std::string> error, cause;
   // {"status":..,"output":..} or {"status":..,"error":..,"cause":..}: the `run --local` line.
   Json ToJson() const;
@@ -54,18 +56,18 @@ struct ExecutionResult {
 struct ExecutionOptions {
   std::string execution_name = "local";
   std::string state_machine_name = "StateMachine";
-  std::string execution_id;       // default: derived ARN
-  Clock* clock = nullptr;         // default RealClock()
+  std::string execution_id;               // default: derived ARN
+  Clock* clock = nullptr;                 // default RealClock()
   ResourceRegistry* resources = nullptr;  // default: built-ins
-  Journal* journal = nullptr;     // durability (null: in memory only)
-  int max_workers = 0;            // Parallel/Map worker threads (0: hardware threads)
+  Journal* journal = nullptr;             // durability (null: in memory only)
+  int max_workers = 0;                    // Parallel/Map worker threads (0: hardware threads)
   bool record_history = true;
   const std::atomic<bool>* cancel = nullptr;  // set to stop the execution (ABORTED)
   // Receives every history event as it is appended (may be called from worker threads).
   std::function<void(const HistoryEvent&)> on_event;
-  int64_t first_event_id = 1;     // resume: continue numbering after stored events
-  int64_t start_time_ms = 0;      // resume: the original start time
-  int64_t max_transitions = 0;    // > 0: fail with States.Runtime beyond this many states
+  int64_t first_event_id = 1;   // resume: continue numbering after stored events
+  int64_t start_time_ms = 0;    // resume: the original start time
+  int64_t max_transitions = 0;  // > 0: fail with States.Runtime beyond this many states
 };
 
 // Runs one execution of `machine` to its end.

@@ -21,8 +21,8 @@ class JsonPath {
   struct Segment {
     enum class Kind { kField, kIndex, kWildcard, kSlice, kDescend, kFilter };
     Kind kind = Kind::kField;
-    std::string name;         // kField / kDescend ("" = any)
-    long long index = 0;      // kIndex
+    std::string name;                     // kField / kDescend ("" = any)
+    long long index = 0;                  // kIndex
     std::optional<long long> start, end;  // kSlice
     long long step = 1;
     // kFilter: @<filter_path> <filter_op> <filter_value> (filter_op "" = exists).

@@ -1,15 +1,14 @@
 // Task resources: a registry from resource URI (prefix) to handler.
 //
 // Built-ins (RegisterBuiltins):
-//   vqi:test:<op>   the test resource (echo, fail, sleep, count); every completed invocation is
-//                   appended to $VQI_WORKFLOW_TEST_LOG (one JSON line) and deduplicated by the
-//                   attempt's idempotency key, so a completed attempt never runs twice.
 //   vqi:exec        runs a program: Parameters {"Command": [argv...]} (or "Command": "path"),
 //                   the task input as JSON on stdin, JSON on stdout is the result; a non-zero
 //                   exit code N fails the task with error "vqi.Exit.N" (or the "Error" field of
 //                   a JSON object printed on stdout), cause = stderr tail.
 // Any resource may end in ".waitForTaskToken": the handler runs, then the task waits for
 // `vqi workflow task-success|task-failure --token` (see Journal callbacks).
+// Test resources are not built in: tests register their own (the process-level tests' CLI
+// build adds `vqi:test:*`, src/test_resources.cc).
 #pragma once
 
 #include <atomic>

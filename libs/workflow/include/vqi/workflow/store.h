@@ -10,11 +10,16 @@
 // of the process, not of the machine); kEveryTransition also commits after every state.
 //
 // Thread-safety: one ExecutionStore may be shared by threads (internal mutex). Several
-// processes may open the same file (busy timeout); only one should run a given execution.
+// processes may open the same file (busy timeout). One process runs an execution at a time:
+// it holds the execution's lease (owner + expiry in the store), renews it while running and
+// loses it when it dies; another process takes it over once it has expired or its owner
+// (a pid on this host) is gone.
+//
+// Damage: Open() runs PRAGMA quick_check and refuses a damaged file with DataLoss; SQLite's
+// corruption errors on any later call are DataLoss with SQLite's own message.
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,8 +29,6 @@
 #include "vqi/workflow/engine.h"
 #include "vqi/workflow/journal.h"
 
-struct sqlite3;
-
 namespace vqi::workflow {
 
 enum class Durability { kProcess, kFull, kEveryTransition };
@@ -33,12 +36,18 @@ enum class Durability { kProcess, kFull, kEveryTransition };
 struct ExecutionRecord {
   std::string id, name, state_machine, definition;
   Json input;
-  std::string status;  // RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+  ExecutionStatus status = ExecutionStatus::kRunning;
   Json output;
   std::optional<std::string> error, cause;
   int64_t start_ms = 0, stop_ms = 0;
   bool stop_requested = false;
+  std::string owner;  // lease holder ("" when none)
+  int64_t lease_until_ms = 0;
+  int takeovers = 0;  // times another process took the execution over
 };
+
+// This process's lease owner name: "<host>:<pid>:<random>".
+const std::string& ProcessOwner();
 
 class ExecutionStore {
  public:
@@ -48,13 +57,28 @@ class ExecutionStore {
   ExecutionStore(const ExecutionStore&) = delete;
   ExecutionStore& operator=(const ExecutionStore&) = delete;
 
-  // AlreadyExists if `name` is taken.
+  // AlreadyExists if `name` is taken. The new execution is leased to `owner` until
+  // start_ms + lease_ms.
   Result<ExecutionRecord> Create(const std::string& name, const std::string& state_machine,
-                                 const std::string& definition, const Json& input,
-                                 int64_t start_ms);
-  Status Finish(const std::string& id, const ExecutionResult& result, int64_t stop_ms);
+                                 const std::string& definition, const Json& input, int64_t start_ms,
+                                 const std::string& owner, int64_t lease_ms);
+  // Records the result and frees the lease. FailedPrecondition when `owner` no longer holds
+  // the lease (another process took the execution over): nothing is written.
+  Status Finish(const std::string& id, const ExecutionResult& result, int64_t stop_ms,
+                const std::string& owner);
+
+  // Takes the lease of a RUNNING execution (`id` or name) for `owner` until now + lease_ms.
+  // Succeeds when the execution has no owner, `owner` already holds it, the lease expired, or its
+  // owner is a process of this host that no longer exists. FailedPrecondition (naming the holder)
+  // otherwise or when the execution is not RUNNING.
+  Result<ExecutionRecord> AcquireLease(const std::string& id, const std::string& owner,
+                                       int64_t now_ms, int64_t lease_ms);
+  // Extends a held lease; FailedPrecondition when `owner` lost it.
+  Status RenewLease(const std::string& id, const std::string& owner, int64_t now_ms,
+                    int64_t lease_ms);
   Result<ExecutionRecord> Get(const std::string& id_or_name);
-  Result<std::vector<ExecutionRecord>> List(const std::string& status_filter = "");
+  // Every execution (oldest first), or only those with `status`.
+  Result<std::vector<ExecutionRecord>> List(std::optional<ExecutionStatus> status = std::nullopt);
   Result<std::vector<HistoryEvent>> History(const std::string& id);
   Result<int64_t> LastEventId(const std::string& id);
   Status RequestStop(const std::string& id);
@@ -64,21 +88,17 @@ class ExecutionStore {
   Status CompleteToken(const std::string& token, const Json& outcome);
   Status HeartbeatToken(const std::string& token, int64_t now_ms);
 
-  // A journal bound to execution `id`; loads its recorded visits. Not thread-safe by
-  // itself beyond what the interpreter needs (it locks internally).
-  Result<std::unique_ptr<Journal>> OpenJournal(const std::string& id);
+  // A journal bound to execution `id` written under `owner`'s lease (every commit checks
+  // the lease is still held); loads its recorded visits. A failed commit is sticky: every
+  // later Sync() returns the same error, so an execution never ends "SUCCEEDED" with part of
+  // its journal lost.
+  Result<std::unique_ptr<Journal>> OpenJournal(const std::string& id, const std::string& owner);
 
-  // Internal: used by the journal.
-  Status Exec(const std::string& sql);
-  sqlite3* db() { return db_; }
-  std::mutex& mu() { return mu_; }
-  Durability durability() const { return durability_; }
+  struct Impl;  // SQLite handle, statements and mutex (store.cc)
 
  private:
-  ExecutionStore() = default;
-  sqlite3* db_ = nullptr;
-  std::mutex mu_;
-  Durability durability_ = Durability::kFull;
+  ExecutionStore();
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace vqi::workflow

@@ -1,0 +1,41 @@
+// Benchmarking as a use case: per-stage latency (decode, pre, model, post) of an ONNX model on a
+// folder of images, single stream (what `vqi bench infer` prints).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "vqi/base/status.h"
+#include "vqi/detect/open.h"
+
+namespace vqi::detect {
+
+struct BenchOptions {
+  int warmup = 5;  // untimed runs first, >= 0
+  int iters = 0;   // timed runs; 0: max(#images, 20)
+  float conf = 0.25f;
+};
+
+struct StageLatency {
+  double p50 = 0, p95 = 0;  // milliseconds
+};
+
+struct BenchResult {
+  std::string backend, details, detector;
+  int threads = 0;
+  size_t images = 0;  // in the folder (cycled)
+  size_t iters = 0;   // timed runs that succeeded
+  int warmup = 0;
+  int failures = 0;
+  std::vector<Status> errors;  // the first few failures
+  double images_per_s = 0;
+  double mean_detections = 0;
+  std::map<std::string, StageLatency> stages;  // decode, pre, model, post, total
+};
+
+// Errors: bad options, no images, a model that does not open, no image that runs.
+Result<BenchResult> BenchInfer(const std::string& onnx_model, const std::string& images,
+                               const ModelOptions& model, const BenchOptions& options);
+
+}  // namespace vqi::detect

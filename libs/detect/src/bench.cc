@@ -1,0 +1,77 @@
+#include "vqi/detect/bench.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "vqi/base/system.h"
+#include "vqi/infer/detector.h"
+#include "vqi/yolo/labels.h"
+
+namespace vqi::detect {
+
+namespace {
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+}  // namespace
+
+Result<BenchResult> BenchInfer(const std::string& onnx_model, const std::string& images,
+                               const ModelOptions& model, const BenchOptions& o) {
+  if (o.warmup < 0 || o.iters < 0) return InvalidArgument("--warmup and --iters must be >= 0");
+  VQI_RETURN_IF_ERROR(CheckThreadCount(model.threads, "threads"));
+  VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, yolo::ListImages(images));
+  VQI_ASSIGN_OR_RETURN(std::unique_ptr<infer::OnnxDetector> det,
+                       infer::OnnxDetector::Open(onnx_model, model.backend, {model.threads}));
+  eval::DetectOptions opt;
+  opt.conf_threshold = o.conf;
+  VQI_RETURN_IF_ERROR(ValidateDetectOptions(opt));
+  const int iters = o.iters > 0 ? o.iters : static_cast<int>(std::max<size_t>(files.size(), 20));
+  std::vector<double> decode, pre, run, post, total;
+  size_t dets = 0;
+  BenchResult r;
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point start;
+  for (int i = 0; i < o.warmup + iters; ++i) {
+    if (i == o.warmup) start = Clock::now();
+    const std::string& f = files[static_cast<size_t>(i) % files.size()];
+    auto d = det->Detect(f, opt);
+    if (!d.ok()) {
+      if (i >= o.warmup) ++r.failures;
+      if (r.errors.size() < 4) r.errors.push_back(d.status());
+      continue;
+    }
+    if (i < o.warmup) continue;
+    const infer::StageTimes& t = det->LastTimes();
+    decode.push_back(t.decode_ms);
+    pre.push_back(t.pre_ms);
+    run.push_back(t.model_ms);
+    post.push_back(t.post_ms);
+    total.push_back(t.decode_ms + t.pre_ms + t.model_ms + t.post_ms);
+    dets += d->size();
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  if (total.empty()) return InvalidArgument(images + ": no image could be run");
+  r.backend = det->Backend().Name();
+  r.details = det->Backend().Details();
+  r.detector = det->Describe();
+  r.threads = model.threads;
+  r.images = files.size();
+  r.iters = total.size();
+  r.warmup = o.warmup;
+  r.images_per_s = static_cast<double>(total.size()) / secs;
+  r.mean_detections = static_cast<double>(dets) / static_cast<double>(total.size());
+  for (const auto& [name, v] : {std::pair<const char*, std::vector<double>*>{"decode", &decode},
+                                {"pre", &pre},
+                                {"model", &run},
+                                {"post", &post},
+                                {"total", &total}})
+    r.stages[name] = {Percentile(*v, 0.5), Percentile(*v, 0.95)};
+  return r;
+}
+
+}  // namespace vqi::detect

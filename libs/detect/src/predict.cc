@@ -1,0 +1,96 @@
+#include "vqi/detect/predict.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "annotate.h"
+#include "vqi/base/file.h"
+#include "vqi/detect/open.h"
+#include "vqi/eval/predictions.h"
+#include "vqi/yolo/image.h"
+#include "vqi/yolo/labels.h"
+
+namespace vqi::detect {
+
+Result<std::vector<std::string>> PredictInputs(const std::string& image,
+                                               const std::string& folder) {
+  if (image.empty() == folder.empty())
+    return InvalidArgument("give exactly one of --image FILE or --images DIR");
+  if (folder.empty()) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(image, ec))
+      return InvalidArgument(image + ": is a directory; use --images DIR for a folder");
+    if (!FileExists(image)) return NotFound(image + ": no such file");
+    return std::vector<std::string>{image};
+  }
+  return yolo::ListImages(folder);
+}
+
+Result<PredictSummary> PredictFiles(eval::Detector& detector, const std::vector<std::string>& files,
+                                    const PredictOptions& options,
+                                    const std::function<void(const ImagePrediction&)>& on_image) {
+  VQI_RETURN_IF_ERROR(ValidateDetectOptions(options.detect));
+  const bool write = !options.out_dir.empty();
+  if (write) {
+    VQI_RETURN_IF_ERROR(MakeDirs(options.out_dir));
+    const std::string canon_out = std::filesystem::weakly_canonical(options.out_dir).string();
+    for (const std::string& file : files)
+      if (std::filesystem::weakly_canonical(file).parent_path().string() == canon_out)
+        return InvalidArgument("--out " + options.out_dir +
+                               " is the images folder: annotated copies would overwrite them");
+  }
+  const std::vector<std::string> names = detector.ClassNames();
+  PredictSummary sum;
+  sum.detector = detector.Describe();
+  std::vector<OrderedJson> entries;
+  for (const std::string& file : files) {
+    ImagePrediction p;
+    p.file = file;
+    const auto start = std::chrono::steady_clock::now();
+    Result<yolo::Image> img = yolo::DecodeImageFile(file);
+    Result<std::vector<eval::Detection>> dets =
+        img.ok() ? detector.DetectImage(img->View(), file, options.detect)
+                 : Result<std::vector<eval::Detection>>(img.status());
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    p.status = dets.status();
+    if (p.status.ok() && write) {
+      const std::string out =
+          options.out_dir + "/" + std::filesystem::path(file).filename().string();
+      p.status = WriteAnnotated(*img, *dets, names, out);
+    }
+    if (!p.status.ok()) {
+      ++sum.failed;
+      if (on_image) on_image(p);
+      continue;
+    }
+    sum.seconds += secs;
+    ++sum.images;
+    p.width = img->width;
+    p.height = img->height;
+    p.detections = std::move(dets).value();
+    sum.detections += p.detections.size();
+    // Width and height are written only with --out, as before the use case moved here.
+    p.entry = eval::PredictionToJson(file, write ? p.width : 0, write ? p.height : 0, p.detections,
+                                     names);
+    if (write) entries.push_back(p.entry);
+    if (on_image) on_image(p);
+  }
+  if (write) {
+    sum.predictions_file = options.out_dir + "/predictions.json";
+    VQI_RETURN_IF_ERROR(WriteFileAtomic(
+        sum.predictions_file,
+        eval::PredictionsFileJson(sum.detector, names, std::move(entries)).dump(1) + "\n"));
+  }
+  return sum;
+}
+
+Result<std::vector<eval::Detection>> PredictFrame(eval::Detector& detector,
+                                                  const eval::ImageView& bgr,
+                                                  const std::string& name,
+                                                  const eval::DetectOptions& detect) {
+  VQI_RETURN_IF_ERROR(ValidateDetectOptions(detect));
+  return detector.DetectImage(bgr, name, detect);
+}
+
+}  // namespace vqi::detect

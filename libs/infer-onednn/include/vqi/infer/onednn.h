@@ -1,0 +1,64 @@
+// The oneDNN inference backend (library vqi::infer_onednn): vqi's own CPU runtime for ONNX
+// detection models. A model is compiled once, at open, into a fixed list of oneDNN primitives
+// over one pre-planned arena; Run() binds the caller's buffers and executes the list.
+//
+// Two ways in:
+//   RegisterOnednnBackend();                       // then OpenBackend("onednn"|"auto", ...)
+//   OpenOnednnBackend(path, OnednnOptions{...});   // direct, with every tuning knob
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "vqi/base/status.h"
+#include "vqi/infer/backend.h"
+
+namespace onnx {
+class ModelProto;
+}  // namespace onnx
+
+namespace vqi::infer {
+
+// Tuning knobs of one backend instance (formerly environment variables). Each instance owns
+// its thread count: Run() sets the calling thread's OpenMP thread count (an ICV of that thread
+// only, see docs/design/onednn.md) for its primitives and restores the caller's value before
+// returning, so instances with different counts coexist in one process.
+struct OnednnOptions {
+  static constexpr int kMaxThreads = 256;
+  // OpenMP threads of this instance, 1..kMaxThreads (else InvalidArgument). Results are
+  // bitwise identical run to run for a given count.
+  int threads = 1;
+  // Steps below these sizes are created and run on one thread (an OpenMP fork/join costs more
+  // than their work): fp32 convolutions below `serial_conv_macs` multiply-accumulates (int8
+  // ones count half), other steps writing fewer than `serial_bytes` bytes. 0 disables.
+  int64_t serial_conv_macs = int64_t{2} << 20;
+  int64_t serial_bytes = int64_t{64} << 10;
+  // Channel block of the 4-D activation layout: -1 chooses (nChw16c when every convolution
+  // reads a multiple of 16 channels and nothing is int8, else nhwc); 16, 8, or 0 (nhwc) force.
+  int block = -1;
+  // false: no fusions (shape inference, constant folding and QDQ folding only). For tests.
+  bool fuse = true;
+};
+
+// Registers the backend as "onednn" in the backend registry (vqi/infer/backend.h): it opens
+// the registry's OnnxModel from its parsed proto (never reading the file again), with
+// BackendOptions::threads as OnednnOptions::threads (<= 0 becomes 1). Idempotent and
+// thread-safe; call before OpenBackend.
+void RegisterOnednnBackend();
+
+// Loads and compiles `onnx_path` for the Ultralytics contract (input [1,3,H,W], output rank 3).
+// Errors name the file and the node or tensor at fault: NotFound, DataLoss (not ONNX),
+// InvalidArgument (bad graph), Unimplemented (operator or form not supported),
+// ResourceExhausted (a tensor, the arena or the graph above the limits of docs/limits.md).
+// Inputs and outputs declared float64 (and outputs declared int64) are accepted: Run() still
+// takes and returns float32, the conversion happens at the boundary.
+Result<std::unique_ptr<InferenceBackend>> OpenOnednnBackend(const std::string& onnx_path,
+                                                            const OnednnOptions& options = {});
+// The same from a model already parsed by the caller (the file is not read again); `source`
+// names it in errors.
+Result<std::unique_ptr<InferenceBackend>> OpenOnednnBackend(const onnx::ModelProto& model,
+                                                            const std::string& source,
+                                                            const OnednnOptions& options = {});
+
+}  // namespace vqi::infer

@@ -1,0 +1,44 @@
+// Lowers an optimized graph (passes.h) to oneDNN primitives, plans layouts and one memory
+// arena, and runs it. Everything is decided at Compile(): Run() only binds the caller's input
+// and output pointers and executes the primitives in order.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph.h"
+
+namespace vqi::infer::onednn {
+
+// The knobs of vqi::infer::OnednnOptions (vqi/infer/onednn.h) that compilation reads.
+struct CompileOptions {
+  int threads = 1;
+  int64_t serial_conv_macs = int64_t{2} << 20;
+  int64_t serial_bytes = int64_t{64} << 10;
+  int block = -1;  // -1: ChooseBlock decides; 16, 8, 0 (nhwc) force
+  // Graph tensors to keep readable after Run (see CompiledModel::Kept).
+  std::vector<int> keep{};
+};
+
+class CompiledModel {
+ public:
+  virtual ~CompiledModel() = default;
+  virtual const Shape& InputShape() const = 0;
+  virtual const Shape& OutputShape() const = 0;
+  // REQUIRES: input holds NumElements(InputShape()) floats, output NumElements(OutputShape()).
+  // Not thread-safe.
+  virtual Status Run(const float* input, float* output) = 0;
+  // Threads, ISA, implementation names per primitive kind, arena size, step count.
+  virtual std::string Details() const = 0;
+  virtual size_t ArenaBytes() const = 0;
+  // After Run: the value of a tensor listed in CompileOptions::keep, plain row-major f32, valid
+  // until the next Run; nullptr for the graph input/output, constants and tensors not computed.
+  virtual const float* Kept(int tensor) const = 0;
+};
+
+// `g` must have gone through OptimizeGraph. Errors name the node (runtime integer tensors,
+// primitives oneDNN cannot create).
+Result<std::unique_ptr<CompiledModel>> Compile(Graph g, const CompileOptions& options);
+
+}  // namespace vqi::infer::onednn

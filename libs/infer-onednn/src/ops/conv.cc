@@ -1,0 +1,104 @@
+// Conv (2-D, grouped, dilated, padded; fp32 or int8 weights from QDQ). Lowered to one oneDNN
+// convolution (compiler.cc AddConv / AddConvInt8) with the fused post-ops of the node.
+#include "lowerer.h"
+#include "ops/op.h"
+
+namespace vqi::infer::onednn {
+namespace {
+
+using namespace internal;
+
+Status Infer(const Node& n, int64_t, const std::vector<InValue>& in, std::vector<OutValue>& out) {
+  if (in.size() < 2 || !in[1].present) return NodeError(n, "missing weights");
+  VQI_RETURN_IF_ERROR(NeedFloat(n, in, 0));
+  const Shape& s = in[0].shape;
+  const Shape& w = in[1].shape;
+  if (s.size() != 4 || w.size() != 4)
+    return NodeError(n, "only 2-D convolution (rank 4) supported");
+  int64_t group = n.Int("group", 1);
+  if (group < 1 || s[1] % group != 0 || w[0] % group != 0 || w[1] * group != s[1])
+    return NodeError(n, "weights " + ShapeString(w) + " do not match input " + ShapeString(s) +
+                            " with group " + std::to_string(group));
+  auto ks = n.Ints("kernel_shape");
+  if (!ks.empty() && (ks.size() != 2 || ks[0] != w[2] || ks[1] != w[3]))
+    return NodeError(n, "kernel_shape does not match weights " + ShapeString(w));
+  if (in.size() > 2 && in[2].present && in[2].shape != Shape{w[0]})
+    return NodeError(
+        n, "bias shape " + ShapeString(in[2].shape) + " should be [" + std::to_string(w[0]) + "]");
+  Window win;
+  VQI_RETURN_IF_ERROR(ComputeWindow(n, s[2], s[3], w[2], w[3], false, &win));
+  out[0].shape = {s[0], w[0], win.oh, win.ow};
+  return Status::Ok();
+}
+
+void Ref(const Node& n, int64_t, const std::vector<InValue>& in, std::vector<OutValue>& out) {
+  OutValue& o = out[0];
+  const Shape& s = in[0].shape;
+  const Shape& w = in[1].shape;
+  int64_t group = n.Int("group", 1);
+  Window win;
+  (void)ComputeWindow(n, s[2], s[3], w[2], w[3], false, &win);
+  int64_t cin_g = w[1], cout_g = w[0] / group;
+  for (int64_t b = 0; b < s[0]; ++b)
+    for (int64_t oc = 0; oc < w[0]; ++oc) {
+      int64_t g = oc / cout_g;
+      float bias = (in.size() > 2 && in[2].present) ? in[2].f[oc] : 0.f;
+      for (int64_t oy = 0; oy < win.oh; ++oy)
+        for (int64_t ox = 0; ox < win.ow; ++ox) {
+          double acc = bias;
+          for (int64_t ic = 0; ic < cin_g; ++ic)
+            for (int64_t ky = 0; ky < w[2]; ++ky) {
+              int64_t iy = oy * win.sh - win.pt + ky * win.dh;
+              if (iy < 0 || iy >= s[2]) continue;
+              for (int64_t kx = 0; kx < w[3]; ++kx) {
+                int64_t ix = ox * win.sw - win.pl + kx * win.dw;
+                if (ix < 0 || ix >= s[3]) continue;
+                acc += double(in[0].f[((b * s[1] + g * cin_g + ic) * s[2] + iy) * s[3] + ix]) *
+                       in[1].f[((oc * w[1] + ic) * w[2] + ky) * w[3] + kx];
+              }
+            }
+          o.f[((b * w[0] + oc) * win.oh + oy) * win.ow + ox] = static_cast<float>(acc);
+        }
+    }
+}
+
+Status Lower(Lowerer& l, int ni) {
+  const Node& n = l.graph().nodes[ni];
+  int x = n.in[0];
+  if (n.wq >= 0 && l.Q(x) > 0) {
+    // int8: s8 source in the activation layout (nhwc, ChooseBlock), s8 weights; the result
+    // is s8 when the output carries a scale, else f32; residual addends are read as stored.
+    x = l.Want(x, Layout::kBlocked, /*s8=*/true);
+    int o = n.out[0];
+    LOp c{.kind = LKind::kConv, .node = ni, .in = {x}, .out = {o}, .int8 = true};
+    for (const PostOp& po : n.post)
+      if (po.kind == PostOp::kAdd)
+        c.in.push_back(l.Want(po.tensor, Layout::kBlocked, l.S8(po.tensor) && l.Q(po.tensor) > 0));
+    l.Define(o, Layout::kBlocked, true, l.Q(o) > 0);
+    l.Emit(c);
+    return Status::Ok();
+  }
+  if (l.S8(x)) x = l.Want(x, l.L(x));
+  // Blocked by default. A plain input with few channels (the image) is read as is by the
+  // first-layer kernels; a plain input feeding a narrow conv stays plain; channels-last stays.
+  int64_t cin = l.S(x)[1], cout = l.S(n.out[0])[1];
+  Layout out = l.L(x) == Layout::kNhwc ? Layout::kNhwc : Layout::kBlocked;
+  if (l.L(x) == Layout::kPlain && (cin >= 16 || l.block() == 0)) {
+    if (cout < 8)
+      out = Layout::kPlain;
+    else
+      x = l.Want(x, Layout::kBlocked);
+  }
+  LOp c{.kind = LKind::kConv, .node = ni, .in = {x}, .out = {n.out[0]}};
+  for (const PostOp& po : n.post)
+    if (po.kind == PostOp::kAdd) c.in.push_back(l.Want(po.tensor, out));
+  l.Define(n.out[0], out);
+  l.Emit(c);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddConvOps(OpTable* t) { (*t)["Conv"] = {Infer, Ref, Lower}; }
+
+}  // namespace vqi::infer::onednn

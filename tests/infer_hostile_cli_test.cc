@@ -1,0 +1,171 @@
+// Issue 16 for inference (regression tests): hostile or careless input to `vqi model predict|
+// eval|quantize` gets a clear error, and nothing is written.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "run_vqi.h"
+#include "vqi/base/file.h"
+
+namespace vqi {
+namespace {
+
+namespace fs = std::filesystem;
+using vqi::testing::RunVqi;
+
+void Dims(::onnx::ValueInfoProto* v, const std::string& name, const std::vector<int64_t>& d) {
+  v->set_name(name);
+  auto* t = v->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(::onnx::TensorProto::FLOAT);
+  for (int64_t x : d) t->mutable_shape()->add_dim()->set_dim_value(x);
+}
+
+::onnx::TensorProto* Init(::onnx::GraphProto* g, const std::string& name,
+                          const std::vector<int64_t>& dims, int type) {
+  auto* t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(type);
+  for (int64_t d : dims) t->add_dims(d);
+  return t;
+}
+
+::onnx::NodeProto* Node(::onnx::GraphProto* g, const std::string& op, std::vector<std::string> in,
+                        const std::string& out) {
+  auto* n = g->add_node();
+  n->set_op_type(op);
+  n->set_name(op + "_" + out);
+  for (const auto& i : in) n->add_input(i);
+  n->add_output(out);
+  return n;
+}
+
+std::string Serialize(const ::onnx::ModelProto& m) {
+  std::string s;
+  m.SerializeToString(&s);
+  return s;
+}
+
+::onnx::ModelProto NewModel() {
+  ::onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(13);
+  m.mutable_graph()->set_name("hostile");
+  return m;
+}
+
+// A detector by its shapes whose output0 is sqrt(x - 1): NaN for every pixel below 255.
+std::string NanDetector() {
+  auto m = NewModel();
+  auto* g = m.mutable_graph();
+  Dims(g->add_input(), "images", {1, 3, 8, 8});
+  Dims(g->add_output(), "output0", {1, 6, 32});
+  Init(g, "one", {}, ::onnx::TensorProto::FLOAT)->add_float_data(1.f);
+  auto* shape = Init(g, "shape", {3}, ::onnx::TensorProto::INT64);
+  for (int64_t d : {1, 6, 32}) shape->add_int64_data(d);
+  Node(g, "Sub", {"images", "one"}, "d");
+  Node(g, "Sqrt", {"d"}, "r");
+  Node(g, "Reshape", {"r", "shape"}, "output0");
+  return Serialize(m);
+}
+
+// A 1x1 convolution (a feature extractor, not a detector): output [1, 4, 8, 8].
+std::string ConvNotADetector() {
+  auto m = NewModel();
+  auto* g = m.mutable_graph();
+  Dims(g->add_input(), "images", {1, 3, 8, 8});
+  Dims(g->add_output(), "features", {1, 4, 8, 8});
+  auto* w = Init(g, "w", {4, 3, 1, 1}, ::onnx::TensorProto::FLOAT);
+  for (int i = 0; i < 12; ++i) w->add_float_data(0.1f * i);
+  Node(g, "Conv", {"images", "w"}, "features");
+  return Serialize(m);
+}
+
+// One synthesized folder and one random-weight detector, made once for the suite.
+class InferHostileCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const char* bin = std::getenv("VQI_BIN");
+    if (!bin || !fs::exists(bin)) return;
+    dir_ = new fs::path(fs::path(::testing::TempDir()) /
+                        ("vqi_infer_hostile_" + std::to_string(getpid())));
+    fs::remove_all(*dir_);
+    fs::create_directories(*dir_);
+    ready_ =
+        RunVqi("dataset synth --count 2 --seed 5 --out " + P("s")).code == 0 &&
+        RunVqi("model export --random t --imgsz 96x64 --seed 2 --out " + P("m.onnx")).code == 0;
+  }
+  static void TearDownTestSuite() {
+    if (dir_) fs::remove_all(*dir_);
+  }
+  void SetUp() override {
+    if (!dir_) GTEST_SKIP() << "VQI_BIN not set or not built";
+    ASSERT_TRUE(ready_) << "vqi dataset synth / model export failed";
+  }
+  static std::string P(const std::string& name) { return (*dir_ / name).string(); }
+  static inline fs::path* dir_ = nullptr;
+  static inline bool ready_ = false;
+};
+
+// Was: detections with "score": null, rc 0.
+TEST_F(InferHostileCliTest, ModelEmittingNanIsRefusedPerImage) {
+  ASSERT_TRUE(WriteFileAtomic(P("nan.onnx"), NanDetector()).ok());
+  auto r = RunVqi("model predict --model " + P("nan.onnx") + " --images " + P("s/images") +
+                  " --out " + P("out"));
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("inf/NaN values at"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("null"), std::string::npos) << r.out;
+  auto file = ReadFile(P("out/predictions.json"));
+  fs::remove_all(P("out"));
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(file->find("null"), std::string::npos) << *file;
+  EXPECT_EQ(file->find("\"detections\""), std::string::npos) << "no image entry: " << *file;
+}
+
+// Was: --max-det 0 meant unlimited.
+TEST_F(InferHostileCliTest, DetectionSettingsOutOfRangeAreNamed) {
+  for (const char* bad : {"--max-det 0", "--conf nan"}) {
+    auto r = RunVqi("model predict --model " + P("m.onnx") + " --images " + P("s/images") + " " +
+                    bad + " --out " + P("o"));
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find("range"), std::string::npos) << bad << ": " << r.out;
+    EXPECT_FALSE(fs::exists(P("o"))) << bad;
+  }
+  auto r = RunVqi("model eval --model " + P("m.onnx") + " --images " + P("s") + " --max-det 0");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--max-det: 0 is out of range [1, 10000]"), std::string::npos) << r.out;
+  r = RunVqi("bench infer --threads 65535 --model " + P("m.onnx") + " --images " + P("s/images"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("65535 is out of range [1, 256]"), std::string::npos) << r.out;
+}
+
+// Was: reported as an empty file.
+TEST_F(InferHostileCliTest, DirectoryAsModelSaysSo) {
+  fs::create_directories(P("dir.onnx"));
+  const std::string m = P("dir.onnx");
+  auto p = RunVqi("model predict --model " + m + " --images " + P("s/images"));
+  EXPECT_EQ(p.code, 2) << p.out;
+  EXPECT_NE(p.out.find(m + ": is a directory"), std::string::npos) << p.out;
+  p = RunVqi("model eval --model " + P("s") + " --images " + P("s"));
+  EXPECT_NE(p.out.find(P("s") + ": is a directory"), std::string::npos) << p.out;
+  auto r = RunVqi("bench infer --model " + P("dir.onnx") + " --images " + P("s/images"));
+  EXPECT_NE(r.out.find("is a directory"), std::string::npos) << r.out;
+}
+
+// Was: a useless QDQ file written, rc 0.
+TEST_F(InferHostileCliTest, QuantizingANonDetectorIsRefused) {
+  auto probe = RunVqi("model quantize --help");
+  if (probe.code != 0) GTEST_SKIP() << "this build has no `model quantize`";
+  ASSERT_TRUE(WriteFileAtomic(P("conv.onnx"), ConvNotADetector()).ok());
+  auto r = RunVqi("model quantize --model " + P("conv.onnx") + " --calib " + P("s/images") +
+                  " --out " + P("q.onnx"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("output 'features' has shape [1, 4, 8, 8], expected [1, 4 + nc, N]"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(fs::exists(P("q.onnx")));
+}
+
+}  // namespace
+}  // namespace vqi
