@@ -24,7 +24,8 @@ done < fuzz/targets.txt
 
 if [[ ! -f "${build}/build.ninja" ]]; then
   cmake -S . -B "${build}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DVQI_FUZZ=ON >/dev/null
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DVQI_FUZZ=ON \
+    -DVQI_WITH_TRAIN=OFF -DVQI_WITH_OPENCV_DNN=OFF >/dev/null
 fi
 # Only the fuzz targets and what they link are built (no libtorch).
 cmake --build "${build}" -j "${jobs}" --target "${names[@]}"

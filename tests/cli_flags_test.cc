@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -147,6 +149,32 @@ TEST_F(CliFlagsTest, TrainImageSizeRefusedBeforeAnythingIsWritten) {
       "--imgsz: 480x320abc: height '320abc' is not a decimal integer (accepted range [32, 4096])");
   ExpectRefused("model train --synthetic 8 --imgsz 100000x32",
                 "--imgsz: 100000x32: width 100000 is out of range [32, 4096]");
+}
+
+// Issue 17: no re-exec. `vqi model train` gets libgomp's passive wait policy in-process
+// (.preinit_array in main.cc); libgomp reports what it read when it loaded.
+TEST_F(CliFlagsTest, TrainSetsPassiveOpenMpInProcess) {
+  auto with_env = [&](const std::string& env, const std::string& args) {
+    const std::string cmd = "env -u OMP_WAIT_POLICY " + env + " OMP_DISPLAY_ENV=verbose " +
+                            std::string(std::getenv("VQI_BIN")) + " --home " + home_ + " " + args +
+                            " 2>&1";
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    size_t n;
+    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    if (p) pclose(p);
+    return out;
+  };
+  std::string train = with_env("", "model train --synthetic 8 --epochs 0");
+  EXPECT_NE(train.find("GOMP_SPINCOUNT = '0'"), std::string::npos) << train;
+  EXPECT_NE(train.find("--epochs: 0 is out of range"), std::string::npos) << train;
+  // Other verbs keep libgomp's default; a policy the caller chose is kept.
+  std::string other = with_env("", "--version");
+  EXPECT_NE(other.find("GOMP_SPINCOUNT = '300000'"), std::string::npos) << other;
+  std::string chosen = with_env("OMP_WAIT_POLICY=ACTIVE", "model train --epochs 0");
+  EXPECT_NE(chosen.find("OMP_WAIT_POLICY = 'ACTIVE'"), std::string::npos) << chosen;
+  EXPECT_FALSE(fs::exists(home_));
 }
 
 }  // namespace

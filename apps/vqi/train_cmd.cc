@@ -1,7 +1,6 @@
 // `vqi model train`: trains a detector on a dataset split (or synthesized tags) with
 // libs/train.
 #include <malloc.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -10,7 +9,6 @@
 #include <vector>
 
 #include "cli.h"
-#include "vqi/base/file.h"
 #include "vqi/dataset/store.h"
 #include "vqi/train/train.h"
 
@@ -52,29 +50,6 @@ CLI::Validator ImageSize() {
       "WxH", "IMGSZ");
 }
 
-// libgomp (libtorch's thread pool) spin-waits in barriers by default; on a shared,
-// oversubscribed machine that made training 10-20x slower. The policy is read when libgomp
-// loads, so the process re-executes itself once with OMP_WAIT_POLICY=PASSIVE unless the
-// caller chose a policy. If re-executing fails, training goes on with the default.
-void EnsurePassiveOpenMp() {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-  auto cmdline = ReadFile("/proc/self/cmdline");
-  if (!cmdline.ok() || cmdline->empty()) return;
-  std::vector<std::string> args;
-  size_t start = 0;
-  for (size_t i = 0; i < cmdline->size(); ++i)
-    if ((*cmdline)[i] == '\0') {
-      args.push_back(cmdline->substr(start, i - start));
-      start = i + 1;
-    }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::fflush(nullptr);
-  execv("/proc/self/exe", argv.data());
-}
-
 // Batch activations are tens of MB: glibc serves them with mmap and unmaps them on free, so
 // every step faults its memory in again (~300k page faults per run, system time 30-40 % of
 // user time). Keeping freed memory in the heap raised the training step from 22 to 28 images/s
@@ -87,7 +62,6 @@ void KeepFreedMemory() {
 }
 
 Status RunTrain(const Context& ctx, TrainFlags& f, bool split_given) {
-  EnsurePassiveOpenMp();
   KeepFreedMemory();
   train::TrainOptions& o = f.o;
   o.model.scale = f.scale;

@@ -1,5 +1,6 @@
 #include "inference.h"
 
+#include "guard.h"
 #include "vqi/base/file.h"
 #include "vqi/base/system.h"
 #include "vqi/eval/metrics.h"
@@ -30,8 +31,8 @@ Result<ValMetrics> Validate(Yolo& model, const std::vector<LabeledImage>& images
     for (size_t j = i; j < end; ++j)
       lbs.push_back(yolo::LetterboxToTensor(ViewOf(images[j].bgr), cfg.input_w, cfg.input_h,
                                             in.data() + (j - i) * plane, &scratch));
-    auto x = torch::from_blob(in.data(),
-                              {static_cast<int64_t>(end - i), 3, cfg.input_h, cfg.input_w});
+    auto x =
+        torch::from_blob(in.data(), {static_cast<int64_t>(end - i), 3, cfg.input_h, cfg.input_w});
     auto out = model->Decode(model->forward(x)).contiguous();
     const float* p = out.data_ptr<float>();
     for (size_t j = i; j < end; ++j) {
@@ -87,12 +88,9 @@ class CheckpointDetector : public eval::Detector {
   Result<std::vector<eval::Detection>> DetectImage(const yolo::ImageView& bgr,
                                                    const std::string& name,
                                                    const eval::DetectOptions& options) override {
-    torch::set_num_threads(threads_);
-    try {
-      return train::DetectImage(model_, bgr, name, options);
-    } catch (const c10::Error& e) {
-      return Internal(name + ": inference failed: " + e.what_without_backtrace());
-    }
+    SetTorchThreads(threads_);  // this calling thread's count (docs/design/training.md)
+    return Guarded(name + ": inference",
+                   [&] { return train::DetectImage(model_, bgr, name, options); });
   }
   std::vector<std::string> ClassNames() const override { return model_->config().class_names; }
   std::string Describe() const override {
@@ -110,8 +108,9 @@ class CheckpointDetector : public eval::Detector {
 
 Result<std::unique_ptr<eval::Detector>> OpenCheckpointDetector(const std::string& path,
                                                                int threads) {
+  if (threads != 0) VQI_RETURN_IF_ERROR(CheckThreadCount(threads, "threads"));
   VQI_ASSIGN_OR_RETURN(model::Checkpoint ckpt, model::ReadCheckpoint(path));
-  auto m = BuildModel(ckpt);
+  auto m = Guarded(path, [&] { return BuildModel(ckpt); });
   if (!m.ok()) return m.status().WithContext(path);
   return std::unique_ptr<eval::Detector>(
       new CheckpointDetector(*m, threads > 0 ? threads : HardwareThreads()));
@@ -121,14 +120,15 @@ Result<std::vector<float>> ReferenceOutput0(const model::Checkpoint& ckpt,
                                             const std::vector<float>& input, int batch) {
   const auto& c = ckpt.model;
   if (batch < 1 || input.size() != static_cast<size_t>(batch) * 3 * c.input_h * c.input_w)
-    return InvalidArgument("reference forward: input must be [" + std::to_string(batch) +
-                           ", 3, " + std::to_string(c.input_h) + ", " +
-                           std::to_string(c.input_w) + "]");
-  VQI_ASSIGN_OR_RETURN(Yolo m, BuildModel(ckpt));
-  torch::NoGradGuard ng;
-  auto x = torch::from_blob(const_cast<float*>(input.data()), {batch, 3, c.input_h, c.input_w});
-  auto out = m->Decode(m->forward(x)).contiguous();
-  return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
+    return InvalidArgument("reference forward: input must be [" + std::to_string(batch) + ", 3, " +
+                           std::to_string(c.input_h) + ", " + std::to_string(c.input_w) + "]");
+  return Guarded("reference forward", [&]() -> Result<std::vector<float>> {
+    VQI_ASSIGN_OR_RETURN(Yolo m, BuildModel(ckpt));
+    torch::NoGradGuard ng;
+    auto x = torch::from_blob(const_cast<float*>(input.data()), {batch, 3, c.input_h, c.input_w});
+    auto out = m->Decode(m->forward(x)).contiguous();
+    return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
+  });
 }
 
 Result<std::vector<float>> PreprocessImage(const std::string& image_path,

@@ -8,6 +8,7 @@
 #include <opencv2/core.hpp>
 
 #include "data.h"
+#include "guard.h"
 #include "inference.h"
 #include "loss.h"
 #include "vqi/base/file.h"
@@ -323,11 +324,12 @@ Status AppendLine(const std::string& path, const std::string& line) {
 
 }  // namespace
 
-Result<TrainSummary> Train(const TrainOptions& o, const TrainData& d) {
-  VQI_RETURN_IF_ERROR(CheckOptions(o));
+namespace {
+
+Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
   const auto t_start = Clock::now();
   const int threads = o.threads > 0 ? o.threads : HardwareThreads();
-  torch::set_num_threads(threads);
+  SetTorchThreads(threads);
   cv::setNumThreads(1);
 
   // Data.
@@ -526,14 +528,21 @@ Result<TrainSummary> Train(const TrainOptions& o, const TrainData& d) {
   return sum;
 }
 
+}  // namespace
+
+Result<TrainSummary> Train(const TrainOptions& o, const TrainData& d) {
+  VQI_RETURN_IF_ERROR(CheckOptions(o));
+  return Guarded("training", [&] { return TrainImpl(o, d); });
+}
+
 }  // namespace vqi::train
 
 namespace vqi::train {
+namespace {
 
-Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads) {
-  VQI_RETURN_IF_ERROR(cfg.Validate());
-  if (batch < 1 || steps < 1) return InvalidArgument("batch and steps must be >= 1");
-  torch::set_num_threads(threads > 0 ? threads : HardwareThreads());
+Result<double> MeasureTrainStepImpl(const model::ModelConfig& cfg, int batch, int steps,
+                                    int threads) {
+  SetTorchThreads(threads > 0 ? threads : HardwareThreads());
   torch::manual_seed(0);
   Yolo model(cfg);
   model->train();
@@ -558,6 +567,17 @@ Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int st
   auto t0 = Clock::now();
   for (int i = 0; i < steps; ++i) step();
   return batch * steps / Since(t0);
+}
+
+}  // namespace
+
+Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads) {
+  VQI_RETURN_IF_ERROR(cfg.Validate());
+  if (batch < 1 || batch > kMaxBatch || steps < 1)
+    return InvalidArgument("batch must be in [1, " + std::to_string(kMaxBatch) +
+                           "] and steps >= 1");
+  if (threads != 0) VQI_RETURN_IF_ERROR(CheckThreadCount(threads, "threads"));
+  return Guarded("training step", [&] { return MeasureTrainStepImpl(cfg, batch, steps, threads); });
 }
 
 }  // namespace vqi::train
