@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
 #include <utility>
 
 namespace vqi::sqlite {
@@ -255,11 +258,26 @@ Result<Db> Db::Open(const std::string& path, const OpenOptions& o) {
   } else {
     VQI_RETURN_IF_ERROR(db.Exec("SELECT count(*) FROM sqlite_schema"));
   }
-  if (o.wal && !o.read_only) VQI_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL"));
+  if (o.wal && !o.read_only) VQI_RETURN_IF_ERROR(db.SwitchToWal(o.busy_timeout_ms));
   VQI_RETURN_IF_ERROR(db.Exec(o.synchronous == Synchronous::kFull ? "PRAGMA synchronous=FULL"
                                                                   : "PRAGMA synchronous=NORMAL"));
   if (o.foreign_keys) VQI_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys=ON"));
   return db;
+}
+
+Status Db::SwitchToWal(int timeout_ms) {
+  // Changing a rollback-journal file to WAL takes an exclusive lock, and SQLite returns
+  // SQLITE_BUSY for it without calling the busy handler; several processes creating one file at
+  // once would fail with "database is locked". Retry under the same timeout as other locks
+  // (no statement is open here, so nothing holds a shared lock of ours while we wait).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (int wait_ms = 1;; wait_ms = std::min(wait_ms * 2, 20)) {
+    Status st = Exec("PRAGMA journal_mode=WAL");
+    if (st.ok() || st.code() != StatusCode::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline)
+      return st;
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+  }
 }
 
 Status Db::Exec(std::string_view sql) {
@@ -324,6 +342,8 @@ Status Db::Migrate(const std::vector<Migration>& migrations) {
                                 std::to_string(current) + ", newer than this program's " +
                                 std::to_string(latest) + "; use a newer vqi");
     if (current >= m.version) continue;
+    // No statement of ours is open across BEGIN IMMEDIATE (UserVersion finalizes its own), so
+    // this connection holds no read snapshot that a concurrent migrator's commit would stale.
     VQI_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*this));
     // Another process may have migrated between the read above and our write lock.
     VQI_ASSIGN_OR_RETURN(current, UserVersion());

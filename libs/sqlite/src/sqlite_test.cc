@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 namespace vqi::sqlite {
 namespace {
@@ -182,6 +184,58 @@ TEST_F(SqliteTest, MigrationsRunOnceEachInOrderAndAtomically) {
   // A program that only knows version 1 refuses the newer file.
   Status old = db->Migrate(v1);
   EXPECT_EQ(old.code(), StatusCode::kFailedPrecondition) << old.ToString();
+}
+
+// Several processes create and open one new file at the same instant (as `vqi workflow` runs
+// do): each must get a WAL database at the latest schema version, none "database is locked".
+TEST_F(SqliteTest, ConcurrentOpenersOfOneNewFileAllSucceed) {
+  constexpr int kProcs = 8;
+  constexpr int kRounds = 12;
+  const std::vector<Migration> migrations = {
+      {1, "CREATE TABLE a(x INTEGER)", nullptr},
+      {2, "CREATE TABLE b(y INTEGER); INSERT INTO b VALUES(1)", nullptr}};
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string path = Path("race" + std::to_string(round) + ".db");
+    int gate[2];
+    ASSERT_EQ(::pipe(gate), 0);
+    std::vector<pid_t> kids;
+    for (int i = 0; i < kProcs; ++i) {
+      const pid_t pid = ::fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        ::close(gate[1]);
+        char c;
+        (void)!::read(gate[0], &c, 1);  // returns 0 when the parent closes the write end
+        auto db = Db::Open(path);
+        Status st = db.ok() ? db->Migrate(migrations) : db.status();
+        if (st.ok()) {
+          auto mode = db->Prepare("PRAGMA journal_mode");
+          auto row = mode.ok() ? mode->Step() : Result<bool>(mode.status());
+          if (!row.ok() || !*row || mode->Text(0) != "wal")
+            st = Internal("journal_mode is not wal");
+        }
+        if (!st.ok()) std::fprintf(stderr, "opener %d: %s\n", i, st.ToString().c_str());
+        ::_exit(st.ok() ? 0 : 1);
+      }
+      kids.push_back(pid);
+    }
+    ::close(gate[0]);
+    ::close(gate[1]);  // releases every child at once
+    int failed = 0;
+    for (pid_t pid : kids) {
+      int status = 0;
+      ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
+    }
+    EXPECT_EQ(failed, 0) << "round " << round << ": " << failed << " of " << kProcs
+                         << " openers failed (see stderr)";
+    auto db = Db::Open(path);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_EQ(*db->UserVersion(), 2);
+    auto q = db->Prepare("SELECT count(*) FROM b");
+    ASSERT_TRUE(*q->Step());
+    EXPECT_EQ(q->Int(0), 1);  // migration 2 ran exactly once
+  }
 }
 
 TEST_F(SqliteTest, DamagedPageIsDataLossNamingTheFile) {

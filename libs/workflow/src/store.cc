@@ -5,10 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <mutex>
 #include <random>
-#include <thread>
 #include <unordered_map>
 
 #include "vqi/sqlite/sqlite.h"
@@ -286,17 +284,7 @@ Result<std::unique_ptr<ExecutionStore>> ExecutionStore::Open(const std::string& 
   o.synchronous = durability == Durability::kProcess ? sqlite::Synchronous::kNormal
                                                      : sqlite::Synchronous::kFull;
   o.foreign_keys = false;
-  o.wal = false;  // switched below, retrying while another process creates the same file
-  VQI_ASSIGN_OR_RETURN(Db db, Db::Open(path, o));
-  // Switching a new file to WAL needs an exclusive lock, for which SQLite does not wait on the
-  // busy handler: several processes creating one store at once retry here (up to 10 s).
-  for (int i = 0;; ++i) {
-    Status wal = db.Exec("PRAGMA journal_mode=WAL");
-    if (wal.ok()) break;
-    if (wal.code() != StatusCode::kUnavailable || i >= 500)
-      return wal.WithContext("workflow store");
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  VQI_ASSIGN_OR_RETURN(Db db, Db::Open(path, o));  // WAL; waits out concurrent creators
   VQI_RETURN_IF_ERROR(db.Migrate(Migrations()).WithContext("workflow store " + path));
   std::unique_ptr<ExecutionStore> s(new ExecutionStore());
   s->impl_ = std::make_unique<Impl>(std::move(db));

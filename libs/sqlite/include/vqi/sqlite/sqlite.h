@@ -13,7 +13,8 @@
 //
 // Thread-compatibility: a Db is one connection (opened without SQLite's own mutex); use it from
 // one thread at a time (callers that share it lock around it). Stmt and Transaction borrow the
-// Db and must not outlive it. Several processes may open the same file (SQLite locking).
+// Db and must not outlive it. Several processes may open (and create) the same file at once: Open
+// waits up to busy_timeout_ms for the WAL switch and Migrate for the schema write lock.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +38,7 @@ enum class Synchronous { kNormal, kFull };
 struct OpenOptions {
   bool create = true;      // create the file when missing (else NotFound)
   bool read_only = false;  // open read-only (no migrations possible)
-  bool wal = true;         // journal_mode=WAL
+  bool wal = true;         // journal_mode=WAL (switch retried up to busy_timeout_ms)
   Synchronous synchronous = Synchronous::kNormal;
   int busy_timeout_ms = 10000;  // writers wait this long for a lock, then Unavailable
   bool foreign_keys = true;
@@ -137,6 +138,9 @@ class Db {
 
  private:
   explicit Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  // PRAGMA journal_mode=WAL, retried for up to `timeout_ms` while another connection holds the
+  // file (SQLite does not apply the busy handler to this switch).
+  Status SwitchToWal(int timeout_ms);
   sqlite3* db_ = nullptr;
   std::string path_;
 };
