@@ -2,12 +2,14 @@
 // requests, record the result.
 #include "vqi/workflow/service.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "interp.h"
+#include "store_watch.h"
 #include "vqi/workflow/limits.h"
 
 namespace vqi::workflow {
@@ -29,12 +31,18 @@ Result<ExecutionResult> FailExecution(ExecutionStore& store, const ExecutionReco
 }
 
 // While an execution runs: renews its lease and watches for stop requests from other
-// processes. It sleeps on a condition variable, so it ends as soon as the run does; the
-// stop flag lives in the store (another process sets it), so it is read every 200 ms.
+// processes. It blocks on a StoreWatch (inotify on the store file: woken when any process
+// commits) and re-reads the stop flag only then; on each wake it also raises the store's change
+// count so callback tasks blocked in AwaitChange re-read their token. A safety wake every
+// kSafetyWake covers a lost event. Without inotify it falls back to reading every 200 ms.
 class Supervisor {
  public:
   Supervisor(ExecutionStore& store, const ExecutionRecord& rec, const DurableOptions& options)
-      : store_(store), rec_(rec), options_(options), thread_([this] { Loop(); }) {}
+      : store_(store), rec_(rec), options_(options) {
+    auto watch = StoreWatch::Open(store_.path());
+    if (watch.ok()) watch_ = std::move(*watch);
+    thread_ = std::thread([this] { Loop(); });
+  }
   ~Supervisor() { Stop(); }
   void Stop() {
     {
@@ -42,23 +50,42 @@ class Supervisor {
       done_ = true;
     }
     cv_.notify_all();
+    if (watch_ != nullptr) watch_->Interrupt();
     if (thread_.joinable()) thread_.join();
   }
   const std::atomic<bool>* cancel() const { return &cancel_; }
   bool lease_lost() const { return lease_lost_.load(); }
 
  private:
-  void Loop() {
-    auto renew_every = std::chrono::milliseconds(std::max<int64_t>(options_.lease_ms / 3, 10));
-    auto next_renew = std::chrono::steady_clock::now() + renew_every;
+  static constexpr auto kSafetyWake = std::chrono::milliseconds(2000);
+  static constexpr auto kFallbackPoll = std::chrono::milliseconds(200);
+
+  bool done() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return done_;
+  }
+  // Blocks until the store file changes, Stop(), or `max`.
+  void Sleep(std::chrono::milliseconds max) {
+    if (watch_ != nullptr) {
+      watch_->Wait(std::min(max, kSafetyWake));
+      return;
+    }
     std::unique_lock<std::mutex> lock(mu_);
-    while (!done_) {
-      cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return done_; });
-      if (done_) break;
-      lock.unlock();
+    cv_.wait_for(lock, std::min(max, kFallbackPoll), [this] { return done_; });
+  }
+
+  void Loop() {
+    using Clock = std::chrono::steady_clock;
+    auto renew_every = std::chrono::milliseconds(std::max<int64_t>(options_.lease_ms / 3, 10));
+    auto next_renew = Clock::now() + renew_every;
+    while (!done()) {
+      auto to_renew =
+          std::chrono::duration_cast<std::chrono::milliseconds>(next_renew - Clock::now());
+      Sleep(std::max(to_renew, std::chrono::milliseconds(1)));
+      if (done()) break;
       auto stop = store_.StopRequested(rec_.id);
       if (stop.ok() && *stop) cancel_ = true;
-      if (std::chrono::steady_clock::now() >= next_renew) {
+      if (Clock::now() >= next_renew) {
         next_renew += renew_every;
         Status s =
             store_.RenewLease(rec_.id, ProcessOwner(), RealClock().NowMs(), options_.lease_ms);
@@ -67,7 +94,7 @@ class Supervisor {
           cancel_ = true;
         }
       }
-      lock.lock();
+      store_.NotifyChange();  // after cancel_ is set: woken waiters see it
     }
   }
 
@@ -78,6 +105,7 @@ class Supervisor {
   std::condition_variable cv_;
   bool done_ = false;
   std::atomic<bool> cancel_{false}, lease_lost_{false};
+  std::unique_ptr<StoreWatch> watch_;
   std::thread thread_;
 };
 

@@ -1,6 +1,7 @@
 // Task: resolves the resource handler, runs one attempt per Retry round with an
 // idempotency key (execution id + state visit + attempt), journals "scheduled" before
 // the call and the outcome after it; callback tasks wait for their token.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -38,13 +39,21 @@ MaybeFailure Seconds(Env& env, const StateCtx& sc, const Json& eff, const JsonFi
   return std::nullopt;
 }
 
-// Waits for task-success / task-failure on `token`, enforcing timeout and heartbeat.
+// Waits for task-success / task-failure on `token`, enforcing timeout and heartbeat. Blocks on
+// the journal's change notification (woken when another process commits to the store, or a stop
+// is requested) instead of re-reading on a timer; the safety wake only covers a lost
+// notification, so a missed wake delays the callback by at most kSafetyWake.
 TaskOutcome AwaitCallback(Env& env, const std::string& token, double timeout_s,
                           double heartbeat_s) {
-  auto start = std::chrono::steady_clock::now();
+  constexpr auto kSafetyWake = std::chrono::milliseconds(2000);
+  using Clock = std::chrono::steady_clock;
+  auto start = Clock::now();
   auto last_beat = start;
   int64_t seen_beat = 0;
   while (true) {
+    // Read the count before the state: a change committed after the read below raises it,
+    // so AwaitChange returns at once instead of missing it.
+    const uint64_t seen = env.journal->ChangeCount();
     if (env.Cancelled()) return TaskOutcome::Failure("States.Aborted", "The execution was stopped");
     std::optional<Json> st = env.journal->PollToken(token);
     if (st) {
@@ -55,20 +64,31 @@ TaskOutcome AwaitCallback(Env& env, const std::string& token, double timeout_s,
       int64_t beat = st->value("heartbeat_ms", int64_t{0});
       if (beat != seen_beat) {
         seen_beat = beat;
-        last_beat = std::chrono::steady_clock::now();
+        last_beat = Clock::now();
       }
     }
-    auto now = std::chrono::steady_clock::now();
+    auto now = Clock::now();
     double since_start = std::chrono::duration<double>(now - start).count();
     double since_beat = std::chrono::duration<double>(now - last_beat).count();
     if (heartbeat_s > 0 && since_beat > heartbeat_s)
       return TaskOutcome::Failure("States.HeartbeatTimeout", "");
     if (timeout_s > 0 && since_start > timeout_s) return TaskOutcome::Failure("States.Timeout", "");
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto wait = kSafetyWake;
+    auto until = [&](double left_s) {
+      auto ms = std::chrono::milliseconds(static_cast<int64_t>(std::ceil(left_s * 1000)) + 1);
+      wait = std::min(wait, std::max(ms, std::chrono::milliseconds(1)));
+    };
+    if (heartbeat_s > 0) until(heartbeat_s - since_beat);
+    if (timeout_s > 0) until(timeout_s - since_start);
+    env.journal->AwaitChange(seen, wait);
   }
 }
 
 }  // namespace
+
+void Journal::AwaitChange(uint64_t, std::chrono::milliseconds max) {
+  std::this_thread::sleep_for(std::min(max, std::chrono::milliseconds(50)));
+}
 
 Step ExecuteTask(Env& env, StateCtx& sc) {
   const State& st = *sc.state;

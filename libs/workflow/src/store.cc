@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <random>
 #include <unordered_map>
@@ -49,6 +51,26 @@ struct ExecutionStore::Impl {
   Db db;
   std::mutex mu;  // the connection is used by one thread at a time
   Durability durability = Durability::kFull;
+  // In-process change notification (ChangeCount/AwaitChange/NotifyChange).
+  mutable std::mutex change_mu;
+  mutable std::condition_variable change_cv;
+  uint64_t changes = 0;
+
+  uint64_t ChangeCount() {
+    std::lock_guard<std::mutex> lock(change_mu);
+    return changes;
+  }
+  void AwaitChange(uint64_t seen, std::chrono::milliseconds max) {
+    std::unique_lock<std::mutex> lock(change_mu);
+    change_cv.wait_for(lock, max, [&] { return changes != seen; });
+  }
+  void NotifyChange() {
+    {
+      std::lock_guard<std::mutex> lock(change_mu);
+      ++changes;
+    }
+    change_cv.notify_all();
+  }
 };
 
 namespace {
@@ -203,6 +225,11 @@ class SqliteJournal : public Journal {
         Stmt q, store_->db.Prepare("INSERT OR IGNORE INTO tokens(token,exec,key,status,outcome) "
                                    "VALUES(?,?,?,'WAITING','')"));
     return q.Bind(1, token).Bind(2, exec_).Bind(3, key).Run();
+  }
+
+  uint64_t ChangeCount() override { return store_->ChangeCount(); }
+  void AwaitChange(uint64_t seen, std::chrono::milliseconds max) override {
+    store_->AwaitChange(seen, max);
   }
 
   std::optional<Json> PollToken(const std::string& token) override {
@@ -461,6 +488,7 @@ Status ExecutionStore::RequestStop(const std::string& id) {
                                             "id = ? OR name = ?"));
   VQI_RETURN_IF_ERROR(q.Bind(1, id).Bind(2, id).Run());
   if (d.db.Changes() == 0) return NotFound("no execution '" + id + "'");
+  d.NotifyChange();
   return Status::Ok();
 }
 
@@ -484,6 +512,7 @@ Status ExecutionStore::CompleteToken(const std::string& token, const Json& outco
       q.Bind(1, outcome.value("status", "SUCCEEDED")).Bind(2, Dump(outcome)).Bind(3, token).Run());
   if (d.db.Changes() == 0)
     return NotFound("task token '" + token + "' is unknown or already completed");
+  d.NotifyChange();
   return Status::Ok();
 }
 
@@ -495,8 +524,16 @@ Status ExecutionStore::HeartbeatToken(const std::string& token, int64_t now_ms) 
   VQI_RETURN_IF_ERROR(q.Bind(1, now_ms).Bind(2, token).Run());
   if (d.db.Changes() == 0)
     return NotFound("task token '" + token + "' is unknown or already completed");
+  d.NotifyChange();
   return Status::Ok();
 }
+
+uint64_t ExecutionStore::ChangeCount() const { return impl_->ChangeCount(); }
+void ExecutionStore::AwaitChange(uint64_t seen, std::chrono::milliseconds max) const {
+  impl_->AwaitChange(seen, max);
+}
+void ExecutionStore::NotifyChange() const { impl_->NotifyChange(); }
+const std::string& ExecutionStore::path() const { return impl_->db.path(); }
 
 Result<std::unique_ptr<Journal>> ExecutionStore::OpenJournal(const std::string& id,
                                                              const std::string& owner) {

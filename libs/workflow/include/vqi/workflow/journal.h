@@ -8,6 +8,8 @@
 // being handed out, a wait starting) and at the end of the execution.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -28,6 +30,12 @@ class Journal {
   // ({"status":"WAITING"|"SUCCEEDED"|"FAILED", "output"|"error"/"cause", "heartbeat_ms"}).
   virtual Status RegisterToken(const std::string& token, const std::string& key) = 0;
   virtual std::optional<Json> PollToken(const std::string& token) = 0;
+  // Waiting without polling: ChangeCount() rises whenever the store may have changed (another
+  // process committed, a stop was requested); AwaitChange blocks until it differs from `seen`
+  // or `max` passes. Waiters read the count, then the state, then wait, so no change is missed.
+  // The default (a journal that cannot tell) wakes every 50 ms.
+  virtual uint64_t ChangeCount() { return 0; }
+  virtual void AwaitChange(uint64_t seen, std::chrono::milliseconds max);
 };
 
 }  // namespace vqi::workflow

@@ -19,6 +19,7 @@
 // corruption errors on any later call are DataLoss with SQLite's own message.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,14 @@ class ExecutionStore {
   // Callback tokens (task-success / task-failure / task-heartbeat from any process).
   Status CompleteToken(const std::string& token, const Json& outcome);
   Status HeartbeatToken(const std::string& token, int64_t now_ms);
+
+  // Change notification inside this process (see Journal::ChangeCount). NotifyChange is called
+  // after this store's own stop/token writes and by the execution's supervisor when its watch
+  // on the file (StoreWatch) sees another process commit.
+  uint64_t ChangeCount() const;
+  void AwaitChange(uint64_t seen, std::chrono::milliseconds max) const;
+  void NotifyChange() const;
+  const std::string& path() const;
 
   // A journal bound to execution `id` written under `owner`'s lease (every commit checks
   // the lease is still held); loads its recorded visits. A failed commit is sticky: every
