@@ -38,8 +38,9 @@ class CallbackTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (VqiBin().empty() || !fs::exists(VqiBin())) GTEST_SKIP() << "VQI_BIN not set";
-    dir_ = fs::temp_directory_path() / ("vqi_wf_cb_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("vqi_wf_cb_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     ASSERT_TRUE(WriteFileAtomic((dir_ / "def.json").string(), kDefinition).ok());
@@ -48,9 +49,9 @@ class CallbackTest : public ::testing::Test {
 
   std::string Store() const { return (dir_ / "store.db").string(); }
 
-  testing::Child Start(const std::string& name) {
-    return Spawn({VqiBin(), "workflow", "start", "--definition", (dir_ / "def.json").string(),
-                  "--input", R"({"what":"model v7"})", "--name", name, "--store", Store()},
+  testing::Child Start(const std::string& name, const std::string& def = "def.json") {
+    return Spawn({VqiBin(), "workflow", "start", "--definition", (dir_ / def).string(), "--input",
+                  R"({"what":"model v7"})", "--name", name, "--store", Store()},
                  (dir_ / (name + ".out")).string(),
                  {"VQI_WORKFLOW_TOKEN_FILE=" + (dir_ / "tokens").string()});
   }
@@ -102,7 +103,8 @@ TEST_F(CallbackTest, TaskFailureRoutesToCatch) {
   auto child = Start("rejected");
   std::string token = AwaitToken();
   ASSERT_FALSE(token.empty());
-  EXPECT_EQ(Cli({"task-failure", "--token", token, "--error", "Rejected", "--cause", "not good"}), 0);
+  EXPECT_EQ(Cli({"task-failure", "--token", token, "--error", "Rejected", "--cause", "not good"}),
+            0);
   Json r = Result(child);
   EXPECT_EQ(r["status"], "SUCCEEDED") << r.dump();
   EXPECT_EQ(r["output"]["outcome"], "rejected") << r.dump();
@@ -116,6 +118,23 @@ TEST_F(CallbackTest, MissedHeartbeatFailsWithHeartbeatTimeout) {
   Json r = Result(child);  // nobody heartbeats: fails after HeartbeatSeconds (2 s)
   EXPECT_EQ(r["status"], "FAILED") << r.dump();
   EXPECT_EQ(r["error"], "States.HeartbeatTimeout") << r.dump();
+}
+
+// `vqi workflow stop` from another process ends a callback wait (no heartbeat configured, so
+// only the stop can end it): the supervisor is woken by the store write, sets the cancel flag
+// and wakes the waiting task, which fails with States.Aborted; the execution is ABORTED.
+TEST_F(CallbackTest, StopFromAnotherProcessAbortsWaitingCallback) {
+  ASSERT_TRUE(WriteFileAtomic((dir_ / "long.json").string(), R"({
+    "StartAt": "Approve",
+    "States": {"Approve": {"Type": "Task", "Resource": "vqi:test:token.waitForTaskToken",
+                           "Parameters": {"token.$": "$$.Task.Token"}, "TimeoutSeconds": 600,
+                           "End": true}}})")
+                  .ok());
+  auto child = Start("stopped", "long.json");
+  ASSERT_FALSE(AwaitToken().empty());
+  EXPECT_EQ(Cli({"stop", "--execution", "stopped"}), 0);
+  Json r = Result(child);
+  EXPECT_EQ(r["status"], "ABORTED") << r.dump();
 }
 
 }  // namespace
