@@ -59,6 +59,7 @@ class Supervisor {
  private:
   static constexpr auto kSafetyWake = std::chrono::milliseconds(2000);
   static constexpr auto kFallbackPoll = std::chrono::milliseconds(200);
+  static constexpr auto kCoalesce = std::chrono::milliseconds(5);
 
   bool done() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -78,11 +79,20 @@ class Supervisor {
     using Clock = std::chrono::steady_clock;
     auto renew_every = std::chrono::milliseconds(std::max<int64_t>(options_.lease_ms / 3, 10));
     auto next_renew = Clock::now() + renew_every;
+    auto last_check = Clock::now() - kCoalesce;
     while (!done()) {
       auto to_renew =
           std::chrono::duration_cast<std::chrono::milliseconds>(next_renew - Clock::now());
       Sleep(std::max(to_renew, std::chrono::milliseconds(1)));
       if (done()) break;
+      // This process's own journal commits wake the watch too: read at most once per kCoalesce
+      // (bounds the extra reads of a busy durable run; adds at most kCoalesce to a stop).
+      const auto since = Clock::now() - last_check;
+      if (since < kCoalesce) {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (cv_.wait_for(lock, kCoalesce - since, [this] { return done_; })) break;
+      }
+      last_check = Clock::now();
       auto stop = store_.StopRequested(rec_.id);
       if (stop.ok() && *stop) cancel_ = true;
       if (Clock::now() >= next_renew) {
