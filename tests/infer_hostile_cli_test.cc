@@ -116,11 +116,64 @@ TEST_F(InferHostileCliTest, ModelEmittingNanIsRefusedPerImage) {
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("inf/NaN values at"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("null"), std::string::npos) << r.out;
-  auto file = ReadFile(P("out/predictions.json"));
+  // Every image failed: no predictions.json with an empty list (was written, rc 1).
+  EXPECT_NE(r.out.find("every one of the 2 images failed, nothing written to " + P("out")),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(fs::exists(P("out"))) << r.out;
   fs::remove_all(P("out"));
-  ASSERT_TRUE(file.ok());
-  EXPECT_EQ(file->find("null"), std::string::npos) << *file;
-  EXPECT_EQ(file->find("\"detections\""), std::string::npos) << "no image entry: " << *file;
+}
+
+// Was: the whole image decoded (1.3 GB for 20000x20000) before anything looked at its size.
+TEST_F(InferHostileCliTest, ImageHeaderClaimingTooManyPixelsIsRefusedBeforeDecoding) {
+  const fs::path in = P("huge_in");
+  fs::create_directories(in);
+  for (const auto& e : fs::directory_iterator(P("s/images")))
+    fs::copy_file(e.path(), in / e.path().filename());
+  // SOI, then a baseline SOF0 frame header claiming 20000x20000, 3 components; nothing more.
+  const std::string jpeg = std::string("\xFF\xD8\xFF\xC0\x00\x11\x08\x4E\x20\x4E\x20\x03", 12) +
+                           std::string("\x01\x22\x00\x02\x11\x01\x03\x11\x01", 9) +
+                           std::string("\xFF\xD9", 2);
+  ASSERT_TRUE(WriteFileAtomic((in / "huge.jpg").string(), jpeg).ok());
+  const std::string huge = (in / "huge.jpg").string();
+  auto r = RunVqi("model predict --model " + P("m.onnx") + " --images " + in.string() + " --out " +
+                  P("huge_out"));
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("error: ResourceExhausted: " + huge +
+                       ": jpeg header claims 20000x20000 = 400000000 pixels; the limit is "
+                       "67108864 (8192x8192), refused before decoding"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("2 images, "), std::string::npos) << "others still run: " << r.out;
+  auto file = ReadFile(P("huge_out/predictions.json"));
+  ASSERT_TRUE(file.ok()) << r.out;
+  EXPECT_EQ(file->find("huge.jpg"), std::string::npos) << *file;
+  EXPECT_FALSE(fs::exists(P("huge_out/huge.jpg")));
+  // The same refusal on `bench infer` (it decodes through the same function).
+  r = RunVqi("bench infer --iters 3 --model " + P("m.onnx") + " --images " + in.string());
+  EXPECT_NE(r.out.find("jpeg header claims 20000x20000"), std::string::npos) << r.out;
+  // Alone: nothing ran, nothing written, the error is the limit's.
+  r = RunVqi("model predict --model " + P("m.onnx") + " --image " + huge + " --out " +
+             P("huge_only"));
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("error: ResourceExhausted: every one of the 1 images failed"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(fs::exists(P("huge_only")));
+}
+
+// Was (dataset import, found by fuzzing): "DICM" at byte 128 made OpenCV hand the bytes to GDCM,
+// which aborts the process. The decode for models refuses such bytes before OpenCV sees them.
+TEST_F(InferHostileCliTest, DicomSignatureInAnImageIsRefusedNotAborted) {
+  std::string webp = std::string("RIFF\x1e\0\0\0WEBPVP8X\x0a\0", 22) + std::string(106, 'M');
+  webp += "DICM" + std::string(8, 'M');
+  ASSERT_TRUE(WriteFileAtomic(P("dicm.webp"), webp).ok());
+  auto r = RunVqi("model predict --model " + P("m.onnx") + " --image " + P("dicm.webp"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find(P("dicm.webp") + ": cannot decode image: ambiguous webp data (a DICOM "
+                                        "signature at byte 128); refused"),
+            std::string::npos)
+      << r.out;
 }
 
 // Was: --max-det 0 meant unlimited.

@@ -9,7 +9,6 @@
 #include <set>
 #include <sstream>
 
-#include "image_header.h"
 #include "test_util.h"
 #include "text_formats.h"
 #include "vqi/base/file.h"
@@ -20,6 +19,7 @@
 #include "vqi/dataset/import.h"
 #include "vqi/dataset/limits.h"
 #include "vqi/sqlite/sqlite.h"
+#include "vqi/yolo/image_header.h"
 
 namespace vqi::dataset {
 namespace {
@@ -414,7 +414,7 @@ TEST(ImageHeaderTest, DimsOfEveryFormatMatchTheDecoder) {
   // Truncated headers are errors, not reads past the end.
   for (const char* format : {"jpeg", "png", "bmp", "tiff", "webp"})
     for (size_t n : {0, 1, 5, 11, 20, 29})
-      EXPECT_FALSE(ReadHeaderDims(format, std::string(n, '\xFF')).ok()) << format << n;
+      EXPECT_FALSE(yolo::ReadHeaderDims(format, std::string(n, '\xFF')).ok()) << format << n;
 }
 
 // ---- Folders: symbolic-link loops, dangling links, fifos, oversized files.

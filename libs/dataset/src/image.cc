@@ -2,23 +2,13 @@
 
 #include <opencv2/imgcodecs.hpp>
 
-#include "image_header.h"
 #include "vqi/dataset/limits.h"
+#include "vqi/yolo/image_header.h"
 
 namespace vqi::dataset {
 namespace {
 
-bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-std::string SniffFormat(std::string_view b) {
-  if (StartsWith(b, "\xFF\xD8\xFF")) return "jpeg";
-  if (StartsWith(b, "\x89PNG\r\n\x1A\n")) return "png";
-  if (StartsWith(b, "BM") && b.size() > 26) return "bmp";
-  if (StartsWith(b, std::string_view("II*\0", 4)) || StartsWith(b, std::string_view("MM\0*", 4)))
-    return "tiff";
-  if (StartsWith(b, "RIFF") && b.size() > 12 && b.substr(8, 4) == "WEBP") return "webp";
-  return "";
-}
+using yolo::HeaderDims;
 
 // libjpeg and libpng "successfully" decode truncated files by padding them, so check the
 // terminators ourselves.
@@ -39,17 +29,17 @@ Status CheckComplete(const std::string& format, std::string_view b) {
 
 Result<ImageInfo> ProbeImage(std::string_view bytes) {
   ImageInfo info;
-  info.format = SniffFormat(bytes);
+  info.format = yolo::SniffImageFormat(bytes);
   if (info.format.empty()) return InvalidArgument("not an image (unrecognized content)");
   VQI_RETURN_IF_ERROR(CheckComplete(info.format, bytes));
   // OpenCV picks its decoder by signature, and GDCM's (DICOM: "DICM" at byte 128) is tried
   // before some of ours; GDCM then aborts the process on malformed input. Such a file is
   // never a valid JPEG/PNG/BMP/TIFF/WebP in practice: refuse it (found by dataset_image_fuzz).
-  if (bytes.size() >= 132 && bytes.substr(128, 4) == "DICM")
+  if (yolo::HasDicomSignature(bytes))
     return InvalidArgument("ambiguous " + info.format +
                            " data (a DICOM signature at byte 128); refused");
   // The size claimed by the header bounds the decoder's allocation: check it first.
-  VQI_ASSIGN_OR_RETURN(HeaderDims dims, ReadHeaderDims(info.format, bytes));
+  VQI_ASSIGN_OR_RETURN(HeaderDims dims, yolo::ReadHeaderDims(info.format, bytes));
   if (dims.width * dims.height > kMaxImagePixels)
     return ResourceExhausted(info.format + " header claims " + std::to_string(dims.width) + "x" +
                              std::to_string(dims.height) + " = " +

@@ -32,7 +32,6 @@ Result<PredictSummary> PredictFiles(eval::Detector& detector, const std::vector<
   VQI_RETURN_IF_ERROR(ValidateDetectOptions(options.detect));
   const bool write = !options.out_dir.empty();
   if (write) {
-    VQI_RETURN_IF_ERROR(MakeDirs(options.out_dir));
     const std::string canon_out = std::filesystem::weakly_canonical(options.out_dir).string();
     for (const std::string& file : files)
       if (std::filesystem::weakly_canonical(file).parent_path().string() == canon_out)
@@ -43,6 +42,9 @@ Result<PredictSummary> PredictFiles(eval::Detector& detector, const std::vector<
   PredictSummary sum;
   sum.detector = detector.Describe();
   std::vector<OrderedJson> entries;
+  std::vector<Status> failures;  // the first kListedFailures, for the all-failed error
+  constexpr size_t kListedFailures = 5;
+  bool made_out_dir = false;  // created with the first successful image, not before
   for (const std::string& file : files) {
     ImagePrediction p;
     p.file = file;
@@ -54,6 +56,10 @@ Result<PredictSummary> PredictFiles(eval::Detector& detector, const std::vector<
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     p.status = dets.status();
+    if (p.status.ok() && write && !made_out_dir) {
+      p.status = MakeDirs(options.out_dir);
+      made_out_dir = p.status.ok();
+    }
     if (p.status.ok() && write) {
       const std::string out =
           options.out_dir + "/" + std::filesystem::path(file).filename().string();
@@ -61,6 +67,7 @@ Result<PredictSummary> PredictFiles(eval::Detector& detector, const std::vector<
     }
     if (!p.status.ok()) {
       ++sum.failed;
+      if (failures.size() < kListedFailures) failures.push_back(p.status);
       if (on_image) on_image(p);
       continue;
     }
@@ -76,6 +83,15 @@ Result<PredictSummary> PredictFiles(eval::Detector& detector, const std::vector<
     if (write) entries.push_back(p.entry);
     if (on_image) on_image(p);
   }
+  if (!files.empty() && sum.images == 0) {
+    std::string msg = "every one of the " + std::to_string(files.size()) + " images failed" +
+                      (write ? ", nothing written to " + options.out_dir : "") + ":";
+    for (const Status& f : failures) msg += "\n  " + f.message();
+    if (sum.failed > static_cast<int>(failures.size()))
+      msg += "\n  ... and " + std::to_string(static_cast<size_t>(sum.failed) - failures.size()) +
+             " more";
+    return Status(failures.front().code(), msg);
+  }
   if (write) {
     sum.predictions_file = options.out_dir + "/predictions.json";
     VQI_RETURN_IF_ERROR(WriteFileAtomic(
@@ -90,6 +106,7 @@ Result<std::vector<eval::Detection>> PredictFrame(eval::Detector& detector,
                                                   const std::string& name,
                                                   const eval::DetectOptions& detect) {
   VQI_RETURN_IF_ERROR(ValidateDetectOptions(detect));
+  VQI_RETURN_IF_ERROR(yolo::CheckImageView(bgr, name));
   return detector.DetectImage(bgr, name, detect);
 }
 

@@ -64,12 +64,10 @@ bool AllComputed(const onednn::Graph& g, const std::map<int, std::string>& wante
   return true;
 }
 
-}  // namespace
-
-Result<std::unique_ptr<TensorObserver>> OpenTensorObserver(const std::string& onnx_path,
-                                                           const std::vector<std::string>& names,
-                                                           int threads) {
-  VQI_ASSIGN_OR_RETURN(onednn::Graph loaded, onednn::LoadOnnxFile(onnx_path));
+// Both overloads: `loaded` is the graph as read, `onnx_path` names it in errors.
+Result<std::unique_ptr<TensorObserver>> Observe(onednn::Graph loaded, const std::string& onnx_path,
+                                                const std::vector<std::string>& names,
+                                                int threads) {
   onednn::Graph g = loaded;
   onednn::OptimizeOptions oo;
   oo.fuse = false;
@@ -110,6 +108,23 @@ Result<std::unique_ptr<TensorObserver>> OpenTensorObserver(const std::string& on
   VQI_ASSIGN_OR_RETURN(auto m, onednn::Compile(std::move(g), {.threads = threads, .keep = keep}));
   return std::unique_ptr<TensorObserver>(new CompiledObserver(
       std::move(m), std::move(wanted), std::move(counts), input_name, input_wanted, output));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TensorObserver>> OpenTensorObserver(const std::string& onnx_path,
+                                                           const std::vector<std::string>& names,
+                                                           int threads) {
+  VQI_ASSIGN_OR_RETURN(onednn::Graph loaded, onednn::LoadOnnxFile(onnx_path));
+  return Observe(std::move(loaded), onnx_path, names, threads);
+}
+
+Result<std::unique_ptr<TensorObserver>> OpenTensorObserver(const ::onnx::ModelProto& model,
+                                                           const std::string& source,
+                                                           const std::vector<std::string>& names,
+                                                           int threads) {
+  VQI_ASSIGN_OR_RETURN(onednn::Graph loaded, onednn::LoadOnnxModel(model, source));
+  return Observe(std::move(loaded), source, names, threads);
 }
 
 }  // namespace vqi::infer

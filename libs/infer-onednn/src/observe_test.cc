@@ -2,6 +2,8 @@
 // reference interpreter's value (float rounding, 1e-4 relative), fused and unfused.
 #include "vqi/infer/observe.h"
 
+#include <onnx/onnx_pb.h>
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +15,16 @@
 
 namespace vqi::infer::onednn {
 namespace {
+
+bool ReadFileInto(const std::string& path, std::string* out) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
+  std::fclose(f);
+  return true;
+}
 
 std::string WriteTemp(const std::string& bytes, const std::string& name) {
   auto path = std::filesystem::temp_directory_path() /
@@ -33,8 +45,14 @@ void CheckObserver(const std::vector<std::string>& names, const std::string& pat
   ASSERT_TRUE(RefRun(ref_graph, in.data(), &out, [&](int t, const Tensor& v) {
                 want[ref_graph.tensors[t].name] = v.f;
               }).ok());
+  std::string bytes;
+  ASSERT_TRUE(ReadFileInto(path, &bytes));
+  ::onnx::ModelProto proto;
+  ASSERT_TRUE(proto.ParseFromString(bytes));
+  // threads 1 from the file, 2 from the parsed model (the overload `vqi model quantize` uses).
   for (int threads : {1, 2}) {
-    auto obs = OpenTensorObserver(path, names, threads);
+    auto obs = threads == 1 ? OpenTensorObserver(path, names, threads)
+                            : OpenTensorObserver(proto, "parsed " + path, names, threads);
     ASSERT_TRUE(obs.ok()) << obs.status().ToString();
     std::set<std::string> seen;
     for (int rep = 0; rep < 2; ++rep) {
@@ -94,6 +112,13 @@ TEST(OneDnnObserve, UnknownNameIsAnError) {
   auto obs = OpenTensorObserver(path, {"no_such_tensor"}, 1);
   EXPECT_FALSE(obs.ok());
   EXPECT_NE(obs.status().ToString().find("no_such_tensor"), std::string::npos);
+  ::onnx::ModelProto proto;
+  ASSERT_TRUE(proto.ParseFromString(*bytes));
+  obs = OpenTensorObserver(proto, "calib.onnx", {"no_such_tensor"}, 1);
+  ASSERT_FALSE(obs.ok());
+  EXPECT_NE(obs.status().message().find("calib.onnx: no tensor named 'no_such_tensor'"),
+            std::string::npos)
+      << obs.status().ToString();
   std::filesystem::remove(path);
 }
 

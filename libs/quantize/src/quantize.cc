@@ -43,15 +43,17 @@ Result<std::vector<std::string>> CalibrationImages(const CalibrationSource& c) {
 Result<QuantizeResult> Quantize(const QuantizeRequest& r,
                                 const std::function<void(int, int)>& progress) {
   const auto t0 = std::chrono::steady_clock::now();
-  // Parsed and checked once against the detection contract: a graph that is not a detector is
-  // refused here rather than quantized into a file nothing can use.
+  // Parsed once (planning, calibration and writing all use this proto) and checked against the
+  // detection contract: a graph that is not a detector is refused here rather than quantized
+  // into a file nothing can use.
   VQI_ASSIGN_OR_RETURN(infer::OnnxModel model, infer::LoadOnnxModel(r.model));
   const std::string& bytes = *model.bytes;
   VQI_ASSIGN_OR_RETURN(onnx::QuantizationPlan plan,
                        onnx::PlanQuantization(*model.proto, r.model, r.keep_float));
   VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, CalibrationImages(r.calib));
   const std::vector<std::string> names = plan.Activations();
-  VQI_ASSIGN_OR_RETURN(auto observer, infer::OpenTensorObserver(r.model, names, r.threads));
+  VQI_ASSIGN_OR_RETURN(auto observer,
+                       infer::OpenTensorObserver(*model.proto, r.model, names, r.threads));
   const int h = static_cast<int>(model.info.input_shape[2]);
   const int w = static_cast<int>(model.info.input_shape[3]);
   std::vector<float> input(static_cast<size_t>(3 * h * w));

@@ -7,6 +7,7 @@
 
 #include "vqi/yolo/decode.h"
 #include "vqi/yolo/image.h"
+#include "vqi/yolo/image_header.h"
 #include "vqi/yolo/letterbox.h"
 
 namespace vqi::yolo {
@@ -160,6 +161,51 @@ TEST(ClassNamesTest, ParsesUltralyticsAndVqiMetadata) {
   EXPECT_FALSE(ClassNamesFromMetadata({{"names", "{0: 'a', 2: 'c'}"}}).ok());
   EXPECT_FALSE(ClassNamesFromMetadata({{"names", "[garbage"}}).ok());
   EXPECT_FALSE(ClassNamesFromMetadata({}).ok());
+}
+
+// Issue 16: the size a header claims is checked before the decoder allocates for it.
+TEST(ImageLimitTest, HeaderClaimingTooManyPixelsIsRefusedBeforeDecoding) {
+  const std::string jpeg = std::string("\xFF\xD8\xFF\xC0\x00\x11\x08\x4E\x20\x4E\x20\x03", 12) +
+                           std::string("\x01\x22\x00\x02\x11\x01\x03\x11\x01\xFF\xD9", 11);
+  auto dims = ReadHeaderDims(SniffImageFormat(jpeg), jpeg);
+  ASSERT_TRUE(dims.ok()) << dims.status().ToString();
+  EXPECT_EQ(dims->width, 20000);
+  auto img = DecodeImageBytes(jpeg, "huge.jpg");
+  ASSERT_FALSE(img.ok());
+  EXPECT_EQ(img.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(img.status().message(),
+            "huge.jpg: jpeg header claims 20000x20000 = 400000000 pixels; the limit is 67108864 "
+            "(8192x8192), refused before decoding");
+  // At the limit: accepted by the check (8192x8192), one row more refused.
+  EXPECT_TRUE(CheckImagePixels(8192, 8192, "f", "frame of").ok());
+  EXPECT_EQ(CheckImagePixels(8192, 8193, "f", "frame of").code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(CheckImagePixels(0, 5, "f", "frame of").code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ImageLimitTest, UnknownFormatsAndDicomSignaturesNeverReachTheDecoder) {
+  auto ppm = DecodeImageBytes("P6\n2 2\n255\n" + std::string(12, '\x7f'), "a.ppm");
+  ASSERT_FALSE(ppm.ok());
+  EXPECT_NE(ppm.status().message().find("a.ppm: cannot decode image: not a JPEG, PNG"),
+            std::string::npos)
+      << ppm.status().ToString();
+  std::vector<uint8_t> buf;
+  ASSERT_TRUE(cv::imencode(".jpg", cv::Mat(64, 64, CV_8UC3, cv::Scalar(9, 99, 199)), buf));
+  std::string jpeg(buf.begin(), buf.end());
+  ASSERT_TRUE(DecodeImageBytes(jpeg, "ok.jpg").ok());
+  ASSERT_GT(jpeg.size(), 132u);
+  jpeg.replace(128, 4, "DICM");
+  auto r = DecodeImageBytes(jpeg, "d.jpg");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("DICOM signature at byte 128"), std::string::npos);
+}
+
+TEST(ImageLimitTest, FrameViewsAreChecked) {
+  const uint8_t px[12] = {};
+  EXPECT_TRUE(CheckImageView({px, 2, 2, 6}, "cam0").ok());
+  EXPECT_EQ(CheckImageView({px, 20000, 20000, 60000}, "cam0").code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(CheckImageView({nullptr, 2, 2, 6}, "cam0").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckImageView({px, 2, 2, 5}, "cam0").code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

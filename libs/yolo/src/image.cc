@@ -4,11 +4,28 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "vqi/base/file.h"
+#include "vqi/yolo/image_header.h"
 
 namespace vqi::yolo {
 
 Result<Image> DecodeImageBytes(const std::string& bytes, const std::string& where) {
   if (bytes.empty()) return InvalidArgument(where + ": cannot decode image: empty file");
+  // Judged from the header before the decoder sees the bytes: an unknown format or a DICOM
+  // signature would reach decoders we do not vet (GDCM aborts the process on malformed
+  // input), and the claimed size bounds the decoder's allocation.
+  const std::string format = SniffImageFormat(bytes);
+  if (format.empty())
+    return InvalidArgument(where +
+                           ": cannot decode image: not a JPEG, PNG, BMP, TIFF or WebP file "
+                           "(unrecognized content)");
+  if (HasDicomSignature(bytes))
+    return InvalidArgument(where + ": cannot decode image: ambiguous " + format +
+                           " data (a DICOM signature at byte 128); refused");
+  Result<HeaderDims> dims = ReadHeaderDims(format, bytes);
+  if (!dims.ok())
+    return InvalidArgument(where + ": cannot decode image: " + dims.status().message());
+  VQI_RETURN_IF_ERROR(
+      CheckImagePixels(dims->width, dims->height, where, format + " header claims"));
   cv::Mat m;
   try {
     m = cv::imdecode(
@@ -28,6 +45,28 @@ Result<Image> DecodeImageBytes(const std::string& bytes, const std::string& wher
   auto holder = std::make_shared<cv::Mat>(std::move(m));  // no copy: the pixels stay put
   img.data = std::shared_ptr<uint8_t>(holder, holder->data);
   return img;
+}
+
+Status CheckImagePixels(int64_t width, int64_t height, const std::string& where,
+                        const std::string& what) {
+  if (width <= 0 || height <= 0)
+    return InvalidArgument(where + ": " + what + " " + std::to_string(width) + "x" +
+                           std::to_string(height) + ": width and height must be positive");
+  if (width > kMaxImagePixels / height)
+    return ResourceExhausted(where + ": " + what + " " + std::to_string(width) + "x" +
+                             std::to_string(height) + " = " + std::to_string(width * height) +
+                             " pixels; the limit is " + std::to_string(kMaxImagePixels) +
+                             " (8192x8192), refused before decoding");
+  return Status::Ok();
+}
+
+Status CheckImageView(const ImageView& view, const std::string& where) {
+  VQI_RETURN_IF_ERROR(CheckImagePixels(view.width, view.height, where, "frame of"));
+  if (view.data == nullptr) return InvalidArgument(where + ": frame has no pixels (null data)");
+  if (view.stride < static_cast<size_t>(view.width) * 3)
+    return InvalidArgument(where + ": frame stride " + std::to_string(view.stride) +
+                           " bytes is below width x 3 = " + std::to_string(view.width * 3));
+  return Status::Ok();
 }
 
 Result<Image> DecodeImageFile(const std::string& path) {

@@ -43,7 +43,9 @@ Result<std::vector<std::string>> PredictInputs(const std::string& image, const s
 
 // Runs `detector` on every file in order, calling `on_image` after each (failed images too,
 // with their status). A failed image does not stop the others; the caller decides what the
-// failures mean. Errors: invalid options, an unwritable out_dir.
+// failures mean. out_dir is created with the first successful image. Errors: invalid options,
+// an unwritable out_dir, and every image failing (the first failure's code, the first five
+// failures listed; nothing is written, not even an empty predictions.json).
 Result<PredictSummary> PredictFiles(eval::Detector& detector, const std::vector<std::string>& files,
                                     const PredictOptions& options,
                                     const std::function<void(const ImagePrediction&)>& on_image);

@@ -12,6 +12,10 @@
 
 #include "vqi/base/status.h"
 
+namespace onnx {
+class ModelProto;
+}  // namespace onnx
+
 namespace vqi::infer {
 
 class TensorObserver {
@@ -26,6 +30,12 @@ class TensorObserver {
 // Errors name the file (not ONNX, ...) or the first name that is not a float tensor of the
 // graph. `threads` <= 0: all available cores.
 Result<std::unique_ptr<TensorObserver>> OpenTensorObserver(const std::string& onnx_path,
+                                                           const std::vector<std::string>& names,
+                                                           int threads);
+// The same from a model already parsed by the caller (the file is not read again, as
+// OpenOnednnBackend's overload); `source` names it in errors.
+Result<std::unique_ptr<TensorObserver>> OpenTensorObserver(const ::onnx::ModelProto& model,
+                                                           const std::string& source,
                                                            const std::vector<std::string>& names,
                                                            int threads);
 

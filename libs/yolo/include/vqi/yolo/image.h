@@ -26,9 +26,20 @@ struct Image {
   bool empty() const { return !data; }
 };
 
-// Decodes by content (JPEG, PNG, BMP, TIFF, WebP, ... whatever the extension). NotFound for a
-// missing file, InvalidArgument naming `where` for a directory, empty or undecodable bytes.
+// Decodes by content (JPEG, PNG, BMP, TIFF or WebP, whatever the extension). NotFound for a
+// missing file, InvalidArgument naming `where` for a directory, empty, undecodable or other
+// formats' bytes; ResourceExhausted naming `where` and the limit when the header claims more
+// than kMaxImagePixels (vqi/yolo/image_header.h), checked before any decoding.
 Result<Image> DecodeImageBytes(const std::string& bytes, const std::string& where);
 Result<Image> DecodeImageFile(const std::string& path);
+
+// `what` WIDTHxHEIGHT is within kMaxImagePixels: ResourceExhausted naming `where` and the limit
+// otherwise; InvalidArgument for a non-positive side.
+Status CheckImagePixels(int64_t width, int64_t height, const std::string& where,
+                        const std::string& what);
+
+// An in-memory frame is usable: positive sides within kMaxImagePixels, pixels present, rows
+// at least width x 3 bytes apart. Errors name `where`.
+Status CheckImageView(const ImageView& view, const std::string& where);
 
 }  // namespace vqi::yolo

@@ -1,8 +1,8 @@
-#include "image_header.h"
+#include "vqi/yolo/image_header.h"
 
 #include <cstdint>
 
-namespace vqi::dataset {
+namespace vqi::yolo {
 namespace {
 
 uint32_t Be16(std::string_view b, size_t at) {
@@ -125,7 +125,21 @@ Result<HeaderDims> Webp(std::string_view b) {
   return Bad("webp", "unknown chunk '" + std::string(chunk) + "'");
 }
 
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
 }  // namespace
+
+std::string SniffImageFormat(std::string_view b) {
+  if (StartsWith(b, "\xFF\xD8\xFF")) return "jpeg";
+  if (StartsWith(b, "\x89PNG\r\n\x1A\n")) return "png";
+  if (StartsWith(b, "BM") && b.size() > 26) return "bmp";
+  if (StartsWith(b, std::string_view("II*\0", 4)) || StartsWith(b, std::string_view("MM\0*", 4)))
+    return "tiff";
+  if (StartsWith(b, "RIFF") && b.size() > 12 && b.substr(8, 4) == "WEBP") return "webp";
+  return "";
+}
+
+bool HasDicomSignature(std::string_view b) { return b.size() >= 132 && b.substr(128, 4) == "DICM"; }
 
 Result<HeaderDims> ReadHeaderDims(const std::string& format, std::string_view bytes) {
   if (format == "jpeg") return Jpeg(bytes);
@@ -136,4 +150,4 @@ Result<HeaderDims> ReadHeaderDims(const std::string& format, std::string_view by
   return InvalidArgument("unknown image format '" + format + "'");
 }
 
-}  // namespace vqi::dataset
+}  // namespace vqi::yolo
