@@ -9,6 +9,7 @@
 #include "test_util.h"
 #include "testing/yolo_like.h"
 #include "vqi/base/file.h"
+#include "vqi/infer/model_file.h"
 #include "vqi/infer/onednn.h"
 
 namespace vqi::infer::onednn {
@@ -111,6 +112,23 @@ TEST(OneDnnBoundaryTypes, BackendOpensFloat64File) {
       onnx::TensorProto::DOUBLE);
   auto b64 = OpenOnednnBackend(m, "f64.onnx", {.threads = 1});
   ASSERT_TRUE(b64.ok()) << b64.status().ToString();
+  // The inference core's contract check lets the same file through to the backend (the path
+  // `vqi model predict` takes), and names what it does not accept.
+  RegisterOnednnBackend();
+  auto core = ParseOnnxModel(m.SerializeAsString(), "f64.onnx");
+  ASSERT_TRUE(core.ok()) << core.status().ToString();
+  auto via_core = OpenBackend("onednn", *core, {.threads = 1});
+  ASSERT_TRUE(via_core.ok()) << via_core.status().ToString();
+  g->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(
+      onnx::TensorProto::UINT8);
+  auto u8 = ParseOnnxModel(m.SerializeAsString(), "u8out.onnx");
+  ASSERT_FALSE(u8.ok());
+  EXPECT_NE(u8.status().message().find("u8out.onnx: output '" + out + "_f64' is UINT8; accepted: "
+                                       "float32, float64, int64"),
+            std::string::npos)
+      << u8.status().ToString();
+  g->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(
+      onnx::TensorProto::DOUBLE);
   auto path = std::filesystem::temp_directory_path() / "vqi_onednn_f32.onnx";
   ASSERT_TRUE(WriteFileAtomic(path.string(), *bytes).ok());
   auto b32 = OpenOnednnBackend(path.string(), {.threads = 1});

@@ -97,6 +97,19 @@ Status CheckGraph(const ::onnx::ModelProto& m, const std::string& where) {
 }
 
 constexpr int32_t kFloat = ::onnx::TensorProto::FLOAT;
+constexpr int32_t kDouble = ::onnx::TensorProto::DOUBLE;
+constexpr int32_t kInt64 = ::onnx::TensorProto::INT64;
+
+// Element types a detector may declare at its boundary. float32 is the contract; float64 at
+// either end and int64 outputs are common in third-party exports (ONNX Runtime runs them), so
+// they are accepted here and a backend converts them at its boundary or names what it cannot.
+bool AcceptedInputType(int32_t t) { return t == kFloat || t == kDouble; }
+bool AcceptedOutputType(int32_t t) { return t == kFloat || t == kDouble || t == kInt64; }
+std::string TypeName(int32_t t) {
+  return ::onnx::TensorProto::DataType_IsValid(t)
+             ? ::onnx::TensorProto::DataType_Name(static_cast<::onnx::TensorProto::DataType>(t))
+             : "type " + std::to_string(t);
+}
 
 Result<ModelInfo> CheckContract(const ::onnx::ModelProto& m, const std::string& where) {
   const ::onnx::GraphProto& g = m.graph();
@@ -130,16 +143,18 @@ Result<ModelInfo> CheckContract(const ::onnx::ModelProto& m, const std::string& 
   if (in[2] > kMaxInputSide || in[3] > kMaxInputSide)
     return ResourceExhausted(where + ": input '" + in_name + "' has shape " + DimsStr(in) +
                              ": larger than the limit of 8192 x 8192 (docs/limits.md)");
-  if (input->type().tensor_type().elem_type() != kFloat)
-    return InvalidArgument(where + ": input '" + in_name + "' is not float32");
+  if (int32_t t = input->type().tensor_type().elem_type(); !AcceptedInputType(t))
+    return InvalidArgument(where + ": input '" + in_name + "' is " + TypeName(t) +
+                           "; accepted: float32, float64");
   if (out.size() != 3 || out[0] != 1 || out[1] < 5 || out[2] <= 0)
     return InvalidArgument(where + ": output '" + out_name + "' has shape " + DimsStr(out) +
                            ", expected [1, 4 + nc, N]");
   if (out[1] > kMaxOutputValues / out[2])
     return ResourceExhausted(where + ": output '" + out_name + "' has shape " + DimsStr(out) +
                              ": more than the limit of 2^28 values (docs/limits.md)");
-  if (g.output(0).type().tensor_type().elem_type() != kFloat)
-    return InvalidArgument(where + ": output '" + out_name + "' is not float32");
+  if (int32_t t = g.output(0).type().tensor_type().elem_type(); !AcceptedOutputType(t))
+    return InvalidArgument(where + ": output '" + out_name + "' is " + TypeName(t) +
+                           "; accepted: float32, float64, int64");
   ModelInfo info;
   info.input_shape = in;
   info.output_shape = out;
