@@ -9,7 +9,10 @@ model::ModelConfig Cfg(const std::string& scale, int nc, int w = 480, int h = 32
   model::ModelConfig c;
   c.scale = scale;
   c.class_names.clear();
-  for (int i = 0; i < nc; ++i) c.class_names.push_back("c" + std::to_string(i));
+  for (int i = 0; i < nc; ++i) {
+    std::string name = "c";  // not "c" + to_string(): GCC 12 -Warray-bounds false positive
+    c.class_names.push_back(name.append(std::to_string(i)));
+  }
   c.input_w = w;
   c.input_h = h;
   return c;
