@@ -12,6 +12,7 @@
 #include <string>
 
 #include "vqi/base/status.h"
+#include "vqi/base/system.h"
 #include "vqi/infer/backend.h"
 
 namespace onnx {
@@ -25,7 +26,7 @@ namespace vqi::infer {
 // only, see docs/design/onednn.md) for its primitives and restores the caller's value before
 // returning, so instances with different counts coexist in one process.
 struct OnednnOptions {
-  static constexpr int kMaxThreads = 256;
+  static constexpr int kMaxThreads = vqi::kMaxThreads;  // the one process-wide thread limit
   // OpenMP threads of this instance, 1..kMaxThreads (else InvalidArgument). Results are
   // bitwise identical run to run for a given count.
   int threads = 1;
