@@ -9,8 +9,11 @@ PACKAGES=(
   # base
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libssl-dev libsodium-dev
   libsqlite3-dev sqlite3 libre2-dev libyaml-cpp-dev libcurl4-openssl-dev libcpp-httplib-dev
+  libzip-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # benchmark peers (bench/: nginx serves the same artifact as `vqi server`)
+  nginx curl
   # data and inference
   libopencv-dev libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler
   # training (libs/train only)
