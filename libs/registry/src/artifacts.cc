@@ -37,7 +37,7 @@ Result<ArtifactLock> ArtifactLock::Acquire(const std::string& dir, bool exclusiv
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return ArtifactLock(fd);
+  return ArtifactLock(fd, exclusive);
 }
 
 Result<ArtifactLock> ArtifactLock::Shared(const std::string& dir, int timeout_ms) {
@@ -102,8 +102,9 @@ Result<ArtifactCheck> VerifyArtifacts(const blob::BlobStore& blobs,
 }
 
 Result<ArtifactGc> CollectArtifacts(blob::BlobStore& blobs,
-                                    const std::vector<ReferenceSource*>& sources, bool dry_run) {
-  VQI_ASSIGN_OR_RETURN(ArtifactLock lock, ArtifactLock::Exclusive(blobs.dir()));
+                                    const std::vector<ReferenceSource*>& sources, bool dry_run,
+                                    const ArtifactLock& held) {
+  VQI_CHECK_MSG(held.exclusive(), "CollectArtifacts needs the exclusive artifact lock");
   VQI_ASSIGN_OR_RETURN(auto refs, References(sources));
   std::set<std::string> referenced;
   for (const auto& [d, s] : refs) referenced.insert(d);
@@ -133,6 +134,37 @@ Result<ArtifactGc> CollectArtifacts(blob::BlobStore& blobs,
   gc.bytes_freed = r.bytes_freed;
   gc.temp_removed = r.temp_removed;
   return gc;
+}
+
+KnownSource RegistrySource() {
+  return {"registry", "registry/registry.db",
+          [](const std::string& path) -> Result<std::unique_ptr<ReferenceSource>> {
+            VQI_ASSIGN_OR_RETURN(std::unique_ptr<Store> s, OpenSqliteStore(path, {false, nullptr}));
+            return std::unique_ptr<ReferenceSource>(std::move(s));
+          }};
+}
+
+Result<std::vector<std::unique_ptr<ReferenceSource>>> OpenReferenceSources(
+    const std::string& home, const std::vector<KnownSource>& known) {
+  std::vector<std::unique_ptr<ReferenceSource>> out;
+  for (const KnownSource& k : known) {
+    const std::string path = home + "/" + k.db_path;
+    std::error_code ec;
+    const bool exists = fs::exists(path, ec);
+    if (ec)
+      return FailedPrecondition(k.name + " database " + path + ": " + ec.message() +
+                                ": its references cannot be read");
+    if (!exists) continue;
+    if (!k.open)
+      return FailedPrecondition(k.name + " database " + path +
+                                " exists but this vqi build cannot read its references");
+    auto s = k.open(path);
+    if (!s.ok())
+      return FailedPrecondition(k.name + " database " + path + " cannot be opened (" +
+                                s.status().ToString() + "): its references cannot be read");
+    out.push_back(std::move(*s));
+  }
+  return out;
 }
 
 }  // namespace vqi::registry

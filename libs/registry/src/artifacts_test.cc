@@ -43,10 +43,19 @@ class ArtifactsTest : public ::testing::Test {
       digests_.push_back(blobs_->Put(s)->digest);
   }
   void TearDown() override { fs::remove_all(dir_); }
+  const ArtifactLock& Lock() {
+    if (!lock_) {
+      auto l = ArtifactLock::Exclusive(blobs_->dir());
+      EXPECT_TRUE(l.ok());
+      lock_ = std::make_unique<ArtifactLock>(std::move(l).value());
+    }
+    return *lock_;
+  }
 
   std::string dir_;
   std::unique_ptr<blob::BlobStore> blobs_;
   std::vector<std::string> digests_;
+  std::unique_ptr<ArtifactLock> lock_;
 };
 
 TEST_F(ArtifactsTest, VerifyFindsAFlippedByteAndAMissingBlob) {
@@ -75,7 +84,7 @@ TEST_F(ArtifactsTest, VerifyFindsAFlippedByteAndAMissingBlob) {
 TEST_F(ArtifactsTest, GcKeepsWhatAnySourceReferencesAndRemovesTheRest) {
   FakeSource reg("registry", {digests_[0], digests_[2]});
   FakeSource comp("components", {digests_[3]});
-  auto dry = CollectArtifacts(*blobs_, {&reg, &comp}, /*dry_run=*/true);
+  auto dry = CollectArtifacts(*blobs_, {&reg, &comp}, /*dry_run=*/true, Lock());
   ASSERT_TRUE(dry.ok()) << dry.status().ToString();
   EXPECT_EQ(dry->removed, 1);
   EXPECT_EQ(dry->kept, 3);
@@ -83,7 +92,7 @@ TEST_F(ArtifactsTest, GcKeepsWhatAnySourceReferencesAndRemovesTheRest) {
   EXPECT_EQ(dry->bytes_freed, 7);
   EXPECT_TRUE(*blobs_->Exists(digests_[1]));  // dry run: nothing deleted
 
-  auto gc = CollectArtifacts(*blobs_, {&reg, &comp}, false);
+  auto gc = CollectArtifacts(*blobs_, {&reg, &comp}, false, Lock());
   ASSERT_TRUE(gc.ok());
   EXPECT_EQ(gc->removed, 1);
   EXPECT_EQ(gc->kept, 3);
@@ -95,7 +104,7 @@ TEST_F(ArtifactsTest, GcRefusesWhenASourceCannotBeRead) {
   FakeSource reg("registry", {});
   FakeSource comp("components", {});
   comp.fail_ = DataLoss("components.db is damaged");
-  auto gc = CollectArtifacts(*blobs_, {&reg, &comp}, false);
+  auto gc = CollectArtifacts(*blobs_, {&reg, &comp}, false, Lock());
   EXPECT_EQ(gc.status().code(), StatusCode::kDataLoss);
   EXPECT_NE(gc.status().message().find("cannot read the references of components"),
             std::string::npos);
@@ -117,6 +126,35 @@ TEST_F(ArtifactsTest, GcWaitsForAWriterHoldingTheLock) {
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
   // A second shared holder is fine.
   EXPECT_TRUE(ArtifactLock::Shared(blobs_->dir(), 200).ok());
+}
+
+TEST_F(ArtifactsTest, SourcesOfAHome) {
+  const std::string home = dir_;
+  const KnownSource components{"components", "components/components.db", nullptr};
+  // Neither database exists: nothing references anything.
+  auto none = OpenReferenceSources(home, {RegistrySource(), components});
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  // The registry exists: it is opened and read.
+  ASSERT_TRUE(OpenSqliteStore(RegistryDbPath(home)).ok());
+  auto one = OpenReferenceSources(home, {RegistrySource(), components});
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0]->SourceName(), "registry");
+  EXPECT_TRUE((*one)[0]->ReferencedDigests()->empty());
+  // A component database this build cannot read: refuse (gc must not run).
+  fs::create_directories(home + "/components");
+  std::ofstream(home + "/components/components.db") << "x";
+  auto refused = OpenReferenceSources(home, {RegistrySource(), components});
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("cannot read its references"), std::string::npos);
+  // A damaged registry database: refuse too.
+  fs::remove(home + "/components/components.db");
+  std::ofstream(RegistryDbPath(home), std::ios::trunc) << std::string(4096, 'j');
+  auto damaged = OpenReferenceSources(home, {RegistrySource()});
+  EXPECT_EQ(damaged.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(damaged.status().message().find("DataLoss"), std::string::npos)
+      << damaged.status().message();
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,15 +29,17 @@ class ArtifactLock {
   // Wait up to `timeout_ms` (then Unavailable: "another ... holds the artifact store").
   static Result<ArtifactLock> Shared(const std::string& artifacts_dir, int timeout_ms = 60000);
   static Result<ArtifactLock> Exclusive(const std::string& artifacts_dir, int timeout_ms = 60000);
-  ArtifactLock(ArtifactLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  ArtifactLock(ArtifactLock&& o) noexcept : fd_(o.fd_), exclusive_(o.exclusive_) { o.fd_ = -1; }
   ArtifactLock& operator=(ArtifactLock&&) = delete;
   ArtifactLock(const ArtifactLock&) = delete;
   ~ArtifactLock();
+  bool exclusive() const { return exclusive_; }
 
  private:
-  explicit ArtifactLock(int fd) : fd_(fd) {}
+  ArtifactLock(int fd, bool exclusive) : fd_(fd), exclusive_(exclusive) {}
   static Result<ArtifactLock> Acquire(const std::string& dir, bool exclusive, int timeout_ms);
   int fd_;
+  bool exclusive_;
 };
 
 struct ArtifactCheck {
@@ -62,10 +66,28 @@ struct ArtifactGc {
   bool dry_run = false;
 };
 
-// Under ArtifactLock::Exclusive: reads every source's references (any error → that error,
-// nothing deleted) and deletes the blobs none references (with `dry_run`, only lists them).
+// Reads every source's references (any error → that error, nothing deleted) and deletes the
+// blobs none references (with `dry_run`, only lists them). REQUIRES: `held` is
+// ArtifactLock::Exclusive on blobs.dir(), taken BEFORE the sources were opened (so a
+// registration that creates a source's database meanwhile cannot be missed).
 Result<ArtifactGc> CollectArtifacts(blob::BlobStore& blobs,
-                                    const std::vector<ReferenceSource*>& sources, bool dry_run);
+                                    const std::vector<ReferenceSource*>& sources, bool dry_run,
+                                    const ArtifactLock& held);
+
+// A store that may reference artifacts: its database under <home> and how to open it.
+struct KnownSource {
+  std::string name;     // "registry", "components"
+  std::string db_path;  // relative to <home>: "registry/registry.db"
+  // Opens the existing database; null when this build cannot read it.
+  std::function<Result<std::unique_ptr<ReferenceSource>>(const std::string& path)> open;
+};
+// The registry's KnownSource (OpenSqliteStore, create=false).
+KnownSource RegistrySource();
+// Opens every known source whose database exists under `home` (one that does not exist
+// references nothing). FailedPrecondition when a database exists but this build has no reader
+// for it, or it cannot be opened: callers that delete must then stop.
+Result<std::vector<std::unique_ptr<ReferenceSource>>> OpenReferenceSources(
+    const std::string& home, const std::vector<KnownSource>& known);
 
 // The digests stored in `dir` with their sizes (files named like blobs, any extension).
 Result<std::vector<std::pair<std::string, int64_t>>> ListBlobs(const std::string& dir);

@@ -5,6 +5,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "vqi/base/json.h"
 #include "vqi/base/status.h"
@@ -67,9 +69,24 @@ Status CheckGate(const ReportSummary& report, const std::string& report_file, do
 Result<Lineage> GatherLineage(const RegisterRequest& request, const ReportSummary& report,
                               std::string* checkpoint_path);
 
-// Validates everything (names, files, report, gate, lineage) before writing anything; then puts
-// the files into `blobs` (synced) and registers the version under the artifact write lock of
-// `blobs.dir()` (see artifacts.h). On any error nothing is recorded in `store`.
+// A registration checked and ready to store: the version without artifact digests yet.
+struct PreparedRegistration {
+  NewVersion version;
+  std::vector<std::pair<std::string, std::string>> files;  // artifact name, file path
+  std::string report_text;                                 // stored as report.json
+};
+
+// Everything that can be refused without a store (names, files, report, gate, lineage); reads
+// files, writes nothing. Callers open (and create) stores only after this succeeded.
+Result<PreparedRegistration> PrepareRegistration(const RegisterRequest& request);
+
+// Checks the parent exists, puts the files into `blobs` (synced) under the shared artifact lock
+// of `blobs.dir()` (see artifacts.h), then registers the version. On an error nothing is
+// recorded in `store` (blobs already written stay unreferenced until `vqi store gc`).
+Result<ModelVersion> CommitRegistration(Store& store, blob::BlobStore& blobs,
+                                        const PreparedRegistration& prepared);
+
+// PrepareRegistration, then CommitRegistration.
 Result<ModelVersion> RegisterModel(Store& store, blob::BlobStore& blobs,
                                    const RegisterRequest& request);
 
