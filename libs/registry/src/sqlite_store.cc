@@ -165,13 +165,15 @@ class SqliteStore final : public Store {
 
   Result<ModelVersion> Get(const std::string& group, int64_t version) override {
     VQI_RETURN_IF_ERROR(ValidateGroupName(group));
-    VQI_RETURN_IF_ERROR(RequireVersion(group, version));
     VQI_ASSIGN_OR_RETURN(
         sqlite::Stmt s, db_.Prepare(std::string("SELECT ") + kVersionColumns +
                                     " FROM model_versions WHERE group_name = ?1 AND version = ?2"));
     s.Bind(1, group).Bind(2, version);
     VQI_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return NotFound("model " + group + "/" + std::to_string(version) + " does not exist");
+    if (!row) {
+      VQI_RETURN_IF_ERROR(RequireVersion(group, version));  // the message naming what exists
+      return NotFound("model " + group + "/" + std::to_string(version) + " does not exist");
+    }
     VQI_ASSIGN_OR_RETURN(ModelVersion mv, ReadVersion(s));
     VQI_RETURN_IF_ERROR(LoadArtifacts(&mv));
     return mv;
@@ -191,7 +193,20 @@ class SqliteStore final : public Store {
       VQI_ASSIGN_OR_RETURN(ModelVersion mv, ReadVersion(s));
       out.push_back(std::move(mv));
     }
-    for (ModelVersion& mv : out) VQI_RETURN_IF_ERROR(LoadArtifacts(&mv));
+    // One query for the artifacts of the whole group.
+    VQI_ASSIGN_OR_RETURN(sqlite::Stmt a,
+                         db_.Prepare("SELECT version, name, digest, size, media_type "
+                                     "FROM model_artifacts WHERE group_name = ?1 "
+                                     "ORDER BY version, name"));
+    a.Bind(1, group);
+    size_t i = 0;
+    while (true) {
+      VQI_ASSIGN_OR_RETURN(bool row, a.Step());
+      if (!row) break;
+      while (i < out.size() && out[i].version < a.Int(0)) ++i;
+      if (i < out.size() && out[i].version == a.Int(0))
+        out[i].artifacts.push_back({a.Text(1), a.Text(2), a.Int(3), a.Text(4)});
+    }
     return out;
   }
 

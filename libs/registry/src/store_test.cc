@@ -71,6 +71,11 @@ TEST_F(StoreTest, VersionsAreNumberedPerGroupFromOne) {
   EXPECT_EQ((*list)[2].version, 3);
   EXPECT_EQ((*list)[0].status, S::kPendingManualApproval);
   EXPECT_EQ((*list)[0].created, "2026-12-06T06:30:00Z");
+  for (const ModelVersion& v : *list) {
+    ASSERT_EQ(v.artifacts.size(), 2u) << v.Ref();
+    EXPECT_EQ(v.artifacts[0].name, "model.onnx");
+    EXPECT_EQ(v.artifacts[1].name, "report.json");
+  }
 }
 
 TEST_F(StoreTest, TwoProcessesRegisteringAtOnceGetDistinctNumbers) {
