@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -264,6 +265,33 @@ TEST(RangeTest, RefusesRangesLongerThanTheLimit) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
   EXPECT_NE(r.status().message().find("more than the maximum of 1024"), std::string::npos);
+}
+
+// Seeded random text from the range alphabet: parsing never crashes, and whatever parses
+// prints to a normalized form that admits the same versions.
+TEST(RangeTest, RandomTextParsesOrFailsCleanlyAndRoundTrips) {
+  const std::string alphabet = "0123456789.xX*^~<>=- |vab+\t";
+  const std::vector<std::string> probes = {"0.0.0",   "0.1.2", "1.0.0",  "1.2.3",  "1.2.3-a.1",
+                                           "2.0.0-0", "9.9.9", "10.0.0", "1.0.0-b"};
+  std::mt19937 rng(18);
+  int parsed = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text(rng() % 24, ' ');
+    for (char& c : text) c = alphabet[rng() % alphabet.size()];
+    auto r = ParseRange(text, "f");
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << text;
+      EXPECT_EQ(r.status().message().rfind("f: ", 0), 0u) << r.status().message();
+      continue;
+    }
+    ++parsed;
+    auto again = ParseRange(ToString(*r), "f");
+    ASSERT_TRUE(again.ok()) << text << " -> " << ToString(*r) << ": " << again.status().ToString();
+    for (const std::string& v : probes) {
+      EXPECT_EQ(Satisfies(V(v), *r), Satisfies(V(v), *again)) << v << " in " << text;
+    }
+  }
+  EXPECT_GT(parsed, 100);  // the generator reaches valid ranges, not only errors
 }
 
 }  // namespace
