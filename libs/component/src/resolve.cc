@@ -11,10 +11,6 @@
 
 namespace vqi::component {
 
-const char* DependencyTypeName(DependencyType type) {
-  return type == DependencyType::kSoft ? "SOFT" : "HARD";
-}
-
 Status InMemoryCatalogue::Add(std::string name, CatalogueVersion version) {
   auto& list = versions_[name];
   for (const CatalogueVersion& v : list) {

@@ -15,14 +15,10 @@
 #include <vector>
 
 #include "vqi/base/status.h"
+#include "vqi/component/dependency_type.h"
 #include "vqi/component/semver.h"
 
 namespace vqi::component {
-
-// Greengrass's DependencyType: HARD restarts the dependent when the dependency changes state,
-// SOFT does not. Both must resolve.
-enum class DependencyType { kHard, kSoft };
-const char* DependencyTypeName(DependencyType type);  // "HARD" / "SOFT"
 
 struct DependencySpec {
   std::string name;
