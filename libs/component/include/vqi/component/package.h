@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "vqi/base/json.h"
 #include "vqi/base/status.h"
 #include "vqi/blob/blob_store.h"
 #include "vqi/component/store.h"
@@ -64,5 +65,38 @@ Result<signing::Manifest> RebuildManifest(const StoredComponent& c);
 // artifact re-hashed from the blob store. OK, or PermissionDenied / DataLoss naming what failed.
 Status VerifyComponent(Store& store, const blob::BlobStore& blobs, const std::string& name,
                        const std::string& version, const signing::TrustedKeys& trusted);
+
+// ---- Model components (from-model) ---------------------------------------------------------
+
+// An approved model version as the registry holds it: what a model component packages.
+struct ModelToPackage {
+  std::string group;
+  int64_t version = 0;
+  Json metrics = Json::object();
+  // Registry artifacts (blobs already in the blob store); model.onnx is required,
+  // model.int8.onnx packaged when present, anything else (checkpoints, reports) left out.
+  std::vector<StoredArtifact> artifacts;
+};
+
+struct FromModelResult {
+  StoredComponent component;  // the new one, or the latest that already packages the model
+  bool created = false;
+};
+
+// "vqi.model.<group>".
+std::string ModelComponentName(const std::string& group);
+// The version after `latest`: 1.2.3 -> 1.2.4, 1.2.4-rc.1 -> 1.2.4 (build metadata dropped).
+// InvalidArgument if `latest` is not MAJOR.MINOR.PATCH[-pre][+build].
+Result<std::string> NextPatchVersion(const std::string& latest);
+// The generated recipe of a model component (canonical JSON text): artifacts as
+// vqi://artifacts/<digest>/<name>, an install step copying them to {work:path}/model, and
+// DefaultConfiguration.model {group, version, metrics (scalars only), files}.
+Result<std::string> ModelComponentRecipe(const ModelToPackage& model, const std::string& version,
+                                         const std::string& publisher);
+// Packages `model` as the next version of ModelComponentName(group) (patch bump of the latest
+// stored version, or 1.0.0), signed with `key_name`. Idempotent: when the latest version already
+// packages this model version, returns it with created = false and stores nothing.
+Result<FromModelResult> PackageModel(const PackageEnv& env, const ModelToPackage& model,
+                                     const std::string& key_name, const std::string& publisher);
 
 }  // namespace vqi::component
