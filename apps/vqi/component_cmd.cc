@@ -87,12 +87,16 @@ Status RunCreate(const Context& ctx, const ComponentFlags& f) {
       return InvalidArgument("--var " + v.substr(0, eq) + " given twice");
   }
   VQI_ASSIGN_OR_RETURN(Env env, OpenEnv(ctx));
-  VQI_ASSIGN_OR_RETURN(comp::StoredComponent c, comp::CreateComponent(env.Package(), req));
+  VQI_ASSIGN_OR_RETURN(comp::PutOutcome put, comp::CreateComponent(env.Package(), req));
+  const comp::StoredComponent& c = put.component;
   if (ctx.json || f.json) {
-    std::cout << ComponentJson(c, false).dump(2) << "\n";
+    Json j = ComponentJson(c, false);
+    j["created_now"] = put.created;
+    std::cout << j.dump(2) << "\n";
   } else {
-    std::cout << "created " << c.name << "@" << c.version << " (" << c.artifacts.size()
-              << " artifacts, signed by key " << f.key << " " << c.key_id << ")\n";
+    std::cout << (put.created ? "created " : "already stored, identical: ") << c.name << "@"
+              << c.version << " (" << c.artifacts.size() << " artifacts, signed by key " << f.key
+              << " " << c.key_id << ")\n";
   }
   return Status::Ok();
 }

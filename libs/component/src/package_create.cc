@@ -18,8 +18,8 @@ std::string BaseName(const std::string& path) {
 
 }  // namespace
 
-Result<StoredComponent> SignAndStore(const PackageEnv& env, const PreparedComponent& p,
-                                     const std::string& key_name) {
+Result<PutOutcome> SignAndStore(const PackageEnv& env, const PreparedComponent& p,
+                                const std::string& key_name) {
   signing::Manifest m;
   m.component = p.name;
   m.version = p.version;
@@ -42,7 +42,7 @@ Result<StoredComponent> SignAndStore(const PackageEnv& env, const PreparedCompon
   return env.store->Put(c);
 }
 
-Result<StoredComponent> CreateComponent(const PackageEnv& env, const CreateRequest& req) {
+Result<PutOutcome> CreateComponent(const PackageEnv& env, const CreateRequest& req) {
   // Fail before storing anything when the key cannot sign (unknown, or readable by others).
   VQI_RETURN_IF_ERROR(env.keys->Sign(req.key_name, "").status());
   VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(req.recipe_file, kMaxRecipeFileBytes));

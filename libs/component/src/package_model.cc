@@ -84,14 +84,14 @@ Result<std::string> ModelComponentRecipe(const ModelToPackage& m, const std::str
   return internal::CanonicalRecipeJson(recipe);
 }
 
-Result<FromModelResult> PackageModel(const PackageEnv& env, const ModelToPackage& model,
-                                     const std::string& key_name, const std::string& publisher) {
+Result<PutOutcome> PackageModel(const PackageEnv& env, const ModelToPackage& model,
+                                const std::string& key_name, const std::string& publisher) {
   const std::string name = ModelComponentName(model.group);
   std::string version = "1.0.0";
   auto versions = env.store->Versions(name);
   if (versions.ok()) {
     VQI_ASSIGN_OR_RETURN(StoredComponent latest, env.store->Get(name, versions->back()));
-    if (latest.source == Source(model)) return FromModelResult{std::move(latest), false};
+    if (latest.source == Source(model)) return PutOutcome{std::move(latest), false};
     VQI_ASSIGN_OR_RETURN(version, NextPatchVersion(versions->back()));
   } else if (versions.status().code() != StatusCode::kNotFound) {
     return versions.status();
@@ -120,8 +120,7 @@ Result<FromModelResult> PackageModel(const PackageEnv& env, const ModelToPackage
     p.artifacts.push_back({a.name, uri, src->digest, src->size, "NONE"});
   }
   VQI_ASSIGN_OR_RETURN(p.recipe_json, internal::CanonicalRecipeJson(r.recipe));
-  VQI_ASSIGN_OR_RETURN(StoredComponent c, SignAndStore(env, p, key_name));
-  return FromModelResult{std::move(c), true};
+  return SignAndStore(env, p, key_name);
 }
 
 }  // namespace vqi::component

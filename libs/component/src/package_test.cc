@@ -89,20 +89,21 @@ class PackageTest : public ::testing::Test {
 TEST_F(PackageTest, CreateFillsSignsStoresAndVerifies) {
   auto c = CreateComponent(env_, request_);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->version, "1.0.0");
-  EXPECT_EQ(c->publisher, "Acme");
-  EXPECT_EQ(c->key_id, keys_.Public("acme")->key_id);
-  ASSERT_EQ(c->artifacts.size(), 2u);
-  EXPECT_EQ(c->artifacts[0].name, "model.onnx");
-  EXPECT_EQ(c->artifacts[0].digest, Sha256Hex(std::string(4096, 'm')));
-  EXPECT_EQ(c->artifacts[0].uri, "vqi://artifacts/" + c->artifacts[0].digest + "/model.onnx");
-  EXPECT_TRUE(*blobs_->Exists(c->artifacts[0].digest));
-  auto recipe = ParseJson(c->recipe_json);
+  EXPECT_EQ(c->component.version, "1.0.0");
+  EXPECT_EQ(c->component.publisher, "Acme");
+  EXPECT_EQ(c->component.key_id, keys_.Public("acme")->key_id);
+  ASSERT_EQ(c->component.artifacts.size(), 2u);
+  EXPECT_EQ(c->component.artifacts[0].name, "model.onnx");
+  EXPECT_EQ(c->component.artifacts[0].digest, Sha256Hex(std::string(4096, 'm')));
+  EXPECT_EQ(c->component.artifacts[0].uri,
+            "vqi://artifacts/" + c->component.artifacts[0].digest + "/model.onnx");
+  EXPECT_TRUE(*blobs_->Exists(c->component.artifacts[0].digest));
+  auto recipe = ParseJson(c->component.recipe_json);
   ASSERT_TRUE(recipe.ok());
   EXPECT_EQ((*recipe)["Manifests"][0]["Artifacts"][0]["Algorithm"], "SHA-256");
-  EXPECT_EQ((*recipe)["Manifests"][0]["Artifacts"][0]["Digest"], c->artifacts[0].digest);
-  EXPECT_EQ((*recipe)["Manifests"][0]["Artifacts"][0]["Uri"], c->artifacts[0].uri);
-  EXPECT_EQ(c->recipe_text, kRecipe);  // as written
+  EXPECT_EQ((*recipe)["Manifests"][0]["Artifacts"][0]["Digest"], c->component.artifacts[0].digest);
+  EXPECT_EQ((*recipe)["Manifests"][0]["Artifacts"][0]["Uri"], c->component.artifacts[0].uri);
+  EXPECT_EQ(c->component.recipe_text, kRecipe);  // as written
 
   Status st = VerifyNow();
   EXPECT_TRUE(st.ok()) << st.ToString();
@@ -114,7 +115,7 @@ TEST_F(PackageTest, CreateFillsSignsStoresAndVerifies) {
 TEST_F(PackageTest, FlippedByteInTheStoredBlobNamesTheArtifact) {
   auto c = CreateComponent(env_, request_);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  const std::string digest = c->artifacts[0].digest;
+  const std::string digest = c->component.artifacts[0].digest;
   const std::string path = *blobs_->Path(digest);
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
@@ -133,10 +134,10 @@ TEST_F(PackageTest, FlippedByteInTheStoredBlobNamesTheArtifact) {
 TEST_F(PackageTest, MissingBlobIsNamed) {
   auto c = CreateComponent(env_, request_);
   ASSERT_TRUE(c.ok());
-  ASSERT_TRUE(fs::remove(*blobs_->Path(c->artifacts[1].digest)));
+  ASSERT_TRUE(fs::remove(*blobs_->Path(c->component.artifacts[1].digest)));
   Status st = VerifyNow();
   EXPECT_EQ(st.code(), StatusCode::kDataLoss);
-  EXPECT_NE(st.message().find("artifact missing: run.py (blob " + c->artifacts[1].digest),
+  EXPECT_NE(st.message().find("artifact missing: run.py (blob " + c->component.artifacts[1].digest),
             std::string::npos)
       << st.message();
 }
@@ -178,8 +179,8 @@ TEST_F(PackageTest, WrongTrustedKeyIsRefused) {
   ASSERT_TRUE(trusted.ok());
   Status st = VerifyComponent(*store_, *blobs_, "com.acme.inspect", "1.0.0", *trusted);
   EXPECT_EQ(st.code(), StatusCode::kPermissionDenied);
-  EXPECT_NE(st.message().find("signed by unknown key " + c->key_id + " (trusted: " + info->key_id +
-                              " (someone-else))"),
+  EXPECT_NE(st.message().find("signed by unknown key " + c->component.key_id +
+                              " (trusted: " + info->key_id + " (someone-else))"),
             std::string::npos)
       << st.message();
 }
@@ -198,7 +199,9 @@ TEST_F(PackageTest, SecondCreateIsIdempotentOrRefused) {
   ASSERT_TRUE(first.ok());
   auto again = CreateComponent(env_, request_);  // the same inputs: the same signed bytes
   ASSERT_TRUE(again.ok()) << again.status().ToString();
-  EXPECT_EQ(again->created, first->created);
+  EXPECT_TRUE(first->created);
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->component.created, first->component.created);
   Write("in/model.onnx", "a different model");
   auto changed = CreateComponent(env_, request_);
   ASSERT_FALSE(changed.ok());

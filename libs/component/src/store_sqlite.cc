@@ -64,18 +64,18 @@ class SqliteStore : public Store {
  public:
   SqliteStore(sqlite::Db db, Clock* clock) : db_(std::move(db)), clock_(clock) {}
 
-  Result<StoredComponent> Put(const StoredComponent& in) override {
+  Result<PutOutcome> Put(const StoredComponent& in) override {
     VQI_RETURN_IF_ERROR(CheckComponent(in));
     StoredComponent c = in;
     std::sort(c.artifacts.begin(), c.artifacts.end(),
               [](const StoredArtifact& a, const StoredArtifact& b) { return a.name < b.name; });
     c.created = signing::FormatRfc3339(clock_->NowMs());
-    Result<StoredComponent> out = Status(StatusCode::kInternal, "unset");
+    PutOutcome out;
     Status st = db_.InTransaction([&]() -> Status {
       auto existing = Get(c.name, c.version);
       if (existing.ok()) {
         if (existing->manifest == c.manifest && existing->signature == c.signature) {
-          out = *existing;
+          out = {*existing, false};
           return Status::Ok();
         }
         return AlreadyExists("component " + c.name + "@" + c.version +
@@ -104,7 +104,7 @@ class SqliteStore : public Store {
         art.Bind(6, a.size).Bind(7, a.unarchive);
         VQI_RETURN_IF_ERROR(art.Run());
       }
-      out = c;
+      out = {c, true};
       return Status::Ok();
     });
     if (!st.ok()) return st;

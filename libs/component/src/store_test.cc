@@ -54,7 +54,8 @@ class StoreTest : public ::testing::Test {
 TEST_F(StoreTest, PutGetRoundTrip) {
   auto put = store_->Put(Sample("com.acme.app", "1.0.0"));
   ASSERT_TRUE(put.ok()) << put.status().ToString();
-  EXPECT_EQ(put->created, "2026-12-06T06:30:00Z");
+  EXPECT_TRUE(put->created);
+  EXPECT_EQ(put->component.created, "2026-12-06T06:30:00Z");
   auto got = store_->Get("com.acme.app", "1.0.0");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   const StoredComponent want = Sample("com.acme.app", "1.0.0");
@@ -73,7 +74,8 @@ TEST_F(StoreTest, VersionsAreImmutable) {
   // Byte-identical: a no-op that returns what is stored.
   auto same = store_->Put(Sample("c", "1.0.0"));
   ASSERT_TRUE(same.ok()) << same.status().ToString();
-  EXPECT_EQ(same->created, "2026-12-06T06:30:00Z");
+  EXPECT_FALSE(same->created);
+  EXPECT_EQ(same->component.created, "2026-12-06T06:30:00Z");
   // Anything different: refused, the stored version unchanged.
   StoredComponent other = Sample("c", "1.0.0", 't');
   other.manifest += " changed";

@@ -51,11 +51,11 @@ struct PreparedComponent {
 
 // Reads, fills, parses and checks the recipe, stores the artifact files in the blob store
 // (synced), signs the manifest and stores the component.
-Result<StoredComponent> CreateComponent(const PackageEnv& env, const CreateRequest& request);
+Result<PutOutcome> CreateComponent(const PackageEnv& env, const CreateRequest& request);
 
 // Signs and stores a prepared component (its artifacts' blobs must be stored and synced).
-Result<StoredComponent> SignAndStore(const PackageEnv& env, const PreparedComponent& prepared,
-                                     const std::string& key_name);
+Result<PutOutcome> SignAndStore(const PackageEnv& env, const PreparedComponent& prepared,
+                                const std::string& key_name);
 
 // The manifest a stored component's signature must match, rebuilt from its stored recipe and
 // artifact rows (never from the stored manifest bytes).
@@ -78,11 +78,6 @@ struct ModelToPackage {
   std::vector<StoredArtifact> artifacts;
 };
 
-struct FromModelResult {
-  StoredComponent component;  // the new one, or the latest that already packages the model
-  bool created = false;
-};
-
 // "vqi.model.<group>".
 std::string ModelComponentName(const std::string& group);
 // The version after `latest`: 1.2.3 -> 1.2.4, 1.2.4-rc.1 -> 1.2.4 (build metadata dropped).
@@ -96,7 +91,7 @@ Result<std::string> ModelComponentRecipe(const ModelToPackage& model, const std:
 // Packages `model` as the next version of ModelComponentName(group) (patch bump of the latest
 // stored version, or 1.0.0), signed with `key_name`. Idempotent: when the latest version already
 // packages this model version, returns it with created = false and stores nothing.
-Result<FromModelResult> PackageModel(const PackageEnv& env, const ModelToPackage& model,
-                                     const std::string& key_name, const std::string& publisher);
+Result<PutOutcome> PackageModel(const PackageEnv& env, const ModelToPackage& model,
+                                const std::string& key_name, const std::string& publisher);
 
 }  // namespace vqi::component

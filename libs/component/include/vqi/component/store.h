@@ -47,6 +47,12 @@ struct StoredComponent {
   std::string source;                     // where it came from: "" or "registry:<group>/<version>"
 };
 
+// What Put did: stored `component` (created), or found it already stored byte-identical.
+struct PutOutcome {
+  StoredComponent component;
+  bool created = false;
+};
+
 struct ComponentSummary {
   std::string name;
   std::vector<std::string> versions;  // ascending (semantic version order)
@@ -61,8 +67,8 @@ class Store {
 
   // Stores a new version. Every artifact's blob must already be stored and synced. A second put
   // of the same name@version is a no-op when its manifest and signature are byte-identical
-  // (returns the stored one), else AlreadyExists: versions are immutable.
-  virtual Result<StoredComponent> Put(const StoredComponent& c) = 0;
+  // (created = false, the stored one returned), else AlreadyExists: versions are immutable.
+  virtual Result<PutOutcome> Put(const StoredComponent& c) = 0;
   // Components whose name contains `name_filter` ("" = all), sorted by name.
   virtual Result<std::vector<ComponentSummary>> List(const std::string& name_filter) = 0;
   // The versions of one component, ascending. NotFound if there are none.
