@@ -4,13 +4,12 @@
 
 #include "package_recipe.h"
 #include "vqi/base/file.h"
+#include "vqi/component/limits.h"
 #include "vqi/component/package.h"
+#include "vqi/component/zip.h"
 
 namespace vqi::component {
 namespace {
-
-// Largest recipe file read (docs/limits.md, "Component store").
-constexpr uint64_t kMaxRecipeFileBytes = 1 << 20;
 
 std::string BaseName(const std::string& path) {
   return std::filesystem::path(path).filename().string();
@@ -45,12 +44,12 @@ Result<PutOutcome> SignAndStore(const PackageEnv& env, const PreparedComponent& 
 Result<PutOutcome> CreateComponent(const PackageEnv& env, const CreateRequest& req) {
   // Fail before storing anything when the key cannot sign (unknown, or readable by others).
   VQI_RETURN_IF_ERROR(env.keys->Sign(req.key_name, "").status());
-  VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(req.recipe_file, kMaxRecipeFileBytes));
+  VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(req.recipe_file, kMaxRecipeBytes));
   VQI_ASSIGN_OR_RETURN(internal::LoadedRecipe r,
                        internal::LoadRecipe(text, req.recipe_file, req.vars));
 
-  // Every artifact the recipe names needs exactly one file of that name, and every file given
-  // must be named by the recipe (nothing silently dropped).
+  // Every s3:// or bare-name artifact needs exactly one file of that name, and every file given
+  // must be one of them (nothing silently dropped).
   std::map<std::string, std::string> files;  // file name -> path
   for (const std::string& path : req.artifact_files) {
     const std::string name = BaseName(path);
@@ -60,6 +59,7 @@ Result<PutOutcome> CreateComponent(const PackageEnv& env, const CreateRequest& r
   }
   std::set<std::string> used;
   for (const internal::RecipeArtifact& a : r.artifacts) {
+    if (!a.upload) continue;
     if (!files.count(a.name))
       return InvalidArgument(a.field + ".Uri " + a.uri + ": no --artifact file named '" + a.name +
                              "' was given");
@@ -68,21 +68,36 @@ Result<PutOutcome> CreateComponent(const PackageEnv& env, const CreateRequest& r
   for (const auto& [name, path] : files)
     if (!used.count(name))
       return InvalidArgument("--artifact " + path + ": the recipe names no artifact '" + name +
-                             "' (its artifact URIs must end in the file name)");
+                             "' to upload (its s3:// or plain artifact URIs must end in the file "
+                             "name)");
 
-  PreparedComponent p;
-  p.name = r.name;
-  p.version = r.version;
-  p.publisher = r.publisher;
-  p.recipe_text = text;
+  // A ZIP the device will unpack must be safe to unpack (no "../", links, bombs): refused here,
+  // before it is stored or signed.
   for (const internal::RecipeArtifact& a : r.artifacts) {
+    if (!a.upload || !a.zip) continue;
+    auto entries = CheckZipEntries(files[a.name]);
+    if (!entries.ok())
+      return entries.status().WithContext(a.field + " (Unarchive: ZIP) --artifact " +
+                                          files[a.name]);
+  }
+
+  std::map<std::string, UploadedArtifact> uploaded;
+  for (const internal::RecipeArtifact& a : r.artifacts) {
+    if (!a.upload) continue;
     VQI_ASSIGN_OR_RETURN(blob::PutResult put, env.blobs->PutFile(files[a.name]));
-    VQI_ASSIGN_OR_RETURN(std::string uri,
-                         internal::SetArtifactDigest(r.recipe, a.name, put.digest));
-    p.artifacts.push_back({a.name, uri, put.digest, put.size, a.unarchive});
+    uploaded[a.name] = {put.digest, put.size};
   }
   VQI_RETURN_IF_ERROR(env.blobs->Sync());  // blobs durable before the row names them
-  VQI_ASSIGN_OR_RETURN(p.recipe_json, internal::CanonicalRecipeJson(r.recipe));
+
+  PreparedComponent p;
+  p.name = r.recipe.name;
+  p.version = r.recipe.version;
+  p.publisher = r.recipe.publisher;
+  p.recipe_text = text;
+  VQI_ASSIGN_OR_RETURN(internal::MappedRecipe mapped,
+                       internal::MapRecipe(std::move(r), uploaded, *env.blobs));
+  p.recipe_json = std::move(mapped.recipe_json);
+  p.artifacts = std::move(mapped.artifacts);
   return SignAndStore(env, p, req.key_name);
 }
 

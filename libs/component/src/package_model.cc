@@ -1,8 +1,8 @@
 // Model components: an approved registry model → the next signed version of vqi.model.<group>.
-#include <cstdio>
 
 #include "package_recipe.h"
 #include "vqi/component/package.h"
+#include "vqi/component/semver.h"
 
 namespace vqi::component {
 namespace {
@@ -25,15 +25,12 @@ const StoredArtifact* Find(const ModelToPackage& m, const std::string& name) {
 std::string ModelComponentName(const std::string& group) { return "vqi.model." + group; }
 
 Result<std::string> NextPatchVersion(const std::string& latest) {
-  unsigned long long major = 0, minor = 0, patch = 0;
-  int used = 0;
-  if (std::sscanf(latest.c_str(), "%llu.%llu.%llu%n", &major, &minor, &patch, &used) != 3 ||
-      latest[0] < '0' || latest[0] > '9' ||
-      (static_cast<size_t>(used) != latest.size() && latest[used] != '-' && latest[used] != '+'))
-    return InvalidArgument("'" + latest + "' is not a semantic version MAJOR.MINOR.PATCH");
-  const bool pre = static_cast<size_t>(used) < latest.size() && latest[used] == '-';
-  return std::to_string(major) + "." + std::to_string(minor) + "." +
-         std::to_string(pre ? patch : patch + 1);
+  VQI_ASSIGN_OR_RETURN(Version v, ParseVersion(latest, "latest stored version"));
+  // 1.2.4-rc.1 precedes 1.2.4: its next version is the release; build metadata is dropped.
+  const uint64_t patch = v.IsPrerelease() ? v.patch : v.patch + 1;
+  if (patch > kMaxVersionNumber)
+    return ResourceExhausted("latest stored version " + latest + ": no patch version after it");
+  return std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(patch);
 }
 
 Result<std::string> ModelComponentRecipe(const ModelToPackage& m, const std::string& version,
@@ -81,7 +78,7 @@ Result<std::string> ModelComponentRecipe(const ModelToPackage& m, const std::str
        Json::array({{{"Platform", {{"os", "linux"}}},
                      {"Lifecycle", {{"install", {{"Script", copy}, {"Timeout", 300}}}}},
                      {"Artifacts", artifacts}}})}};
-  return internal::CanonicalRecipeJson(recipe);
+  return recipe.dump(2);
 }
 
 Result<PutOutcome> PackageModel(const PackageEnv& env, const ModelToPackage& model,
@@ -99,27 +96,27 @@ Result<PutOutcome> PackageModel(const PackageEnv& env, const ModelToPackage& mod
   // Fail before anything else when the key cannot sign.
   VQI_RETURN_IF_ERROR(env.keys->Sign(key_name, "").status());
   VQI_ASSIGN_OR_RETURN(std::string text, ModelComponentRecipe(model, version, publisher));
-  VQI_ASSIGN_OR_RETURN(internal::LoadedRecipe r,
-                       internal::LoadRecipe(text, "generated recipe of " + name, {}));
-  PreparedComponent p;
-  p.name = r.name;
-  p.version = r.version;
-  p.publisher = r.publisher;
-  p.recipe_text = text;
-  p.source = Source(model);
-  for (const internal::RecipeArtifact& a : r.artifacts) {
-    const StoredArtifact* src = Find(model, a.name);
-    VQI_CHECK(src != nullptr);
+  for (const char* name : {kFp32, kInt8}) {
+    const StoredArtifact* src = Find(model, name);
+    if (!src) continue;
     VQI_ASSIGN_OR_RETURN(bool exists, env.blobs->Exists(src->digest));
     if (!exists)
       return DataLoss("model " + model.group + "/" + std::to_string(model.version) + ": artifact " +
-                      a.name + " (blob " + src->digest + ") is missing from " + env.blobs->dir() +
+                      name + " (blob " + src->digest + ") is missing from " + env.blobs->dir() +
                       " (run vqi store verify)");
-    VQI_ASSIGN_OR_RETURN(std::string uri,
-                         internal::SetArtifactDigest(r.recipe, a.name, src->digest));
-    p.artifacts.push_back({a.name, uri, src->digest, src->size, "NONE"});
   }
-  VQI_ASSIGN_OR_RETURN(p.recipe_json, internal::CanonicalRecipeJson(r.recipe));
+  VQI_ASSIGN_OR_RETURN(internal::LoadedRecipe r,
+                       internal::LoadRecipe(text, "generated recipe of " + name, {}));
+  PreparedComponent p;
+  p.name = r.recipe.name;
+  p.version = r.recipe.version;
+  p.publisher = r.recipe.publisher;
+  p.recipe_text = text;
+  p.source = Source(model);
+  VQI_ASSIGN_OR_RETURN(internal::MappedRecipe mapped,
+                       internal::MapRecipe(std::move(r), {}, *env.blobs));
+  p.recipe_json = std::move(mapped.recipe_json);
+  p.artifacts = std::move(mapped.artifacts);
   return SignAndStore(env, p, key_name);
 }
 

@@ -1,41 +1,48 @@
-// The seam between packaging and the recipe parser (internal): a recipe file in, the canonical
-// recipe with its artifact list out.
+// The seam between packaging and the recipe library (internal): recipe text in, the canonical
+// recipe with its artifact list (digests, sizes) out.
 #pragma once
 
 #include <map>
 #include <string>
 #include <vector>
 
-#include "vqi/base/json.h"
 #include "vqi/base/status.h"
+#include "vqi/blob/blob_store.h"
+#include "vqi/component/artifacts.h"
+#include "vqi/component/recipe.h"
+#include "vqi/component/store.h"
 
 namespace vqi::component::internal {
 
 struct RecipeArtifact {
-  std::string name;       // the file name the recipe's Uri ends in
-  std::string uri;        // as written
-  std::string unarchive;  // NONE or ZIP
-  std::string field;      // where it is, e.g. "Manifests[0].Artifacts[1]"
+  std::string name;     // the file name the recipe's Uri ends in
+  std::string uri;      // as written (placeholders filled)
+  std::string field;    // where it is, e.g. "Manifests[0].Artifacts[1]"
+  bool upload = false;  // s3:// or a bare name: needs an uploaded file of that name
+  bool zip = false;     // Unarchive: ZIP (in some manifest)
 };
 
 struct LoadedRecipe {
-  std::string name, version, publisher;
-  Json recipe;                            // parsed, placeholders filled
-  std::vector<RecipeArtifact> artifacts;  // unique by name
+  Recipe recipe;
+  std::vector<RecipeArtifact> artifacts;  // one per file name, in recipe order
 };
 
-// Fills `vars` into `text`, parses it (`where` names the file; its extension picks JSON or
-// YAML) and lists its artifacts. InvalidArgument naming the field for anything malformed.
+// FillPlaceholders(vars), ParseRecipe (`where` names the file), and the artifact list.
+// InvalidArgument naming the field for anything malformed, for an https:// artifact (vqi signs
+// only content it holds), and for one file name used by two different URIs.
 Result<LoadedRecipe> LoadRecipe(const std::string& text, const std::string& where,
                                 const std::map<std::string, std::string>& vars);
 
-// Points every artifact named `name` at the blob: Uri `vqi://artifacts/<digest>/<name>`, Digest
-// (lowercase hex) and Algorithm SHA-256; returns the new Uri. InvalidArgument if the recipe
-// already states a different digest (hex or base64).
-Result<std::string> SetArtifactDigest(Json& recipe, const std::string& name,
-                                      const std::string& sha256_hex);
+struct MappedRecipe {
+  std::string recipe_json;                // RecipeToJson, no whitespace
+  std::vector<StoredArtifact> artifacts;  // with digests and sizes
+};
 
-// The canonical text of a recipe: sorted keys, no whitespace.
-Result<std::string> CanonicalRecipeJson(const Json& recipe);
+// MapArtifactUris(uploaded) (s3:// and bare names → vqi://artifacts/<sha256>/<file>), then the
+// canonical JSON and the artifact list. vqi:// artifacts must already be in `blobs` (NotFound
+// naming the artifact otherwise).
+Result<MappedRecipe> MapRecipe(LoadedRecipe loaded,
+                               const std::map<std::string, UploadedArtifact>& uploaded,
+                               const blob::BlobStore& blobs);
 
 }  // namespace vqi::component::internal

@@ -2,6 +2,8 @@
 // naming what failed.
 #include "vqi/component/package.h"
 
+#include <zip.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -253,6 +255,73 @@ TEST_F(PackageTest, UnknownOrExposedKeyStoresNothing) {
   EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
   EXPECT_TRUE(store_->List("")->empty());
   EXPECT_FALSE(*blobs_->Exists(Sha256Hex(std::string(4096, 'm'))));
+}
+
+}  // namespace
+}  // namespace vqi::component
+
+namespace vqi::component {
+namespace {
+
+// The recipes the recipe helper ships (components/recipes/): they package unchanged.
+class ShippedRecipeTest : public PackageTest {
+ protected:
+  std::string Zip(const std::string& rel,
+                  const std::vector<std::pair<std::string, std::string>>& entries) {
+    const std::string path = home_ + "/" + rel;
+    int err = 0;
+    zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+    EXPECT_NE(z, nullptr);
+    for (const auto& [name, data] : entries) {
+      zip_source_t* src = zip_source_buffer(z, data.data(), data.size(), 0);
+      EXPECT_GE(zip_file_add(z, name.c_str(), src, ZIP_FL_ENC_UTF_8), 0) << zip_strerror(z);
+    }
+    EXPECT_EQ(zip_close(z), 0);
+    return path;
+  }
+};
+
+TEST_F(ShippedRecipeTest, ModelAndInferenceRecipesPackage) {
+  const std::string recipes = std::string(VQI_SOURCE_DIR) + "/components/recipes/";
+  Write("in/model.int8.onnx", "int8");
+  CreateRequest model = request_;
+  model.recipe_file = recipes + "model.json";
+  model.artifact_files = {home_ + "/in/model.onnx", home_ + "/in/model.int8.onnx"};
+  model.vars = {{"COMPONENT_VERSION", "1.0.0"}, {"BUCKET_NAME", "b"}};
+  auto m = CreateComponent(env_, model);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->component.name, "com.example.Model");
+  EXPECT_EQ(m->component.artifacts.size(), 2u);
+
+  CreateRequest inference = request_;
+  inference.recipe_file = recipes + "inference.yaml";
+  inference.artifact_files = {Zip("in/inference.zip", {{"inference/inference.py", "print(1)\n"},
+                                                       {"inference/requirements.txt", "\n"}})};
+  inference.vars = {{"COMPONENT_VERSION", "1.0.0"}, {"BUCKET_NAME", "b"}};
+  auto i = CreateComponent(env_, inference);
+  ASSERT_TRUE(i.ok()) << i.status().ToString();
+  ASSERT_EQ(i->component.artifacts.size(), 1u);
+  EXPECT_EQ(i->component.artifacts[0].unarchive, "ZIP");
+  auto trusted = keys_.Trusted();
+  ASSERT_TRUE(trusted.ok());
+  EXPECT_TRUE(VerifyComponent(*store_, *blobs_, "com.example.Inference", "1.0.0", *trusted).ok());
+  EXPECT_TRUE(VerifyComponent(*store_, *blobs_, "com.example.Model", "1.0.0", *trusted).ok());
+}
+
+TEST_F(ShippedRecipeTest, HostileZipIsRefusedBeforeAnythingIsStored) {
+  CreateRequest inference = request_;
+  inference.recipe_file = std::string(VQI_SOURCE_DIR) + "/components/recipes/inference.yaml";
+  inference.artifact_files = {Zip("in/inference.zip", {{"../../etc/cron.d/evil", "x"}})};
+  auto r = CreateComponent(env_, inference);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("Manifests[0].Artifacts[0] (Unarchive: ZIP)"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("../../etc/cron.d/evil"), std::string::npos)
+      << r.status().message();
+  EXPECT_TRUE(store_->List("")->empty());
+  EXPECT_TRUE(blobs_->Verify()->blobs == 0);
 }
 
 }  // namespace

@@ -81,9 +81,9 @@ struct ModelToPackage {
 // "vqi.model.<group>".
 std::string ModelComponentName(const std::string& group);
 // The version after `latest`: 1.2.3 -> 1.2.4, 1.2.4-rc.1 -> 1.2.4 (build metadata dropped).
-// InvalidArgument if `latest` is not MAJOR.MINOR.PATCH[-pre][+build].
+// InvalidArgument if `latest` is not a semantic version.
 Result<std::string> NextPatchVersion(const std::string& latest);
-// The generated recipe of a model component (canonical JSON text): artifacts as
+// The generated recipe of a model component (JSON text): artifacts as
 // vqi://artifacts/<digest>/<name>, an install step copying them to {work:path}/model, and
 // DefaultConfiguration.model {group, version, metrics (scalars only), files}.
 Result<std::string> ModelComponentRecipe(const ModelToPackage& model, const std::string& version,

@@ -91,9 +91,8 @@ struct SqliteStoreOptions {
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
                                                const SqliteStoreOptions& options = {});
 
-// Orders "MAJOR.MINOR.PATCH[-pre][+build]" versions the semantic-versioning way (numeric
-// parts, a pre-release before its release, build metadata ignored); text that is not such a
-// version sorts after every version, by bytes. True when a < b.
+// Semantic-version precedence (vqi/component/semver.h; ties broken by text so the order is
+// total); text that is not a version sorts after every version, by bytes. True when a < b.
 bool VersionLess(const std::string& a, const std::string& b);
 
 }  // namespace vqi::component
