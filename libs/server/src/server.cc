@@ -66,6 +66,7 @@ struct Server::Impl {
 
 bool Server::Impl::Precheck(const httplib::Request& req, httplib::Response& res) {
   if (draining) {
+    CloseAfterResponse() = true;
     res.set_header("Connection", "close");
     ReplyError(res, 503, "unavailable", "the server is shutting down");
     return true;
@@ -76,21 +77,18 @@ bool Server::Impl::Precheck(const httplib::Request& req, httplib::Response& res)
       ReplyError(res, 405, "method_not_allowed", req.method + " is not a method of " + req.path);
     else
       ReplyError(res, 404, "no_route", "no route " + req.method + " " + req.path + " (see /v1/openapi.json)");
-    res.set_header("Connection", "close");
     return true;
   }
   const Route& route = *m.route;
 
   // Body limits, from the headers alone: the body is never read when it is refused.
   if (req.has_header("Transfer-Encoding")) {
-    res.set_header("Connection", "close");
     ReplyError(res, 411, "length_required",
                "send the request body with a Content-Length (Transfer-Encoding is not accepted)");
     return true;
   }
   const std::string encoding = req.get_header_value("Content-Encoding");
   if (!encoding.empty() && encoding != "identity") {
-    res.set_header("Connection", "close");
     ReplyError(res, 415, "unsupported_media_type",
                "Content-Encoding '" + encoding + "' is not accepted: send the body uncompressed");
     return true;
@@ -101,12 +99,10 @@ bool Server::Impl::Precheck(const httplib::Request& req, httplib::Response& res)
   if (req.has_header("Content-Length")) {
     uint64_t length = 0;
     if (!ParseLength(req.get_header_value("Content-Length"), &length)) {
-      res.set_header("Connection", "close");
       ReplyError(res, 400, "bad_request", "Content-Length is not a decimal number");
       return true;
     }
     if (length > static_cast<uint64_t>(limit)) {
-      res.set_header("Connection", "close");
       ReplyError(res, 413, "payload_too_large",
                  route.body == Body::kNone
                      ? req.method + " " + route.pattern + " takes no request body"
@@ -144,13 +140,14 @@ bool Server::Impl::Precheck(const httplib::Request& req, httplib::Response& res)
       ReplyError(res, 401, "unauthenticated", "the bearer token is not valid (unknown, malformed or revoked)");
       return true;
     }
-    if (!Allows(token->scope, route.access)) {
+    tls_state.token = std::move(token).value();  // also names the caller in the access log
+    if (!Allows(tls_state.token->scope, route.access)) {
       ReplyError(res, 403, "permission_denied",
-                 std::string("token '") + token->name + "' has scope " + ScopeName(token->scope) + "; " +
-                     route.method + " " + route.pattern + " needs " + AccessName(route.access));
+                 "token '" + tls_state.token->name + "' has scope " + ScopeName(tls_state.token->scope) +
+                     "; " + route.method + " " + route.pattern + " needs " + AccessName(route.access));
+      tls_state.token.reset();
       return true;
     }
-    tls_state.token = std::move(token).value();
   }
   return false;
 }
@@ -160,10 +157,11 @@ void Server::Impl::Install() {
   s.new_task_queue = [n = ctx.options.threads] { return new httplib::ThreadPool(n); };
   s.set_payload_max_length(static_cast<size_t>(
       std::max(ctx.options.max_body_bytes, ctx.options.max_upload_bytes)));
-  s.set_read_timeout(5);
-  s.set_write_timeout(30);
+  s.set_read_timeout(kReadTimeoutSeconds);  // also bounds the TLS handshake (SO_RCVTIMEO)
+  s.set_write_timeout(kWriteTimeoutSeconds);
 
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (ConnectionStream* c = CurrentConnection()) c->StartBody();
     tls_state = RequestState{};
     tls_state.start = std::chrono::steady_clock::now();
     tls_state.counted = true;
@@ -177,8 +175,14 @@ void Server::Impl::Install() {
     if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
         !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
       mreq.headers.emplace("Content-Length", "0");
-    return Precheck(req, res) ? httplib::Server::HandlerResponse::Handled
-                              : httplib::Server::HandlerResponse::Unhandled;
+    if (!Precheck(req, res)) return httplib::Server::HandlerResponse::Unhandled;
+    // A refused request's body (if the client sent one) is never read, so the connection ends
+    // after the response (httplib would parse the unread body as further requests).
+    if (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0") {
+      CloseAfterResponse() = true;
+      if (!res.has_header("Connection")) res.set_header("Connection", "close");
+    }
+    return httplib::Server::HandlerResponse::Handled;
   });
   // curl sends `Expect: 100-continue` before a large body: answer the refusal instead of 100,
   // so the client never sends the body.
@@ -186,7 +190,10 @@ void Server::Impl::Install() {
     RequestState saved = std::move(tls_state);
     const bool refused = Precheck(req, res);
     tls_state = std::move(saved);
-    return refused ? res.status : 100;
+    if (!refused) return 100;
+    CloseAfterResponse() = true;
+    res.set_header("Connection", "close");
+    return res.status;
   });
   s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
                                                                httplib::Response& res) {
@@ -218,6 +225,11 @@ void Server::Impl::Install() {
                                                       tls_state.start)
                .count();
       --in_flight;
+    }
+    if (req.method.empty()) {  // httplib could not parse a request line
+      VQI_LOG_INFO("access {} malformed request {}", req.remote_addr, res.status);
+      tls_state = RequestState{};
+      return;
     }
     const std::string bytes = res.get_header_value("Content-Length");
     VQI_LOG_INFO("access {} {} {} {} {}B {:.1f}ms {}", req.remote_addr, req.method, req.path,

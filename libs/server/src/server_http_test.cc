@@ -326,6 +326,44 @@ TEST_F(ServerHttpTest, BodiesNeedALength) {
   EXPECT_EQ(r.status, 415) << r.head;
 }
 
+TEST_F(ServerHttpTest, RefusedBodyIsNeverParsedAsARequest) {
+  // The refused request's body holds what looks like a request: it must not be answered.
+  const std::string smuggled = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  bool closed = false;
+  const std::string got = testing::RawReadAll(
+      port_, "PUT /v1/artifacts HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(smuggled.size()) +
+                 "\r\n\r\n" + smuggled, &closed);
+  EXPECT_EQ(testing::CountResponses(got), 1) << got;
+  EXPECT_NE(got.find("401"), std::string::npos);
+  EXPECT_TRUE(closed);
+}
+
+TEST_F(ServerHttpTest, KeepAliveServesSeveralRequests) {
+  bool closed = false;
+  const std::string one = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string got = testing::RawReadAll(port_, one + one + one, &closed, 500);
+  EXPECT_EQ(testing::CountResponses(got), 3) << got;
+}
+
+TEST_F(ServerHttpTest, HeaderFloodEndsTheConnection) {
+  // 1 MiB of one header line without its newline: refused after 64 KiB, never buffered.
+  bool closed = false;
+  const std::string got = testing::RawReadAll(
+      port_, "GET /v1/health HTTP/1.1\r\nX-Flood: " + std::string(1 << 20, 'a'), &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(got.find("200 OK"), std::string::npos) << got.substr(0, 200);
+  // many small headers: the same budget
+  std::string many = "GET /v1/health HTTP/1.1\r\n";
+  for (int i = 0; i < 20000; ++i) many += "X-" + std::to_string(i) + ": y\r\n";
+  const std::string got2 = testing::RawReadAll(port_, many + "\r\n", &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(got2.find("200 OK"), std::string::npos);
+  // and the server still serves
+  auto r = Client().Get("/v1/health");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
 TEST_F(ServerHttpTest, OpenApiMatchesTheRoutes) {
   auto r = Client().Get("/v1/openapi.json");
   ASSERT_TRUE(r);
