@@ -12,6 +12,9 @@
 #include "vqi/blob/blob_store.h"
 #include "vqi/server/http_error.h"
 #include "vqi/server/range.h"
+#ifdef VQI_SERVER_WITH_REGISTRY
+#include "vqi/registry/artifacts.h"
+#endif
 
 namespace vqi::server {
 namespace {
@@ -168,6 +171,12 @@ Status PutArtifact(ServerContext& ctx, Call& call) {
   blob::BlobStoreOptions bo;
   bo.max_blob_bytes = ctx.options.max_upload_bytes;
   VQI_ASSIGN_OR_RETURN(auto store, blob::BlobStore::Open(ctx.artifacts_dir, bo));
+#ifdef VQI_SERVER_WITH_REGISTRY
+  // `vqi store gc` must not run while the blob is being put (registry's lock protocol). An
+  // uploaded blob is unreferenced until a registration or component names it: a gc between the
+  // upload and that request deletes it (docs/api.md: upload, then register promptly).
+  VQI_ASSIGN_OR_RETURN(registry::ArtifactLock lock, registry::ArtifactLock::Shared(ctx.artifacts_dir));
+#endif
   VQI_ASSIGN_OR_RETURN(blob::PutResult put, store->PutFile(tmp));
   call.res.set_header("Location", "/v1/artifacts/" + put.digest);
   call.Reply(put.created ? 201 : 200, Json{{"sha256", put.digest},

@@ -326,6 +326,12 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options) {
   AddArtifactRoutes(impl->router, ctx);
   AddDatasetRoutes(impl->router, ctx);
   AddTokenRoutes(impl->router, ctx);
+#ifdef VQI_SERVER_WITH_REGISTRY
+  VQI_RETURN_IF_ERROR(AddModelRoutes(impl->router, ctx));
+#endif
+#ifdef VQI_SERVER_WITH_COMPONENTS
+  VQI_RETURN_IF_ERROR(AddComponentRoutes(impl->router, ctx));
+#endif
   Impl* raw = impl.get();
   const bool tls = !options.tls.cert_file.empty();
   ctx.openapi = [raw, tls] { return BuildOpenApi(raw->router, tls); };
