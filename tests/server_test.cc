@@ -79,6 +79,118 @@ TEST_F(ServerTest, UploadThenDownloadWithRange) {
   EXPECT_EQ(server_.Stop(), 0);
 }
 
+// The shape `vqi model eval --report` writes (detect::EvaluationJson).
+std::string EvalReport(double map50) {
+  OrderedJson j;
+  j["model"] = "model.onnx";
+  j["source"] = {{"dataset", "metal"}, {"split", "s1"}, {"part", "test"}, {"split_digest", std::string(64, 'a')}};
+  j["failed_images"] = 0;
+  j["metrics"] = {{"images", 20},     {"map50", map50},   {"map75", 0.4},  {"map50_95", 0.5},
+                  {"precision", 0.8}, {"recall", 0.75},   {"f1", 0.77},
+                  {"per_class", {{{"class_id", 0}, {"name", "scratch"}, {"ap50", map50}}}}};
+  return j.dump(1);
+}
+
+// Acceptance 5: register -> approve -> package -> download with Range -> verify, over HTTP.
+// The parts whose stores are not built into this vqi are skipped (the OpenAPI document says
+// which routes exist).
+TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
+  const std::string w = Token("ci", "write");
+  const std::string r_tok = Token("viewer", "read");
+  const std::string dev = Token("edge-1", "device");
+  ASSERT_TRUE(server_.Start(home_)) << server_.output();
+  auto doc = Client().Get("/v1/openapi.json");
+  ASSERT_TRUE(doc);
+  const Json paths = Json::parse(doc->body)["paths"];
+  if (!paths.contains("/v1/models/{group}/versions")) GTEST_SKIP() << "vqi built without libs/registry";
+
+  auto upload = [&](const std::string& bytes) {
+    auto r = Client(w).Put("/v1/artifacts", bytes, "application/octet-stream");
+    EXPECT_TRUE(r && (r->status == 201 || r->status == 200));
+    return r ? Json::parse(r->body)["sha256"].get<std::string>() : std::string();
+  };
+  std::string model(2 << 20, '\0');
+  for (size_t i = 0; i < model.size(); ++i) model[i] = static_cast<char>((i * 40503u) >> 7);
+  const std::string model_d = upload(model);
+  const std::string low_d = upload(EvalReport(0.71));
+  const std::string good_d = upload(EvalReport(0.86));
+
+  // the gate refuses the low report; nothing registered
+  auto r = Client(w).Post("/v1/models/tags/versions",
+                          Json{{"model", model_d}, {"report", low_d}, {"min_map50", 0.8}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_NE(r->body.find("below the gate"), std::string::npos) << r->body;
+  // a read-only token may not register
+  r = Client(r_tok).Post("/v1/models/tags/versions",
+                         Json{{"model", model_d}, {"report", good_d}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  // registered
+  r = Client(w).Post("/v1/models/tags/versions",
+                     Json{{"model", model_d}, {"report", good_d}, {"min_map50", 0.8},
+                          {"description", "first"}, {"lineage", {{"source_revision", "e63e5b4"}}}}
+                         .dump(),
+                     "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  Json v = Json::parse(r->body);
+  EXPECT_EQ(v["version"], 1);
+  EXPECT_EQ(v["status"], "PendingManualApproval");
+  r = Client(r_tok).Get("/v1/models/tags/latest-approved");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404) << r->body;
+
+  // approve: read-only refused, write accepted; an illegal transition is a conflict
+  r = Client(r_tok).Post("/v1/models/tags/versions/1/approval", R"({"status": "Approved"})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  r = Client(w).Post("/v1/models/tags/versions/1/approval", R"({"status": "Approved", "reason": "mAP ok"})",
+                     "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["status"], "Approved");
+  r = Client(w).Post("/v1/models/tags/versions/1/approval", R"({"status": "PendingManualApproval"})",
+                     "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  r = Client(r_tok).Get("/v1/models/tags/latest-approved");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["version"], 1);
+  r = Client(r_tok).Get("/v1/models/tags/versions/1/history");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Json::parse(r->body)["history"].size(), 2u);
+
+  if (!paths.contains("/v1/components/from-model")) GTEST_SKIP() << "vqi built without libs/component";
+  // package the latest approved model as a signed component (the server's publisher key)
+  ASSERT_EQ(RunVqi("--home " + home_ + " key create server-key").code, 0);
+  r = Client(w).Post("/v1/components/from-model", Json{{"group", "tags"}, {"key", "server-key"}}.dump(),
+                     "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  Json comp = Json::parse(r->body);
+  const std::string name = comp["name"], version = comp["version"];
+  // a device downloads the model artifact, resuming with Range
+  std::string artifact_digest;
+  for (const Json& a : comp["artifacts"])
+    if (a["name"] == "model.onnx") artifact_digest = a["digest"];
+  ASSERT_EQ(artifact_digest, model_d);
+  r = Client(dev).Get("/v1/artifacts/" + artifact_digest, {{"Range", "bytes=1000000-"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 206);
+  EXPECT_TRUE(r->body == model.substr(1000000));
+  r = Client(dev).Get("/v1/components/" + name + "/versions/" + version);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  // verify: the signature and every artifact re-hashed
+  r = Client(r_tok).Post("/v1/components/" + name + "/versions/" + version + "/verify", "", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["verified"], true);
+  EXPECT_EQ(server_.Stop(), 0);
+}
+
 TEST_F(ServerTest, WriteRoutesRefuseMissingAndReadOnlyTokens) {
   const std::string r_tok = Token("viewer", "read");
   ASSERT_TRUE(server_.Start(home_)) << server_.output();

@@ -22,8 +22,12 @@ Status RegisterVersion(ServerContext& ctx, RegistryStore& store, Call& c) {
   VQI_ASSIGN_OR_RETURN(q.description, OptionalStringField(body, "description"));
   VQI_ASSIGN_OR_RETURN(q.model, UploadedBlob(ctx, body, "model"));
   VQI_ASSIGN_OR_RETURN(q.report, UploadedBlob(ctx, body, "report"));
-  if (body.contains("model_int8")) VQI_ASSIGN_OR_RETURN(q.model_int8, UploadedBlob(ctx, body, "model_int8"));
-  if (body.contains("checkpoint")) VQI_ASSIGN_OR_RETURN(q.checkpoint, UploadedBlob(ctx, body, "checkpoint"));
+  if (body.contains("model_int8")) {
+    VQI_ASSIGN_OR_RETURN(q.model_int8, UploadedBlob(ctx, body, "model_int8"));
+  }
+  if (body.contains("checkpoint")) {
+    VQI_ASSIGN_OR_RETURN(q.checkpoint, UploadedBlob(ctx, body, "checkpoint"));
+  }
   if (body.contains("min_map50")) {
     if (!body["min_map50"].is_number())
       return InvalidArgument("request body: field 'min_map50' must be a number in [0, 1]");
