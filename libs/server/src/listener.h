@@ -5,6 +5,8 @@
 
 #include <httplib.h>
 #include <openssl/ssl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,6 +48,10 @@ class Listener : public Base, public ListenerControl {
  private:
   // Overrides httplib's (private virtual) per-connection entry point.
   bool process_and_close_socket(socket_t sock) override {
+    // Headers and body go out in separate writes: without TCP_NODELAY, Nagle holds the second
+    // until the client's delayed ACK (~40 ms per small response).
+    int one = 1;
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     SSL* ssl = nullptr;
     if constexpr (std::is_base_of_v<httplib::SSLServer, Base>) {
       ssl = SSL_new(this->ssl_context());
