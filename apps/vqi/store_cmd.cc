@@ -2,20 +2,37 @@
 // references it (libs/registry artifacts.h).
 #include <cstdio>
 #include <iostream>
+#include <set>
 
 #include "cli.h"
 #include "vqi/base/json.h"
 #include "vqi/blob/blob_store.h"
+#include "vqi/component/store.h"
 #include "vqi/registry/artifacts.h"
 
 namespace vqi::registry {
 namespace {
 
-// Every store that may reference <home>/artifacts. The component store (libs/component, the
-// signing helper's) goes here once it is built into vqi; until then a components.db that exists
-// makes gc refuse (its references cannot be read) and verify say it skipped them.
+// The component store (libs/component) as a reference source.
+class ComponentSource final : public ReferenceSource {
+ public:
+  explicit ComponentSource(std::unique_ptr<component::Store> s) : s_(std::move(s)) {}
+  std::string SourceName() const override { return "components"; }
+  Result<std::set<std::string>> ReferencedDigests() override { return s_->ReferencedDigests(); }
+
+ private:
+  std::unique_ptr<component::Store> s_;
+};
+
+// Every store that may reference <home>/artifacts. A store added later goes here; a database
+// listed without a reader makes gc refuse and verify say what it skipped.
 std::vector<KnownSource> KnownSources() {
-  return {RegistrySource(), {"components", "components/components.db", nullptr}};
+  return {RegistrySource(),
+          {"components", "components/components.db",
+           [](const std::string& path) -> Result<std::unique_ptr<ReferenceSource>> {
+             VQI_ASSIGN_OR_RETURN(auto s, component::OpenSqliteStore(path, {false, nullptr}));
+             return std::unique_ptr<ReferenceSource>(new ComponentSource(std::move(s)));
+           }}};
 }
 
 Result<std::unique_ptr<blob::BlobStore>> OpenArtifacts(const cli::Context& ctx) {
