@@ -2,37 +2,19 @@
 // references it (libs/registry artifacts.h).
 #include <cstdio>
 #include <iostream>
-#include <set>
 
 #include "cli.h"
 #include "vqi/base/json.h"
 #include "vqi/blob/blob_store.h"
-#include "vqi/component/store.h"
+#include "vqi/component/from_model.h"
 #include "vqi/registry/artifacts.h"
 
 namespace vqi::registry {
 namespace {
 
-// The component store (libs/component) as a reference source.
-class ComponentSource final : public ReferenceSource {
- public:
-  explicit ComponentSource(std::unique_ptr<component::Store> s) : s_(std::move(s)) {}
-  std::string SourceName() const override { return "components"; }
-  Result<std::set<std::string>> ReferencedDigests() override { return s_->ReferencedDigests(); }
-
- private:
-  std::unique_ptr<component::Store> s_;
-};
-
-// Every store that may reference <home>/artifacts. A store added later goes here; a database
-// listed without a reader makes gc refuse and verify say what it skipped.
+// Every store that may reference <home>/artifacts: the registry and the component store.
 std::vector<KnownSource> KnownSources() {
-  return {RegistrySource(),
-          {"components", "components/components.db",
-           [](const std::string& path) -> Result<std::unique_ptr<ReferenceSource>> {
-             VQI_ASSIGN_OR_RETURN(auto s, component::OpenSqliteStore(path, {false, nullptr}));
-             return std::unique_ptr<ReferenceSource>(new ComponentSource(std::move(s)));
-           }}};
+  return {RegistrySource(), component::ComponentsSource()};
 }
 
 Result<std::unique_ptr<blob::BlobStore>> OpenArtifacts(const cli::Context& ctx) {
