@@ -4,6 +4,7 @@
 #include "decoder.h"
 #include "recipe_text.h"
 #include "vqi/component/limits.h"
+#include "vqi/component/semver.h"
 
 namespace vqi::component {
 
@@ -28,13 +29,15 @@ Status ValidateVersionField(std::string_view version) {
   if (version.size() > kMaxComponentVersionBytes)
     return InvalidArgument("the component version is longer than " +
                            std::to_string(kMaxComponentVersionBytes) + " characters");
-  if (version.find_first_not_of(
-          "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-") !=
-      std::string_view::npos)
-    return InvalidArgument("'" + std::string(version) +
-                           "' is not a semantic version (like 1.2.3; placeholders such as "
-                           "COMPONENT_VERSION are filled by `vqi component create --var`)");
-  return Status::Ok();
+  // SemVer 2.0.0 (semver.h); the caller prefixes the field path, so drop ParseVersion's.
+  auto parsed = ParseVersion(version, "ComponentVersion");
+  if (parsed.ok()) return Status::Ok();
+  std::string message =
+      parsed.status().message().substr(std::string_view("ComponentVersion: ").size());
+  if (version.find('.') == std::string_view::npos)
+    message +=
+        "; placeholders such as COMPONENT_VERSION are filled by `vqi component create --var`";
+  return InvalidArgument(message);
 }
 
 Status ValidateComponentName(std::string_view name) {

@@ -6,6 +6,7 @@
 #include "decoder.h"
 #include "vqi/component/artifacts.h"
 #include "vqi/component/limits.h"
+#include "vqi/component/semver.h"
 
 namespace vqi::component::internal {
 
@@ -209,6 +210,10 @@ Status Decoder::DecodeDependencies(const Field& f, Recipe* r) const {
     VQI_ASSIGN_OR_RETURN(dep.version_requirement, String(d["VersionRequirement"], true));
     if (dep.version_requirement.size() > 256)
       return Fail(d["VersionRequirement"].path, "is longer than 256 characters");
+    // An npm range (semver.h); the path is prefixed by Fail, so drop ParseRange's field.
+    if (auto range = ParseRange(dep.version_requirement, "VersionRequirement"); !range.ok())
+      return Fail(d["VersionRequirement"].path,
+                  range.status().message().substr(std::string_view("VersionRequirement: ").size()));
     if (d.count("DependencyType")) {
       VQI_ASSIGN_OR_RETURN(size_t t, Enum(d["DependencyType"], {"HARD", "SOFT"}));
       dep.type = t == 0 ? DependencyType::kHard : DependencyType::kSoft;

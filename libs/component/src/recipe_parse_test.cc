@@ -279,11 +279,36 @@ TEST(RecipeParseTest, LimitsAreResourceExhausted) {
 TEST(RecipeParseTest, OddDocumentsAreRefusedClearly) {
   EXPECT_HAS(Error("", "r.yaml"), "r.yaml: the recipe is empty");
   EXPECT_HAS(Error("  \n\t\n", "r.yaml"), "the recipe is empty");
-  EXPECT_HAS(Error(std::string(kBase) + "---\nComponentName: b\n"), "holds 2 YAML documents");
+  EXPECT_HAS(Error(std::string(kBase) + "---\nComponentName: b\n"),
+             "r.yaml:18: a second YAML document starts here; a recipe is exactly one");
+  // Found by recipe_fuzz: yaml-cpp's LoadAll looped forever on text after a first document.
+  EXPECT_HAS(Error(R"x(---
+# The inference component, written the way AWS's sample recipes are (capitalised Install and
+# Script, RequiresPrivil [
+        {
+          "Uri": "s32//BUCKET_NAME/model/COMPONENT_VERSION/model.onnx",
+          "Permission": {
+            "Read": "ALL"
+          }
+        },
+        {
+       accessControl:
+      aws.grePermission:
+          Read: OWNER
+          Execute: OWNER
+)x"),
+             "r.yaml:9: a second YAML document starts here");
   EXPECT_HAS(Error("- a\n- b\n"), "must be an object");
   EXPECT_HAS(Error("just text"), "must be an object");
   EXPECT_HAS(Error(std::string("{\"a\":\0}", 8), "r.json"), "NUL byte");
   EXPECT_HAS(Error("x: !!binary aGVsbG8=\n"), "unsupported YAML tag");
+  // Found by recipe_fuzz: invalid UTF-8 in YAML made the canonical dump throw.
+  EXPECT_HAS(Error("ComponentName: a\nComponentDescription: caf\xce\n"),
+             "r.yaml:2: the recipe is not UTF-8 text (byte 42)");
+  EXPECT_HAS(Error("a: \xed\xa0\x80\n"), "not UTF-8");  // a surrogate
+  EXPECT_HAS(Error("a: \xc0\xaf\n"), "not UTF-8");      // an overlong '/'
+  EXPECT_EQ(Error("ComponentDescription: caf\xc3\xa9 \xf0\x9f\x94\x8d\n"),
+            "r.yaml: missing required key 'RecipeFormatVersion'");  // valid UTF-8 passes
 }
 
 }  // namespace

@@ -2,11 +2,13 @@
 // `42`, `-1.5`, `true`, `null`, `~` are typed; quoted scalars are strings); `<<` merge keys are
 // applied as Greengrass's SnakeYAML does. Aliases are expanded under node and byte budgets
 // (vqi/component/limits.h) so a small text cannot expand into gigabytes.
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
 #include <cmath>
 #include <set>
+#include <sstream>
 
 #include "recipe_text.h"
 #include "vqi/component/limits.h"
@@ -164,29 +166,60 @@ class Converter {
   size_t bytes_ = 0;
 };
 
+// Counts documents without building them (yaml-cpp 0.7's LoadAll loops forever on some
+// inputs whose first document parses: found by recipe_fuzz).
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  int documents = 0;
+  int line = 0;  // where the second document starts
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents == 2) line = mark.is_null() ? 0 : mark.line + 1;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+Status Malformed(std::string_view origin, const YAML::Exception& e) {
+  return InvalidArgument(Where(origin, e.mark.is_null() ? 0 : e.mark.line + 1, "") +
+                         "malformed YAML: " + e.msg);
+}
+
 }  // namespace
 
 Result<Document> LoadYaml(std::string_view text, std::string_view origin) {
-  std::vector<YAML::Node> docs;
+  const std::string owned(text);
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    std::istringstream in(owned);
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    int handled = 0;
+    while (handled < 2 && parser.HandleNextDocument(counter)) ++handled;
+    if (handled == 0) return InvalidArgument(Where(origin, 0, "") + "the recipe is empty");
+    if (handled > 1 || counter.documents > 1)
+      return InvalidArgument(Where(origin, counter.line, "") +
+                             "a second YAML document starts here; a recipe is exactly one");
+    root = YAML::Load(owned);
   } catch (const YAML::Exception& e) {
-    return InvalidArgument(Where(origin, e.mark.is_null() ? 0 : e.mark.line + 1, "") +
-                           "malformed YAML: " + e.msg);
+    return Malformed(origin, e);
   } catch (const std::exception& e) {
     return InvalidArgument(Where(origin, 0, "") + "malformed YAML: " + e.what());
   }
-  if (docs.empty()) return InvalidArgument(Where(origin, 0, "") + "the recipe is empty");
-  if (docs.size() > 1)
-    return InvalidArgument(Where(origin, 0, "") + "the text holds " + std::to_string(docs.size()) +
-                           " YAML documents; a recipe is exactly one");
   Document doc;
   try {
     Converter c(origin, &doc.lines);
-    VQI_RETURN_IF_ERROR(c.Convert(docs[0], "", 0, &doc.value));
+    VQI_RETURN_IF_ERROR(c.Convert(root, "", 0, &doc.value));
   } catch (const YAML::Exception& e) {
-    return InvalidArgument(Where(origin, e.mark.is_null() ? 0 : e.mark.line + 1, "") +
-                           "malformed YAML: " + e.msg);
+    return Malformed(origin, e);
   }
   return doc;
 }

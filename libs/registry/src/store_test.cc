@@ -79,7 +79,7 @@ TEST_F(StoreTest, VersionsAreNumberedPerGroupFromOne) {
 }
 
 TEST_F(StoreTest, TwoProcessesRegisteringAtOnceGetDistinctNumbers) {
-  constexpr int kEach = 15;
+  constexpr int kEach = 40;
   const std::string path = dir_ + "/registry/registry.db";
   pid_t pids[2];
   for (pid_t& pid : pids) {
