@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "run_vqi.h"
@@ -188,6 +189,43 @@ TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(Json::parse(r->body)["verified"], true);
+
+  // an inference component created over HTTP from a recipe with placeholders and an upload
+  const std::string run_d = upload("#!/bin/sh\necho inspect\n");
+  const std::string recipe = R"({
+    "RecipeFormatVersion": "2020-01-25", "ComponentName": "com.acme.inspect",
+    "ComponentVersion": "COMPONENT_VERSION", "ComponentPublisher": "Acme",
+    "ComponentDependencies": {")" + name + R"(": {"VersionRequirement": ">=0.0.1", "DependencyType": "HARD"}},
+    "Manifests": [{"Platform": {"os": "linux"}, "Lifecycle": {"run": "sh {artifacts:path}/run.sh"},
+                   "Artifacts": [{"Uri": "s3://BUCKET_NAME/inspect/run.sh"}]}]})";
+  r = Client(w).Post("/v1/components",
+                     Json{{"recipe", recipe}, {"artifacts", {{"run.sh", run_d}}},
+                          {"vars", {{"COMPONENT_VERSION", "1.0.0"}, {"BUCKET_NAME", "b"}}}, {"key", "server-key"}}
+                         .dump(),
+                     "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["version"], "1.0.0");
+  r = Client(dev).Post("/v1/components/com.acme.inspect/versions/1.0.0/verify", "", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Json::parse(r->body)["verified"], true) << r->body;
+
+  // tamper: a flipped byte in the stored model artifact is found and named
+  const std::string blob = home_ + "/artifacts/" + model_d.substr(0, 2) + "/" + model_d;
+  {
+    std::fstream f(blob, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(12345);
+    f.put(static_cast<char>(model[12345] ^ 1));
+  }
+  r = Client(r_tok).Post("/v1/components/" + name + "/versions/" + version + "/verify", "", "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  Json verdict = Json::parse(r->body);
+  EXPECT_EQ(verdict["verified"], false);
+  EXPECT_NE(verdict["error"]["message"].get<std::string>().find("model.onnx"), std::string::npos) << r->body;
+  r = Client(r_tok).Post("/v1/components/nope/versions/1.0.0/verify", "", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
   EXPECT_EQ(server_.Stop(), 0);
 }
 

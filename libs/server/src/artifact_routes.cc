@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "connection.h"
 #include "context.h"
 #include "vqi/base/hash.h"
 #include "vqi/blob/blob_store.h"
@@ -109,6 +110,13 @@ Status GetArtifact(ServerContext& ctx, Call& call) {
   res.set_content_provider(
       length, "application/octet-stream",
       [fd, offset, buf](size_t off, size_t len, httplib::DataSink& sink) {
+        ConnectionStream* conn = CurrentConnection();
+        if (conn && !conn->tls()) {  // plain HTTP: sendfile, no copy (connection.h)
+          conn->SetFileWindow(fd, offset + off);
+          const bool ok = sink.write(SendfileWindow(), std::min(len, kSendfileWindowBytes));
+          conn->ClearFileWindow();
+          return ok;
+        }
         const size_t want = std::min(len, buf->size());
         const ssize_t n = ::pread(fd, buf->data(), want, static_cast<off_t>(offset + off));
         if (n <= 0) return false;  // the file shrank or an I/O error: the response is cut

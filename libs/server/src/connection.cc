@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,6 +11,11 @@
 #include <cstring>
 
 namespace vqi::server {
+
+const char* SendfileWindow() {
+  static const char kWindow[kSendfileWindowBytes] = {};
+  return kWindow;
+}
 
 ConnectionStream*& CurrentConnection() {
   thread_local ConnectionStream* current = nullptr;
@@ -111,6 +117,15 @@ ssize_t ConnectionStream::read(char* ptr, size_t size) {
 
 ssize_t ConnectionStream::write(const char* ptr, size_t size) {
   if (!Poll(POLLOUT, write_timeout_ms_)) return -1;
+  const char* window = SendfileWindow();
+  if (window_fd_ >= 0 && !ssl_ && ptr >= window && ptr < window + kSendfileWindowBytes) {
+    off_t off = static_cast<off_t>(window_offset_) + (ptr - window);
+    const size_t count = std::min(size, static_cast<size_t>(window + kSendfileWindowBytes - ptr));
+    ssize_t n;
+    do n = ::sendfile(fd_, window_fd_, &off, count);
+    while (n < 0 && errno == EINTR);
+    return n > 0 ? n : -1;  // 0: the file ended early (it shrank); never report "0 written"
+  }
   if (!ssl_) {
     ssize_t n;
     do n = ::send(fd_, ptr, size, MSG_NOSIGNAL);

@@ -21,6 +21,15 @@ namespace vqi::server {
 
 inline constexpr size_t kMaxHeaderBytes = 64 * 1024;
 
+// Zero-copy file transfer on plain HTTP. httplib writes a response body only through
+// DataSink::write(pointer, length); to send file bytes with sendfile(2) instead of copying them
+// through user space, a content provider sets a file window on the connection and writes a
+// range of SendfileWindow() — a static region never read — and ConnectionStream::write sends
+// the matching bytes of the file. httplib's own accounting (offsets, Content-Length) is
+// unchanged.
+inline constexpr size_t kSendfileWindowBytes = 1 << 20;
+const char* SendfileWindow();
+
 class ConnectionStream : public httplib::Stream {
  public:
   // `ssl` (owned, may be null) is an accepted TLS session on `fd`.
@@ -43,6 +52,13 @@ class ConnectionStream : public httplib::Stream {
   // The headers were parsed (pre-routing ran): the body is bounded by its Content-Length.
   void StartBody() { in_headers_ = false; }
   bool header_limit_hit() const { return header_limit_hit_; }
+  bool tls() const { return ssl_ != nullptr; }
+  // While set, writes from SendfileWindow() + k send byte `offset + k` of `file_fd`.
+  void SetFileWindow(int file_fd, uint64_t offset) {
+    window_fd_ = file_fd;
+    window_offset_ = offset;
+  }
+  void ClearFileWindow() { window_fd_ = -1; }
   // Whether a byte can be read within `timeout_ms` (buffered bytes count).
   bool WaitReadable(int timeout_ms) const;
 
@@ -58,6 +74,8 @@ class ConnectionStream : public httplib::Stream {
   bool in_headers_ = true;
   size_t header_bytes_ = 0;
   bool header_limit_hit_ = false;
+  int window_fd_ = -1;
+  uint64_t window_offset_ = 0;
 };
 
 // The connection being served on this thread (null outside ServeConnection), so the
