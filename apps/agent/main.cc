@@ -1,0 +1,67 @@
+// vqi-agent: the edge runtime. Thin: parses flags and calls libs/agent (docs/design/agent.md).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli.h"
+#include "commands.h"
+#include "vqi/agent/engine.h"
+#include "vqi/base/file.h"
+#include "vqi/base/log.h"
+
+int main(int argc, char** argv) {
+  vqi::InitLogging();
+  CLI::App app{"vqi-agent: installs, runs and supervises components on a device"};
+  app.require_subcommand(1);
+
+  vqi::agent_cli::DeployArgs d;
+  auto* deploy = app.add_subcommand(
+      "deploy", "apply a Greengrass CreateDeployment document with local recipes and artifacts");
+  deploy->add_option("--root", d.root, "agent root folder")->required()->check(vqi::cli::NonEmpty());
+  deploy->add_option("--file", d.file, "CreateDeployment document (JSON)")->required();
+  deploy->add_option("--recipes", d.recipes, "folder of recipes (*.json, *.yaml)")->required();
+  deploy->add_option("--artifacts", d.artifacts, "folder of artifacts <name>/<version>/<file>")
+      ->required();
+  deploy->add_option("--thing", d.thing, "thing name for {iot:thingName}");
+  deploy->add_option("--wait", d.wait_seconds, "seconds to wait for the outcome (0: do not wait)")
+      ->check(vqi::cli::InRange(0.0, 86400.0));
+  deploy->add_flag("--json", d.json, "print the outcome as JSON");
+
+  vqi::agent::EngineOptions o;
+  std::string bundle;
+  auto* run = app.add_subcommand("run", "run the current set and apply queued deployments");
+  run->add_option("--root", o.root, "agent root folder")->required()->check(vqi::cli::NonEmpty());
+  run->add_option("--bundle", bundle, "agent bundle folder (agent.json: thing name)");
+  run->add_option("--soak", o.soak_seconds, "seconds changed components must stay healthy")
+      ->check(vqi::cli::InRange(0.0, 3600.0));
+  run->add_option("--restart-base", o.restart_base_seconds, "first restart delay (doubles)")
+      ->check(vqi::cli::InRange(0.0, 3600.0));
+  run->add_option("--stop-grace", o.stop_grace_seconds, "SIGTERM to SIGKILL, seconds")
+      ->check(vqi::cli::InRange(0.0, 3600.0));
+  run->add_option("--user", o.user, "when root: the user non-privileged steps run as");
+  run->add_option("--thing", o.thing_name, "thing name for {iot:thingName}");
+
+  vqi::agent_cli::StatusArgs s;
+  auto* status = app.add_subcommand("status", "the current set, component states, last deployment");
+  status->add_option("--root", s.root, "agent root folder")->required()->check(vqi::cli::NonEmpty());
+  status->add_flag("--json", s.json, "JSON output");
+
+  CLI11_PARSE(app, argc, argv);
+  if (deploy->parsed()) return vqi::agent_cli::Deploy(d);
+  if (status->parsed()) return vqi::agent_cli::Status(s);
+  if (!bundle.empty()) {
+    auto cfg = vqi::ReadJsonFile(bundle + "/agent.json");
+    if (!cfg.ok()) {
+      std::fprintf(stderr, "vqi-agent: %s\n", cfg.status().message().c_str());
+      return 1;
+    }
+    o.thing_name = cfg->value("thing", o.thing_name);
+  }
+  vqi::agent::Engine engine(o);
+  vqi::Status st = engine.Start();
+  if (st.ok()) st = engine.Run();
+  if (!st.ok()) {
+    std::fprintf(stderr, "vqi-agent: %s\n", st.message().c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,61 @@
+// The deployment engine and daemon of `vqi-agent` (docs/design/agent.md).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "vqi/agent/plan.h"
+#include "vqi/agent/state.h"
+#include "vqi/agent/supervisor.h"
+#include "vqi/base/json.h"
+#include "vqi/base/status.h"
+
+namespace vqi::agent {
+
+enum class ComponentState { kNew, kInstalled, kStarting, kRunning, kFinished, kStopping, kErrored, kBroken };
+const char* ComponentStateName(ComponentState s);  // "NEW", "RUNNING", ...
+
+struct EngineOptions {
+  std::string root;
+  double soak_seconds = 5;
+  double restart_base_seconds = 0.5;  // restart delay 0.5 s × 2^(errors-1)
+  int max_errors = 3;                 // the third error → BROKEN
+  double stop_grace_seconds = 5;      // SIGTERM → SIGKILL
+  double inbox_poll_seconds = 0.25;
+  std::string thing_name = "local";
+  std::string user;                   // when root: non-privileged steps run as this user
+  uint64_t log_cap_bytes = 8ull << 20;
+  int max_resumes = 2;                // in-flight deployment resumed this often after a crash
+};
+
+// Makes the source of a queued deployment (its "source" object), e.g. local folders.
+using SourceFactory = std::function<Result<std::unique_ptr<ArtifactSource>>(const Json& source)>;
+// The default: {"kind": "local", "recipes": DIR, "artifacts": DIR}.
+Result<std::unique_ptr<ArtifactSource>> DefaultSource(const Json& source);
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options, SourceFactory sources = DefaultSource);
+  ~Engine();
+  // Takes the agent lock (FailedPrecondition when another agent runs on the root), kills
+  // orphans, finishes/resumes/rolls back an in-flight deployment, starts the current set.
+  Status Start();
+  // Supervises and applies queued deployments until SIGTERM/SIGINT, then stops every
+  // component in reverse order.
+  Status Run();
+
+ private:
+  struct Runtime;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// True when an agent holds the lock of `layout` (a daemon is running on it).
+bool AgentRunning(const Layout& layout);
+
+// Queues a resolved deployment for the daemon: state/inbox/<sequence>-<id>.json.
+Status Enqueue(const Layout& layout, const Deployment& d, const Json& source);
+
+}  // namespace vqi::agent

@@ -1,0 +1,348 @@
+// Deployments (prepare, stop, start, soak, commit or roll back), crash recovery and the
+// daemon loop (docs/design/agent.md).
+#include "vqi/agent/engine.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstring>
+#include <filesystem>
+
+#include "engine_internal.h"
+#include "vqi/agent/install.h"
+#include "vqi/base/file.h"
+#include "vqi/base/log.h"
+
+namespace vqi::agent {
+namespace fs = std::filesystem;
+
+Result<std::unique_ptr<ArtifactSource>> DefaultSource(const Json& source) {
+  if (!source.is_object() || source.value("kind", "") != "local")
+    return InvalidArgument("unsupported deployment source " + source.dump());
+  VQI_ASSIGN_OR_RETURN(auto src, LocalArtifactSource::Open(source.value("recipes", ""),
+                                                           source.value("artifacts", "")));
+  return std::unique_ptr<ArtifactSource>(std::move(src));
+}
+
+bool AgentRunning(const Layout& layout) {
+  int fd = ::open(layout.lock().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return held;
+}
+
+Status Enqueue(const Layout& layout, const Deployment& d, const Json& source) {
+  VQI_RETURN_IF_ERROR(ValidateDeploymentId(d.id));
+  char seq[32];
+  std::snprintf(seq, sizeof seq, "%020" PRIu64, d.sequence);
+  Json item = {{"deployment", DeploymentToJson(d)}, {"source", source}};
+  return WriteFileAtomic(layout.inbox() + "/" + seq + "-" + d.id + ".json", item.dump(1));
+}
+
+Engine::Engine(EngineOptions options, SourceFactory sources) : impl_(new Impl) {
+  impl_->o = std::move(options);
+  impl_->sources = std::move(sources);
+}
+
+Engine::~Engine() {
+  if (impl_->lock_fd >= 0) ::close(impl_->lock_fd);
+}
+
+void Engine::Impl::CrashPoint(const char* phase) {
+#ifdef VQI_AGENT_TEST_HOOKS
+  const char* at = std::getenv("VQI_AGENT_CRASH_AT");
+  if (at && std::strcmp(at, phase) == 0) {
+    VQI_LOG_WARN("VQI_AGENT_CRASH_AT={}: killing the agent", phase);
+    ::raise(SIGKILL);
+  }
+#else
+  (void)phase;
+#endif
+}
+
+Json Engine::Impl::Outcome(const Json& deployment, const std::string& status,
+                           const std::string& reason) {
+  Json comps = Json::object();
+  for (const auto& [name, r] : rt)
+    comps[name] = {{"version", r.version}, {"state", ComponentStateName(r.state)}};
+  return {{"schema", "vqi-status/1"},
+          {"thing", popts.thing_name},
+          {"deploymentId", deployment.value("deploymentId", "")},
+          {"sequence", deployment.value("sequence", uint64_t{0})},
+          {"status", status},
+          {"reason", reason},
+          {"components", comps},
+          {"at", NowRfc3339()}};
+}
+
+void Engine::Impl::StartMissing(const Plan& plan) {
+  for (const auto& c : plan.components) {
+    auto it = rt.find(c.name);
+    if (it != rt.end() && it->second.version == c.version) continue;
+    Status st = StartComponent(c);
+    if (!st.ok()) VQI_LOG_ERROR("{}", st.message());
+  }
+}
+
+Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
+  const Json& dep = f.deployment.at("deployment");
+  const std::string id = dep.value("deploymentId", "");
+  auto refuse = [&](const Status& why) {
+    VQI_LOG_ERROR("deployment {} refused: {}", id, why.message());
+    (void)SaveOutcome(layout, Outcome(dep, "REJECTED", why.message()));
+    return RemoveInflight(layout);
+  };
+  FailurePolicy policy =
+      dep.value("failureHandlingPolicy", "ROLLBACK") == "DO_NOTHING" ? FailurePolicy::kDoNothing
+                                                                      : FailurePolicy::kRollback;
+  // Prepare: plan and install folders; nothing running is touched.
+  auto plan = BuildPlan(f.target, popts, &running);
+  if (!plan.ok()) return refuse(plan.status());
+  auto source = sources(f.deployment.at("source"));
+  if (!source.ok()) return refuse(source.status());
+  for (const auto& c : plan->components) {
+    if (!c.changed) continue;
+    auto files = (*source)->GetArtifacts(c.recipe, c.manifest);
+    if (!files.ok()) return refuse(files.status());
+    Status st = InstallArtifacts(layout.root, c, *files);
+    if (!st.ok()) return refuse(st);
+  }
+  f.phase = kPhasePrepared;
+  VQI_RETURN_IF_ERROR(SaveInflight(layout, f));
+  CrashPoint("prepared");
+
+  // Stop what changes or goes, dependents first.
+  f.phase = kPhaseStopping;
+  VQI_RETURN_IF_ERROR(SaveInflight(layout, f));
+  for (auto it = running.components.rbegin(); it != running.components.rend(); ++it) {
+    const PlannedComponent* n = plan->Find(it->name);
+    if (!n || n->changed) StopComponent(it->name);
+  }
+  CrashPoint("stopped");
+
+  f.phase = kPhaseStarting;
+  VQI_RETURN_IF_ERROR(SaveInflight(layout, f));
+  Plan old = std::move(running);
+  running = std::move(*plan);
+  std::string reason;
+  for (const auto& c : running.components) {
+    if (sup.stop_requested()) return Cancelled("the agent is stopping");
+    auto it = rt.find(c.name);
+    if (!c.changed && it != rt.end()) continue;  // unchanged and running (a resume starts it)
+    Status st = StartComponent(c);
+    if (!st.ok() && c.changed) {
+      reason = st.message();
+      break;
+    }
+  }
+  CrashPoint("started");
+
+  if (reason.empty()) {
+    f.phase = kPhaseSoaking;
+    VQI_RETURN_IF_ERROR(SaveInflight(layout, f));
+    const double end = Supervisor::Now() + o.soak_seconds;
+    while (reason.empty()) {
+      for (const auto& c : running.components) {
+        auto it = rt.find(c.name);
+        if (!c.changed || it == rt.end()) continue;
+        if (it->second.state == ComponentState::kErrored ||
+            it->second.state == ComponentState::kBroken)
+          reason = it->second.reason.empty() ? c.name + ": " + ComponentStateName(it->second.state)
+                                             : it->second.reason;
+      }
+      if (!reason.empty() || Supervisor::Now() >= end) break;
+      if (sup.stop_requested()) return Cancelled("the agent is stopping");
+      Tick(std::min(0.1, end - Supervisor::Now()));
+    }
+    CrashPoint("soaked");
+  }
+
+  std::string status = "SUCCEEDED";
+  if (!reason.empty() && policy == FailurePolicy::kRollback) {
+    VQI_LOG_ERROR("deployment {} failed: {}; rolling back", id, reason);
+    f.phase = kPhaseRollingBack;
+    f.reason = reason;
+    VQI_RETURN_IF_ERROR(SaveInflight(layout, f));
+    CrashPoint("rolling-back");
+    for (auto it = running.components.rbegin(); it != running.components.rend(); ++it) {
+      const PlannedComponent* p = old.Find(it->name);
+      if (it->changed || !p) StopComponent(it->name);
+    }
+    // The previous set, as it ran: plan it against nothing so every component is whole.
+    auto back = BuildPlan(f.previous, popts, nullptr);
+    if (back.ok()) {
+      for (auto& c : back->components) {
+        const PlannedComponent* p = old.Find(c.name);
+        c.changed = p && p->changed;
+      }
+      running = std::move(*back);
+      StartMissing(running);
+    } else {
+      reason += "; rollback could not plan the previous set: " + back.status().message();
+      running = Plan{};
+    }
+    const Json out = Outcome(dep, "FAILED_ROLLBACK_COMPLETE", reason);
+    VQI_RETURN_IF_ERROR(SaveOutcome(layout, out));
+    VQI_RETURN_IF_ERROR(RemoveInflight(layout));
+    VQI_LOG_INFO("deployment {}: FAILED_ROLLBACK_COMPLETE", id);
+    return Status::Ok();
+  }
+  if (!reason.empty()) status = "FAILED_NO_ROLLBACK";
+  // Commit: the atomic rename of current.json is the point of no return.
+  CurrentState next{f.target, id, dep.value("sequence", uint64_t{0})};
+  VQI_RETURN_IF_ERROR(SavePrevious(layout, f.previous));
+  VQI_RETURN_IF_ERROR(SaveCurrent(layout, next));
+  current = next;
+  CrashPoint("committed");
+  VQI_RETURN_IF_ERROR(SaveOutcome(layout, Outcome(dep, status, reason)));
+  VQI_RETURN_IF_ERROR(RemoveInflight(layout));
+  VQI_LOG_INFO("deployment {}: {}{}", id, status, resumed ? " (resumed after a restart)" : "");
+  return Status::Ok();
+}
+
+Status Engine::Impl::ApplyQueued(const std::string& path) {
+  auto item = ReadJsonFile(path);
+  std::error_code ec;
+  if (!item.ok() || !item->contains("deployment") || !item->contains("source")) {
+    VQI_LOG_ERROR("{}: not a queued deployment, dropped", path);
+    fs::remove(path, ec);
+    return Status::Ok();
+  }
+  const Json& dj = (*item)["deployment"];
+  auto d = DeploymentFromJson(dj, path);
+  auto reject = [&](const std::string& why) {
+    VQI_LOG_ERROR("deployment {} rejected: {}", dj.value("deploymentId", "?"), why);
+    (void)SaveOutcome(layout, Outcome(dj.is_object() ? dj : Json::object(), "REJECTED", why));
+    fs::remove(path, ec);
+    return Status::Ok();
+  };
+  if (!d.ok()) return reject(d.status().message());
+  if (d->sequence <= current.sequence)
+    return reject("sequence " + std::to_string(d->sequence) + " is not above the last applied " +
+                  std::to_string(current.sequence));
+  auto source = sources((*item)["source"]);
+  if (!source.ok()) return reject(source.status().message());
+  auto target = TargetSet(*d, current.set, **source);
+  if (!target.ok()) return reject(target.status().message());
+  Inflight f;
+  f.deployment = *item;
+  f.target = std::move(*target);
+  f.previous = current.set;
+  f.phase = "queued";
+  VQI_RETURN_IF_ERROR(SaveInflight(layout, f));
+  fs::remove(path, ec);
+  CrashPoint("queued");
+  return ExecuteDeployment(std::move(f), false);
+}
+
+void Engine::Impl::CheckInbox() {
+  std::vector<std::string> items;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(layout.inbox(), ec))
+    if (e.path().extension() == ".json") items.push_back(e.path().string());
+  if (items.empty()) return;
+  std::sort(items.begin(), items.end());  // zero-padded sequence first: oldest first
+  const std::string newest = items.back();
+  const std::string newest_id = fs::path(newest).stem().string().substr(21);
+  for (size_t i = 0; i + 1 < items.size(); ++i) {
+    auto item = ReadJsonFile(items[i]);
+    if (item.ok() && item->contains("deployment"))
+      (void)SaveOutcome(layout, Outcome((*item)["deployment"], "CANCELED",
+                                        "superseded by deployment " + newest_id));
+    fs::remove(items[i], ec);
+  }
+  Status st = ApplyQueued(newest);
+  if (!st.ok()) VQI_LOG_ERROR("deployment {}: {}", newest_id, st.message());
+}
+
+Status Engine::Start() {
+  Impl& m = *impl_;
+  VQI_ASSIGN_OR_RETURN(m.layout, OpenLayout(m.o.root));
+  m.lock_fd = ::open(m.layout.lock().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (m.lock_fd < 0 || ::flock(m.lock_fd, LOCK_EX | LOCK_NB) != 0)
+    return FailedPrecondition("another vqi-agent runs on " + m.layout.root + " (" +
+                              m.layout.lock() + " is locked)");
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(m.lock_fd, 0) != 0 || ::write(m.lock_fd, pid.data(), pid.size()) < 0)
+    VQI_LOG_WARN("{}: cannot write the pid", m.layout.lock());
+  m.popts.root = m.layout.root;
+  m.popts.thing_name = m.o.thing_name;
+  m.popts.is_root = ::geteuid() == 0;
+  if (m.popts.is_root && !m.o.user.empty()) {
+    passwd* pw = ::getpwnam(m.o.user.c_str());
+    if (!pw) return NotFound("--user " + m.o.user + ": no such user");
+    m.uid = pw->pw_uid;
+    m.gid = pw->pw_gid;
+  } else if (m.popts.is_root) {
+    VQI_LOG_WARN("the agent runs as root with no --user: every step runs as root");
+  }
+  if (int n = Supervisor::KillOrphans(m.layout.root))
+    VQI_LOG_WARN("killed {} process(es) left by a previous agent", n);
+  VQI_ASSIGN_OR_RETURN(m.current, LoadCurrent(m.layout));
+  VQI_ASSIGN_OR_RETURN(auto planned, BuildPlan(m.current.set, m.popts, nullptr));
+  m.running = std::move(planned);
+  VQI_ASSIGN_OR_RETURN(auto inflight, LoadInflight(m.layout));
+  if (inflight) {
+    Inflight f = std::move(*inflight);
+    const Json& dep = f.deployment.at("deployment");
+    const std::string id = dep.value("deploymentId", "");
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(m.layout.inbox(), ec))
+      if (e.path().stem().string().size() > 21 && e.path().stem().string().substr(21) == id)
+        fs::remove(e.path(), ec);
+    if (!m.current.deployment_id.empty() && m.current.deployment_id == id) {
+      VQI_LOG_INFO("deployment {} was committed before the restart", id);
+      m.StartMissing(m.running);
+      const bool failed = !f.reason.empty();
+      VQI_RETURN_IF_ERROR(SaveOutcome(
+          m.layout, m.Outcome(dep, failed ? "FAILED_NO_ROLLBACK" : "SUCCEEDED", f.reason)));
+      VQI_RETURN_IF_ERROR(RemoveInflight(m.layout));
+    } else if (f.phase == kPhaseRollingBack || f.attempts > m.o.max_resumes) {
+      const std::string reason = !f.reason.empty()
+                                     ? f.reason
+                                     : "the agent restarted " + std::to_string(f.attempts) +
+                                           " times during the deployment (last in phase " +
+                                           f.phase + ")";
+      VQI_LOG_WARN("deployment {}: rolling back to the previous set: {}", id, reason);
+      m.StartMissing(m.running);
+      VQI_RETURN_IF_ERROR(SaveOutcome(m.layout, m.Outcome(dep, "FAILED_ROLLBACK_COMPLETE", reason)));
+      VQI_RETURN_IF_ERROR(RemoveInflight(m.layout));
+    } else {
+      VQI_LOG_WARN("deployment {} was interrupted in phase {}: resuming", id, f.phase);
+      f.attempts++;
+      VQI_RETURN_IF_ERROR(SaveInflight(m.layout, f));
+      Status st = m.ExecuteDeployment(std::move(f), true);
+      if (!st.ok()) return st;
+      m.StartMissing(m.running);
+    }
+  } else {
+    m.StartMissing(m.running);
+  }
+  m.WriteStatus();
+  return Status::Ok();
+}
+
+Status Engine::Run() {
+  Impl& m = *impl_;
+  double next_inbox = 0;
+  while (!m.sup.stop_requested()) {
+    m.Tick(m.o.inbox_poll_seconds);
+    if (Supervisor::Now() >= next_inbox && !m.sup.stop_requested()) {
+      m.CheckInbox();
+      next_inbox = Supervisor::Now() + m.o.inbox_poll_seconds;
+    }
+  }
+  VQI_LOG_INFO("stopping: shutting components down in reverse order");
+  for (auto it = m.running.components.rbegin(); it != m.running.components.rend(); ++it)
+    m.StopComponent(it->name);
+  m.WriteStatus();
+  return Status::Ok();
+}
+
+}  // namespace vqi::agent
