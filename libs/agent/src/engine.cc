@@ -68,6 +68,7 @@ void Engine::Impl::CrashPoint(const char* phase) {
 
 Json Engine::Impl::Outcome(const Json& deployment, const std::string& status,
                            const std::string& reason) {
+  WriteStatus();  // so a reader of the outcome finds the states it reports
   Json comps = Json::object();
   for (const auto& [name, r] : rt)
     comps[name] = {{"version", r.version}, {"state", ComponentStateName(r.state)}};
