@@ -1,0 +1,169 @@
+// kill -9 of vqi-agent during a deployment (issue 19, acceptance 4): after a restart the device
+// runs the whole old set or the whole new set, never a mix, and no process of the killed agent
+// is left. Fast: one crash per engine phase (VQI_AGENT_CRASH_AT); slow (LABELS slow): kills at
+// seeded random times.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <regex>
+
+#include "agent_fixtures.h"
+
+namespace vqi::agent_test {
+namespace {
+
+std::string IdIn(const std::string& out) {
+  std::smatch m;
+  return std::regex_search(out, m, std::regex("deployment (local-[0-9]+)")) ? m[1].str() : "";
+}
+
+struct Outcome {
+  std::string status;  // of the interrupted deployment
+  bool is_new = false;
+};
+
+// After the restart: waits for the interrupted deployment's outcome, then checks the device is
+// wholly on one set, the program runs that set's paths and configuration, and nothing else
+// of this root runs.
+Outcome CheckWholeSet(AgentHarness& h, const std::string& id) {
+  Outcome o;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        Json s = h.Status();
+        return s["lastDeployment"].is_object() && s["lastDeployment"].value("deploymentId", "") == id;
+      },
+      20))
+      << h.Status().dump();
+  Json s = h.Status();
+  o.status = s["lastDeployment"].value("status", "");
+  const std::string model = s["components"]["com.ex.Model"].value("version", "");
+  const std::string greeting = s["components"]["com.ex.Program"]["configuration"].value("greeting", "");
+  o.is_new = model == "1.1.0";
+  // Whole: the model version and the program's configuration belong to one deployment.
+  EXPECT_TRUE((model == "1.0.0" && greeting == "hi") || (model == "1.1.0" && greeting == "bye"))
+      << s.dump();
+  EXPECT_EQ(s["components"]["com.ex.Program"].value("state", ""), "RUNNING") << s.dump();
+  // The running program uses that set's model and configuration.
+  const std::string log = h.Log("com.ex.Program");
+  const size_t last = log.rfind("start pid=");
+  EXPECT_NE(last, std::string::npos);
+  const std::string line = log.substr(last, log.find('\n', last) - last);
+  EXPECT_NE(line.find("com.ex.Model/" + model + " "), std::string::npos) << line;
+  EXPECT_NE(line.find("greeting=" + greeting), std::string::npos) << line;
+  EXPECT_TRUE(WaitFor([&] { return h.ComponentProcesses() == 1; }, 5)) << h.ComponentProcesses();
+  EXPECT_FALSE(fs::exists(h.root() + "/state/inflight.json"));
+  return o;
+}
+
+const char kUpgrade[] = R"({"components": {
+    "com.ex.Program": {"componentVersion": "1.0.0", "configurationUpdate": {"merge": "{\"greeting\": \"bye\"}"}},
+    "com.ex.Model": {"componentVersion": "1.1.0"}}})";
+
+class AgentCrash : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(AgentCrash, RestartEndsOnAWholeSet) {
+  AgentHarness h;
+  WriteTwoComponents(h);
+  h.Start();
+  ASSERT_EQ(h.Deploy(TwoComponentDoc("1.0.0")).code, 0);
+  h.Start("--soak 1 --restart-base 0.1 --stop-grace 2", GetParam());
+  Cmd d = h.Deploy(kUpgrade);
+  EXPECT_EQ(d.code, 4) << d.out;  // the agent died under the deployment
+  const std::string id = IdIn(d.out);
+  ASSERT_FALSE(id.empty()) << d.out;
+  const int st = h.WaitExit(10);
+  ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) << st;
+  h.Start();
+  const Outcome o = CheckWholeSet(h, id);
+  // Before the commit the deployment is resumed, after it finished: both end on the new set.
+  EXPECT_EQ(o.status, "SUCCEEDED");
+  EXPECT_TRUE(o.is_new);
+}
+
+INSTANTIATE_TEST_SUITE_P(Phases, AgentCrash,
+                         ::testing::Values("queued", "prepared", "stopped", "started", "committed"),
+                         [](const auto& info) { return info.param; });
+
+TEST(AgentCrashLoop, RollsBackAfterRepeatedCrashesAndDuringRollback) {
+  AgentHarness h;
+  WriteTwoComponents(h);
+  h.Start();
+  ASSERT_EQ(h.Deploy(TwoComponentDoc("1.0.0")).code, 0);
+  // The agent dies in the same phase on every attempt: after 2 resumes it rolls back.
+  h.Start("--soak 1", "soaked");
+  const std::string id = IdIn(h.Deploy(kUpgrade).out);
+  ASSERT_FALSE(id.empty());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_NE(h.WaitExit(15), -1) << "attempt " << i;
+    h.Start("--soak 1", "soaked");
+  }
+  ASSERT_NE(h.WaitExit(15), -1);
+  h.Start();
+  const Outcome o = CheckWholeSet(h, id);
+  EXPECT_EQ(o.status, "FAILED_ROLLBACK_COMPLETE");
+  EXPECT_FALSE(o.is_new);
+  EXPECT_NE(h.Status()["lastDeployment"].value("reason", "").find("restarted 3 times"),
+            std::string::npos) << h.Status().dump();
+}
+
+TEST(AgentCrashLoop, CrashDuringRollbackEndsOnTheOldSet) {
+  AgentHarness h;
+  WriteTwoComponents(h);
+  h.Recipe("program-2.0.0.json", R"({"RecipeFormatVersion": "2020-01-25",
+    "ComponentName": "com.ex.Program", "ComponentVersion": "2.0.0",
+    "Manifests": [{"Lifecycle": {"run": "exit 5"}}]})");
+  h.Start();
+  ASSERT_EQ(h.Deploy(TwoComponentDoc("1.0.0")).code, 0);
+  h.Start("--soak 1", "rolling-back");
+  const std::string id = IdIn(h.Deploy(R"({"components": {
+      "com.ex.Program": {"componentVersion": "2.0.0"}, "com.ex.Model": {"componentVersion": "1.1.0"}}})").out);
+  ASSERT_FALSE(id.empty());
+  ASSERT_NE(h.WaitExit(15), -1);
+  h.Start();
+  const Outcome o = CheckWholeSet(h, id);
+  EXPECT_EQ(o.status, "FAILED_ROLLBACK_COMPLETE");
+  EXPECT_FALSE(o.is_new);
+  EXPECT_NE(h.Status()["lastDeployment"].value("reason", "").find("exited with code 5"),
+            std::string::npos) << h.Status().dump();
+}
+
+// Slow campaign: kill -9 at seeded random moments of a deployment (upgrade or a failing one).
+TEST(AgentCrashCampaign, SeededRandomKills) {
+  const int points = std::getenv("VQI_AGENT_CRASH_POINTS") ? std::atoi(std::getenv("VQI_AGENT_CRASH_POINTS")) : 20;
+  std::mt19937 rng(19);
+  AgentHarness h;
+  WriteTwoComponents(h);
+  h.Recipe("program-2.0.0.json", R"({"RecipeFormatVersion": "2020-01-25",
+    "ComponentName": "com.ex.Program", "ComponentVersion": "2.0.0",
+    "Manifests": [{"Lifecycle": {"install": "sleep 0.3", "run": "sleep 0.2; exit 5"}}]})");
+  int old_sets = 0, new_sets = 0;
+  for (int i = 0; i < points; ++i) {
+    SCOPED_TRACE("point " + std::to_string(i));
+    h.Start();
+    // From whatever set the last point left, go to a known old set.
+    ASSERT_EQ(h.Deploy(TwoComponentDoc("1.0.0")).code, 0);
+    const bool failing = rng() % 3 == 0;
+    const int delay_ms = static_cast<int>(rng() % 2500);
+    std::thread killer([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      h.Kill9();
+    });
+    Cmd d = h.Deploy(failing ? R"({"components": {"com.ex.Program": {"componentVersion": "2.0.0"},
+                                                   "com.ex.Model": {"componentVersion": "1.1.0"}}})"
+                             : kUpgrade);
+    killer.join();
+    const std::string id = IdIn(d.out);
+    ASSERT_FALSE(id.empty()) << d.out;
+    h.Start();
+    const Outcome o = CheckWholeSet(h, id);
+    if (failing) {
+      EXPECT_FALSE(o.is_new) << o.status;
+    }
+    (o.is_new ? new_sets : old_sets)++;
+  }
+  std::printf("crash campaign: %d points, %d ended on the old set, %d on the new\n", points,
+              old_sets, new_sets);
+}
+
+}  // namespace
+}  // namespace vqi::agent_test
