@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Issue 19: vqi-agent links neither libtorch nor OpenCV (nor the training, ONNX, dataset or
+# inference code): checks the binary's shared libraries (ldd) and symbols (nm), then runs it
+# with a small set (two components) and reports its idle memory (RSS and PSS from
+# /proc/<pid>/smaps_rollup). Fails when idle PSS is above the limit (8 MB by default).
+#   agent_link_test.sh VQI_AGENT WORKDIR [MAX_PSS_KB]
+set -euo pipefail
+agent=$1 work=$2 max_pss_kb=${3:-8192}
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+libs=$(ldd "$agent")
+for bad in libtorch libc10 libopencv 'libonnx' libdnnl libgomp; do
+  if grep -E "$bad" <<<"$libs"; then fail "$agent links $bad"; fi
+done
+syms=$(nm -C "$agent")
+for bad in 'vqi::onnx::' 'vqi::train::' 'vqi::detect::' 'vqi::dataset::' 'vqi::infer::' \
+           'vqi::registry::' 'vqi::server::' 'cv::' 'torch::' 'c10::'; do
+  if grep -F "$bad" <<<"$syms" | head -3 | grep -q .; then fail "$agent holds symbols of $bad"; fi
+done
+grep -qF 'vqi::agent::Engine' <<<"$syms" || fail "no agent engine in $agent"
+echo "links: $(grep -oE '^\s*lib[^ ]+' <<<"$libs" | tr -d '\t' | sort | tr '\n' ' ')"
+
+rm -rf "$work" && mkdir -p "$work/recipes" "$work/artifacts/com.ex.Model/1.0.0"
+echo weights >"$work/artifacts/com.ex.Model/1.0.0/model.bin"
+cat >"$work/recipes/model.json" <<'R'
+{"RecipeFormatVersion": "2020-01-25", "ComponentName": "com.ex.Model", "ComponentVersion": "1.0.0",
+ "Manifests": [{"Artifacts": [{"URI": "s3://b/model.bin"}], "Lifecycle": {}}]}
+R
+cat >"$work/recipes/program.json" <<'R'
+{"RecipeFormatVersion": "2020-01-25", "ComponentName": "com.ex.Program", "ComponentVersion": "1.0.0",
+ "ComponentDependencies": {"com.ex.Model": {"VersionRequirement": "^1.0.0"}},
+ "Manifests": [{"Lifecycle": {"run": "exec sleep 1000"}}]}
+R
+echo '{"components": {"com.ex.Program": {"componentVersion": "1.0.0"}}}' >"$work/d.json"
+"$agent" run --root "$work/root" --soak 0.5 2>"$work/agent.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do "$agent" status --root "$work/root" | grep -q 'agent: running' && break; sleep 0.1; done
+out=$("$agent" deploy --root "$work/root" --file "$work/d.json" --recipes "$work/recipes" \
+      --artifacts "$work/artifacts" --wait 30) || fail "deploy: $out"
+grep -q SUCCEEDED <<<"$out" || fail "deploy: $out"
+sleep 2  # idle: the set runs, no deployment
+rss=$(awk '/^Rss:/ {print $2}' "/proc/$pid/smaps_rollup")
+pss=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")
+echo "idle with 2 components: RSS ${rss} kB, PSS ${pss} kB (limit PSS ${max_pss_kb} kB)"
+[ "$pss" -le "$max_pss_kb" ] || fail "idle PSS ${pss} kB is above ${max_pss_kb} kB"
+kill -TERM $pid && wait $pid || fail "vqi-agent did not exit 0 on SIGTERM"
+trap - EXIT
+rm -rf "$work"
+echo ok
