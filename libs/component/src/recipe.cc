@@ -4,6 +4,7 @@
 #include "decoder.h"
 #include "recipe_text.h"
 #include "vqi/component/limits.h"
+#include "vqi/component/semver.h"
 
 namespace vqi::component {
 
@@ -24,17 +25,14 @@ const char* PermissionName(Permission p) {
 }
 
 Status ValidateVersionField(std::string_view version) {
-  if (version.empty()) return InvalidArgument("the component version is empty");
-  if (version.size() > kMaxComponentVersionBytes)
-    return InvalidArgument("the component version is longer than " +
-                           std::to_string(kMaxComponentVersionBytes) + " characters");
-  if (version.find_first_not_of(
-          "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-") !=
-      std::string_view::npos)
-    return InvalidArgument("'" + std::string(version) +
-                           "' is not a semantic version (like 1.2.3; placeholders such as "
-                           "COMPONENT_VERSION are filled by `vqi component create --var`)");
-  return Status::Ok();
+  constexpr std::string_view kField = "ComponentVersion";
+  auto v = ParseVersion(version, kField);
+  if (v.ok()) return Status::Ok();
+  std::string m = v.status().message().substr(kField.size() + 2);  // drop "ComponentVersion: "
+  if (version.find_first_of("_{") != std::string_view::npos)
+    m += "; placeholders such as COMPONENT_VERSION are filled by `vqi component create --var "
+         "COMPONENT_VERSION=<version>`";
+  return Status(v.status().code(), m);
 }
 
 Status ValidateComponentName(std::string_view name) {

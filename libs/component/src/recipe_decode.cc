@@ -6,6 +6,7 @@
 #include "decoder.h"
 #include "vqi/component/artifacts.h"
 #include "vqi/component/limits.h"
+#include "vqi/component/semver.h"
 
 namespace vqi::component::internal {
 
@@ -25,6 +26,10 @@ std::string List(std::initializer_list<const char*> names) {
 
 Status Decoder::Fail(std::string_view path, const std::string& message) const {
   return InvalidArgument(Where(origin_, lines_ ? LineOf(*lines_, path) : 0, path) + message);
+}
+
+Status Decoder::Fail(std::string_view path, const Status& st) const {
+  return Status(st.code(), Where(origin_, lines_ ? LineOf(*lines_, path) : 0, path) + st.message());
 }
 
 Result<Decoder::Fields> Decoder::ReadFields(const Json& obj, std::string_view path,
@@ -136,7 +141,7 @@ Result<Recipe> Decoder::Decode(const Json& doc) {
     return Fail(top["ComponentName"].path, st.message());
   VQI_ASSIGN_OR_RETURN(r.version, String(top["ComponentVersion"]));
   if (Status st = ValidateVersionField(r.version); !st.ok())
-    return Fail(top["ComponentVersion"].path, st.message());
+    return Fail(top["ComponentVersion"].path, st);
   if (top.count("ComponentType")) {
     static constexpr std::initializer_list<const char*> kTypes = {
         "aws.greengrass.generic", "aws.greengrass.lambda", "aws.greengrass.plugin",
@@ -207,8 +212,9 @@ Status Decoder::DecodeDependencies(const Field& f, Recipe* r) const {
     if (!d.count("VersionRequirement")) return Fail(p, "missing required key 'VersionRequirement'");
     Dependency dep;
     VQI_ASSIGN_OR_RETURN(dep.version_requirement, String(d["VersionRequirement"], true));
-    if (dep.version_requirement.size() > 256)
-      return Fail(d["VersionRequirement"].path, "is longer than 256 characters");
+    if (auto range = ParseRange(dep.version_requirement, "x"); !range.ok())
+      return Fail(d["VersionRequirement"].path,
+                  Status(range.status().code(), range.status().message().substr(3)));
     if (d.count("DependencyType")) {
       VQI_ASSIGN_OR_RETURN(size_t t, Enum(d["DependencyType"], {"HARD", "SOFT"}));
       dep.type = t == 0 ? DependencyType::kHard : DependencyType::kSoft;

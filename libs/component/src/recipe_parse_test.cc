@@ -162,14 +162,24 @@ TEST(RecipeParseTest, FieldValuesAreChecked) {
   EXPECT_HAS(Error(Replace(kBase, "'2020-01-25'", "'2021-01-01'")),
              "RecipeFormatVersion: must be '2020-01-25', not '2021-01-01'");
   EXPECT_HAS(Error(Replace(kBase, "ComponentVersion: 1.0.0", "ComponentVersion: 1.0.0/../x")),
-             "ComponentVersion: '1.0.0/../x' is not a semantic version");
+             "ComponentVersion: '1.0.0/../x' is not a semantic version (MAJOR.MINOR.PATCH");
   EXPECT_HAS(Error(Replace(kBase, "ComponentVersion: 1.0.0",
-                           "ComponentVersion: '" + std::string(65, '1') + "'")),
-             "ComponentVersion: the component version is longer than 64");
+                           "ComponentVersion: '" + std::string(65, '1') + "'"),
+                   "r.yaml", StatusCode::kResourceExhausted),
+             "r.yaml:3: ComponentVersion: version '11111");
+  EXPECT_HAS(Error(Replace(kBase, "ComponentVersion: 1.0.0", "ComponentVersion: 1.0")),
+             "r.yaml:3: ComponentVersion: must be a string, not the number 1.0");
+  EXPECT_HAS(Error(Replace(kBase, "ComponentVersion: 1.0.0", "ComponentVersion: '1.0'")),
+             "r.yaml:3: ComponentVersion: '1.0' is not a semantic version (MAJOR.MINOR.PATCH, e.g. "
+             "1.2.0)");
+  EXPECT_HAS(
+      Error(Replace(kBase, "    VersionRequirement: '>=0.0.1'",
+                    "    VersionRequirement: '>=1.x.0 <<2'")),
+      "r.yaml:6: ComponentDependencies.com.example.Model.VersionRequirement: range '>=1.x.0 <<2'");
   EXPECT_HAS(Error(Replace(kBase, "ComponentVersion: 1.0.0", "ComponentVersion: 1.10")),
              "r.yaml:3: ComponentVersion: must be a string, not the number 1.1 (quote it");
   EXPECT_HAS(Error(Replace(kBase, "ComponentVersion: 1.0.0", "ComponentVersion: ''")),
-             "ComponentVersion: the component version is empty");
+             "r.yaml:3: ComponentVersion: empty; expected a semantic version");
   EXPECT_HAS(Error(Replace(kBase, "ComponentName: com.example.Hello", "ComponentName: ../evil")),
              "ComponentName: '../evil' is not a component name");
   EXPECT_HAS(Error(Replace(kBase, "    VersionRequirement: '>=0.0.1'",

@@ -17,13 +17,13 @@
 
 #include "vqi/base/json.h"
 #include "vqi/base/status.h"
+#include "vqi/component/dependency_type.h"
 
 namespace vqi::component {
 
 inline constexpr std::string_view kRecipeFormatVersion = "2020-01-25";
 inline constexpr std::string_view kDefaultComponentType = "aws.greengrass.generic";
 
-enum class DependencyType { kHard, kSoft };
 const char* DependencyTypeName(DependencyType type);  // "HARD" / "SOFT"
 
 struct Dependency {
@@ -105,8 +105,9 @@ Result<Recipe> RecipeFromJson(const Json& doc, std::string_view origin);
 // RecipeFromJson(RecipeToJson(r)) == r.
 Json RecipeToJson(const Recipe& recipe);
 
-// The one place ComponentVersion is checked (non-empty, at most kMaxComponentVersionBytes,
-// characters of a semantic version). The semver helper replaces the body with ParseVersion.
+// The one place ComponentVersion is checked: a strict SemVer 2.0.0 version (ParseVersion,
+// semver.h). The message does not name the field (callers prefix it); InvalidArgument, or
+// ResourceExhausted above kMaxVersionLength.
 Status ValidateVersionField(std::string_view version);
 // ComponentName and dependency names: 1..kMaxComponentNameBytes of [A-Za-z0-9._-], not
 // starting with '.' (names become folder names on the device).
