@@ -65,6 +65,8 @@ Result<std::string> Decoder::String(const Field& f, bool required_nonempty) cons
   else
     return Fail(f.path, std::string("must be a string, not ") + v.type_name());
   if (required_nonempty && s.empty()) return Fail(f.path, "must not be empty");
+  if (s.find('\0') != std::string::npos)  // "\u0000" in JSON, "\0" in YAML
+    return Fail(f.path, "contains a NUL character");
   return s;
 }
 

@@ -200,6 +200,15 @@ TEST(RecipeParseTest, FieldValuesAreChecked) {
       "ComponentDependencies.com.example.Hello: a component cannot depend on itself");
 }
 
+TEST(RecipeParseTest, NulCharactersInStringsAreRefused) {
+  EXPECT_HAS(Error(Replace(kBase, "      Run: echo run", "      Run: \"echo run\\0; rm -rf /\"")),
+             "r.yaml:14: Manifests[0].Lifecycle.Run: contains a NUL character");
+  EXPECT_HAS(Error(R"({"RecipeFormatVersion": "2020-01-25", "ComponentName": "c",
+    "ComponentVersion": "1.0.0", "ComponentDescription": "a\u0000b"})",
+                   "r.json"),
+             "r.json:2: ComponentDescription: contains a NUL character");
+}
+
 TEST(RecipeParseTest, StartupAndRunExcludeEachOther) {
   EXPECT_HAS(
       Error(Replace(kBase, "      Run: echo run", "      Run: echo run\n      startup: echo s")),
