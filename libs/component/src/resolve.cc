@@ -164,7 +164,7 @@ class Solver {
       return false;
     }
     if (node.provided.provision == Provision::kRefused) {
-      Fail(InvalidArgument(name + ": not supported by vqi-agent: " + node.provided.detail + "; " +
+      Fail(FailedPrecondition(name + ": not supported by vqi-agent: " + node.provided.detail + "; " +
                            internal::Requirers(reqs)));
       return false;
     }

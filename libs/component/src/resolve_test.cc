@@ -195,7 +195,7 @@ TEST(ResolveTest, PlatformRefusedComponentIsAnErrorNamingItsRequirer) {
     return ProvidedStatus{Provision::kRefused, "vqi has no secret manager"};
   };
   EXPECT_EQ(Error(Resolve(cat, {{"Inference", "1.0.0", "deployment d"}}, platform)),
-            "InvalidArgument: aws.greengrass.SecretManager: not supported by vqi-agent: vqi has "
+            "FailedPrecondition: aws.greengrass.SecretManager: not supported by vqi-agent: vqi has "
             "no secret manager; Inference 1.0.0 requires ^2.0.0 (SOFT)");
 }
 

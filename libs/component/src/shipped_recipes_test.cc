@@ -9,7 +9,7 @@
 #include "vqi/component/interpolate.h"
 #include "vqi/component/placeholders.h"
 #include "vqi/component/platform.h"
-#include "vqi/component/recipe_catalogue.h"
+#include "vqi/component/resolve_recipes.h"
 
 namespace vqi::component {
 namespace {
@@ -82,18 +82,11 @@ TEST(ShippedRecipesTest, InferenceRecipeLoadsLikeAwsWrites) {
 }
 
 TEST(ShippedRecipesTest, InferenceRecipeResolvesWithTheModelAndAProvidedStreamManager) {
-  const Recipe inference = Inference();
-  InMemoryCatalogue catalogue;
-  for (const Recipe& r :
-       {inference, Model(),
-        Load("model.json", "0.2.0",
-             {{"model.onnx", {kOnnxDigest, 1}}, {"model.int8.onnx", {kInt8Digest, 1}}})}) {
-    auto entry = CatalogueEntry(r);
-    ASSERT_TRUE(entry.ok()) << entry.status().ToString();
-    ASSERT_TRUE(catalogue.Add(r.name, *entry).ok());
-  }
-  auto res = Resolve(catalogue, {{"com.example.Inference", "^1.0.0", "deployment line-3"}},
-                     AwsPlatformLookup);
+  const std::vector<Recipe> recipes = {
+      Inference(), Model(),
+      Load("model.json", "0.2.0",
+           {{"model.onnx", {kOnnxDigest, 1}}, {"model.int8.onnx", {kInt8Digest, 1}}})};
+  auto res = Resolve(recipes, {{"com.example.Inference", "^1.0.0", "deployment line-3"}});
   ASSERT_TRUE(res.ok()) << res.status().ToString();
   ASSERT_EQ(res->components.size(), 2u);
   EXPECT_EQ(res->components[0].name, "com.example.Model");    // dependencies first
@@ -114,11 +107,7 @@ TEST(ShippedRecipesTest, RefusedAwsDependencyFailsResolutionNamingIt) {
   ASSERT_TRUE(filled.ok()) << filled.status().ToString();
   auto r = ParseRecipe(*filled, "inference.yaml");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  InMemoryCatalogue catalogue;
-  ASSERT_TRUE(catalogue.Add(r->name, *CatalogueEntry(*r)).ok());
-  ASSERT_TRUE(catalogue.Add("com.example.Model", *CatalogueEntry(Model())).ok());
-  auto res = Resolve(catalogue, {{"com.example.Inference", "1.0.0", "deployment line-3"}},
-                     AwsPlatformLookup);
+  auto res = Resolve({*r, Model()}, {{"com.example.Inference", "1.0.0", "deployment line-3"}});
   ASSERT_FALSE(res.ok());
   EXPECT_NE(res.status().message().find("aws.greengrass.TokenExchangeService: not supported by "
                                         "vqi-agent: vqi issues no AWS credentials"),

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <vector>
 
+#include "show.h"
 #include "vqi/base/file.h"
 #include "vqi/base/safetensors.h"
 #include "vqi/registry/register.h"
@@ -65,8 +66,8 @@ void ParseTrainSource(const std::string& source, std::string* dataset, std::stri
 Status Agree(const char* what, const std::string& flag, const std::string& recorded,
              const std::string& checkpoint) {
   if (flag.empty() || recorded.empty() || flag == recorded) return Status::Ok();
-  return InvalidArgument(std::string(what) + " '" + flag + "' contradicts the checkpoint " +
-                         checkpoint + ", which records '" + recorded + "'");
+  return InvalidArgument(std::string(what) + " '" + Show(flag) + "' contradicts the checkpoint " +
+                         checkpoint + ", which records '" + Show(recorded) + "'");
 }
 
 std::string JsonString(const Json& j, const char* key) {
@@ -93,7 +94,7 @@ Result<Lineage> GatherLineage(const RegisterRequest& q, const ReportSummary& rep
     VQI_ASSIGN_OR_RETURN(auto meta, ReadSafetensorsMetadata(ckpt));
     if (meta["vqi.format"] != "vqi-checkpoint/1")
       return InvalidArgument(ckpt + ": not a vqi checkpoint (metadata vqi.format is '" +
-                             meta["vqi.format"].substr(0, 64) + "', expected vqi-checkpoint/1)");
+                             Show(meta["vqi.format"], 64) + "', expected vqi-checkpoint/1)");
     if (!meta["vqi.train"].empty()) {
       VQI_ASSIGN_OR_RETURN(ck_train, ParseJson(meta["vqi.train"], ckpt + " metadata vqi.train"));
       if (!ck_train.is_object())

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "show.h"
 #include "vqi/registry/register.h"
 
 namespace vqi::registry {
@@ -97,9 +98,9 @@ Result<ReportSummary> ParseEvalReport(const std::string& text, const std::string
         return FieldError(file, std::string("source.") + key, "must be a string");
     r.source = s;
     if (s.contains("part"))
-      r.where = "part " + s["part"].get<std::string>();
+      r.where = "part " + Show(s["part"].get<std::string>());
     else if (s.contains("images"))
-      r.where = "images " + s["images"].get<std::string>();
+      r.where = "images " + Show(s["images"].get<std::string>());
   }
   return r;
 }

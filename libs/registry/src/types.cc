@@ -3,6 +3,7 @@
 
 #include <ctime>
 
+#include "show.h"
 #include "vqi/blob/blob_store.h"
 
 namespace vqi::registry {
@@ -52,9 +53,7 @@ Status ValidateName(std::string_view what, std::string_view name, size_t max) {
   for (size_t i = 0; i < name.size(); ++i) {
     const bool ok = i == 0 ? AlnumChar(name[i]) : NameChar(name[i]);
     if (!ok) {
-      std::string shown;
-      for (char c : name) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
-      return InvalidArgument(std::string(what) + " '" + shown + "': character " +
+      return InvalidArgument(std::string(what) + " '" + Show(name) + "': character " +
                              std::to_string(i + 1) + " is not allowed (accepted: " + pattern + ")");
     }
   }
@@ -79,7 +78,7 @@ Result<ApprovalStatus> ParseApprovalStatus(std::string_view s) {
   for (ApprovalStatus a : {ApprovalStatus::kPendingManualApproval, ApprovalStatus::kApproved,
                            ApprovalStatus::kRejected})
     if (s == ApprovalStatusName(a)) return a;
-  return InvalidArgument("approval status '" + std::string(s.substr(0, 64)) +
+  return InvalidArgument("approval status '" + Show(s, 64) +
                          "': accepted values are PendingManualApproval, Approved, Rejected");
 }
 
@@ -135,7 +134,7 @@ Status ValidateText(std::string_view field, std::string_view text, size_t max_by
 Status ParseVersionRef(std::string_view ref, std::string* group, int64_t* version,
                        std::string_view field) {
   const size_t slash = ref.rfind('/');
-  const std::string shown(ref.substr(0, 200));
+  const std::string shown = Show(ref);
   if (slash == std::string_view::npos)
     return InvalidArgument(std::string(field) + " '" + shown +
                            "': expected group/version (e.g. tags/3)");
@@ -159,6 +158,8 @@ Status ParseVersionRef(std::string_view ref, std::string* group, int64_t* versio
 Status ValidateNewVersion(const NewVersion& v) {
   VQI_RETURN_IF_ERROR(ValidateGroupName(v.group));
   VQI_RETURN_IF_ERROR(ValidateText("description", v.description, kMaxDescriptionBytes, true));
+  VQI_RETURN_IF_ERROR(
+      ValidateText("group description", v.group_description, kMaxDescriptionBytes, true));
   if (v.created_by.empty()) return InvalidArgument("created_by is empty (who registers it?)");
   VQI_RETURN_IF_ERROR(ValidateText("created_by", v.created_by, kMaxActorBytes));
   if (v.artifacts.empty()) return InvalidArgument("a model version needs at least one artifact");

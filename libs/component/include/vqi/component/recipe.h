@@ -27,7 +27,7 @@ inline constexpr std::string_view kDefaultComponentType = "aws.greengrass.generi
 const char* DependencyTypeName(DependencyType type);  // "HARD" / "SOFT"
 
 struct Dependency {
-  std::string version_requirement;  // npm-style range, checked by the resolver
+  std::string version_requirement;  // npm-style range (semver.h ParseRange), checked at parse
   DependencyType type = DependencyType::kHard;
   bool operator==(const Dependency&) const = default;
 };

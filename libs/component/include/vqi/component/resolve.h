@@ -101,10 +101,11 @@ struct ResolveLimits {
 
 // Chooses one version per component reachable from `roots`: each the highest that satisfies
 // every requirement placed on it and still allows a solution (earlier components preferred).
-// `platform` may be empty (nothing provided). Errors (FailedPrecondition for a conflict naming
-// every requirer with its range and the available versions; NotFound for an unknown component
-// naming its requirers; InvalidArgument for a refused platform component, an invalid range or
-// a cycle; ResourceExhausted for a limit): docs/design/versions.md.
+// `platform` may be empty (nothing provided); it is asked before the catalogue. Errors
+// (FailedPrecondition for a conflict naming every requirer with its range and the available
+// versions, and for a component the platform refuses; NotFound for an unknown component naming
+// its requirers; InvalidArgument for an invalid range or a cycle; ResourceExhausted for a
+// limit): docs/design/versions.md.
 Result<Resolution> Resolve(const Catalogue& catalogue, const std::vector<RootRequirement>& roots,
                            const PlatformLookup& platform = {}, const ResolveLimits& limits = {});
 

@@ -1,0 +1,164 @@
+// vqi server [flags]: the HTTP API over this home (libs/server, docs/api.md);
+// vqi server token create|list|revoke: the bearer tokens it accepts.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "cli.h"
+#include "vqi/base/json.h"
+#include "vqi/server/server.h"
+#include "vqi/server/token_store.h"
+
+namespace vqi::cli {
+namespace {
+
+namespace sv = vqi::server;
+
+struct ServerFlags {
+  std::string bind = "127.0.0.1";
+  int port = 8470;
+  std::string tls_cert, tls_key, tls_client_ca;
+  int64_t max_body_bytes = int64_t{64} << 20;
+  int64_t max_upload_bytes = int64_t{4} << 30;
+  int workers = 16;
+  int shutdown_grace = 30;
+  std::string token_name, token_scope = "read", revoke;
+};
+
+// Serves until SIGTERM or SIGINT, then shuts down gracefully.
+Status RunServer(const Context& ctx, const ServerFlags& f) {
+  sv::ServerOptions o;
+  o.home = ctx.home;
+  o.bind_address = f.bind;
+  o.port = f.port;
+  o.tls = {f.tls_cert, f.tls_key, f.tls_client_ca};
+  o.max_body_bytes = f.max_body_bytes;
+  o.max_upload_bytes = f.max_upload_bytes;
+  o.threads = f.workers;
+  o.shutdown_grace = std::chrono::seconds(f.shutdown_grace);
+
+  // Block the signals in every thread (httplib's workers inherit the mask); one thread takes
+  // them with sigwait and asks the server to stop.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  VQI_ASSIGN_OR_RETURN(auto server, sv::Server::Create(o));
+  VQI_ASSIGN_OR_RETURN(int port, server->Bind());
+  const std::string url = std::string(server->tls() ? "https" : "http") + "://" + f.bind + ":" +
+                          std::to_string(port);
+  if (ctx.json)
+    std::printf("%s\n", Json{{"listening", url}, {"port", port}, {"home", ctx.home}}.dump().c_str());
+  else
+    std::printf("listening on %s (home %s)\n", url.c_str(), ctx.home.c_str());
+  std::fflush(stdout);
+
+  sv::Server* raw = server.get();
+  std::thread([raw, stop_signals] {
+    int sig = 0;
+    if (sigwait(&stop_signals, &sig) == 0) {
+      std::fprintf(stderr, "vqi server: %s received, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      raw->Shutdown();
+    }
+  }).detach();
+  VQI_RETURN_IF_ERROR(server->Run());
+  std::fprintf(stderr, "vqi server: stopped\n");
+  return Status::Ok();
+}
+
+Status CreateToken(const Context& ctx, const ServerFlags& f) {
+  VQI_ASSIGN_OR_RETURN(sv::Scope scope, sv::ParseScope(f.token_scope));
+  VQI_ASSIGN_OR_RETURN(auto store, sv::OpenTokenStore(ctx.home));
+  VQI_ASSIGN_OR_RETURN(sv::NewToken t, store->Create(f.token_name, scope));
+  if (ctx.json) {
+    std::printf("%s\n", Json{{"id", t.info.id}, {"name", t.info.name}, {"scope", sv::ScopeName(scope)},
+                             {"token", t.token}}
+                            .dump()
+                            .c_str());
+  } else {
+    std::printf("%s\n", t.token.c_str());
+    std::fprintf(stderr,
+                 "token '%s' (id %s, scope %s): shown once, only its hash is stored in %s/server/tokens.db\n",
+                 t.info.name.c_str(), t.info.id.c_str(), sv::ScopeName(scope), ctx.home.c_str());
+  }
+  return Status::Ok();
+}
+
+Status ListTokens(const Context& ctx) {
+  VQI_ASSIGN_OR_RETURN(auto store, sv::OpenTokenStore(ctx.home));
+  VQI_ASSIGN_OR_RETURN(auto list, store->List());
+  if (ctx.json) {
+    Json arr = Json::array();
+    for (const auto& t : list)
+      arr.push_back({{"id", t.id}, {"name", t.name}, {"scope", sv::ScopeName(t.scope)},
+                     {"created_at", t.created_at}, {"revoked_at", t.revoked_at ? Json(*t.revoked_at) : Json()}});
+    std::printf("%s\n", arr.dump().c_str());
+    return Status::Ok();
+  }
+  std::printf("%-12s  %-24s  %-6s  %-20s  %s\n", "ID", "NAME", "SCOPE", "CREATED", "REVOKED");
+  for (const auto& t : list)
+    std::printf("%-12s  %-24s  %-6s  %-20s  %s\n", t.id.c_str(), t.name.c_str(), sv::ScopeName(t.scope),
+                t.created_at.c_str(), t.revoked_at ? t.revoked_at->c_str() : "-");
+  return Status::Ok();
+}
+
+Status RevokeToken(const Context& ctx, const ServerFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto store, sv::OpenTokenStore(ctx.home));
+  VQI_ASSIGN_OR_RETURN(sv::TokenInfo t, store->Revoke(f.revoke));
+  std::printf("revoked token '%s' (id %s) at %s\n", t.name.c_str(), t.id.c_str(),
+              t.revoked_at ? t.revoked_at->c_str() : "?");
+  return Status::Ok();
+}
+
+const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
+  auto f = std::make_shared<ServerFlags>();
+  // Not Noun(): bare `vqi server` serves; `vqi server token ...` manages tokens.
+  CLI::App* server = app.add_subcommand(
+      "server", "Serve this home's datasets, models, components and artifacts over HTTP (docs/api.md)");
+  server->require_subcommand(0, 1);
+  server->add_option("--bind", f->bind, "address to listen on (default 127.0.0.1)")->check(NonEmpty());
+  server->add_option("--port", f->port, "TCP port; 0 picks a free one (printed)")
+      ->check(InRange(0, 65535));
+  server->add_option("--tls-cert", f->tls_cert, "PEM server certificate: serve HTTPS")->check(NonEmpty());
+  server->add_option("--tls-key", f->tls_key, "PEM private key of --tls-cert")->check(NonEmpty());
+  server->add_option("--tls-client-ca", f->tls_client_ca,
+                     "PEM CA: require client certificates it signed (mutual TLS)")
+      ->check(NonEmpty());
+  server->add_option("--max-body-bytes", f->max_body_bytes, "largest JSON request body (default 64 MiB)")
+      ->check(InRange<int64_t>(0, int64_t{1} << 30));
+  server->add_option("--max-upload-bytes", f->max_upload_bytes, "largest artifact upload (default 4 GiB)")
+      ->check(InRange<int64_t>(0, int64_t{4} << 30));
+  server->add_option("--workers", f->workers, "HTTP worker threads, one per open connection (default 16)")
+      ->check(InRange(1, 1024));
+  server->add_option("--shutdown-grace", f->shutdown_grace,
+                     "seconds requests in flight may take after SIGTERM/SIGINT (default 30)")
+      ->check(InRange(0, 3600));
+
+  CLI::App* token = server->add_subcommand("token", "Bearer tokens for the server");
+  token->require_subcommand(1);
+  auto* create = token->add_subcommand("create", "Create a token and print it (once)");
+  create->add_option("--name", f->token_name, "unique name, 1-64 of A-Z a-z 0-9 . _ -")
+      ->required()
+      ->check(NonEmpty());
+  create->add_option("--scope", f->token_scope, "read | write | admin | device (default read)")
+      ->check(CLI::IsMember({"read", "write", "admin", "device"}));
+  create->callback([&ctx, f] { Exit(CreateToken(ctx, *f)); });
+  auto* list = token->add_subcommand("list", "List tokens (never their secrets)");
+  list->callback([&ctx] { Exit(ListTokens(ctx)); });
+  auto* revoke = token->add_subcommand("revoke", "Revoke a token by id or name");
+  revoke->add_option("token", f->revoke, "id or name")->required()->check(NonEmpty());
+  revoke->callback([&ctx, f] { Exit(RevokeToken(ctx, *f)); });
+
+  server->callback([&ctx, f, server] {
+    if (server->get_subcommands().empty()) Exit(RunServer(ctx, *f));
+  });
+});
+
+}  // namespace
+}  // namespace vqi::cli
