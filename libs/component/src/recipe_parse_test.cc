@@ -64,6 +64,49 @@ TEST(RecipeParseTest, ParsesTheBaseRecipe) {
   EXPECT_EQ(m.artifacts[0].execute, Permission::kNone);
 }
 
+// The shapes AWS's documentation and samples use, in one recipe: an empty configuration and an
+// empty top-level Lifecycle, a dependency without DependencyType, the nucleus as a SOFT
+// dependency, `URI`, `Install` with `Skipif`, lower-case `script`, a plain `install` string
+// beside `Run`, a Windows manifest and a base64 digest.
+TEST(RecipeParseTest, AwsDocumentationShapesLoad) {
+  auto r = ParseRecipe(R"({
+  "RecipeFormatVersion": "2020-01-25",
+  "ComponentName": "com.example.BatteryAware",
+  "ComponentVersion": "1.0.0",
+  "ComponentConfiguration": {},
+  "ComponentDependencies": {
+    "aws.greengrass.Nucleus": {"VersionRequirement": "~2.0.0", "DependencyType": "SOFT"},
+    "com.example.Helper": {"VersionRequirement": "^1.1.0"}
+  },
+  "Manifests": [
+    {"Platform": {"os": "linux", "architecture": "amd64"},
+     "Name": "64-bit x86_64 - Linux",
+     "Lifecycle": {
+       "Install": {"Skipif": "onpath git", "Script": "sudo apt-get install git"},
+       "Run": {"RequiresPrivilege": true, "script": "/bin/bash {artifacts:decompressedPath}/app/run.sh \"{configuration:/Threshold}\""}
+     },
+     "Artifacts": [{"URI": "s3://DOC-EXAMPLE-BUCKET/app.zip", "Unarchive": "ZIP",
+                    "Digest": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "Algorithm": "SHA-256",
+                    "Permission": {"Read": "OWNER", "Execute": "NONE"}}]},
+    {"Platform": {"os": "windows"},
+     "Lifecycle": {"install": "py -3 -m pip install --user awsiotsdk", "Run": "py -3 -u {artifacts:decompressedPath}\\app\\main.py"},
+     "Artifacts": [{"URI": "s3://DOC-EXAMPLE-BUCKET/app.zip", "Unarchive": "ZIP"}]}
+  ],
+  "Lifecycle": {}
+})",
+                       "aws.json");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->dependencies.at("com.example.Helper").type, DependencyType::kHard);
+  EXPECT_EQ(r->dependencies.at("aws.greengrass.Nucleus").type, DependencyType::kSoft);
+  EXPECT_EQ(r->manifests[0].lifecycle->steps.at("install").skip_if, "onpath git");
+  EXPECT_TRUE(r->manifests[0].lifecycle->steps.at("run").requires_privilege);
+  EXPECT_EQ(r->manifests[0].artifacts[0].digest,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(r->manifests[1].lifecycle->steps.at("install").script,
+            "py -3 -m pip install --user awsiotsdk");
+  EXPECT_TRUE(r->lifecycle.has_value());
+}
+
 TEST(RecipeParseTest, MalformedJsonNamesOriginAndLine) {
   const std::string e =
       Error("{\n  \"ComponentName\": \"x\",\n  \"ComponentVersion\": ,\n}", "r.json");
