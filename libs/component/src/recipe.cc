@@ -72,7 +72,12 @@ Lifecycle EffectiveLifecycle(const Recipe& recipe, const Manifest& manifest) {
     auto it = recipe.lifecycle_selections.find(s);
     if (it == recipe.lifecycle_selections.end()) continue;
     for (const auto& [k, v] : it->second.setenv) out.setenv[k] = v;
-    for (const auto& [k, v] : it->second.steps) out.steps[k] = v;
+    for (const auto& [k, v] : it->second.steps) {
+      out.steps[k] = v;
+      // startup and run exclude each other: the later section's choice wins.
+      if (k == "startup") out.steps.erase("run");
+      if (k == "run") out.steps.erase("startup");
+    }
   }
   return out;
 }

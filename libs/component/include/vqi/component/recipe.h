@@ -114,7 +114,8 @@ Status ValidateVersionField(std::string_view version);
 Status ValidateComponentName(std::string_view name);
 
 // The lifecycle a manifest runs: its own, else the top-level one merged with the selected
-// sections (Selections, default ["all"]); steps from later selections replace earlier ones.
+// sections (Selections, default ["all"]); steps from later selections replace earlier ones
+// (a section's `startup` also replaces an earlier `run` and the other way round).
 Lifecycle EffectiveLifecycle(const Recipe& recipe, const Manifest& manifest);
 
 }  // namespace vqi::component
