@@ -10,6 +10,7 @@
 #include "test_http.h"
 #include "vqi/base/hash.h"
 #include "vqi/blob/blob_store.h"
+#include "vqi/dataset/store.h"
 #include "vqi/server/server.h"
 #include "vqi/server/token_store.h"
 
@@ -141,6 +142,29 @@ TEST_F(ServerHttpTest, ScopesAreEnforced) {
   r = Client("d").Get("/v1/datasets");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 403);
+}
+
+TEST_F(ServerHttpTest, Datasets) {
+  {
+    auto store = dataset::Store::Open(home_, "metal", true);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->EnsureClass("scratch").ok());
+  }
+  auto r = Client("r").Get("/v1/datasets");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  Json j = Json::parse(r->body);
+  ASSERT_EQ(j["datasets"].size(), 1u);
+  EXPECT_EQ(j["datasets"][0]["name"], "metal");
+  r = Client("r").Get("/v1/datasets/metal");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["name"], "metal");
+  EXPECT_EQ(Json::parse(r->body)["images"], 0);
+  r = Client("r").Get("/v1/datasets/nope");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404) << r->body;
+  EXPECT_EQ(Code(r), "not_found");
 }
 
 TEST_F(ServerHttpTest, RevokedTokenIsRefusedAtOnce) {
