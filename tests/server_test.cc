@@ -379,6 +379,32 @@ TEST_F(ServerTest, TlsWithATestCa) {
   auto p = plain.Get("/v1/health");
   EXPECT_TRUE(!p || p->status != 200);
   EXPECT_EQ(server_.Stop(), 0);
+
+  // mutual TLS: with --tls-client-ca, only clients holding a certificate the CA signed get in
+  const std::string client_cert =
+      "cd " + dir +
+      " && "
+      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=edge-1 "
+      "-keyout client.key -out client.csr 2>/dev/null && "
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+      "-out client.pem 2>/dev/null";
+  ASSERT_EQ(std::system(client_cert.c_str()), 0);
+  testing::ServerProcess mtls;
+  ASSERT_TRUE(mtls.Start(home_, {"--tls-cert", dir + "/server.pem", "--tls-key",
+                                 dir + "/server.key", "--tls-client-ca", dir + "/ca.pem"}))
+      << mtls.output();
+  httplib::SSLClient with_cert("127.0.0.1", mtls.port(), dir + "/client.pem", dir + "/client.key");
+  with_cert.set_ca_cert_path((dir + "/ca.pem").c_str());
+  with_cert.enable_server_certificate_verification(true);
+  auto ok = with_cert.Get("/v1/health");
+  ASSERT_TRUE(ok) << httplib::to_string(ok.error());
+  EXPECT_EQ(ok->status, 200);
+  httplib::SSLClient without_cert("127.0.0.1", mtls.port());
+  without_cert.set_ca_cert_path((dir + "/ca.pem").c_str());
+  without_cert.enable_server_certificate_verification(true);
+  auto refused = without_cert.Get("/v1/health");
+  EXPECT_TRUE(!refused || refused->status != 200);
+  EXPECT_EQ(mtls.Stop(), 0);
 }
 
 TEST_F(ServerTest, BadTlsFilesAreRefusedAtStart) {
