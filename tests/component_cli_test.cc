@@ -10,6 +10,7 @@
 #include "run_vqi.h"
 #include "vqi/base/file.h"
 #include "vqi/base/hash.h"
+#include "vqi/base/json.h"
 
 namespace {
 
@@ -102,6 +103,58 @@ TEST_F(ComponentCliTest, CreateVerifyTamper) {
                          ", manifest says " + digest),
             std::string::npos)
       << bad.out;
+}
+
+// register → approve → from-model (once) → verify; store gc keeps what components reference.
+TEST_F(ComponentCliTest, FromModelAndGc) {
+  Write("model.onnx", "onnx bytes of the approved model");
+  vqi::OrderedJson report;
+  report["model"] = dir_ + "/model.onnx";
+  report["source"] = {{"dataset", "metal"},
+                      {"split", "s1"},
+                      {"part", "test"},
+                      {"split_digest", std::string(64, 'a')}};
+  report["failed_images"] = 0;
+  report["metrics"] = {
+      {"images", 20},     {"map50", 0.9},  {"map75", 0.5}, {"map50_95", 0.6},
+      {"precision", 0.8}, {"recall", 0.7}, {"f1", 0.75},   {"per_class", vqi::Json::array()}};
+  Write("report.json", report.dump());
+  ASSERT_EQ(Vqi("key create acme").code, 0);
+  CmdResult none = Vqi("component from-model --group tags --key acme");
+  EXPECT_EQ(none.code, 1) << none.out;  // no registry yet
+  EXPECT_NE(none.out.find("no model registry"), std::string::npos) << none.out;
+  CmdResult reg = Vqi("model register --group tags --model " + dir_ + "/model.onnx --report " +
+                      dir_ + "/report.json --by alice");
+  ASSERT_EQ(reg.code, 0) << reg.out;
+  ASSERT_EQ(Vqi("model approve --group tags --version 1 --by bob").code, 0);
+
+  CmdResult first = Vqi("component from-model --group tags --key acme");
+  ASSERT_EQ(first.code, 0) << first.out;
+  EXPECT_NE(first.out.find("created vqi.model.tags@1.0.0 from registry:tags/1"), std::string::npos)
+      << first.out;
+  CmdResult again = Vqi("component from-model --group tags --key acme");
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find("up to date: vqi.model.tags@1.0.0 already packages registry:tags/1"),
+            std::string::npos)
+      << again.out;
+  CmdResult show = Vqi("component show vqi.model.tags --json");
+  ASSERT_EQ(show.code, 0) << show.out;
+  vqi::Json j = vqi::Json::parse(show.out);
+  EXPECT_EQ(j["recipe"]["ComponentConfiguration"]["DefaultConfiguration"]["model"]["version"], 1);
+
+  // A component of its own with an artifact nothing else references: gc must keep it.
+  Write("in/recipe.json",
+        R"({"RecipeFormatVersion":"2020-01-25","ComponentName":"c","ComponentVersion":"1.0.0",
+    "Manifests":[{"Artifacts":[{"Uri":"tool.sh"}]}]})");
+  Write("in/tool.sh", "echo tool\n");
+  CmdResult create = Vqi("component create --recipe " + dir_ + "/in/recipe.json --artifact " +
+                         dir_ + "/in/tool.sh --key acme");
+  ASSERT_EQ(create.code, 0) << create.out;
+  CmdResult gc = Vqi("--json store gc");
+  ASSERT_EQ(gc.code, 0) << gc.out;
+  EXPECT_EQ(vqi::Json::parse(gc.out)["removed"], 0) << gc.out;
+  EXPECT_EQ(Vqi("component verify c@1.0.0").code, 0);
+  EXPECT_EQ(Vqi("component verify vqi.model.tags@1.0.0").code, 0);
 }
 
 TEST_F(ComponentCliTest, BadInputIsRefusedWithExitCodes) {

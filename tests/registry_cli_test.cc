@@ -167,9 +167,9 @@ TEST_F(RegistryCliTest, StoreVerifyAndGc) {
   EXPECT_EQ(bad.code, 1) << bad.out;
   EXPECT_TRUE(Has(bad, "corrupt: " + path)) << bad.out;
 
-  // A component database this build cannot read: gc refuses, deletes nothing.
+  // A component database that cannot be read (damaged): gc refuses, deletes nothing.
   fs::create_directories(home_ + "/components");
-  std::ofstream(home_ + "/components/components.db") << "";
+  std::ofstream(home_ + "/components/components.db") << "this is not an SQLite database file";
   std::ofstream(home_ + "/artifacts/bb/" + stray_digest) << "orphan";
   CmdResult refused = Vqi("store gc");
   EXPECT_EQ(refused.code, 1) << refused.out;

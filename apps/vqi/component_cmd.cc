@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "vqi/base/json.h"
+#include "vqi/component/from_model.h"
 #include "vqi/component/package.h"
 #include "vqi/signing/encoding.h"
 
@@ -18,7 +19,7 @@ namespace comp = vqi::component;
 namespace sg = vqi::signing;
 
 struct ComponentFlags {
-  std::string recipe, key, ref, filter, group;
+  std::string recipe, key, ref, filter, group, publisher;
   std::vector<std::string> artifacts, vars;
   bool json = false;
 };
@@ -166,6 +167,31 @@ Status RunVerify(const Context& ctx, const ComponentFlags& f) {
   return Status::Ok();
 }
 
+Status RunFromModel(const Context& ctx, const ComponentFlags& f) {
+  auto reg = registry::OpenSqliteStore(registry::RegistryDbPath(ctx.home), {false, nullptr});
+  if (!reg.ok() && reg.status().code() == StatusCode::kNotFound)
+    return NotFound("no model registry in " + ctx.home +
+                    " (register and approve a model first: vqi model register, vqi model approve)");
+  if (!reg.ok()) return reg.status();
+  VQI_ASSIGN_OR_RETURN(Env env, OpenEnv(ctx));
+  VQI_ASSIGN_OR_RETURN(comp::PutOutcome put,
+                       comp::ComponentFromModel(env.Package(), **reg, f.group, f.key, f.publisher));
+  const comp::StoredComponent& c = put.component;
+  if (ctx.json || f.json) {
+    Json j = ComponentJson(c, false);
+    j["created_now"] = put.created;
+    std::cout << j.dump(2) << "\n";
+  } else if (put.created) {
+    std::cout << "created " << c.name << "@" << c.version << " from " << c.source << " ("
+              << c.artifacts.size() << " artifacts, signed by key " << f.key << " " << c.key_id
+              << ")\n";
+  } else {
+    std::cout << "up to date: " << c.name << "@" << c.version << " already packages " << c.source
+              << " (the latest approved version); nothing created\n";
+  }
+  return Status::Ok();
+}
+
 const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   CLI::App& noun = Noun(app, "component", "Signed components (Greengrass v2 recipes)");
   auto f = std::make_shared<ComponentFlags>();
@@ -200,6 +226,15 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   verify->add_option("REF", f->ref, "NAME@VERSION")->required()->check(NonEmpty());
   verify->add_flag("--json", f->json, "machine-readable output");
   verify->callback([&ctx, f] { Exit(RunVerify(ctx, *f)); });
+
+  auto* from = noun.add_subcommand(
+      "from-model", "Package the latest approved model of a group as vqi.model.<group>");
+  from->add_option("--group", f->group, "model package group")->required()->check(NonEmpty());
+  from->add_option("--key", f->key, "publisher key that signs")->required()->check(NonEmpty());
+  from->add_option("--publisher", f->publisher, "ComponentPublisher (default: the key name)")
+      ->check(NonEmpty());
+  from->add_flag("--json", f->json, "machine-readable output");
+  from->callback([&ctx, f] { Exit(RunFromModel(ctx, *f)); });
 });
 
 }  // namespace

@@ -251,6 +251,8 @@ const bool kRegistered = cli::Register([](CLI::App& app, cli::Context& ctx) {
                   "else unknown)");
   reg->add_option("--parent", f.q.parent, "lineage: group/version this was fine-tuned from");
   reg->add_option("--description", f.description, "what this version is");
+  reg->add_option("--group-description", f.q.group_description,
+                  "what the group is (when this registration creates it)");
   reg->add_option("--by", f.by, "who registers it (default $USER)");
   reg->callback([&ctx] { cli::Exit(RunRegister(ctx, f)); });
 

@@ -6,16 +6,15 @@
 #include "cli.h"
 #include "vqi/base/json.h"
 #include "vqi/blob/blob_store.h"
+#include "vqi/component/from_model.h"
 #include "vqi/registry/artifacts.h"
 
 namespace vqi::registry {
 namespace {
 
-// Every store that may reference <home>/artifacts. The component store (libs/component, the
-// signing helper's) goes here once it is built into vqi; until then a components.db that exists
-// makes gc refuse (its references cannot be read) and verify say it skipped them.
+// Every store that may reference <home>/artifacts: the registry and the component store.
 std::vector<KnownSource> KnownSources() {
-  return {RegistrySource(), {"components", "components/components.db", nullptr}};
+  return {RegistrySource(), component::ComponentsSource()};
 }
 
 Result<std::unique_ptr<blob::BlobStore>> OpenArtifacts(const cli::Context& ctx) {

@@ -7,6 +7,7 @@
 #include "vqi/component/limits.h"
 #include "vqi/component/package.h"
 #include "vqi/component/zip.h"
+#include "vqi/registry/artifacts.h"
 
 namespace vqi::component {
 namespace {
@@ -81,6 +82,9 @@ Result<PutOutcome> CreateComponent(const PackageEnv& env, const CreateRequest& r
                                           files[a.name]);
   }
 
+  // gc must not collect the new blobs before the row that references them commits.
+  VQI_ASSIGN_OR_RETURN(registry::ArtifactLock lock,
+                       registry::ArtifactLock::Shared(env.blobs->dir()));
   std::map<std::string, UploadedArtifact> uploaded;
   for (const internal::RecipeArtifact& a : r.artifacts) {
     if (!a.upload) continue;

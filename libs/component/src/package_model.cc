@@ -3,6 +3,7 @@
 #include "package_recipe.h"
 #include "vqi/component/package.h"
 #include "vqi/component/semver.h"
+#include "vqi/registry/artifacts.h"
 
 namespace vqi::component {
 namespace {
@@ -96,13 +97,16 @@ Result<PutOutcome> PackageModel(const PackageEnv& env, const ModelToPackage& mod
   // Fail before anything else when the key cannot sign.
   VQI_RETURN_IF_ERROR(env.keys->Sign(key_name, "").status());
   VQI_ASSIGN_OR_RETURN(std::string text, ModelComponentRecipe(model, version, publisher));
-  for (const char* name : {kFp32, kInt8}) {
-    const StoredArtifact* src = Find(model, name);
+  // gc must not collect the model's blobs before the component's row commits.
+  VQI_ASSIGN_OR_RETURN(registry::ArtifactLock lock,
+                       registry::ArtifactLock::Shared(env.blobs->dir()));
+  for (const char* file : {kFp32, kInt8}) {
+    const StoredArtifact* src = Find(model, file);
     if (!src) continue;
     VQI_ASSIGN_OR_RETURN(bool exists, env.blobs->Exists(src->digest));
     if (!exists)
       return DataLoss("model " + model.group + "/" + std::to_string(model.version) + ": artifact " +
-                      name + " (blob " + src->digest + ") is missing from " + env.blobs->dir() +
+                      file + " (blob " + src->digest + ") is missing from " + env.blobs->dir() +
                       " (run vqi store verify)");
   }
   VQI_ASSIGN_OR_RETURN(internal::LoadedRecipe r,

@@ -55,6 +55,7 @@ Result<PreparedRegistration> PrepareRegistration(const RegisterRequest& q) {
 
   NewVersion& v = p.version;
   v.group = q.group;
+  v.group_description = q.group_description;
   v.description = q.description;
   v.created_by = q.created_by;
   v.metrics = report.metrics;

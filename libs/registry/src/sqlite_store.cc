@@ -129,8 +129,9 @@ class SqliteStore final : public Store {
       }
       VQI_ASSIGN_OR_RETURN(
           sqlite::Stmt g,
-          db_.Prepare("INSERT OR IGNORE INTO model_groups VALUES (?1, '', ?2, ?3)"));
-      VQI_RETURN_IF_ERROR(g.Bind(1, v.group).Bind(2, now).Bind(3, v.created_by).Run());
+          db_.Prepare("INSERT OR IGNORE INTO model_groups VALUES (?1, ?4, ?2, ?3)"));
+      g.Bind(1, v.group).Bind(2, now).Bind(3, v.created_by).Bind(4, v.group_description);
+      VQI_RETURN_IF_ERROR(g.Run());
       VQI_ASSIGN_OR_RETURN(sqlite::Stmt m,
                            db_.Prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions "
                                        "WHERE group_name = ?1"));

@@ -56,8 +56,11 @@ class StoreTest : public ::testing::Test {
 };
 
 TEST_F(StoreTest, VersionsAreNumberedPerGroupFromOne) {
-  EXPECT_EQ(Reg("tags"), 1);
-  EXPECT_EQ(Reg("tags"), 2);
+  NewVersion first = Version("tags");
+  first.group_description = "scratch detector for metal tags";
+  ASSERT_EQ(store_->Register(first)->version, 1);
+  first.group_description = "ignored: the group exists";
+  ASSERT_EQ(store_->Register(first)->version, 2);
   EXPECT_EQ(Reg("other"), 1);
   EXPECT_EQ(Reg("tags"), 3);
   auto groups = store_->Groups();
@@ -65,6 +68,8 @@ TEST_F(StoreTest, VersionsAreNumberedPerGroupFromOne) {
   ASSERT_EQ(groups->size(), 2u);
   EXPECT_EQ((*groups)[0].name, "other");
   EXPECT_EQ((*groups)[1].versions, 3);
+  EXPECT_EQ((*groups)[1].description, "scratch detector for metal tags");
+  EXPECT_EQ((*groups)[1].created_by, "alice");
   auto list = store_->List("tags");
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 3u);

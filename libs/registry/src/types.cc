@@ -158,6 +158,8 @@ Status ParseVersionRef(std::string_view ref, std::string* group, int64_t* versio
 Status ValidateNewVersion(const NewVersion& v) {
   VQI_RETURN_IF_ERROR(ValidateGroupName(v.group));
   VQI_RETURN_IF_ERROR(ValidateText("description", v.description, kMaxDescriptionBytes, true));
+  VQI_RETURN_IF_ERROR(
+      ValidateText("group description", v.group_description, kMaxDescriptionBytes, true));
   if (v.created_by.empty()) return InvalidArgument("created_by is empty (who registers it?)");
   VQI_RETURN_IF_ERROR(ValidateText("created_by", v.created_by, kMaxActorBytes));
   if (v.artifacts.empty()) return InvalidArgument("a model version needs at least one artifact");

@@ -27,6 +27,7 @@ inline constexpr const char* kReportArtifact = "report.json";
 
 struct RegisterRequest {
   std::string group;
+  std::string group_description;  // when this registration creates the group
   std::string description;
   std::string created_by;  // required (the CLI passes $USER)
 

@@ -108,6 +108,7 @@ struct ModelVersion {
 // What Store::Register stores (the store numbers it and sets created/status).
 struct NewVersion {
   std::string group;
+  std::string group_description;  // used only when this registration creates the group
   std::string description;
   std::string created_by;
   std::vector<ArtifactRef> artifacts;  // blobs already stored and synced

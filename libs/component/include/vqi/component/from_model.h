@@ -1,0 +1,25 @@
+// The registry side of packaging: `vqi component from-model` and the component store as a
+// reference source for `vqi store verify|gc` (docs/design/component_store.md).
+#pragma once
+
+#include <string>
+
+#include "vqi/component/package.h"
+#include "vqi/registry/artifacts.h"
+#include "vqi/registry/store.h"
+
+namespace vqi::component {
+
+// The latest Approved version of registry group `group` (NotFound naming the group's statuses
+// when none is), packaged by PackageModel as the next version of vqi.model.<group>, signed with
+// `key_name`; `publisher` "" means the key name. Idempotent (created = false when the latest
+// component already packages that model version).
+Result<PutOutcome> ComponentFromModel(const PackageEnv& env, registry::Store& registry,
+                                      const std::string& group, const std::string& key_name,
+                                      const std::string& publisher = "");
+
+// The component store as a `vqi store` reference source: "components",
+// components/components.db, opened read-only in spirit (create = false).
+registry::KnownSource ComponentsSource();
+
+}  // namespace vqi::component
