@@ -8,6 +8,7 @@
 #include "context.h"
 #include "vqi/base/file.h"
 #include "vqi/blob/blob_store.h"
+#include "vqi/component/from_model.h"
 #include "vqi/component/package.h"
 #include "vqi/component/store.h"
 #include "vqi/registry/store.h"
@@ -116,29 +117,24 @@ Status CreateFromRequest(ServerContext& ctx, ComponentStore& store, Call& c) {
   return Status::Ok();
 }
 
-// POST /v1/components/from-model {"group", "key", "publisher"?}: the latest approved version.
+// POST /v1/components/from-model {"group", "key", "publisher"?}: the latest approved version,
+// through the same use case as `vqi component from-model` (publisher "" = the key's name).
+// Locks: component store, then registry (no route takes them the other way round).
 Status FromModel(ServerContext& ctx, ComponentStore& store, RegistryStore& registry, Call& c) {
   VQI_ASSIGN_OR_RETURN(Json body, c.JsonBody());
   VQI_ASSIGN_OR_RETURN(std::string group, StringField(body, "group"));
   VQI_ASSIGN_OR_RETURN(std::string key, StringField(body, "key"));
   VQI_ASSIGN_OR_RETURN(std::string publisher, OptionalStringField(body, "publisher"));
-  if (publisher.empty()) publisher = "vqi";
-  VQI_ASSIGN_OR_RETURN(registry::ModelVersion v,
-                       registry.With([&](registry::Store& s) { return s.LatestApproved(group); }));
-  comp::ModelToPackage m;
-  m.group = v.group;
-  m.version = v.version;
-  m.metrics = v.metrics;
-  for (const registry::ArtifactRef& a : v.artifacts)
-    m.artifacts.push_back({a.name, "", a.digest, a.size, "NONE"});
   VQI_ASSIGN_OR_RETURN(auto blobs, OpenBlobs(ctx));
   signing::KeyStore keys(ctx.options.home);
   VQI_ASSIGN_OR_RETURN(comp::PutOutcome put, store.With([&](comp::Store& s) {
-    return comp::PackageModel({&s, blobs.get(), &keys}, m, key, publisher);
+    return registry.With([&](registry::Store& r) {
+      return comp::ComponentFromModel({&s, blobs.get(), &keys}, r, group, key, publisher);
+    });
   }));
   Json j = ComponentJson(put.component, false);
   j["created_now"] = put.created;
-  j["model"] = v.Ref();
+  j["model"] = put.component.source;
   c.Reply(put.created ? 201 : 200, j);
   return Status::Ok();
 }
