@@ -4,6 +4,8 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -318,15 +320,23 @@ TEST_F(ServerTest, GigabyteBodyIsRefusedWithoutBeingBuffered) {
   const std::string head = "POST /v1/tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + a +
                            "\r\nContent-Length: " + gib + "\r\n\r\n";
   ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  timeval tv{5, 0};  // a server that neither reads nor closes must not hang the test
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   int64_t sent = 0;
+  int err = 0;
   std::string chunk(1 << 20, 'a');
   while (sent < (int64_t{1} << 30)) {
     const ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server closed the connection
+    if (n <= 0) {
+      err = errno;
+      break;
+    }
     sent += n;
   }
   ::close(fd);
   EXPECT_LT(sent, int64_t{256} << 20) << "the server kept reading the refused body";
+  EXPECT_TRUE(err == ECONNRESET || err == EPIPE)
+      << "the server should close the connection: " << std::strerror(err);
   const long rss_after = testing::RssKib(server_.pid());
   EXPECT_LT(rss_after - rss_before, 64 * 1024)
       << "RSS grew from " << rss_before << " to " << rss_after << " KiB";
