@@ -208,6 +208,7 @@ void Server::Impl::Install() {
           std::string msg = std::string("HTTP ") + std::to_string(res.status);
           if (res.status == 416) msg = "the Range header is not a valid byte range";
           if (res.status == 400) msg = "malformed HTTP request";
+      if (res.status == 414) msg = "the request URI is longer than 8192 bytes";
           if (res.status == 404) msg = "no route " + req.method + " " + req.path;
           ReplyError(res, res.status, ErrorCodeForHttp(res.status), msg);
         }
