@@ -47,10 +47,9 @@ int Deploy(const DeployArgs& a) {
   if (!doc.ok()) return Fail(doc.status());
   auto roots = agent::ParseCreateDeployment(*doc, a.file);
   if (!roots.ok()) return Fail(roots.status());
-  roots->sequence = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  roots->sequence = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
   roots->id = "local-" + std::to_string(roots->sequence);
   std::error_code ec;
   const std::string recipes = fs::absolute(a.recipes, ec).string();
@@ -143,7 +142,8 @@ int Status(const StatusArgs& a) {
     return 0;
   }
   std::printf("agent: %s\n", running ? "running" : "not running");
-  std::printf("set: %s\n", current->deployment_id.empty() ? "(none)" : current->deployment_id.c_str());
+  std::printf("set: %s\n",
+              current->deployment_id.empty() ? "(none)" : current->deployment_id.c_str());
   for (const auto& [name, c] : comps.items())
     std::printf("  %s %s %s\n", name.c_str(), c["version"].get<std::string>().c_str(),
                 c["state"].get<std::string>().c_str());

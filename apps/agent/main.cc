@@ -16,7 +16,9 @@ int main(int argc, char** argv) {
   vqi::agent_cli::DeployArgs d;
   auto* deploy = app.add_subcommand(
       "deploy", "apply a Greengrass CreateDeployment document with local recipes and artifacts");
-  deploy->add_option("--root", d.root, "agent root folder")->required()->check(vqi::cli::NonEmpty());
+  deploy->add_option("--root", d.root, "agent root folder")
+      ->required()
+      ->check(vqi::cli::NonEmpty());
   deploy->add_option("--file", d.file, "CreateDeployment document (JSON)")->required();
   deploy->add_option("--recipes", d.recipes, "folder of recipes (*.json, *.yaml)")->required();
   deploy->add_option("--artifacts", d.artifacts, "folder of artifacts <name>/<version>/<file>")
@@ -42,7 +44,9 @@ int main(int argc, char** argv) {
 
   vqi::agent_cli::StatusArgs s;
   auto* status = app.add_subcommand("status", "the current set, component states, last deployment");
-  status->add_option("--root", s.root, "agent root folder")->required()->check(vqi::cli::NonEmpty());
+  status->add_option("--root", s.root, "agent root folder")
+      ->required()
+      ->check(vqi::cli::NonEmpty());
   status->add_flag("--json", s.json, "JSON output");
 
   CLI11_PARSE(app, argc, argv);

@@ -30,14 +30,16 @@ Outcome CheckWholeSet(AgentHarness& h, const std::string& id) {
   EXPECT_TRUE(WaitFor(
       [&] {
         Json s = h.Status();
-        return s["lastDeployment"].is_object() && s["lastDeployment"].value("deploymentId", "") == id;
+        return s["lastDeployment"].is_object() &&
+               s["lastDeployment"].value("deploymentId", "") == id;
       },
       20))
       << h.Status().dump();
   Json s = h.Status();
   o.status = s["lastDeployment"].value("status", "");
   const std::string model = s["components"]["com.ex.Model"].value("version", "");
-  const std::string greeting = s["components"]["com.ex.Program"]["configuration"].value("greeting", "");
+  const std::string greeting =
+      s["components"]["com.ex.Program"]["configuration"].value("greeting", "");
   o.is_new = model == "1.1.0";
   // Whole: the model version and the program's configuration belong to one deployment.
   EXPECT_TRUE((model == "1.0.0" && greeting == "hi") || (model == "1.1.0" && greeting == "bye"))
@@ -103,7 +105,8 @@ TEST(AgentCrashLoop, RollsBackAfterRepeatedCrashesAndDuringRollback) {
   EXPECT_EQ(o.status, "FAILED_ROLLBACK_COMPLETE");
   EXPECT_FALSE(o.is_new);
   EXPECT_NE(h.Status()["lastDeployment"].value("reason", "").find("restarted 3 times"),
-            std::string::npos) << h.Status().dump();
+            std::string::npos)
+      << h.Status().dump();
 }
 
 TEST(AgentCrashLoop, CrashDuringRollbackEndsOnTheOldSet) {
@@ -116,7 +119,8 @@ TEST(AgentCrashLoop, CrashDuringRollbackEndsOnTheOldSet) {
   ASSERT_EQ(h.Deploy(TwoComponentDoc("1.0.0")).code, 0);
   h.Start("--soak 1", "rolling-back");
   const std::string id = IdIn(h.Deploy(R"({"components": {
-      "com.ex.Program": {"componentVersion": "2.0.0"}, "com.ex.Model": {"componentVersion": "1.1.0"}}})").out);
+      "com.ex.Program": {"componentVersion": "2.0.0"}, "com.ex.Model": {"componentVersion": "1.1.0"}}})")
+                                  .out);
   ASSERT_FALSE(id.empty());
   ASSERT_NE(h.WaitExit(15), -1);
   h.Start();
@@ -124,12 +128,14 @@ TEST(AgentCrashLoop, CrashDuringRollbackEndsOnTheOldSet) {
   EXPECT_EQ(o.status, "FAILED_ROLLBACK_COMPLETE");
   EXPECT_FALSE(o.is_new);
   EXPECT_NE(h.Status()["lastDeployment"].value("reason", "").find("exited with code 5"),
-            std::string::npos) << h.Status().dump();
+            std::string::npos)
+      << h.Status().dump();
 }
 
 // Slow campaign: kill -9 at seeded random moments of a deployment (upgrade or a failing one).
 TEST(AgentCrashCampaign, SeededRandomKills) {
-  const int points = std::getenv("VQI_AGENT_CRASH_POINTS") ? std::atoi(std::getenv("VQI_AGENT_CRASH_POINTS")) : 20;
+  const int points =
+      std::getenv("VQI_AGENT_CRASH_POINTS") ? std::atoi(std::getenv("VQI_AGENT_CRASH_POINTS")) : 20;
   std::mt19937 rng(19);
   AgentHarness h;
   WriteTwoComponents(h);

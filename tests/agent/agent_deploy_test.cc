@@ -32,9 +32,11 @@ TEST(AgentDeploy, TwoComponentSetRunsWithInterpolatedPaths) {
   EXPECT_NE(d.out.find("SUCCEEDED"), std::string::npos) << d.out;
   const std::string log = h.Log("com.ex.Program");
   const std::string r = h.root();
-  EXPECT_NE(log.find("model=" + r + "/packages/artifacts/com.ex.Model/1.0.0 "), std::string::npos) << log;
+  EXPECT_NE(log.find("model=" + r + "/packages/artifacts/com.ex.Model/1.0.0 "), std::string::npos)
+      << log;
   EXPECT_NE(log.find("work=" + r + "/work/com.ex.Program cwd=" + r + "/work/com.ex.Program"),
-            std::string::npos) << log;
+            std::string::npos)
+      << log;
   EXPECT_NE(log.find("root=" + r + " greeting=hi"), std::string::npos) << log;
   EXPECT_NE(log.find("weights-one"), std::string::npos) << log;
   Json s = h.Status();
@@ -68,7 +70,8 @@ TEST(AgentDeploy, ModelOnlyUpgradeTouchesOnlyTheModelAndRestartsItsHardDependent
   EXPECT_EQ(before.st_mtime, after.st_mtime);
   // The program's folder (version unchanged) is the one of the first deployment.
   EXPECT_EQ(std::distance(fs::directory_iterator(h.root() + "/packages/artifacts/com.ex.Program"),
-                          fs::directory_iterator{}), 1);
+                          fs::directory_iterator{}),
+            1);
   const std::string log = h.Log("com.ex.Program");
   EXPECT_EQ(Count(log, "start pid="), 2u) << log;  // restarted: a HARD dependency changed
   EXPECT_NE(log.find("com.ex.Model/1.1.0"), std::string::npos) << log;
@@ -95,7 +98,8 @@ TEST(AgentDeploy, FailingRunRollsBackToThePreviousSet) {
                                        "com.ex.Model": {"componentVersion": "1.1.0"}}})");
   EXPECT_EQ(d.code, 3) << d.out;
   EXPECT_NE(d.out.find("FAILED_ROLLBACK_COMPLETE: com.ex.Program 2.0.0: run exited with code 3"),
-            std::string::npos) << d.out;
+            std::string::npos)
+      << d.out;
   Json s = h.Status();
   EXPECT_EQ(Version(s, "com.ex.Program"), "1.0.0");
   EXPECT_EQ(Version(s, "com.ex.Model"), "1.0.0");
@@ -122,7 +126,8 @@ TEST(AgentDeploy, InstallTimeoutFailsTheDeploymentQuickly) {
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(d.code, 3) << d.out;
   EXPECT_NE(d.out.find("FAILED_ROLLBACK_COMPLETE: com.ex.Slow 1.0.0: install timed out after 1 s"),
-            std::string::npos) << d.out;
+            std::string::npos)
+      << d.out;
   EXPECT_LT(took, 10);
   EXPECT_EQ(h.ComponentProcesses(), 0);  // the sleeping install was killed with its group
 }
@@ -137,13 +142,14 @@ TEST(AgentDeploy, RepeatedRunErrorsEndBroken) {
                        "deploymentPolicies": {"failureHandlingPolicy": "DO_NOTHING"}})");
   EXPECT_EQ(d.code, 3) << d.out;
   EXPECT_NE(d.out.find("FAILED_NO_ROLLBACK: com.ex.Flaky 1.0.0: run exited with code 7"),
-            std::string::npos) << d.out;
+            std::string::npos)
+      << d.out;
   ASSERT_TRUE(WaitFor([&] { return State(h.Status(), "com.ex.Flaky") == "BROKEN"; }, 10))
       << h.Status().dump();
   std::this_thread::sleep_for(std::chrono::milliseconds(800));  // no further restart
   const std::string log = h.Log("com.ex.Flaky");
   EXPECT_EQ(Count(log, "attempt"), 3u) << log;
-  EXPECT_EQ(Count(log, "recovering"), 2u) << log;  // after errors 1 and 2
+  EXPECT_EQ(Count(log, "recovering"), 2u) << log;           // after errors 1 and 2
   EXPECT_EQ(Version(h.Status(), "com.ex.Flaky"), "1.0.0");  // DO_NOTHING keeps the new set
 }
 
@@ -189,7 +195,8 @@ TEST(AgentDeploy, BadDocumentsAreRefusedBeforeAnythingChanges) {
       {R"({"components": {}})", "components: must be an object naming at least one component"},
       {R"({"components": {"com.ex.Model": {"componentVersion": "1.0.0"}}, "bogus": 1})",
        "bogus: unknown key (accepted:"},
-      {R"({"components": {"com.ex.Model": {}}})", "components.com.ex.Model.componentVersion: required"},
+      {R"({"components": {"com.ex.Model": {}}})",
+       "components.com.ex.Model.componentVersion: required"},
       {R"({"components": {"com.ex.Model": {"componentVersion": "1.0.0",
            "configurationUpdate": {"merge": {"a": 1}}}}})",
        "components.com.ex.Model.configurationUpdate.merge: must be a string holding a JSON object"},
@@ -215,8 +222,10 @@ TEST(AgentDeploy, BadDocumentsAreRefusedBeforeAnythingChanges) {
   Cmd d = h.Deploy(TwoComponentDoc("1.2.0"));
   EXPECT_EQ(d.code, 1);
   EXPECT_NE(d.out.find("artifact s3://bucket/model.bin of com.ex.Model 1.2.0: no file"),
-            std::string::npos) << d.out;
-  h.Recipe("model-1.3.0.json", R"({"RecipeFormatVersion": "2020-01-25", "ComponentName": "com.ex.Model",
+            std::string::npos)
+      << d.out;
+  h.Recipe("model-1.3.0.json",
+           R"({"RecipeFormatVersion": "2020-01-25", "ComponentName": "com.ex.Model",
     "ComponentVersion": "1.3.0", "Manifests": [{"Artifacts": [{"URI": "s3://b/model.bin",
     "Digest": "0000000000000000000000000000000000000000000000000000000000000000", "Algorithm": "SHA-256"}]}]})");
   h.Artifact("com.ex.Model", "1.3.0", "model.bin", "tampered\n");

@@ -11,15 +11,19 @@ namespace vqi::agent_test {
 
 inline std::string ModelRecipe(const std::string& version) {
   return R"({"RecipeFormatVersion": "2020-01-25", "ComponentName": "com.ex.Model",
-  "ComponentVersion": ")" + version + R"(",
+  "ComponentVersion": ")" +
+         version + R"(",
   "Manifests": [{"Platform": {"os": "linux"}, "Artifacts": [{"URI": "s3://bucket/model.bin"}],
                  "Lifecycle": {}}]})";
 }
 
-inline std::string ProgramRecipe(const std::string& version, const std::string& range = ">=1.0.0 <2.0.0") {
+inline std::string ProgramRecipe(const std::string& version,
+                                 const std::string& range = ">=1.0.0 <2.0.0") {
   return R"({"RecipeFormatVersion": "2020-01-25", "ComponentName": "com.ex.Program",
-  "ComponentVersion": ")" + version + R"(",
-  "ComponentDependencies": {"com.ex.Model": {"VersionRequirement": ")" + range + R"(",
+  "ComponentVersion": ")" +
+         version + R"(",
+  "ComponentDependencies": {"com.ex.Model": {"VersionRequirement": ")" +
+         range + R"(",
                                             "DependencyType": "HARD"}},
   "ComponentConfiguration": {"DefaultConfiguration": {"greeting": "hello", "level": 1}},
   "Manifests": [{"Platform": {"os": "linux"}, "Lifecycle": {
@@ -37,9 +41,11 @@ inline void WriteTwoComponents(AgentHarness& h) {
 inline std::string TwoComponentDoc(const std::string& model_version,
                                    const std::string& merge = R"({\"greeting\": \"hi\"})") {
   return R"({"components": {
-    "com.ex.Program": {"componentVersion": "1.0.0", "configurationUpdate": {"merge": ")" + merge +
+    "com.ex.Program": {"componentVersion": "1.0.0", "configurationUpdate": {"merge": ")" +
+         merge +
          R"("}},
-    "com.ex.Model": {"componentVersion": ")" + model_version + R"("}}})";
+    "com.ex.Model": {"componentVersion": ")" +
+         model_version + R"("}}})";
 }
 
 }  // namespace vqi::agent_test

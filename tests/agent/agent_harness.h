@@ -94,9 +94,12 @@ class AgentHarness {
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
-      if (!crash_at.empty()) ::setenv("VQI_AGENT_CRASH_AT", crash_at.c_str(), 1);
-      else ::unsetenv("VQI_AGENT_CRASH_AT");
-      const std::string cmd = std::string("exec ") + VQI_AGENT_BIN + " run --root " + root_ + " " + extra;
+      if (!crash_at.empty())
+        ::setenv("VQI_AGENT_CRASH_AT", crash_at.c_str(), 1);
+      else
+        ::unsetenv("VQI_AGENT_CRASH_AT");
+      const std::string cmd =
+          std::string("exec ") + VQI_AGENT_BIN + " run --root " + root_ + " " + extra;
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
       ::_exit(127);
     }
@@ -142,8 +145,8 @@ class AgentHarness {
   Cmd Deploy(const std::string& doc, const std::string& extra = "") {
     Write(dir_ + "/d.json", doc);
     return Sh(std::string(VQI_AGENT_BIN) + " deploy --root " + root_ + " --file " + dir_ +
-              "/d.json --recipes " + dir_ + "/recipes --artifacts " + dir_ + "/artifacts --wait 60 " +
-              extra);
+              "/d.json --recipes " + dir_ + "/recipes --artifacts " + dir_ +
+              "/artifacts --wait 60 " + extra);
   }
   Json Status() {
     const Cmd c = Sh(std::string(VQI_AGENT_BIN) + " status --root " + root_ + " --json");

@@ -27,7 +27,8 @@ Result<ConfigurationUpdate> ParseUpdate(const Json& u, std::string_view origin,
   ConfigurationUpdate out;
   if (u.contains("merge")) {
     const Json& m = u["merge"];
-    if (!m.is_string()) return Bad(origin, path + ".merge", "must be a string holding a JSON object");
+    if (!m.is_string())
+      return Bad(origin, path + ".merge", "must be a string holding a JSON object");
     auto parsed = ParseJson(m.get<std::string>(), std::string(origin) + ": " + path + ".merge");
     if (!parsed.ok()) return parsed.status();
     if (!parsed->is_object())
@@ -96,22 +97,23 @@ Result<Deployment> ParseCreateDeployment(const Json& doc, std::string_view origi
     DeploymentComponent dc;
     dc.version = c["componentVersion"].get<std::string>();
     if (c.contains("configurationUpdate")) {
-      VQI_ASSIGN_OR_RETURN(dc.update,
-                           ParseUpdate(c["configurationUpdate"], origin, path + ".configurationUpdate"));
+      VQI_ASSIGN_OR_RETURN(
+          dc.update, ParseUpdate(c["configurationUpdate"], origin, path + ".configurationUpdate"));
     }
     d.components.emplace(name, std::move(dc));
   }
   if (doc.contains("deploymentPolicies")) {
     const Json& p = doc["deploymentPolicies"];
     if (!p.is_object()) return Bad(origin, "deploymentPolicies", "must be an object");
-    VQI_RETURN_IF_ERROR(OnlyKeys(p,
-                                 {"failureHandlingPolicy", "componentUpdatePolicy",
-                                  "configurationValidationPolicy"},
-                                 origin, "deploymentPolicies"));
+    VQI_RETURN_IF_ERROR(OnlyKeys(
+        p, {"failureHandlingPolicy", "componentUpdatePolicy", "configurationValidationPolicy"},
+        origin, "deploymentPolicies"));
     if (p.contains("failureHandlingPolicy")) {
       const Json& f = p["failureHandlingPolicy"];
-      if (f == "ROLLBACK") d.policy = FailurePolicy::kRollback;
-      else if (f == "DO_NOTHING") d.policy = FailurePolicy::kDoNothing;
+      if (f == "ROLLBACK")
+        d.policy = FailurePolicy::kRollback;
+      else if (f == "DO_NOTHING")
+        d.policy = FailurePolicy::kDoNothing;
       else
         return Bad(origin, "deploymentPolicies.failureHandlingPolicy",
                    "must be ROLLBACK or DO_NOTHING, not " + f.dump());
@@ -124,7 +126,9 @@ Json DeploymentToJson(const Deployment& d) {
   Json comps = Json::object();
   for (const auto& [name, c] : d.components)
     comps[name] = {{"version", c.version}, {"configurationUpdate", UpdateToJson(c.update)}};
-  return {{"deploymentId", d.id}, {"sequence", d.sequence}, {"components", comps},
+  return {{"deploymentId", d.id},
+          {"sequence", d.sequence},
+          {"components", comps},
           {"failureHandlingPolicy", FailurePolicyName(d.policy)}};
 }
 

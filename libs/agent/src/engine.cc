@@ -99,9 +99,9 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
     (void)SaveOutcome(layout, Outcome(dep, "REJECTED", why.message()));
     return RemoveInflight(layout);
   };
-  FailurePolicy policy =
-      dep.value("failureHandlingPolicy", "ROLLBACK") == "DO_NOTHING" ? FailurePolicy::kDoNothing
-                                                                      : FailurePolicy::kRollback;
+  FailurePolicy policy = dep.value("failureHandlingPolicy", "ROLLBACK") == "DO_NOTHING"
+                             ? FailurePolicy::kDoNothing
+                             : FailurePolicy::kRollback;
   // Prepare: plan and install folders; nothing running is touched.
   auto plan = BuildPlan(f.target, popts, &running);
   if (!plan.ok()) return refuse(plan.status());
@@ -305,14 +305,14 @@ Status Engine::Start() {
           m.layout, m.Outcome(dep, failed ? "FAILED_NO_ROLLBACK" : "SUCCEEDED", f.reason)));
       VQI_RETURN_IF_ERROR(RemoveInflight(m.layout));
     } else if (f.phase == kPhaseRollingBack || f.attempts > m.o.max_resumes) {
-      const std::string reason = !f.reason.empty()
-                                     ? f.reason
-                                     : "the agent restarted " + std::to_string(f.attempts) +
-                                           " times during the deployment (last in phase " +
-                                           f.phase + ")";
+      const std::string reason =
+          !f.reason.empty() ? f.reason
+                            : "the agent restarted " + std::to_string(f.attempts) +
+                                  " times during the deployment (last in phase " + f.phase + ")";
       VQI_LOG_WARN("deployment {}: rolling back to the previous set: {}", id, reason);
       m.StartMissing(m.running);
-      VQI_RETURN_IF_ERROR(SaveOutcome(m.layout, m.Outcome(dep, "FAILED_ROLLBACK_COMPLETE", reason)));
+      VQI_RETURN_IF_ERROR(
+          SaveOutcome(m.layout, m.Outcome(dep, "FAILED_ROLLBACK_COMPLETE", reason)));
       VQI_RETURN_IF_ERROR(RemoveInflight(m.layout));
     } else {
       VQI_LOG_WARN("deployment {} was interrupted in phase {}: resuming", id, f.phase);

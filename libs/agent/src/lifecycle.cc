@@ -26,7 +26,8 @@ bool SkipIfMatches(const std::string& skip_if) {
     size_t start = 0;
     while (start <= p.size()) {
       size_t colon = p.find(':', start);
-      std::string dir = p.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+      std::string dir =
+          p.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
       if (!dir.empty() && ::access((dir + "/" + exe).c_str(), X_OK) == 0) return true;
       if (colon == std::string::npos) break;
       start = colon + 1;
@@ -41,14 +42,22 @@ bool SkipIfMatches(const std::string& skip_if) {
 
 const char* ComponentStateName(ComponentState s) {
   switch (s) {
-    case ComponentState::kNew: return "NEW";
-    case ComponentState::kInstalled: return "INSTALLED";
-    case ComponentState::kStarting: return "STARTING";
-    case ComponentState::kRunning: return "RUNNING";
-    case ComponentState::kFinished: return "FINISHED";
-    case ComponentState::kStopping: return "STOPPING";
-    case ComponentState::kErrored: return "ERRORED";
-    case ComponentState::kBroken: return "BROKEN";
+    case ComponentState::kNew:
+      return "NEW";
+    case ComponentState::kInstalled:
+      return "INSTALLED";
+    case ComponentState::kStarting:
+      return "STARTING";
+    case ComponentState::kRunning:
+      return "RUNNING";
+    case ComponentState::kFinished:
+      return "FINISHED";
+    case ComponentState::kStopping:
+      return "STOPPING";
+    case ComponentState::kErrored:
+      return "ERRORED";
+    case ComponentState::kBroken:
+      return "BROKEN";
   }
   return "?";
 }
@@ -59,7 +68,8 @@ std::string Engine::Impl::LogPath(const std::string& name) const {
 
 void Engine::Impl::SetState(const std::string& name, ComponentState s) {
   auto& r = rt[name];
-  if (r.state != s) VQI_LOG_INFO("{}: {} -> {}", name, ComponentStateName(r.state), ComponentStateName(s));
+  if (r.state != s)
+    VQI_LOG_INFO("{}: {} -> {}", name, ComponentStateName(r.state), ComponentStateName(s));
   r.state = s;
   status_dirty = true;
 }
@@ -93,8 +103,9 @@ StepResult Engine::Impl::RunStep(const PlannedComponent& c, const std::string& s
     return r;
   }
   r.ran = true;
-  const double timeout =
-      it->second.timeout_seconds ? static_cast<double>(*it->second.timeout_seconds) : default_timeout;
+  const double timeout = it->second.timeout_seconds
+                             ? static_cast<double>(*it->second.timeout_seconds)
+                             : default_timeout;
   auto pid = SpawnStep(c, step_name);
   if (!pid.ok()) {
     r.exit.code = 127;
@@ -135,7 +146,8 @@ std::string Describe(const PlannedComponent& c, const std::string& step, const S
   if (r.cancelled) return s + "cancelled (the agent is stopping)";
   if (r.timed_out) {
     const auto& st = c.lifecycle.steps.at(step);
-    const double t = st.timeout_seconds ? static_cast<double>(*st.timeout_seconds) : default_timeout;
+    const double t =
+        st.timeout_seconds ? static_cast<double>(*st.timeout_seconds) : default_timeout;
     return s + "timed out after " + std::to_string(static_cast<long long>(t)) + " s";
   }
   return s + r.exit.Describe();
@@ -276,8 +288,8 @@ void Engine::Impl::WriteStatus() {
   status_dirty = false;
   Json comps = Json::object();
   for (const auto& [name, r] : rt) {
-    comps[name] = {{"version", r.version}, {"state", ComponentStateName(r.state)},
-                   {"errors", r.errors}};
+    comps[name] = {
+        {"version", r.version}, {"state", ComponentStateName(r.state)}, {"errors", r.errors}};
     if (r.pid) comps[name]["pid"] = r.pid;
     if (!r.reason.empty()) comps[name]["reason"] = r.reason;
   }

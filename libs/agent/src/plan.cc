@@ -48,8 +48,10 @@ Result<Json> ApplyConfigurationUpdate(const Json& defaults, const Json& base,
         out[ptr] = defaults.at(ptr);  // parents are made as needed
       } else if (out.contains(ptr)) {
         Json& parent = out.at(ptr.parent_pointer());
-        if (parent.is_object()) parent.erase(ptr.back());
-        else if (parent.is_array()) parent.erase(std::stoul(ptr.back()));
+        if (parent.is_object())
+          parent.erase(ptr.back());
+        else if (parent.is_array())
+          parent.erase(std::stoul(ptr.back()));
       }
     } catch (const std::exception& e) {
       return InvalidArgument(std::string(where) + ": reset '" + ptr_text + "': " + e.what());
@@ -63,8 +65,8 @@ Result<Deployment> ResolveLocal(const Deployment& roots,
                                 const std::vector<component::Recipe>& recipes) {
   std::vector<component::RootRequirement> reqs;
   for (const auto& [name, c] : roots.components) {
-    VQI_RETURN_IF_ERROR(component::ValidateVersionField(c.version)
-                            .WithContext("components." + name + ".componentVersion"));
+    VQI_RETURN_IF_ERROR(component::ValidateVersionField(c.version).WithContext(
+        "components." + name + ".componentVersion"));
     reqs.push_back({name, c.version, "deployment " + roots.id});
   }
   VQI_ASSIGN_OR_RETURN(component::Resolution res, component::Resolve(recipes, reqs));
@@ -86,11 +88,11 @@ Result<ComponentSet> TargetSet(const Deployment& full, const ComponentSet& curre
   for (const auto& [name, dc] : full.components) {
     VQI_ASSIGN_OR_RETURN(component::Recipe recipe, source.GetRecipe(name, dc.version));
     auto cur = current.find(name);
-    const Json& base = cur != current.end() ? cur->second.configuration
-                                            : recipe.default_configuration;
+    const Json& base =
+        cur != current.end() ? cur->second.configuration : recipe.default_configuration;
     // A new version's new default keys appear; the running values win.
-    Json merged = recipe.default_configuration.is_object() ? recipe.default_configuration
-                                                           : Json::object();
+    Json merged =
+        recipe.default_configuration.is_object() ? recipe.default_configuration : Json::object();
     merged.merge_patch(base);
     InstalledComponent ic;
     ic.version = dc.version;
@@ -161,9 +163,12 @@ Result<Plan> BuildPlan(const ComponentSet& set, const PlanOptions& options, cons
     Json artifacts = Json::array();
     for (const auto& a : pc.manifest.artifacts)
       artifacts.push_back({a.uri, a.digest, component::UnarchiveName(a.unarchive),
-                           component::PermissionName(a.read), component::PermissionName(a.execute)});
-    Json fp = {{"version", pc.version}, {"configuration", pc.configuration},
-               {"lifecycle", LifecycleToJson(pc.lifecycle)}, {"artifacts", artifacts}};
+                           component::PermissionName(a.read),
+                           component::PermissionName(a.execute)});
+    Json fp = {{"version", pc.version},
+               {"configuration", pc.configuration},
+               {"lifecycle", LifecycleToJson(pc.lifecycle)},
+               {"artifacts", artifacts}};
     pc.fingerprint = Sha256Hex(fp.dump());
     const PlannedComponent* old = running ? running->Find(name) : nullptr;
     pc.changed = !old || old->fingerprint != pc.fingerprint;

@@ -58,8 +58,10 @@ TEST(BuildPlan, OrdersDependenciesFirstAndFindsWhatChanged) {
   FakeSource src;
   src.Add(Recipe("m", "1.0.0", "{}", "{}"));
   src.Add(Recipe("m", "1.1.0", "{}", "{}"));
-  src.Add(Recipe("hard", "1.0.0", R"({"m": {"VersionRequirement": "^1"}})", R"({"run": "sleep 1"})"));
-  src.Add(Recipe("soft", "1.0.0", R"({"m": {"VersionRequirement": "^1", "DependencyType": "SOFT"}})",
+  src.Add(
+      Recipe("hard", "1.0.0", R"({"m": {"VersionRequirement": "^1"}})", R"({"run": "sleep 1"})"));
+  src.Add(Recipe("soft", "1.0.0",
+                 R"({"m": {"VersionRequirement": "^1", "DependencyType": "SOFT"}})",
                  R"({"run": "sleep 1"})"));
   PlanOptions o;
   o.root = "/r";
@@ -95,7 +97,8 @@ TEST(BuildPlan, RefusesPrivilegeWhenNotRootAndBootstrap) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(p.status().message().find("p 1.0.0: Lifecycle.install.RequiresPrivilege is true"),
-            std::string::npos) << p.status().message();
+            std::string::npos)
+      << p.status().message();
   o.is_root = true;
   EXPECT_TRUE(BuildPlan(*set, o, nullptr).ok());
   auto bset = TargetSet(Deploy({{"b", "1.0.0"}}), {}, src);

@@ -66,8 +66,10 @@ Result<CurrentState> LoadCurrent(const Layout& l) {
 }
 
 Status SaveCurrent(const Layout& l, const CurrentState& s) {
-  Json doc = {{"deploymentId", s.deployment_id}, {"sequence", s.sequence},
-              {"components", SetToJson(s.set)}, {"at", NowRfc3339()}};
+  Json doc = {{"deploymentId", s.deployment_id},
+              {"sequence", s.sequence},
+              {"components", SetToJson(s.set)},
+              {"at", NowRfc3339()}};
   return WriteFileAtomic(l.current(), doc.dump(1));
 }
 
@@ -93,9 +95,9 @@ Result<std::optional<Inflight>> LoadInflight(const Layout& l) {
 }
 
 Status SaveInflight(const Layout& l, const Inflight& f) {
-  Json doc = {{"deployment", f.deployment}, {"phase", f.phase},       {"attempts", f.attempts},
-              {"reason", f.reason},         {"target", SetToJson(f.target)},
-              {"previous", SetToJson(f.previous)}};
+  Json doc = {{"deployment", f.deployment},    {"phase", f.phase},
+              {"attempts", f.attempts},        {"reason", f.reason},
+              {"target", SetToJson(f.target)}, {"previous", SetToJson(f.previous)}};
   return WriteFileAtomic(l.inflight(), doc.dump(1));
 }
 
@@ -131,7 +133,8 @@ Status WriteFileReplace(const std::string& path, std::string_view data) {
     off += static_cast<size_t>(n);
   }
   ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Unavailable(path + ": " + std::strerror(errno));
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return Unavailable(path + ": " + std::strerror(errno));
   return Status::Ok();
 }
 

@@ -130,8 +130,10 @@ void Supervisor::Wait(double seconds) {
     const pid_t pid = ::waitpid(-1, &st, WNOHANG);
     if (pid <= 0) break;
     ExitInfo e;
-    if (WIFEXITED(st)) e.code = WEXITSTATUS(st);
-    else if (WIFSIGNALED(st)) e.signal = WTERMSIG(st);
+    if (WIFEXITED(st))
+      e.code = WEXITSTATUS(st);
+    else if (WIFSIGNALED(st))
+      e.signal = WTERMSIG(st);
     exited_[pid] = e;
   }
 }

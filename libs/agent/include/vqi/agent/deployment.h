@@ -19,8 +19,8 @@ enum class FailurePolicy { kRollback, kDoNothing };
 const char* FailurePolicyName(FailurePolicy p);  // "ROLLBACK" / "DO_NOTHING"
 
 struct ConfigurationUpdate {
-  std::optional<Json> merge;        // parsed from the JSON string; an object
-  std::vector<std::string> reset;   // JSON pointers ("" = the whole configuration)
+  std::optional<Json> merge;       // parsed from the JSON string; an object
+  std::vector<std::string> reset;  // JSON pointers ("" = the whole configuration)
 };
 
 struct DeploymentComponent {

@@ -14,7 +14,16 @@
 
 namespace vqi::agent {
 
-enum class ComponentState { kNew, kInstalled, kStarting, kRunning, kFinished, kStopping, kErrored, kBroken };
+enum class ComponentState {
+  kNew,
+  kInstalled,
+  kStarting,
+  kRunning,
+  kFinished,
+  kStopping,
+  kErrored,
+  kBroken
+};
 const char* ComponentStateName(ComponentState s);  // "NEW", "RUNNING", ...
 
 struct EngineOptions {
@@ -25,9 +34,9 @@ struct EngineOptions {
   double stop_grace_seconds = 5;      // SIGTERM → SIGKILL
   double inbox_poll_seconds = 0.25;
   std::string thing_name = "local";
-  std::string user;                   // when root: non-privileged steps run as this user
+  std::string user;  // when root: non-privileged steps run as this user
   uint64_t log_cap_bytes = 8ull << 20;
-  int max_resumes = 2;                // in-flight deployment resumed this often after a crash
+  int max_resumes = 2;  // in-flight deployment resumed this often after a crash
 };
 
 // Makes the source of a queued deployment (its "source" object), e.g. local folders.

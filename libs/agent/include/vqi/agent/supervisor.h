@@ -15,11 +15,11 @@
 namespace vqi::agent {
 
 struct SpawnSpec {
-  std::string script;             // run as `sh -c script`
-  std::string cwd;                // made if missing
-  std::vector<std::string> env;   // "K=V" on top of the agent's environment
-  std::string log_path;           // stdout and stderr appended here
-  std::optional<uid_t> uid;       // set (with gid) in the child when the agent is root
+  std::string script;            // run as `sh -c script`
+  std::string cwd;               // made if missing
+  std::vector<std::string> env;  // "K=V" on top of the agent's environment
+  std::string log_path;          // stdout and stderr appended here
+  std::optional<uid_t> uid;      // set (with gid) in the child when the agent is root
   std::optional<gid_t> gid;
 };
 
