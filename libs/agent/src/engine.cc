@@ -194,7 +194,11 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
     VQI_LOG_INFO("deployment {}: FAILED_ROLLBACK_COMPLETE", id);
     return Status::Ok();
   }
-  if (!reason.empty()) status = "FAILED_NO_ROLLBACK";
+  if (!reason.empty()) {
+    status = "FAILED_NO_ROLLBACK";
+    f.reason = reason;  // a restart after the commit must report the failure, not success
+    VQI_RETURN_IF_ERROR(SaveInflight(layout, f));
+  }
   // Commit: the atomic rename of current.json is the point of no return.
   CurrentState next{f.target, id, dep.value("sequence", uint64_t{0})};
   VQI_RETURN_IF_ERROR(SavePrevious(layout, f.previous));
