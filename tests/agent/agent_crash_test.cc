@@ -53,7 +53,8 @@ Outcome CheckWholeSet(AgentHarness& h, const std::string& id) {
   EXPECT_NE(line.find("com.ex.Model/" + model + " "), std::string::npos) << line;
   EXPECT_NE(line.find("greeting=" + greeting), std::string::npos) << line;
   EXPECT_TRUE(WaitFor([&] { return h.ComponentProcesses() == 1; }, 5)) << h.ComponentProcesses();
-  EXPECT_FALSE(fs::exists(h.root() + "/state/inflight.json"));
+  // The outcome is written before the in-flight record is dropped: wait for both.
+  EXPECT_TRUE(WaitFor([&] { return !fs::exists(h.root() + "/state/inflight.json"); }, 5));
   return o;
 }
 
