@@ -79,11 +79,23 @@ TEST(AgentDeploy, ModelOnlyUpgradeTouchesOnlyTheModelAndRestartsItsHardDependent
   Json s = h.Status();
   EXPECT_EQ(Version(s, "com.ex.Model"), "1.1.0");
   EXPECT_EQ(s["components"]["com.ex.Program"]["configuration"]["greeting"], "hi");  // kept
+  // A third model version: 1.0.0 is in neither the current nor the previous set, so its
+  // folder is removed; 1.1.0 (previous, needed for a rollback) stays.
+  h.Recipe("model-1.2.0.json", ModelRecipe("1.2.0"));
+  h.Artifact("com.ex.Model", "1.2.0", "model.bin", "weights-three\n");
+  ASSERT_EQ(h.Deploy(TwoComponentDoc("1.2.0")).code, 0);
+  EXPECT_FALSE(fs::exists(h.root() + "/packages/artifacts/com.ex.Model/1.0.0"));
+  EXPECT_TRUE(fs::exists(h.root() + "/packages/artifacts/com.ex.Model/1.1.0/model.bin"));
+  EXPECT_TRUE(fs::exists(h.root() + "/packages/artifacts/com.ex.Model/1.2.0/model.bin"));
+  d = h.Deploy(R"({"components": {"com.ex.Program": {"componentVersion": "1.0.0"},
+                                   "com.ex.Model": {"componentVersion": "1.1.0"}}})");
+  ASSERT_EQ(d.code, 0) << d.out;
+  const size_t starts = Count(h.Log("com.ex.Program"), "start pid=");
   // The same set again: nothing changes, nothing restarts.
   d = h.Deploy(R"({"components": {"com.ex.Program": {"componentVersion": "1.0.0"},
                                    "com.ex.Model": {"componentVersion": "1.1.0"}}})");
   ASSERT_EQ(d.code, 0) << d.out;
-  EXPECT_EQ(Count(h.Log("com.ex.Program"), "start pid="), 2u);
+  EXPECT_EQ(Count(h.Log("com.ex.Program"), "start pid="), starts);
 }
 
 TEST(AgentDeploy, FailingRunRollsBackToThePreviousSet) {

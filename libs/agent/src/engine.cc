@@ -82,6 +82,30 @@ Json Engine::Impl::Outcome(const Json& deployment, const std::string& status,
           {"at", NowRfc3339()}};
 }
 
+void Engine::Impl::RemoveUnusedVersions(const ComponentSet& keep_a, const ComponentSet& keep_b) {
+  // Install folders of versions in neither the current nor the previous set (rollback needs
+  // the previous one). Temporary folders of an interrupted install go too.
+  for (const std::string& top :
+       {layout.root + "/packages/artifacts", layout.root + "/packages/artifacts-unarchived"}) {
+    std::error_code ec;
+    for (const auto& comp : fs::directory_iterator(top, ec)) {
+      const std::string name = comp.path().filename().string();
+      for (const auto& ver : fs::directory_iterator(comp.path(), ec)) {
+        const std::string v = ver.path().filename().string();
+        auto kept = [&](const ComponentSet& s) {
+          auto it = s.find(name);
+          return it != s.end() && it->second.version == v;
+        };
+        if (kept(keep_a) || kept(keep_b)) continue;
+        std::error_code rm;
+        fs::remove_all(ver.path(), rm);
+        if (rm) VQI_LOG_WARN("cannot remove {}: {}", ver.path().string(), rm.message());
+      }
+      if (fs::is_empty(comp.path(), ec)) fs::remove(comp.path(), ec);
+    }
+  }
+}
+
 void Engine::Impl::StartMissing(const Plan& plan) {
   for (const auto& c : plan.components) {
     auto it = rt.find(c.name);
@@ -205,6 +229,7 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
   VQI_RETURN_IF_ERROR(SaveCurrent(layout, next));
   current = next;
   CrashPoint("committed");
+  RemoveUnusedVersions(f.target, f.previous);
   VQI_RETURN_IF_ERROR(SaveOutcome(layout, Outcome(dep, status, reason)));
   VQI_RETURN_IF_ERROR(RemoveInflight(layout));
   VQI_LOG_INFO("deployment {}: {}{}", id, status, resumed ? " (resumed after a restart)" : "");

@@ -62,6 +62,7 @@ struct Engine::Impl {
   void CrashPoint(const char* phase);
   Status ExecuteDeployment(Inflight f, bool resumed);
   void StartMissing(const Plan& plan);
+  void RemoveUnusedVersions(const ComponentSet& keep_a, const ComponentSet& keep_b);
   Json Outcome(const Json& deployment, const std::string& status, const std::string& reason);
   void CheckInbox();
   Status ApplyQueued(const std::string& path);
