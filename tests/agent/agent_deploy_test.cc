@@ -251,6 +251,19 @@ TEST(AgentDeploy, BadDocumentsAreRefusedBeforeAnythingChanges) {
   EXPECT_FALSE(fs::exists(h.root() + "/packages/artifacts/com.ex.Model/1.2.0"));
 }
 
+TEST(AgentDeploy, DamagedStateIsRefusedNotGuessed) {
+  AgentHarness h;
+  fs::create_directories(h.root() + "/state");
+  Write(h.root() + "/state/current.json", "{\"components\": 1");
+  Cmd c = Sh(std::string(VQI_AGENT_BIN) + " run --root " + h.root());
+  EXPECT_EQ(c.code, 1);
+  EXPECT_NE(c.out.find(h.root() + "/state/current.json"), std::string::npos) << c.out;
+  Write(h.root() + "/state/current.json", R"({"deploymentId": "x"})");
+  c = Sh(std::string(VQI_AGENT_BIN) + " run --root " + h.root());
+  EXPECT_EQ(c.code, 1);
+  EXPECT_NE(c.out.find("current.json: damaged"), std::string::npos) << c.out;
+}
+
 TEST(AgentDeploy, SecondAgentOnOneRootIsRefused) {
   AgentHarness h;
   h.Start();
