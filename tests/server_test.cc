@@ -80,6 +80,13 @@ TEST_F(ServerTest, UploadThenDownloadWithRange) {
   r = Client(d).Get("/v1/artifacts/" + digest, {{"If-None-Match", "\"" + digest + "\""}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 304);
+
+  // `vqi store gc` keeps a fresh upload nothing references yet (the server's upload log)
+  auto gc = RunVqi("--home " + home_ + " store gc");
+  EXPECT_EQ(gc.code, 0) << gc.out;
+  r = Client(d).Head("/v1/artifacts/" + digest);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << gc.out;
   EXPECT_EQ(server_.Stop(), 0);
 }
 

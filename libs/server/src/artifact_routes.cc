@@ -9,6 +9,7 @@
 
 #include "connection.h"
 #include "context.h"
+#include "vqi/base/clock.h"
 #include "vqi/base/hash.h"
 #include "vqi/blob/blob_store.h"
 #include "vqi/server/http_error.h"
@@ -181,13 +182,16 @@ Status PutArtifact(ServerContext& ctx, Call& call) {
   bo.max_blob_bytes = ctx.options.max_upload_bytes;
   VQI_ASSIGN_OR_RETURN(auto store, blob::BlobStore::Open(ctx.artifacts_dir, bo));
 #ifdef VQI_SERVER_WITH_REGISTRY
-  // `vqi store gc` must not run while the blob is being put (registry's lock protocol). An
-  // uploaded blob is unreferenced until a registration or component names it: a gc between the
-  // upload and that request deletes it (docs/api.md: upload, then register promptly).
+  // `vqi store gc` must not run while the blob is being put (registry's lock protocol).
   VQI_ASSIGN_OR_RETURN(registry::ArtifactLock lock,
                        registry::ArtifactLock::Shared(ctx.artifacts_dir));
 #endif
   VQI_ASSIGN_OR_RETURN(blob::PutResult put, store->PutFile(tmp));
+  // Recorded while the artifact lock is held, so a gc cannot slip in between the put and the
+  // record (the upload log is a gc reference source for kUploadRetention).
+  VQI_RETURN_IF_ERROR(ctx.uploads->Record(put.digest, put.size,
+                                          call.token ? "token:" + call.token->name : "anonymous",
+                                          RealClock().NowMs()));
   call.res.set_header("Location", "/v1/artifacts/" + put.digest);
   call.Reply(put.created ? 201 : 200, Json{{"sha256", put.digest},
                                            {"size", put.size},
