@@ -157,6 +157,10 @@ TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
   ASSERT_EQ(r->status, 201) << r->body;
   Json v = Json::parse(r->body);
   EXPECT_EQ(v["version"], 1);
+  bool model_listed = false;
+  for (const Json& a : v["artifacts"])
+    if (a["name"] == "model.onnx") model_listed = a["url"] == "/v1/artifacts/" + model_d;
+  EXPECT_TRUE(model_listed) << r->body;
   EXPECT_EQ(v["status"], "PendingManualApproval");
   r = Client(r_tok).Get("/v1/models/tags/latest-approved");
   ASSERT_TRUE(r);
