@@ -263,6 +263,31 @@ TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
   EXPECT_EQ(server_.Stop(), 0);
 }
 
+TEST_F(ServerTest, SigtermFinishesTheDownloadThenExitsZero) {
+  const std::string w = Token("ci", "write");
+  ASSERT_TRUE(server_.Start(home_)) << server_.output();
+  std::string bytes(8 << 20, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 131);
+  auto r = Client(w).Put("/v1/artifacts", bytes, "application/octet-stream");
+  ASSERT_TRUE(r);
+  const std::string digest = Json::parse(r->body)["sha256"];
+  std::string got;
+  bool signalled = false;
+  r = Client(w).Get("/v1/artifacts/" + digest, [&](const char* data, size_t n) {
+    got.append(data, n);
+    if (!signalled) {
+      signalled = true;
+      ::kill(server_.pid(), SIGTERM);  // mid-transfer
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+    return true;
+  });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(got == bytes) << got.size() << " of " << bytes.size() << " bytes";
+  EXPECT_EQ(server_.Wait(30), 0);
+}
+
 TEST_F(ServerTest, WriteRoutesRefuseMissingAndReadOnlyTokens) {
   const std::string r_tok = Token("viewer", "read");
   ASSERT_TRUE(server_.Start(home_)) << server_.output();
