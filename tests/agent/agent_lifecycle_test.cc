@@ -64,6 +64,26 @@ TEST(AgentLifecycle, SetEnvSkipifStartupAndShutdown) {
   EXPECT_EQ(Count(h.Log("com.ex.Svc"), "shutdown-ran"), 3u);
 }
 
+TEST(AgentLifecycle, DoNothingKeepsTheNewSetAndStartsTheRest) {
+  AgentHarness h;
+  h.Recipe("a.json", R"({"RecipeFormatVersion": "2020-01-25", "ComponentName": "com.ex.A",
+    "ComponentVersion": "1.0.0", "Manifests": [{"Lifecycle": {"install": "exit 9", "run": "sleep 1000"}}]})");
+  h.Recipe("b.json", R"({"RecipeFormatVersion": "2020-01-25", "ComponentName": "com.ex.B",
+    "ComponentVersion": "1.0.0", "Manifests": [{"Lifecycle": {"run": "echo b-runs; exec sleep 1000"}}]})");
+  h.Start();
+  Cmd d = h.Deploy(R"({"components": {"com.ex.A": {"componentVersion": "1.0.0"},
+                                       "com.ex.B": {"componentVersion": "1.0.0"}},
+                       "deploymentPolicies": {"failureHandlingPolicy": "DO_NOTHING"}})");
+  EXPECT_EQ(d.code, 3) << d.out;
+  EXPECT_NE(d.out.find("FAILED_NO_ROLLBACK: com.ex.A 1.0.0: install exited with code 9"),
+            std::string::npos)
+      << d.out;
+  const Json s = h.Status();
+  EXPECT_EQ(s["components"]["com.ex.A"].value("state", ""), "ERRORED") << s.dump();
+  EXPECT_EQ(s["components"]["com.ex.B"].value("state", ""), "RUNNING") << s.dump();
+  EXPECT_NE(h.Log("com.ex.B").find("b-runs"), std::string::npos);
+}
+
 TEST(AgentLifecycle, NewerDeploymentSupersedesAQueuedOne) {
   AgentHarness h;
   WriteTwoComponents(h);

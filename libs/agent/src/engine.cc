@@ -162,8 +162,9 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
     if (!c.changed && it != rt.end()) continue;  // unchanged and running (a resume starts it)
     Status st = StartComponent(c);
     if (!st.ok() && c.changed) {
-      reason = st.message();
-      break;
+      if (reason.empty()) reason = st.message();
+      // ROLLBACK stops here; DO_NOTHING leaves the failure and starts the rest of the set.
+      if (policy == FailurePolicy::kRollback) break;
     }
   }
   CrashPoint("started");
