@@ -60,6 +60,15 @@ Status CheckThingName(std::string_view name, std::string_view what) {
                          "with a letter or digit (no '/', '+', '#', spaces)");
 }
 
+Status CheckDeviceName(std::string_view name) {
+  VQI_RETURN_IF_ERROR(CheckThingName(name));
+  if (name.substr(0, kReservedPrefix.size()) == kReservedPrefix)
+    return PermissionDenied("thing name \"" + std::string(name) +
+                            "\" is reserved: names starting with \"" +
+                            std::string(kReservedPrefix) + "\" belong to vqi's own identities");
+  return Status::Ok();
+}
+
 static std::string Thing(std::string_view thing, std::string_view leaf) {
   VQI_CHECK_MSG(ValidThingName(thing), "invalid thing name in a topic");
   return std::string(kPrefix) + "things/" + std::string(thing) + "/" + std::string(leaf);

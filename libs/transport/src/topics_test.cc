@@ -26,6 +26,14 @@ TEST(TopicsTest, ThingNames) {
   EXPECT_NE(s.message().find("a\\x0ab"), std::string::npos) << s.message();
 }
 
+TEST(TopicsTest, DeviceNamesCannotTakeVqisOwnIdentities) {
+  EXPECT_TRUE(CheckDeviceName("cam-1").ok());
+  EXPECT_EQ(CheckDeviceName(kServerIdentity).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckDeviceName("vqi-anything").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckDeviceName("a/b").code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(CheckThingName(kServerIdentity).ok());  // a valid CN for the server itself
+}
+
 TEST(TopicsTest, BuildersAndParseRoundTrip) {
   EXPECT_EQ(DesiredTopic("cam-1"), "vqi/v1/things/cam-1/desired");
   EXPECT_EQ(StatusTopic("cam-1"), "vqi/v1/things/cam-1/status");

@@ -25,7 +25,7 @@ struct BrokerOptions {
   std::string dir;  // config, ACL, persistence and log go here (created)
   std::string ca_file, server_cert_file, server_key_file, crl_file;
   // The server's MQTT identity (its client certificate's CN): full access to vqi/#.
-  std::string server_identity = "vqi-server";
+  std::string server_identity = "vqi-server";  // = topics::kServerIdentity
   std::vector<std::string> extra_acl_lines;  // appended to the ACL file
   size_t max_packet_bytes = 4 << 20;         // broker-side limit (max_packet_size)
   int port = 0;                              // 0 = pick a free loopback port

@@ -26,6 +26,14 @@ bool ValidThingName(std::string_view name);
 // OK or InvalidArgument naming `what`, the value (escaped) and the accepted form.
 Status CheckThingName(std::string_view name, std::string_view what = "thing name");
 
+// vqi's own MQTT identities (the server's client certificate CN; the broker ACL grants it
+// vqi/#). Every name starting with "vqi-" is reserved for vqi itself.
+inline constexpr std::string_view kServerIdentity = "vqi-server";
+inline constexpr std::string_view kReservedPrefix = "vqi-";
+// CheckThingName, and PermissionDenied for a reserved name: what `vqi thing create` calls, so
+// no device can be issued a certificate that the broker would treat as the server.
+Status CheckDeviceName(std::string_view name);
+
 // A component name inside a results topic: the same characters as a thing name, 1..256 bytes
 // (Greengrass component names such as com.example.Model).
 bool ValidComponentName(std::string_view name);
