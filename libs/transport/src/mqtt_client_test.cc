@@ -292,9 +292,9 @@ TEST_F(MqttTest, RevokedCertificateCannotConnectOnceTheBrokerReadTheCrl) {
   ASSERT_TRUE(pki::WriteCrl(ca_).ok());
   ASSERT_TRUE(broker_->Reload().ok());  // SIGHUP re-reads the CRL (Mosquitto 2.0.11)
 
-  auto dev = Client(Options("dev-c"), nullptr, /*connect=*/false);
-  std::mutex mu;
+  std::mutex mu;  // declared before the client: its thread calls the handler until it ends
   Status last;
+  auto dev = Client(Options("dev-c"), nullptr, /*connect=*/false);
   dev->OnState([&](ConnectionState, const Status& error) {
     std::lock_guard lock(mu);
     if (!error.ok()) last = error;

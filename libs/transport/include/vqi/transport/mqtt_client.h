@@ -5,7 +5,8 @@
 // Threading: the client owns one network thread (started by Connect) that runs libmosquitto's
 // loop, reconnects, and calls the message and state callbacks. Callbacks must not block and
 // must not call Subscribe or Disconnect (they would wait for the thread that runs them);
-// Publish from a callback is fine. Every other method may be called from any thread.
+// Publish from a callback is fine. Whatever a handler uses must outlive the client (or its
+// Disconnect). Every other method may be called from any thread.
 #pragma once
 
 #include <cstddef>
