@@ -5,6 +5,8 @@
 #include "vqi/transport/mqtt_client.h"
 
 #include <mosquitto.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -67,6 +69,8 @@ Status CheckOptions(const MqttOptions& o) {
   if (o.reconnect_min_ms < 10 || o.reconnect_max_ms < o.reconnect_min_ms ||
       o.reconnect_max_ms > 3600000)
     return InvalidArgument("reconnect_min_ms/reconnect_max_ms: need 10 <= min <= max <= 3600000");
+  if (o.connect_timeout_ms < 100 || o.connect_timeout_ms > 300000)
+    return InvalidArgument("connect_timeout_ms is out of range 100..300000");
   if (o.max_inflight < 1 || o.max_inflight > 65535)
     return InvalidArgument("max_inflight is out of range 1..65535");
   if (o.max_queued < 1 || o.max_queued > 1000000)
@@ -277,9 +281,12 @@ class MqttClient::Impl {
   void Run() {
     bool first = true;
     bool open = false;
+    auto attempt_start = std::chrono::steady_clock::now();
     while (!stopping_) {
       if (!open) {
         log_error_.clear();
+        connack_ = false;
+        attempt_start = std::chrono::steady_clock::now();
         int rc =
             first ? mosquitto_connect_async(mosq_, o_.host.c_str(), o_.port, o_.keepalive_seconds)
                   : mosquitto_reconnect_async(mosq_);
@@ -295,8 +302,39 @@ class MqttClient::Impl {
         open = false;
         if (stopping_) break;
         Failed(MosqStatus(rc, "connection to " + o_.host + ":" + std::to_string(o_.port)));
+      } else if (int err = connack_ ? 0 : PendingSocketError(); err != 0) {
+        open = false;  // e.g. ECONNREFUSED: fail fast instead of waiting for the timeout
+        Failed(Unavailable("connect to " + o_.host + ":" + std::to_string(o_.port) + ": " +
+                           std::strerror(err)));
+      } else if (!connack_ && std::chrono::steady_clock::now() - attempt_start >
+                                  std::chrono::milliseconds(o_.connect_timeout_ms)) {
+        // libmosquitto 2.0.11 keeps a refused asynchronous TLS connect "pending" for ever
+        // (SSL_ERROR_SYSCALL is taken as "try again"): give up on the attempt ourselves.
+        // The next mosquitto_reconnect_async closes the old socket.
+        open = false;
+        Failed(DeadlineExceeded("no CONNACK from " + o_.host + ":" + std::to_string(o_.port) +
+                                " within " + std::to_string(o_.connect_timeout_ms) +
+                                " ms (broker down or unreachable?)"));
       }
     }
+  }
+
+  // Non-zero (an errno) when the socket being connected has failed: the TCP connect is over
+  // (poll says writable or hung up) but the socket has no peer. libmosquitto may already have
+  // consumed SO_ERROR, hence ECONNREFUSED as the likely cause when it has.
+  int PendingSocketError() {
+    const int fd = mosquitto_socket(mosq_);
+    if (fd < 0) return 0;
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, 0) != 1 || !(p.revents & (POLLOUT | POLLERR | POLLHUP))) return 0;
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0) return 0;
+    if (errno != ENOTCONN) return 0;
+    int err = 0;
+    len = sizeof err;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    return err != 0 ? err : ECONNREFUSED;
   }
 
   // Reports the failure and sleeps the backoff (interrupted by Disconnect).
@@ -318,6 +356,7 @@ class MqttClient::Impl {
       log_error_ = std::string("broker refused the connection: ") + mosquitto_connack_string(rc);
       return;  // libmosquitto then drops the connection; Run() backs off
     }
+    connack_ = true;
     {
       std::lock_guard lock(mu_);
       delay_ms_ = o_.reconnect_min_ms;
@@ -390,6 +429,7 @@ class MqttClient::Impl {
   mosquitto* mosq_ = nullptr;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> connack_{false};
   std::string log_error_;  // network thread only
   std::mt19937 rng_;       // network thread only (under mu_)
 

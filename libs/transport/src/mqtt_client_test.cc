@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -158,6 +159,7 @@ class MqttTest : public ::testing::Test {
     o.key_file = dir_.path() + "/" + name + "/key.pem";
     o.reconnect_min_ms = 100;
     o.reconnect_max_ms = 400;
+    o.connect_timeout_ms = 1000;
     o.keepalive_seconds = 10;
     return o;
   }
@@ -404,6 +406,46 @@ TEST_F(MqttTest, OfflineQueueIsBoundedAndDeliveredOnConnect) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(got[i].payload, "beat-" + std::to_string(i));
   EXPECT_TRUE(dev->Disconnect(2000).ok());
   EXPECT_EQ(dev->Stats().queued, 0u);
+}
+
+TEST_F(MqttTest, ClientsReconnectByThemselvesAndNothingPublishedMeanwhileIsLost) {
+  Inbox server_inbox;
+  std::mutex mu;  // before the clients: their threads call the handler
+  std::vector<ConnectionState> states;
+  std::vector<Status> errors;
+  auto server = Client(Options("vqi-server"), &server_inbox);
+  ASSERT_TRUE(server->Subscribe(topics::AllHealth(), 1).ok());
+  auto dev = Client(Options("dev-a"), nullptr, false);
+  dev->OnState([&](ConnectionState s, const Status& e) {
+    std::lock_guard lock(mu);
+    states.push_back(s);
+    if (!e.ok()) errors.push_back(e);
+  });
+  ASSERT_TRUE(dev->Connect().ok());
+  ASSERT_TRUE(dev->WaitConnected(5000).ok());
+
+  broker_->Stop();
+  for (int i = 0; i < 50 && dev->state() == ConnectionState::kConnected; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_NE(dev->state(), ConnectionState::kConnected);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(dev->Publish(topics::HealthTopic("dev-a"), "beat-" + std::to_string(i)).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a few failed attempts
+  ASSERT_TRUE(broker_->Restart().ok()) << broker_->Log();
+
+  Status up = dev->WaitConnected(5000);
+  ASSERT_TRUE(up.ok()) << up.ToString() << "\n" << broker_->Log();
+  ASSERT_TRUE(server->WaitConnected(5000).ok());
+  auto got = server_inbox.WaitFor(3);  // the server's session kept its subscription
+  ASSERT_EQ(got.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(got[i].payload, "beat-" + std::to_string(i));
+  EXPECT_EQ(dev->Stats().connects, 2u);
+  std::lock_guard lock(mu);
+  ASSERT_FALSE(errors.empty());
+  // Lost, then refused while the broker was down: each attempt failed fast with a reason.
+  for (const Status& e : errors) EXPECT_EQ(e.code(), StatusCode::kUnavailable) << e.ToString();
+  EXPECT_NE(std::find(states.begin(), states.end(), ConnectionState::kReconnecting), states.end());
+  EXPECT_EQ(states.back(), ConnectionState::kConnected);
 }
 
 TEST_F(MqttTest, BadOptionsAreRefused) {

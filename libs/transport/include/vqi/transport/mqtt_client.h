@@ -28,6 +28,7 @@ struct MqttOptions {
   int keepalive_seconds = 30;  // 5..65535
   int reconnect_min_ms = 500;  // first retry delay; doubles up to reconnect_max_ms
   int reconnect_max_ms = 30000;
+  int connect_timeout_ms = 10000;      // TCP + TLS + CONNACK; then the attempt counts as failed
   int max_inflight = 20;               // unacknowledged QoS 1 messages on the wire
   size_t max_queued = 1000;            // offline queue + unacknowledged, beyond: ResourceExhausted
   size_t max_payload_bytes = 1 << 20;  // larger received messages are dropped and counted;
