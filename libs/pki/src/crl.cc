@@ -1,6 +1,7 @@
 // Revocation: marking certificates revoked in the index, and the CRL the broker reads.
 #include <openssl/pem.h>
 
+#include <cctype>
 #include <ctime>
 
 #include "ossl.h"
@@ -33,7 +34,16 @@ Result<std::vector<std::string>> Revoke(const Ca& ca, const std::string& serial_
   VQI_ASSIGN_OR_RETURN(auto lock, CaLock::Acquire(ca.dir));
   VQI_ASSIGN_OR_RETURN(Index index, LoadIndex(ca));
   std::string key = serial_or_cn;
+  // A serial may be typed in upper case or with leading zeros (as `openssl x509 -serial`
+  // prints it): compare its canonical form.
+  std::string canonical;
+  for (char c : key) canonical += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const size_t nz = canonical.find_first_not_of('0');
+  canonical = nz == std::string::npos ? "0" : canonical.substr(nz);
   bool by_serial = false;
+  for (const CertRecord& r : index.certs) {
+    if (r.serial == canonical) key = canonical;
+  }
   for (const CertRecord& r : index.certs) by_serial = by_serial || r.serial == key;
   bool matched = false;
   std::vector<std::string> revoked;

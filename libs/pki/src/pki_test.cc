@@ -193,6 +193,13 @@ TEST_F(PkiTest, RevokedCertificateFailsVerifyPeerAndIsInTheCrl) {
   auto revoked = Revoke(ca_, "cam-a", RevocationReason::kKeyCompromise);
   ASSERT_TRUE(revoked.ok()) << revoked.status().ToString();
   EXPECT_EQ(revoked->size(), 2u);  // every certificate of the thing
+  Issued c = Issue("cam-c");
+  std::string upper = "00" + c.serial;  // as openssl prints it: upper case, zero-padded
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  auto by_serial = Revoke(ca_, upper, RevocationReason::kSuperseded);
+  ASSERT_TRUE(by_serial.ok()) << by_serial.status().ToString();
+  ASSERT_EQ(by_serial->size(), 1u);
+  EXPECT_EQ((*by_serial)[0], c.serial);
   auto again = Revoke(ca_, a.serial, RevocationReason::kKeyCompromise);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->empty());
@@ -214,7 +221,7 @@ TEST_F(PkiTest, RevokedCertificateFailsVerifyPeerAndIsInTheCrl) {
   ASSERT_NE(crl, nullptr);
   X509* ca_cert = ParseCert(*ReadFile(ca_.CertPath()));
   EXPECT_EQ(X509_CRL_verify(crl, X509_get0_pubkey(ca_cert)), 1);
-  EXPECT_EQ(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 2);
+  EXPECT_EQ(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 3);
   auto verify_with_crl = [&](const std::string& pem) {
     X509* leaf = ParseCert(pem);
     X509_STORE* store = X509_STORE_new();
