@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <ctime>
 #include <filesystem>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "vqi/base/file.h"
@@ -184,6 +187,30 @@ TEST_F(PkiTest, SerialsAreNeverReused) {
   std::set<std::string> serials;
   for (int i = 0; i < 20; ++i) serials.insert(Issue("dev-" + std::to_string(i % 3)).serial);
   EXPECT_EQ(serials.size(), 20u);
+}
+
+TEST_F(PkiTest, ConcurrentIssuersLoseNoRecord) {
+  // Every change to the index is serialised by the CA's flock (also across processes).
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 8; ++i) {
+        auto out = IssueCertificate(
+            ca_,
+            {"dev-" + std::to_string(t) + "-" + std::to_string(i), CertKind::kClient, {}, {}, 30});
+        if (!out.ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto list = ListCertificates(ca_);
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->size(), 32u);
+  std::set<std::string> serials;
+  for (const auto& r : *list) serials.insert(r.serial);
+  EXPECT_EQ(serials.size(), 32u);
 }
 
 TEST_F(PkiTest, RevokedCertificateFailsVerifyPeerAndIsInTheCrl) {
