@@ -3,7 +3,9 @@
 // user name, ACL by pattern, crlfile, persistence. Used by libs/transport tests and by later
 // integration tests (target vqi_transport_testing).
 //
-// Not thread-safe: one owner drives a Broker.
+// Not thread-safe: one owner drives a Broker. Start and Restart it from a thread that outlives
+// it: the broker gets SIGTERM when the thread that forked it ends (PR_SET_PDEATHSIG, so no broker
+// outlives a crashed test).
 #pragma once
 
 #include <sys/types.h>
