@@ -1,32 +1,24 @@
-// MqttClient over libmosquitto. The network thread is ours, not mosquitto_loop_start's:
-// mosquitto_loop_forever returns (ending its thread for good) on a TLS or protocol error, so a
-// device whose handshake failed once (broker restarting, CRL being replaced) would never retry.
-// Our thread drives mosquitto_loop() and reconnects with exponential backoff and jitter.
+// MqttClient over libmosquitto: the caller-facing half (options, connect, publish, subscribe,
+// disconnect). The network thread is ours, not mosquitto_loop_start's: mosquitto_loop_forever
+// returns (ending its thread for good) on a TLS or protocol error, so a device whose handshake
+// failed once (broker restarting, CRL being replaced) would never retry (mqtt_network.cc).
 #include "vqi/transport/mqtt_client.h"
 
 #include <mosquitto.h>
-#include <poll.h>
-#include <sys/socket.h>
 
-#include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
-#include <map>
-#include <mutex>
-#include <random>
-#include <set>
-#include <thread>
 
+#include "mqtt_impl.h"
 #include "vqi/base/file.h"
-#include "vqi/base/log.h"
 #include "vqi/transport/topics.h"
 
 namespace vqi::transport {
-namespace {
+
+using internal::MosqStatus;
+
+namespace internal {
 
 Status MosqStatus(int rc, const std::string& what) {
   std::string msg = what + ": " + mosquitto_strerror(rc);
@@ -49,6 +41,10 @@ Status MosqStatus(int rc, const std::string& what) {
       return Unavailable(msg);
   }
 }
+
+}  // namespace internal
+
+namespace {
 
 void LibInit() {
   static std::once_flag once;
@@ -96,357 +92,156 @@ const char* ConnectionStateName(ConnectionState state) {
   return "?";
 }
 
-class MqttClient::Impl {
- public:
-  explicit Impl(const MqttOptions& o) : o_(o), rng_(std::random_device{}()) {}
-  ~Impl() {
-    if (mosq_) mosquitto_destroy(mosq_);
+Status MqttClient::Impl::Init() {
+  LibInit();
+  mosq_ = mosquitto_new(o_.client_id.c_str(), o_.clean_session, this);
+  if (!mosq_)
+    return ResourceExhausted("mosquitto_new failed: " + std::string(std::strerror(errno)));
+  int rc = mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+  if (rc == MOSQ_ERR_SUCCESS)
+    rc = mosquitto_tls_set(mosq_, o_.ca_file.c_str(), nullptr, o_.cert_file.c_str(),
+                           o_.key_file.c_str(), nullptr);
+  if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_opts_set(mosq_, 1, nullptr, nullptr);
+  if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_max_inflight_messages_set(mosq_, o_.max_inflight);
+  if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_threaded_set(mosq_, true);
+  if (rc != MOSQ_ERR_SUCCESS) return MosqStatus(rc, "configure MQTT client " + o_.client_id);
+  mosquitto_connect_callback_set(
+      mosq_, [](mosquitto*, void* self, int rc) { static_cast<Impl*>(self)->OnConnect(rc); });
+  mosquitto_publish_callback_set(
+      mosq_, [](mosquitto*, void* self, int mid) { static_cast<Impl*>(self)->OnPublish(mid); });
+  mosquitto_subscribe_callback_set(mosq_,
+                                   [](mosquitto*, void* self, int mid, int n, const int* granted) {
+                                     static_cast<Impl*>(self)->OnSubscribe(mid, n, granted);
+                                   });
+  mosquitto_message_callback_set(mosq_, [](mosquitto*, void* self, const mosquitto_message* m) {
+    static_cast<Impl*>(self)->OnMessageIn(m);
+  });
+  mosquitto_log_callback_set(mosq_, [](mosquitto*, void* self, int level, const char* text) {
+    if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) static_cast<Impl*>(self)->OnLog(text);
+  });
+  return Status::Ok();
+}
+
+Status MqttClient::Impl::Connect() {
+  std::lock_guard lock(mu_);
+  if (started_) return FailedPrecondition("MQTT client " + o_.client_id + " already started");
+  started_ = true;
+  state_ = ConnectionState::kConnecting;
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+Status MqttClient::Impl::WaitConnected(int timeout_ms) {
+  std::unique_lock lock(mu_);
+  if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                    [&] { return state_ == ConnectionState::kConnected; }))
+    return DeadlineExceeded("MQTT client " + o_.client_id + " not connected to " + o_.host + ":" +
+                            std::to_string(o_.port) + " after " + std::to_string(timeout_ms) +
+                            " ms" + (last_error_.ok() ? "" : ": " + last_error_.message()));
+  return Status::Ok();
+}
+
+Status MqttClient::Impl::Publish(const std::string& topic, std::string_view payload, int qos,
+                                 bool retain) {
+  if (topic.empty() || topic.find_first_of("+#") != std::string::npos ||
+      topic.find('\0') != std::string::npos)
+    return InvalidArgument("publish topic \"" + topic.substr(0, 200) +
+                           "\" is empty or has wildcards");
+  if (qos != 0 && qos != 1) return InvalidArgument("qos must be 0 or 1");
+  if (payload.size() > o_.max_payload_bytes)
+    return ResourceExhausted("payload of " + std::to_string(payload.size()) +
+                             " bytes is larger than max_payload_bytes " +
+                             std::to_string(o_.max_payload_bytes) + " (docs/limits.md)");
+  std::lock_guard lock(mu_);
+  if (stopping_) return FailedPrecondition("MQTT client " + o_.client_id + " is disconnecting");
+  if (queue_.size() + inflight_.size() >= o_.max_queued)
+    return ResourceExhausted("MQTT client " + o_.client_id + ": " + std::to_string(o_.max_queued) +
+                             " messages already wait for the broker (max_queued, "
+                             "docs/limits.md); publish refused, nothing dropped");
+  if (state_ == ConnectionState::kConnected) {
+    Status s = SendLocked(topic, payload, qos, retain);
+    if (s.code() != StatusCode::kUnavailable) return s;
   }
+  queue_.push_back({topic, std::string(payload), qos, retain});
+  return Status::Ok();
+}
 
-  Status Init() {
-    LibInit();
-    mosq_ = mosquitto_new(o_.client_id.c_str(), o_.clean_session, this);
-    if (!mosq_)
-      return ResourceExhausted("mosquitto_new failed: " + std::string(std::strerror(errno)));
-    int rc = mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-    if (rc == MOSQ_ERR_SUCCESS)
-      rc = mosquitto_tls_set(mosq_, o_.ca_file.c_str(), nullptr, o_.cert_file.c_str(),
-                             o_.key_file.c_str(), nullptr);
-    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_opts_set(mosq_, 1, nullptr, nullptr);
-    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_max_inflight_messages_set(mosq_, o_.max_inflight);
-    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_threaded_set(mosq_, true);
-    if (rc != MOSQ_ERR_SUCCESS) return MosqStatus(rc, "configure MQTT client " + o_.client_id);
-    mosquitto_connect_callback_set(
-        mosq_, [](mosquitto*, void* self, int rc) { static_cast<Impl*>(self)->OnConnect(rc); });
-    mosquitto_publish_callback_set(
-        mosq_, [](mosquitto*, void* self, int mid) { static_cast<Impl*>(self)->OnPublish(mid); });
-    mosquitto_subscribe_callback_set(
-        mosq_, [](mosquitto*, void* self, int mid, int n, const int* granted) {
-          static_cast<Impl*>(self)->OnSubscribe(mid, n, granted);
-        });
-    mosquitto_message_callback_set(mosq_, [](mosquitto*, void* self, const mosquitto_message* m) {
-      static_cast<Impl*>(self)->OnMessageIn(m);
-    });
-    mosquitto_log_callback_set(mosq_, [](mosquitto*, void* self, int level, const char* text) {
-      if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) static_cast<Impl*>(self)->OnLog(text);
-    });
-    return Status::Ok();
+Status MqttClient::Impl::Subscribe(const std::string& filter, int qos, int timeout_ms) {
+  if (filter.empty() || filter.size() > 65535)
+    return InvalidArgument("subscription filter is empty or too long");
+  if (qos != 0 && qos != 1) return InvalidArgument("qos must be 0 or 1");
+  std::unique_lock lock(mu_);
+  subs_[filter] = qos;
+  if (state_ != ConnectionState::kConnected) return Status::Ok();
+  int mid = 0;
+  int rc = mosquitto_subscribe(mosq_, &mid, filter.c_str(), qos);
+  if (rc == MOSQ_ERR_NO_CONN) return Status::Ok();  // sent again on the next CONNACK
+  if (rc != MOSQ_ERR_SUCCESS) {
+    subs_.erase(filter);
+    return MosqStatus(rc, "subscribe " + filter);
   }
-
-  MessageHandler on_message_;
-  StateHandler on_state_;
-
-  Status Connect() {
-    std::lock_guard lock(mu_);
-    if (started_) return FailedPrecondition("MQTT client " + o_.client_id + " already started");
-    started_ = true;
-    state_ = ConnectionState::kConnecting;
-    thread_ = std::thread([this] { Run(); });
-    return Status::Ok();
+  sub_wait_[mid] = -1;
+  bool done = cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                           [&] { return sub_wait_[mid] != -1; });
+  int granted = sub_wait_[mid];
+  sub_wait_.erase(mid);
+  if (!done)
+    return DeadlineExceeded("no SUBACK for " + filter + " within " + std::to_string(timeout_ms) +
+                            " ms");
+  if (granted == 0x80) {
+    subs_.erase(filter);
+    return PermissionDenied("the broker refused the subscription to " + filter + " for client " +
+                            o_.client_id + " (return code 0x80)");
   }
+  return Status::Ok();
+}
 
-  Status WaitConnected(int timeout_ms) {
+Status MqttClient::Impl::Disconnect(int timeout_ms) {
+  size_t left = 0;
+  {
     std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                      [&] { return state_ == ConnectionState::kConnected; }))
-      return DeadlineExceeded("MQTT client " + o_.client_id + " not connected to " + o_.host + ":" +
-                              std::to_string(o_.port) + " after " + std::to_string(timeout_ms) +
-                              " ms" + (last_error_.ok() ? "" : ": " + last_error_.message()));
-    return Status::Ok();
+    if (!started_ || stopping_) return Status::Ok();
+    cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                 [&] { return queue_.empty() && inflight_.empty(); });
+    left = queue_.size() + inflight_.size();
+    stopping_ = true;
   }
+  mosquitto_disconnect(mosq_);
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  SetState(ConnectionState::kStopped, Status::Ok());
+  if (left > 0)
+    return DeadlineExceeded(std::to_string(left) + " message(s) of MQTT client " + o_.client_id +
+                            " were not acknowledged within " + std::to_string(timeout_ms) + " ms");
+  return Status::Ok();
+}
 
-  Status Publish(const std::string& topic, std::string_view payload, int qos, bool retain) {
-    if (topic.empty() || topic.find_first_of("+#") != std::string::npos ||
-        topic.find('\0') != std::string::npos)
-      return InvalidArgument("publish topic \"" + topic.substr(0, 200) +
-                             "\" is empty or has wildcards");
-    if (qos != 0 && qos != 1) return InvalidArgument("qos must be 0 or 1");
-    if (payload.size() > o_.max_payload_bytes)
-      return ResourceExhausted("payload of " + std::to_string(payload.size()) +
-                               " bytes is larger than max_payload_bytes " +
-                               std::to_string(o_.max_payload_bytes) + " (docs/limits.md)");
-    std::lock_guard lock(mu_);
-    if (stopping_) return FailedPrecondition("MQTT client " + o_.client_id + " is disconnecting");
-    if (queue_.size() + inflight_.size() >= o_.max_queued)
-      return ResourceExhausted("MQTT client " + o_.client_id + ": " +
-                               std::to_string(o_.max_queued) +
-                               " messages already wait for the broker (max_queued, "
-                               "docs/limits.md); publish refused, nothing dropped");
-    if (state_ == ConnectionState::kConnected) {
-      Status s = SendLocked(topic, payload, qos, retain);
-      if (s.code() != StatusCode::kUnavailable) return s;
-    }
-    queue_.push_back({topic, std::string(payload), qos, retain});
-    return Status::Ok();
+ConnectionState MqttClient::Impl::state() const {
+  std::lock_guard lock(mu_);
+  return state_;
+}
+
+MqttStats MqttClient::Impl::Stats() const {
+  std::lock_guard lock(mu_);
+  MqttStats s = stats_;
+  s.queued = queue_.size() + inflight_.size();
+  return s;
+}
+
+Status MqttClient::Impl::SendLocked(const std::string& topic, std::string_view payload, int qos,
+                                    bool retain) {
+  int mid = 0;
+  int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(payload.size()),
+                             payload.data(), qos, retain);
+  if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST) return Unavailable("offline");
+  if (rc != MOSQ_ERR_SUCCESS) return MosqStatus(rc, "publish " + topic);
+  if (qos > 0) {
+    inflight_.insert(mid);
+  } else {
+    ++stats_.published;
   }
-
-  Status Subscribe(const std::string& filter, int qos, int timeout_ms) {
-    if (filter.empty() || filter.size() > 65535)
-      return InvalidArgument("subscription filter is empty or too long");
-    if (qos != 0 && qos != 1) return InvalidArgument("qos must be 0 or 1");
-    std::unique_lock lock(mu_);
-    subs_[filter] = qos;
-    if (state_ != ConnectionState::kConnected) return Status::Ok();
-    int mid = 0;
-    int rc = mosquitto_subscribe(mosq_, &mid, filter.c_str(), qos);
-    if (rc == MOSQ_ERR_NO_CONN) return Status::Ok();  // sent again on the next CONNACK
-    if (rc != MOSQ_ERR_SUCCESS) {
-      subs_.erase(filter);
-      return MosqStatus(rc, "subscribe " + filter);
-    }
-    sub_wait_[mid] = -1;
-    bool done = cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                             [&] { return sub_wait_[mid] != -1; });
-    int granted = sub_wait_[mid];
-    sub_wait_.erase(mid);
-    if (!done)
-      return DeadlineExceeded("no SUBACK for " + filter + " within " + std::to_string(timeout_ms) +
-                              " ms");
-    if (granted == 0x80) {
-      subs_.erase(filter);
-      return PermissionDenied("the broker refused the subscription to " + filter + " for client " +
-                              o_.client_id + " (return code 0x80)");
-    }
-    return Status::Ok();
-  }
-
-  Status Disconnect(int timeout_ms) {
-    size_t left = 0;
-    {
-      std::unique_lock lock(mu_);
-      if (!started_ || stopping_) return Status::Ok();
-      cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                   [&] { return queue_.empty() && inflight_.empty(); });
-      left = queue_.size() + inflight_.size();
-      stopping_ = true;
-    }
-    mosquitto_disconnect(mosq_);
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-    SetState(ConnectionState::kStopped, Status::Ok());
-    if (left > 0)
-      return DeadlineExceeded(std::to_string(left) + " message(s) of MQTT client " + o_.client_id +
-                              " were not acknowledged within " + std::to_string(timeout_ms) +
-                              " ms");
-    return Status::Ok();
-  }
-
-  ConnectionState state() const {
-    std::lock_guard lock(mu_);
-    return state_;
-  }
-
-  MqttStats Stats() const {
-    std::lock_guard lock(mu_);
-    MqttStats s = stats_;
-    s.queued = queue_.size() + inflight_.size();
-    return s;
-  }
-
- private:
-  struct Pending {
-    std::string topic, payload;
-    int qos;
-    bool retain;
-  };
-
-  // REQUIRES: mu_ held. Unavailable when the connection is gone (the caller queues).
-  Status SendLocked(const std::string& topic, std::string_view payload, int qos, bool retain) {
-    int mid = 0;
-    int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(payload.size()),
-                               payload.data(), qos, retain);
-    if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST) return Unavailable("offline");
-    if (rc != MOSQ_ERR_SUCCESS) return MosqStatus(rc, "publish " + topic);
-    if (qos > 0) {
-      inflight_.insert(mid);
-    } else {
-      ++stats_.published;
-    }
-    return Status::Ok();
-  }
-
-  void SetState(ConnectionState s, const Status& error) {
-    StateHandler handler;
-    {
-      std::lock_guard lock(mu_);
-      if (state_ == s && error.ok()) return;
-      state_ = s;
-      if (!error.ok()) last_error_ = error;
-      handler = on_state_;
-    }
-    cv_.notify_all();
-    if (handler) handler(s, error);
-  }
-
-  void Run() {
-    bool first = true;
-    bool open = false;
-    auto attempt_start = std::chrono::steady_clock::now();
-    while (!stopping_) {
-      if (!open) {
-        log_error_.clear();
-        connack_ = false;
-        attempt_start = std::chrono::steady_clock::now();
-        int rc =
-            first ? mosquitto_connect_async(mosq_, o_.host.c_str(), o_.port, o_.keepalive_seconds)
-                  : mosquitto_reconnect_async(mosq_);
-        first = false;
-        if (rc != MOSQ_ERR_SUCCESS) {
-          Failed(MosqStatus(rc, "connect to " + o_.host + ":" + std::to_string(o_.port)));
-          continue;
-        }
-        open = true;
-      }
-      int rc = mosquitto_loop(mosq_, 100, 1);
-      if (rc != MOSQ_ERR_SUCCESS) {
-        open = false;
-        if (stopping_) break;
-        Failed(MosqStatus(rc, "connection to " + o_.host + ":" + std::to_string(o_.port)));
-      } else if (int err = connack_ ? 0 : PendingSocketError(); err != 0) {
-        open = false;  // e.g. ECONNREFUSED: fail fast instead of waiting for the timeout
-        Failed(Unavailable("connect to " + o_.host + ":" + std::to_string(o_.port) + ": " +
-                           std::strerror(err)));
-      } else if (!connack_ && std::chrono::steady_clock::now() - attempt_start >
-                                  std::chrono::milliseconds(o_.connect_timeout_ms)) {
-        // libmosquitto 2.0.11 keeps a refused asynchronous TLS connect "pending" for ever
-        // (SSL_ERROR_SYSCALL is taken as "try again"): give up on the attempt ourselves.
-        // The next mosquitto_reconnect_async closes the old socket.
-        open = false;
-        Failed(DeadlineExceeded("no CONNACK from " + o_.host + ":" + std::to_string(o_.port) +
-                                " within " + std::to_string(o_.connect_timeout_ms) +
-                                " ms (broker down or unreachable?)"));
-      }
-    }
-  }
-
-  // Non-zero (an errno) when the socket being connected has failed: the TCP connect is over
-  // (poll says writable or hung up) but the socket has no peer. libmosquitto may already have
-  // consumed SO_ERROR, hence ECONNREFUSED as the likely cause when it has.
-  int PendingSocketError() {
-    const int fd = mosquitto_socket(mosq_);
-    if (fd < 0) return 0;
-    pollfd p{fd, POLLOUT, 0};
-    if (::poll(&p, 1, 0) != 1 || !(p.revents & (POLLOUT | POLLERR | POLLHUP))) return 0;
-    sockaddr_storage peer{};
-    socklen_t len = sizeof peer;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0) return 0;
-    if (errno != ENOTCONN) return 0;
-    int err = 0;
-    len = sizeof err;
-    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    return err != 0 ? err : ECONNREFUSED;
-  }
-
-  // Reports the failure and sleeps the backoff (interrupted by Disconnect).
-  void Failed(Status why) {
-    if (!log_error_.empty()) why = Status(why.code(), why.message() + "; " + log_error_);
-    VQI_LOG_DEBUG("mqtt {}: {}", o_.client_id, why.ToString());
-    SetState(ConnectionState::kReconnecting, why);
-    std::unique_lock lock(mu_);
-    const int base = std::min(delay_ms_, o_.reconnect_max_ms);
-    std::uniform_int_distribution<int> jitter(base * 4 / 5, base);
-    cv_.wait_for(lock, std::chrono::milliseconds(jitter(rng_)), [&] { return stopping_.load(); });
-    delay_ms_ = std::min(delay_ms_ * 2, o_.reconnect_max_ms);
-  }
-
-  void OnLog(const char* text) { log_error_ = text ? text : ""; }
-
-  void OnConnect(int rc) {
-    if (rc != 0) {
-      log_error_ = std::string("broker refused the connection: ") + mosquitto_connack_string(rc);
-      return;  // libmosquitto then drops the connection; Run() backs off
-    }
-    connack_ = true;
-    {
-      std::lock_guard lock(mu_);
-      delay_ms_ = o_.reconnect_min_ms;
-      ++stats_.connects;
-      for (const auto& [filter, qos] : subs_) {
-        int rc2 = mosquitto_subscribe(mosq_, nullptr, filter.c_str(), qos);
-        if (rc2 != MOSQ_ERR_SUCCESS)
-          VQI_LOG_WARN("mqtt {}: resubscribe {}: {}", o_.client_id, filter,
-                       mosquitto_strerror(rc2));
-      }
-      while (!queue_.empty()) {
-        const Pending& p = queue_.front();
-        Status s = SendLocked(p.topic, p.payload, p.qos, p.retain);
-        if (s.code() == StatusCode::kUnavailable) break;
-        if (!s.ok())
-          VQI_LOG_ERROR("mqtt {}: queued message refused: {}", o_.client_id, s.ToString());
-        queue_.pop_front();
-      }
-    }
-    SetState(ConnectionState::kConnected, Status::Ok());
-  }
-
-  void OnPublish(int mid) {
-    {
-      std::lock_guard lock(mu_);
-      if (inflight_.erase(mid) > 0) ++stats_.published;
-    }
-    cv_.notify_all();
-  }
-
-  void OnSubscribe(int mid, int n, const int* granted) {
-    {
-      std::lock_guard lock(mu_);
-      int g = n > 0 ? granted[0] : 0x80;
-      auto it = sub_wait_.find(mid);
-      if (it != sub_wait_.end()) {
-        it->second = g;
-      } else if (g == 0x80) {
-        VQI_LOG_WARN("mqtt {}: the broker refused a subscription on reconnect (0x80)",
-                     o_.client_id);
-      }
-    }
-    cv_.notify_all();
-  }
-
-  void OnMessageIn(const mosquitto_message* m) {
-    const size_t size = m->payloadlen > 0 ? static_cast<size_t>(m->payloadlen) : 0;
-    if (size > o_.max_payload_bytes) {
-      {
-        std::lock_guard lock(mu_);
-        ++stats_.dropped_oversized;
-      }
-      VQI_LOG_WARN("mqtt {}: dropped a {}-byte message on {} (max_payload_bytes {})", o_.client_id,
-                   size, m->topic ? m->topic : "?", o_.max_payload_bytes);
-      return;
-    }
-    MqttMessage msg{m->topic ? m->topic : "",
-                    std::string(static_cast<const char*>(m->payload), size), m->qos, m->retain};
-    Status s = on_message_ ? on_message_(msg) : Status::Ok();
-    std::lock_guard lock(mu_);
-    if (s.ok()) {
-      ++stats_.received;
-    } else {
-      ++stats_.rejected;
-      VQI_LOG_WARN("mqtt {}: message on {} ignored: {}", o_.client_id, msg.topic, s.ToString());
-    }
-  }
-
-  const MqttOptions o_;
-  mosquitto* mosq_ = nullptr;
-  std::thread thread_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<bool> connack_{false};
-  std::string log_error_;  // network thread only
-  std::mt19937 rng_;       // network thread only (under mu_)
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool started_ = false;
-  ConnectionState state_ = ConnectionState::kStopped;
-  Status last_error_;
-  int delay_ms_ = 0;
-  std::deque<Pending> queue_;
-  std::set<int> inflight_;
-  std::map<std::string, int> subs_;
-  std::map<int, int> sub_wait_;  // SUBACK mid -> granted (-1 = waiting)
-  MqttStats stats_;
-
-  friend class MqttClient;
-};
+  return Status::Ok();
+}
 
 Result<std::unique_ptr<MqttClient>> MqttClient::Create(const MqttOptions& options) {
   VQI_RETURN_IF_ERROR(CheckOptions(options));
