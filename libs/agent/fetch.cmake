@@ -12,4 +12,4 @@ vqi_library(agent_fetch
 # created and signed by libs/component's packaging): the test side may link what the device does not.
 vqi_test(agent_fetch_test
   SOURCES src/fetch_test.cc src/fetch_cache_test.cc
-  DEPS vqi::agent_fetch vqi::server vqi::component_store vqi::signing vqi::blob PkgConfig::HTTPLIB)
+  DEPS vqi::agent_fetch vqi::server vqi::component_store vqi::signing vqi::blob vqi::sqlite)

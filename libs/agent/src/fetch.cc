@@ -167,8 +167,11 @@ Status ComponentFetcher::DownloadOnce(const std::string& digest, int64_t size, b
   if (::lseek(f.fd, have, SEEK_SET) < 0) return Unavailable("cannot seek in " + part);
 
   Status sink_error;
+  bool first = true;
   auto sink = [&](const BodyResponse& head, std::string_view data) {
-    if (head.status == 200 && *resumed) {  // the server ignored the Range (or If-Range failed)
+    const bool starting = first;
+    first = false;
+    if (starting && head.status == 200 && *resumed) {  // the server ignored the Range (or If-Range failed)
       *resumed = false;
       ++counters_.restarts;
       if (::ftruncate(f.fd, 0) != 0 || ::lseek(f.fd, 0, SEEK_SET) < 0) {
@@ -178,7 +181,7 @@ Status ComponentFetcher::DownloadOnce(const std::string& digest, int64_t size, b
       have = 0;
       hash = std::make_unique<Sha256>();
     }
-    if (head.status == 206 && head.range_start != have) {
+    if (starting && head.status == 206 && head.range_start != have) {
       sink_error = Unavailable("the server answered a range from byte " + std::to_string(head.range_start) +
                                ", asked from " + std::to_string(have));
       return false;

@@ -277,7 +277,8 @@ TEST_F(FetchTest, FetchVerifiesThenAnUnchangedComponentCostsZeroBytes) {
   EXPECT_EQ(Parts(), 0u);
 
   // again, and from a fresh fetcher (an agent restart): no artifact byte transferred
-  for (auto* g : {f.get(), Fetcher().get()}) {
+  auto restarted = Fetcher();
+  for (ComponentFetcher* g : {f.get(), restarted.get()}) {
     const FetchCounters before = g->counters();
     auto again = g->Fetch("com.acme.inspect", "1.0.0");
     ASSERT_TRUE(again.ok()) << again.status().ToString();
