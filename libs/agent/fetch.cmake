@@ -11,5 +11,5 @@ vqi_library(agent_fetch
 # Against the real server (libs/server in-process on a loopback port, a temporary home, components
 # created and signed by libs/component's packaging): the test side may link what the device does not.
 vqi_test(agent_fetch_test
-  SOURCES src/fetch_test.cc src/fetch_cache_test.cc
+  SOURCES src/fetch_test.cc src/fetch_verify_test.cc src/fetch_tls_test.cc src/fetch_cache_test.cc
   DEPS vqi::agent_fetch vqi::server vqi::component_store vqi::signing vqi::blob vqi::sqlite)

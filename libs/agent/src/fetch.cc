@@ -41,10 +41,11 @@ std::string EscapeSegment(const std::string& s) {
 
 // Component names and versions become URL segments and file names: a plain word only.
 Status CheckName(const std::string& s, const char* what) {
-  const bool ok = !s.empty() && s.size() <= 128 && s[0] != '.' &&
-                  std::all_of(s.begin(), s.end(), [](char c) {
-                    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || c == '+';
-                  });
+  const bool ok =
+      !s.empty() && s.size() <= 128 && s[0] != '.' && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
+               c == '+';
+      });
   if (ok) return Status::Ok();
   return InvalidArgument(std::string("fetch: ") + what + " '" + s +
                          "' must be 1-128 characters of A-Z a-z 0-9 . _ - + not starting with '.'");
@@ -110,12 +111,14 @@ Result<std::unique_ptr<ComponentFetcher>> ComponentFetcher::Create(FetchOptions 
                                                                    signing::TrustedKeys trusted) {
   if (options.root.empty()) return InvalidArgument("fetch: the agent root folder is empty");
   if (options.retry.attempts < 1 || options.retry.attempts > 100)
-    return InvalidArgument("fetch: retry attempts must be 1-100, not " + std::to_string(options.retry.attempts));
-  if (options.cache_max_bytes < 0) return InvalidArgument("fetch: cache_max_bytes must not be negative");
+    return InvalidArgument("fetch: retry attempts must be 1-100, not " +
+                           std::to_string(options.retry.attempts));
+  if (options.cache_max_bytes < 0)
+    return InvalidArgument("fetch: cache_max_bytes must not be negative");
   VQI_ASSIGN_OR_RETURN(auto http, HttpClient::Create(options.http));
   VQI_ASSIGN_OR_RETURN(BlobCache cache, BlobCache::Open(options.root));
-  return std::unique_ptr<ComponentFetcher>(
-      new ComponentFetcher(std::move(options), std::move(trusted), std::move(http), std::move(cache)));
+  return std::unique_ptr<ComponentFetcher>(new ComponentFetcher(
+      std::move(options), std::move(trusted), std::move(http), std::move(cache)));
 }
 
 void ComponentFetcher::Backoff(int attempt) {
@@ -146,7 +149,8 @@ Status ComponentFetcher::DownloadOnce(const std::string& digest, int64_t size, b
   f.fd = ::open(part.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (f.fd < 0) return Unavailable("cannot open " + part + ": " + std::strerror(errno));
   struct stat st;
-  if (::fstat(f.fd, &st) != 0) return Unavailable("cannot stat " + part + ": " + std::strerror(errno));
+  if (::fstat(f.fd, &st) != 0)
+    return Unavailable("cannot stat " + part + ": " + std::strerror(errno));
   int64_t have = st.st_size;
   auto hash = std::make_unique<Sha256>();
   if (have > size) {  // not ours to continue
@@ -171,7 +175,8 @@ Status ComponentFetcher::DownloadOnce(const std::string& digest, int64_t size, b
   auto sink = [&](const BodyResponse& head, std::string_view data) {
     const bool starting = first;
     first = false;
-    if (starting && head.status == 200 && *resumed) {  // the server ignored the Range (or If-Range failed)
+    if (starting && head.status == 200 &&
+        *resumed) {  // the server ignored the Range (or If-Range failed)
       *resumed = false;
       ++counters_.restarts;
       if (::ftruncate(f.fd, 0) != 0 || ::lseek(f.fd, 0, SEEK_SET) < 0) {
@@ -182,12 +187,14 @@ Status ComponentFetcher::DownloadOnce(const std::string& digest, int64_t size, b
       hash = std::make_unique<Sha256>();
     }
     if (starting && head.status == 206 && head.range_start != have) {
-      sink_error = Unavailable("the server answered a range from byte " + std::to_string(head.range_start) +
-                               ", asked from " + std::to_string(have));
+      sink_error =
+          Unavailable("the server answered a range from byte " + std::to_string(head.range_start) +
+                      ", asked from " + std::to_string(have));
       return false;
     }
     if (have + static_cast<int64_t>(data.size()) > size) {
-      sink_error = DataLoss("the server sent more than the manifest's " + std::to_string(size) + " bytes");
+      sink_error =
+          DataLoss("the server sent more than the manifest's " + std::to_string(size) + " bytes");
       return false;
     }
     if (Status w = WriteAll(f.fd, data, part); !w.ok()) {
@@ -209,7 +216,8 @@ Status ComponentFetcher::DownloadOnce(const std::string& digest, int64_t size, b
     if (!r.ok()) return r.status();
   }
   if (have != size)
-    return Unavailable("the transfer ended at byte " + std::to_string(have) + " of " + std::to_string(size));
+    return Unavailable("the transfer ended at byte " + std::to_string(have) + " of " +
+                       std::to_string(size));
   const std::string got = hash->FinalHex();
   if (got != digest) return DataLoss("content hashes to " + got + ", manifest says " + digest);
   if (::fsync(f.fd) != 0) return Unavailable("cannot fsync " + part + ": " + std::strerror(errno));
@@ -258,12 +266,14 @@ Result<FetchedArtifact> ComponentFetcher::GetArtifact(const std::string& digest,
   return a;
 }
 
-Result<FetchedComponent> ComponentFetcher::Fetch(const std::string& name, const std::string& version) {
+Result<FetchedComponent> ComponentFetcher::Fetch(const std::string& name,
+                                                 const std::string& version) {
   VQI_RETURN_IF_ERROR(CheckName(name, "component name"));
   VQI_RETURN_IF_ERROR(CheckName(version, "component version"));
   const std::string ctx = "component " + name + "@" + version;
   auto fail = [&](const Status& st) { return st.WithContext(ctx); };
-  const std::string path = "/v1/components/" + EscapeSegment(name) + "/versions/" + EscapeSegment(version);
+  const std::string path =
+      "/v1/components/" + EscapeSegment(name) + "/versions/" + EscapeSegment(version);
 
   // 1. metadata
   auto meta = GetMetadata(path);
@@ -272,7 +282,8 @@ Result<FetchedComponent> ComponentFetcher::Fetch(const std::string& name, const 
   auto manifest_text = StringField(*meta, "manifest", "metadata");
   if (!manifest_text.ok()) return fail(manifest_text.status());
   std::string sig_hex;
-  if (meta->contains("signature") && (*meta)["signature"].is_string()) sig_hex = (*meta)["signature"];
+  if (meta->contains("signature") && (*meta)["signature"].is_string())
+    sig_hex = (*meta)["signature"];
   std::string signature;
   if (!sig_hex.empty()) {
     auto s = signing::FromHex(sig_hex, signing::kSignatureBytes, "signature");
@@ -282,7 +293,8 @@ Result<FetchedComponent> ComponentFetcher::Fetch(const std::string& name, const 
 
   // 2-3. the manifest is the one asked for, and signed by a trusted key
   auto manifest = signing::ParseManifest(*manifest_text);
-  if (!manifest.ok()) return fail(PermissionDenied("manifest refused: " + manifest.status().message()));
+  if (!manifest.ok())
+    return fail(PermissionDenied("manifest refused: " + manifest.status().message()));
   if (manifest->component != name || manifest->version != version)
     return fail(PermissionDenied("the server sent the manifest of " + manifest->component + "@" +
                                  manifest->version));
@@ -296,8 +308,9 @@ Result<FetchedComponent> ComponentFetcher::Fetch(const std::string& name, const 
   for (const auto& m : arts) {
     const std::string what = ctx + ": artifact " + m.name + " (blob " + m.digest + ")";
     if (m.size > options_.max_artifact_bytes)
-      return ResourceExhausted(what + ": " + std::to_string(m.size) + " bytes is over the limit of " +
-                               std::to_string(options_.max_artifact_bytes) + " (docs/limits.md, Agent downloads)");
+      return ResourceExhausted(
+          what + ": " + std::to_string(m.size) + " bytes is over the limit of " +
+          std::to_string(options_.max_artifact_bytes) + " (docs/limits.md, Agent downloads)");
     auto a = GetArtifact(m.digest, m.size);
     if (!a.ok()) return a.status().WithContext(what);
     a->name = m.name;
@@ -308,8 +321,10 @@ Result<FetchedComponent> ComponentFetcher::Fetch(const std::string& name, const 
   }
 
   // 5. the verified metadata, for the engine and for restarts
-  Json record = {{"name", name}, {"version", version}, {"manifest", *manifest_text}, {"signature", sig_hex}};
-  if (Status s = WriteFileAtomic(cache_.MetaPath(name, version), record.dump()); !s.ok()) return fail(s);
+  Json record = {
+      {"name", name}, {"version", version}, {"manifest", *manifest_text}, {"signature", sig_hex}};
+  if (Status s = WriteFileAtomic(cache_.MetaPath(name, version), record.dump()); !s.ok())
+    return fail(s);
   if (options_.cache_max_bytes > 0) {
     std::set<std::string> keep = pinned_;
     keep.insert(digests.begin(), digests.end());

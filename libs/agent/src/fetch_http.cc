@@ -54,7 +54,8 @@ struct Exchange {
 // "bytes 100-199/1000" → start 100, total 1000.
 bool ParseContentRange(const std::string& v, int64_t* start, int64_t* total) {
   long long a = 0, b = 0, t = 0;
-  if (std::sscanf(v.c_str(), "bytes %lld-%lld/%lld", &a, &b, &t) != 3 || a < 0 || b < a) return false;
+  if (std::sscanf(v.c_str(), "bytes %lld-%lld/%lld", &a, &b, &t) != 3 || a < 0 || b < a)
+    return false;
   *start = a;
   *total = t;
   return true;
@@ -67,7 +68,8 @@ bool FillHead(Exchange* x) {
   if (auto it = x->headers.find("etag"); it != x->headers.end()) x->head.etag = it->second;
   if (x->status == 206) {
     auto it = x->headers.find("content-range");
-    return it != x->headers.end() && ParseContentRange(it->second, &x->head.range_start, &x->head.total_size);
+    return it != x->headers.end() &&
+           ParseContentRange(it->second, &x->head.range_start, &x->head.total_size);
   }
   if (auto it = x->headers.find("content-length"); it != x->headers.end())
     x->head.total_size = std::atoll(it->second.c_str());
@@ -97,7 +99,8 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
     x->head_ok = FillHead(x);
   }
   if (!x->ok_status) {
-    const size_t keep = std::min(len, kMaxErrorBody - std::min(kMaxErrorBody, x->error_body.size()));
+    const size_t keep =
+        std::min(len, kMaxErrorBody - std::min(kMaxErrorBody, x->error_body.size()));
     x->error_body.append(data, keep);
     return len;
   }
@@ -119,8 +122,10 @@ std::string ServerMessage(const std::string& body) {
   auto j = ParseJson(body, "error body");
   if (j.ok() && j->is_object() && j->contains("error") && (*j)["error"].is_object()) {
     const Json& e = (*j)["error"];
-    std::string code = e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
-    std::string msg = e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : "";
+    std::string code =
+        e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
+    std::string msg =
+        e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : "";
     return code.empty() ? msg : code + ": " + msg;
   }
   std::string s = body.substr(0, 200);
@@ -157,9 +162,11 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(const HttpOptions& option
   HttpOptions o = options;
   while (!o.base_url.empty() && o.base_url.back() == '/') o.base_url.pop_back();
   if (o.base_url.rfind("http://", 0) != 0 && o.base_url.rfind("https://", 0) != 0)
-    return InvalidArgument("server URL '" + options.base_url + "' must start with http:// or https://");
+    return InvalidArgument("server URL '" + options.base_url +
+                           "' must start with http:// or https://");
   for (const std::string* f : {&o.ca_file, &o.client_cert_file, &o.client_key_file})
-    if (!f->empty() && !FileExists(*f)) return InvalidArgument("TLS file " + *f + " does not exist");
+    if (!f->empty() && !FileExists(*f))
+      return InvalidArgument("TLS file " + *f + " does not exist");
   if (o.client_cert_file.empty() != o.client_key_file.empty())
     return InvalidArgument("a client certificate needs both its certificate and its key file");
   if (o.max_json_bytes <= 0) return InvalidArgument("max_json_bytes must be positive");
@@ -197,7 +204,8 @@ Result<BodyResponse> HttpClient::GetBody(const std::string& path, int64_t range_
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options_.low_speed_bytes));
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.low_speed_time.count()));
   if (options_.max_recv_bytes_per_second > 0)
@@ -219,9 +227,11 @@ Result<BodyResponse> HttpClient::GetBody(const std::string& path, int64_t range_
   curl_slist_free_all(headers);
   if (x.status == 0) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x.status);
 
-  if (x.cancelled) return Cancelled(where + ": cancelled after " + std::to_string(x.body_bytes) + " bytes");
+  if (x.cancelled)
+    return Cancelled(where + ": cancelled after " + std::to_string(x.body_bytes) + " bytes");
   if (x.too_big)
-    return ResourceExhausted(where + ": body larger than the limit of " + std::to_string(max_body_bytes) +
+    return ResourceExhausted(where + ": body larger than the limit of " +
+                             std::to_string(max_body_bytes) +
                              " bytes (docs/limits.md, Agent downloads)");
   if (!x.head_ok) return Unavailable(where + ": 206 without a usable Content-Range");
   if (rc != CURLE_OK) {
@@ -243,7 +253,8 @@ Result<BodyResponse> HttpClient::GetBody(const std::string& path, int64_t range_
     }
   }
   if (x.status != 200 && x.status != 206)
-    return StatusForHttp(x.status, where + ": HTTP " + std::to_string(x.status) + ": " + ServerMessage(x.error_body));
+    return StatusForHttp(x.status, where + ": HTTP " + std::to_string(x.status) + ": " +
+                                       ServerMessage(x.error_body));
 
   if (!x.body_started && !FillHead(&x))  // an empty body: no write callback ran
     return Unavailable(where + ": 206 without a usable Content-Range");
@@ -254,10 +265,11 @@ Result<BodyResponse> HttpClient::GetBody(const std::string& path, int64_t range_
 
 Result<Json> HttpClient::GetJson(const std::string& path) {
   std::string body;
-  auto r = GetBody(path, 0, "", options_.max_json_bytes, [&](const BodyResponse&, std::string_view d) {
-    body.append(d);
-    return true;
-  });
+  auto r =
+      GetBody(path, 0, "", options_.max_json_bytes, [&](const BodyResponse&, std::string_view d) {
+        body.append(d);
+        return true;
+      });
   if (!r.ok()) return r.status();
   return ParseJson(body, "GET " + options_.base_url + path);
 }

@@ -77,9 +77,9 @@ struct FetchedComponent {
   std::string version;
   std::string publisher;
   std::string key_id;
-  Json recipe;                   // the recipe inside the signed manifest (canonical JSON)
-  std::string manifest;          // the signed canonical bytes
-  std::string signature;         // raw Ed25519 signature
+  Json recipe;                             // the recipe inside the signed manifest (canonical JSON)
+  std::string manifest;                    // the signed canonical bytes
+  std::string signature;                   // raw Ed25519 signature
   std::vector<FetchedArtifact> artifacts;  // sorted by name
 };
 

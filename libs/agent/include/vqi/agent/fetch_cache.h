@@ -29,7 +29,9 @@ class BlobCache {
 
   const std::string& dir() const { return dir_; }
   std::string BlobPath(const std::string& digest) const { return dir_ + "/" + digest; }
-  std::string PartPath(const std::string& digest) const { return dir_ + "/tmp/" + digest + ".part"; }
+  std::string PartPath(const std::string& digest) const {
+    return dir_ + "/tmp/" + digest + ".part";
+  }
   std::string MetaPath(const std::string& name, const std::string& version) const;
 
   // The blob `digest` of `size` bytes if cached and intact: it is re-hashed; a damaged one is

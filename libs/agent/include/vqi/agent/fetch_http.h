@@ -42,9 +42,10 @@ struct HttpOptions {
 struct BodyResponse {
   long status = 0;          // 200 or 206
   int64_t range_start = 0;  // first byte of the body within the resource (206), else 0
-  int64_t total_size = -1;  // the whole resource's size if the server said so (Content-Length/Range)
+  int64_t total_size =
+      -1;  // the whole resource's size if the server said so (Content-Length/Range)
   std::string etag;
-  int64_t body_bytes = 0;   // bytes handed to the sink
+  int64_t body_bytes = 0;  // bytes handed to the sink
 };
 
 // Receives body bytes in order, with the response's head (status, range_start, total_size,
