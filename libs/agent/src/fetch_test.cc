@@ -1,8 +1,12 @@
 // ComponentFetcher against the real server (fetch_test_env.h): verified files, zero bytes for an
 // unchanged component, only the changed component's bytes, resume with Range, truncated
 // transfers retried, a damaged cache or part fetched again, LRU eviction.
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "fetch_test_env.h"
 #include "gtest/gtest.h"
@@ -163,6 +167,47 @@ TEST_F(FetchTest, CacheLimitEvictsUnpinnedBlobs) {
   ASSERT_TRUE(a.ok());
   EXPECT_TRUE(FileExists(a->artifacts[0].path));
   EXPECT_TRUE(FileExists(b->artifacts[0].path));
+}
+
+// The bundle a device gets (agent.json, trusted-keys/) drives the same fetch in vqi-fetch-min,
+// the binary that fetch_link_test.sh checks links no libtorch, OpenCV or cpp-httplib.
+TEST_F(FetchTest, FetchMinWithABundle) {
+  const std::string model = Bytes(1 << 20, 30);
+  Create("com.acme.inspect", "1.0.0", model);
+  const std::string bundle = base_ + "/bundle";  // trusted-keys/ is already there
+  ASSERT_TRUE(WriteFileAtomic(bundle + "/agent.json",
+                              Json{{"thing", "edge-1"},
+                                   {"broker", "127.0.0.1:8883"},
+                                   {"server", "http://127.0.0.1:" + std::to_string(port_)},
+                                   {"token", token_}}
+                                  .dump())
+                  .ok());
+  auto run = [&](const std::string& args) {
+    const std::string cmd = std::string(VQI_FETCH_MIN) + " " + args + " 2>&1";
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    char buf[4096];
+    size_t n;
+    while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    const int st = p ? ::pclose(p) : -1;
+    return std::make_pair(WIFEXITED(st) ? WEXITSTATUS(st) : -1, out);
+  };
+  auto [code, out] = run(bundle + " " + root_ + " com.acme.inspect 1.0.0");
+  ASSERT_EQ(code, 0) << out;
+  Json j = Json::parse(out);
+  EXPECT_EQ(j["artifacts"][0]["digest"], Sha256Hex(model));
+  EXPECT_EQ(*Sha256File(j["artifacts"][0]["path"].get<std::string>()), Sha256Hex(model));
+  EXPECT_EQ(j["counters"]["bytes_downloaded"].get<int64_t>(),
+            static_cast<int64_t>(model.size()) + j["artifacts"][1]["size"].get<int64_t>());
+  std::tie(code, out) = run(bundle + " " + root_ + " com.acme.inspect 1.0.0");
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(Json::parse(out)["counters"]["bytes_downloaded"], 0);
+
+  // a bundle without a token is refused naming the field
+  ASSERT_TRUE(WriteFileAtomic(bundle + "/agent.json", R"({"server": "http://127.0.0.1:1"})").ok());
+  std::tie(code, out) = run(bundle + " " + root_ + " com.acme.inspect 1.0.0");
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("agent.json: token: missing"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 // artifact changed on the server after signing, a changed manifest, an untrusted publisher, an
 // unsigned component are refused before anything is cached; 404/401 are not retried; a server
 // that is down is Unavailable after the retries.
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -111,6 +114,33 @@ TEST_F(FetchTest, ServerDownIsUnavailableAfterTheRetries) {
       << c.status().ToString();
   EXPECT_EQ(f->counters().requests, 3);
   EXPECT_EQ(f->counters().retries, 2);
+}
+
+TEST_F(FetchTest, DiskFullIsResourceExhaustedAndLeavesNoPart) {
+  Create("com.acme.inspect", "1.0.0", Bytes(2 << 20, 21));
+  auto f = Fetcher();
+  // a file size limit of 512 KiB makes writes past it fail (EFBIG), as a full disk would
+  ::signal(SIGXFSZ, SIG_IGN);
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit small = old;
+  small.rlim_cur = 512 << 10;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  auto c = f->Fetch("com.acme.inspect", "1.0.0");
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kResourceExhausted) << c.status().ToString();
+  EXPECT_NE(c.status().message().find("artifact model.onnx"), std::string::npos)
+      << c.status().ToString();
+  EXPECT_NE(c.status().message().find("disk full writing " + root_ + "/cache/tmp/"),
+            std::string::npos)
+      << c.status().ToString();
+  EXPECT_EQ(f->counters().retries, 0);
+  EXPECT_EQ(Parts(), 0u);
+  EXPECT_EQ(CachedBlobs(), 0u);
+  // with room again, the same fetcher succeeds
+  auto again = f->Fetch("com.acme.inspect", "1.0.0");
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
 }
 
 }  // namespace
