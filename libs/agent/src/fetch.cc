@@ -101,7 +101,11 @@ void ComponentFetcher::Backoff(int attempt) {
   rng_state_ ^= rng_state_ >> 7;
   rng_state_ ^= rng_state_ << 17;
   const double factor = 0.5 + 0.5 * static_cast<double>(rng_state_ % 1000001) / 1e6;
-  std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(ms * 1000 * factor)));
+  const std::chrono::milliseconds delay(static_cast<int64_t>(static_cast<double>(ms) * factor));
+  if (options_.sleep)
+    options_.sleep(delay);
+  else
+    std::this_thread::sleep_for(delay);
 }
 
 Result<Json> ComponentFetcher::GetMetadata(const std::string& path) {

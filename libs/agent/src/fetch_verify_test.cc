@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "fetch_test_env.h"
 #include "gtest/gtest.h"
@@ -104,7 +105,13 @@ TEST_F(FetchTest, AWrongTokenIsPermissionDeniedWithTheServersMessage) {
 
 TEST_F(FetchTest, ServerDownIsUnavailableAfterTheRetries) {
   StopServer();
-  auto f = Fetcher();
+  FetchOptions o = Options();
+  o.retry.attempts = 6;
+  o.retry.initial_backoff = std::chrono::milliseconds(100);
+  o.retry.max_backoff = std::chrono::milliseconds(500);
+  std::vector<int64_t> delays;
+  o.sleep = [&](std::chrono::milliseconds d) { delays.push_back(d.count()); };
+  auto f = Fetcher(o);
   auto c = f->Fetch("com.acme.inspect", "1.0.0");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kUnavailable) << c.status().ToString();
@@ -112,8 +119,15 @@ TEST_F(FetchTest, ServerDownIsUnavailableAfterTheRetries) {
                                       "/v1/components/com.acme.inspect/versions/1.0.0"),
             std::string::npos)
       << c.status().ToString();
-  EXPECT_EQ(f->counters().requests, 3);
-  EXPECT_EQ(f->counters().retries, 2);
+  EXPECT_EQ(f->counters().requests, 6);
+  EXPECT_EQ(f->counters().retries, 5);
+  // exponential backoff capped at the maximum, each delay jittered into [d/2, d]
+  ASSERT_EQ(delays.size(), 5u);
+  const int64_t nominal[] = {100, 200, 400, 500, 500};
+  for (size_t i = 0; i < delays.size(); ++i) {
+    EXPECT_GE(delays[i], nominal[i] / 2) << i;
+    EXPECT_LE(delays[i], nominal[i]) << i;
+  }
 }
 
 TEST_F(FetchTest, DiskFullIsResourceExhaustedAndLeavesNoPart) {

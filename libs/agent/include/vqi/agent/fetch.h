@@ -47,6 +47,9 @@ struct FetchOptions {
   // Called with the bytes written so far to an artifact's part file; false cancels (Cancelled;
   // the part file stays for a later resume). Optional.
   std::function<bool(const std::string& digest, int64_t have)> progress;
+  // Waits between retries; default std::this_thread::sleep_for. The agent passes one that
+  // returns early on shutdown; tests record the delays.
+  std::function<void(std::chrono::milliseconds)> sleep;
 };
 
 // Counters since the fetcher was made (for tests and status reports).
