@@ -84,6 +84,9 @@ Result<std::unique_ptr<ComponentFetcher>> ComponentFetcher::Create(FetchOptions 
   if (options.retry.attempts < 1 || options.retry.attempts > 100)
     return InvalidArgument("fetch: retry attempts must be 1-100, not " +
                            std::to_string(options.retry.attempts));
+  if (options.retry.initial_backoff.count() < 0 ||
+      options.retry.max_backoff < options.retry.initial_backoff)
+    return InvalidArgument("fetch: retry backoff must satisfy 0 <= initial_backoff <= max_backoff");
   if (options.cache_max_bytes < 0)
     return InvalidArgument("fetch: cache_max_bytes must not be negative");
   VQI_ASSIGN_OR_RETURN(auto http, HttpClient::Create(options.http));

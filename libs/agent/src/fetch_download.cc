@@ -74,8 +74,8 @@ Status ComponentFetcher::DownloadOnce(const std::string& digest, int64_t size, b
   auto sink = [&](const BodyResponse& head, std::string_view data) {
     const bool starting = first;
     first = false;
-    if (starting && head.status == 200 &&
-        *resumed) {  // the server ignored the Range (or If-Range failed)
+    // 200 to a ranged request: the server ignored the Range (or the If-Range tag changed).
+    if (starting && head.status == 200 && *resumed) {
       *resumed = false;
       ++counters_.restarts;
       if (::ftruncate(f.fd, 0) != 0 || ::lseek(f.fd, 0, SEEK_SET) < 0) {
@@ -86,9 +86,10 @@ Status ComponentFetcher::DownloadOnce(const std::string& digest, int64_t size, b
       hash = std::make_unique<Sha256>();
     }
     if (starting && head.status == 206 && head.range_start != have) {
+      // DataLoss: GetArtifact drops the part and starts once more from byte 0.
       sink_error =
-          Unavailable("the server answered a range from byte " + std::to_string(head.range_start) +
-                      ", asked from " + std::to_string(have));
+          DataLoss("the server answered a range from byte " + std::to_string(head.range_start) +
+                   ", asked from " + std::to_string(have));
       return false;
     }
     if (have + static_cast<int64_t>(data.size()) > size) {
