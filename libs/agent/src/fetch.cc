@@ -126,19 +126,40 @@ Result<FetchedComponent> ComponentFetcher::Fetch(const std::string& name,
   VQI_RETURN_IF_ERROR(CheckName(name, "component name"));
   VQI_RETURN_IF_ERROR(CheckName(version, "component version"));
   const std::string ctx = "component " + name + "@" + version;
-  auto fail = [&](const Status& st) { return st.WithContext(ctx); };
   const std::string path =
       "/v1/components/" + EscapeSegment(name) + "/versions/" + EscapeSegment(version);
-
   // 1. metadata
   auto meta = GetMetadata(path);
-  if (!meta.ok()) return fail(meta.status());
-  if (!meta->is_object()) return fail(InvalidArgument("the server's answer is not a JSON object"));
-  auto manifest_text = StringField(*meta, "manifest", "metadata");
+  if (!meta.ok()) return meta.status().WithContext(ctx);
+  if (!meta->is_object())
+    return InvalidArgument(ctx + ": the server's answer is not a JSON object");
+  return Complete(name, version, *meta, /*download=*/true);
+}
+
+Result<FetchedComponent> ComponentFetcher::FromCache(const std::string& name,
+                                                     const std::string& version) {
+  VQI_RETURN_IF_ERROR(CheckName(name, "component name"));
+  VQI_RETURN_IF_ERROR(CheckName(version, "component version"));
+  const std::string ctx = "component " + name + "@" + version;
+  const std::string file = cache_.MetaPath(name, version);
+  if (!FileExists(file)) return NotFound(ctx + ": not in the cache (no " + file + ")");
+  auto text = ReadFile(file, kMaxMetadataBytes);
+  if (!text.ok()) return text.status().WithContext(ctx);
+  auto meta = ParseJson(*text, file);
+  if (!meta.ok() || !meta->is_object())
+    return DataLoss(ctx + ": cached metadata " + file + " is damaged; fetch it again");
+  return Complete(name, version, *meta, /*download=*/false);
+}
+
+Result<FetchedComponent> ComponentFetcher::Complete(const std::string& name,
+                                                    const std::string& version, const Json& meta,
+                                                    bool download) {
+  const std::string ctx = "component " + name + "@" + version;
+  auto fail = [&](const Status& st) { return st.WithContext(ctx); };
+  auto manifest_text = StringField(meta, "manifest", "metadata");
   if (!manifest_text.ok()) return fail(manifest_text.status());
   std::string sig_hex;
-  if (meta->contains("signature") && (*meta)["signature"].is_string())
-    sig_hex = (*meta)["signature"];
+  if (meta.contains("signature") && meta["signature"].is_string()) sig_hex = meta["signature"];
   std::string signature;
   if (!sig_hex.empty()) {
     auto s = signing::FromHex(sig_hex, signing::kSignatureBytes, "signature");
@@ -151,7 +172,7 @@ Result<FetchedComponent> ComponentFetcher::Fetch(const std::string& name,
   if (!manifest.ok())
     return fail(PermissionDenied("manifest refused: " + manifest.status().message()));
   if (manifest->component != name || manifest->version != version)
-    return fail(PermissionDenied("the server sent the manifest of " + manifest->component + "@" +
+    return fail(PermissionDenied("the metadata holds the manifest of " + manifest->component + "@" +
                                  manifest->version));
   if (Status s = signing::VerifySignature(*manifest, signature, trusted_); !s.ok()) return fail(s);
 
@@ -166,7 +187,29 @@ Result<FetchedComponent> ComponentFetcher::Fetch(const std::string& name,
       return ResourceExhausted(
           what + ": " + std::to_string(m.size) + " bytes is over the limit of " +
           std::to_string(options_.max_artifact_bytes) + " (docs/limits.md, Agent downloads)");
-    auto a = GetArtifact(m.digest, m.size);
+    Result<FetchedArtifact> a = Status(StatusCode::kInternal, "unset");
+    if (download) {
+      a = GetArtifact(m.digest, m.size);
+    } else {
+      bool corrupt = false;
+      auto cached = cache_.Lookup(m.digest, m.size, &corrupt);
+      if (corrupt) ++counters_.cache_corrupt;
+      if (!cached.ok()) {
+        a = cached.status();
+      } else if (!cached->has_value()) {
+        a = NotFound(corrupt ? "cached blob damaged (deleted); fetch it again"
+                             : "not in the cache");
+      } else {
+        ++counters_.cache_hits;
+        counters_.bytes_from_cache += m.size;
+        FetchedArtifact f;
+        f.digest = m.digest;
+        f.size = m.size;
+        f.path = **cached;
+        f.from_cache = true;
+        a = std::move(f);
+      }
+    }
     if (!a.ok()) return a.status().WithContext(what);
     a->name = m.name;
     a->uri = m.uri;
@@ -176,11 +219,13 @@ Result<FetchedComponent> ComponentFetcher::Fetch(const std::string& name,
   }
 
   // 5. the verified metadata, for the engine and for restarts
-  Json record = {
-      {"name", name}, {"version", version}, {"manifest", *manifest_text}, {"signature", sig_hex}};
-  if (Status s = WriteFileAtomic(cache_.MetaPath(name, version), record.dump()); !s.ok())
-    return fail(s);
-  if (options_.cache_max_bytes > 0) {
+  if (download) {
+    Json record = {
+        {"name", name}, {"version", version}, {"manifest", *manifest_text}, {"signature", sig_hex}};
+    if (Status s = WriteFileAtomic(cache_.MetaPath(name, version), record.dump()); !s.ok())
+      return fail(s);
+  }
+  if (download && options_.cache_max_bytes > 0) {
     std::set<std::string> keep = pinned_;
     keep.insert(digests.begin(), digests.end());
     auto t = cache_.Trim(options_.cache_max_bytes, keep);

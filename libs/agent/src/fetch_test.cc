@@ -210,5 +210,39 @@ TEST_F(FetchTest, FetchMinWithABundle) {
   EXPECT_NE(out.find("agent.json: token: missing"), std::string::npos) << out;
 }
 
+TEST_F(FetchTest, FromCacheWorksWithoutTheServerAndVerifiesAgain) {
+  const std::string model = Bytes(1 << 20, 40);
+  Create("com.acme.inspect", "1.0.0", model);
+  auto f = Fetcher();
+  ASSERT_TRUE(f->Fetch("com.acme.inspect", "1.0.0").ok());
+  StopServer();
+  auto g = Fetcher();
+  auto c = g->FromCache("com.acme.inspect", "1.0.0");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->artifacts[0].digest, Sha256Hex(model));
+  EXPECT_EQ(g->counters().requests, 0);
+  EXPECT_EQ(g->counters().bytes_from_cache, c->artifacts[0].size + c->artifacts[1].size);
+  auto missing = g->FromCache("com.acme.inspect", "2.0.0");
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
+  // a damaged blob is not handed on
+  {
+    std::fstream file(c->artifacts[0].path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(7);
+    file.put(static_cast<char>(model[7] ^ 1));
+  }
+  c = g->FromCache("com.acme.inspect", "1.0.0");
+  EXPECT_EQ(c.status().code(), StatusCode::kNotFound) << c.status().ToString();
+  EXPECT_NE(c.status().message().find("artifact model.onnx"), std::string::npos);
+  // the stored metadata is verified again: an edited manifest is refused
+  const std::string meta_file = root_ + "/cache/meta/com.acme.inspect@1.0.0.json";
+  Json meta = Json::parse(*ReadFile(meta_file));
+  std::string m = meta["manifest"];
+  m.replace(m.find("Acme"), 4, "Evil");
+  meta["manifest"] = m;
+  ASSERT_TRUE(WriteFileAtomic(meta_file, meta.dump()).ok());
+  c = g->FromCache("com.acme.inspect", "1.0.0");
+  EXPECT_EQ(c.status().code(), StatusCode::kPermissionDenied) << c.status().ToString();
+}
+
 }  // namespace
 }  // namespace vqi::agent

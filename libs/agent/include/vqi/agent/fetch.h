@@ -97,6 +97,11 @@ class ComponentFetcher {
   ~ComponentFetcher();
 
   Result<FetchedComponent> Fetch(const std::string& name, const std::string& version);
+  // The same component from the cache only, without the network (an agent restarting or rolling
+  // back while the server is unreachable): the metadata a past Fetch stored, its signature
+  // verified again with the current trusted keys, every blob re-hashed. NotFound naming what is
+  // missing from the cache.
+  Result<FetchedComponent> FromCache(const std::string& name, const std::string& version);
 
   // Blobs never evicted (the digests of the current and previous component sets).
   void SetPinned(std::set<std::string> digests) { pinned_ = std::move(digests); }
@@ -107,6 +112,9 @@ class ComponentFetcher {
   ComponentFetcher(FetchOptions options, signing::TrustedKeys trusted,
                    std::unique_ptr<HttpClient> http, BlobCache cache);
   Result<Json> GetMetadata(const std::string& path);
+  // Steps 2-5 of docs/design/fetch.md over metadata from the server or the cache.
+  Result<FetchedComponent> Complete(const std::string& name, const std::string& version,
+                                    const Json& meta, bool download);
   Result<FetchedArtifact> GetArtifact(const std::string& digest, int64_t size);
   Status DownloadOnce(const std::string& digest, int64_t size, bool* resumed);
   void Backoff(int attempt);
