@@ -204,7 +204,6 @@ Result<Value> Evaluator::Eval(const Node& n, const Value& input, Env* env) {
                                        std::to_string(kMaxValueDepth) +
                                        " levels (limit: docs/limits.md)");
     }
-    VQI_RETURN_IF_ERROR(ChargeResult(n, result));
     if (Array* a = result.owned_array(); a && a->items.size() > kMaxArrayItems) {
       return JsonataError("D1012", "The expression builds an array of more than " +
                                        std::to_string(kMaxArrayItems) +
@@ -215,6 +214,7 @@ Result<Value> Evaluator::Eval(const Node& n, const Value& input, Env* env) {
                                        std::to_string(kMaxStringBytes) +
                                        " bytes (limit: docs/limits.md)");
     }
+    VQI_RETURN_IF_ERROR(ChargeResult(n, result));  // after D1012: one oversized value says so
     if (Array* a = result.owned_array(); a && a->sequence) {
       if (n.keep_array) a->keep_singleton = true;
       if (a->items.empty()) return Value();

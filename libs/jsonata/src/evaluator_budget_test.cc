@@ -25,6 +25,8 @@ TEST(JsonataBuildBudget, FuzzFindingIsRefused) {
   EXPECT_EQ(Ev("$range(1, 8888888)"), kD1013);
   // jsonata-js's own range limit still comes first.
   EXPECT_EQ(Ev("[0..100000000]").substr(0, 12), "error: D2014");
+  // One oversized value still names its own limit (D1012 before the budget).
+  EXPECT_EQ(Ev("$ & 'x'", Json(std::string(kMaxStringBytes, 'a'))).substr(0, 12), "error: D1012");
 }
 
 TEST(JsonataBuildBudget, PerElementBuildersAreRefused) {
