@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,6 +66,11 @@ class AgentHarness {
   }
   ~AgentHarness() {
     Stop();
+    if (::testing::Test::HasFailure()) {  // the agent's own log explains most failures
+      const std::string log = Slurp(dir_ + "/agent.log");
+      std::fprintf(stderr, "--- agent.log (last 4000 bytes) ---\n%s\n",
+                   log.substr(log.size() > 4000 ? log.size() - 4000 : 0).c_str());
+    }
     agent::Supervisor::KillOrphans(root_);
     std::error_code ec;
     fs::remove_all(dir_, ec);

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,10 +28,15 @@ Result<std::unique_ptr<ArtifactSource>> DefaultSource(const Json& source) {
   return std::unique_ptr<ArtifactSource>(std::move(src));
 }
 
+// The agent lock is an open-file-description record lock on the whole file: a reader can ask
+// who holds it (F_OFD_GETLK) without taking it, so `status` never races an agent starting.
 bool AgentRunning(const Layout& layout) {
   int fd = ::open(layout.lock().c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
   ::close(fd);
   return held;
 }
@@ -296,7 +300,10 @@ Status Engine::Start() {
   Impl& m = *impl_;
   VQI_ASSIGN_OR_RETURN(m.layout, OpenLayout(m.o.root));
   m.lock_fd = ::open(m.layout.lock().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (m.lock_fd < 0 || ::flock(m.lock_fd, LOCK_EX | LOCK_NB) != 0)
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (m.lock_fd < 0 || ::fcntl(m.lock_fd, F_OFD_SETLK, &fl) != 0)
     return FailedPrecondition("another vqi-agent runs on " + m.layout.root + " (" +
                               m.layout.lock() + " is locked)");
   const std::string pid = std::to_string(::getpid()) + "\n";
