@@ -24,10 +24,14 @@ using Clock = std::chrono::steady_clock;
 std::string Report(double map50) {
   vqi::OrderedJson j;
   j["model"] = "model.onnx";
-  j["source"] = {{"dataset", "metal"}, {"split", "s1"}, {"part", "test"}, {"split_digest", std::string(64, 'a')}};
+  j["source"] = {{"dataset", "metal"},
+                 {"split", "s1"},
+                 {"part", "test"},
+                 {"split_digest", std::string(64, 'a')}};
   j["failed_images"] = 0;
-  j["metrics"] = {{"images", 20}, {"map50", map50}, {"map75", 0.4}, {"map50_95", 0.5}, {"precision", 0.8},
-                  {"recall", 0.75}, {"f1", 0.77}, {"per_class", vqi::Json::array()}};
+  j["metrics"] = {
+      {"images", 20},     {"map50", map50}, {"map75", 0.4}, {"map50_95", 0.5},
+      {"precision", 0.8}, {"recall", 0.75}, {"f1", 0.77},   {"per_class", vqi::Json::array()}};
   return j.dump();
 }
 
@@ -51,7 +55,8 @@ void Measure(const char* what, int n, const std::function<bool(int)>& op) {
 int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);  // no access log lines
   const int n = argc > 1 ? std::atoi(argv[1]) : 300;
-  const std::string home = std::filesystem::temp_directory_path() / ("vqi-apibench-" + std::to_string(getpid()));
+  const std::string home =
+      std::filesystem::temp_directory_path() / ("vqi-apibench-" + std::to_string(getpid()));
   std::filesystem::remove_all(home);
   std::string token;
   {
@@ -80,7 +85,8 @@ int main(int argc, char** argv) {
   };
   const std::string model = put(std::string(1 << 20, 'm'));
   const std::string report = put(Report(0.86));
-  const std::string body = vqi::Json{{"model", model}, {"report", report}, {"min_map50", 0.5}}.dump();
+  const std::string body =
+      vqi::Json{{"model", model}, {"report", report}, {"min_map50", 0.5}}.dump();
 
   Measure("GET /v1/health", n, [&](int) {
     auto r = c.Get("/v1/health");
@@ -103,8 +109,8 @@ int main(int argc, char** argv) {
     auto r = c.Get("/v1/models/g/latest-approved");
     return r && r->status == 200;
   });
-  Measure(("GET /v1/models/g/versions (" + std::to_string(n) + " versions)").c_str(), std::max(1, n / 10),
-          [&](int) {
+  Measure(("GET /v1/models/g/versions (" + std::to_string(n) + " versions)").c_str(),
+          std::max(1, n / 10), [&](int) {
             auto r = c.Get("/v1/models/g/versions");
             return r && r->status == 200;
           });

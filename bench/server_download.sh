@@ -94,6 +94,10 @@ v = [float(x) / 1e6 for x in sys.argv[1].split()]
 n = [float(x) / 1e6 for x in sys.argv[2].split()]
 mv, mn = statistics.median(v), statistics.median(n)
 print(f"median: vqi {mv:.1f} MB/s, nginx {mn:.1f} MB/s, ratio vqi/nginx {mv / mn:.2f} (goal >= 0.8)")
+print(f"best:   vqi {max(v):.1f} MB/s, nginx {max(n):.1f} MB/s, ratio {max(v) / max(n):.2f}")
+# Per round (each pair ran back to back, so it saw about the same machine load).
+ratios = sorted(a / b for a, b in zip(v, n))
+print(f"per-round ratios: {' '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}")
 PY
 
 if [ -x "$BUILD/bench/server_api_bench" ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The end-to-end demo on embedded defaults, in a throw-away vqi home: every capability landed
 # so far, chained as a newcomer would run it (import → split → train → evaluate → export →
-# predict → benchmark; a workflow run). Budgets are small so it finishes in minutes on 2 cores.
+# predict → benchmark → register → approve → sign → serve; a workflow run). Budgets are small so it finishes in minutes on 2 cores.
 set -euo pipefail
 VQI=${1:-build/release/apps/vqi/vqi}
 VQI=$(realpath "$VQI")
@@ -77,6 +77,59 @@ if [ -n "$ONNX" ] && has model predict; then
     v bench infer --model "$ONNX" --images "$IMGS" --iters 20
     if [ -n "$INT8" ]; then v bench infer --model "$INT8" --images "$IMGS" --iters 20; fi
   fi
+fi
+
+GROUP=metal-tags
+if [ -n "$ONNX" ] && [ -f "$OUT/eval.json" ] && has model register; then
+  step "Register: the model version with its metrics and lineage (a gate refuses weak models)"
+  # A gate no model reaches: refused with a clear message, nothing stored.
+  if v model register --group "$GROUP" --model "$ONNX" --report "$OUT/eval.json" --min-map50 1.0; then
+    echo "the gate should have refused this model" >&2; exit 1
+  fi
+  INT8_FLAG=()
+  if [ -n "$INT8" ]; then INT8_FLAG=(--int8 "$INT8"); fi
+  v model register --group "$GROUP" --model "$ONNX" "${INT8_FLAG[@]}" --report "$OUT/eval.json" \
+    --run "$OUT/run" --min-map50 "${VQI_DEMO_MIN_MAP50:-0.05}" --description "demo, ${TRAIN_MINUTES}-minute budget"
+  v model approve --group "$GROUP" --version 1 --reason "demo: passed the gate on the test split"
+  v model latest --group "$GROUP"
+fi
+
+if has component from-model && v model latest --group "$GROUP" >/dev/null 2>&1; then
+  step "Package: the approved model as a signed component; the inference component beside it"
+  v key create demo-publisher
+  v component from-model --group "$GROUP" --key demo-publisher
+  MODEL_COMPONENT=vqi.model.$GROUP
+  v component verify "$MODEL_COMPONENT@1.0.0"
+  # The AWS-sample-style inference recipe, its placeholders filled as a build script would.
+  INF=$OUT/inference-src
+  mkdir -p "$INF/inference"
+  printf '#!/bin/sh\necho "inspect with model $1"\n' > "$INF/inference/inspect.sh"
+  (cd "$INF" && python3 -c "import shutil; shutil.make_archive('inference', 'zip', '.', 'inference')")
+  v component create --recipe "$ROOT/components/recipes/inference.yaml" --artifact "$INF/inference.zip" \
+    --var COMPONENT_VERSION=1.0.0 --var BUCKET_NAME=demo --key demo-publisher
+  v component list
+  v store verify
+fi
+
+if has server && has component list; then
+  step "Serve: the control plane over HTTP (tokens, Range downloads, digest ETags)"
+  TOKEN=$("$VQI" --home "$HOME_DIR" server token create --scope device --name demo-device 2>/dev/null)
+  "$VQI" --home "$HOME_DIR" --json server --port 0 > "$OUT/server.json" 2> "$OUT/server.log" &
+  SERVER_PID=$!
+  for _ in $(seq 50); do grep -q port "$OUT/server.json" 2>/dev/null && break; sleep 0.1; done
+  PORT=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['port'])" "$OUT/server.json")
+  URL=http://127.0.0.1:$PORT
+  echo "+ curl $URL/v1/health"; curl -sS "$URL/v1/health"; echo
+  echo "+ curl (no token) $URL/v1/components"; curl -sS "$URL/v1/components"; echo
+  DIGEST=$(curl -sS -H "Authorization: Bearer $TOKEN" "$URL/v1/components/vqi.model.$GROUP/versions/1.0.0" |
+    python3 -c "import json,sys; print(json.load(sys.stdin)['artifacts'][0]['digest'])" 2>/dev/null || true)
+  if [ -n "$DIGEST" ]; then
+    echo "+ curl -r 0-15 $URL/v1/artifacts/$DIGEST  (first 16 bytes of the signed model)"
+    curl -sS -r 0-15 -H "Authorization: Bearer $TOKEN" -D - -o "$OUT/head.bin" "$URL/v1/artifacts/$DIGEST" |
+      grep -iE "^(HTTP|content-range|etag)"
+  fi
+  kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true
+  tail -n 1 "$OUT/server.log"
 fi
 
 if has workflow run; then

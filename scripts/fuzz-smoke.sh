@@ -6,9 +6,15 @@
 # inputs go to build/fuzz/corpus/<target>.
 #   FUZZ_SECONDS=300 make fuzz-smoke        longer runs
 #   FUZZ_TARGETS="safetensors_fuzz" ...     a subset
+#   FUZZ_TIMEOUT=60 ...                      seconds one input may take (default 10). libFuzzer
+#                                            measures wall-clock time: on a machine busy with
+#                                            other work (or a reniced campaign) raise it, or
+#                                            starved runs report timeouts that are not bugs
+#                                            (re-run a timeout's input alone to tell).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-30}
+timeout=${FUZZ_TIMEOUT:-10}
 build=${FUZZ_BUILD:-build/fuzz}
 jobs=${JOBS:-$(nproc)}
 
@@ -40,7 +46,7 @@ for i in "${!names[@]}"; do
   work=${build}/corpus/${name}
   mkdir -p "${work}" "${seeds}"
   echo "== ${name}: ${seconds} s on ${seeds} ($(ls "${seeds}" | wc -l) seeds)"
-  if ! "${exe}" "${work}" "${seeds}" -max_total_time="${seconds}" -timeout=10 \
+  if ! "${exe}" "${work}" "${seeds}" -max_total_time="${seconds}" -timeout="${timeout}" \
       -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="${build}/artifacts/${name}-" 2>"${build}/${name}.log"; then
     tail -n 40 "${build}/${name}.log" >&2

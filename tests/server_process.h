@@ -24,7 +24,8 @@ class ServerProcess {
   bool Start(const std::string& home, const std::vector<std::string>& extra = {}) {
     int out[2];
     if (::pipe(out) != 0) return false;
-    std::vector<std::string> args = {std::getenv("VQI_BIN"), "--home", home, "server", "--port", "0"};
+    std::vector<std::string> args = {
+        std::getenv("VQI_BIN"), "--home", home, "server", "--port", "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

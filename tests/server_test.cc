@@ -4,6 +4,8 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -34,8 +36,8 @@ class ServerTest : public ::testing::Test {
   }
 
   std::string Token(const std::string& name, const std::string& scope) {
-    auto r = RunVqi("--home " + home_ + " --json server token create --name " + name + " --scope " + scope +
-                    " 2>/dev/null");
+    auto r = RunVqi("--home " + home_ + " --json server token create --name " + name + " --scope " +
+                    scope + " 2>/dev/null");
     EXPECT_EQ(r.code, 0) << r.out;
     auto j = Json::parse(r.out, nullptr, false);
     return j.is_object() ? j.value("token", "") : "";
@@ -68,8 +70,9 @@ TEST_F(ServerTest, UploadThenDownloadWithRange) {
   r = Client(d).Get("/v1/artifacts/" + digest, {{"Range", "bytes=1572864-"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 206);
-  EXPECT_EQ(r->get_header_value("Content-Range"),
-            "bytes 1572864-" + std::to_string(bytes.size() - 1) + "/" + std::to_string(bytes.size()));
+  EXPECT_EQ(
+      r->get_header_value("Content-Range"),
+      "bytes 1572864-" + std::to_string(bytes.size() - 1) + "/" + std::to_string(bytes.size()));
   EXPECT_TRUE(r->body == bytes.substr(1572864));
   r = Client(d).Get("/v1/artifacts/" + digest, {{"Range", "bytes=-100"}});
   ASSERT_TRUE(r);
@@ -84,11 +87,16 @@ TEST_F(ServerTest, UploadThenDownloadWithRange) {
 std::string EvalReport(double map50) {
   OrderedJson j;
   j["model"] = "model.onnx";
-  j["source"] = {{"dataset", "metal"}, {"split", "s1"}, {"part", "test"}, {"split_digest", std::string(64, 'a')}};
+  j["source"] = {{"dataset", "metal"},
+                 {"split", "s1"},
+                 {"part", "test"},
+                 {"split_digest", std::string(64, 'a')}};
   j["failed_images"] = 0;
-  j["metrics"] = {{"images", 20},     {"map50", map50},   {"map75", 0.4},  {"map50_95", 0.5},
-                  {"precision", 0.8}, {"recall", 0.75},   {"f1", 0.77},
-                  {"per_class", {{{"class_id", 0}, {"name", "scratch"}, {"ap50", map50}}}}};
+  j["metrics"] = {
+      {"images", 20},     {"map50", map50},
+      {"map75", 0.4},     {"map50_95", 0.5},
+      {"precision", 0.8}, {"recall", 0.75},
+      {"f1", 0.77},       {"per_class", {{{"class_id", 0}, {"name", "scratch"}, {"ap50", map50}}}}};
   return j.dump(1);
 }
 
@@ -103,7 +111,8 @@ TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
   auto doc = Client().Get("/v1/openapi.json");
   ASSERT_TRUE(doc);
   const Json paths = Json::parse(doc->body)["paths"];
-  if (!paths.contains("/v1/models/{group}/versions")) GTEST_SKIP() << "vqi built without libs/registry";
+  if (!paths.contains("/v1/models/{group}/versions"))
+    GTEST_SKIP() << "vqi built without libs/registry";
 
   auto upload = [&](const std::string& bytes) {
     auto r = Client(w).Put("/v1/artifacts", bytes, "application/octet-stream");
@@ -118,7 +127,8 @@ TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
 
   // the gate refuses the low report; nothing registered
   auto r = Client(w).Post("/v1/models/tags/versions",
-                          Json{{"model", model_d}, {"report", low_d}, {"min_map50", 0.8}}.dump(), "application/json");
+                          Json{{"model", model_d}, {"report", low_d}, {"min_map50", 0.8}}.dump(),
+                          "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 409) << r->body;
   EXPECT_NE(r->body.find("below the gate"), std::string::npos) << r->body;
@@ -129,8 +139,11 @@ TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
   EXPECT_EQ(r->status, 403);
   // registered
   r = Client(w).Post("/v1/models/tags/versions",
-                     Json{{"model", model_d}, {"report", good_d}, {"min_map50", 0.8},
-                          {"description", "first"}, {"lineage", {{"source_revision", "e63e5b4"}}}}
+                     Json{{"model", model_d},
+                          {"report", good_d},
+                          {"min_map50", 0.8},
+                          {"description", "first"},
+                          {"lineage", {{"source_revision", "e63e5b4"}}}}
                          .dump(),
                      "application/json");
   ASSERT_TRUE(r);
@@ -143,16 +156,17 @@ TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
   EXPECT_EQ(r->status, 404) << r->body;
 
   // approve: read-only refused, write accepted; an illegal transition is a conflict
-  r = Client(r_tok).Post("/v1/models/tags/versions/1/approval", R"({"status": "Approved"})", "application/json");
+  r = Client(r_tok).Post("/v1/models/tags/versions/1/approval", R"({"status": "Approved"})",
+                         "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 403);
-  r = Client(w).Post("/v1/models/tags/versions/1/approval", R"({"status": "Approved", "reason": "mAP ok"})",
-                     "application/json");
+  r = Client(w).Post("/v1/models/tags/versions/1/approval",
+                     R"({"status": "Approved", "reason": "mAP ok"})", "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(Json::parse(r->body)["status"], "Approved");
-  r = Client(w).Post("/v1/models/tags/versions/1/approval", R"({"status": "PendingManualApproval"})",
-                     "application/json");
+  r = Client(w).Post("/v1/models/tags/versions/1/approval",
+                     R"({"status": "PendingManualApproval"})", "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 409) << r->body;
   r = Client(r_tok).Get("/v1/models/tags/latest-approved");
@@ -163,11 +177,12 @@ TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
   ASSERT_TRUE(r);
   EXPECT_EQ(Json::parse(r->body)["history"].size(), 2u);
 
-  if (!paths.contains("/v1/components/from-model")) GTEST_SKIP() << "vqi built without libs/component";
+  if (!paths.contains("/v1/components/from-model"))
+    GTEST_SKIP() << "vqi built without libs/component";
   // package the latest approved model as a signed component (the server's publisher key)
   ASSERT_EQ(RunVqi("--home " + home_ + " key create server-key").code, 0);
-  r = Client(w).Post("/v1/components/from-model", Json{{"group", "tags"}, {"key", "server-key"}}.dump(),
-                     "application/json");
+  r = Client(w).Post("/v1/components/from-model",
+                     Json{{"group", "tags"}, {"key", "server-key"}}.dump(), "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 201) << r->body;
   Json comp = Json::parse(r->body);
@@ -185,7 +200,8 @@ TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
   // verify: the signature and every artifact re-hashed
-  r = Client(r_tok).Post("/v1/components/" + name + "/versions/" + version + "/verify", "", "application/json");
+  r = Client(r_tok).Post("/v1/components/" + name + "/versions/" + version + "/verify", "",
+                         "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(Json::parse(r->body)["verified"], true);
@@ -195,18 +211,23 @@ TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
   const std::string recipe = R"({
     "RecipeFormatVersion": "2020-01-25", "ComponentName": "com.acme.inspect",
     "ComponentVersion": "COMPONENT_VERSION", "ComponentPublisher": "Acme",
-    "ComponentDependencies": {")" + name + R"(": {"VersionRequirement": ">=0.0.1", "DependencyType": "HARD"}},
+    "ComponentDependencies": {")" +
+                             name +
+                             R"(": {"VersionRequirement": ">=0.0.1", "DependencyType": "HARD"}},
     "Manifests": [{"Platform": {"os": "linux"}, "Lifecycle": {"run": "sh {artifacts:path}/run.sh"},
                    "Artifacts": [{"Uri": "s3://BUCKET_NAME/inspect/run.sh"}]}]})";
   r = Client(w).Post("/v1/components",
-                     Json{{"recipe", recipe}, {"artifacts", {{"run.sh", run_d}}},
-                          {"vars", {{"COMPONENT_VERSION", "1.0.0"}, {"BUCKET_NAME", "b"}}}, {"key", "server-key"}}
+                     Json{{"recipe", recipe},
+                          {"artifacts", {{"run.sh", run_d}}},
+                          {"vars", {{"COMPONENT_VERSION", "1.0.0"}, {"BUCKET_NAME", "b"}}},
+                          {"key", "server-key"}}
                          .dump(),
                      "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 201) << r->body;
   EXPECT_EQ(Json::parse(r->body)["version"], "1.0.0");
-  r = Client(dev).Post("/v1/components/com.acme.inspect/versions/1.0.0/verify", "", "application/json");
+  r = Client(dev).Post("/v1/components/com.acme.inspect/versions/1.0.0/verify", "",
+                       "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(Json::parse(r->body)["verified"], true) << r->body;
 
@@ -217,12 +238,14 @@ TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
     f.seekp(12345);
     f.put(static_cast<char>(model[12345] ^ 1));
   }
-  r = Client(r_tok).Post("/v1/components/" + name + "/versions/" + version + "/verify", "", "application/json");
+  r = Client(r_tok).Post("/v1/components/" + name + "/versions/" + version + "/verify", "",
+                         "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   Json verdict = Json::parse(r->body);
   EXPECT_EQ(verdict["verified"], false);
-  EXPECT_NE(verdict["error"]["message"].get<std::string>().find("model.onnx"), std::string::npos) << r->body;
+  EXPECT_NE(verdict["error"]["message"].get<std::string>().find("model.onnx"), std::string::npos)
+      << r->body;
   r = Client(r_tok).Post("/v1/components/nope/versions/1.0.0/verify", "", "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
@@ -243,7 +266,8 @@ TEST_F(ServerTest, WriteRoutesRefuseMissingAndReadOnlyTokens) {
       if (access != "write" && access != "admin") continue;
       ++write_routes;
       std::string url = path;
-      for (size_t i; (i = url.find('{')) != std::string::npos;) url.replace(i, url.find('}', i) - i + 1, "x");
+      for (size_t i; (i = url.find('{')) != std::string::npos;)
+        url.replace(i, url.find('}', i) - i + 1, "x");
       for (const std::string& token : {std::string(), r_tok}) {
         auto c = Client(token);
         httplib::Result res = method == "get"    ? c.Get(url)
@@ -251,15 +275,17 @@ TEST_F(ServerTest, WriteRoutesRefuseMissingAndReadOnlyTokens) {
                               : method == "put"  ? c.Put(url, "{}", "application/octet-stream")
                                                  : c.Delete(url);
         ASSERT_TRUE(res) << method << " " << url;
-        EXPECT_EQ(res->status, token.empty() ? 401 : 403) << method << " " << url << ": " << res->body;
+        EXPECT_EQ(res->status, token.empty() ? 401 : 403)
+            << method << " " << url << ": " << res->body;
       }
     }
   }
   EXPECT_GE(write_routes, 3);
   // nothing was stored
-  EXPECT_TRUE(!std::filesystem::exists(home_ + "/artifacts") ||
-              std::filesystem::is_empty(home_ + "/artifacts") ||
-              (std::filesystem::directory_iterator(home_ + "/artifacts")->path().filename() == "tmp"));
+  EXPECT_TRUE(
+      !std::filesystem::exists(home_ + "/artifacts") ||
+      std::filesystem::is_empty(home_ + "/artifacts") ||
+      (std::filesystem::directory_iterator(home_ + "/artifacts")->path().filename() == "tmp"));
   EXPECT_EQ(server_.Stop(), 0);
 }
 
@@ -276,7 +302,8 @@ TEST_F(ServerTest, GigabyteBodyIsRefusedWithoutBeingBuffered) {
     auto r = server::testing::RawExchange(
         server_.port(), route + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
                             "\r\nContent-Type: application/json\r\nContent-Length: " +
-                            (route.rfind("PUT", 0) == 0 ? std::to_string(int64_t{5} << 30) : gib) + "\r\n\r\n");
+                            (route.rfind("PUT", 0) == 0 ? std::to_string(int64_t{5} << 30) : gib) +
+                            "\r\n\r\n");
     EXPECT_EQ(r.status, 413) << route << ": " << r.head;
     EXPECT_LT(r.seconds, 5.0);
     EXPECT_NE(r.body.find("payload_too_large"), std::string::npos);
@@ -293,17 +320,26 @@ TEST_F(ServerTest, GigabyteBodyIsRefusedWithoutBeingBuffered) {
   const std::string head = "POST /v1/tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + a +
                            "\r\nContent-Length: " + gib + "\r\n\r\n";
   ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  timeval tv{5, 0};  // a server that neither reads nor closes must not hang the test
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   int64_t sent = 0;
+  int err = 0;
   std::string chunk(1 << 20, 'a');
   while (sent < (int64_t{1} << 30)) {
     const ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server closed the connection
+    if (n <= 0) {
+      err = errno;
+      break;
+    }
     sent += n;
   }
   ::close(fd);
   EXPECT_LT(sent, int64_t{256} << 20) << "the server kept reading the refused body";
+  EXPECT_TRUE(err == ECONNRESET || err == EPIPE)
+      << "the server should close the connection: " << std::strerror(err);
   const long rss_after = testing::RssKib(server_.pid());
-  EXPECT_LT(rss_after - rss_before, 64 * 1024) << "RSS grew from " << rss_before << " to " << rss_after << " KiB";
+  EXPECT_LT(rss_after - rss_before, 64 * 1024)
+      << "RSS grew from " << rss_before << " to " << rss_after << " KiB";
   auto h = Client().Get("/v1/health");
   ASSERT_TRUE(h);
   EXPECT_EQ(h->status, 200);
@@ -315,7 +351,8 @@ TEST_F(ServerTest, TlsWithATestCa) {
   std::filesystem::create_directories(dir);
   // a CA and a server certificate for 127.0.0.1 signed by it (the "vqi CA" of a deployment)
   const std::string script =
-      "cd " + dir + " && "
+      "cd " + dir +
+      " && "
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
       "-subj /CN=vqi-test-ca -keyout ca.key -out ca.pem 2>/dev/null && "
       "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 "
@@ -325,7 +362,8 @@ TEST_F(ServerTest, TlsWithATestCa) {
       "-extfile ext.cnf -out server.pem 2>/dev/null";
   ASSERT_EQ(std::system(script.c_str()), 0);
   const std::string r_tok = Token("viewer", "read");
-  ASSERT_TRUE(server_.Start(home_, {"--tls-cert", dir + "/server.pem", "--tls-key", dir + "/server.key"}))
+  ASSERT_TRUE(
+      server_.Start(home_, {"--tls-cert", dir + "/server.pem", "--tls-key", dir + "/server.key"}))
       << server_.output();
   EXPECT_NE(server_.output().find("https://"), std::string::npos);
 
@@ -351,6 +389,32 @@ TEST_F(ServerTest, TlsWithATestCa) {
   auto p = plain.Get("/v1/health");
   EXPECT_TRUE(!p || p->status != 200);
   EXPECT_EQ(server_.Stop(), 0);
+
+  // mutual TLS: with --tls-client-ca, only clients holding a certificate the CA signed get in
+  const std::string client_cert =
+      "cd " + dir +
+      " && "
+      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=edge-1 "
+      "-keyout client.key -out client.csr 2>/dev/null && "
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+      "-out client.pem 2>/dev/null";
+  ASSERT_EQ(std::system(client_cert.c_str()), 0);
+  testing::ServerProcess mtls;
+  ASSERT_TRUE(mtls.Start(home_, {"--tls-cert", dir + "/server.pem", "--tls-key",
+                                 dir + "/server.key", "--tls-client-ca", dir + "/ca.pem"}))
+      << mtls.output();
+  httplib::SSLClient with_cert("127.0.0.1", mtls.port(), dir + "/client.pem", dir + "/client.key");
+  with_cert.set_ca_cert_path((dir + "/ca.pem").c_str());
+  with_cert.enable_server_certificate_verification(true);
+  auto ok = with_cert.Get("/v1/health");
+  ASSERT_TRUE(ok) << httplib::to_string(ok.error());
+  EXPECT_EQ(ok->status, 200);
+  httplib::SSLClient without_cert("127.0.0.1", mtls.port());
+  without_cert.set_ca_cert_path((dir + "/ca.pem").c_str());
+  without_cert.enable_server_certificate_verification(true);
+  auto refused = without_cert.Get("/v1/health");
+  EXPECT_TRUE(!refused || refused->status != 200);
+  EXPECT_EQ(mtls.Stop(), 0);
 }
 
 TEST_F(ServerTest, BadTlsFilesAreRefusedAtStart) {

@@ -51,10 +51,11 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
 
   VQI_ASSIGN_OR_RETURN(auto server, sv::Server::Create(o));
   VQI_ASSIGN_OR_RETURN(int port, server->Bind());
-  const std::string url = std::string(server->tls() ? "https" : "http") + "://" + f.bind + ":" +
-                          std::to_string(port);
+  const std::string url =
+      std::string(server->tls() ? "https" : "http") + "://" + f.bind + ":" + std::to_string(port);
   if (ctx.json)
-    std::printf("%s\n", Json{{"listening", url}, {"port", port}, {"home", ctx.home}}.dump().c_str());
+    std::printf("%s\n",
+                Json{{"listening", url}, {"port", port}, {"home", ctx.home}}.dump().c_str());
   else
     std::printf("listening on %s (home %s)\n", url.c_str(), ctx.home.c_str());
   std::fflush(stdout);
@@ -63,7 +64,8 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
   std::thread([raw, stop_signals] {
     int sig = 0;
     if (sigwait(&stop_signals, &sig) == 0) {
-      std::fprintf(stderr, "vqi server: %s received, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      std::fprintf(stderr, "vqi server: %s received, shutting down\n",
+                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
       raw->Shutdown();
     }
   }).detach();
@@ -77,14 +79,17 @@ Status CreateToken(const Context& ctx, const ServerFlags& f) {
   VQI_ASSIGN_OR_RETURN(auto store, sv::OpenTokenStore(ctx.home));
   VQI_ASSIGN_OR_RETURN(sv::NewToken t, store->Create(f.token_name, scope));
   if (ctx.json) {
-    std::printf("%s\n", Json{{"id", t.info.id}, {"name", t.info.name}, {"scope", sv::ScopeName(scope)},
+    std::printf("%s\n", Json{{"id", t.info.id},
+                             {"name", t.info.name},
+                             {"scope", sv::ScopeName(scope)},
                              {"token", t.token}}
                             .dump()
                             .c_str());
   } else {
     std::printf("%s\n", t.token.c_str());
     std::fprintf(stderr,
-                 "token '%s' (id %s, scope %s): shown once, only its hash is stored in %s/server/tokens.db\n",
+                 "token '%s' (id %s, scope %s): shown once, only its hash is stored in "
+                 "%s/server/tokens.db\n",
                  t.info.name.c_str(), t.info.id.c_str(), sv::ScopeName(scope), ctx.home.c_str());
   }
   return Status::Ok();
@@ -96,15 +101,19 @@ Status ListTokens(const Context& ctx) {
   if (ctx.json) {
     Json arr = Json::array();
     for (const auto& t : list)
-      arr.push_back({{"id", t.id}, {"name", t.name}, {"scope", sv::ScopeName(t.scope)},
-                     {"created_at", t.created_at}, {"revoked_at", t.revoked_at ? Json(*t.revoked_at) : Json()}});
+      arr.push_back({{"id", t.id},
+                     {"name", t.name},
+                     {"scope", sv::ScopeName(t.scope)},
+                     {"created_at", t.created_at},
+                     {"revoked_at", t.revoked_at ? Json(*t.revoked_at) : Json()}});
     std::printf("%s\n", arr.dump().c_str());
     return Status::Ok();
   }
   std::printf("%-12s  %-24s  %-6s  %-20s  %s\n", "ID", "NAME", "SCOPE", "CREATED", "REVOKED");
   for (const auto& t : list)
-    std::printf("%-12s  %-24s  %-6s  %-20s  %s\n", t.id.c_str(), t.name.c_str(), sv::ScopeName(t.scope),
-                t.created_at.c_str(), t.revoked_at ? t.revoked_at->c_str() : "-");
+    std::printf("%-12s  %-24s  %-6s  %-20s  %s\n", t.id.c_str(), t.name.c_str(),
+                sv::ScopeName(t.scope), t.created_at.c_str(),
+                t.revoked_at ? t.revoked_at->c_str() : "-");
   return Status::Ok();
 }
 
@@ -120,24 +129,35 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   auto f = std::make_shared<ServerFlags>();
   // Not Noun(): bare `vqi server` serves; `vqi server token ...` manages tokens.
   CLI::App* server = app.add_subcommand(
-      "server", "Serve this home's datasets, models, components and artifacts over HTTP (docs/api.md)");
+      "server",
+      "Serve this home's datasets, models, components and artifacts over HTTP (docs/api.md)");
   server->require_subcommand(0, 1);
-  server->add_option("--bind", f->bind, "address to listen on (default 127.0.0.1)")->check(NonEmpty());
+  server->add_option("--bind", f->bind, "address to listen on (default 127.0.0.1)")
+      ->check(NonEmpty());
   server->add_option("--port", f->port, "TCP port; 0 picks a free one (printed)")
       ->check(InRange(0, 65535));
-  server->add_option("--tls-cert", f->tls_cert, "PEM server certificate: serve HTTPS")->check(NonEmpty());
-  server->add_option("--tls-key", f->tls_key, "PEM private key of --tls-cert")->check(NonEmpty());
-  server->add_option("--tls-client-ca", f->tls_client_ca,
-                     "PEM CA: require client certificates it signed (mutual TLS)")
+  server->add_option("--tls-cert", f->tls_cert, "PEM server certificate: serve HTTPS")
       ->check(NonEmpty());
-  server->add_option("--max-body-bytes", f->max_body_bytes, "largest JSON request body (default 64 MiB)")
+  server->add_option("--tls-key", f->tls_key, "PEM private key of --tls-cert")->check(NonEmpty());
+  server
+      ->add_option("--tls-client-ca", f->tls_client_ca,
+                   "PEM CA: require client certificates it signed (mutual TLS)")
+      ->check(NonEmpty());
+  server
+      ->add_option("--max-body-bytes", f->max_body_bytes,
+                   "largest JSON request body (default 64 MiB)")
       ->check(InRange<int64_t>(0, int64_t{1} << 30));
-  server->add_option("--max-upload-bytes", f->max_upload_bytes, "largest artifact upload (default 4 GiB)")
+  server
+      ->add_option("--max-upload-bytes", f->max_upload_bytes,
+                   "largest artifact upload (default 4 GiB)")
       ->check(InRange<int64_t>(0, int64_t{4} << 30));
-  server->add_option("--workers", f->workers, "HTTP worker threads, one per open connection (default 16)")
+  server
+      ->add_option("--workers", f->workers,
+                   "HTTP worker threads, one per open connection (default 16)")
       ->check(InRange(1, 1024));
-  server->add_option("--shutdown-grace", f->shutdown_grace,
-                     "seconds requests in flight may take after SIGTERM/SIGINT (default 30)")
+  server
+      ->add_option("--shutdown-grace", f->shutdown_grace,
+                   "seconds requests in flight may take after SIGTERM/SIGINT (default 30)")
       ->check(InRange(0, 3600));
 
   CLI::App* token = server->add_subcommand("token", "Bearer tokens for the server");

@@ -29,6 +29,8 @@ class Decoder {
   using Fields = std::map<std::string, Field>;  // canonical key -> field
 
   Status Fail(std::string_view path, const std::string& message) const;
+  // `st` (any code) with the origin, line and path in front of its message.
+  Status Fail(std::string_view path, const Status& st) const;
   // The keys of object `obj`, matched case-insensitively against `accepted`.
   Result<Fields> ReadFields(const Json& obj, std::string_view path,
                             std::initializer_list<const char*> accepted) const;

@@ -39,7 +39,10 @@ Result<std::string> Configuration(const Json& config, std::string_view pointer,
     if (!config.contains(ptr))
       return Bad(var, field, "the configuration has no value at '" + std::string(pointer) + "'");
     const Json& v = config.at(ptr);
-    return v.is_string() ? v.get<std::string>() : v.dump();
+    std::string out = v.is_string() ? v.get<std::string>() : v.dump();
+    if (out.find('\0') != std::string::npos)
+      return Bad(var, field, "the configuration value contains a NUL character");
+    return out;
   } catch (const Json::exception& e) {
     return Bad(var, field,
                "'" + std::string(pointer) + "' is not a JSON pointer (like /a/b): " + e.what());

@@ -129,6 +129,19 @@ TEST(InterpolateTest, ValuesAreNotInterpolatedAgain) {
   EXPECT_EQ(*r, "{artifacts:path}");
 }
 
+TEST(InterpolateTest, ResultSizeIsLimited) {
+  InterpolationContext c = Context();
+  c.self.configuration["big"] = std::string(600 * 1024, 'x');
+  auto once = Interpolate("{configuration:/big}", c, "f");
+  ASSERT_TRUE(once.ok()) << once.status().ToString();
+  auto twice = Interpolate("{configuration:/big} {configuration:/big}", c,
+                           "Manifests[0].Lifecycle.run.Script");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_HAS(twice.status().message(),
+             "Manifests[0].Lifecycle.run.Script: the interpolated text exceeds 1048576 bytes");
+}
+
 TEST(InterpolateTest, WholeLifecycle) {
   Lifecycle l;
   l.setenv["MODEL"] = "{com.example.Model:artifacts:path}/model.onnx";

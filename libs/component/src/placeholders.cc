@@ -25,8 +25,9 @@ size_t ReplaceWord(std::string* text, const std::string& key, const std::string&
     }
     size_t from = at, to = end;
     if (from > 0 && (*text)[from - 1] == '{' && to < text->size() && (*text)[to] == '}') {
-      --from;
+      --from;  // {KEY} (the GDK's spelling)
       ++to;
+      if (from > 0 && (*text)[from - 1] == '$') --from;  // ${KEY} (shell-style build scripts)
     }
     text->replace(from, to - from, value);
     at = from + value.size();

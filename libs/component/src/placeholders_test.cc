@@ -36,6 +36,18 @@ TEST(PlaceholdersTest, FillsWholeWordsAndGdkBraces) {
   EXPECT_EQ(r->manifests[0].artifacts[0].uri, "s3://my-bucket/com.example.App/2.1.0/app.zip");
 }
 
+TEST(PlaceholdersTest, ShellStylePlaceholders) {
+  auto text = FillPlaceholders(R"({"RecipeFormatVersion": "2020-01-25", "ComponentName": "c",
+    "ComponentVersion": "${COMPONENT_VERSION}", "Manifests": [{"Artifacts": [
+    {"URI": "s3://${BUCKET_NAME}/artifacts/app.zip"}]}]})",
+                               {{"COMPONENT_VERSION", "1.0.0"}, {"BUCKET_NAME", "b"}});
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  auto r = ParseRecipe(*text, "r.json");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->version, "1.0.0");
+  EXPECT_EQ(r->manifests[0].artifacts[0].uri, "s3://b/artifacts/app.zip");
+}
+
 TEST(PlaceholdersTest, UnfilledPlaceholdersAreNamed) {
   auto no_version = FillPlaceholders(kRecipe, {{"COMPONENT_NAME", "a"}, {"BUCKET_NAME", "b"}});
   ASSERT_FALSE(no_version.ok());

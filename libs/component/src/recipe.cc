@@ -25,19 +25,14 @@ const char* PermissionName(Permission p) {
 }
 
 Status ValidateVersionField(std::string_view version) {
-  if (version.empty()) return InvalidArgument("the component version is empty");
-  if (version.size() > kMaxComponentVersionBytes)
-    return InvalidArgument("the component version is longer than " +
-                           std::to_string(kMaxComponentVersionBytes) + " characters");
-  // SemVer 2.0.0 (semver.h); the caller prefixes the field path, so drop ParseVersion's.
-  auto parsed = ParseVersion(version, "ComponentVersion");
-  if (parsed.ok()) return Status::Ok();
-  std::string message =
-      parsed.status().message().substr(std::string_view("ComponentVersion: ").size());
-  if (version.find('.') == std::string_view::npos)
-    message +=
-        "; placeholders such as COMPONENT_VERSION are filled by `vqi component create --var`";
-  return InvalidArgument(message);
+  constexpr std::string_view kField = "ComponentVersion";
+  auto v = ParseVersion(version, kField);
+  if (v.ok()) return Status::Ok();
+  std::string m = v.status().message().substr(kField.size() + 2);  // drop "ComponentVersion: "
+  if (version.find_first_of("_{") != std::string_view::npos)
+    m += "; placeholders such as COMPONENT_VERSION are filled by `vqi component create --var "
+         "COMPONENT_VERSION=<version>`";
+  return Status(v.status().code(), m);
 }
 
 Status ValidateComponentName(std::string_view name) {
@@ -77,7 +72,12 @@ Lifecycle EffectiveLifecycle(const Recipe& recipe, const Manifest& manifest) {
     auto it = recipe.lifecycle_selections.find(s);
     if (it == recipe.lifecycle_selections.end()) continue;
     for (const auto& [k, v] : it->second.setenv) out.setenv[k] = v;
-    for (const auto& [k, v] : it->second.steps) out.steps[k] = v;
+    for (const auto& [k, v] : it->second.steps) {
+      out.steps[k] = v;
+      // startup and run exclude each other: the later section's choice wins.
+      if (k == "startup") out.steps.erase("run");
+      if (k == "run") out.steps.erase("startup");
+    }
   }
   return out;
 }

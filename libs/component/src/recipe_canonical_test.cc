@@ -221,6 +221,14 @@ Lifecycle:
   EXPECT_EQ(linux.steps.at("run").script, "echo linux");
   EXPECT_EQ(linux.steps.at("install").script, "echo install-linux");
   EXPECT_EQ(linux.setenv.at("A"), "1");
+  // The section's startup replaces the top-level run (they exclude each other).
+  Recipe with_startup = *r;
+  with_startup.lifecycle_selections["linux"].steps.erase("run");
+  with_startup.lifecycle_selections["linux"].steps["startup"].script = "echo start";
+  with_startup.lifecycle->steps["run"].script = "echo top";
+  const Lifecycle merged = EffectiveLifecycle(with_startup, with_startup.manifests[0]);
+  EXPECT_EQ(merged.steps.at("startup").script, "echo start");
+  EXPECT_EQ(merged.steps.count("run"), 0u);
   const Lifecycle darwin = EffectiveLifecycle(*r, r->manifests[1]);
   EXPECT_EQ(darwin.steps.at("run").script, "echo all");
   EXPECT_EQ(darwin.steps.count("install"), 0u);

@@ -64,6 +64,49 @@ TEST(RecipeParseTest, ParsesTheBaseRecipe) {
   EXPECT_EQ(m.artifacts[0].execute, Permission::kNone);
 }
 
+// The shapes AWS's documentation and samples use, in one recipe: an empty configuration and an
+// empty top-level Lifecycle, a dependency without DependencyType, the nucleus as a SOFT
+// dependency, `URI`, `Install` with `Skipif`, lower-case `script`, a plain `install` string
+// beside `Run`, a Windows manifest and a base64 digest.
+TEST(RecipeParseTest, AwsDocumentationShapesLoad) {
+  auto r = ParseRecipe(R"({
+  "RecipeFormatVersion": "2020-01-25",
+  "ComponentName": "com.example.BatteryAware",
+  "ComponentVersion": "1.0.0",
+  "ComponentConfiguration": {},
+  "ComponentDependencies": {
+    "aws.greengrass.Nucleus": {"VersionRequirement": "~2.0.0", "DependencyType": "SOFT"},
+    "com.example.Helper": {"VersionRequirement": "^1.1.0"}
+  },
+  "Manifests": [
+    {"Platform": {"os": "linux", "architecture": "amd64"},
+     "Name": "64-bit x86_64 - Linux",
+     "Lifecycle": {
+       "Install": {"Skipif": "onpath git", "Script": "sudo apt-get install git"},
+       "Run": {"RequiresPrivilege": true, "script": "/bin/bash {artifacts:decompressedPath}/app/run.sh \"{configuration:/Threshold}\""}
+     },
+     "Artifacts": [{"URI": "s3://DOC-EXAMPLE-BUCKET/app.zip", "Unarchive": "ZIP",
+                    "Digest": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "Algorithm": "SHA-256",
+                    "Permission": {"Read": "OWNER", "Execute": "NONE"}}]},
+    {"Platform": {"os": "windows"},
+     "Lifecycle": {"install": "py -3 -m pip install --user awsiotsdk", "Run": "py -3 -u {artifacts:decompressedPath}\\app\\main.py"},
+     "Artifacts": [{"URI": "s3://DOC-EXAMPLE-BUCKET/app.zip", "Unarchive": "ZIP"}]}
+  ],
+  "Lifecycle": {}
+})",
+                       "aws.json");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->dependencies.at("com.example.Helper").type, DependencyType::kHard);
+  EXPECT_EQ(r->dependencies.at("aws.greengrass.Nucleus").type, DependencyType::kSoft);
+  EXPECT_EQ(r->manifests[0].lifecycle->steps.at("install").skip_if, "onpath git");
+  EXPECT_TRUE(r->manifests[0].lifecycle->steps.at("run").requires_privilege);
+  EXPECT_EQ(r->manifests[0].artifacts[0].digest,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(r->manifests[1].lifecycle->steps.at("install").script,
+            "py -3 -m pip install --user awsiotsdk");
+  EXPECT_TRUE(r->lifecycle.has_value());
+}
+
 TEST(RecipeParseTest, MalformedJsonNamesOriginAndLine) {
   const std::string e =
       Error("{\n  \"ComponentName\": \"x\",\n  \"ComponentVersion\": ,\n}", "r.json");
@@ -162,14 +205,24 @@ TEST(RecipeParseTest, FieldValuesAreChecked) {
   EXPECT_HAS(Error(Replace(kBase, "'2020-01-25'", "'2021-01-01'")),
              "RecipeFormatVersion: must be '2020-01-25', not '2021-01-01'");
   EXPECT_HAS(Error(Replace(kBase, "ComponentVersion: 1.0.0", "ComponentVersion: 1.0.0/../x")),
-             "ComponentVersion: '1.0.0/../x' is not a semantic version");
+             "ComponentVersion: '1.0.0/../x' is not a semantic version (MAJOR.MINOR.PATCH");
   EXPECT_HAS(Error(Replace(kBase, "ComponentVersion: 1.0.0",
-                           "ComponentVersion: '" + std::string(65, '1') + "'")),
-             "ComponentVersion: the component version is longer than 64");
+                           "ComponentVersion: '" + std::string(65, '1') + "'"),
+                   "r.yaml", StatusCode::kResourceExhausted),
+             "r.yaml:3: ComponentVersion: version '11111");
+  EXPECT_HAS(Error(Replace(kBase, "ComponentVersion: 1.0.0", "ComponentVersion: 1.0")),
+             "r.yaml:3: ComponentVersion: must be a string, not the number 1.0");
+  EXPECT_HAS(Error(Replace(kBase, "ComponentVersion: 1.0.0", "ComponentVersion: '1.0'")),
+             "r.yaml:3: ComponentVersion: '1.0' is not a semantic version (MAJOR.MINOR.PATCH, e.g. "
+             "1.2.0)");
+  EXPECT_HAS(
+      Error(Replace(kBase, "    VersionRequirement: '>=0.0.1'",
+                    "    VersionRequirement: '>=1.x.0 <<2'")),
+      "r.yaml:6: ComponentDependencies.com.example.Model.VersionRequirement: range '>=1.x.0 <<2'");
   EXPECT_HAS(Error(Replace(kBase, "ComponentVersion: 1.0.0", "ComponentVersion: 1.10")),
              "r.yaml:3: ComponentVersion: must be a string, not the number 1.1 (quote it");
   EXPECT_HAS(Error(Replace(kBase, "ComponentVersion: 1.0.0", "ComponentVersion: ''")),
-             "ComponentVersion: the component version is empty");
+             "r.yaml:3: ComponentVersion: empty; expected a semantic version");
   EXPECT_HAS(Error(Replace(kBase, "ComponentName: com.example.Hello", "ComponentName: ../evil")),
              "ComponentName: '../evil' is not a component name");
   EXPECT_HAS(Error(Replace(kBase, "    VersionRequirement: '>=0.0.1'",
@@ -188,6 +241,15 @@ TEST(RecipeParseTest, FieldValuesAreChecked) {
       Error(Replace(kBase, "    VersionRequirement",
                     "    VersionRequirement: '1'\n  com.example.Hello:\n    VersionRequirement")),
       "ComponentDependencies.com.example.Hello: a component cannot depend on itself");
+}
+
+TEST(RecipeParseTest, NulCharactersInStringsAreRefused) {
+  EXPECT_HAS(Error(Replace(kBase, "      Run: echo run", "      Run: \"echo run\\0; rm -rf /\"")),
+             "r.yaml:14: Manifests[0].Lifecycle.Run: contains a NUL character");
+  EXPECT_HAS(Error(R"({"RecipeFormatVersion": "2020-01-25", "ComponentName": "c",
+    "ComponentVersion": "1.0.0", "ComponentDescription": "a\u0000b"})",
+                   "r.json"),
+             "r.json:2: ComponentDescription: contains a NUL character");
 }
 
 TEST(RecipeParseTest, StartupAndRunExcludeEachOther) {

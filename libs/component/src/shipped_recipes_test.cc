@@ -9,6 +9,7 @@
 #include "vqi/component/interpolate.h"
 #include "vqi/component/placeholders.h"
 #include "vqi/component/platform.h"
+#include "vqi/component/resolve_recipes.h"
 
 namespace vqi::component {
 namespace {
@@ -78,6 +79,40 @@ TEST(ShippedRecipesTest, InferenceRecipeLoadsLikeAwsWrites) {
   EXPECT_TRUE(l.steps.at("install").requires_privilege);
   EXPECT_EQ(l.steps.at("install").timeout_seconds, 900);
   EXPECT_EQ(l.steps.count("run"), 1u);
+}
+
+TEST(ShippedRecipesTest, InferenceRecipeResolvesWithTheModelAndAProvidedStreamManager) {
+  const std::vector<Recipe> recipes = {
+      Inference(), Model(),
+      Load("model.json", "0.2.0",
+           {{"model.onnx", {kOnnxDigest, 1}}, {"model.int8.onnx", {kInt8Digest, 1}}})};
+  auto res = Resolve(recipes, {{"com.example.Inference", "^1.0.0", "deployment line-3"}});
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  ASSERT_EQ(res->components.size(), 2u);
+  EXPECT_EQ(res->components[0].name, "com.example.Model");    // dependencies first
+  EXPECT_EQ(res->components[0].version.ToString(), "0.3.1");  // the highest >=0.0.1
+  EXPECT_EQ(res->components[1].name, "com.example.Inference");
+  ASSERT_EQ(res->provided.size(), 1u);
+  EXPECT_EQ(res->provided[0].name, "aws.greengrass.StreamManager");
+  EXPECT_NE(res->provided[0].detail.find("spool"), std::string::npos);
+}
+
+TEST(ShippedRecipesTest, RefusedAwsDependencyFailsResolutionNamingIt) {
+  auto text = ReadFile(std::string(VQI_SOURCE_DIR) + "/components/recipes/inference.yaml");
+  ASSERT_TRUE(text.ok());
+  std::string changed = *text;
+  changed.replace(changed.find("aws.greengrass.StreamManager"), 28,
+                  "aws.greengrass.TokenExchangeService");
+  auto filled = FillPlaceholders(changed, {{"COMPONENT_VERSION", "1.0.0"}, {"BUCKET_NAME", "b"}});
+  ASSERT_TRUE(filled.ok()) << filled.status().ToString();
+  auto r = ParseRecipe(*filled, "inference.yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto res = Resolve({*r, Model()}, {{"com.example.Inference", "1.0.0", "deployment line-3"}});
+  ASSERT_FALSE(res.ok());
+  EXPECT_NE(res.status().message().find("aws.greengrass.TokenExchangeService: not supported by "
+                                        "vqi-agent: vqi issues no AWS credentials"),
+            std::string::npos)
+      << res.status().message();
 }
 
 TEST(ShippedRecipesTest, InferenceRecipeInterpolatesToExactStrings) {

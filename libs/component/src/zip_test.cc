@@ -132,6 +132,31 @@ TEST_F(ZipTest, ZipBombsAreRefused) {
   EXPECT_HAS(many.status().message(), "the archive has 4 entries, more than the maximum of 3");
 }
 
+TEST_F(ZipTest, AHeaderThatUnderstatesTheSizeIsCaughtWhileInflating) {
+  const std::string zip = Make("liar.zip", {{"data.bin", std::string(100000, 'a')}});
+  std::string bytes = *ReadFile(zip);
+  // Declare 10 bytes in both the local header (offset 22) and the central directory (24).
+  auto set_size = [&](size_t at) {
+    for (int i = 0; i < 4; ++i) bytes[at + i] = static_cast<char>(i == 0 ? 10 : 0);
+  };
+  ASSERT_EQ(bytes.compare(0, 4, "PK\x03\x04"), 0);
+  set_size(22);
+  const size_t central = bytes.find("PK\x01\x02");
+  ASSERT_NE(central, std::string::npos);
+  set_size(central + 24);
+  ASSERT_TRUE(WriteFileAtomic(zip, bytes).ok());
+  auto entries = CheckZipEntries(zip);
+  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+  EXPECT_EQ((*entries)[0].size, 10u);  // the lie passes the header check ...
+  const std::string dest = (dir_ / "liar").string();
+  const Status st = ExtractZip(zip, dest);
+  EXPECT_FALSE(st.ok());  // ... but not extraction
+  EXPECT_TRUE(st.code() == StatusCode::kResourceExhausted || st.code() == StatusCode::kDataLoss)
+      << st.ToString();
+  EXPECT_HAS(st.message(), "entry 'data.bin'");
+  EXPECT_FALSE(fs::exists(dest));
+}
+
 TEST_F(ZipTest, NotAZipAndMissingFile) {
   const std::string junk = (dir_ / "junk.zip").string();
   ASSERT_TRUE(WriteFileAtomic(junk, "this is not a zip archive").ok());

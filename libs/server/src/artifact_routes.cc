@@ -57,7 +57,8 @@ bool NoneMatchHits(const std::string& header, const std::string& etag) {
 Status GetArtifact(ServerContext& ctx, Call& call) {
   const std::string& digest = call.Param("sha256");
   if (!blob::IsDigest(digest))
-    return InvalidArgument("artifact id '" + digest + "' is not a SHA-256 (64 lowercase hex digits)");
+    return InvalidArgument("artifact id '" + digest +
+                           "' is not a SHA-256 (64 lowercase hex digits)");
   VQI_ASSIGN_OR_RETURN(std::string path, FindBlob(ctx.artifacts_dir, digest));
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Unavailable("cannot open artifact " + digest + ": " + std::strerror(errno));
@@ -183,7 +184,8 @@ Status PutArtifact(ServerContext& ctx, Call& call) {
   // `vqi store gc` must not run while the blob is being put (registry's lock protocol). An
   // uploaded blob is unreferenced until a registration or component names it: a gc between the
   // upload and that request deletes it (docs/api.md: upload, then register promptly).
-  VQI_ASSIGN_OR_RETURN(registry::ArtifactLock lock, registry::ArtifactLock::Shared(ctx.artifacts_dir));
+  VQI_ASSIGN_OR_RETURN(registry::ArtifactLock lock,
+                       registry::ArtifactLock::Shared(ctx.artifacts_dir));
 #endif
   VQI_ASSIGN_OR_RETURN(blob::PutResult put, store->PutFile(tmp));
   call.res.set_header("Location", "/v1/artifacts/" + put.digest);
@@ -197,16 +199,21 @@ Status PutArtifact(ServerContext& ctx, Call& call) {
 }  // namespace
 
 void AddArtifactRoutes(Router& router, ServerContext& ctx) {
-  const Json artifact_schema = {
-      {"type", "object"},
-      {"properties",
-       {{"sha256", {{"type", "string"}}},
-        {"size", {{"type", "integer"}}},
-        {"created", {{"type", "boolean"}}},
-        {"url", {{"type", "string"}}}}}};
-  router.Add({"GET", "/v1/artifacts/{sha256}", Access::kReadOrDevice, Body::kNone, "artifacts",
-              "Download an artifact by its SHA-256 (Range, ETag, If-None-Match; HEAD too)", 200,
-              nullptr, {{"type", "string"}, {"format", "binary"}},
+  const Json artifact_schema = {{"type", "object"},
+                                {"properties",
+                                 {{"sha256", {{"type", "string"}}},
+                                  {"size", {{"type", "integer"}}},
+                                  {"created", {{"type", "boolean"}}},
+                                  {"url", {{"type", "string"}}}}}};
+  router.Add({"GET",
+              "/v1/artifacts/{sha256}",
+              Access::kReadOrDevice,
+              Body::kNone,
+              "artifacts",
+              "Download an artifact by its SHA-256 (Range, ETag, If-None-Match; HEAD too)",
+              200,
+              nullptr,
+              {{"type", "string"}, {"format", "binary"}},
               [&ctx](Call& c) { return GetArtifact(ctx, c); }});
   for (const char* method : {"PUT", "POST"})
     router.Add({method, "/v1/artifacts", Access::kWrite, Body::kStream, "artifacts",

@@ -28,7 +28,10 @@ bool& CloseAfterResponse() {
 }
 
 ConnectionStream::ConnectionStream(int fd, SSL* ssl, int read_timeout_s, int write_timeout_s)
-    : fd_(fd), ssl_(ssl), read_timeout_ms_(read_timeout_s * 1000), write_timeout_ms_(write_timeout_s * 1000) {}
+    : fd_(fd),
+      ssl_(ssl),
+      read_timeout_ms_(read_timeout_s * 1000),
+      write_timeout_ms_(write_timeout_s * 1000) {}
 
 ConnectionStream::~ConnectionStream() {
   if (ssl_) {

@@ -27,7 +27,7 @@ inline constexpr size_t kMaxHeaderBytes = 64 * 1024;
 // range of SendfileWindow() — a static region never read — and ConnectionStream::write sends
 // the matching bytes of the file. httplib's own accounting (offsets, Content-Length) is
 // unchanged.
-inline constexpr size_t kSendfileWindowBytes = 1 << 20;
+inline constexpr size_t kSendfileWindowBytes = 4 << 20;
 const char* SendfileWindow();
 
 class ConnectionStream : public httplib::Stream {

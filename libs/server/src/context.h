@@ -35,7 +35,7 @@ struct ServerContext {
   std::string artifacts_dir;  // <home>/artifacts, the one blob store
   std::string uploads_dir;    // <home>/server/uploads, temporary files of uploads
   std::unique_ptr<TokenStore> tokens;
-  std::function<Json()> openapi;  // the document, built from the route table
+  std::function<Json()> openapi;                 // the document, built from the route table
   std::vector<std::shared_ptr<void>> resources;  // stores the route files opened (kept alive)
 };
 
@@ -53,7 +53,8 @@ Status AddComponentRoutes(Router& router, ServerContext& ctx);
 Result<int64_t> PositiveParam(const Call& call, const std::string& name);
 // The blob file of an artifact digest named by request body field `field`; InvalidArgument
 // for a malformed digest, NotFound (naming the field) when it was never uploaded.
-Result<std::string> UploadedBlob(const ServerContext& ctx, const Json& body, const std::string& field);
+Result<std::string> UploadedBlob(const ServerContext& ctx, const Json& body,
+                                 const std::string& field);
 
 // A required string field of a JSON object body; InvalidArgument naming it otherwise.
 Result<std::string> StringField(const Json& body, const std::string& field);

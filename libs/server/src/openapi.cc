@@ -12,8 +12,9 @@ std::string Lower(std::string s) {
 }
 
 Json ErrorResponse(const std::string& description) {
-  return {{"description", description},
-          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+  return {
+      {"description", description},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
 }
 
 }  // namespace
@@ -37,16 +38,16 @@ Json BuildOpenApi(const Router& router, bool tls) {
           {{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
     if (!params.empty()) op["parameters"] = params;
     if (r.body == Body::kJson) {
-      op["requestBody"] = {
-          {"required", true},
-          {"content",
-           {{"application/json",
-             {{"schema", r.request_schema.is_null() ? Json{{"type", "object"}} : r.request_schema}}}}}};
+      op["requestBody"] = {{"required", true},
+                           {"content",
+                            {{"application/json",
+                              {{"schema", r.request_schema.is_null() ? Json{{"type", "object"}}
+                                                                     : r.request_schema}}}}}};
     } else if (r.body == Body::kStream) {
-      op["requestBody"] = {
-          {"required", true},
-          {"content",
-           {{"application/octet-stream", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
+      op["requestBody"] = {{"required", true},
+                           {"content",
+                            {{"application/octet-stream",
+                              {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
     }
     Json ok{{"description", "success"}};
     if (!r.response_schema.is_null()) {
@@ -57,7 +58,8 @@ Json BuildOpenApi(const Router& router, bool tls) {
     Json responses{{std::to_string(r.success), ok}};
     if (r.access != Access::kPublic) {
       responses["401"] = ErrorResponse("no valid bearer token");
-      responses["403"] = ErrorResponse(std::string("the token lacks scope ") + AccessName(r.access));
+      responses["403"] =
+          ErrorResponse(std::string("the token lacks scope ") + AccessName(r.access));
     }
     responses["default"] = ErrorResponse("an error (see docs/api.md for the codes)");
     op["responses"] = responses;
@@ -67,8 +69,9 @@ Json BuildOpenApi(const Router& router, bool tls) {
   doc["openapi"] = "3.0.3";
   doc["info"] = {{"title", "vqi control-plane API"},
                  {"version", "1"},
-                 {"description", "Datasets, models, approvals, components and artifacts of one vqi "
-                                 "home. See docs/api.md."}};
+                 {"description",
+                  "Datasets, models, approvals, components and artifacts of one vqi "
+                  "home. See docs/api.md."}};
   doc["servers"] = Json::array({Json{{"url", tls ? "https://localhost" : "http://localhost"}}});
   doc["paths"] = paths;
   doc["components"] = {

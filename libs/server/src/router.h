@@ -49,10 +49,10 @@ struct Route {
   std::string pattern;  // "/v1/artifacts/{sha256}": {name} matches one path segment
   Access access = Access::kRead;
   Body body = Body::kNone;
-  std::string tag;      // OpenAPI tag (resource)
-  std::string summary;  // one line, for OpenAPI and docs/api.md
-  int success = 200;    // the success status documented
-  Json request_schema;  // optional OpenAPI schema of the JSON body
+  std::string tag;       // OpenAPI tag (resource)
+  std::string summary;   // one line, for OpenAPI and docs/api.md
+  int success = 200;     // the success status documented
+  Json request_schema;   // optional OpenAPI schema of the JSON body
   Json response_schema;  // optional OpenAPI schema of the success body
   Handler handler;
 };

@@ -6,8 +6,8 @@ namespace vqi::server {
 namespace {
 
 Route R(const std::string& method, const std::string& pattern) {
-  return Route{method, pattern, Access::kRead, Body::kNone, "t", "s", 200, nullptr, nullptr,
-               [](Call&) { return Status::Ok(); }};
+  return Route{method, pattern, Access::kRead, Body::kNone, "t",
+               "s",    200,     nullptr,       nullptr,     [](Call&) { return Status::Ok(); }};
 }
 
 TEST(RouterTest, PatternsBecomeAnchoredSegmentRegexes) {

@@ -55,8 +55,8 @@ struct Server::Impl {
   std::atomic<int> in_flight{0};
   std::mutex mu;
   std::condition_variable cv;
-  bool stopped = false;           // guarded by mu: listen returned
-  std::thread shutdown_thread;    // guarded by mu
+  bool stopped = false;         // guarded by mu: listen returned
+  std::thread shutdown_thread;  // guarded by mu
 
   // Checks a request against the route table before its body is read: route, size limits,
   // token and scope. Returns true after writing an error response.
@@ -76,7 +76,8 @@ bool Server::Impl::Precheck(const httplib::Request& req, httplib::Response& res)
     if (m.path_known)
       ReplyError(res, 405, "method_not_allowed", req.method + " is not a method of " + req.path);
     else
-      ReplyError(res, 404, "no_route", "no route " + req.method + " " + req.path + " (see /v1/openapi.json)");
+      ReplyError(res, 404, "no_route",
+                 "no route " + req.method + " " + req.path + " (see /v1/openapi.json)");
     return true;
   }
   const Route& route = *m.route;
@@ -103,19 +104,22 @@ bool Server::Impl::Precheck(const httplib::Request& req, httplib::Response& res)
       return true;
     }
     if (length > static_cast<uint64_t>(limit)) {
-      ReplyError(res, 413, "payload_too_large",
-                 route.body == Body::kNone
-                     ? req.method + " " + route.pattern + " takes no request body"
-                     : "request body of " + std::to_string(length) + " bytes is larger than the limit of " +
-                           std::to_string(limit) + " bytes for " + route.method + " " + route.pattern +
-                           (route.body == Body::kJson ? " (--max-body-bytes" : " (--max-upload-bytes") +
-                           ", docs/limits.md)");
+      ReplyError(
+          res, 413, "payload_too_large",
+          route.body == Body::kNone
+              ? req.method + " " + route.pattern + " takes no request body"
+              : "request body of " + std::to_string(length) +
+                    " bytes is larger than the limit of " + std::to_string(limit) + " bytes for " +
+                    route.method + " " + route.pattern +
+                    (route.body == Body::kJson ? " (--max-body-bytes" : " (--max-upload-bytes") +
+                    ", docs/limits.md)");
       return true;
     }
   }
   if (route.body == Body::kStream && req.is_multipart_form_data()) {
-    ReplyError(res, 400, "invalid_argument",
-               "send the artifact as raw bytes (application/octet-stream), not multipart/form-data");
+    ReplyError(
+        res, 400, "invalid_argument",
+        "send the artifact as raw bytes (application/octet-stream), not multipart/form-data");
     return true;
   }
 
@@ -135,16 +139,19 @@ bool Server::Impl::Precheck(const httplib::Request& req, httplib::Response& res)
         ReplyStatus(res, token.status());  // the token store failed (busy, damaged)
         return true;
       }
-      VQI_LOG_INFO("server: {} {}: refused token: {}", req.method, req.path, token.status().message());
+      VQI_LOG_INFO("server: {} {}: refused token: {}", req.method, req.path,
+                   token.status().message());
       res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-      ReplyError(res, 401, "unauthenticated", "the bearer token is not valid (unknown, malformed or revoked)");
+      ReplyError(res, 401, "unauthenticated",
+                 "the bearer token is not valid (unknown, malformed or revoked)");
       return true;
     }
     tls_state.token = std::move(token).value();  // also names the caller in the access log
     if (!Allows(tls_state.token->scope, route.access)) {
       ReplyError(res, 403, "permission_denied",
-                 "token '" + tls_state.token->name + "' has scope " + ScopeName(tls_state.token->scope) +
-                     "; " + route.method + " " + route.pattern + " needs " + AccessName(route.access));
+                 "token '" + tls_state.token->name + "' has scope " +
+                     ScopeName(tls_state.token->scope) + "; " + route.method + " " + route.pattern +
+                     " needs " + AccessName(route.access));
       tls_state.token.reset();
       return true;
     }
@@ -155,8 +162,8 @@ bool Server::Impl::Precheck(const httplib::Request& req, httplib::Response& res)
 void Server::Impl::Install() {
   httplib::Server& s = *http;
   s.new_task_queue = [n = ctx.options.threads] { return new httplib::ThreadPool(n); };
-  s.set_payload_max_length(static_cast<size_t>(
-      std::max(ctx.options.max_body_bytes, ctx.options.max_upload_bytes)));
+  s.set_payload_max_length(
+      static_cast<size_t>(std::max(ctx.options.max_body_bytes, ctx.options.max_upload_bytes)));
   s.set_read_timeout(kReadTimeoutSeconds);  // also bounds the TLS handshake (SO_RCVTIMEO)
   s.set_write_timeout(kWriteTimeoutSeconds);
 
@@ -195,34 +202,35 @@ void Server::Impl::Install() {
     res.set_header("Connection", "close");
     return res.status;
   });
-  s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
-                                                               httplib::Response& res) {
-    if (res.body.empty() && !res.has_header("Content-Length") && res.status != 304) {
-      std::string msg = std::string("HTTP ") + std::to_string(res.status);
-      if (res.status == 416) msg = "the Range header is not a valid byte range";
-      if (res.status == 400) msg = "malformed HTTP request";
-      if (res.status == 404) msg = "no route " + req.method + " " + req.path;
-      ReplyError(res, res.status, ErrorCodeForHttp(res.status), msg);
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  }));
-  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                             std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    VQI_LOG_ERROR("server: {} {}: handler threw: {}", req.method, req.path, what);
-    ReplyError(res, 500, "internal", "internal error: " + what);
-  });
+  s.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (res.body.empty() && !res.has_header("Content-Length") && res.status != 304) {
+          std::string msg = std::string("HTTP ") + std::to_string(res.status);
+          if (res.status == 416) msg = "the Range header is not a valid byte range";
+          if (res.status == 400) msg = "malformed HTTP request";
+      if (res.status == 414) msg = "the request URI is longer than 8192 bytes";
+          if (res.status == 404) msg = "no route " + req.method + " " + req.path;
+          ReplyError(res, res.status, ErrorCodeForHttp(res.status), msg);
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      }));
+  s.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        VQI_LOG_ERROR("server: {} {}: handler threw: {}", req.method, req.path, what);
+        ReplyError(res, 500, "internal", "internal error: " + what);
+      });
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     double ms = -1;
     if (tls_state.counted) {
       ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                      tls_state.start)
+                                                     tls_state.start)
                .count();
       --in_flight;
     }
@@ -255,7 +263,9 @@ void Server::Impl::Install() {
         ReplyStatus(res, st);
       }
     };
-    auto plain = [run](const httplib::Request& req, httplib::Response& res) { run(req, res, nullptr); };
+    auto plain = [run](const httplib::Request& req, httplib::Response& res) {
+      run(req, res, nullptr);
+    };
     auto streamed = [run](const httplib::Request& req, httplib::Response& res,
                           const httplib::ContentReader& reader) { run(req, res, &reader); };
     if (route.method == "GET") {
@@ -263,9 +273,15 @@ void Server::Impl::Install() {
     } else if (route.method == "DELETE") {
       s.Delete(re, plain);
     } else if (route.method == "POST") {
-      if (route.body == Body::kStream) s.Post(re, streamed); else s.Post(re, plain);
+      if (route.body == Body::kStream)
+        s.Post(re, streamed);
+      else
+        s.Post(re, plain);
     } else if (route.method == "PUT") {
-      if (route.body == Body::kStream) s.Put(re, streamed); else s.Put(re, plain);
+      if (route.body == Body::kStream)
+        s.Put(re, streamed);
+      else
+        s.Put(re, plain);
     }
   }
 }
@@ -308,15 +324,19 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options) {
     impl->control = l.get();
     impl->http = std::move(l);
   } else {
-    for (const std::string& f : {options.tls.cert_file, options.tls.key_file, options.tls.client_ca_file})
-      if (!f.empty() && !FileExists(f)) return InvalidArgument("server: TLS file " + f + " does not exist");
+    for (const std::string& f :
+         {options.tls.cert_file, options.tls.key_file, options.tls.client_ca_file})
+      if (!f.empty() && !FileExists(f))
+        return InvalidArgument("server: TLS file " + f + " does not exist");
     auto l = std::make_unique<Listener<httplib::SSLServer>>(
         options.tls.cert_file.c_str(), options.tls.key_file.c_str(),
         options.tls.client_ca_file.empty() ? nullptr : options.tls.client_ca_file.c_str());
     if (!l->is_valid())
       return InvalidArgument("server: cannot load the TLS certificate " + options.tls.cert_file +
                              " with key " + options.tls.key_file +
-                             (options.tls.client_ca_file.empty() ? "" : " and client CA " + options.tls.client_ca_file) +
+                             (options.tls.client_ca_file.empty()
+                                  ? ""
+                                  : " and client CA " + options.tls.client_ca_file) +
                              " (PEM files; does the key match the certificate?)");
     impl->control = l.get();
     impl->http = std::move(l);
@@ -389,7 +409,8 @@ bool Server::tls() const { return !impl_->ctx.options.tls.cert_file.empty(); }
 
 std::vector<RouteInfo> Server::Routes() const {
   std::vector<RouteInfo> out;
-  for (const Route& r : impl_->router.routes()) out.push_back({r.method, r.pattern, r.access, r.summary});
+  for (const Route& r : impl_->router.routes())
+    out.push_back({r.method, r.pattern, r.access, r.summary});
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "test_http.h"
 #include "vqi/base/hash.h"
 #include "vqi/blob/blob_store.h"
+#include "vqi/dataset/store.h"
 #include "vqi/server/server.h"
 #include "vqi/server/token_store.h"
 
@@ -27,8 +28,10 @@ class ServerHttpTest : public ::testing::Test {
     std::filesystem::remove_all(home_);
     auto tokens = OpenTokenStore(home_);
     ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
-    for (auto [name, scope] : {std::pair{"r", Scope::kRead}, {"w", Scope::kWrite},
-                               {"a", Scope::kAdmin}, {"d", Scope::kDevice}}) {
+    for (auto [name, scope] : {std::pair{"r", Scope::kRead},
+                               {"w", Scope::kWrite},
+                               {"a", Scope::kAdmin},
+                               {"d", Scope::kDevice}}) {
       auto t = (*tokens)->Create(name, scope);
       ASSERT_TRUE(t.ok());
       token_[name] = t->token;
@@ -141,6 +144,29 @@ TEST_F(ServerHttpTest, ScopesAreEnforced) {
   EXPECT_EQ(r->status, 403);
 }
 
+TEST_F(ServerHttpTest, Datasets) {
+  {
+    auto store = dataset::Store::Open(home_, "metal", true);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->EnsureClass("scratch").ok());
+  }
+  auto r = Client("r").Get("/v1/datasets");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  Json j = Json::parse(r->body);
+  ASSERT_EQ(j["datasets"].size(), 1u);
+  EXPECT_EQ(j["datasets"][0]["name"], "metal");
+  r = Client("r").Get("/v1/datasets/metal");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["name"], "metal");
+  EXPECT_EQ(Json::parse(r->body)["images"], 0);
+  r = Client("r").Get("/v1/datasets/nope");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404) << r->body;
+  EXPECT_EQ(Code(r), "not_found");
+}
+
 TEST_F(ServerHttpTest, RevokedTokenIsRefusedAtOnce) {
   auto r = Client("a").Delete("/v1/tokens/r");
   ASSERT_TRUE(r);
@@ -151,7 +177,8 @@ TEST_F(ServerHttpTest, RevokedTokenIsRefusedAtOnce) {
 }
 
 TEST_F(ServerHttpTest, CreateTokenOverHttp) {
-  auto r = Client("a").Post("/v1/tokens", R"({"name": "dev1", "scope": "device"})", "application/json");
+  auto r =
+      Client("a").Post("/v1/tokens", R"({"name": "dev1", "scope": "device"})", "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 201) << r->body;
   const std::string token = Json::parse(r->body)["token"];
@@ -188,7 +215,8 @@ TEST_F(ServerHttpTest, UploadDeduplicatesAndChecksTheDigest) {
   EXPECT_EQ(Json::parse(r->body)["created"], false);
   // a wrong expected digest stores nothing
   const std::string other = "other bytes";
-  r = Client("w").Put("/v1/artifacts?sha256=" + Sha256Hex(bytes), other, "application/octet-stream");
+  r = Client("w").Put("/v1/artifacts?sha256=" + Sha256Hex(bytes), other,
+                      "application/octet-stream");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
   EXPECT_NE(r->body.find(Sha256Hex(other)), std::string::npos);
@@ -295,33 +323,35 @@ TEST_F(ServerHttpTest, UnknownRoutesAndMethods) {
 
 TEST_F(ServerHttpTest, OversizedBodyIsRefusedFromItsHeaders) {
   // The body is never sent: the answer must come from the headers alone.
-  auto r = RawExchange(port_,
-                       "PUT /v1/artifacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token_["w"] +
-                           "\r\nContent-Length: 9000000\r\n\r\n");
+  auto r = RawExchange(port_, "PUT /v1/artifacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                  token_["w"] + "\r\nContent-Length: 9000000\r\n\r\n");
   EXPECT_EQ(r.status, 413) << r.head;
   EXPECT_NE(r.body.find("payload_too_large"), std::string::npos);
   EXPECT_LT(r.seconds, 3.0);
-  r = RawExchange(port_, "POST /v1/tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token_["a"] +
-                             "\r\nContent-Length: 2000\r\n\r\n");
+  r = RawExchange(port_, "POST /v1/tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                             token_["a"] + "\r\nContent-Length: 2000\r\n\r\n");
   EXPECT_EQ(r.status, 413) << r.head;
   EXPECT_NE(r.body.find("--max-body-bytes"), std::string::npos);
   // Expect: 100-continue gets the refusal instead of 100
-  r = RawExchange(port_, "PUT /v1/artifacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token_["w"] +
+  r = RawExchange(port_, "PUT /v1/artifacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                             token_["w"] +
                              "\r\nContent-Length: 9000000\r\nExpect: 100-continue\r\n\r\n");
   EXPECT_EQ(r.status, 413) << r.head;
 }
 
 TEST_F(ServerHttpTest, BodiesNeedALength) {
-  auto r = RawExchange(port_, "PUT /v1/artifacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token_["w"] +
+  auto r = RawExchange(port_, "PUT /v1/artifacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                  token_["w"] +
                                   "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
   EXPECT_EQ(r.status, 411) << r.head;
   // Neither Content-Length nor Transfer-Encoding: an empty body (RFC 9112), answered at once.
-  r = RawExchange(port_, "POST /v1/tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token_["a"] +
-                             "\r\n\r\n");
+  r = RawExchange(port_, "POST /v1/tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                             token_["a"] + "\r\n\r\n");
   EXPECT_EQ(r.status, 400) << r.head;
   EXPECT_NE(r.body.find("got nothing"), std::string::npos) << r.body;
   EXPECT_LT(r.seconds, 3.0);
-  r = RawExchange(port_, "PUT /v1/artifacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token_["w"] +
+  r = RawExchange(port_, "PUT /v1/artifacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                             token_["w"] +
                              "\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc");
   EXPECT_EQ(r.status, 415) << r.head;
 }
@@ -330,9 +360,11 @@ TEST_F(ServerHttpTest, RefusedBodyIsNeverParsedAsARequest) {
   // The refused request's body holds what looks like a request: it must not be answered.
   const std::string smuggled = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
   bool closed = false;
-  const std::string got = testing::RawReadAll(
-      port_, "PUT /v1/artifacts HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(smuggled.size()) +
-                 "\r\n\r\n" + smuggled, &closed);
+  const std::string got =
+      testing::RawReadAll(port_,
+                          "PUT /v1/artifacts HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                              std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled,
+                          &closed);
   EXPECT_EQ(testing::CountResponses(got), 1) << got;
   EXPECT_NE(got.find("401"), std::string::npos);
   EXPECT_TRUE(closed);
@@ -389,11 +421,12 @@ TEST_F(ServerHttpTest, OpenApiMatchesTheRoutes) {
         url.replace(i, url.find('}', i) - i + 1, "x");
       httplib::Request req;
       auto c = Client("a");
-      httplib::Result res = method == "get"      ? c.Get(url)
-                            : method == "post"   ? c.Post(url, "", "application/json")
-                            : method == "put"    ? c.Put(url, "", "application/octet-stream")
-                            : method == "delete" ? c.Delete(url)
-                                                 : httplib::Result(nullptr, httplib::Error::Unknown);
+      httplib::Result res = method == "get"    ? c.Get(url)
+                            : method == "post" ? c.Post(url, "", "application/json")
+                            : method == "put"  ? c.Put(url, "", "application/octet-stream")
+                            : method == "delete"
+                                ? c.Delete(url)
+                                : httplib::Result(nullptr, httplib::Error::Unknown);
       ASSERT_TRUE(res) << method << " " << url;
       EXPECT_NE(Code(res), "no_route") << method << " " << url;
       EXPECT_NE(Code(res), "method_not_allowed") << method << " " << url;

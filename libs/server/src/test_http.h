@@ -107,7 +107,9 @@ inline std::string RawReadAll(int port, const std::string& request, bool* closed
 
 inline int CountResponses(const std::string& data) {
   int n = 0;
-  for (size_t at = data.find("HTTP/1.1 "); at != std::string::npos; at = data.find("HTTP/1.1 ", at + 1)) ++n;
+  for (size_t at = data.find("HTTP/1.1 "); at != std::string::npos;
+       at = data.find("HTTP/1.1 ", at + 1))
+    ++n;
   return n;
 }
 

@@ -5,7 +5,8 @@ namespace vqi::server {
 namespace {
 
 Json TokenJson(const TokenInfo& t) {
-  Json j{{"id", t.id}, {"name", t.name}, {"scope", ScopeName(t.scope)}, {"created_at", t.created_at}};
+  Json j{
+      {"id", t.id}, {"name", t.name}, {"scope", ScopeName(t.scope)}, {"created_at", t.created_at}};
   j["revoked_at"] = t.revoked_at ? Json(*t.revoked_at) : Json(nullptr);
   return j;
 }
@@ -13,16 +14,23 @@ Json TokenJson(const TokenInfo& t) {
 }  // namespace
 
 void AddTokenRoutes(Router& router, ServerContext& ctx) {
-  const Json token_schema = {{"type", "object"},
-                             {"properties",
-                              {{"id", {{"type", "string"}}},
-                               {"name", {{"type", "string"}}},
-                               {"scope", {{"type", "string"}, {"enum", {"read", "write", "admin", "device"}}}},
-                               {"created_at", {{"type", "string"}}},
-                               {"revoked_at", {{"type", "string"}, {"nullable", true}}},
-                               {"token", {{"type", "string"}}}}}};
-  router.Add({"GET", "/v1/tokens", Access::kAdmin, Body::kNone, "tokens",
-              "Every token (without secrets)", 200, nullptr,
+  const Json token_schema = {
+      {"type", "object"},
+      {"properties",
+       {{"id", {{"type", "string"}}},
+        {"name", {{"type", "string"}}},
+        {"scope", {{"type", "string"}, {"enum", {"read", "write", "admin", "device"}}}},
+        {"created_at", {{"type", "string"}}},
+        {"revoked_at", {{"type", "string"}, {"nullable", true}}},
+        {"token", {{"type", "string"}}}}}};
+  router.Add({"GET",
+              "/v1/tokens",
+              Access::kAdmin,
+              Body::kNone,
+              "tokens",
+              "Every token (without secrets)",
+              200,
+              nullptr,
               {{"type", "object"},
                {"properties", {{"tokens", {{"type", "array"}, {"items", token_schema}}}}}},
               [&ctx](Call& c) -> Status {
@@ -32,12 +40,18 @@ void AddTokenRoutes(Router& router, ServerContext& ctx) {
                 c.Reply(200, Json{{"tokens", arr}});
                 return Status::Ok();
               }});
-  router.Add({"POST", "/v1/tokens", Access::kAdmin, Body::kJson, "tokens",
-              "Create a token; the response holds it once", 201,
+  router.Add({"POST",
+              "/v1/tokens",
+              Access::kAdmin,
+              Body::kJson,
+              "tokens",
+              "Create a token; the response holds it once",
+              201,
               {{"type", "object"},
                {"required", {"name", "scope"}},
                {"properties", {{"name", {{"type", "string"}}}, {"scope", {{"type", "string"}}}}}},
-              token_schema, [&ctx](Call& c) -> Status {
+              token_schema,
+              [&ctx](Call& c) -> Status {
                 VQI_ASSIGN_OR_RETURN(Json body, c.JsonBody());
                 VQI_ASSIGN_OR_RETURN(std::string name, StringField(body, "name"));
                 VQI_ASSIGN_OR_RETURN(std::string scope_name, StringField(body, "scope"));

@@ -7,8 +7,8 @@
 #include "time_util.h"
 #include "vqi/base/file.h"
 #include "vqi/base/hash.h"
-#include "vqi/sqlite/sqlite.h"
 #include "vqi/server/token_store.h"
+#include "vqi/sqlite/sqlite.h"
 
 namespace vqi::server {
 namespace {
@@ -140,7 +140,8 @@ class SqliteTokenStore : public TokenStore {
     info.id = st.Text(0);
     info.name = st.Text(1);
     auto scope = ParseScope(st.Text(2));
-    if (!scope.ok()) return DataLoss("tokens.db: token " + info.id + ": " + scope.status().message());
+    if (!scope.ok())
+      return DataLoss("tokens.db: token " + info.id + ": " + scope.status().message());
     info.scope = *scope;
     info.created_at = st.Text(3);
     info.revoked_at = st.OptText(4);

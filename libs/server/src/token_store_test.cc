@@ -85,7 +85,8 @@ TEST_F(TokenStoreTest, NamesAreUniqueAndValidated) {
   ASSERT_TRUE(store_->Create("ci", Scope::kRead).ok());
   EXPECT_EQ(store_->Create("ci", Scope::kWrite).status().code(), StatusCode::kAlreadyExists);
   for (const char* bad : {"", "a b", "x/y", "é"})
-    EXPECT_EQ(store_->Create(bad, Scope::kRead).status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(store_->Create(bad, Scope::kRead).status().code(), StatusCode::kInvalidArgument)
+        << bad;
   EXPECT_FALSE(store_->Create(std::string(65, 'a'), Scope::kRead).ok());
   EXPECT_TRUE(store_->Create(std::string(64, 'a'), Scope::kRead).ok());
 }

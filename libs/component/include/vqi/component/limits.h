@@ -18,7 +18,6 @@ inline constexpr size_t kMaxManifests = 64;
 inline constexpr size_t kMaxArtifactsPerManifest = 256;
 inline constexpr size_t kMaxDependencies = 256;
 inline constexpr size_t kMaxComponentNameBytes = 128;
-inline constexpr size_t kMaxComponentVersionBytes = 64;
 // Lifecycle step timeout, seconds (Greengrass gives none; one day is plenty for an install).
 inline constexpr int64_t kMaxStepTimeoutSeconds = 86'400;
 // The longest string Interpolate returns.

@@ -105,15 +105,17 @@ Result<Recipe> RecipeFromJson(const Json& doc, std::string_view origin);
 // RecipeFromJson(RecipeToJson(r)) == r.
 Json RecipeToJson(const Recipe& recipe);
 
-// The one place ComponentVersion is checked: non-empty, at most kMaxComponentVersionBytes,
-// then a SemVer 2.0.0 version (ParseVersion, semver.h). The message has no field prefix.
+// The one place ComponentVersion is checked: a strict SemVer 2.0.0 version (ParseVersion,
+// semver.h). The message does not name the field (callers prefix it); InvalidArgument, or
+// ResourceExhausted above kMaxVersionLength.
 Status ValidateVersionField(std::string_view version);
 // ComponentName and dependency names: 1..kMaxComponentNameBytes of [A-Za-z0-9._-], not
 // starting with '.' (names become folder names on the device).
 Status ValidateComponentName(std::string_view name);
 
 // The lifecycle a manifest runs: its own, else the top-level one merged with the selected
-// sections (Selections, default ["all"]); steps from later selections replace earlier ones.
+// sections (Selections, default ["all"]); steps from later selections replace earlier ones
+// (a section's `startup` also replaces an earlier `run` and the other way round).
 Lifecycle EffectiveLifecycle(const Recipe& recipe, const Manifest& manifest);
 
 }  // namespace vqi::component

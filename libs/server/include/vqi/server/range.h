@@ -7,7 +7,8 @@
 // A header that is not a byte range (another unit, garbage) and a request for several ranges
 // (`bytes=0-1,5-6`) are ignored — the whole artifact is sent with 200, as RFC 9110 allows; a
 // syntactically valid single range that selects no byte (N >= size, `bytes=-0`, an empty
-// artifact) is unsatisfiable (416 with `Content-Range: bytes */size`).
+// artifact) is unsatisfiable (416 with `Content-Range: bytes */size`). (In the server,
+// cpp-httplib answers 416 itself before routing to a header it cannot parse as byte ranges.)
 #pragma once
 
 #include <cstdint>

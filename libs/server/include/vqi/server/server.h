@@ -27,14 +27,14 @@ struct TlsOptions {
 };
 
 struct ServerOptions {
-  std::string home;                    // the vqi home whose stores are served
+  std::string home;  // the vqi home whose stores are served
   std::string bind_address = "127.0.0.1";
-  int port = 0;                        // 0: a free port (Bind returns it)
+  int port = 0;  // 0: a free port (Bind returns it)
   TlsOptions tls;
-  int64_t max_body_bytes = int64_t{64} << 20;    // JSON request bodies (docs/limits.md)
-  int64_t max_upload_bytes = int64_t{4} << 30;   // artifact uploads, streamed to a file
-  int threads = 8;                               // httplib worker threads
-  std::chrono::seconds shutdown_grace{30};       // in-flight requests get this long
+  int64_t max_body_bytes = int64_t{64} << 20;   // JSON request bodies (docs/limits.md)
+  int64_t max_upload_bytes = int64_t{4} << 30;  // artifact uploads, streamed to a file
+  int threads = 8;                              // httplib worker threads
+  std::chrono::seconds shutdown_grace{30};      // in-flight requests get this long
 };
 
 // What the route table says about one route (for tests and docs).
