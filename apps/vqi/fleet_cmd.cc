@@ -1,0 +1,339 @@
+// vqi thing create|list|show|revoke|group add|remove, vqi deployment create|status|cancel|list:
+// the fleet (libs/fleet, docs/design/fleet.md). Stores: <home>/fleet/fleet.db and the component
+// store <home>/components/components.db (deployments are resolved against it at creation).
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "vqi/base/clock.h"
+#include "vqi/base/file.h"
+#include "vqi/base/json.h"
+#include "vqi/component/store.h"
+#include "vqi/fleet/deploy.h"
+#include "vqi/fleet/document.h"
+#include "vqi/fleet/rollout.h"
+#include "vqi/fleet/store.h"
+
+namespace vqi::cli {
+namespace {
+
+namespace fl = vqi::fleet;
+
+struct FleetFlags {
+  std::string name, group, target, file, id;
+  std::vector<std::string> groups;
+  bool json = false;
+};
+
+Result<std::unique_ptr<fl::FleetStore>> OpenFleet(const Context& ctx) {
+  return fl::OpenSqliteFleetStore(fl::FleetDbPath(ctx.home));
+}
+
+Result<std::unique_ptr<component::Store>> OpenComponents(const Context& ctx) {
+  return component::OpenSqliteStore(component::ComponentsDbPath(ctx.home));
+}
+
+Json ThingJson(const fl::Thing& t) {
+  return Json{{"name", t.name},
+              {"groups", t.groups},
+              {"created", t.created},
+              {"revoked", t.revoked.empty() ? Json(nullptr) : Json(t.revoked)},
+              {"certificate_serial", t.cert_serial},
+              {"certificate_fingerprint", t.cert_fingerprint},
+              {"desired_sequence", t.desired_sequence}};
+}
+
+Json DeploymentJson(const fl::Deployment& d) {
+  Json j{{"id", d.id},
+         {"target", d.target.ToString()},
+         {"name", d.name},
+         {"created", d.created},
+         {"resolved", d.resolved},
+         {"superseded_by", d.superseded_by.empty() ? Json(nullptr) : Json(d.superseded_by)},
+         {"canceled", d.canceled.empty() ? Json(nullptr) : Json(d.canceled)}};
+  if (!d.rollout_state.empty()) {
+    auto st = fl::RolloutStateFromJson(d.rollout_state);
+    if (st.ok())
+      j["rollout"] = {{"phase", fl::RolloutPhaseName(st->phase)}, {"reason", st->reason}};
+  }
+  return j;
+}
+
+std::string DeploymentState(const fl::Deployment& d) {
+  if (!d.canceled.empty()) return "CANCELED";
+  if (!d.superseded_by.empty()) return "SUPERSEDED by " + d.superseded_by;
+  return "ACTIVE";
+}
+
+Status RunThingCreate(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  for (const std::string& g : f.groups) VQI_RETURN_IF_ERROR(fl::ValidateThingName(g, "group name"));
+  VQI_ASSIGN_OR_RETURN(fl::Thing t, fleet->CreateThing(f.name));
+  if (!f.groups.empty()) {
+    VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
+    for (const std::string& g : f.groups)
+      VQI_RETURN_IF_ERROR(fl::AddThingToGroup(*fleet, *components, t.name, g));
+    VQI_ASSIGN_OR_RETURN(t, fleet->GetThing(t.name));
+  }
+  if (ctx.json || f.json) {
+    std::cout << ThingJson(t).dump(2) << "\n";
+  } else {
+    std::cout << "created thing '" << t.name << "'";
+    if (!t.groups.empty()) {
+      std::cout << " in group";
+      for (const std::string& g : t.groups) std::cout << " " << g;
+    }
+    std::cout << "\n  (certificate and agent bundle: not yet issued; libs/pki is not part of "
+                 "this build)\n";
+  }
+  return Status::Ok();
+}
+
+Status RunThingList(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_ASSIGN_OR_RETURN(std::vector<fl::Thing> things, fleet->ListThings());
+  if (ctx.json || f.json) {
+    Json out = Json::array();
+    for (const fl::Thing& t : things) out.push_back(ThingJson(t));
+    std::cout << out.dump(2) << "\n";
+    return Status::Ok();
+  }
+  if (things.empty()) {
+    std::cout << "no things (create one with: vqi thing create NAME --group GROUP)\n";
+    return Status::Ok();
+  }
+  std::printf("%-32s %-8s %-22s %s\n", "NAME", "STATE", "CREATED", "GROUPS");
+  for (const fl::Thing& t : things) {
+    std::string groups;
+    for (const std::string& g : t.groups) groups += (groups.empty() ? "" : ",") + g;
+    std::printf("%-32s %-8s %-22s %s\n", t.name.c_str(), t.revoked.empty() ? "active" : "revoked",
+                t.created.c_str(), groups.c_str());
+  }
+  return Status::Ok();
+}
+
+Status RunThingShow(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_ASSIGN_OR_RETURN(fl::Thing t, fleet->GetThing(f.name));
+  VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
+  Json j = ThingJson(t);
+  auto desired = fl::ComputeDesiredState(*fleet, *components, t.name);
+  if (desired.ok()) {
+    Json comps = Json::object();
+    for (const auto& [name, c] : desired->components) comps[name] = c.version;
+    j["desired"] = {{"deployment", desired->deployment_id}, {"components", comps}};
+  } else {
+    j["desired"] = nullptr;
+    j["desired_error"] = desired.status().message();
+  }
+  // This thing's status in every deployment that lists it.
+  Json deployments = Json::array();
+  VQI_ASSIGN_OR_RETURN(std::vector<fl::Deployment> all, fleet->ListDeployments());
+  for (const fl::Deployment& d : all) {
+    auto st = fleet->GetDeviceStatus(d.id, t.name);
+    if (!st.ok()) continue;
+    deployments.push_back({{"id", d.id},
+                           {"target", d.target.ToString()},
+                           {"status", fl::DeviceStatusName(st->status)},
+                           {"reason", st->reason},
+                           {"updated", st->updated}});
+  }
+  j["deployments"] = deployments;
+  if (ctx.json || f.json) {
+    std::cout << j.dump(2) << "\n";
+    return Status::Ok();
+  }
+  std::cout << "thing " << t.name << (t.revoked.empty() ? "" : " (revoked " + t.revoked + ")")
+            << "\n  created  " << t.created << "\n  groups  ";
+  for (const std::string& g : t.groups) std::cout << " " << g;
+  std::cout << "\n  certificate " << (t.cert_serial.empty() ? "(none)" : t.cert_serial) << "\n";
+  if (desired.ok()) {
+    std::cout << "  desired (" << desired->deployment_id << "):\n";
+    for (const auto& [name, c] : desired->components)
+      std::cout << "    " << name << " " << c.version << "\n";
+  } else {
+    std::cout << "  desired: " << desired.status().message() << "\n";
+  }
+  for (const Json& d : deployments)
+    std::cout << "  " << d["id"].get<std::string>() << " " << d["target"].get<std::string>() << " "
+              << d["status"].get<std::string>() << "\n";
+  return Status::Ok();
+}
+
+Status RunThingRevoke(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_RETURN_IF_ERROR(fleet->RevokeThing(f.name));
+  std::cout << "revoked thing '" << f.name
+            << "' (it receives no new deployments; certificate revocation comes with libs/pki)\n";
+  return Status::Ok();
+}
+
+Status RunGroupAdd(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
+  VQI_RETURN_IF_ERROR(fl::AddThingToGroup(*fleet, *components, f.name, f.group));
+  std::cout << "added thing '" << f.name << "' to group '" << f.group << "'\n";
+  return Status::Ok();
+}
+
+Status RunGroupRemove(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_RETURN_IF_ERROR(fleet->RemoveFromGroup(f.name, f.group));
+  std::cout << "removed thing '" << f.name << "' from group '" << f.group << "'\n";
+  return Status::Ok();
+}
+
+Status RunDeploymentCreate(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(fl::Target target, fl::ParseTarget(f.target));
+  VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(f.file, fl::kMaxDocumentBytes + 1));
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
+  VQI_ASSIGN_OR_RETURN(fl::CreateOutcome out,
+                       fl::CreateDeployment(*fleet, *components, target, text, f.file));
+  if (ctx.json || f.json) {
+    Json j = DeploymentJson(out.deployment);
+    j["things"] = out.things;
+    j["superseded"] = out.superseded.empty() ? Json(nullptr) : Json(out.superseded);
+    std::cout << j.dump(2) << "\n";
+    return Status::Ok();
+  }
+  std::cout << "created deployment " << out.deployment.id << " to " << target.ToString() << " ("
+            << out.things.size() << (out.things.size() == 1 ? " thing" : " things") << ", "
+            << out.deployment.resolved.size() << " components)\n";
+  for (const auto& [name, version] : out.deployment.resolved)
+    std::cout << "  " << name << " " << version << "\n";
+  if (!out.superseded.empty()) std::cout << "  supersedes " << out.superseded << "\n";
+  return Status::Ok();
+}
+
+Status RunDeploymentStatus(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_ASSIGN_OR_RETURN(fl::Deployment d, fleet->GetDeployment(f.id));
+  VQI_ASSIGN_OR_RETURN(std::vector<fl::DeviceStatusRecord> st, fleet->DeviceStatuses(d.id));
+  if (ctx.json || f.json) {
+    Json j = DeploymentJson(d);
+    j["state"] = DeploymentState(d);
+    Json devices = Json::array();
+    for (const fl::DeviceStatusRecord& r : st) {
+      Json dev{{"thing", r.thing},
+               {"status", fl::DeviceStatusName(r.status)},
+               {"reason", r.reason},
+               {"updated", r.updated},
+               {"sequence", r.sequence}};
+      if (r.kpi)
+        dev["kpi"] = {
+            {"metric", r.kpi->metric}, {"before", r.kpi->before}, {"after", r.kpi->after}};
+      devices.push_back(dev);
+    }
+    j["devices"] = devices;
+    std::cout << j.dump(2) << "\n";
+    return Status::Ok();
+  }
+  std::cout << d.id << " " << d.target.ToString() << " " << DeploymentState(d) << " (created "
+            << d.created << ")\n";
+  std::printf("%-32s %-26s %-22s %s\n", "THING", "STATUS", "UPDATED", "REASON");
+  for (const fl::DeviceStatusRecord& r : st)
+    std::printf("%-32s %-26s %-22s %s\n", r.thing.c_str(), fl::DeviceStatusName(r.status),
+                r.updated.c_str(), r.reason.c_str());
+  return Status::Ok();
+}
+
+Status RunDeploymentCancel(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_RETURN_IF_ERROR(fl::CancelDeployment(*fleet, f.id, RealClock().NowMs()));
+  std::cout << "canceled deployment " << f.id << "\n";
+  return Status::Ok();
+}
+
+Status RunDeploymentList(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_ASSIGN_OR_RETURN(std::vector<fl::Deployment> all, fleet->ListDeployments());
+  if (ctx.json || f.json) {
+    Json out = Json::array();
+    for (const fl::Deployment& d : all) {
+      Json j = DeploymentJson(d);
+      j["state"] = DeploymentState(d);
+      out.push_back(j);
+    }
+    std::cout << out.dump(2) << "\n";
+    return Status::Ok();
+  }
+  if (all.empty()) {
+    std::cout << "no deployments (vqi deployment create --target group:G --file D.json)\n";
+    return Status::Ok();
+  }
+  std::printf("%-10s %-32s %-22s %-20s %s\n", "ID", "TARGET", "CREATED", "STATE", "NAME");
+  for (const fl::Deployment& d : all)
+    std::printf("%-10s %-32s %-22s %-20s %s\n", d.id.c_str(), d.target.ToString().c_str(),
+                d.created.c_str(), DeploymentState(d).c_str(), d.name.c_str());
+  return Status::Ok();
+}
+
+const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
+  auto f = std::make_shared<FleetFlags>();
+  CLI::App& thing = Noun(app, "thing", "Devices of the fleet: create, list, show, groups");
+  const char* kName = "thing name: [A-Za-z0-9][A-Za-z0-9._-]{0,127}";
+
+  auto* create = thing.add_subcommand("create", "Record a thing (device), optionally in groups");
+  create->add_option("NAME", f->name, kName)->required()->check(NonEmpty());
+  create->add_option("--group", f->groups, "thing group to join (repeatable)")->check(NonEmpty());
+  create->add_flag("--json", f->json, "machine-readable output");
+  create->callback([&ctx, f] { Exit(RunThingCreate(ctx, *f)); });
+
+  auto* list = thing.add_subcommand("list", "List things");
+  list->add_flag("--json", f->json, "machine-readable output");
+  list->callback([&ctx, f] { Exit(RunThingList(ctx, *f)); });
+
+  auto* show = thing.add_subcommand("show", "A thing, its desired state and its deployments");
+  show->add_option("NAME", f->name, kName)->required()->check(NonEmpty());
+  show->add_flag("--json", f->json, "machine-readable output");
+  show->callback([&ctx, f] { Exit(RunThingShow(ctx, *f)); });
+
+  auto* revoke = thing.add_subcommand("revoke", "Revoke a thing: no new deployments reach it");
+  revoke->add_option("NAME", f->name, kName)->required()->check(NonEmpty());
+  revoke->callback([&ctx, f] { Exit(RunThingRevoke(ctx, *f)); });
+
+  auto* group = thing.add_subcommand("group", "Thing group membership");
+  group->require_subcommand(1);
+  auto* add = group->add_subcommand("add",
+                                    "Add a thing to a group (refused if its deployments "
+                                    "would conflict)");
+  add->add_option("THING", f->name, kName)->required()->check(NonEmpty());
+  add->add_option("GROUP", f->group, "group name")->required()->check(NonEmpty());
+  add->callback([&ctx, f] { Exit(RunGroupAdd(ctx, *f)); });
+  auto* remove = group->add_subcommand("remove", "Remove a thing from a group");
+  remove->add_option("THING", f->name, kName)->required()->check(NonEmpty());
+  remove->add_option("GROUP", f->group, "group name")->required()->check(NonEmpty());
+  remove->callback([&ctx, f] { Exit(RunGroupRemove(ctx, *f)); });
+
+  CLI::App& dep = Noun(app, "deployment", "Deploy components to things (Greengrass documents)");
+  auto* dcreate = dep.add_subcommand(
+      "create", "Create a deployment from a Greengrass CreateDeployment document");
+  dcreate->add_option("--target", f->target, "thing:NAME or group:NAME")
+      ->required()
+      ->check(NonEmpty());
+  dcreate->add_option("--file", f->file, "CreateDeployment request body (JSON)")
+      ->required()
+      ->check(NonEmpty());
+  dcreate->add_flag("--json", f->json, "machine-readable output");
+  dcreate->callback([&ctx, f] { Exit(RunDeploymentCreate(ctx, *f)); });
+
+  auto* status = dep.add_subcommand("status", "Per-device status of a deployment");
+  status->add_option("ID", f->id, "deployment id (dep-N)")->required()->check(NonEmpty());
+  status->add_flag("--json", f->json, "machine-readable output");
+  status->callback([&ctx, f] { Exit(RunDeploymentStatus(ctx, *f)); });
+
+  auto* cancel = dep.add_subcommand("cancel", "Cancel a deployment (unfinished devices CANCELED)");
+  cancel->add_option("ID", f->id, "deployment id (dep-N)")->required()->check(NonEmpty());
+  cancel->callback([&ctx, f] { Exit(RunDeploymentCancel(ctx, *f)); });
+
+  auto* dlist = dep.add_subcommand("list", "List deployments");
+  dlist->add_flag("--json", f->json, "machine-readable output");
+  dlist->callback([&ctx, f] { Exit(RunDeploymentList(ctx, *f)); });
+});
+
+}  // namespace
+}  // namespace vqi::cli
