@@ -139,7 +139,8 @@ TEST_F(FleetCliTest, ThingsDeploymentsStatus) {
   EXPECT_EQ(conflict.code, 1) << conflict.out;
   EXPECT_NE(conflict.out.find("deployment dep-1 (group:line-1)"), std::string::npos)
       << conflict.out;
-  EXPECT_NE(conflict.out.find("deployment (new) (thing:cam-1)"), std::string::npos) << conflict.out;
+  EXPECT_NE(conflict.out.find("the new deployment (thing:cam-1)"), std::string::npos)
+      << conflict.out;
   // The same on a thing outside line-1 is fine; adding it to line-1 then is refused.
   ASSERT_EQ(Vqi("deployment create --target thing:cam-9 --file " + dir_ + "/model2.json").code, 0);
   CmdResult add = Vqi("thing group add cam-9 line-1");

@@ -52,7 +52,11 @@ Result<std::vector<std::string>> TargetThings(FleetStore& fleet, const Target& t
 
 namespace {
 
+// The id a deployment has while it is checked, before the store assigns one.
+constexpr const char* kNewId = "(new)";
+
 std::string Who(const Deployment& d) {
+  if (d.id == kNewId) return "the new deployment (" + d.target.ToString() + ")";
   return "deployment " + d.id + " (" + d.target.ToString() + ")";
 }
 
@@ -127,7 +131,7 @@ Result<std::vector<Deployment>> Contributing(FleetStore& fleet, const std::strin
     if (live) out.push_back(*live);
   }
   auto seq = [](const Deployment& d) {
-    return d.id == "(new)" ? INT64_MAX : std::stoll(d.id.substr(4));
+    return d.id == kNewId ? INT64_MAX : std::stoll(d.id.substr(4));
   };
   std::sort(out.begin(), out.end(),
             [&](const Deployment& a, const Deployment& b) { return seq(a) < seq(b); });
@@ -150,7 +154,7 @@ Result<CreateOutcome> CreateDeployment(FleetStore& fleet, component::Store& comp
   VQI_ASSIGN_OR_RETURN(DeploymentDocument doc, ParseDeploymentDocument(text, origin));
   VQI_ASSIGN_OR_RETURN(std::vector<std::string> things, TargetThings(fleet, target));
   Deployment d;
-  d.id = "(new)";
+  d.id = kNewId;
   d.target = target;
   d.name = doc.deployment_name;
   d.document = std::string(text);

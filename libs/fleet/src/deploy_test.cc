@@ -118,7 +118,7 @@ TEST_F(DeployTest, UnionOfGroupsAndConflictNamesBoth) {
   ASSERT_EQ(conflict.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(conflict.status().message(),
             "thing cam-1: component com.acme.Model: deployment dep-1 (group:line-1) requires "
-            "1.0.0, deployment (new) (thing:cam-1) requires 2.0.0");
+            "1.0.0, the new deployment (thing:cam-1) requires 2.0.0");
   // A dependency conflict: Model 2 (Runtime ^2) against line-2's Tool (Runtime <1.2) via a group
   // add: refused naming both deployments, membership unchanged.
   MakeThing("cam-5");
