@@ -102,6 +102,11 @@ class SqliteFleetStore : public FleetStore {
 
   Result<Thing> CreateThing(const std::string& name) override {
     VQI_RETURN_IF_ERROR(ValidateThingName(name));
+    if (name.rfind(kReservedThingPrefix, 0) == 0)
+      return PermissionDenied("thing name '" + name + "': names starting with '" +
+                              std::string(kReservedThingPrefix) +
+                              "' are reserved for vqi itself (the broker treats vqi-server as "
+                              "the server)");
     VQI_ASSIGN_OR_RETURN(sqlite::Stmt s,
                          db_.Prepare("INSERT INTO things(name, created) VALUES(?, ?)"));
     Status st = s.Bind(1, name).Bind(2, FormatTime(clock_->NowMs())).Run();

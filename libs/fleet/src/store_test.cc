@@ -15,6 +15,7 @@ TEST_F(StoreTest, Things) {
   EXPECT_EQ(t->created, "2026-11-30T00:53:20Z");
   EXPECT_EQ(fleet_->CreateThing("cam-1").status().code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(fleet_->CreateThing("cam/1").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fleet_->CreateThing("vqi-server").status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(fleet_->GetThing("nope").status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(fleet_->SetCertificate("cam-1", "0a1b", std::string(64, 'f')).ok());
   EXPECT_EQ(fleet_->SetCertificate("nope", "1", "2").code(), StatusCode::kNotFound);

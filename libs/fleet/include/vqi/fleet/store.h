@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vqi/base/clock.h"
@@ -24,6 +25,10 @@
 #include "vqi/fleet/status_report.h"
 
 namespace vqi::fleet {
+
+// Thing names starting with this are vqi's own MQTT identities (libs/transport topics.h
+// kReservedPrefix): CreateThing refuses them with PermissionDenied.
+inline constexpr std::string_view kReservedThingPrefix = "vqi-";
 
 struct Thing {
   std::string name;
