@@ -181,7 +181,7 @@ Status RunGroupAdd(const Context& ctx, const FleetFlags& f) {
 
 Status RunGroupRemove(const Context& ctx, const FleetFlags& f) {
   VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
-  VQI_RETURN_IF_ERROR(fleet->RemoveFromGroup(f.name, f.group));
+  VQI_RETURN_IF_ERROR(fl::RemoveThingFromGroup(*fleet, f.name, f.group, RealClock().NowMs()));
   std::cout << "removed thing '" << f.name << "' from group '" << f.group << "'\n";
   return Status::Ok();
 }

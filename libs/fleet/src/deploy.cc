@@ -212,6 +212,24 @@ Status AddThingToGroup(FleetStore& fleet, component::Store& components, const st
   });
 }
 
+Result<std::vector<Deployment>> LiveDeploymentsOf(FleetStore& fleet, const std::string& thing) {
+  return Contributing(fleet, thing, "", nullptr);
+}
+
+Status RemoveThingFromGroup(FleetStore& fleet, const std::string& thing, const std::string& group,
+                            int64_t now_ms) {
+  return fleet.InTransaction([&]() -> Status {
+    VQI_RETURN_IF_ERROR(fleet.RemoveFromGroup(thing, group));
+    VQI_ASSIGN_OR_RETURN(std::optional<Deployment> live,
+                         fleet.LiveDeployment({Target::Kind::kGroup, group}));
+    if (!live) return Status::Ok();
+    auto r = fleet.GetDeviceStatus(live->id, thing);
+    if (!r.ok() || IsTerminal(r->status)) return Status::Ok();
+    return SetDeviceStatus(fleet, live->id, thing, DeviceStatus::kCanceled, "left group " + group,
+                           now_ms);
+  });
+}
+
 Status CancelDeployment(FleetStore& fleet, const std::string& id, int64_t now_ms) {
   return fleet.InTransaction([&]() -> Status {
     VQI_RETURN_IF_ERROR(fleet.CancelDeployment(id));

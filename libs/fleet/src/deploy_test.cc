@@ -189,6 +189,32 @@ TEST_F(DeployTest, StatusTransitionsAndReplay) {
   EXPECT_EQ((*h)[2].reason, "com.acme.Model run exited 1");
 }
 
+TEST_F(DeployTest, ReportCountsForEveryUnitedDeployment) {
+  ASSERT_TRUE(fleet_->AddToGroup("cam-1", "line-2").ok());
+  ASSERT_TRUE(Create("group:line-1", Doc("com.acme.Model", "1.0.0")).ok());
+  ASSERT_TRUE(Create("group:line-2", Doc("com.acme.Tool", "1.0.0")).ok());
+  auto live = LiveDeploymentsOf(*fleet_, "cam-1");
+  ASSERT_TRUE(live.ok());
+  ASSERT_EQ(live->size(), 2u);
+  EXPECT_EQ((*live)[1].id, "dep-2");
+  // cam-1 runs the union (deploymentId dep-2) and reports on dep-2 only.
+  ASSERT_TRUE(ApplyStatusReport(*fleet_,
+                                {"cam-1", "dep-2", 1, DeviceStatus::kSucceeded, "ok", {}, {}, ""},
+                                clock_.NowMs())
+                  .ok());
+  auto via = fleet_->GetDeviceStatus("dep-1", "cam-1");
+  EXPECT_EQ(via->status, DeviceStatus::kSucceeded);
+  EXPECT_EQ(via->reason, "via dep-2: ok");
+  EXPECT_EQ(fleet_->GetDeviceStatus("dep-1", "cam-2")->status, DeviceStatus::kQueued);
+  // Leaving a group cancels the unfinished status there.
+  ASSERT_TRUE(RemoveThingFromGroup(*fleet_, "cam-2", "line-1", clock_.NowMs()).ok());
+  auto left = fleet_->GetDeviceStatus("dep-1", "cam-2");
+  EXPECT_EQ(left->status, DeviceStatus::kCanceled);
+  EXPECT_EQ(left->reason, "left group line-1");
+  EXPECT_EQ(RemoveThingFromGroup(*fleet_, "cam-2", "line-1", clock_.NowMs()).code(),
+            StatusCode::kNotFound);
+}
+
 TEST_F(DeployTest, CancelMarksUnfinishedDevices) {
   ASSERT_TRUE(Create("group:line-1", Doc("com.acme.Model", "1.0.0")).ok());
   ASSERT_TRUE(ApplyStatusReport(*fleet_,

@@ -51,7 +51,26 @@ Result<DeviceStatusRecord> ApplyStatusReport(FleetStore& fleet, const StatusRepo
     r.updated = FormatTime(now_ms);
     r.updated_ms = now_ms;
     if (report.kpi) r.kpi = report.kpi;
-    return fleet.PutDeviceStatus(r);
+    VQI_RETURN_IF_ERROR(fleet.PutDeviceStatus(r));
+    // The other live deployments united in the same desired state.
+    VQI_ASSIGN_OR_RETURN(std::vector<Deployment> others, LiveDeploymentsOf(fleet, report.thing));
+    for (const Deployment& o : others) {
+      if (o.id == d.id) continue;
+      auto other = fleet.GetDeviceStatus(o.id, report.thing);
+      if (!other.ok() || other->sequence >= report.sequence ||
+          !CheckTransition(other->status, report.status, false).ok())
+        continue;
+      if (report.status == DeviceStatus::kInProgress && other->in_progress_ms < 0)
+        other->in_progress_ms = now_ms;
+      other->status = report.status;
+      other->reason = "via " + d.id + (report.reason.empty() ? "" : ": " + report.reason);
+      other->sequence = report.sequence;
+      other->updated = r.updated;
+      other->updated_ms = now_ms;
+      if (report.kpi) other->kpi = report.kpi;
+      VQI_RETURN_IF_ERROR(fleet.PutDeviceStatus(*other));
+    }
+    return Status::Ok();
   }));
   return r;
 }

@@ -57,10 +57,19 @@ Result<DesiredState> ComputeDesiredState(FleetStore& fleet, component::Store& co
                                          const std::string& thing,
                                          const std::string& extra_group = "");
 
+// The live deployments that reach `thing` (its own target and its groups'), oldest first: the
+// ones its desired state unites.
+Result<std::vector<Deployment>> LiveDeploymentsOf(FleetStore& fleet, const std::string& thing);
+
 // Adds `thing` to `group` unless that would make its deployments conflict (FailedPrecondition
 // naming both); the thing joins the group's live deployment as QUEUED.
 Status AddThingToGroup(FleetStore& fleet, component::Store& components, const std::string& thing,
                        const std::string& group);
+
+// Removes `thing` from `group`; its unfinished status in the group's live deployment becomes
+// CANCELED ("left group G"). NotFound when it is not a member.
+Status RemoveThingFromGroup(FleetStore& fleet, const std::string& thing, const std::string& group,
+                            int64_t now_ms);
 
 // Cancels a deployment: no longer live; its QUEUED and IN_PROGRESS devices become CANCELED.
 Status CancelDeployment(FleetStore& fleet, const std::string& id, int64_t now_ms);
@@ -71,7 +80,10 @@ Status CheckTransition(DeviceStatus from, DeviceStatus to, bool by_server);
 
 // Applies a parsed report (ParseStatusReport already checked the sender). Refused, store
 // unchanged: NotFound for an unknown deployment or a thing not in it, FailedPrecondition for a
-// sequence not above the last accepted one (replay) or an illegal transition.
+// sequence not above the last accepted one (replay) or an illegal transition. The desired state
+// a device runs unites every live deployment reaching it (its `deploymentId` is the newest),
+// so the same status is also recorded, where the transition is legal, for the thing in the
+// other live deployments that reach it (reason "via dep-N: ...").
 Result<DeviceStatusRecord> ApplyStatusReport(FleetStore& fleet, const StatusReport& report,
                                              int64_t now_ms);
 
