@@ -147,23 +147,31 @@ TEST_F(FleetCliTest, ThingsDeploymentsStatus) {
   EXPECT_EQ(add.code, 1) << add.out;
   EXPECT_NE(add.out.find("deployment dep-2 (thing:cam-9)"), std::string::npos) << add.out;
 
+  // A new thing joining two groups whose deployments conflict is not created at all.
+  ASSERT_EQ(Vqi("thing create cam-8 --group solo").code, 0);
+  ASSERT_EQ(Vqi("deployment create --target group:solo --file " + dir_ + "/model2.json").code, 0);
+  CmdResult both = Vqi("thing create cam-7 --group line-1 --group solo");
+  EXPECT_EQ(both.code, 1) << both.out;
+  EXPECT_NE(both.out.find("deployment dep-3 (group:solo)"), std::string::npos) << both.out;
+  EXPECT_EQ(Vqi("thing show cam-7").code, 1);
+
   // Supersede: a newer deployment to line-1.
   Write("d3.json", R"({"components": {"com.acme.model": {"componentVersion": "1.0.0"}}})");
   CmdResult d3 = Vqi("deployment create --target group:line-1 --file " + dir_ + "/d3.json");
   ASSERT_EQ(d3.code, 0) << d3.out;
-  EXPECT_NE(d3.out.find("created deployment dep-3 to group:line-1 (3 things, 1 components)"),
+  EXPECT_NE(d3.out.find("created deployment dep-4 to group:line-1 (3 things, 1 components)"),
             std::string::npos)
       << d3.out;
   EXPECT_NE(d3.out.find("supersedes dep-1"), std::string::npos) << d3.out;
   CmdResult old = Vqi("deployment status dep-1");
-  EXPECT_NE(old.out.find("SUPERSEDED by dep-3"), std::string::npos) << old.out;
-  EXPECT_NE(old.out.find("superseded by dep-3"), std::string::npos) << old.out;
+  EXPECT_NE(old.out.find("SUPERSEDED by dep-4"), std::string::npos) << old.out;
+  EXPECT_NE(old.out.find("superseded by dep-4"), std::string::npos) << old.out;
 
-  CmdResult cancel = Vqi("deployment cancel dep-3");
+  CmdResult cancel = Vqi("deployment cancel dep-4");
   ASSERT_EQ(cancel.code, 0) << cancel.out;
-  CmdResult again = Vqi("deployment cancel dep-3");
+  CmdResult again = Vqi("deployment cancel dep-4");
   EXPECT_EQ(again.code, 1) << again.out;
-  vqi::Json after = JsonOf(Vqi("deployment status dep-3 --json"));
+  vqi::Json after = JsonOf(Vqi("deployment status dep-4 --json"));
   EXPECT_EQ(after["state"], "CANCELED");
   for (const auto& d : after["devices"]) EXPECT_EQ(d["status"], "CANCELED");
   CmdResult missing = Vqi("deployment status dep-42");

@@ -71,13 +71,19 @@ std::string DeploymentState(const fl::Deployment& d) {
 Status RunThingCreate(const Context& ctx, const FleetFlags& f) {
   VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
   for (const std::string& g : f.groups) VQI_RETURN_IF_ERROR(fl::ValidateThingName(g, "group name"));
-  VQI_ASSIGN_OR_RETURN(fl::Thing t, fleet->CreateThing(f.name));
+  std::unique_ptr<component::Store> components;
   if (!f.groups.empty()) {
-    VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
+    VQI_ASSIGN_OR_RETURN(components, OpenComponents(ctx));
+  }
+  fl::Thing t;
+  // One transaction: a group whose deployments conflict leaves no thing behind.
+  VQI_RETURN_IF_ERROR(fleet->InTransaction([&]() -> Status {
+    VQI_ASSIGN_OR_RETURN(t, fleet->CreateThing(f.name));
     for (const std::string& g : f.groups)
       VQI_RETURN_IF_ERROR(fl::AddThingToGroup(*fleet, *components, t.name, g));
     VQI_ASSIGN_OR_RETURN(t, fleet->GetThing(t.name));
-  }
+    return Status::Ok();
+  }));
   if (ctx.json || f.json) {
     std::cout << ThingJson(t).dump(2) << "\n";
   } else {
