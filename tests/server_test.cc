@@ -80,6 +80,13 @@ TEST_F(ServerTest, UploadThenDownloadWithRange) {
   r = Client(d).Get("/v1/artifacts/" + digest, {{"If-None-Match", "\"" + digest + "\""}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 304);
+
+  // `vqi store gc` keeps a fresh upload nothing references yet (the server's upload log)
+  auto gc = RunVqi("--home " + home_ + " store gc");
+  EXPECT_EQ(gc.code, 0) << gc.out;
+  r = Client(d).Head("/v1/artifacts/" + digest);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << gc.out;
   EXPECT_EQ(server_.Stop(), 0);
 }
 
@@ -150,6 +157,10 @@ TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
   ASSERT_EQ(r->status, 201) << r->body;
   Json v = Json::parse(r->body);
   EXPECT_EQ(v["version"], 1);
+  bool model_listed = false;
+  for (const Json& a : v["artifacts"])
+    if (a["name"] == "model.onnx") model_listed = a["url"] == "/v1/artifacts/" + model_d;
+  EXPECT_TRUE(model_listed) << r->body;
   EXPECT_EQ(v["status"], "PendingManualApproval");
   r = Client(r_tok).Get("/v1/models/tags/latest-approved");
   ASSERT_TRUE(r);
@@ -250,6 +261,31 @@ TEST_F(ServerTest, RegisterApprovePackageDownloadVerify) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
   EXPECT_EQ(server_.Stop(), 0);
+}
+
+TEST_F(ServerTest, SigtermFinishesTheDownloadThenExitsZero) {
+  const std::string w = Token("ci", "write");
+  ASSERT_TRUE(server_.Start(home_)) << server_.output();
+  std::string bytes(8 << 20, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 131);
+  auto r = Client(w).Put("/v1/artifacts", bytes, "application/octet-stream");
+  ASSERT_TRUE(r);
+  const std::string digest = Json::parse(r->body)["sha256"];
+  std::string got;
+  bool signalled = false;
+  r = Client(w).Get("/v1/artifacts/" + digest, [&](const char* data, size_t n) {
+    got.append(data, n);
+    if (!signalled) {
+      signalled = true;
+      ::kill(server_.pid(), SIGTERM);  // mid-transfer
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+    return true;
+  });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(got == bytes) << got.size() << " of " << bytes.size() << " bytes";
+  EXPECT_EQ(server_.Wait(30), 0);
 }
 
 TEST_F(ServerTest, WriteRoutesRefuseMissingAndReadOnlyTokens) {

@@ -8,13 +8,15 @@
 #include "vqi/blob/blob_store.h"
 #include "vqi/component/from_model.h"
 #include "vqi/registry/artifacts.h"
+#include "vqi/server/uploads_source.h"
 
 namespace vqi::registry {
 namespace {
 
-// Every store that may reference <home>/artifacts: the registry and the component store.
+// Every store that may reference <home>/artifacts: the registry, the component store, and
+// `vqi server`'s log of fresh uploads (kept for a day so they can be registered).
 std::vector<KnownSource> KnownSources() {
-  return {RegistrySource(), component::ComponentsSource()};
+  return {RegistrySource(), component::ComponentsSource(), server::UploadsSource()};
 }
 
 Result<std::unique_ptr<blob::BlobStore>> OpenArtifacts(const cli::Context& ctx) {

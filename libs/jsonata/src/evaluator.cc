@@ -214,6 +214,7 @@ Result<Value> Evaluator::Eval(const Node& n, const Value& input, Env* env) {
                                        std::to_string(kMaxStringBytes) +
                                        " bytes (limit: docs/limits.md)");
     }
+    VQI_RETURN_IF_ERROR(ChargeResult(n, result));  // after D1012: one oversized value says so
     if (Array* a = result.owned_array(); a && a->sequence) {
       if (n.keep_array) a->keep_singleton = true;
       if (a->items.empty()) return Value();
@@ -389,6 +390,7 @@ Result<Value> Evaluator::EvalPath(const Node& n, const Value& input, Env* env) {
     } else {
       VQI_ASSIGN_OR_RETURN(result, EvalStep(step, inputs, env, i + 1 == n.items.size()));
     }
+    VQI_RETURN_IF_ERROR(ChargeBlocks(result));  // each step's sequence, before the next step
     if (result.IsUndefined() || (result.IsArray() && result.size() == 0)) break;
     inputs = result.IsArray() ? Items(result) : std::vector<Value>{result};
   }

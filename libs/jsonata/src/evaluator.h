@@ -85,6 +85,17 @@ inline constexpr int64_t kMaxEvalSteps = 10'000'000;
 // so doubling loops end with an error instead of exhausting memory.
 inline constexpr size_t kMaxStringBytes = 64u << 20;
 inline constexpr size_t kMaxArrayItems = 10'000'000;
+// Values one evaluation may build, all together (D1013, docs/limits.md): every array block
+// counts 1 + its items, every object 1 + its members, every string an operator or function
+// builds 1 + bytes / 16, each counted once when it is built. The limits above bound one value;
+// this bounds their sum, so `[1..8888888].{"l": $}` ends at once instead of building 9 M
+// objects (~1.4 GB). 2 M is ~15 times the densest 256 KiB payload (131,072 values) and keeps
+// the peak of any refused evaluation near 200 MB.
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+inline constexpr int64_t kMaxBuiltValues = 200'000;
+#else
+inline constexpr int64_t kMaxBuiltValues = 2'000'000;
+#endif
 
 class Evaluator {
  public:
@@ -102,6 +113,11 @@ class Evaluator {
   int64_t now_millis() const { return now_millis_; }
   // Stores `j` for the rest of the evaluation and returns a value borrowing it.
   Value Keep(Json j);
+  // Counts `n` values about to be built against kMaxBuiltValues; D1013 once it is exceeded
+  // (call before allocating, e.g. for ranges).
+  Status Charge(int64_t n);
+  // Counts the owned arrays and objects in `v` not counted yet (marking them counted).
+  Status ChargeBlocks(const Value& v);
 
  private:
   Result<Value> Eval(const Node& n, const Value& input, Env* env);
@@ -118,6 +134,9 @@ class Evaluator {
   Result<Value> EvalPartial(const Node& n, const Value& input, Env* env);
   Result<Value> EvalApply(const Node& n, const Value& input, Env* env);
   Env* NewEnv(Env* parent);
+  // ChargeBlocks plus, for nodes that build strings (not ones passing a value through),
+  // the string's bytes.
+  Status ChargeResult(const Node& n, const Value& v);
 
   std::shared_ptr<const Program> program_;
   std::vector<std::shared_ptr<const Program>> eval_programs_;  // from $eval, kept alive
@@ -126,6 +145,7 @@ class Evaluator {
   Env* root_ = nullptr;
   int depth_ = 0;
   int64_t steps_ = 0;
+  int64_t built_ = 0;  // values built so far (kMaxBuiltValues)
   int64_t now_millis_ = 0;
 };
 

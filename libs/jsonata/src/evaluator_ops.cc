@@ -176,6 +176,13 @@ Result<Value> Evaluator::EvalArray(const Node& n, const Value& input, Env* env) 
   for (const auto& item : n.items) {
     VQI_ASSIGN_OR_RETURN(Value v, Eval(*item, input, env));
     if (v.IsUndefined()) continue;
+    if (n.items.size() == 1 && item->type == NodeType::kRange && v.owned_array() &&
+        !v.IsSequence()) {
+      // `[a..b]`: the range's own fresh array becomes the result instead of a copy (half the
+      // memory, and counted once against kMaxBuiltValues).
+      v.owned_array()->cons = n.cons_array;
+      return v;
+    }
     if (item->type == NodeType::kArray || !v.IsArray()) {
       out->items.push_back(std::move(v));
     } else {
@@ -211,6 +218,8 @@ Result<Value> Evaluator::EvalRange(const Node& n, const Value& input, Env* env) 
                         "must not exceed 1e7.  Attempted to allocate " +
                             FormatJsNumber(size) + ".");
   }
+  VQI_RETURN_IF_ERROR(Charge(1 + static_cast<int64_t>(size)));  // D1013 before allocating
+  out->charged = true;
   out->items.reserve(static_cast<size_t>(size));
   for (double v = lhs.number(); v <= rhs.number(); v += 1) out->items.push_back(Value::Number(v));
   return Value::FromArray(std::move(out));

@@ -29,6 +29,8 @@ Result<Value> FnSort(Evaluator& ev, std::vector<Value>& a, const Value& input) {
   const Value& arr = Arg(a, 0);
   if (arr.IsUndefined()) return Value();
   if (arr.size() <= 1) return arr;
+  // The sorted copy is counted before the O(n log n) work (D1013).
+  VQI_RETURN_IF_ERROR(ev.Charge(1 + static_cast<int64_t>(arr.size())));
   std::vector<Value> items = Items(arr);
   const Value& comparator = Arg(a, 1);
   if (comparator.IsUndefined()) {
@@ -69,7 +71,9 @@ Result<Value> FnSort(Evaluator& ev, std::vector<Value>& a, const Value& input) {
     items.swap(tmp);
     VQI_RETURN_IF_ERROR(error);
   }
-  return MakeArray(std::move(items));
+  Value sorted = MakeArray(std::move(items));
+  if (Array* block = sorted.owned_array()) block->charged = true;  // counted above
+  return sorted;
 }
 
 Result<Value> FnShuffle(Evaluator&, std::vector<Value>& a, const Value&) {

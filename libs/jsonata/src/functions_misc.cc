@@ -353,7 +353,7 @@ Result<Value> FnPartition(Evaluator&, std::vector<Value>& a, const Value&) {
   return MakeArray(std::move(out));
 }
 
-Result<Value> FnRange(Evaluator&, std::vector<Value>& a, const Value&) {
+Result<Value> FnRange(Evaluator& ev, std::vector<Value>& a, const Value&) {
   double start = Arg(a, 0).number(), end = Arg(a, 1).number();
   double step = Arg(a, 2).IsDefined() ? Arg(a, 2).number() : 1;
   if (Arg(a, 0).IsUndefined() || Arg(a, 1).IsUndefined()) return Value();
@@ -367,9 +367,14 @@ Result<Value> FnRange(Evaluator&, std::vector<Value>& a, const Value&) {
                         "must not exceed 1e7.  Attempted to allocate " +
                             FormatJsNumber(count) + ".");
   }
+  if (!(count > 0)) return MakeSequence({});                        // also NaN
+  VQI_RETURN_IF_ERROR(ev.Charge(1 + static_cast<int64_t>(count)));  // D1013 before allocating
   std::vector<Value> out;
+  out.reserve(static_cast<size_t>(count));
   for (double i = 0; i < count; ++i) out.push_back(Value::Number(start + i * step));
-  return MakeSequence(std::move(out));
+  Value seq = MakeSequence(std::move(out));
+  if (Array* arr = seq.owned_array()) arr->charged = true;
+  return seq;
 }
 
 Result<Value> FnHash(Evaluator&, std::vector<Value>& a, const Value&) {
@@ -418,6 +423,8 @@ Result<Value> FnUuid(Evaluator&, std::vector<Value>&, const Value&) {
 
 Result<Value> FnParse(Evaluator& ev, std::vector<Value>& a, const Value&) {
   if (Arg(a, 0).IsUndefined()) return Value();
+  // A JSON text of n bytes holds at most ~n/2 values; counted before parsing (D1013).
+  VQI_RETURN_IF_ERROR(ev.Charge(1 + static_cast<int64_t>(Arg(a, 0).str().size() / 2)));
   // ParseJson: nesting beyond kMaxJsonDepth (128) is refused like invalid JSON.
   auto j = ParseJson(Arg(a, 0).str(), "$parse");
   if (!j.ok()) {

@@ -59,6 +59,8 @@ class Value {
   bool boolean() const { return b_; }
   double number() const { return n_; }
   const std::string& str() const;
+  // True for strings, arrays, objects and functions the evaluation built (not borrowed).
+  bool owned() const { return p_ != nullptr; }
 
   // Arrays (borrowed or owned).
   size_t size() const;
@@ -102,11 +104,13 @@ struct Array {
   bool keep_singleton = false;  // `[]` was applied: never collapse
   bool cons = false;            // built by an array constructor inside a path: never flatten
   bool outer_wrapper = false;   // wraps a top-level input array
+  bool charged = false;         // counted against the evaluation's build budget (D1013)
 };
 
 struct Object {
   std::vector<std::pair<std::string, Value>> fields;  // insertion order
   int depth = 1;                                      // nesting of owned blocks (see NestingDepth)
+  bool charged = false;  // counted against the evaluation's build budget (D1013)
   // Sets (or replaces) a field.
   void Set(const std::string& key, Value v);
   const Value* Find(std::string_view key) const;

@@ -9,6 +9,7 @@
 
 #include "connection.h"
 #include "context.h"
+#include "vqi/base/clock.h"
 #include "vqi/base/hash.h"
 #include "vqi/blob/blob_store.h"
 #include "vqi/server/http_error.h"
@@ -154,7 +155,7 @@ Status PutArtifact(ServerContext& ctx, Call& call) {
   const bool complete = (*call.reader)([&](const char* data, size_t n) {
     received += static_cast<int64_t>(n);
     if (received > ctx.options.max_upload_bytes) return false;
-    hash.Update(std::string_view(data, n));
+    if (!expected.empty()) hash.Update(std::string_view(data, n));  // PutFile hashes anyway
     for (size_t done = 0; done < n;) {
       const ssize_t w = ::write(fd, data + done, n - done);
       if (w < 0) {
@@ -172,7 +173,7 @@ Status PutArtifact(ServerContext& ctx, Call& call) {
                              " bytes (--max-upload-bytes, docs/limits.md)");
   if (write_failed) return Unavailable("cannot write the upload to " + tmp + ": disk full?");
   if (!complete) return InvalidArgument("the upload ended before its Content-Length");
-  const std::string digest = hash.FinalHex();
+  const std::string digest = expected.empty() ? "" : hash.FinalHex();
   if (!expected.empty() && expected != digest)
     return InvalidArgument("the upload hashes to " + digest + ", not to sha256=" + expected +
                            "; nothing stored");
@@ -181,13 +182,16 @@ Status PutArtifact(ServerContext& ctx, Call& call) {
   bo.max_blob_bytes = ctx.options.max_upload_bytes;
   VQI_ASSIGN_OR_RETURN(auto store, blob::BlobStore::Open(ctx.artifacts_dir, bo));
 #ifdef VQI_SERVER_WITH_REGISTRY
-  // `vqi store gc` must not run while the blob is being put (registry's lock protocol). An
-  // uploaded blob is unreferenced until a registration or component names it: a gc between the
-  // upload and that request deletes it (docs/api.md: upload, then register promptly).
+  // `vqi store gc` must not run while the blob is being put (registry's lock protocol).
   VQI_ASSIGN_OR_RETURN(registry::ArtifactLock lock,
                        registry::ArtifactLock::Shared(ctx.artifacts_dir));
 #endif
   VQI_ASSIGN_OR_RETURN(blob::PutResult put, store->PutFile(tmp));
+  // Recorded while the artifact lock is held, so a gc cannot slip in between the put and the
+  // record (the upload log is a gc reference source for kUploadRetention).
+  VQI_RETURN_IF_ERROR(ctx.uploads->Record(put.digest, put.size,
+                                          call.token ? "token:" + call.token->name : "anonymous",
+                                          RealClock().NowMs()));
   call.res.set_header("Location", "/v1/artifacts/" + put.digest);
   call.Reply(put.created ? 201 : 200, Json{{"sha256", put.digest},
                                            {"size", put.size},

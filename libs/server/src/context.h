@@ -10,6 +10,7 @@
 #include "router.h"
 #include "vqi/server/server.h"
 #include "vqi/server/token_store.h"
+#include "vqi/server/upload_log.h"
 
 namespace vqi::server {
 
@@ -35,6 +36,7 @@ struct ServerContext {
   std::string artifacts_dir;  // <home>/artifacts, the one blob store
   std::string uploads_dir;    // <home>/server/uploads, temporary files of uploads
   std::unique_ptr<TokenStore> tokens;
+  std::unique_ptr<UploadLog> uploads;            // keeps fresh uploads from `vqi store gc`
   std::function<Json()> openapi;                 // the document, built from the route table
   std::vector<std::shared_ptr<void>> resources;  // stores the route files opened (kept alive)
 };

@@ -11,8 +11,13 @@ namespace {
 
 using RegistryStore = Locked<registry::Store>;
 
+// The registry's JSON form, each artifact with the URL it downloads from.
 Json VersionJson(const registry::ModelVersion& v) {
-  return Json::parse(registry::ToJson(v).dump());
+  Json j = Json::parse(registry::ToJson(v).dump());
+  if (j.contains("artifacts") && j["artifacts"].is_array())
+    for (Json& a : j["artifacts"])
+      if (a.contains("digest")) a["url"] = "/v1/artifacts/" + a["digest"].get<std::string>();
+  return j;
 }
 
 Status RegisterVersion(ServerContext& ctx, RegistryStore& store, Call& c) {

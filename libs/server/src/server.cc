@@ -208,7 +208,7 @@ void Server::Impl::Install() {
           std::string msg = std::string("HTTP ") + std::to_string(res.status);
           if (res.status == 416) msg = "the Range header is not a valid byte range";
           if (res.status == 400) msg = "malformed HTTP request";
-      if (res.status == 414) msg = "the request URI is longer than 8192 bytes";
+          if (res.status == 414) msg = "the request URI is longer than 8192 bytes";
           if (res.status == 404) msg = "no route " + req.method + " " + req.path;
           ReplyError(res, res.status, ErrorCodeForHttp(res.status), msg);
         }
@@ -318,6 +318,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options) {
   VQI_RETURN_IF_ERROR(MakeDirs(ctx.artifacts_dir));
   VQI_RETURN_IF_ERROR(MakeDirs(ctx.uploads_dir));
   VQI_ASSIGN_OR_RETURN(ctx.tokens, OpenTokenStore(options.home));
+  VQI_ASSIGN_OR_RETURN(ctx.uploads, OpenUploadLog(options.home));
 
   if (options.tls.cert_file.empty()) {
     auto l = std::make_unique<Listener<httplib::Server>>();

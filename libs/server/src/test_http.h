@@ -70,10 +70,13 @@ inline RawResponse RawExchange(int port, const std::string& request, int timeout
   return r;
 }
 
-// Sends `request` and reads until the server closes the connection (or `timeout_ms` without
-// data): everything it answered. `closed` tells whether the server closed it.
+inline int CountResponses(const std::string& data);
+
+// Sends `request` and reads until the server closes the connection, `timeout_ms` pass without
+// data, or `want_responses` (when > 0) status lines arrived: everything it answered. `closed`
+// tells whether the server closed it.
 inline std::string RawReadAll(int port, const std::string& request, bool* closed,
-                              int timeout_ms = 3000) {
+                              int timeout_ms = 3000, int want_responses = 0) {
   *closed = false;
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -100,6 +103,7 @@ inline std::string RawReadAll(int port, const std::string& request, bool* closed
       break;
     }
     data.append(buf, static_cast<size_t>(n));
+    if (want_responses > 0 && CountResponses(data) >= want_responses) break;
   }
   ::close(fd);
   return data;
