@@ -240,6 +240,12 @@ Status RunDeploymentStatus(const Context& ctx, const FleetFlags& f) {
   }
   std::cout << d.id << " " << d.target.ToString() << " " << DeploymentState(d) << " (created "
             << d.created << ")\n";
+  if (!d.rollout_state.empty()) {
+    auto rs = fl::RolloutStateFromJson(d.rollout_state);
+    if (rs.ok())
+      std::cout << "rollout " << fl::RolloutPhaseName(rs->phase) << ", " << rs->rate_per_minute
+                << " per minute" << (rs->reason.empty() ? "" : ": " + rs->reason) << "\n";
+  }
   std::printf("%-32s %-26s %-22s %s\n", "THING", "STATUS", "UPDATED", "REASON");
   for (const fl::DeviceStatusRecord& r : st)
     std::printf("%-32s %-26s %-22s %s\n", r.thing.c_str(), fl::DeviceStatusName(r.status),
