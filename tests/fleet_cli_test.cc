@@ -81,6 +81,24 @@ TEST_F(FleetCliTest, ThingsDeploymentsStatus) {
   CmdResult bad_name = Vqi("thing create 'cam/1'");
   EXPECT_EQ(bad_name.code, 2) << bad_name.out;
 
+  // The agent bundle: CA, certificate (CN = thing), key 0600, agent.json with a device token,
+  // the publisher's public key.
+  const std::string bundle = home_ + "/fleet/bundles/cam-1";
+  auto agent = vqi::ReadJsonFile(bundle + "/agent.json");
+  ASSERT_TRUE(agent.ok()) << agent.status().ToString();
+  EXPECT_EQ((*agent)["thing"], "cam-1");
+  EXPECT_EQ((*agent)["token"].get<std::string>().rfind("vqi_", 0), 0u);
+  EXPECT_EQ(fs::status(bundle + "/key.pem").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_TRUE(fs::exists(bundle + "/ca.pem"));
+  EXPECT_TRUE(fs::exists(bundle + "/trusted-keys/acme.pub"));
+  auto cert = vqi::ReadFile(bundle + "/cert.pem");
+  ASSERT_TRUE(cert.ok());
+  EXPECT_EQ(cert->rfind("-----BEGIN CERTIFICATE-----", 0), 0u);
+  CmdResult reserved = Vqi("thing create vqi-server");
+  EXPECT_EQ(reserved.code, 1) << reserved.out;
+  EXPECT_NE(reserved.out.find("PermissionDenied"), std::string::npos) << reserved.out;
+
   CmdResult list = Vqi("thing list --json");
   ASSERT_EQ(list.code, 0) << list.out;
   EXPECT_EQ(JsonOf(list).size(), 4u);
@@ -174,6 +192,15 @@ TEST_F(FleetCliTest, ThingsDeploymentsStatus) {
   vqi::Json after = JsonOf(Vqi("deployment status dep-4 --json"));
   EXPECT_EQ(after["state"], "CANCELED");
   for (const auto& d : after["devices"]) EXPECT_EQ(d["status"], "CANCELED");
+  // Revoke: the certificate goes onto the CRL, the token is revoked, no new deployment reaches it.
+  CmdResult revoke = Vqi("thing revoke cam-9");
+  ASSERT_EQ(revoke.code, 0) << revoke.out;
+  EXPECT_NE(revoke.out.find("1 certificate(s) added to"), std::string::npos) << revoke.out;
+  EXPECT_NE(revoke.out.find("device token revoked"), std::string::npos) << revoke.out;
+  CmdResult gone = Vqi("deployment create --target thing:cam-9 --file " + dir_ + "/d3.json");
+  EXPECT_EQ(gone.code, 1) << gone.out;
+  EXPECT_NE(gone.out.find("every thing is revoked"), std::string::npos) << gone.out;
+
   CmdResult missing = Vqi("deployment status dep-42");
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.out.find("NotFound: deployment 'dep-42' not found"), std::string::npos);

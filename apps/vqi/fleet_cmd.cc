@@ -10,12 +10,18 @@
 #include "cli.h"
 #include "vqi/base/clock.h"
 #include "vqi/base/file.h"
+#include "vqi/base/hash.h"
 #include "vqi/base/json.h"
 #include "vqi/component/store.h"
+#include "vqi/fleet/bundle.h"
 #include "vqi/fleet/deploy.h"
 #include "vqi/fleet/document.h"
 #include "vqi/fleet/rollout.h"
 #include "vqi/fleet/store.h"
+#include "vqi/pki/pki.h"
+#include "vqi/server/token_store.h"
+#include "vqi/signing/keys.h"
+#include "vqi/transport/topics.h"
 
 namespace vqi::cli {
 namespace {
@@ -25,8 +31,78 @@ namespace fl = vqi::fleet;
 struct FleetFlags {
   std::string name, group, target, file, id;
   std::vector<std::string> groups;
+  std::string bundle, broker = "127.0.0.1:8883", server = "https://127.0.0.1:8470";
+  int days = 365;
   bool json = false;
 };
+
+// The server token of a thing: "thing.<name>" (token names are at most 64 characters).
+std::string DeviceTokenName(const std::string& thing) {
+  if (thing.size() <= 58) return "thing." + thing;
+  return "thing." + thing.substr(0, 41) + "." + Sha256Hex(thing).substr(0, 16);
+}
+
+Result<pki::Ca> OpenOrCreateCa(const Context& ctx) {
+  auto ca = pki::OpenCa(pki::CaDir(ctx.home));
+  if (ca.ok() || ca.status().code() != StatusCode::kNotFound) return ca;
+  return pki::CreateCa(pki::CaDir(ctx.home), "vqi CA");
+}
+
+struct IssuedThing {
+  std::string serial, fingerprint, bundle_dir;
+};
+
+// Certificate, device token and agent bundle for `thing`. On error, what was issued is revoked.
+Result<IssuedThing> IssueAndBundle(const Context& ctx, const FleetFlags& f,
+                                   const std::string& thing) {
+  IssuedThing out;
+  out.bundle_dir = f.bundle.empty() ? ctx.home + "/fleet/bundles/" + thing : f.bundle;
+  if (FileExists(out.bundle_dir))
+    return AlreadyExists(out.bundle_dir + ": already exists (choose another --bundle)");
+  VQI_ASSIGN_OR_RETURN(pki::Ca ca, OpenOrCreateCa(ctx));
+  VQI_ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(ca.CertPath(), 1 << 20));
+  fl::AgentBundle b;
+  b.thing = thing;
+  b.broker = f.broker;
+  b.server = f.server;
+  b.ca_pem = ca_pem;
+  signing::KeyStore keys(ctx.home);
+  VQI_ASSIGN_OR_RETURN(std::vector<signing::KeyInfo> key_list, keys.List());
+  for (const signing::KeyInfo& k : key_list) {
+    VQI_ASSIGN_OR_RETURN(signing::PublicKey pk, keys.Public(k.name));
+    b.trusted_keys[k.name] = signing::PublicKeyFileText(pk);
+  }
+  VQI_ASSIGN_OR_RETURN(pki::Issued issued,
+                       pki::IssueCertificate(ca, {thing, pki::CertKind::kClient, {}, {}, f.days}));
+  b.cert_pem = issued.cert_pem;
+  b.key_pem = issued.key_pem;
+  out.serial = issued.serial;
+  auto undo_cert = [&] {
+    (void)pki::Revoke(ca, issued.serial, pki::RevocationReason::kCessationOfOperation);
+    (void)pki::WriteCrl(ca);
+  };
+  auto certs = pki::ListCertificates(ca);
+  if (certs.ok())
+    for (const pki::CertRecord& r : *certs)
+      if (r.serial == issued.serial) out.fingerprint = r.sha256;
+  auto tokens = server::OpenTokenStore(ctx.home);
+  if (!tokens.ok()) {
+    undo_cert();
+    return tokens.status();
+  }
+  auto token = (*tokens)->Create(DeviceTokenName(thing), server::Scope::kDevice);
+  if (!token.ok()) {
+    undo_cert();
+    return token.status();
+  }
+  b.token = token->token;
+  if (Status st = fl::WriteAgentBundle(out.bundle_dir, b); !st.ok()) {
+    undo_cert();
+    (void)(*tokens)->Revoke(token->info.id);
+    return st;
+  }
+  return out;
+}
 
 Result<std::unique_ptr<fl::FleetStore>> OpenFleet(const Context& ctx) {
   return fl::OpenSqliteFleetStore(fl::FleetDbPath(ctx.home));
@@ -69,6 +145,7 @@ std::string DeploymentState(const fl::Deployment& d) {
 }
 
 Status RunThingCreate(const Context& ctx, const FleetFlags& f) {
+  VQI_RETURN_IF_ERROR(transport::topics::CheckDeviceName(f.name));
   VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
   for (const std::string& g : f.groups) VQI_RETURN_IF_ERROR(fl::ValidateThingName(g, "group name"));
   std::unique_ptr<component::Store> components;
@@ -76,24 +153,30 @@ Status RunThingCreate(const Context& ctx, const FleetFlags& f) {
     VQI_ASSIGN_OR_RETURN(components, OpenComponents(ctx));
   }
   fl::Thing t;
-  // One transaction: a group whose deployments conflict leaves no thing behind.
+  IssuedThing issued;
+  // One transaction: a conflicting group or a failed issue leaves no thing behind.
   VQI_RETURN_IF_ERROR(fleet->InTransaction([&]() -> Status {
     VQI_ASSIGN_OR_RETURN(t, fleet->CreateThing(f.name));
     for (const std::string& g : f.groups)
       VQI_RETURN_IF_ERROR(fl::AddThingToGroup(*fleet, *components, t.name, g));
+    VQI_ASSIGN_OR_RETURN(issued, IssueAndBundle(ctx, f, t.name));
+    VQI_RETURN_IF_ERROR(fleet->SetCertificate(t.name, issued.serial, issued.fingerprint));
     VQI_ASSIGN_OR_RETURN(t, fleet->GetThing(t.name));
     return Status::Ok();
   }));
   if (ctx.json || f.json) {
-    std::cout << ThingJson(t).dump(2) << "\n";
+    Json j = ThingJson(t);
+    j["bundle"] = issued.bundle_dir;
+    std::cout << j.dump(2) << "\n";
   } else {
     std::cout << "created thing '" << t.name << "'";
     if (!t.groups.empty()) {
       std::cout << " in group";
       for (const std::string& g : t.groups) std::cout << " " << g;
     }
-    std::cout << "\n  (certificate and agent bundle: not yet issued; libs/pki is not part of "
-                 "this build)\n";
+    std::cout << "\n  certificate serial " << t.cert_serial << "\n  agent bundle "
+              << issued.bundle_dir << " (holds the device key and token: copy it to the device "
+              << "and delete it here)\n";
   }
   return Status::Ok();
 }
@@ -171,9 +254,22 @@ Status RunThingShow(const Context& ctx, const FleetFlags& f) {
 
 Status RunThingRevoke(const Context& ctx, const FleetFlags& f) {
   VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
-  VQI_RETURN_IF_ERROR(fleet->RevokeThing(f.name));
-  std::cout << "revoked thing '" << f.name
-            << "' (it receives no new deployments; certificate revocation comes with libs/pki)\n";
+  VQI_ASSIGN_OR_RETURN(fl::Thing t, fleet->GetThing(f.name));
+  VQI_RETURN_IF_ERROR(fleet->RevokeThing(t.name));
+  size_t certs = 0;
+  if (!t.cert_serial.empty()) {
+    VQI_ASSIGN_OR_RETURN(pki::Ca ca, pki::OpenCa(pki::CaDir(ctx.home)));
+    auto revoked = pki::Revoke(ca, t.name, pki::RevocationReason::kCessationOfOperation);
+    if (!revoked.ok() && revoked.status().code() != StatusCode::kNotFound) return revoked.status();
+    if (revoked.ok()) certs = revoked->size();
+    VQI_RETURN_IF_ERROR(pki::WriteCrl(ca));
+  }
+  VQI_ASSIGN_OR_RETURN(auto tokens, server::OpenTokenStore(ctx.home));
+  auto token = tokens->Revoke(DeviceTokenName(t.name));
+  if (!token.ok() && token.status().code() != StatusCode::kNotFound) return token.status();
+  std::cout << "revoked thing '" << t.name << "': " << certs << " certificate(s) added to "
+            << pki::CaDir(ctx.home) << "/crl.pem" << (token.ok() ? ", device token revoked" : "")
+            << " (restart the broker so it re-reads the CRL)\n";
   return Status::Ok();
 }
 
@@ -292,6 +388,16 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   auto* create = thing.add_subcommand("create", "Record a thing (device), optionally in groups");
   create->add_option("NAME", f->name, kName)->required()->check(NonEmpty());
   create->add_option("--group", f->groups, "thing group to join (repeatable)")->check(NonEmpty());
+  create
+      ->add_option("--bundle", f->bundle,
+                   "agent bundle folder to write (default <home>/fleet/bundles/NAME)")
+      ->check(NonEmpty());
+  create->add_option("--broker", f->broker, "MQTT broker host:port the agent dials")
+      ->check(NonEmpty());
+  create->add_option("--server", f->server, "vqi server URL the agent downloads from")
+      ->check(NonEmpty());
+  create->add_option("--days", f->days, "certificate validity in days")
+      ->check(InRange(1, pki::kMaxDays));
   create->add_flag("--json", f->json, "machine-readable output");
   create->callback([&ctx, f] { Exit(RunThingCreate(ctx, *f)); });
 
@@ -304,7 +410,8 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   show->add_flag("--json", f->json, "machine-readable output");
   show->callback([&ctx, f] { Exit(RunThingShow(ctx, *f)); });
 
-  auto* revoke = thing.add_subcommand("revoke", "Revoke a thing: no new deployments reach it");
+  auto* revoke = thing.add_subcommand(
+      "revoke", "Revoke a thing: certificate onto the CRL, token revoked, no new deployments");
   revoke->add_option("NAME", f->name, kName)->required()->check(NonEmpty());
   revoke->callback([&ctx, f] { Exit(RunThingRevoke(ctx, *f)); });
 
