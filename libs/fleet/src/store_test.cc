@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "test_fixture.h"
+#include "vqi/fleet/desired_state.h"
+#include "vqi/transport/topics.h"
 
 namespace vqi::fleet {
 namespace {
@@ -103,6 +105,21 @@ TEST(TargetTest, Parse) {
             std::string::npos);
   EXPECT_NE(ParseTarget("thing:").status().message().find("target thing '': empty"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace vqi::fleet
+
+namespace vqi::fleet {
+namespace {
+
+// The fleet's name rule is libs/transport's (the name is a certificate CN and a topic level).
+TEST(NameRuleTest, SameAsTransport) {
+  for (const std::string& name : std::vector<std::string>{
+           "cam-1", "A", "a.b_c-d", "9", std::string(128, 'x'), std::string(129, 'x'), "", "-a",
+           ".a", "_a", "a/b", "a+b", "a#", "a b", "a\xc3\xa9", "vqi-server", "a\n"}) {
+    EXPECT_EQ(ValidateThingName(name).ok(), transport::topics::CheckThingName(name).ok()) << name;
+  }
 }
 
 }  // namespace
