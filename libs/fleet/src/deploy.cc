@@ -148,6 +148,31 @@ Result<DesiredState> ComputeDesiredState(FleetStore& fleet, component::Store& co
   return Union(components, thing, deps);
 }
 
+Result<DesiredState> RollbackDesiredState(FleetStore& fleet, component::Store& components,
+                                          const std::string& thing,
+                                          const std::string& deployment_id) {
+  VQI_ASSIGN_OR_RETURN(Deployment rolled, fleet.GetDeployment(deployment_id));
+  VQI_ASSIGN_OR_RETURN(std::vector<Deployment> all, fleet.ListDeployments());
+  std::optional<Deployment> previous;
+  for (const Deployment& d : all)
+    if (d.superseded_by == rolled.id && d.canceled.empty()) previous = d;
+  VQI_ASSIGN_OR_RETURN(std::vector<Deployment> live, Contributing(fleet, thing, "", nullptr));
+  std::vector<Deployment> deps;
+  if (previous) deps.push_back(*previous);  // older than every live one of its target
+  for (const Deployment& d : live)
+    if (d.id != rolled.id && !(d.target == rolled.target)) deps.push_back(d);
+  std::sort(deps.begin(), deps.end(), [](const Deployment& a, const Deployment& b) {
+    return std::stoll(a.id.substr(4)) < std::stoll(b.id.substr(4));
+  });
+  if (deps.empty()) {
+    DesiredState s;
+    s.thing = thing;
+    s.deployment_id = rolled.id;
+    return s;
+  }
+  return Union(components, thing, deps);
+}
+
 Result<CreateOutcome> CreateDeployment(FleetStore& fleet, component::Store& components,
                                        const Target& target, std::string_view text,
                                        std::string_view origin) {

@@ -100,6 +100,22 @@ TEST_F(DeployTest, NewerDeploymentSupersedes) {
             "2.0.0");
 }
 
+TEST_F(DeployTest, RollbackReturnsToTheSupersededSet) {
+  ASSERT_TRUE(Create("group:line-1", Doc("com.acme.Model", "1.0.0")).ok());
+  auto first = RollbackDesiredState(*fleet_, *components_, "cam-1", "dep-1");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->components.empty()) << "nothing ran before dep-1";
+  ASSERT_TRUE(Create("group:line-1", Doc("com.acme.Model", "2.0.0")).ok());
+  ASSERT_TRUE(fleet_->AddToGroup("cam-1", "line-2").ok());
+  // Tool needs Runtime <1.2, Model 2 needs ^2: refused, so line-2 adds nothing.
+  EXPECT_FALSE(Create("group:line-2", Doc("com.acme.Tool", "1.0.0")).ok());
+  auto back = RollbackDesiredState(*fleet_, *components_, "cam-1", "dep-2");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->deployment_id, "dep-1");
+  EXPECT_EQ(back->components.at("com.acme.Model").version, "1.0.0");
+  EXPECT_EQ(back->components.at("com.acme.Runtime").version, "1.4.0");
+}
+
 TEST_F(DeployTest, UnionOfGroupsAndConflictNamesBoth) {
   ASSERT_TRUE(fleet_->AddToGroup("cam-1", "line-2").ok());
   ASSERT_TRUE(Create("group:line-1", Doc("com.acme.Model", "1.0.0")).ok());

@@ -61,6 +61,14 @@ Result<DesiredState> ComputeDesiredState(FleetStore& fleet, component::Store& co
 // ones its desired state unites.
 Result<std::vector<Deployment>> LiveDeploymentsOf(FleetStore& fleet, const std::string& thing);
 
+// The desired state `thing` returns to when deployment `deployment_id` is rolled back (an
+// aborted or halted rollout): its other live deployments united with the one `deployment_id`
+// superseded on the same target (unless that was canceled). With nothing left, `components` is
+// empty and `deployment_id` names the rolled-back deployment. `sequence` is left 0.
+Result<DesiredState> RollbackDesiredState(FleetStore& fleet, component::Store& components,
+                                          const std::string& thing,
+                                          const std::string& deployment_id);
+
 // Adds `thing` to `group` unless that would make its deployments conflict (FailedPrecondition
 // naming both); the thing joins the group's live deployment as QUEUED.
 Status AddThingToGroup(FleetStore& fleet, component::Store& components, const std::string& thing,
