@@ -1,0 +1,458 @@
+// vqi thing create|list|show|revoke|group add|remove, vqi deployment create|status|cancel|list:
+// the fleet (libs/fleet, docs/design/fleet.md). Stores: <home>/fleet/fleet.db and the component
+// store <home>/components/components.db (deployments are resolved against it at creation).
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "vqi/base/clock.h"
+#include "vqi/base/file.h"
+#include "vqi/base/hash.h"
+#include "vqi/base/json.h"
+#include "vqi/component/store.h"
+#include "vqi/fleet/bundle.h"
+#include "vqi/fleet/deploy.h"
+#include "vqi/fleet/document.h"
+#include "vqi/fleet/rollout.h"
+#include "vqi/fleet/store.h"
+#include "vqi/pki/pki.h"
+#include "vqi/server/token_store.h"
+#include "vqi/signing/keys.h"
+#include "vqi/transport/topics.h"
+
+namespace vqi::cli {
+namespace {
+
+namespace fl = vqi::fleet;
+
+struct FleetFlags {
+  std::string name, group, target, file, id;
+  std::vector<std::string> groups;
+  std::string bundle, broker = "127.0.0.1:8883", server = "https://127.0.0.1:8470";
+  int days = 365;
+  bool json = false;
+};
+
+// The server token of a thing: "thing.<name>" (token names are at most 64 characters).
+std::string DeviceTokenName(const std::string& thing) {
+  if (thing.size() <= 58) return "thing." + thing;
+  return "thing." + thing.substr(0, 41) + "." + Sha256Hex(thing).substr(0, 16);
+}
+
+Result<pki::Ca> OpenOrCreateCa(const Context& ctx) {
+  auto ca = pki::OpenCa(pki::CaDir(ctx.home));
+  if (ca.ok() || ca.status().code() != StatusCode::kNotFound) return ca;
+  return pki::CreateCa(pki::CaDir(ctx.home), "vqi CA");
+}
+
+struct IssuedThing {
+  std::string serial, fingerprint, bundle_dir;
+};
+
+// Certificate, device token and agent bundle for `thing`. On error, what was issued is revoked.
+Result<IssuedThing> IssueAndBundle(const Context& ctx, const FleetFlags& f,
+                                   const std::string& thing) {
+  IssuedThing out;
+  out.bundle_dir = f.bundle.empty() ? ctx.home + "/fleet/bundles/" + thing : f.bundle;
+  if (FileExists(out.bundle_dir))
+    return AlreadyExists(out.bundle_dir + ": already exists (choose another --bundle)");
+  VQI_ASSIGN_OR_RETURN(pki::Ca ca, OpenOrCreateCa(ctx));
+  VQI_ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(ca.CertPath(), 1 << 20));
+  fl::AgentBundle b;
+  b.thing = thing;
+  b.broker = f.broker;
+  b.server = f.server;
+  b.ca_pem = ca_pem;
+  signing::KeyStore keys(ctx.home);
+  VQI_ASSIGN_OR_RETURN(std::vector<signing::KeyInfo> key_list, keys.List());
+  for (const signing::KeyInfo& k : key_list) {
+    VQI_ASSIGN_OR_RETURN(signing::PublicKey pk, keys.Public(k.name));
+    b.trusted_keys[k.name] = signing::PublicKeyFileText(pk);
+  }
+  VQI_ASSIGN_OR_RETURN(pki::Issued issued,
+                       pki::IssueCertificate(ca, {thing, pki::CertKind::kClient, {}, {}, f.days}));
+  b.cert_pem = issued.cert_pem;
+  b.key_pem = issued.key_pem;
+  out.serial = issued.serial;
+  auto undo_cert = [&] {
+    (void)pki::Revoke(ca, issued.serial, pki::RevocationReason::kCessationOfOperation);
+    (void)pki::WriteCrl(ca);
+  };
+  auto certs = pki::ListCertificates(ca);
+  if (certs.ok())
+    for (const pki::CertRecord& r : *certs)
+      if (r.serial == issued.serial) out.fingerprint = r.sha256;
+  auto tokens = server::OpenTokenStore(ctx.home);
+  if (!tokens.ok()) {
+    undo_cert();
+    return tokens.status();
+  }
+  auto token = (*tokens)->Create(DeviceTokenName(thing), server::Scope::kDevice);
+  if (!token.ok()) {
+    undo_cert();
+    return token.status();
+  }
+  b.token = token->token;
+  if (Status st = fl::WriteAgentBundle(out.bundle_dir, b); !st.ok()) {
+    undo_cert();
+    (void)(*tokens)->Revoke(token->info.id);
+    return st;
+  }
+  return out;
+}
+
+Result<std::unique_ptr<fl::FleetStore>> OpenFleet(const Context& ctx) {
+  return fl::OpenSqliteFleetStore(fl::FleetDbPath(ctx.home));
+}
+
+Result<std::unique_ptr<component::Store>> OpenComponents(const Context& ctx) {
+  return component::OpenSqliteStore(component::ComponentsDbPath(ctx.home));
+}
+
+Json ThingJson(const fl::Thing& t) {
+  return Json{{"name", t.name},
+              {"groups", t.groups},
+              {"created", t.created},
+              {"revoked", t.revoked.empty() ? Json(nullptr) : Json(t.revoked)},
+              {"certificate_serial", t.cert_serial},
+              {"certificate_fingerprint", t.cert_fingerprint},
+              {"desired_sequence", t.desired_sequence}};
+}
+
+Json DeploymentJson(const fl::Deployment& d) {
+  Json j{{"id", d.id},
+         {"target", d.target.ToString()},
+         {"name", d.name},
+         {"created", d.created},
+         {"resolved", d.resolved},
+         {"superseded_by", d.superseded_by.empty() ? Json(nullptr) : Json(d.superseded_by)},
+         {"canceled", d.canceled.empty() ? Json(nullptr) : Json(d.canceled)}};
+  if (!d.rollout_state.empty()) {
+    auto st = fl::RolloutStateFromJson(d.rollout_state);
+    if (st.ok())
+      j["rollout"] = {{"phase", fl::RolloutPhaseName(st->phase)}, {"reason", st->reason}};
+  }
+  return j;
+}
+
+std::string DeploymentState(const fl::Deployment& d) {
+  if (!d.canceled.empty()) return "CANCELED";
+  if (!d.superseded_by.empty()) return "SUPERSEDED by " + d.superseded_by;
+  return "ACTIVE";
+}
+
+Status RunThingCreate(const Context& ctx, const FleetFlags& f) {
+  VQI_RETURN_IF_ERROR(transport::topics::CheckDeviceName(f.name));
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  for (const std::string& g : f.groups) VQI_RETURN_IF_ERROR(fl::ValidateThingName(g, "group name"));
+  std::unique_ptr<component::Store> components;
+  if (!f.groups.empty()) {
+    VQI_ASSIGN_OR_RETURN(components, OpenComponents(ctx));
+  }
+  fl::Thing t;
+  IssuedThing issued;
+  // One transaction: a conflicting group or a failed issue leaves no thing behind.
+  VQI_RETURN_IF_ERROR(fleet->InTransaction([&]() -> Status {
+    VQI_ASSIGN_OR_RETURN(t, fleet->CreateThing(f.name));
+    for (const std::string& g : f.groups)
+      VQI_RETURN_IF_ERROR(fl::AddThingToGroup(*fleet, *components, t.name, g));
+    VQI_ASSIGN_OR_RETURN(issued, IssueAndBundle(ctx, f, t.name));
+    VQI_RETURN_IF_ERROR(fleet->SetCertificate(t.name, issued.serial, issued.fingerprint));
+    VQI_ASSIGN_OR_RETURN(t, fleet->GetThing(t.name));
+    return Status::Ok();
+  }));
+  if (ctx.json || f.json) {
+    Json j = ThingJson(t);
+    j["bundle"] = issued.bundle_dir;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "created thing '" << t.name << "'";
+    if (!t.groups.empty()) {
+      std::cout << " in group";
+      for (const std::string& g : t.groups) std::cout << " " << g;
+    }
+    std::cout << "\n  certificate serial " << t.cert_serial << "\n  agent bundle "
+              << issued.bundle_dir << " (holds the device key and token: copy it to the device "
+              << "and delete it here)\n";
+  }
+  return Status::Ok();
+}
+
+Status RunThingList(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_ASSIGN_OR_RETURN(std::vector<fl::Thing> things, fleet->ListThings());
+  if (ctx.json || f.json) {
+    Json out = Json::array();
+    for (const fl::Thing& t : things) out.push_back(ThingJson(t));
+    std::cout << out.dump(2) << "\n";
+    return Status::Ok();
+  }
+  if (things.empty()) {
+    std::cout << "no things (create one with: vqi thing create NAME --group GROUP)\n";
+    return Status::Ok();
+  }
+  std::printf("%-32s %-8s %-22s %s\n", "NAME", "STATE", "CREATED", "GROUPS");
+  for (const fl::Thing& t : things) {
+    std::string groups;
+    for (const std::string& g : t.groups) groups += (groups.empty() ? "" : ",") + g;
+    std::printf("%-32s %-8s %-22s %s\n", t.name.c_str(), t.revoked.empty() ? "active" : "revoked",
+                t.created.c_str(), groups.c_str());
+  }
+  return Status::Ok();
+}
+
+Status RunThingShow(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_ASSIGN_OR_RETURN(fl::Thing t, fleet->GetThing(f.name));
+  VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
+  Json j = ThingJson(t);
+  auto desired = fl::ComputeDesiredState(*fleet, *components, t.name);
+  if (desired.ok()) {
+    Json comps = Json::object();
+    for (const auto& [name, c] : desired->components) comps[name] = c.version;
+    j["desired"] = {{"deployment", desired->deployment_id}, {"components", comps}};
+  } else {
+    j["desired"] = nullptr;
+    j["desired_error"] = desired.status().message();
+  }
+  // This thing's status in every deployment that lists it.
+  Json deployments = Json::array();
+  VQI_ASSIGN_OR_RETURN(std::vector<fl::Deployment> all, fleet->ListDeployments());
+  for (const fl::Deployment& d : all) {
+    auto st = fleet->GetDeviceStatus(d.id, t.name);
+    if (!st.ok()) continue;
+    deployments.push_back({{"id", d.id},
+                           {"target", d.target.ToString()},
+                           {"status", fl::DeviceStatusName(st->status)},
+                           {"reason", st->reason},
+                           {"updated", st->updated}});
+  }
+  j["deployments"] = deployments;
+  if (ctx.json || f.json) {
+    std::cout << j.dump(2) << "\n";
+    return Status::Ok();
+  }
+  std::cout << "thing " << t.name << (t.revoked.empty() ? "" : " (revoked " + t.revoked + ")")
+            << "\n  created  " << t.created << "\n  groups  ";
+  for (const std::string& g : t.groups) std::cout << " " << g;
+  std::cout << "\n  certificate " << (t.cert_serial.empty() ? "(none)" : t.cert_serial) << "\n";
+  if (desired.ok()) {
+    std::cout << "  desired (" << desired->deployment_id << "):\n";
+    for (const auto& [name, c] : desired->components)
+      std::cout << "    " << name << " " << c.version << "\n";
+  } else {
+    std::cout << "  desired: " << desired.status().message() << "\n";
+  }
+  for (const Json& d : deployments)
+    std::cout << "  " << d["id"].get<std::string>() << " " << d["target"].get<std::string>() << " "
+              << d["status"].get<std::string>() << "\n";
+  return Status::Ok();
+}
+
+Status RunThingRevoke(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_ASSIGN_OR_RETURN(fl::Thing t, fleet->GetThing(f.name));
+  VQI_RETURN_IF_ERROR(fleet->RevokeThing(t.name));
+  size_t certs = 0;
+  if (!t.cert_serial.empty()) {
+    VQI_ASSIGN_OR_RETURN(pki::Ca ca, pki::OpenCa(pki::CaDir(ctx.home)));
+    auto revoked = pki::Revoke(ca, t.name, pki::RevocationReason::kCessationOfOperation);
+    if (!revoked.ok() && revoked.status().code() != StatusCode::kNotFound) return revoked.status();
+    if (revoked.ok()) certs = revoked->size();
+    VQI_RETURN_IF_ERROR(pki::WriteCrl(ca));
+  }
+  VQI_ASSIGN_OR_RETURN(auto tokens, server::OpenTokenStore(ctx.home));
+  auto token = tokens->Revoke(DeviceTokenName(t.name));
+  if (!token.ok() && token.status().code() != StatusCode::kNotFound) return token.status();
+  std::cout << "revoked thing '" << t.name << "': " << certs << " certificate(s) added to "
+            << pki::CaDir(ctx.home) << "/crl.pem" << (token.ok() ? ", device token revoked" : "")
+            << " (restart the broker so it re-reads the CRL)\n";
+  return Status::Ok();
+}
+
+Status RunGroupAdd(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
+  VQI_RETURN_IF_ERROR(fl::AddThingToGroup(*fleet, *components, f.name, f.group));
+  std::cout << "added thing '" << f.name << "' to group '" << f.group << "'\n";
+  return Status::Ok();
+}
+
+Status RunGroupRemove(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_RETURN_IF_ERROR(fl::RemoveThingFromGroup(*fleet, f.name, f.group, RealClock().NowMs()));
+  std::cout << "removed thing '" << f.name << "' from group '" << f.group << "'\n";
+  return Status::Ok();
+}
+
+Status RunDeploymentCreate(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(fl::Target target, fl::ParseTarget(f.target));
+  VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(f.file, fl::kMaxDocumentBytes + 1));
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
+  VQI_ASSIGN_OR_RETURN(fl::CreateOutcome out,
+                       fl::CreateDeployment(*fleet, *components, target, text, f.file));
+  if (ctx.json || f.json) {
+    Json j = DeploymentJson(out.deployment);
+    j["things"] = out.things;
+    j["superseded"] = out.superseded.empty() ? Json(nullptr) : Json(out.superseded);
+    std::cout << j.dump(2) << "\n";
+    return Status::Ok();
+  }
+  std::cout << "created deployment " << out.deployment.id << " to " << target.ToString() << " ("
+            << out.things.size() << (out.things.size() == 1 ? " thing" : " things") << ", "
+            << out.deployment.resolved.size() << " components)\n";
+  for (const auto& [name, version] : out.deployment.resolved)
+    std::cout << "  " << name << " " << version << "\n";
+  if (!out.superseded.empty()) std::cout << "  supersedes " << out.superseded << "\n";
+  return Status::Ok();
+}
+
+Status RunDeploymentStatus(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_ASSIGN_OR_RETURN(fl::Deployment d, fleet->GetDeployment(f.id));
+  VQI_ASSIGN_OR_RETURN(std::vector<fl::DeviceStatusRecord> st, fleet->DeviceStatuses(d.id));
+  if (ctx.json || f.json) {
+    Json j = DeploymentJson(d);
+    j["state"] = DeploymentState(d);
+    Json devices = Json::array();
+    for (const fl::DeviceStatusRecord& r : st) {
+      Json dev{{"thing", r.thing},
+               {"status", fl::DeviceStatusName(r.status)},
+               {"reason", r.reason},
+               {"updated", r.updated},
+               {"sequence", r.sequence}};
+      if (r.kpi)
+        dev["kpi"] = {
+            {"metric", r.kpi->metric}, {"before", r.kpi->before}, {"after", r.kpi->after}};
+      devices.push_back(dev);
+    }
+    j["devices"] = devices;
+    std::cout << j.dump(2) << "\n";
+    return Status::Ok();
+  }
+  std::cout << d.id << " " << d.target.ToString() << " " << DeploymentState(d) << " (created "
+            << d.created << ")\n";
+  if (!d.rollout_state.empty()) {
+    auto rs = fl::RolloutStateFromJson(d.rollout_state);
+    if (rs.ok())
+      std::cout << "rollout " << fl::RolloutPhaseName(rs->phase) << ", " << rs->rate_per_minute
+                << " per minute" << (rs->reason.empty() ? "" : ": " + rs->reason) << "\n";
+  }
+  std::printf("%-32s %-26s %-22s %s\n", "THING", "STATUS", "UPDATED", "REASON");
+  for (const fl::DeviceStatusRecord& r : st)
+    std::printf("%-32s %-26s %-22s %s\n", r.thing.c_str(), fl::DeviceStatusName(r.status),
+                r.updated.c_str(), r.reason.c_str());
+  return Status::Ok();
+}
+
+Status RunDeploymentCancel(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_RETURN_IF_ERROR(fl::CancelDeployment(*fleet, f.id, RealClock().NowMs()));
+  std::cout << "canceled deployment " << f.id << "\n";
+  return Status::Ok();
+}
+
+Status RunDeploymentList(const Context& ctx, const FleetFlags& f) {
+  VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
+  VQI_ASSIGN_OR_RETURN(std::vector<fl::Deployment> all, fleet->ListDeployments());
+  if (ctx.json || f.json) {
+    Json out = Json::array();
+    for (const fl::Deployment& d : all) {
+      Json j = DeploymentJson(d);
+      j["state"] = DeploymentState(d);
+      out.push_back(j);
+    }
+    std::cout << out.dump(2) << "\n";
+    return Status::Ok();
+  }
+  if (all.empty()) {
+    std::cout << "no deployments (vqi deployment create --target group:G --file D.json)\n";
+    return Status::Ok();
+  }
+  std::printf("%-10s %-32s %-22s %-20s %s\n", "ID", "TARGET", "CREATED", "STATE", "NAME");
+  for (const fl::Deployment& d : all)
+    std::printf("%-10s %-32s %-22s %-20s %s\n", d.id.c_str(), d.target.ToString().c_str(),
+                d.created.c_str(), DeploymentState(d).c_str(), d.name.c_str());
+  return Status::Ok();
+}
+
+const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
+  auto f = std::make_shared<FleetFlags>();
+  CLI::App& thing = Noun(app, "thing", "Devices of the fleet: create, list, show, groups");
+  const char* kName = "thing name: [A-Za-z0-9][A-Za-z0-9._-]{0,127}";
+
+  auto* create = thing.add_subcommand("create", "Record a thing (device), optionally in groups");
+  create->add_option("NAME", f->name, kName)->required()->check(NonEmpty());
+  create->add_option("--group", f->groups, "thing group to join (repeatable)")->check(NonEmpty());
+  create
+      ->add_option("--bundle", f->bundle,
+                   "agent bundle folder to write (default <home>/fleet/bundles/NAME)")
+      ->check(NonEmpty());
+  create->add_option("--broker", f->broker, "MQTT broker host:port the agent dials")
+      ->check(NonEmpty());
+  create->add_option("--server", f->server, "vqi server URL the agent downloads from")
+      ->check(NonEmpty());
+  create->add_option("--days", f->days, "certificate validity in days")
+      ->check(InRange(1, pki::kMaxDays));
+  create->add_flag("--json", f->json, "machine-readable output");
+  create->callback([&ctx, f] { Exit(RunThingCreate(ctx, *f)); });
+
+  auto* list = thing.add_subcommand("list", "List things");
+  list->add_flag("--json", f->json, "machine-readable output");
+  list->callback([&ctx, f] { Exit(RunThingList(ctx, *f)); });
+
+  auto* show = thing.add_subcommand("show", "A thing, its desired state and its deployments");
+  show->add_option("NAME", f->name, kName)->required()->check(NonEmpty());
+  show->add_flag("--json", f->json, "machine-readable output");
+  show->callback([&ctx, f] { Exit(RunThingShow(ctx, *f)); });
+
+  auto* revoke = thing.add_subcommand(
+      "revoke", "Revoke a thing: certificate onto the CRL, token revoked, no new deployments");
+  revoke->add_option("NAME", f->name, kName)->required()->check(NonEmpty());
+  revoke->callback([&ctx, f] { Exit(RunThingRevoke(ctx, *f)); });
+
+  auto* group = thing.add_subcommand("group", "Thing group membership");
+  group->require_subcommand(1);
+  auto* add = group->add_subcommand("add",
+                                    "Add a thing to a group (refused if its deployments "
+                                    "would conflict)");
+  add->add_option("THING", f->name, kName)->required()->check(NonEmpty());
+  add->add_option("GROUP", f->group, "group name")->required()->check(NonEmpty());
+  add->callback([&ctx, f] { Exit(RunGroupAdd(ctx, *f)); });
+  auto* remove = group->add_subcommand("remove", "Remove a thing from a group");
+  remove->add_option("THING", f->name, kName)->required()->check(NonEmpty());
+  remove->add_option("GROUP", f->group, "group name")->required()->check(NonEmpty());
+  remove->callback([&ctx, f] { Exit(RunGroupRemove(ctx, *f)); });
+
+  CLI::App& dep = Noun(app, "deployment", "Deploy components to things (Greengrass documents)");
+  auto* dcreate = dep.add_subcommand(
+      "create", "Create a deployment from a Greengrass CreateDeployment document");
+  dcreate->add_option("--target", f->target, "thing:NAME or group:NAME")
+      ->required()
+      ->check(NonEmpty());
+  dcreate->add_option("--file", f->file, "CreateDeployment request body (JSON)")
+      ->required()
+      ->check(NonEmpty());
+  dcreate->add_flag("--json", f->json, "machine-readable output");
+  dcreate->callback([&ctx, f] { Exit(RunDeploymentCreate(ctx, *f)); });
+
+  auto* status = dep.add_subcommand("status", "Per-device status of a deployment");
+  status->add_option("ID", f->id, "deployment id (dep-N)")->required()->check(NonEmpty());
+  status->add_flag("--json", f->json, "machine-readable output");
+  status->callback([&ctx, f] { Exit(RunDeploymentStatus(ctx, *f)); });
+
+  auto* cancel = dep.add_subcommand("cancel", "Cancel a deployment (unfinished devices CANCELED)");
+  cancel->add_option("ID", f->id, "deployment id (dep-N)")->required()->check(NonEmpty());
+  cancel->callback([&ctx, f] { Exit(RunDeploymentCancel(ctx, *f)); });
+
+  auto* dlist = dep.add_subcommand("list", "List deployments");
+  dlist->add_flag("--json", f->json, "machine-readable output");
+  dlist->callback([&ctx, f] { Exit(RunDeploymentList(ctx, *f)); });
+});
+
+}  // namespace
+}  // namespace vqi::cli
