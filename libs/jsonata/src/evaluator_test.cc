@@ -163,6 +163,22 @@ TEST(JsonataConstructors, GroupBy) {
             "error: D1009: Multiple key definitions evaluate to same key: \"a\"");
 }
 
+// A group's data is jsonata-js's fn.append of its items, one by one: arrays flattened one level,
+// a lone item kept as it is, undefined skipped.
+TEST(JsonataConstructors, GroupDataFollowsAppend) {
+  EXPECT_EQ(Ev("[1]{'k': $}"), R"({"k":1})");
+  EXPECT_EQ(Ev("[[1, 2]]{'k': $}"), R"({"k":[1,2]})");
+  EXPECT_EQ(Ev("[[1, 2], 3, [4, [5]]]{'k': $}"), R"({"k":[1,2,3,4,[5]]})");
+  EXPECT_EQ(Ev("[{'a': 1}, {'b': 2}, {'a': 3}]{$keys($)[0]: $count($)}"), R"({"a":2,"b":1})");
+}
+
+// Issue 16, found by jsonata_eval_fuzz: every item under one key used to copy the group's
+// growing array (O(n^2): `[1..38888]{"k": $}` ran for minutes). Linear now.
+TEST(JsonataConstructors, OneLargeGroupIsLinear) {
+  EXPECT_EQ(Ev("[1..300000]{'k': $count($)}"), R"({"k":300000})");
+  EXPECT_EQ(Ev("[1..300000]{'k': $sum($)}"), R"({"k":45000150000})");
+}
+
 TEST(JsonataPaths, DocumentationAggregations) {
   Json in = J(kOrders);
   EXPECT_EQ(Ev("$sum(Account.Order.Product.(Price * Quantity))", in), "336.36");
