@@ -77,3 +77,19 @@ TEST(JsonataBuildBudget, LargeButAllowedExpressionsWork) {
 
 }  // namespace
 }  // namespace vqi::jsonata
+
+namespace vqi::jsonata {
+namespace {
+
+// Found by jsonata_eval_fuzz: above 2^53 a double does not change when 1 is added, and the range
+// loop stepped a double: a one-item range ran until memory ran out.
+using testing::Ev;
+
+TEST(JsonataRange, HugeEndpointsCountItems) {
+  EXPECT_EQ(Ev("$count([33333333333333333..33333333333333333])"), "1");
+  EXPECT_EQ(Ev("$count([9007199254740992..9007199254740993])"), "1");
+  EXPECT_EQ(Ev("$count([9007199254740990..9007199254740991])"), "2");
+}
+
+}  // namespace
+}  // namespace vqi::jsonata

@@ -221,7 +221,12 @@ Result<Value> Evaluator::EvalRange(const Node& n, const Value& input, Env* env) 
   VQI_RETURN_IF_ERROR(Charge(1 + static_cast<int64_t>(size)));  // D1013 before allocating
   out->charged = true;
   out->items.reserve(static_cast<size_t>(size));
-  for (double v = lhs.number(); v <= rhs.number(); v += 1) out->items.push_back(Value::Number(v));
+  // Count items, never step a double: above 2^53, `v += 1` leaves v unchanged and a one-item
+  // range looped until memory ran out (found by jsonata_eval_fuzz: 3.3e16..3.3e16).
+  const auto count = static_cast<int64_t>(size);
+  for (int64_t k = 0; k < count; ++k) {
+    out->items.push_back(Value::Number(lhs.number() + static_cast<double>(k)));
+  }
   return Value::FromArray(std::move(out));
 }
 

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "vqi/base/file.h"
+#include "vqi/workflow/jsonpath.h"
 #include "vqi/workflow/limits.h"
 #include "vqi/workflow/resources.h"
 #include "vqi/workflow/service.h"
@@ -408,6 +409,31 @@ TEST_F(Hostile, ThrowingResourceInMapFailsTheExecutionNotTheProcess) {
                  {{"i", {1, 2, 3}}});
   ExpectFailed(r, "States.TaskFailed", "the task resource threw: resource blew up");
   ExpectWitnessIntact(2);
+}
+
+}  // namespace
+}  // namespace vqi::workflow
+
+namespace vqi::workflow {
+namespace {
+
+// Found by workflow_jsonpath_fuzz: filters nest by recursion, and a long path of nested filters
+// overflowed the stack. Refused past 32 levels with the limit named; 32 levels still parse.
+TEST(HostileJsonPath, DeeplyNestedFiltersAreRefused) {
+  auto nest = [](int n) {
+    std::string p = "$";
+    for (int i = 0; i < n; ++i) p += "[?(@.k";
+    for (int i = 0; i < n; ++i) p += " == 1)]";
+    return p;
+  };
+  EXPECT_TRUE(JsonPath::Parse(nest(32)).ok());
+  auto deep = JsonPath::Parse(nest(33));
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.status().message().find("filters are nested deeper than 32 levels"),
+            std::string::npos)
+      << deep.status().ToString();
+  auto huge = JsonPath::Parse(nest(100000));  // overflowed the stack before
+  EXPECT_FALSE(huge.ok());
 }
 
 }  // namespace

@@ -10,6 +10,7 @@ namespace {
 class PathParser {
  public:
   explicit PathParser(std::string_view s) : s_(s) {}
+  static constexpr int kMaxFilterNesting = 32;
 
   Status Fail(const std::string& why) const {
     return InvalidArgument("invalid JSONPath '" + std::string(s_) + "': " + why + " at offset " +
@@ -129,7 +130,15 @@ class PathParser {
           if (Peek() != '@') return Fail("filter must start with '@'");
           ++i_;
           bool d = true;
-          VQI_RETURN_IF_ERROR(Segments(seg.filter_path, &d, true));
+          // Filters nest by recursion: bounded, or a long path overflows the stack (found by
+          // workflow_jsonpath_fuzz; docs/limits.md, Workflows).
+          if (++filter_depth_ > kMaxFilterNesting) {
+            return Fail("filters are nested deeper than " + std::to_string(kMaxFilterNesting) +
+                        " levels (docs/limits.md)");
+          }
+          Status nested = Segments(seg.filter_path, &d, true);
+          --filter_depth_;
+          VQI_RETURN_IF_ERROR(nested);
           SkipSpace();
           if (Peek() != ')') {
             size_t b = i_;
@@ -189,6 +198,7 @@ class PathParser {
   }
 
   size_t i_ = 0;
+  int filter_depth_ = 0;
 
  private:
   std::string_view s_;
