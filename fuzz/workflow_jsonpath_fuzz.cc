@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       vqi::Json::parse(R"({"a":{"b":[1,2,{"c":"d"}]},"e":[{"k":1},{"k":"x"}],"f":null})");
   auto p = vqi::workflow::JsonPath::Parse(text);
   if (p.ok()) {
-    (void)p->Query(doc);
+    (void)p->Query(doc).ok();
     (void)p->Normalized();
     vqi::Json copy = doc;
     (void)p->Set(copy, 1);

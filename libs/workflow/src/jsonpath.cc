@@ -217,31 +217,49 @@ int Compare(const Json& a, const Json& b, bool* comparable) {
   return a == b ? 0 : 1;
 }
 
+// Every node a query steps on costs one unit. Repeated descents (`$..*..*..*`) revisit each
+// subtree once per descent, so the work grows as depth^descents; the budget ends such a query
+// with an error instead of an hour of CPU (found by workflow_jsonpath_fuzz; docs/limits.md).
+struct Budget {
+  uint64_t left = JsonPath::kMaxVisitedNodes;
+  bool exhausted = false;
+  bool Spend() {
+    if (left == 0) {
+      exhausted = true;
+      return false;
+    }
+    --left;
+    return true;
+  }
+};
+
 void Walk(const std::vector<JsonPath::Segment>& segs, size_t k, const Json& node,
-          std::vector<const Json*>& out);
+          std::vector<const Json*>& out, Budget& budget);
 
 void Descend(const std::vector<JsonPath::Segment>& segs, size_t k, const Json& node,
-             std::vector<const Json*>& out) {
+             std::vector<const Json*>& out, Budget& budget) {
+  if (!budget.Spend()) return;
   // `..name` matches `name` at any depth; `..*` every descendant; `..[..]` next segment anywhere.
   const JsonPath::Segment& s = segs[k];
   if (s.name.empty() && k + 1 < segs.size() && segs[k + 1].kind != JsonPath::Segment::Kind::kField) {
-    Walk(segs, k + 1, node, out);
+    Walk(segs, k + 1, node, out, budget);
   } else if (!s.name.empty()) {
     if (node.is_object()) {
       auto it = node.find(s.name);
-      if (it != node.end()) Walk(segs, k + 1, *it, out);
+      if (it != node.end()) Walk(segs, k + 1, *it, out, budget);
     }
   } else {
     if (node.is_structured())
-      for (const Json& child : node) Walk(segs, k + 1, child, out);
+      for (const Json& child : node) Walk(segs, k + 1, child, out, budget);
   }
   if (node.is_structured())
-    for (const Json& child : node) Descend(segs, k, child, out);
+    for (const Json& child : node) Descend(segs, k, child, out, budget);
 }
 
 void Walk(const std::vector<JsonPath::Segment>& segs, size_t k, const Json& node,
-          std::vector<const Json*>& out) {
+          std::vector<const Json*>& out, Budget& budget) {
   using K = JsonPath::Segment::Kind;
+  if (!budget.Spend()) return;
   if (k == segs.size()) {
     out.push_back(&node);
     return;
@@ -251,19 +269,19 @@ void Walk(const std::vector<JsonPath::Segment>& segs, size_t k, const Json& node
     case K::kField:
       if (node.is_object()) {
         auto it = node.find(s.name);
-        if (it != node.end()) Walk(segs, k + 1, *it, out);
+        if (it != node.end()) Walk(segs, k + 1, *it, out, budget);
       }
       break;
     case K::kIndex:
       if (node.is_array()) {
         long long n = static_cast<long long>(node.size());
         long long i = s.index < 0 ? n + s.index : s.index;
-        if (i >= 0 && i < n) Walk(segs, k + 1, node[static_cast<size_t>(i)], out);
+        if (i >= 0 && i < n) Walk(segs, k + 1, node[static_cast<size_t>(i)], out, budget);
       }
       break;
     case K::kWildcard:
       if (node.is_structured())
-        for (const Json& child : node) Walk(segs, k + 1, child, out);
+        for (const Json& child : node) Walk(segs, k + 1, child, out, budget);
       break;
     case K::kSlice:
       if (node.is_array()) {
@@ -271,22 +289,22 @@ void Walk(const std::vector<JsonPath::Segment>& segs, size_t k, const Json& node
         auto norm = [n](long long v) { return v < 0 ? std::max(0LL, n + v) : std::min(v, n); };
         if (s.step > 0) {
           long long b = s.start ? norm(*s.start) : 0, e = s.end ? norm(*s.end) : n;
-          for (long long i = b; i < e; i += s.step) Walk(segs, k + 1, node[size_t(i)], out);
+          for (long long i = b; i < e; i += s.step) Walk(segs, k + 1, node[size_t(i)], out, budget);
         } else {
           long long b = s.start ? norm(*s.start) : n - 1, e = s.end ? norm(*s.end) : -1;
           for (long long i = std::min(b, n - 1); i > e; i += s.step)
-            Walk(segs, k + 1, node[size_t(i)], out);
+            Walk(segs, k + 1, node[size_t(i)], out, budget);
         }
       }
       break;
     case K::kDescend:
-      Descend(segs, k, node, out);
+      Descend(segs, k, node, out, budget);
       break;
     case K::kFilter:
       if (node.is_structured()) {
         for (const Json& child : node) {
           std::vector<const Json*> hit;
-          Walk(s.filter_path, 0, child, hit);
+          Walk(s.filter_path, 0, child, hit, budget);
           bool keep = false;
           if (s.filter_op.empty()) {
             keep = !hit.empty();
@@ -301,7 +319,7 @@ void Walk(const std::vector<JsonPath::Segment>& segs, size_t k, const Json& node
             else if (comparable && op == ">") keep = c > 0;
             else if (comparable && op == ">=") keep = c >= 0;
           }
-          if (keep) Walk(segs, k + 1, child, out);
+          if (keep) Walk(segs, k + 1, child, out, budget);
         }
       }
       break;
@@ -347,16 +365,21 @@ std::string JsonPath::Normalized() const {
   return out;
 }
 
-std::optional<Json> JsonPath::Query(const Json& root) const {
+Result<std::optional<Json>> JsonPath::Query(const Json& root) const {
   std::vector<const Json*> hits;
-  Walk(segments_, 0, root, hits);
+  Budget budget;
+  Walk(segments_, 0, root, hits, budget);
+  if (budget.exhausted) {
+    return ResourceExhausted("JSONPath '" + text_ + "' visits more than " +
+                             std::to_string(kMaxVisitedNodes) + " nodes (docs/limits.md)");
+  }
   if (definite_) {
-    if (hits.empty()) return std::nullopt;
-    return *hits[0];
+    if (hits.empty()) return std::optional<Json>();
+    return std::optional<Json>(*hits[0]);
   }
   Json arr = Json::array();
   for (const Json* h : hits) arr.push_back(*h);
-  return arr;
+  return std::optional<Json>(std::move(arr));
 }
 
 Status JsonPath::Set(Json& root, Json value) const {

@@ -142,20 +142,46 @@ TEST(WorkflowJsonPath, QueriesAndErrors) {
   Json doc = Json::parse(R"({"a":{"b":[1,2,3]},"c":[{"k":1},{"k":2}]})");
   auto p = JsonPath::Parse("$.a.b[1]");
   ASSERT_TRUE(p.ok());
-  EXPECT_EQ(*p->Query(doc), Json(2));
+  EXPECT_EQ(*p->Query(doc).value(), Json(2));
   auto s = JsonPath::Parse("$.a.b[1:]");
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ(*s->Query(doc), Json::parse("[2,3]"));
+  EXPECT_EQ(*s->Query(doc).value(), Json::parse("[2,3]"));
   auto f = JsonPath::Parse("$.c[?(@.k == 2)]");
   ASSERT_TRUE(f.ok()) << f.status().ToString();
-  EXPECT_EQ(*f->Query(doc), Json::parse(R"([{"k":2}])"));
+  EXPECT_EQ(*f->Query(doc).value(), Json::parse(R"([{"k":2}])"));
   auto d = JsonPath::Parse("$..k");
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(*d->Query(doc), Json::parse("[1,2]"));
+  EXPECT_EQ(*d->Query(doc).value(), Json::parse("[1,2]"));
   EXPECT_FALSE(JsonPath::Parse("$.a[").ok());
   EXPECT_FALSE(JsonPath::Parse("a.b").ok());
   EXPECT_FALSE(JsonPath::Parse("$.a[1:2:0]").ok());
-  EXPECT_FALSE(JsonPath::Parse("$.x").value().Query(doc).has_value());
+  EXPECT_FALSE(JsonPath::Parse("$.x").value().Query(doc).value().has_value());
+}
+
+// Repeated descents revisit every subtree once per `..`: a budget ends them with an error
+// (workflow_jsonpath_fuzz found `$..*..*..*...` running for hours).
+TEST(WorkflowJsonPath, RepeatedDescentsEndWithAnError) {
+  Json doc = Json::array();
+  Json* leaf = &doc;
+  for (int i = 0; i < 100; ++i) {  // a chain 100 levels deep, as a hostile payload may be
+    leaf->push_back(Json::array());
+    leaf = &(*leaf)[0];
+  }
+  std::string path = "$";
+  for (int i = 0; i < 12; ++i) path += "..*";
+  auto p = JsonPath::Parse(path);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto r = p->Query(doc);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(r.status().message().find("visits more than 1000000 nodes"), std::string::npos)
+      << r.status().message();
+  // One descent over the same document stays well inside the budget.
+  auto one = JsonPath::Parse("$..*");
+  ASSERT_TRUE(one.ok());
+  auto all = one->Query(doc);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->value().size(), 100u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // Paths are parsed once; Query() is thread-safe on a parsed path.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,8 +43,12 @@ class JsonPath {
   // jayway-style normalized form, e.g. $['a'][0].
   std::string Normalized() const;
 
+  // Nodes one Query may step on (docs/limits.md, Workflows).
+  static constexpr uint64_t kMaxVisitedNodes = 1'000'000;
+
   // Definite paths: the node or nullopt. Indefinite: an array of matches (possibly empty).
-  std::optional<Json> Query(const Json& root) const;
+  // ResourceExhausted when the query steps on more than kMaxVisitedNodes nodes.
+  Result<std::optional<Json>> Query(const Json& root) const;
   // Writes `value` at this (definite, input-rooted) path, creating objects on the way.
   // Fails when an intermediate node is not an object (or the path is indefinite).
   Status Set(Json& root, Json value) const;
