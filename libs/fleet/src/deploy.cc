@@ -100,6 +100,7 @@ Result<DesiredState> Union(component::Store& components, const std::string& thin
   s.component_update_timeout_seconds = doc.component_update_timeout_seconds;
   s.component_update_action = doc.component_update_action;
   s.configuration_validation_timeout_seconds = doc.configuration_validation_timeout_seconds;
+  if (doc.rollout.kpi) s.kpi = KpiSpec{doc.rollout.kpi->metric, doc.rollout.kpi->window};
   for (const component::ResolvedComponent& c : resolution->components) {
     DesiredComponent dc;
     dc.version = c.version.ToString();

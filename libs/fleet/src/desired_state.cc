@@ -1,5 +1,6 @@
 #include "vqi/fleet/desired_state.h"
 
+
 #include "json_fields.h"
 #include "vqi/base/json.h"
 
@@ -60,6 +61,7 @@ std::string DesiredStateToJson(const DesiredState& s) {
              {"action", s.component_update_action}}},
            {"timeouts",
             {{"configurationValidationSeconds", s.configuration_validation_timeout_seconds}}}};
+  if (s.kpi) doc["kpi"] = {{"metric", s.kpi->metric}, {"window", s.kpi->window}};
   return doc.dump();
 }
 
@@ -99,7 +101,7 @@ Result<DesiredState> ParseDesiredState(std::string_view text, std::string_view e
   VQI_RETURN_IF_ERROR(
       RefuseUnknown(doc, "",
                     {"schema", "thing", "deploymentId", "sequence", "components",
-                     "failureHandlingPolicy", "componentUpdatePolicy", "timeouts"}));
+                     "failureHandlingPolicy", "componentUpdatePolicy", "timeouts", "kpi"}));
   VQI_ASSIGN_OR_RETURN(std::string schema, GetString(doc, "", "schema", true));
   if (schema != kDesiredSchema)
     return InvalidArgument("schema: '" + schema.substr(0, 64) + "' is not " +
@@ -148,6 +150,16 @@ Result<DesiredState> ParseDesiredState(std::string_view text, std::string_view e
     VQI_ASSIGN_OR_RETURN(
         s.configuration_validation_timeout_seconds,
         GetInt(*t, "timeouts", "configurationValidationSeconds", false, 30, 1, 86400 * 30));
+  }
+  if (auto k = doc.find("kpi"); k != doc.end()) {
+    VQI_RETURN_IF_ERROR(ExpectObject(*k, "kpi"));
+    VQI_RETURN_IF_ERROR(RefuseUnknown(*k, "kpi", {"metric", "window"}));
+    KpiSpec spec;
+    VQI_ASSIGN_OR_RETURN(spec.metric, GetString(*k, "kpi", "metric", true));
+    if (spec.metric.empty() || spec.metric.size() > 128)
+      return InvalidArgument("kpi.metric: must be 1-128 bytes");
+    VQI_ASSIGN_OR_RETURN(spec.window, GetInt(*k, "kpi", "window", false, 200, 1, 100000));
+    s.kpi = spec;
   }
   return s;
 }

@@ -33,6 +33,28 @@ TEST(DesiredStateTest, RoundTrip) {
   EXPECT_EQ(*back, s);
 }
 
+TEST(DesiredStateTest, KpiRoundTripAndRefusals) {
+  DesiredState s = SampleDesired();
+  s.kpi = KpiSpec{"defect_rate", 50};
+  auto back = ParseDesiredState(DesiredStateToJson(s), "cam-1");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_TRUE(back->kpi.has_value());
+  EXPECT_EQ(back->kpi->metric, "defect_rate");
+  EXPECT_EQ(back->kpi->window, 50);
+  const std::string base = DesiredStateToJson(SampleDesired());
+  auto with = [&](const std::string& kpi) {
+    return base.substr(0, base.size() - 1) + ",\"kpi\":" + kpi + "}";
+  };
+  EXPECT_TRUE(ParseDesiredState(with(R"({"metric":"m"})"), "cam-1").ok());
+  auto zero = ParseDesiredState(with(R"({"metric":"m","window":0})"), "cam-1");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("window"), std::string::npos) << zero.status().message();
+  auto extra = ParseDesiredState(with(R"({"metric":"m","x":1})"), "cam-1");
+  ASSERT_FALSE(extra.ok());
+  EXPECT_NE(extra.status().message().find("kpi.x"), std::string::npos) << extra.status().message();
+  EXPECT_FALSE(ParseDesiredState(with(R"({"metric":""})"), "cam-1").ok());
+}
+
 TEST(DesiredStateTest, RefusesOtherThingAndGarbage) {
   const std::string text = DesiredStateToJson(SampleDesired());
   auto other = ParseDesiredState(text, "cam-2");

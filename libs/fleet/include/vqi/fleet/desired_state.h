@@ -7,7 +7,8 @@
 //                   "configurationUpdate": {"merge": "{\"a\":1}", "reset": ["/b"]}}},
 //    "failureHandlingPolicy": "ROLLBACK",
 //    "componentUpdatePolicy": {"timeoutInSeconds": 60, "action": "NOTIFY_COMPONENTS"},
-//    "timeouts": {"configurationValidationSeconds": 30}}
+//    "timeouts": {"configurationValidationSeconds": 30},
+//    "kpi": {"metric": "defect_rate", "window": 200}}          (optional)
 //
 // `components` is the full resolved set with exact versions (dependencies included). A device
 // ignores a document whose `sequence` is not above the last one it applied.
@@ -40,6 +41,15 @@ struct DesiredComponent {
   bool operator==(const DesiredComponent&) const = default;
 };
 
+// What a device measures for a KPI-guarded rollout (CreateDeployment's vqiRolloutConfig.kpi):
+// the mean of `metric` over the last `window` samples before the update and the first `window`
+// after it, reported as the status report's `kpi`.
+struct KpiSpec {
+  std::string metric;  // 1-128 bytes (as the deployment document)
+  int64_t window = 200;  // 1..100000
+  bool operator==(const KpiSpec&) const = default;
+};
+
 struct DesiredState {
   std::string thing;
   std::string deployment_id;
@@ -49,6 +59,7 @@ struct DesiredState {
   int64_t component_update_timeout_seconds = 60;
   std::string component_update_action = "NOTIFY_COMPONENTS";  // | SKIP_NOTIFY_COMPONENTS
   int64_t configuration_validation_timeout_seconds = 30;
+  std::optional<KpiSpec> kpi;  // "kpi": {"metric", "window"}; absent = no KPI measured
   bool operator==(const DesiredState&) const = default;
 };
 
