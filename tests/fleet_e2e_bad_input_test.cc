@@ -182,15 +182,28 @@ TEST_F(FleetE2eBadInputTest, HostileDesiredMessagesAreIgnoredAndTheAgentKeepsWor
   ASSERT_TRUE((*client)->Publish(topic, big.dump(), 1, false).ok());
   ASSERT_TRUE((*client)->Disconnect(5000).ok());
 
-  // Every message that reaches the agent is counted as rejected.
+  // Every one is counted as rejected, by kind, and logged with the reason.
+  const int64_t total = static_cast<int64_t>(hostile.size()) + 1;
   EXPECT_TRUE(WaitFor(
       [&] {
-        return AgentStatus(a).value("rejectedMessages", int64_t{0}) - rejected_before >=
-               static_cast<int64_t>(hostile.size());
+        return AgentStatus(a).value("rejectedMessages", int64_t{0}) - rejected_before >= total;
       },
       10))
       << AgentStatus(a).dump(2) << "\n"
       << Tail(a.proc->Log(), 4000);
+  const Json net = AgentStatus(a)["network"];
+  EXPECT_EQ(AgentStatus(a).value("rejectedMessages", int64_t{0}) - rejected_before, total)
+      << net.dump(2);
+  EXPECT_EQ(net["rejected"].value("garbage", 0), 4) << net.dump(2);
+  EXPECT_EQ(net["rejected"].value("otherThing", 0), 1) << net.dump(2);
+  EXPECT_EQ(net["rejected"].value("replayed", 0), 3) << net.dump(2);
+  EXPECT_EQ(net["rejected"].value("oversized", 0), 1) << net.dump(2);
+  const std::string log = a.proc->Log();
+  EXPECT_NE(log.find("is not above the last accepted " + std::to_string(seq)), std::string::npos)
+      << Tail(log, 4000);
+  EXPECT_NE(log.find("thing: 'cam-2' is not this device ('cam-1')"), std::string::npos)
+      << Tail(log, 4000);
+  EXPECT_NE(log.find("more than the maximum of 1048576"), std::string::npos) << Tail(log, 4000);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // anything applied would show
   ASSERT_TRUE(a.proc->Alive()) << a.proc->Log();
   const Json after = AgentStatus(a);
