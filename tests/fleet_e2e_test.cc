@@ -150,11 +150,16 @@ TEST_F(FleetE2eTest, DeployChangeOnlyTheModelAndRollBack) {
     EXPECT_NE(reason.find("exited with code 3"), std::string::npos) << reason;
   }
   for (const Agent& a : agents_) {
-    const std::vector<std::string> lines = Lines(Proof(a));
-    // 2.0.0 did start (and fail) before the previous version came back.
-    EXPECT_NE(std::find(lines.begin(), lines.end(), "inspect 2.0.0 failing"), lines.end())
+    // 2.0.0 did start (and fail), then the previous version started again after it.
+    const std::string again = ExpectedProof(a, "1.0.0", "1.1.0", model2);
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          const std::vector<std::string> l = Lines(Proof(a));
+          const auto failed = std::find(l.rbegin(), l.rend(), "inspect 2.0.0 failing");
+          return failed != l.rend() && std::find(l.rbegin(), failed, again) != failed;
+        },
+        10))
         << Proof(a);
-    EXPECT_TRUE(WaitProof(a, ExpectedProof(a, "1.0.0", "1.1.0", model2))) << Proof(a);
     const Json s = AgentStatus(a);
     EXPECT_EQ(s["components"][kProgram]["version"], "1.0.0") << s.dump(2);
     EXPECT_TRUE(WaitFor(
