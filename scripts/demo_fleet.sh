@@ -80,7 +80,7 @@ echo "+ vqi server --port $SERVER_PORT --mqtt 127.0.0.1:$BROKER_PORT --tls-auto 
 "$VQI" --home "$HOME_DIR" server --port "$SERVER_PORT" --mqtt "127.0.0.1:$BROKER_PORT" \
   --tls-auto > "$OUT/server.log" 2>&1 &
 SERVER_PID=$!
-wait_for "$OUT/server.log" "server: listening on" 30 "$SERVER_PID"
+wait_for "$OUT/server.log" "listening on https://" 30 "$SERVER_PID"
 
 echo "+ vqi-agent run --root $OUT/agent --bundle $HOME_DIR/fleet/bundles/$THING --soak 2 &"
 "$AGENT" run --root "$OUT/agent" --bundle "$HOME_DIR/fleet/bundles/$THING" --soak 2 \

@@ -285,7 +285,7 @@ class FleetE2e : public ::testing::Test {
         {std::getenv("VQI_BIN"), "--home", home_, "server", "--port", std::to_string(server_port_),
          "--mqtt", "127.0.0.1:" + std::to_string(broker_port_), "--tls-auto"},
         dir_ + "/server.log"));
-    ASSERT_TRUE(server_.WaitLog("server: listening on https://127.0.0.1:", 30)) << server_.Log();
+    ASSERT_TRUE(server_.WaitLog("listening on https://127.0.0.1:", 30)) << server_.Log();
   }
 
   void StartAgent(Agent& a) {
