@@ -146,6 +146,8 @@ TEST_F(FleetE2eTest, DeployChangeOnlyTheModelAndRollBack) {
   ASSERT_TRUE(WaitDeployment(d3, "FAILED_ROLLBACK_COMPLETE", 45, &st));
   for (const Json& d : st["devices"]) {
     const std::string reason = d.value("reason", "");
+    std::printf("[ e2e ] %s on %s: %s: %s\n", d3.c_str(), d.value("thing", "").c_str(),
+                d.value("status", "").c_str(), reason.c_str());
     EXPECT_NE(reason.find(kProgram), std::string::npos) << reason;
     EXPECT_NE(reason.find("exited with code 3"), std::string::npos) << reason;
   }
@@ -213,6 +215,8 @@ TEST_F(FleetE2eTest, ArtifactTamperedOnTheServerIsRefusedAndNothingRuns) {
               dev["status"] == "FAILED_NO_ROLLBACK" || dev["status"] == "REJECTED")
       << st.dump(2);
   const std::string reason = dev.value("reason", "");
+  std::printf("[ e2e ] tampered %s: %s: %s\n", d2.c_str(), dev.value("status", "").c_str(),
+              reason.c_str());
   EXPECT_NE(reason.find(digest), std::string::npos) << "the reason names the blob: " << reason;
   EXPECT_NE(reason.find("model.onnx"), std::string::npos) << reason;
 
