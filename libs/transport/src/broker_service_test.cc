@@ -1,0 +1,253 @@
+// The production broker of a home (broker_service.h): preparation (CA on first use, broker
+// certificate issued once and re-issued when needed, files) and the supervisor (restart on a
+// CRL change and after a crash, clean stop) with a real Mosquitto.
+#include "vqi/transport/broker_service.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "vqi/base/file.h"
+#include "vqi/pki/pki.h"
+
+namespace vqi::transport {
+namespace {
+
+class BrokerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "vqi-broker-svc-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    home_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(home_, ec);
+  }
+  BrokerHomeOptions Options() {
+    BrokerHomeOptions o;
+    o.home = home_;
+    o.port = 18830;  // not started by the preparation tests
+    return o;
+  }
+  std::string home_;
+};
+
+mode_t Mode(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 0777;
+}
+
+TEST_F(BrokerServiceTest, PrepareCreatesTheCaOnceAndIssuesTheCertificateOnlyWhenNeeded) {
+  auto first = PrepareBroker(Options());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->ca_created);
+  EXPECT_TRUE(first->cert_issued);
+  const BrokerLayout& l = first->layout;
+  EXPECT_EQ(Mode(l.dir), 0700u);
+  EXPECT_EQ(Mode(l.tls_dir), 0700u);
+  EXPECT_EQ(Mode(l.key), 0600u);
+  EXPECT_TRUE(FileExists(l.crl));
+  auto conf = ReadFile(l.conf);
+  ASSERT_TRUE(conf.ok());
+  EXPECT_NE(conf->find("listener 18830 127.0.0.1\n"), std::string::npos) << *conf;
+  EXPECT_NE(conf->find("crlfile " + home_ + "/pki/crl.pem\n"), std::string::npos);
+  EXPECT_NE(conf->find("certfile " + l.cert + "\n"), std::string::npos);
+  EXPECT_NE(conf->find("persistence_location " + l.persistence + "/\n"), std::string::npos);
+  EXPECT_TRUE(FileExists(l.acl));
+
+  auto ca = pki::OpenCa(pki::CaDir(home_));
+  ASSERT_TRUE(ca.ok());
+  auto pem = ReadFile(l.cert);
+  ASSERT_TRUE(pem.ok());
+  pki::VerifyOptions v;
+  v.expect_kind = pki::CertKind::kServer;
+  auto rec = pki::VerifyPeer(*ca, *pem, v);
+  ASSERT_TRUE(rec.ok()) << rec.status().ToString();
+  EXPECT_EQ(rec->common_name, kBrokerIdentity);
+  EXPECT_EQ(rec->serial, first->cert_serial);
+
+  // Again: same CA, same certificate.
+  auto second = PrepareBroker(Options());
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_FALSE(second->ca_created);
+  EXPECT_FALSE(second->cert_issued);
+
+  // Another bind address needs another SAN; a revoked certificate is replaced; so is one that
+  // expires within the renewal window.
+  BrokerHomeOptions other = Options();
+  other.bind = "127.0.0.2";
+  auto third = PrepareBroker(other);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_TRUE(third->cert_issued);
+  ASSERT_TRUE(pki::Revoke(*ca, third->cert_serial, pki::RevocationReason::kKeyCompromise).ok());
+  auto fourth = PrepareBroker(other);
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_TRUE(fourth->cert_issued);
+  EXPECT_NE(fourth->cert_serial, third->cert_serial);
+  other.renew_days = 364;  // the 365-day certificate is still valid at now + 364 days
+  other.cert_days = 365;
+  auto fifth = PrepareBroker(other);
+  ASSERT_TRUE(fifth.ok());
+  EXPECT_FALSE(fifth->cert_issued);  // valid for 365 days > 364
+  other.cert_days = 400;
+  other.renew_days = 366;
+  auto sixth = PrepareBroker(other);
+  ASSERT_TRUE(sixth.ok());
+  EXPECT_TRUE(sixth->cert_issued);  // the 365-day certificate fails at now + 366 days
+}
+
+TEST_F(BrokerServiceTest, BadOptionsAreRefusedNamingTheField) {
+  BrokerHomeOptions o = Options();
+  o.bind = "localhost\nlistener 1";
+  auto r = PrepareBroker(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("bind:"), std::string::npos) << r.status().ToString();
+  o = Options();
+  o.port = 70000;
+  r = PrepareBroker(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("port:"), std::string::npos);
+  EXPECT_FALSE(FileExists(home_ + "/pki"));  // nothing created for refused options
+}
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Events the supervisor reported, for waiting on from the test thread.
+class Events {
+ public:
+  void Add(const std::string& e) {
+    std::lock_guard lock(mu_);
+    all_ += e + "\n";
+  }
+  // Waits until `needle` occurs `n` times; returns everything so far.
+  bool WaitFor(const std::string& needle, int n = 1, int timeout_ms = 10000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Count(needle) >= n) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+  int Count(const std::string& needle) {
+    std::lock_guard lock(mu_);
+    int k = 0;
+    for (size_t at = all_.find(needle); at != std::string::npos; at = all_.find(needle, at + 1))
+      ++k;
+    return k;
+  }
+  std::string All() {
+    std::lock_guard lock(mu_);
+    return all_;
+  }
+  // The pid in the last "(pid N)".
+  pid_t LastPid() {
+    std::lock_guard lock(mu_);
+    const size_t at = all_.rfind("(pid ");
+    return at == std::string::npos ? -1 : std::atoi(all_.c_str() + at + 5);
+  }
+
+ private:
+  std::mutex mu_;
+  std::string all_;
+};
+
+TEST_F(BrokerServiceTest, RunRestartsOnACrlChangeAndAfterACrashAndStopsCleanly) {
+  if (!MosquittoAvailable()) GTEST_SKIP() << kMosquittoPath << " is missing";
+  Events events;
+  std::atomic<bool> stop{false}, listening{false};
+  BrokerRunOptions o;
+  o.home = Options();
+  o.home.port = FreePort();
+  o.crl_poll_ms = 100;
+  o.backoff_min_ms = 100;
+  o.on_listening = [&](const std::string& address) {
+    events.Add("listening " + address);
+    listening = true;
+  };
+  o.on_event = [&](const std::string& e) { events.Add(e); };
+  Status result;
+  std::thread run([&] { result = RunBroker(o, stop); });
+
+  ASSERT_TRUE(events.WaitFor("listening 127.0.0.1:" + std::to_string(o.home.port))) << events.All();
+  const pid_t first = events.LastPid();
+  ASSERT_GT(first, 0) << events.All();
+
+  // A crash: restarted after the backoff, on the same port.
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(events.WaitFor("mosquitto started again")) << events.All();
+  EXPECT_NE(events.All().find("killed by signal 9"), std::string::npos) << events.All();
+  const pid_t second = events.LastPid();
+  EXPECT_NE(second, first);
+  EXPECT_EQ(::kill(second, 0), 0);
+
+  // A new CRL (what `vqi thing revoke` writes): restarted.
+  auto ca = pki::OpenCa(pki::CaDir(home_));
+  ASSERT_TRUE(ca.ok());
+  ASSERT_TRUE(pki::WriteCrl(*ca).ok());
+  ASSERT_TRUE(events.WaitFor("mosquitto restarted")) << events.All();
+  EXPECT_NE(events.All().find("crl.pem changed"), std::string::npos);
+  const pid_t third = events.LastPid();
+  EXPECT_NE(third, second);
+
+  // A missing CRL is written again from the index (then the change restarts the broker).
+  ASSERT_TRUE(std::filesystem::remove(ca->CrlPath()));
+  ASSERT_TRUE(events.WaitFor("mosquitto restarted", 2)) << events.All();
+  EXPECT_TRUE(FileExists(ca->CrlPath()));
+
+  stop = true;
+  run.join();
+  EXPECT_TRUE(result.ok()) << result.ToString();
+  EXPECT_TRUE(listening.load());
+  EXPECT_NE(::kill(events.LastPid(), 0), 0);  // reaped: no such process
+  EXPECT_NE(events.All().find("mosquitto stopped"), std::string::npos);
+}
+
+TEST_F(BrokerServiceTest, RunFailsWhenTheFirstStartFails) {
+  if (!MosquittoAvailable()) GTEST_SKIP() << kMosquittoPath << " is missing";
+  // The port is taken by a listening socket: Mosquitto exits, RunBroker says why.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  BrokerRunOptions o;
+  o.home = Options();
+  o.home.port = ntohs(addr.sin_port);
+  o.on_event = [](const std::string&) {};
+  std::atomic<bool> stop{false};
+  Status s = RunBroker(o, stop);
+  ::close(fd);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  EXPECT_NE(s.message().find("mosquitto"), std::string::npos) << s.ToString();
+}
+
+}  // namespace
+}  // namespace vqi::transport
