@@ -114,6 +114,7 @@ class BrokerRun {
     if (out_fd_ >= 0) ::close(out_fd_);
   }
   const std::string& output() const { return output_; }
+  pid_t pid() const { return pid_; }
   std::string Events() const {
     auto t = vqi::ReadFile(err_path_);
     return t.ok() ? *t : "";
@@ -351,6 +352,28 @@ TEST_F(BrokerTest, IsolationRevocationAndCrashRestartThroughVqiBrokerRun) {
   (void)a->Disconnect(0);
   (void)b->Disconnect(0);
   (void)srv->Disconnect(0);
+}
+
+// `kill -9` of `vqi broker run` (no chance to stop its child): Mosquitto goes with it
+// (PR_SET_PDEATHSIG), so the port is free and a new `vqi broker run` (systemd's restart) starts.
+TEST_F(BrokerTest, AKilledVqiBrokerTakesMosquittoWithItAndTheNextOneStarts) {
+  const int port = FreePort();
+  const std::string line = "broker: listening on 127.0.0.1:" + std::to_string(port) + "\n";
+  pid_t mosquitto = -1;
+  {
+    BrokerRun first;
+    ASSERT_TRUE(first.Start(home_, port)) << first.output() << first.Events();
+    EXPECT_EQ(first.output(), line);
+    mosquitto = first.MosquittoPid();
+    ASSERT_GT(mosquitto, 0) << first.Events();
+    ASSERT_EQ(::kill(first.pid(), SIGKILL), 0);
+  }  // reaped by the destructor
+  EXPECT_TRUE(WaitUntil([&] { return ::kill(mosquitto, 0) != 0; }, 5000));
+  BrokerRun second;
+  ASSERT_TRUE(second.Start(home_, port)) << second.output() << second.Events();
+  EXPECT_EQ(second.output(), line) << second.Events();
+  EXPECT_EQ(second.CountEvents("issued the broker certificate"), 0);  // the first one's is kept
+  EXPECT_EQ(second.Stop(), 0);
 }
 
 TEST_F(BrokerTest, ConfigWritesTheFilesAndPrintsTheCommandLine) {

@@ -218,6 +218,7 @@ Status RunBroker(const BrokerRunOptions& o, const std::atomic<bool>& stop) {
   auto started_at = Clock::now();
   auto last_poll = Clock::now();
   auto last_maintenance = Clock::now();
+  auto last_crl_restart = Clock::now() - Ms(o.crl_min_restart_ms);
   auto next_start = Clock::time_point::max();  // when the child is down: the next attempt
   int backoff_ms = o.backoff_min_ms;
 
@@ -270,8 +271,11 @@ Status RunBroker(const BrokerRunOptions& o, const std::atomic<bool>& stop) {
       if (!s.ok()) event("cannot write the CRL: " + s.ToString());
       continue;  // the next poll sees the new file and restarts
     }
-    if (!(crl_now == crl_seen)) {
+    // A burst of revocations costs one restart per crl_min_restart_ms, not one per change:
+    // every restart disconnects the whole fleet.
+    if (!(crl_now == crl_seen) && now - last_crl_restart >= Ms(o.crl_min_restart_ms)) {
       crl_seen = crl_now;
+      last_crl_restart = now;
       restart(crl + " changed");
       continue;
     }

@@ -183,6 +183,7 @@ TEST_F(BrokerServiceTest, RunRestartsOnACrlChangeAndAfterACrashAndStopsCleanly) 
   o.home = Options();
   o.home.port = FreePort();
   o.crl_poll_ms = 100;
+  o.crl_min_restart_ms = 1000;
   o.backoff_min_ms = 100;
   o.on_listening = [&](const std::string& address) {
     events.Add("listening " + address);
@@ -217,6 +218,20 @@ TEST_F(BrokerServiceTest, RunRestartsOnACrlChangeAndAfterACrashAndStopsCleanly) 
   ASSERT_TRUE(std::filesystem::remove(ca->CrlPath()));
   ASSERT_TRUE(events.WaitFor("mosquitto restarted", 2)) << events.All();
   EXPECT_TRUE(FileExists(ca->CrlPath()));
+
+  // A burst of CRL changes (several revocations in a row) shares restarts: at most one per
+  // crl_min_restart_ms (1 s here), where a restart per change would make 5.
+  ASSERT_TRUE(events.WaitFor("mosquitto restarted", 2));
+  const int before_burst = events.Count("crl.pem changed");
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(pki::WriteCrl(*ca).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const int burst = events.Count("crl.pem changed") - before_burst;
+  EXPECT_GE(burst, 1) << events.All();
+  EXPECT_LE(burst, 2) << events.All();
+  EXPECT_EQ(::kill(events.LastPid(), 0), 0) << events.All();  // and it runs
 
   stop = true;
   run.join();

@@ -56,8 +56,9 @@ Result<PreparedBroker> PrepareBroker(const BrokerHomeOptions& options);
 
 struct BrokerRunOptions {
   BrokerHomeOptions home;
-  int crl_poll_ms = 500;     // how often crl.pem (inode, size, mtime) and the child are checked
-  int backoff_min_ms = 500;  // first restart delay after Mosquitto died; doubles up to max
+  int crl_poll_ms = 500;  // how often crl.pem (inode, size, mtime) and the child are checked
+  int crl_min_restart_ms = 2000;  // CRL changes closer together share one restart
+  int backoff_min_ms = 500;       // first restart delay after Mosquitto died; doubles up to max
   int backoff_max_ms = 30000;
   int stable_after_ms = 60000;             // a child that ran this long resets the delay
   int maintenance_every_ms = 3600 * 1000;  // re-check the certificate and the CRL's age
@@ -71,7 +72,8 @@ struct BrokerRunOptions {
 // every 50 ms), then stops it (SIGTERM, SIGKILL after 5 s). While it runs:
 // - crl.pem replaced or changed → Mosquitto is restarted (a SIGHUP would not disconnect a
 //   device that is already connected; a restart makes every device handshake again, and a
-//   revoked one fails). A missing crl.pem is rewritten from the index.
+//   revoked one fails), at most once per crl_min_restart_ms. A missing crl.pem is rewritten
+//   from the index.
 // - Mosquitto exited on its own → restarted after backoff_min_ms .. backoff_max_ms.
 // - every maintenance_every_ms: a CRL older than 30 days is rewritten (its next update is
 //   365 days) and an expiring broker certificate re-issued (each followed by a restart).
