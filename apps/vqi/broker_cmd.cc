@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cli.h"
 #include "vqi/base/json.h"
@@ -23,6 +24,7 @@ struct BrokerFlags {
   std::string bind = "127.0.0.1";
   int port = 8883;
   int cert_days = 365;
+  std::vector<std::string> sans;
 };
 
 tr::BrokerHomeOptions HomeOptions(const Context& ctx, const BrokerFlags& f) {
@@ -31,6 +33,7 @@ tr::BrokerHomeOptions HomeOptions(const Context& ctx, const BrokerFlags& f) {
   o.bind = f.bind;
   o.port = f.port;
   o.cert_days = f.cert_days;
+  o.extra_sans = f.sans;
   return o;
 }
 
@@ -100,6 +103,10 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
     cmd->add_option("--port", f->port, "TLS listener port (default 8883)")
         ->check(InRange(1, 65535));
     cmd->add_option("--bind", f->bind, "listener address, numeric (default 127.0.0.1)")
+        ->check(NonEmpty());
+    cmd->add_option("--san", f->sans,
+                    "another name devices dial, IP or DNS (repeatable; 127.0.0.1 and localhost "
+                    "are always in the broker certificate)")
         ->check(NonEmpty());
     cmd->add_option("--cert-days", f->cert_days,
                     "validity of a newly issued broker certificate (default 365)")

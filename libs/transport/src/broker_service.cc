@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <thread>
@@ -43,10 +44,27 @@ struct CertWanted {
   std::vector<std::string> dns, ip;
 };
 
-CertWanted WantedSans(const std::string& bind) {
+void AddOnce(std::vector<std::string>& v, const std::string& s) {
+  if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+CertWanted WantedSans(const BrokerHomeOptions& o) {
   CertWanted w{{"localhost"}, {"127.0.0.1"}};
-  if (!IsWildcard(bind) && bind != "127.0.0.1") w.ip.push_back(bind);
+  if (!IsWildcard(o.bind)) AddOnce(w.ip, o.bind);
+  for (const std::string& san : o.extra_sans) AddOnce(IsIp(san) ? w.ip : w.dns, san);
   return w;
+}
+
+// A DNS name for a certificate: 1-253 characters of [A-Za-z0-9.-] (a leading "*." allowed).
+bool ValidDnsName(const std::string& s) {
+  if (s.empty() || s.size() > 253) return false;
+  const size_t from = s.rfind("*.", 0) == 0 ? 2 : 0;
+  if (from == s.size()) return false;
+  for (size_t i = from; i < s.size(); ++i) {
+    const char c = s[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return false;
+  }
+  return true;
 }
 
 // Why the broker certificate must be (re)issued, or "" when the one on disk is fine.
@@ -128,6 +146,11 @@ Result<PreparedBroker> PrepareBroker(const BrokerHomeOptions& o) {
                            "' is not a numeric IPv4 or IPv6 address");
   if (o.port < 1 || o.port > 65535)
     return InvalidArgument("port: " + std::to_string(o.port) + " is out of range [1, 65535]");
+  for (const std::string& san : o.extra_sans)
+    if (!IsIp(san) && !ValidDnsName(san))
+      return InvalidArgument("san: '" + san.substr(0, 64) +
+                             "' is neither an IP address nor a DNS name ([A-Za-z0-9.-], "
+                             "1-253 characters)");
   if (o.cert_days < 1 || o.cert_days > pki::kMaxDays || o.renew_days < 0 ||
       o.renew_days >= o.cert_days)
     return InvalidArgument("cert days: " + std::to_string(o.cert_days) + " / renew days " +
@@ -143,7 +166,7 @@ Result<PreparedBroker> PrepareBroker(const BrokerHomeOptions& o) {
   }
   VQI_RETURN_IF_ERROR(MakePrivateDir(l.dir));
   VQI_RETURN_IF_ERROR(MakePrivateDir(l.tls_dir));
-  const CertWanted want = WantedSans(o.bind);
+  const CertWanted want = WantedSans(o);
   if (!ReissueReason(ca, l, want, o.renew_days).empty())
     VQI_RETURN_IF_ERROR(IssueBrokerCert(ca, l, want, o.cert_days, &out));
 

@@ -98,6 +98,17 @@ TEST_F(BrokerServiceTest, PrepareCreatesTheCaOnceAndIssuesTheCertificateOnlyWhen
   ASSERT_TRUE(fourth.ok());
   EXPECT_TRUE(fourth->cert_issued);
   EXPECT_NE(fourth->cert_serial, third->cert_serial);
+  other.extra_sans = {"broker.example", "10.1.2.3", "127.0.0.2"};  // the last: already in
+  auto named = PrepareBroker(other);
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_TRUE(named->cert_issued);
+  auto info = ReadFile(named->layout.cert_info);
+  ASSERT_TRUE(info.ok());
+  EXPECT_NE(info->find("broker.example"), std::string::npos) << *info;
+  EXPECT_NE(info->find("10.1.2.3"), std::string::npos) << *info;
+  auto same = PrepareBroker(other);
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(same->cert_issued);
   other.renew_days = 364;  // the 365-day certificate is still valid at now + 364 days
   other.cert_days = 365;
   auto fifth = PrepareBroker(other);
@@ -121,6 +132,11 @@ TEST_F(BrokerServiceTest, BadOptionsAreRefusedNamingTheField) {
   r = PrepareBroker(o);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("port:"), std::string::npos);
+  o = Options();
+  o.extra_sans = {"bad name"};
+  r = PrepareBroker(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("san: 'bad name'"), std::string::npos);
   EXPECT_FALSE(FileExists(home_ + "/pki"));  // nothing created for refused options
 }
 

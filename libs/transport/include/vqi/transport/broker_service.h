@@ -4,7 +4,8 @@
 //   persistence/               Mosquitto's sessions and retained messages
 //   mosquitto.log              the child's stderr (rotated to .1 above 64 MiB at a start)
 //   tls/server.pem, server.key a CertKind::kServer certificate "vqi-broker" from the vqi CA in
-//                              <home>/pki (SANs 127.0.0.1, localhost, and the bind address),
+//                              <home>/pki (SANs 127.0.0.1, localhost, the bind address and
+//                              extra_sans),
 //                              re-issued when missing, not from this CA, revoked, expiring
 //                              within `renew_days`, or issued for other SANs
 //   tls/server.json            {"serial", "not_after", "dns", "ip"} of that certificate
@@ -18,6 +19,7 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "vqi/base/status.h"
 #include "vqi/transport/broker_process.h"
@@ -30,6 +32,9 @@ struct BrokerHomeOptions {
   std::string home;
   std::string bind = "127.0.0.1";  // the listener's address (numeric)
   int port = 8883;
+  // More names devices dial (an IP address or a DNS name each), e.g. the host's address when
+  // bind is 0.0.0.0. Added to the certificate's SANs; changing them re-issues it.
+  std::vector<std::string> extra_sans;
   int cert_days = 365;  // validity of a newly issued broker certificate (1..3650)
   int renew_days = 30;  // re-issue when it expires within this many days
   std::string mosquitto_path = kMosquittoPath;
