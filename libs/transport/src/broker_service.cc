@@ -1,6 +1,8 @@
 #include "vqi/transport/broker_service.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +10,7 @@
 #include <cctype>
 #include <chrono>
 #include <ctime>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -139,7 +142,9 @@ BrokerLayout BrokerLayoutOf(const std::string& home) {
   return l;
 }
 
-Result<PreparedBroker> PrepareBroker(const BrokerHomeOptions& o) {
+namespace {
+
+Status CheckOptions(const BrokerHomeOptions& o) {
   if (o.home.empty()) return InvalidArgument("home: empty");
   if (!IsIp(o.bind))
     return InvalidArgument("bind: '" + o.bind.substr(0, 64) +
@@ -156,6 +161,42 @@ Result<PreparedBroker> PrepareBroker(const BrokerHomeOptions& o) {
     return InvalidArgument("cert days: " + std::to_string(o.cert_days) + " / renew days " +
                            std::to_string(o.renew_days) +
                            " (need 1 <= renew < days <= " + std::to_string(pki::kMaxDays) + ")");
+  return Status::Ok();
+}
+
+// `<home>/broker/lock`, flocked by the one process that runs or configures this home's broker
+// (two would share the persistence folder and the log, and a `config` with another port
+// would change what a running broker restarts with). Released when the object dies.
+class HomeLock {
+ public:
+  ~HomeLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  static Result<std::unique_ptr<HomeLock>> Take(const BrokerLayout& l) {
+    VQI_RETURN_IF_ERROR(MakePrivateDir(l.dir));
+    const std::string path = l.dir + "/lock";
+    auto lock = std::make_unique<HomeLock>();
+    lock->fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock->fd_ < 0) return Unavailable(path + ": open failed");
+    if (::flock(lock->fd_, LOCK_EX | LOCK_NB) != 0) {
+      auto holder = ReadFile(path, 64);
+      return FailedPrecondition(
+          l.dir + " is in use by another `vqi broker run` or `vqi broker config` (pid " +
+          (holder.ok() && !holder->empty() ? *holder : std::string("?")) + "): stop it first");
+    }
+    const std::string pid = std::to_string(::getpid());
+    const bool noted =
+        ::ftruncate(lock->fd_, 0) == 0 &&
+        ::pwrite(lock->fd_, pid.data(), pid.size(), 0) == static_cast<ssize_t>(pid.size());
+    (void)noted;  // the pid in the file only makes the error message friendlier
+    return lock;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+Result<PreparedBroker> PrepareLocked(const BrokerHomeOptions& o) {
   PreparedBroker out;
   out.layout = BrokerLayoutOf(o.home);
   const BrokerLayout& l = out.layout;
@@ -186,6 +227,14 @@ Result<PreparedBroker> PrepareBroker(const BrokerHomeOptions& o) {
   BrokerProcess writer(p);
   VQI_RETURN_IF_ERROR(writer.WriteFiles());
   return out;
+}
+
+}  // namespace
+
+Result<PreparedBroker> PrepareBroker(const BrokerHomeOptions& o) {
+  VQI_RETURN_IF_ERROR(CheckOptions(o));
+  VQI_ASSIGN_OR_RETURN(auto lock, HomeLock::Take(BrokerLayoutOf(o.home)));
+  return PrepareLocked(o);
 }
 
 namespace {
@@ -226,7 +275,9 @@ Status RunBroker(const BrokerRunOptions& o, const std::atomic<bool>& stop) {
     else
       VQI_LOG_INFO("broker: {}", text);
   };
-  VQI_ASSIGN_OR_RETURN(PreparedBroker prepared, PrepareBroker(o.home));
+  VQI_RETURN_IF_ERROR(CheckOptions(o.home));
+  VQI_ASSIGN_OR_RETURN(auto lock, HomeLock::Take(BrokerLayoutOf(o.home.home)));
+  VQI_ASSIGN_OR_RETURN(PreparedBroker prepared, PrepareLocked(o.home));
   if (prepared.ca_created) event("created the vqi CA in " + pki::CaDir(o.home.home));
   if (prepared.cert_issued)
     event("issued the broker certificate " + prepared.cert_serial + " (valid until " +
@@ -247,7 +298,8 @@ Status RunBroker(const BrokerRunOptions& o, const std::atomic<bool>& stop) {
 
   auto restart = [&](const std::string& why) {
     event(why + ": restarting mosquitto");
-    Status s = broker.Restart();
+    Status s = broker.WriteFiles();  // as generated, whatever happened to them meanwhile
+    if (s.ok()) s = broker.Restart();
     if (s.ok()) {
       started_at = Clock::now();
       event("mosquitto restarted (pid " + std::to_string(broker.pid()) + ")");
@@ -276,7 +328,8 @@ Status RunBroker(const BrokerRunOptions& o, const std::atomic<bool>& stop) {
       if (now < next_start) continue;
       next_start = Clock::time_point::max();
       crl_seen = Stamp(crl);
-      Status s = broker.Start();
+      Status s = broker.WriteFiles();
+      if (s.ok()) s = broker.Start();
       if (s.ok()) {
         started_at = Clock::now();
         event("mosquitto started again (pid " + std::to_string(broker.pid()) + ")");
@@ -311,7 +364,7 @@ Status RunBroker(const BrokerRunOptions& o, const std::atomic<bool>& stop) {
         event(s.ok() ? "refreshed the CRL (older than 30 days)"
                      : "cannot refresh the CRL: " + s.ToString());
       }
-      auto again = PrepareBroker(o.home);
+      auto again = PrepareLocked(o.home);
       if (!again.ok()) {
         event("maintenance failed: " + again.status().ToString());
       } else if (again->cert_issued) {

@@ -213,6 +213,20 @@ TEST_F(BrokerServiceTest, RunRestartsOnACrlChangeAndAfterACrashAndStopsCleanly) 
   const pid_t first = events.LastPid();
   ASSERT_GT(first, 0) << events.All();
 
+  // One broker per home: a second run or a `config` is refused while this one runs.
+  std::atomic<bool> no{false};
+  BrokerRunOptions other = o;
+  other.home.port = FreePort();
+  Status twice = RunBroker(other, no);
+  EXPECT_EQ(twice.code(), StatusCode::kFailedPrecondition) << twice.ToString();
+  EXPECT_NE(twice.message().find("pid " + std::to_string(::getpid())), std::string::npos)
+      << twice.ToString();
+  auto config = PrepareBroker(other.home);
+  EXPECT_EQ(config.status().code(), StatusCode::kFailedPrecondition);
+  auto conf = ReadFile(home_ + "/broker/mosquitto.conf");
+  ASSERT_TRUE(conf.ok());
+  EXPECT_NE(conf->find("listener " + std::to_string(o.home.port) + " "), std::string::npos);
+
   // A crash: restarted after the backoff, on the same port.
   ASSERT_EQ(::kill(first, SIGKILL), 0);
   ASSERT_TRUE(events.WaitFor("mosquitto started again")) << events.All();

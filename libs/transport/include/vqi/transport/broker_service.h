@@ -9,11 +9,13 @@
 //                              re-issued when missing, not from this CA, revoked, expiring
 //                              within `renew_days`, or issued for other SANs
 //   tls/server.json            {"serial", "not_after", "dns", "ip"} of that certificate
+//   lock                       flocked by the one process that runs or configures the broker
 // cafile = <home>/pki/ca.pem, crlfile = <home>/pki/crl.pem. The CA is created on first use
 // exactly as `vqi thing create` does; a missing CRL is written from the CA's index.
 //
-// Thread-safety: PrepareBroker may run in several processes at once (the CA serialises on its
-// lock); RunBroker owns its Mosquitto child and must run on a thread that outlives it.
+// Thread-safety: one PrepareBroker or RunBroker per home at a time (<home>/broker/lock; the
+// other gets FailedPrecondition naming the holder's pid); the CA serialises on its own lock.
+// RunBroker owns its Mosquitto child and must run on a thread that outlives it.
 #pragma once
 
 #include <atomic>
