@@ -22,14 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 std::string ErrnoText(int err) { return std::error_code(err, std::generic_category()).message(); }
 
-size_t Count(const std::string& haystack, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = haystack.find(needle); at != std::string::npos;
-       at = haystack.find(needle, at + 1))
-    ++n;
-  return n;
-}
-
 // Logged by Mosquitto 2.x once its listeners are open ("mosquitto version 2.0.11 running").
 constexpr const char* kRunningMarker = " running\n";
 
@@ -155,12 +147,12 @@ bool BrokerProcess::Alive(std::string* how) {
 
 Status BrokerProcess::Reload() {
   if (!Alive()) return FailedPrecondition("mosquitto is not running");
-  const std::string marker = "Reloading config";
-  const size_t before = Count(Log(size_t{1} << 30), marker);
+  struct stat st {};
+  const off_t from = ::stat(log_path().c_str(), &st) == 0 ? st.st_size : 0;
   if (::kill(pid_, SIGHUP) != 0) return Unavailable("kill -HUP: " + ErrnoText(errno));
   const auto deadline = Clock::now() + std::chrono::seconds(5);
   while (Clock::now() < deadline) {
-    if (Count(Log(size_t{1} << 30), marker) > before) {
+    if (LogFrom(log_path(), from).find("Reloading config") != std::string::npos) {
       // The reload happens right after the log line; give the loop a moment to finish it.
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       return Status::Ok();

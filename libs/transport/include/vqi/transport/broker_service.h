@@ -57,7 +57,8 @@ struct PreparedBroker {
 };
 
 // Makes the home ready for Mosquitto: CA, CRL, broker certificate, mosquitto.conf and acl.
-// InvalidArgument for a bad bind address or port; the CA's errors otherwise (DataLoss for a
+// InvalidArgument for a bad bind address, port or SAN; FailedPrecondition while another
+// process runs or configures this home's broker; the CA's errors otherwise (DataLoss for a
 // damaged index: nothing is issued).
 Result<PreparedBroker> PrepareBroker(const BrokerHomeOptions& options);
 
