@@ -300,8 +300,8 @@ Status RunBroker(const BrokerRunOptions& o, const std::atomic<bool>& stop) {
     event(why + ": restarting mosquitto");
     Status s = broker.WriteFiles();  // as generated, whatever happened to them meanwhile
     if (s.ok()) s = broker.Restart();
+    started_at = Clock::now();  // a failed attempt counts too: the backoff must grow
     if (s.ok()) {
-      started_at = Clock::now();
       event("mosquitto restarted (pid " + std::to_string(broker.pid()) + ")");
     } else {
       event("mosquitto did not come back: " + s.ToString());
@@ -330,8 +330,8 @@ Status RunBroker(const BrokerRunOptions& o, const std::atomic<bool>& stop) {
       crl_seen = Stamp(crl);
       Status s = broker.WriteFiles();
       if (s.ok()) s = broker.Start();
+      started_at = Clock::now();
       if (s.ok()) {
-        started_at = Clock::now();
         event("mosquitto started again (pid " + std::to_string(broker.pid()) + ")");
       } else {
         event("mosquitto failed to start: " + s.ToString());

@@ -278,6 +278,53 @@ TEST_F(BrokerServiceTest, RunRestartsOnACrlChangeAndAfterACrashAndStopsCleanly) 
   EXPECT_NE(events.All().find("mosquitto stopped"), std::string::npos);
 }
 
+// After a crash, restarts that keep failing (here: someone took the port) back off 300, 600,
+// 1200 ms...; once the port is free again Mosquitto comes back.
+TEST_F(BrokerServiceTest, FailingRestartsBackOff) {
+  if (!MosquittoAvailable()) GTEST_SKIP() << kMosquittoPath << " is missing";
+  Events events;
+  std::atomic<bool> stop{false};
+  BrokerRunOptions o;
+  o.home = Options();
+  o.home.port = FreePort();
+  o.crl_poll_ms = 100;
+  o.backoff_min_ms = 300;
+  o.stable_after_ms = 400;  // the first run counts as stable: the delay starts at the minimum
+  o.on_listening = [&](const std::string& a) { events.Add("listening " + a); };
+  o.on_event = [&](const std::string& e) { events.Add(e); };
+  Status result;
+  std::thread run([&] { result = RunBroker(o, stop); });
+  ASSERT_TRUE(events.WaitFor("listening ")) << events.All();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+
+  ASSERT_EQ(::kill(events.LastPid(), SIGKILL), 0);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(o.home.port));
+  bool bound = false;
+  for (int i = 0; i < 200 && !bound; ++i) {  // until the killed broker released the port
+    bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    if (!bound) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(bound);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  EXPECT_TRUE(events.WaitFor("starting it again in 1200 ms", 1, 15000)) << events.All();
+  const std::string all = events.All();
+  const size_t d300 = all.find("starting it again in 300 ms");
+  const size_t d600 = all.find("starting it again in 600 ms");
+  ASSERT_NE(d300, std::string::npos) << all;
+  ASSERT_NE(d600, std::string::npos) << all;
+  EXPECT_LT(d300, d600);
+  EXPECT_NE(all.find("mosquitto failed to start"), std::string::npos) << all;
+  ::close(fd);
+  EXPECT_TRUE(events.WaitFor("mosquitto started again", 1, 15000)) << events.All();
+  stop = true;
+  run.join();
+  EXPECT_TRUE(result.ok()) << result.ToString();
+}
+
 TEST_F(BrokerServiceTest, RunFailsWhenTheFirstStartFails) {
   if (!MosquittoAvailable()) GTEST_SKIP() << kMosquittoPath << " is missing";
   // The port is taken by a listening socket: Mosquitto exits, RunBroker says why.
