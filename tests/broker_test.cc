@@ -222,7 +222,17 @@ TEST_F(BrokerTest, IsolationRevocationAndCrashRestartThroughVqiBrokerRun) {
   EXPECT_NE(a->state(), tr::ConnectionState::kConnected);
   EXPECT_EQ(a->Stats().connects, a_connects);
   EXPECT_GE(broker.CountEvents("crl.pem changed"), 1) << broker.Events();
-  // B and the server work again.
+  // B and the server work again; B's retained desired state survived the restart (Mosquitto
+  // saved it at SIGTERM) and came again with B's re-subscription — flagged retained this time
+  // (B was subscribed when it was published, so the first copy came live, unflagged).
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& m : b_in.Messages())
+          if (m.payload == "desired-b-2" && m.retained) return true;
+        return false;
+      },
+      5000))
+      << broker.Events();
   ASSERT_TRUE(srv->WaitConnected(10000).ok());
   ASSERT_TRUE(srv->Publish(topics::DesiredTopic("dev-b"), "desired-b-3", 1, true).ok());
   EXPECT_TRUE(b_in.WaitPayload("desired-b-3")) << broker.Events();
