@@ -92,6 +92,9 @@ Status CheckTransition(DeviceStatus from, DeviceStatus to, bool by_server);
 // a device runs unites every live deployment reaching it (its `deploymentId` is the newest),
 // so the same status is also recorded, where the transition is legal, for the thing in the
 // other live deployments that reach it (reason "via dep-N: ...").
+// A report that repeats the record's current terminal status and carries `kpi` is accepted
+// (sequence still above the last) and only adds/updates the KPI: the device sends it once it has
+// its samples, after SUCCEEDED (COMMON20 "KPI"). A terminal repeat without `kpi` is refused.
 Result<DeviceStatusRecord> ApplyStatusReport(FleetStore& fleet, const StatusReport& report,
                                              int64_t now_ms);
 
