@@ -1,6 +1,7 @@
 // The fleet controller (controller.h, docs/design/fleet.md "Controller").
 #include "vqi/fleet/controller.h"
 
+#include <cctype>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -328,6 +329,29 @@ class FleetController::Impl {
   // Loop thread only: thing -> (sequence, payload) handed to the client, not yet marked.
   std::map<std::string, std::pair<int64_t, std::string>> handed_;
 };
+
+Status ParseMqttAddress(const std::string& text, ControllerOptions* options) {
+  const size_t colon = text.rfind(':');
+  auto bad = [&] {
+    return InvalidArgument("--mqtt '" + text.substr(0, 128) +
+                           "': expected HOST:PORT (e.g. 127.0.0.1:8883), PORT 1-65535");
+  };
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size() ||
+      text.size() - colon - 1 > 5)
+    return bad();
+  int port = 0;
+  for (size_t i = colon + 1; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return bad();
+    port = port * 10 + (text[i] - '0');
+  }
+  if (port < 1 || port > 65535) return bad();
+  const std::string host = text.substr(0, colon);
+  for (char c : host)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-')) return bad();
+  options->mqtt_host = host;
+  options->mqtt_port = port;
+  return Status::Ok();
+}
 
 Result<std::unique_ptr<FleetController>> FleetController::Create(const ControllerOptions& o) {
   if (o.home.empty()) return InvalidArgument("fleet controller: home is empty");

@@ -60,6 +60,10 @@ struct ControllerStats {
   std::string last_error;  // the last refusal or loop error, for people
 };
 
+// "HOST:PORT" (HOST a name or an IPv4 address, PORT 1..65535) → the options' mqtt_host and
+// mqtt_port. InvalidArgument naming the accepted form.
+Status ParseMqttAddress(const std::string& text, ControllerOptions* options);
+
 class FleetController {
  public:
   // Opens the stores and the MQTT identity (issued on first use). InvalidArgument for bad
