@@ -213,6 +213,37 @@ TEST_F(FleetServerMqttTest, ServerPublishesWhatAnotherProcessCreatesAndSurvivesA
     }
   }
   EXPECT_TRUE(seen);
+  // The same over HTTPS: GET /v1/things/{name} and /v1/things (read scope).
+  {
+    auto token = Vqi("server token create --name reader --scope read");
+    ASSERT_EQ(token.code, 0) << token.out;
+    // stdout (the token) and stderr (a note naming it) are interleaved: take the token line.
+    std::string bearer;
+    for (size_t at = 0; at < token.out.size();) {
+      const size_t nl = token.out.find('\n', at);
+      const std::string line = token.out.substr(at, nl - at);
+      if (line.rfind("vqi_", 0) == 0) bearer = line;
+      at = nl == std::string::npos ? token.out.size() : nl + 1;
+    }
+    httplib::SSLClient c("127.0.0.1", server.port());
+    c.set_ca_cert_path((home_ + "/fleet/bundles/cam-00/ca.pem").c_str());
+    c.enable_server_certificate_verification(true);
+    c.set_bearer_token_auth(bearer.c_str());
+    auto one = c.Get("/v1/things/cam-03");
+    ASSERT_TRUE(one) << httplib::to_string(one.error());
+    ASSERT_EQ(one->status, 200) << one->body;
+    auto j = vqi::ParseJson(one->body, "thing");
+    ASSERT_TRUE(j.ok());
+    EXPECT_EQ((*j)["health"]["heartbeat"]["uptimeSeconds"], 123);
+    EXPECT_EQ((*j)["published"]["acknowledged"], true);
+    auto all = c.Get("/v1/things");
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->status, 200);
+    EXPECT_EQ((*vqi::ParseJson(all->body, "things"))["things"].size(), size_t{kThings});
+    auto missing = c.Get("/v1/things/nope");
+    ASSERT_TRUE(missing);
+    EXPECT_EQ(missing->status, 404);
+  }
 
   // The server dies; a deployment is created meanwhile; the next server start publishes it.
   ::kill(server.pid(), SIGKILL);

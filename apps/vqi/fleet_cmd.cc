@@ -20,6 +20,7 @@
 #include "vqi/fleet/identity.h"
 #include "vqi/fleet/rollout.h"
 #include "vqi/fleet/store.h"
+#include "vqi/fleet/thing_view.h"
 #include "vqi/pki/pki.h"
 #include "vqi/server/token_store.h"
 #include "vqi/signing/keys.h"
@@ -110,41 +111,6 @@ Result<std::unique_ptr<component::Store>> OpenComponents(const Context& ctx) {
   return component::OpenSqliteStore(component::ComponentsDbPath(ctx.home));
 }
 
-Json ThingJson(const fl::Thing& t) {
-  return Json{{"name", t.name},
-              {"groups", t.groups},
-              {"created", t.created},
-              {"revoked", t.revoked.empty() ? Json(nullptr) : Json(t.revoked)},
-              {"certificate_serial", t.cert_serial},
-              {"certificate_fingerprint", t.cert_fingerprint},
-              {"desired_sequence", t.desired_sequence}};
-}
-
-// Last seen and the last heartbeat (null when never heard from).
-Json HealthJson(fl::FleetStore& fleet, const std::string& thing) {
-  auto h = fleet.GetHealth(thing);
-  if (!h.ok() || !h->has_value()) return Json{{"last_seen", nullptr}, {"heartbeat", nullptr}};
-  Json hb = nullptr;
-  if (!(*h)->heartbeat.empty()) {
-    auto parsed = ParseJson((*h)->heartbeat, "heartbeat");
-    if (parsed.ok()) hb = *parsed;
-  }
-  return Json{
-      {"last_seen", (*h)->last_seen},
-      {"heartbeat", hb},
-      {"heartbeat_at", (*h)->heartbeat_at.empty() ? Json(nullptr) : Json((*h)->heartbeat_at)}};
-}
-
-// The last desired-state message handed to the broker (the controller's outbox).
-Json PublishedJson(fl::FleetStore& fleet, const std::string& thing) {
-  auto d = fleet.GetDesired(thing);
-  if (!d.ok() || !d->has_value()) return nullptr;
-  return Json{{"sequence", (*d)->sequence},
-              {"deployment", (*d)->deployment_id},
-              {"cleared", (*d)->payload.empty()},
-              {"acknowledged", !(*d)->pending}};
-}
-
 Json DeploymentJson(const fl::Deployment& d) {
   Json j{{"id", d.id},
          {"target", d.target.ToString()},
@@ -188,7 +154,7 @@ Status RunThingCreate(const Context& ctx, const FleetFlags& f) {
     return Status::Ok();
   }));
   if (ctx.json || f.json) {
-    Json j = ThingJson(t);
+    Json j = fl::ThingJson(t);
     j["bundle"] = issued.bundle_dir;
     std::cout << j.dump(2) << "\n";
   } else {
@@ -210,8 +176,8 @@ Status RunThingList(const Context& ctx, const FleetFlags& f) {
   if (ctx.json || f.json) {
     Json out = Json::array();
     for (const fl::Thing& t : things) {
-      Json j = ThingJson(t);
-      j["health"] = HealthJson(*fleet, t.name);
+      Json j = fl::ThingJson(t);
+      j["health"] = fl::HealthJson(*fleet, t.name);
       out.push_back(j);
     }
     std::cout << out.dump(2) << "\n";
@@ -238,7 +204,7 @@ Status RunThingShow(const Context& ctx, const FleetFlags& f) {
   VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
   VQI_ASSIGN_OR_RETURN(fl::Thing t, fleet->GetThing(f.name));
   VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
-  Json j = ThingJson(t);
+  Json j = fl::ThingJson(t);
   auto desired = fl::ComputeDesiredState(*fleet, *components, t.name);
   if (desired.ok()) {
     Json comps = Json::object();
@@ -249,20 +215,10 @@ Status RunThingShow(const Context& ctx, const FleetFlags& f) {
     j["desired_error"] = desired.status().message();
   }
   // This thing's status in every deployment that lists it.
-  Json deployments = Json::array();
-  VQI_ASSIGN_OR_RETURN(std::vector<fl::Deployment> all, fleet->ListDeployments());
-  for (const fl::Deployment& d : all) {
-    auto st = fleet->GetDeviceStatus(d.id, t.name);
-    if (!st.ok()) continue;
-    deployments.push_back({{"id", d.id},
-                           {"target", d.target.ToString()},
-                           {"status", fl::DeviceStatusName(st->status)},
-                           {"reason", st->reason},
-                           {"updated", st->updated}});
-  }
+  VQI_ASSIGN_OR_RETURN(Json deployments, fl::ThingDeploymentsJson(*fleet, t.name));
   j["deployments"] = deployments;
-  j["health"] = HealthJson(*fleet, t.name);
-  j["published"] = PublishedJson(*fleet, t.name);
+  j["health"] = fl::HealthJson(*fleet, t.name);
+  j["published"] = fl::PublishedJson(*fleet, t.name);
   if (ctx.json || f.json) {
     std::cout << j.dump(2) << "\n";
     return Status::Ok();
