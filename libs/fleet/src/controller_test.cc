@@ -215,13 +215,13 @@ constexpr const char* kStaged =
          "rateIncreaseCriteria": {"numberOfSucceededThings": 4}}}})";
 
 TEST_F(ControllerTest, RolloutProceedsInStagesAfterTheCriteria) {
-  constexpr int64_t kMinuteMs = 1500;
+  constexpr int64_t kMinuteMs = 2000;
   StartController(kMinuteMs);
-  // The first 4 devices take 4 s: at the second window nothing has succeeded yet, so the rate
+  // The first 4 devices take 5 s: at the second window nothing has succeeded yet, so the rate
   // stays 4; after that the next 4 have succeeded and it doubles. KPI within the threshold.
   StartDevices([](const DesiredState& d) {
     SimBehavior b;
-    b.delay_ms = (d.thing < "cam-04") ? 4000 : 0;
+    b.delay_ms = (d.thing < "cam-04") ? 5000 : 0;
     b.kpi_before = 0.10;
     b.kpi_after = 0.10;
     return b;

@@ -166,6 +166,25 @@ TEST_F(RolloutStepTest, KpiAfterSucceededIsAcceptedAndHalts) {
   EXPECT_TRUE(s1->notify.empty());
 }
 
+TEST_F(RolloutStepTest, ANewGroupMemberReopensACompletedRollout) {
+  ASSERT_TRUE(CreateDeployment(*fleet_, *components_, *ParseTarget("group:line-1"), R"({
+    "components": {"com.acme.Model": {"componentVersion": "1.0.0"}}})")
+                  .ok());
+  auto s0 = AdvanceRollout(*fleet_, "dep-1", clock_.NowMs());
+  ASSERT_EQ(s0->notify.size(), 24u);
+  for (const std::string& t : s0->notify) ASSERT_TRUE(Report(t, DeviceStatus::kSucceeded).ok());
+  EXPECT_EQ(AdvanceRollout(*fleet_, "dep-1", clock_.NowMs())->state.phase,
+            RolloutPhase::kCompleted);
+  MakeThing("cam-99");
+  ASSERT_TRUE(AddThingToGroup(*fleet_, *components_, "cam-99", "line-1").ok());
+  auto s1 = AdvanceRollout(*fleet_, "dep-1", clock_.NowMs() + 1);
+  ASSERT_TRUE(s1.ok());
+  EXPECT_EQ(s1->notify, std::vector<std::string>{"cam-99"});
+  ASSERT_TRUE(Report("cam-99", DeviceStatus::kSucceeded).ok());
+  EXPECT_EQ(AdvanceRollout(*fleet_, "dep-1", clock_.NowMs() + 2)->state.phase,
+            RolloutPhase::kCompleted);
+}
+
 TEST_F(RolloutStepTest, KpiWaitIsBounded) {
   ASSERT_TRUE(CreateDeployment(*fleet_, *components_, *ParseTarget("thing:cam-00"), R"({
     "components": {"com.acme.Model": {"componentVersion": "1.0.0"}},

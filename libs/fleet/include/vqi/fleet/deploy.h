@@ -70,7 +70,9 @@ Result<DesiredState> RollbackDesiredState(FleetStore& fleet, component::Store& c
                                           const std::string& deployment_id);
 
 // Adds `thing` to `group` unless that would make its deployments conflict (FailedPrecondition
-// naming both); the thing joins the group's live deployment as QUEUED.
+// naming both); the thing joins the group's live deployment as QUEUED, and a COMPLETED rollout
+// of it becomes RUNNING again so the newcomer is notified (an ABORTED or HALTED one stays so:
+// the newcomer stays QUEUED).
 Status AddThingToGroup(FleetStore& fleet, component::Store& components, const std::string& thing,
                        const std::string& group);
 
