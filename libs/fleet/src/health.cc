@@ -62,8 +62,10 @@ Result<HealthReport> ParseHealthReport(std::string_view text, std::string_view s
       ComponentReport cr;
       VQI_ASSIGN_OR_RETURN(cr.version, GetString(*c, path, "version", false));
       if (cr.version.size() > 128) return InvalidArgument(path + ".version: longer than 128");
-      VQI_ASSIGN_OR_RETURN(cr.state, GetString(*c, path, "state", true));
-      VQI_RETURN_IF_ERROR(ValidateComponentState(cr.state).WithContext(path + ".state"));
+      // "" (or absent) = the device does not know yet; anything else must be a Greengrass state.
+      VQI_ASSIGN_OR_RETURN(cr.state, GetString(*c, path, "state", false));
+      if (!cr.state.empty())
+        VQI_RETURN_IF_ERROR(ValidateComponentState(cr.state).WithContext(path + ".state"));
       r.components[c.key()] = cr;
     }
   }

@@ -23,6 +23,12 @@ TEST(HealthTest, RoundTripKeepsKnownFieldsOnly) {
       "cam-1");
   ASSERT_TRUE(extra.ok()) << extra.status().ToString();
   EXPECT_EQ(HealthReportToJson(*extra).find("rejectedMessages"), std::string::npos);
+  // A component whose state the device does not know yet.
+  auto unknown = ParseHealthReport(
+      R"({"schema":"vqi-health/1","thing":"cam-1","components":{"a":{"version":"1.0.0","state":""}}})",
+      "cam-1");
+  ASSERT_TRUE(unknown.ok()) << unknown.status().ToString();
+  EXPECT_EQ(unknown->components.at("a").state, "");
 }
 
 TEST(HealthTest, HostileInputIsRefusedWithAReason) {

@@ -8,7 +8,8 @@
 //    "pssKb": 5120}
 //
 // Parsed defensively: size and depth limited, every known field type- and range-checked,
-// unknown keys ignored (a newer agent may add fields; only the known ones are kept).
+// unknown keys ignored (a newer agent may add fields; only the known ones are kept). A
+// component's `state` may be "" (not known yet); otherwise it is a Greengrass component state.
 #pragma once
 
 #include <cstdint>
