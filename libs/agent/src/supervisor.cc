@@ -66,6 +66,13 @@ double Supervisor::Now() {
 
 bool Supervisor::stop_requested() const { return g_stop != 0; }
 
+void Supervisor::Wake() {
+  if (g_pipe[1] >= 0) {
+    char c = 1;
+    (void)!::write(g_pipe[1], &c, 1);
+  }
+}
+
 Result<pid_t> Supervisor::Spawn(const SpawnSpec& spec) {
   VQI_RETURN_IF_ERROR(MakeDirs(spec.cwd));
   // Everything the child needs is prepared before fork(): only async-signal-safe calls after.
