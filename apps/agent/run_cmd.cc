@@ -36,7 +36,8 @@ int Run(const RunArgs& a) {
   auto setup = agent::FetchSetupFromBundle(a.bundle, layout->root);
   if (!setup.ok()) return Fail(setup.status());
   if (setup->thing.empty())
-    return Fail(InvalidArgument(a.bundle + "/agent.json: thing: missing (a thing name is required)"));
+    return Fail(
+        InvalidArgument(a.bundle + "/agent.json: thing: missing (a thing name is required)"));
   o.thing_name = setup->thing;
   auto mqtt = agent::MqttOptionsFromBundle(a.bundle, setup->thing);
   if (!mqtt.ok()) return Fail(mqtt.status());
@@ -58,6 +59,9 @@ int Run(const RunArgs& a) {
   agent::EngineHooks hooks;
   hooks.status = [&](const Json& outcome, const Json& source) {
     if (net) net->OnStatus(outcome, source);
+  };
+  hooks.phase = [&](const Json& deployment, const Json& source, const std::string& phase) {
+    if (net) net->OnPhase(deployment, source, phase);
   };
   hooks.tick = [&] {
     if (net) net->Tick();

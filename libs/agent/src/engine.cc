@@ -49,8 +49,7 @@ Status Enqueue(const Layout& layout, const Deployment& d, const Json& source) {
   return WriteFileAtomic(layout.inbox() + "/" + seq + "-" + d.id + ".json", item.dump(1));
 }
 
-Engine::Engine(EngineOptions options, SourceFactory sources, EngineHooks hooks)
-    : impl_(new Impl) {
+Engine::Engine(EngineOptions options, SourceFactory sources, EngineHooks hooks) : impl_(new Impl) {
   impl_->o = std::move(options);
   impl_->sources = std::move(sources);
   impl_->hooks = std::move(hooks);
@@ -186,6 +185,7 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed, ArtifactSource*
 
   f.phase = kPhaseStarting;
   VQI_RETURN_IF_ERROR(SaveInflight(layout, f));
+  if (hooks.phase) hooks.phase(dep, src, kPhaseStarting);
   Plan old = std::move(running);
   running = std::move(*plan);
   std::string reason;

@@ -128,8 +128,8 @@ std::optional<fleet::KpiReport> KpiTracker::Poll(double now, std::string* deploy
   *deployment_id = id_;
   id_.clear();
   if (after_.empty()) {
-    VQI_LOG_WARN("kpi {}: no value after deployment {} within {} s; nothing reported",
-                 spec_.metric, *deployment_id, max_wait_);
+    VQI_LOG_WARN("kpi {}: no value after deployment {} within {} s; nothing reported", spec_.metric,
+                 *deployment_id, max_wait_);
     return std::nullopt;
   }
   fleet::KpiReport r;

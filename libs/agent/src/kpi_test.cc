@@ -44,7 +44,7 @@ TEST_F(KpiTrackerTest, BeforeIsTheLastWindowAfterTheFirstWindow) {
   std::string id;
   EXPECT_FALSE(k.Poll(0, &id));
   Append("a", 100);
-  Append("b", 200);  // a new component's file counts from its start
+  Append("b", 200);              // a new component's file counts from its start
   EXPECT_FALSE(k.Poll(1, &id));  // not ended yet
   k.End("dep-1", true, 2);
   EXPECT_FALSE(k.Poll(3, &id));  // 2 of 3 samples, before the deadline

@@ -27,8 +27,8 @@ Result<Deployment> ToDeployment(const fleet::DesiredState& d) {
   out.id = d.deployment_id;
   VQI_RETURN_IF_ERROR(ValidateDeploymentId(out.id).WithContext("deploymentId"));
   out.sequence = static_cast<uint64_t>(d.sequence);
-  out.policy =
-      d.failure_handling_policy == "DO_NOTHING" ? FailurePolicy::kDoNothing : FailurePolicy::kRollback;
+  out.policy = d.failure_handling_policy == "DO_NOTHING" ? FailurePolicy::kDoNothing
+                                                         : FailurePolicy::kRollback;
   for (const auto& [name, c] : d.components) {
     DeploymentComponent dc;
     dc.version = c.version;
@@ -60,7 +60,8 @@ Result<transport::MqttOptions> MqttOptionsFromBundle(const std::string& bundle_d
   const std::string broker = j["broker"];
   const size_t colon = broker.rfind(':');
   char* end = nullptr;
-  const long port = colon == std::string::npos ? 0 : std::strtol(broker.c_str() + colon + 1, &end, 10);
+  const long port =
+      colon == std::string::npos ? 0 : std::strtol(broker.c_str() + colon + 1, &end, 10);
   if (colon == 0 || colon == std::string::npos || !end || *end || port < 1 || port > 65535)
     return InvalidArgument(file + ": broker: '" + broker + "' is not host:port (port 1-65535)");
   transport::MqttOptions m;
@@ -92,7 +93,8 @@ Result<std::unique_ptr<NetAgent>> NetAgent::Create(NetOptions options, Layout la
   VQI_RETURN_IF_ERROR(topics::CheckThingName(options.thing));
   if (!(options.heartbeat_seconds > 0))
     return InvalidArgument("heartbeat interval must be above 0 seconds");
-  std::unique_ptr<NetAgent> n(new NetAgent(std::move(options), std::move(layout), std::move(components)));
+  std::unique_ptr<NetAgent> n(
+      new NetAgent(std::move(options), std::move(layout), std::move(components)));
   // The durable replay guard and report sequence; damaged files refuse the start (as the
   // engine does for its state) rather than reuse a sequence.
   if (FileExists(DesiredPath(n->layout_))) {
@@ -236,8 +238,8 @@ void NetAgent::Tick() {
     std::swap(overflow, overflow_);
   }
   for (uint64_t i = 0; i < overflow; ++i)
-    Reject("queueFull", "more than " + std::to_string(kMaxPendingMessages) +
-                            " messages waiting for the engine");
+    Reject("queueFull",
+           "more than " + std::to_string(kMaxPendingMessages) + " messages waiting for the engine");
   for (const auto& m : msgs) HandleDesired(m);
   const uint64_t oversized = client_->Stats().dropped_oversized;
   for (; oversized_seen_ < oversized; ++oversized_seen_)

@@ -39,9 +39,6 @@ void NetAgent::OnStatus(const Json& outcome, const Json& source) {
     return;
   }
   const double now = Supervisor::Now();
-  if (*parsed == fleet::DeviceStatus::kInProgress && id == desired_id_ && desired_kpi_ &&
-      !(kpi_.active()))
-    kpi_.Begin(id, *desired_kpi_);
   if (fleet::IsTerminal(*parsed)) {
     last_terminal_id_ = id;
     last_terminal_status_ = status;
@@ -49,6 +46,13 @@ void NetAgent::OnStatus(const Json& outcome, const Json& source) {
     kpi_.End(id, *parsed == fleet::DeviceStatus::kSucceeded, now);
   }
   Publish(id, status, reason, outcome.value("components", Json::object()), std::nullopt);
+}
+
+void NetAgent::OnPhase(const Json& deployment, const Json& source, const std::string& phase) {
+  if (!source.is_object() || source.value("kind", "") != "server") return;
+  const std::string id = deployment.value("deploymentId", "");
+  // The old versions have stopped, the new ones start now: "before" is everything up to here.
+  if (phase == "starting" && id == desired_id_ && desired_kpi_) kpi_.Begin(id, *desired_kpi_);
 }
 
 void NetAgent::Publish(const std::string& deployment_id, const std::string& status,
@@ -81,8 +85,7 @@ void NetAgent::Publish(const std::string& deployment_id, const std::string& stat
   dirty_ = true;
   Status p = client_->Publish(topics::StatusTopic(o_.thing), text, 1);
   if (!p.ok()) VQI_LOG_WARN("status report {} {}: {}", deployment_id, status, p.message());
-  VQI_LOG_INFO("status report {}: {} {}{}", r.sequence, deployment_id, status,
-               kpi ? " (kpi)" : "");
+  VQI_LOG_INFO("status report {}: {} {}{}", r.sequence, deployment_id, status, kpi ? " (kpi)" : "");
 }
 
 void NetAgent::Heartbeat() {

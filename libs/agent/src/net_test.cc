@@ -1,11 +1,12 @@
 // The network side's pieces that need no broker: bundle → MQTT options, the transfer ledger.
 // (With a real broker and server: tests/agent/agent_net_test.cc.)
+#include "vqi/agent/net.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "vqi/agent/net.h"
 #include "vqi/agent/server_source.h"
 #include "vqi/base/file.h"
 
@@ -30,9 +31,9 @@ TEST(NetTest, MqttOptionsFromBundle) {
   EXPECT_EQ(m->client_id, "cam-1");
   EXPECT_EQ(m->key_file, d + "/key.pem");
   EXPECT_FALSE(m->clean_session);
-  for (const char* bad : {R"({"broker": "127.0.0.1"})", R"({"broker": "h:0"})",
-                          R"({"broker": "h:99999"})", R"({"broker": ":1"})", R"({"thing": "x"})",
-                          R"({"broker": 5})"}) {
+  for (const char* bad :
+       {R"({"broker": "127.0.0.1"})", R"({"broker": "h:0"})", R"({"broker": "h:99999"})",
+        R"({"broker": ":1"})", R"({"thing": "x"})", R"({"broker": 5})"}) {
     std::ofstream(d + "/agent.json") << bad;
     auto r = MqttOptionsFromBundle(d, "cam-1");
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;

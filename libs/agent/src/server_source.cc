@@ -7,10 +7,9 @@
 namespace vqi::agent {
 namespace {
 
-constexpr const char* kKeys[] = {"bytesDownloaded", "bytesFromCache", "requests",
-                                 "retries",         "cacheHits",      "cacheCorrupt",
-                                 "resumes",         "fetches",        "fetchFailures",
-                                 "fromCacheOffline"};
+constexpr const char* kKeys[] = {"bytesDownloaded", "bytesFromCache",  "requests", "retries",
+                                 "cacheHits",       "cacheCorrupt",    "resumes",  "fetches",
+                                 "fetchFailures",   "fromCacheOffline"};
 
 Json Zeros() {
   Json j = Json::object();

@@ -54,6 +54,9 @@ struct EngineHooks {
   // state/deployments/<id>.json (its `sequence` is the deployment's); `source` is the queued
   // item's "source" object ({"kind": "local"|"server", ...}; {} when unknown).
   std::function<void(const Json& outcome, const Json& source)> status;
+  // A deployment entered a phase (kPhaseStarting: the changed components were stopped and the
+  // new ones are about to start). `deployment` is the queued deployment JSON.
+  std::function<void(const Json& deployment, const Json& source, const std::string& phase)> phase;
   // Called at every wake-up of the supervision loop (Engine::Wake, a child exiting, or at
   // most every 0.1-0.25 s), also while a step or a soak runs: where work handed over by other
   // threads is done (e.g. queueing a deployment with Enqueue). Not called while a download

@@ -65,6 +65,7 @@ class NetAgent {
   // Engine hooks (engine thread).
   void Tick();
   void OnStatus(const Json& outcome, const Json& source);
+  void OnPhase(const Json& deployment, const Json& source, const std::string& phase);
   // Waits up to `timeout_ms` for unacknowledged reports, then disconnects.
   void Stop(int timeout_ms = 2000);
 
