@@ -17,6 +17,17 @@ constexpr const char* kHard =
 constexpr const char* kProgramRun =
     R"({"run": "echo start; head -c 12 {com.ex.Model:artifacts:path}/model.bin; echo; exec sleep 1000"})";
 
+double Ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
+      .count();
+}
+
+long PssKb(pid_t pid) {
+  const std::string s = Slurp("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  const size_t at = s.find("\nPss:");
+  return at == std::string::npos ? -1 : std::atol(s.c_str() + at + 5);
+}
+
 // A model file: a readable first line, then `n` bytes of noise.
 std::string Model(const std::string& tag, size_t n, uint32_t seed) {
   std::string s = tag + "\n";
@@ -46,11 +57,13 @@ class AgentNetTest : public AgentNetEnv {
 TEST_F(AgentNetTest, DesiredInFetchInstallRunStatusOutOnlyChangedBytes) {
   TwoComponents();
   StartFleet();
+  const auto t0 = std::chrono::steady_clock::now();
   StartAgent();
 
   // A heartbeat at connect.
   ASSERT_TRUE(WaitFor([&] { return !received_.Heartbeats(kThing).empty(); }, 15))
       << Slurp(h_.dir() + "/agent.log");
+  std::printf("start-up to connected (first heartbeat received): %.0f ms\n", Ms(t0));
   const Json hb = received_.Heartbeats(kThing)[0];
   EXPECT_EQ(hb["schema"], "vqi-health/1");
   EXPECT_EQ(hb["thing"], kThing);
@@ -77,9 +90,11 @@ TEST_F(AgentNetTest, DesiredInFetchInstallRunStatusOutOnlyChangedBytes) {
   EXPECT_EQ(Downloaded(), static_cast<int64_t>(m1_.size()));
 
   // A model-only change: only the new model's bytes come over the network.
+  const auto t1 = std::chrono::steady_clock::now();
   Desired(State("dep-2", 2, {{"com.ex.Program", "1.0.0"}, {"com.ex.Model", "1.1.0"}}));
   ASSERT_TRUE(received_.WaitReport(kThing, "dep-2", DeviceStatus::kSucceeded, 30))
       << Slurp(h_.dir() + "/agent.log");
+  std::printf("desired (model-only change, --soak 0.5) to SUCCEEDED received: %.0f ms\n", Ms(t1));
   EXPECT_EQ(Downloaded(), static_cast<int64_t>(m1_.size() + m2_.size()));
   EXPECT_TRUE(WaitFor(
       [&] { return h_.Log("com.ex.Program").find("weights-two") != std::string::npos; }, 5));
@@ -109,6 +124,16 @@ TEST_F(AgentNetTest, DesiredInFetchInstallRunStatusOutOnlyChangedBytes) {
   EXPECT_EQ(Downloaded(), static_cast<int64_t>(m1_.size() + m2_.size()));
   EXPECT_GE(Transfer().value("bytesFromCache", int64_t{0}), static_cast<int64_t>(m1_.size()));
   EXPECT_EQ(h_.Status().value("rejectedMessages", 0), 4);
+
+  // Idle with the MQTT thread connected and two components: PSS within the 8 MB goal.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const long pss = PssKb(h_.pid());
+  std::printf("idle, connected, 2 components: PSS %ld kB\n", pss);
+  EXPECT_GT(pss, 0);
+  EXPECT_LE(pss, 8192);
+  const Json last_hb = received_.Heartbeats(kThing).back();
+  EXPECT_EQ(last_hb["components"]["com.ex.Program"]["state"], "RUNNING") << last_hb.dump();
+  EXPECT_EQ(last_hb["transfer"]["bytesDownloaded"], Downloaded()) << last_hb.dump();
   EXPECT_EQ(h_.Stop(), 0);
 }
 
@@ -147,6 +172,32 @@ TEST_F(AgentNetTest, TamperedArtifactIsRefusedAndNothingOfItRuns) {
   EXPECT_EQ(st["components"]["com.ex.Model"]["version"], "1.0.0");
   EXPECT_EQ(st["components"]["com.ex.Program"]["state"], "RUNNING");
   EXPECT_EQ(st["lastDeployment"]["status"], "REJECTED");
+  EXPECT_EQ(h_.Stop(), 0);
+}
+
+TEST_F(AgentNetTest, ServerDownAtRestartResumesFromTheCache) {
+  TwoComponents();
+  StartFleet();
+  StartAgent();
+  Desired(State("dep-1", 1, {{"com.ex.Program", "1.0.0"}, {"com.ex.Model", "1.0.0"}}));
+  ASSERT_TRUE(received_.WaitReport(kThing, "dep-1", DeviceStatus::kSucceeded, 30))
+      << Slurp(h_.dir() + "/agent.log");
+  ASSERT_EQ(h_.Stop(), 0);
+  // The agent dies once the new model is fetched and installed, before anything changes...
+  h_.Start("--bundle " + bundle_ + " --soak 0.5 --heartbeat 1 --stop-grace 2", "prepared");
+  Desired(State("dep-2", 2, {{"com.ex.Program", "1.0.0"}, {"com.ex.Model", "1.1.0"}}));
+  const int st = h_.WaitExit(30);
+  ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) << st << Slurp(h_.dir() + "/agent.log");
+  // ...and the server is gone when it comes back: the deployment resumes from the cache.
+  ASSERT_EQ(server_.Stop(), 0);
+  StartAgent();
+  auto r = received_.WaitReport(kThing, "dep-2", DeviceStatus::kSucceeded, 40);
+  ASSERT_TRUE(r) << Slurp(h_.dir() + "/agent.log");
+  EXPECT_EQ(r->components.at("com.ex.Model").version, "1.1.0");
+  EXPECT_GE(Transfer().value("fromCacheOffline", 0), 1) << Transfer().dump();
+  EXPECT_EQ(Downloaded(), static_cast<int64_t>(m1_.size() + m2_.size()));
+  EXPECT_TRUE(WaitFor(
+      [&] { return h_.Log("com.ex.Program").find("weights-two") != std::string::npos; }, 5));
   EXPECT_EQ(h_.Stop(), 0);
 }
 

@@ -94,15 +94,17 @@ void NetAgent::Heartbeat() {
   for (const auto& [name, c] : states.items())
     comps[name] = {{"version", c.value("version", "")}, {"state", c.value("state", "")}};
   const Json transfer = ReadTransfer(layout_.root);
-  Json doc = {{"schema", "vqi-health/1"},
-              {"thing", o_.thing},
-              {"at", NowRfc3339()},
-              {"uptimeSeconds", static_cast<int64_t>(Supervisor::Now() - started_)},
-              {"components", comps},
-              {"transfer",
-               {{"bytesDownloaded", transfer.value("bytesDownloaded", int64_t{0})},
-                {"bytesFromCache", transfer.value("bytesFromCache", int64_t{0})}}},
-              {"pssKb", SelfPssKb()}};
+  Json doc = {
+      {"schema", "vqi-health/1"},  // fleet/health.h on the server side
+      {"thing", o_.thing},
+      {"at", NowRfc3339()},
+      {"uptimeSeconds", static_cast<int64_t>(Supervisor::Now() - started_)},
+      {"components", comps},
+      {"transfer",
+       {{"bytesDownloaded", transfer.value("bytesDownloaded", int64_t{0})},
+        {"bytesFromCache", transfer.value("bytesFromCache", int64_t{0})}}},
+  };
+  if (const int64_t pss = SelfPssKb(); pss >= 0) doc["pssKb"] = pss;  // absent when unknown
   // Heartbeats are only sent while connected: a stale one is worth nothing, so none queue up.
   Status st = client_->Publish(topics::HealthTopic(o_.thing), doc.dump(), 1);
   if (!st.ok()) {
