@@ -38,6 +38,9 @@ void NetAgent::OnStatus(const Json& outcome, const Json& source) {
     VQI_LOG_ERROR("status report: {}", parsed.status().message());
     return;
   }
+  // CANCELED (superseded in the queue by a newer desired state) is the server's to set: it
+  // superseded the deployment itself, and refuses the status from a device.
+  if (*parsed == fleet::DeviceStatus::kCanceled) return;
   const double now = Supervisor::Now();
   if (fleet::IsTerminal(*parsed)) {
     last_terminal_id_ = id;
