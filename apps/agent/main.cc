@@ -1,4 +1,6 @@
 // vqi-agent: the edge runtime. Thin: parses flags and calls libs/agent (docs/design/agent.md).
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -9,6 +11,9 @@
 #include "vqi/base/log.h"
 
 int main(int argc, char** argv) {
+  // One malloc arena for all threads: the MQTT thread's messages are small, and a second
+  // arena costs resident memory an idle agent never gives back.
+  ::mallopt(M_ARENA_MAX, 1);
   vqi::InitLogging();
   CLI::App app{"vqi-agent: installs, runs and supervises components on a device"};
   app.require_subcommand(1);

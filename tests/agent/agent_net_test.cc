@@ -28,6 +28,23 @@ long PssKb(pid_t pid) {
   return at == std::string::npos ? -1 : std::atol(s.c_str() + at + 5);
 }
 
+// Sockets held by processes carrying this root's marker (the components), as "pid:fd ...".
+std::string ComponentSockets(const std::string& root) {
+  const std::string marker = "VQI_AGENT_ROOT=" + root + '\0';
+  std::string out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string pid = e.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (Slurp(e.path().string() + "/environ").find(marker) == std::string::npos) continue;
+    std::error_code ec;
+    for (const auto& fd : fs::directory_iterator(e.path() / "fd", ec)) {
+      const std::string target = fs::read_symlink(fd.path(), ec).string();
+      if (target.rfind("socket:", 0) == 0) out += pid + ":" + fd.path().filename().string() + " ";
+    }
+  }
+  return out;
+}
+
 // A model file: a readable first line, then `n` bytes of noise.
 std::string Model(const std::string& tag, size_t n, uint32_t seed) {
   std::string s = tag + "\n";
@@ -124,6 +141,9 @@ TEST_F(AgentNetTest, DesiredInFetchInstallRunStatusOutOnlyChangedBytes) {
   EXPECT_EQ(Downloaded(), static_cast<int64_t>(m1_.size() + m2_.size()));
   EXPECT_GE(Transfer().value("bytesFromCache", int64_t{0}), static_cast<int64_t>(m1_.size()));
   EXPECT_EQ(h_.Status().value("rejectedMessages", 0), 4);
+
+  // The agent's MQTT and HTTP connections do not leak into components (close-on-exec).
+  EXPECT_EQ(ComponentSockets(h_.root()), "");
 
   // Idle with the MQTT thread connected and two components: PSS within the 8 MB goal.
   std::this_thread::sleep_for(std::chrono::seconds(2));

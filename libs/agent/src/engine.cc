@@ -3,6 +3,7 @@
 #include "vqi/agent/engine.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -306,12 +307,12 @@ Status Engine::Impl::ApplyQueued(const std::string& path) {
   return ExecuteDeployment(std::move(f), false, source->get());
 }
 
-void Engine::Impl::CheckInbox() {
+bool Engine::Impl::CheckInbox() {
   std::vector<std::string> items;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(layout.inbox(), ec))
     if (e.path().extension() == ".json") items.push_back(e.path().string());
-  if (items.empty()) return;
+  if (items.empty()) return false;
   std::sort(items.begin(), items.end());  // zero-padded sequence first: oldest first
   const std::string newest = items.back();
   const std::string newest_id = fs::path(newest).stem().string().substr(21);
@@ -324,6 +325,7 @@ void Engine::Impl::CheckInbox() {
   }
   Status st = ApplyQueued(newest);
   if (!st.ok()) VQI_LOG_ERROR("deployment {}: {}", newest_id, st.message());
+  return true;
 }
 
 Status Engine::Start() {
@@ -394,6 +396,7 @@ Status Engine::Start() {
     m.StartMissing(m.running);
   }
   m.WriteStatus();
+  ::malloc_trim(0);
   return Status::Ok();
 }
 
@@ -403,7 +406,7 @@ Status Engine::Run() {
   while (!m.sup.stop_requested()) {
     m.Tick(m.o.inbox_poll_seconds);
     if (Supervisor::Now() >= next_inbox && !m.sup.stop_requested()) {
-      m.CheckInbox();
+      if (m.CheckInbox()) ::malloc_trim(0);  // an idle agent gives a deployment's heap back
       next_inbox = Supervisor::Now() + m.o.inbox_poll_seconds;
     }
   }

@@ -70,7 +70,7 @@ struct Engine::Impl {
   Status Finish(const Json& deployment, const Json& source, const std::string& status,
                 const std::string& reason);
   void Notify(const Json& deployment, const Json& source, const std::string& status);
-  void CheckInbox();
+  bool CheckInbox();  // true when it applied (or dropped) something
   Status ApplyQueued(const std::string& path);
 };
 

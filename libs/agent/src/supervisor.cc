@@ -112,6 +112,10 @@ Result<pid_t> Supervisor::Spawn(const SpawnSpec& spec) {
     if (devnull >= 0) ::dup2(devnull, 0);
     ::dup2(log, 1);
     ::dup2(log, 2);
+    // Nothing else of the agent leaks into a component: descriptors other threads opened
+    // without O_CLOEXEC (libmosquitto's and libcurl's sockets) are closed here.
+    if (::close_range(3, ~0U, 0) != 0)
+      for (int fd = 3; fd < 4096; ++fd) ::close(fd);  // kernels before 5.9
     if (::chdir(spec.cwd.c_str()) != 0) ::_exit(126);
     if (spec.gid && ::setgid(*spec.gid) != 0) ::_exit(126);
     if (spec.uid && ::setuid(*spec.uid) != 0) ::_exit(126);
