@@ -1,10 +1,9 @@
 // kill -9 of vqi-agent during a deployment (issue 19, acceptance 4): after a restart the device
 // runs the whole old set or the whole new set, never a mix, and no process of the killed agent
-// is left. Fast: one crash per engine phase (VQI_AGENT_CRASH_AT); slow (LABELS slow): kills at
-// seeded random times.
+// is left. Fast: one crash per engine phase (VQI_AGENT_CRASH_AT). The seeded random-kill campaign
+// (LABELS slow) is agent_crash_campaign.cc.
 #include <gtest/gtest.h>
 
-#include <random>
 #include <regex>
 
 #include "agent_fixtures.h"
@@ -131,45 +130,6 @@ TEST(AgentCrashLoop, CrashDuringRollbackEndsOnTheOldSet) {
   EXPECT_NE(h.Status()["lastDeployment"].value("reason", "").find("exited with code 5"),
             std::string::npos)
       << h.Status().dump();
-}
-
-// Slow campaign: kill -9 at seeded random moments of a deployment (upgrade or a failing one).
-TEST(AgentCrashCampaign, SeededRandomKills) {
-  const int points =
-      std::getenv("VQI_AGENT_CRASH_POINTS") ? std::atoi(std::getenv("VQI_AGENT_CRASH_POINTS")) : 20;
-  std::mt19937 rng(19);
-  AgentHarness h;
-  WriteTwoComponents(h);
-  h.Recipe("program-2.0.0.json", R"({"RecipeFormatVersion": "2020-01-25",
-    "ComponentName": "com.ex.Program", "ComponentVersion": "2.0.0",
-    "Manifests": [{"Lifecycle": {"install": "sleep 0.3", "run": "sleep 0.2; exit 5"}}]})");
-  int old_sets = 0, new_sets = 0;
-  for (int i = 0; i < points; ++i) {
-    SCOPED_TRACE("point " + std::to_string(i));
-    h.Start();
-    // From whatever set the last point left, go to a known old set.
-    ASSERT_EQ(h.Deploy(TwoComponentDoc("1.0.0")).code, 0);
-    const bool failing = rng() % 3 == 0;
-    const int delay_ms = static_cast<int>(rng() % 2500);
-    std::thread killer([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-      h.Kill9();
-    });
-    Cmd d = h.Deploy(failing ? R"({"components": {"com.ex.Program": {"componentVersion": "2.0.0"},
-                                                   "com.ex.Model": {"componentVersion": "1.1.0"}}})"
-                             : kUpgrade);
-    killer.join();
-    const std::string id = IdIn(d.out);
-    ASSERT_FALSE(id.empty()) << d.out;
-    h.Start();
-    const Outcome o = CheckWholeSet(h, id);
-    if (failing) {
-      EXPECT_FALSE(o.is_new) << o.status;
-    }
-    (o.is_new ? new_sets : old_sets)++;
-  }
-  std::printf("crash campaign: %d points, %d ended on the old set, %d on the new\n", points,
-              old_sets, new_sets);
 }
 
 }  // namespace
