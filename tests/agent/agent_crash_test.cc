@@ -132,5 +132,25 @@ TEST(AgentCrashLoop, CrashDuringRollbackEndsOnTheOldSet) {
       << h.Status().dump();
 }
 
+// kill -9 between fork and exec leaves the child holding the agent lock's open file description
+// until its exec closes it: the restarted agent must wait for it, not exit "another agent runs"
+// (found by the crash campaign). Here the test holds the lock for 300 ms in place of that child.
+TEST(AgentCrashLock, RestartWaitsForALockHeldBrieflyByAKilledAgentsChild) {
+  AgentHarness h;
+  WriteTwoComponents(h);
+  fs::create_directories(h.root() + "/state");
+  const int fd =
+      ::open((h.root() + "/state/agent.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  ASSERT_EQ(::fcntl(fd, F_OFD_SETLK, &fl), 0);
+  h.Start();  // returns at once: the lock is held (by this test)
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::close(fd);
+  EXPECT_EQ(h.WaitExit(3), -1) << "the agent gave up on the lock";
+  EXPECT_EQ(h.Deploy(TwoComponentDoc("1.0.0")).code, 0);
+}
+
 }  // namespace
 }  // namespace vqi::agent_test

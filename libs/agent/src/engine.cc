@@ -303,7 +303,16 @@ Status Engine::Start() {
   struct flock fl {};
   fl.l_type = F_WRLCK;
   fl.l_whence = SEEK_SET;
-  if (m.lock_fd < 0 || ::fcntl(m.lock_fd, F_OFD_SETLK, &fl) != 0)
+  // A killed agent's lock can outlive it for a moment: a child it forked shares the lock's
+  // open file description until its exec closes the CLOEXEC descriptor (kill -9 between fork
+  // and exec; found by the crash campaign). So a held lock is retried for up to 2 s.
+  bool locked = false;
+  for (int i = 0; m.lock_fd >= 0 && i < 100 && !locked; ++i) {
+    locked = ::fcntl(m.lock_fd, F_OFD_SETLK, &fl) == 0;
+    if (!locked && errno != EAGAIN && errno != EACCES) break;
+    if (!locked) ::usleep(20000);
+  }
+  if (!locked)
     return FailedPrecondition("another vqi-agent runs on " + m.layout.root + " (" +
                               m.layout.lock() + " is locked)");
   const std::string pid = std::to_string(::getpid()) + "\n";
