@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The kill -9 campaign of issue 19, acceptance 4: POINTS seeded points of
 # tests/agent/agent_crash_campaign.cc (each: a deployment between whole sets — three good ones
-# and one whose program fails and rolls back — killed at a seeded phase and delay, sometimes
-# killed again during the restart's recovery, then checked: whole old or whole new set, running,
-# no orphan). Runs JOBS independent campaign processes in parallel (each its own root under
+# and one whose program fails and rolls back — killed either at a seeded phase and delay or at
+# its N-th file-system mutation (LD_PRELOAD tests/agent/crash_shim.cc), sometimes killed again
+# during the restart's recovery, then checked: whole old or whole new set, running, no orphan). Runs JOBS independent campaign processes in parallel (each its own root under
 # /tmp; safe: orphans are found by the root's marker), niced. Binaries are copied to OUT/bin
 # first so rebuilding the tree does not disturb a running campaign.
 #
@@ -28,12 +28,13 @@ while [ $# -gt 0 ]; do
 done
 [[ "$POINTS" =~ ^[0-9]+$ && "$JOBS" =~ ^[1-9][0-9]*$ && "$SEED" =~ ^[0-9]+$ ]] ||
   { echo "--points, --jobs and --seed are non-negative integers (jobs ≥ 1)" >&2; exit 2; }
-for b in "$BUILD/apps/agent/vqi-agent" "$BUILD/tests/agent/agent_crash_test"; do
-  [ -x "$b" ] || { echo "no $b (build vqi-agent and agent_crash_test)" >&2; exit 1; }
+SHIM=$BUILD/tests/agent/libagent_crash_shim.so
+for b in "$BUILD/apps/agent/vqi-agent" "$BUILD/tests/agent/agent_crash_test" "$SHIM"; do
+  [ -e "$b" ] || { echo "no $b (build vqi-agent, agent_crash_test, agent_crash_shim)" >&2; exit 1; }
 done
 rm -rf "$OUT"
 mkdir -p "$OUT/bin" "$OUT/failures"
-cp "$BUILD/apps/agent/vqi-agent" "$BUILD/tests/agent/agent_crash_test" "$OUT/bin/"
+cp "$BUILD/apps/agent/vqi-agent" "$BUILD/tests/agent/agent_crash_test" "$SHIM" "$OUT/bin/"
 
 echo "command: $0 --points $POINTS --jobs $JOBS --seed $SEED --build $BUILD --out $OUT"
 echo "seed: $SEED (points $SEED..$((SEED + POINTS - 1))), jobs: $JOBS, started: $(date -u +%FT%TZ)"
@@ -45,7 +46,7 @@ for ((k = 0; k < JOBS; k++)); do
   first=$((SEED + k * per))
   n=$per
   [ $k -eq $((JOBS - 1)) ] && n=$((POINTS - k * per))
-  VQI_AGENT_BIN="$OUT/bin/vqi-agent" VQI_AGENT_CRASH_SEED=$first VQI_AGENT_CRASH_POINTS=$n \
+  VQI_AGENT_BIN="$OUT/bin/vqi-agent" VQI_AGENT_CRASH_SHIM="$OUT/bin/$(basename "$SHIM")" VQI_AGENT_CRASH_SEED=$first VQI_AGENT_CRASH_POINTS=$n \
     VQI_AGENT_CRASH_FAILDIR="$OUT/failures" \
     nice -n 10 "$OUT/bin/agent_crash_test" --gtest_filter='AgentCrashCampaign.*' \
     >"$OUT/job-$k.log" 2>&1 &
@@ -63,13 +64,17 @@ awk -v wall=$((END - START)) '
     if ($NF == "FAIL") { fail++; failed = failed " " f["seed"]; next }
     res[f["result"]]++; cell[f["hit"] "," f["result"]]++; hits[f["hit"]] = 1
     tcell[f["to"] == "F" ? "failing" : "good", f["result"]]++
-    if (f["recovery_kills"] > 0) rres[f["result"]]++ }
+    if (f["recovery_kills"] > 0) rres[f["result"]]++
+    if (f["call"] != "-") { calls++; site = f["call"]; gsub(/[0-9]+/, "N", site); sites[site] = 1
+                            if (f["call"] == "none") callnone++ } }
   END {
     printf "points: %d (failures: %d), old set: %d, new set: %d, recovery kills: %d, mean %.2f s/point, wall %d s\n",
       n, fail, res["old"], res["new"], rk, n ? secs / n : 0, wall
     printf "upgrade that succeeds: old %d new %d; upgrade that fails: old %d new %d\n",
       tcell["good", "old"], tcell["good", "new"], tcell["failing", "old"], tcell["failing", "new"]
     printf "points with recovery kills: old %d new %d\n", rres["old"], rres["new"]
+    ns = 0; for (k in sites) ns++
+    printf "killed at the N-th file-system mutation: %d points (%d finished first), %d distinct call sites; the rest at a seeded delay in a target phase\n", calls, callnone, ns - (callnone > 0)
     printf "%-14s %6s %6s\n", "hit phase", "old", "new"
     split("inbox prepare prepared stopping starting soaking rolling-back committed outcome done", order, " ")
     for (i = 1; i <= 10; i++) printf "%-14s %6d %6d\n", order[i], cell[order[i] ",old"], cell[order[i] ",new"]

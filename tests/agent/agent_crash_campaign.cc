@@ -36,6 +36,12 @@ const char* AgentBin() {
   return b && *b ? b : VQI_AGENT_BIN;
 }
 
+// The LD_PRELOAD shim (crash_shim.cc) that kills the agent at its N-th file-system mutation.
+const char* ShimPath() {
+  const char* b = std::getenv("VQI_AGENT_CRASH_SHIM");
+  return b && *b ? b : VQI_AGENT_CRASH_SHIM;
+}
+
 // ---------------------------------------------------------------- the sets
 
 struct Want {
@@ -138,7 +144,7 @@ class AgentProcess {
  public:
   AgentProcess(std::string root, std::string log) : root_(std::move(root)), log_(std::move(log)) {}
   ~AgentProcess() { Kill9(); }
-  void Start() {
+  void Start(const std::vector<std::pair<std::string, std::string>>& env = {}) {
     Kill9();
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -146,6 +152,7 @@ class AgentProcess {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
       ::unsetenv("VQI_AGENT_CRASH_AT");
+      for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
       ::execl(AgentBin(), "vqi-agent", "run", "--root", root_.c_str(), "--soak", "0.2",
               "--restart-base", "0.05", "--stop-grace", "1", nullptr);
       ::_exit(127);
@@ -161,6 +168,12 @@ class AgentProcess {
       return false;
     }
     return true;
+  }
+  void Stop() {  // SIGTERM: components stopped in order
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = 0;
   }
   void Kill9() {
     if (pid_ <= 0) return;
@@ -342,6 +355,7 @@ std::vector<std::string> WholeSetProblems(const agent::Layout& l, const SetDef& 
 // ---------------------------------------------------------------- one point
 
 struct PointResult {
+  std::string call = "-";  // syscall mode: the mutation the agent died at ("none": finished first)
   std::string from, to, target, hit, recovery;  // recovery: phases hit by recovery kills
   int recovery_kills = 0;
   std::string result;  // "old" | "new" | "" (failed)
@@ -440,6 +454,10 @@ PointResult Campaign::Run(uint64_t seed) {
   r.to = to->name;
   r.target = targets[seed % targets.size()];  // consecutive seeds cycle the phases
   const long delay_us = log_uniform_us(300000);
+  // Half the points kill at the N-th file-system mutation (the shim) instead of a timed moment.
+  const bool by_call = pick(2) == 0;
+  const long call_n = 1 + static_cast<long>(pick(40));  // a deployment makes ~10-40
+  const bool call_after = pick(2) == 0;
   const int recovery_kills = pick(5) < 2 ? 1 + static_cast<int>(pick(3)) : 0;
   std::vector<long> recovery_delays;
   for (int i = 0; i < recovery_kills; ++i) recovery_delays.push_back(log_uniform_us(1000000));
@@ -455,6 +473,17 @@ PointResult Campaign::Run(uint64_t seed) {
     }
     on_ = from.name;
   }
+  const std::string trace = h_->dir() + "/shim.trace";
+  if (by_call) {
+    ::unlink(trace.c_str());
+    agent_->Stop();
+    agent_->Start({{"LD_PRELOAD", ShimPath()},
+                   {"VQI_CRASH_AT_CALL", std::to_string(call_n)},
+                   {"VQI_CRASH_WHEN", call_after ? "after" : "before"},
+                   {"VQI_CRASH_ROOT", layout_.root},
+                   {"VQI_CRASH_TRACE", trace}});
+    r.target = "call-" + std::to_string(call_n) + (call_after ? "-after" : "-before");
+  }
   StateWatch watch(layout_);
   Cmd d = Deploy(*to, 0);
   const std::string id = IdOf(d.out);
@@ -462,17 +491,38 @@ PointResult Campaign::Run(uint64_t seed) {
     r.problems.push_back("deploy " + to->name + ": " + d.out);
     return r;
   }
-  // Wait for the target phase (or a later one), then the seeded delay, then kill -9.
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(40);
-  while (Rank(DurablePhase(layout_, id)) < Rank(r.target)) {
-    if (std::chrono::steady_clock::now() > give_up || !agent_->Alive()) {
-      r.problems.push_back("phase " + r.target + " never reached (at " + DurablePhase(layout_, id) +
-                           ")");
-      return r;
+  if (by_call) {
+    // The shim kills the agent at mutation N; a deployment with fewer ends first.
+    while (agent_->Alive() && DurablePhase(layout_, id) != "done") {
+      if (std::chrono::steady_clock::now() > give_up) {
+        r.problems.push_back("syscall mode: neither killed nor done after 40 s");
+        return r;
+      }
+      watch.Wait(5);
     }
-    watch.Wait(5);
+    std::string line = Slurp(trace);
+    if (line.empty()) {
+      r.call = "none";
+    } else {
+      std::istringstream in(line);
+      std::string n, op, path, when;
+      in >> n >> op >> path >> when;
+      if (path.rfind(layout_.root, 0) == 0) path = path.substr(layout_.root.size());
+      r.call = op + ":" + path + ":" + when;
+    }
+  } else {
+    // Wait for the target phase (or a later one), then the seeded delay.
+    while (Rank(DurablePhase(layout_, id)) < Rank(r.target)) {
+      if (std::chrono::steady_clock::now() > give_up || !agent_->Alive()) {
+        r.problems.push_back("phase " + r.target + " never reached (at " +
+                             DurablePhase(layout_, id) + ")");
+        return r;
+      }
+      watch.Wait(5);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
   }
-  std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
   agent_->Kill9();
   r.hit = DurablePhase(layout_, id);
   // Kills during the restart's recovery (orphan adoption, resume, rollback).
@@ -527,12 +577,12 @@ TEST(AgentCrashCampaign, SeededRandomKills) {
     const uint64_t seed = first + i;
     PointResult r = c.Run(seed);
     std::printf(
-        "campaign-point seed=%llu from=%s to=%s target=%s hit=%s recovery_kills=%d "
+        "campaign-point seed=%llu from=%s to=%s target=%s hit=%s call=%s recovery_kills=%d "
         "recovery=%s result=%s status=%s seconds=%.2f%s\n",
         static_cast<unsigned long long>(seed), r.from.c_str(), r.to.c_str(), r.target.c_str(),
-        r.hit.c_str(), r.recovery_kills, r.recovery.empty() ? "-" : r.recovery.c_str(),
-        r.result.empty() ? "FAIL" : r.result.c_str(), r.status.c_str(), r.seconds,
-        r.problems.empty() ? "" : " FAIL");
+        r.hit.c_str(), r.call.c_str(), r.recovery_kills,
+        r.recovery.empty() ? "-" : r.recovery.c_str(), r.result.empty() ? "FAIL" : r.result.c_str(),
+        r.status.c_str(), r.seconds, r.problems.empty() ? "" : " FAIL");
     std::fflush(stdout);
     recovery_kills += r.recovery_kills;
     if (!r.problems.empty()) {

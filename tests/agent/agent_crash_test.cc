@@ -152,5 +152,39 @@ TEST(AgentCrashLock, RestartWaitsForALockHeldBrieflyByAKilledAgentsChild) {
   EXPECT_EQ(h.Deploy(TwoComponentDoc("1.0.0")).code, 0);
 }
 
+// kill -9 while a commit removes an unused version's install folder, just after its file went:
+// a later deployment of that version must install it whole, not reuse the emptied folder
+// (found by the crash campaign's kill at the N-th file-system mutation, crash_shim.cc).
+TEST(AgentCrashRemoval, KillWhileRemovingAnOldVersionThenDeployItAgain) {
+  AgentHarness h;
+  WriteTwoComponents(h);
+  h.Recipe("model-1.2.0.json", ModelRecipe("1.2.0"));
+  h.Artifact("com.ex.Model", "1.2.0", "model.bin", "weights-three\n");
+  h.Start();
+  ASSERT_EQ(h.Deploy(TwoComponentDoc("1.0.0")).code, 0);
+  ASSERT_EQ(h.Deploy(TwoComponentDoc("1.1.0")).code, 0);  // 1.0.0 stays: the previous set
+  // Committing 1.2.0 removes 1.0.0's folder: the shim kills the agent as it removes the folder
+  // itself (its file is already unlinked).
+  ::setenv("LD_PRELOAD", VQI_AGENT_CRASH_SHIM, 1);
+  ::setenv("VQI_CRASH_AT_OP", "remove", 1);
+  ::setenv("VQI_CRASH_AT_PATH", "/packages/artifacts/com.ex.Model/1.0.0", 1);
+  ::setenv("VQI_CRASH_WHEN", "before", 1);
+  ::setenv("VQI_CRASH_ROOT", h.root().c_str(), 1);
+  h.Start();
+  for (const char* v :
+       {"LD_PRELOAD", "VQI_CRASH_AT_OP", "VQI_CRASH_AT_PATH", "VQI_CRASH_WHEN", "VQI_CRASH_ROOT"})
+    ::unsetenv(v);
+  Cmd d = h.Deploy(TwoComponentDoc("1.2.0"));
+  EXPECT_EQ(d.code, 4) << d.out;  // the agent died under the deployment
+  const int st = h.WaitExit(10);
+  ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) << st;
+  h.Start();
+  ASSERT_TRUE(WaitFor([&] { return !fs::exists(h.root() + "/state/inflight.json"); }, 10));
+  EXPECT_EQ(h.Status()["components"]["com.ex.Model"].value("version", ""), "1.2.0");
+  d = h.Deploy(TwoComponentDoc("1.0.0"));
+  EXPECT_EQ(d.code, 0) << d.out;
+  EXPECT_EQ(Slurp(h.root() + "/packages/artifacts/com.ex.Model/1.0.0/model.bin"), "weights-one\n");
+}
+
 }  // namespace
 }  // namespace vqi::agent_test

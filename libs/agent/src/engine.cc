@@ -11,6 +11,7 @@
 #include <cinttypes>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "engine_internal.h"
 #include "vqi/agent/install.h"
@@ -94,16 +95,32 @@ void Engine::Impl::RemoveUnusedVersions(const ComponentSet& keep_a, const Compon
     std::error_code ec;
     for (const auto& comp : fs::directory_iterator(top, ec)) {
       const std::string name = comp.path().filename().string();
-      for (const auto& ver : fs::directory_iterator(comp.path(), ec)) {
-        const std::string v = ver.path().filename().string();
+      std::vector<fs::path> versions;
+      for (const auto& ver : fs::directory_iterator(comp.path(), ec))
+        versions.push_back(ver.path());
+      for (const fs::path& path : versions) {
+        const std::string v = path.filename().string();
         auto kept = [&](const ComponentSet& s) {
           auto it = s.find(name);
           return it != s.end() && it->second.version == v;
         };
         if (kept(keep_a) || kept(keep_b)) continue;
+        // Renamed out of the way first: an install reuses an existing version folder as it is,
+        // so a folder the agent died while emptying must never keep a version's name (kill -9
+        // during the removal left an empty folder that a later deployment ran from; found by
+        // the crash campaign). A leftover `.tmp-` folder is removed by the next commit.
+        fs::path doomed = path;
         std::error_code rm;
-        fs::remove_all(ver.path(), rm);
-        if (rm) VQI_LOG_WARN("cannot remove {}: {}", ver.path().string(), rm.message());
+        if (v.find(".tmp-") == std::string::npos) {
+          doomed += ".tmp-removing-" + std::to_string(::getpid());
+          fs::rename(path, doomed, rm);
+          if (rm) {
+            VQI_LOG_WARN("cannot remove {}: {}", path.string(), rm.message());
+            continue;
+          }
+        }
+        fs::remove_all(doomed, rm);
+        if (rm) VQI_LOG_WARN("cannot remove {}: {}", doomed.string(), rm.message());
       }
       if (fs::is_empty(comp.path(), ec)) fs::remove(comp.path(), ec);
     }
