@@ -79,21 +79,25 @@ idle_pss() {  # prints "PSS_KB RSS_KB" medians of 10 samples over 1 s
   for i in $(seq 10); do p+=("$(kb "$APID" Pss)"); r+=("$(kb "$APID" Rss)"); nap 0.1; done
   echo "$(printf '%s\n' "${p[@]}" | median) $(printf '%s\n' "${r[@]}" | median)"
 }
-start_agent() {  # start_agent SOAK → prints start-up ms (fork → state/status.json written)
+STARTUP_MS=
+start_agent() {  # start_agent SOAK: sets APID and STARTUP_MS (fork → state/status.json written)
   rm -f "$ROOT/state/status.json"
   local t0=$EPOCHREALTIME
   "$AGENT" run --root "$ROOT" --soak "$1" >>"$WORK/agent.log" 2>&1 &
   APID=$!
-  until [ -e "$ROOT/state/status.json" ]; do nap 0.0005; done
+  until [ -e "$ROOT/state/status.json" ]; do
+    kill -0 "$APID" 2>/dev/null || { echo "the agent ended; $WORK/agent.log:" >&2; tail -5 "$WORK/agent.log" >&2; exit 1; }
+    nap 0.0005
+  done
   local t1=$EPOCHREALTIME
-  awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f\n", (b - a) * 1000}'
+  STARTUP_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f\n", (b - a) * 1000}')
 }
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f MB", k / 1024}'; }
 
 # ---- 1 + 3: start-up and idle PSS with no components
 ups=()
-for i in $(seq "$RUNS"); do ups+=("$(start_agent 0)"); stop_agent; done
-start_agent 0 >/dev/null
+for i in $(seq "$RUNS"); do start_agent 0; ups+=("$STARTUP_MS"); stop_agent; done
+start_agent 0
 nap 0.5
 read -r P R < <(idle_pss)
 echo
@@ -111,11 +115,11 @@ echo "idle, 2 components:    PSS $(mb "$P"), RSS $(mb "$R")"
 echo "  command: as above after '$AGENT deploy --root R --file d.json --recipes DIR --artifacts DIR' (com.ex.Model + com.ex.Program running)"
 stop_agent
 ups=()
-for i in $(seq "$RUNS"); do ups+=("$(start_agent 0)"); stop_agent; done
+for i in $(seq "$RUNS"); do start_agent 0; ups+=("$STARTUP_MS"); stop_agent; done
 echo "start-up, 2 components: p50 $(printf '%s\n' "${ups[@]}" | pct 50) ms, p90 $(printf '%s\n' "${ups[@]}" | pct 90) ms ($RUNS runs; both started before status.json)"
 
 # ---- 2 + 4: model-only deployments, latency and peak PSS
-start_agent 0 >/dev/null
+start_agent 0
 nap 0.3
 PEAK=$WORK/peak
 (
