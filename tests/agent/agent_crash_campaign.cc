@@ -547,6 +547,27 @@ PointResult Campaign::Run(uint64_t seed) {
     if (to->fails && r.result == "new") r.problems.push_back("the failing set was committed");
     if (!to->fails && r.result == "old" && reason.find("restarted") == std::string::npos)
       r.problems.push_back("a good set was rolled back: " + reason);
+    // After a commit the replaced set is what a later rollback restores: previous.json names
+    // it and its install folders are whole.
+    if (r.result == "new") {
+      auto prev = ReadJsonFile(layout_.previous());
+      auto set = prev.ok() ? agent::SetFromJson(prev->value("components", Json()), "previous.json")
+                           : Result<agent::ComponentSet>(prev.status());
+      if (!set.ok()) {
+        r.problems.push_back("previous.json: " + set.status().message());
+      } else {
+        for (const auto& [name, w] : from.comps) {
+          auto it = set->find(name);
+          if (it == set->end() || it->second.version != w.version)
+            r.problems.push_back("previous.json: " + name + " is not " + from.name + "'s");
+          const std::string f = layout_.root + "/packages/artifacts/" + name + "/" + w.version +
+                                "/" + ArtifactFile(name);
+          if (Slurp(f) != ArtifactText(name, w.version))
+            r.problems.push_back("the previous set's artifact " + f + " is not whole");
+        }
+        if (set->size() != from.comps.size()) r.problems.push_back("previous.json: size");
+      }
+    }
   }
   if (!r.problems.empty()) {
     r.result.clear();
