@@ -4,36 +4,19 @@
 #include <filesystem>
 
 #include "gtest/gtest.h"
+#include "package_env_fixture.h"
 
 namespace vqi::component {
 namespace {
 
-namespace fs = std::filesystem;
-
-class FromModelTest : public ::testing::Test {
+class FromModelTest : public PackageEnvTest {
  protected:
   void SetUp() override {
-    std::string t = (fs::temp_directory_path() / "vqi-fromreg-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(t.data()), nullptr);
-    home_ = t;
-    keys_ = signing::KeyStore(home_);
-    ASSERT_TRUE(keys_.Create("acme").ok());
-    auto s = OpenSqliteStore(ComponentsDbPath(home_));
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-    blob::BlobStoreOptions o;
-    o.max_blob_bytes = kMaxArtifactBytes;
-    auto b = blob::BlobStore::Open(ArtifactsDir(home_), o);
-    ASSERT_TRUE(b.ok()) << b.status().ToString();
-    blobs_ = std::move(b).value();
+    PackageEnvTest::SetUp();
+    if (HasFatalFailure()) return;
     auto r = registry::OpenSqliteStore(registry::RegistryDbPath(home_));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     registry_ = std::move(r).value();
-    env_ = {store_.get(), blobs_.get(), &keys_};
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(home_, ec);
   }
 
   int64_t Register(const std::string& onnx, bool approve) {
@@ -54,12 +37,7 @@ class FromModelTest : public ::testing::Test {
     return mv->version;
   }
 
-  std::string home_;
-  signing::KeyStore keys_{"/nonexistent"};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<blob::BlobStore> blobs_;
   std::unique_ptr<registry::Store> registry_;
-  PackageEnv env_;
 };
 
 TEST_F(FromModelTest, PackagesTheLatestApprovedOnce) {
@@ -80,8 +58,8 @@ TEST_F(FromModelTest, PackagesTheLatestApprovedOnce) {
   EXPECT_FALSE(same->created);
   EXPECT_EQ(same->component.version, "1.0.0");
 
-  ASSERT_TRUE(registry_->SetApproval("tags", 2, {registry::ApprovalStatus::kApproved, "alice", ""})
-                  .ok());
+  ASSERT_TRUE(
+      registry_->SetApproval("tags", 2, {registry::ApprovalStatus::kApproved, "alice", ""}).ok());
   auto next = ComponentFromModel(env_, *registry_, "tags", "acme", "Acme Corp");
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   EXPECT_TRUE(next->created);

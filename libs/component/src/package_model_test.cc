@@ -2,36 +2,14 @@
 #include <filesystem>
 
 #include "gtest/gtest.h"
+#include "package_env_fixture.h"
 #include "vqi/component/package.h"
 
 namespace vqi::component {
 namespace {
 
-namespace fs = std::filesystem;
-
-class PackageModelTest : public ::testing::Test {
+class PackageModelTest : public PackageEnvTest {
  protected:
-  void SetUp() override {
-    std::string t = (fs::temp_directory_path() / "vqi-frommodel-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(t.data()), nullptr);
-    home_ = t;
-    keys_ = signing::KeyStore(home_);
-    ASSERT_TRUE(keys_.Create("acme").ok());
-    auto s = OpenSqliteStore(ComponentsDbPath(home_));
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-    blob::BlobStoreOptions o;
-    o.max_blob_bytes = kMaxArtifactBytes;
-    auto b = blob::BlobStore::Open(ArtifactsDir(home_), o);
-    ASSERT_TRUE(b.ok()) << b.status().ToString();
-    blobs_ = std::move(b).value();
-    env_ = {store_.get(), blobs_.get(), &keys_};
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(home_, ec);
-  }
-
   // A registry version whose artifacts are stored blobs.
   ModelToPackage Model(int64_t version, bool int8) {
     ModelToPackage m;
@@ -52,12 +30,6 @@ class PackageModelTest : public ::testing::Test {
   Status Verify(const std::string& version) {
     return VerifyComponent(*store_, *blobs_, "vqi.model.tags", version, *keys_.Trusted());
   }
-
-  std::string home_;
-  signing::KeyStore keys_{"/nonexistent"};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<blob::BlobStore> blobs_;
-  PackageEnv env_;
 };
 
 TEST_F(PackageModelTest, FirstVersionThenIdempotentThenPatchBump) {
