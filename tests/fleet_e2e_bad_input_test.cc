@@ -1,5 +1,5 @@
 // Issue 19, acceptance 5 (bad input) with real processes.
-// - At creation: documents that are not JSON, carry an unknown key, are oversized, name an
+// - At creation: documents that are not JSON, carry an unknown key or value, are oversized, name an
 //   unknown target, or whose dependency range nothing satisfies → `vqi deployment create` refuses
 //   with the file and the field or the resolver's words, and stores nothing (the cases
 //   tests/fleet_cli_test.cc already covers — unknown component or version, merge not a string,
@@ -64,9 +64,6 @@ TEST_F(FleetE2eBadInputTest, DeploymentDocumentsRefusedAtCreationAndNothingStore
   const std::string ok_component =
       R"("components": {"com.example.Model": {"componentVersion": "1.0.0"}})";
   ExpectRefused("truncated", "{" + ok_component, {"truncated.json", "malformed JSON"});
-  ExpectRefused("garbage", std::string("\x01\xff not json", 11),
-                {"garbage.json", "malformed JSON"});
-  ExpectRefused("array", "[1, 2]", {"not a JSON object"});
   ExpectRefused("typo", "{" + ok_component + R"(, "deploymentPolicy": {}})",
                 {"deploymentPolicy: unknown key", "deploymentPolicies"});
   ExpectRefused(
@@ -75,7 +72,6 @@ TEST_F(FleetE2eBadInputTest, DeploymentDocumentsRefusedAtCreationAndNothingStore
       {"deploymentPolicies.failureHandlingPolicy", "ROLLFORWARD"});
   ExpectRefused("version-type", R"({"components": {"com.example.Model": {"componentVersion": 1}}})",
                 {"components.com.example.Model.componentVersion"});
-  ExpectRefused("empty", R"({"components": {}})", {"components: empty"});
   ExpectRefused("oversized",
                 "{" + ok_component + R"(, "deploymentName": ")" + std::string(1 << 20, 'x') + "\"}",
                 {"ResourceExhausted", "oversized.json", "bytes"});

@@ -249,11 +249,15 @@ class FleetE2e : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(StartBroker());
     ASSERT_NO_FATAL_FAILURE(StartServer());
     for (Agent& a : agents_) ASSERT_NO_FATAL_FAILURE(StartAgent(a));
+    std::printf("[ e2e ] fleet of %d up (broker, server, agents) %.1f s after the test began\n",
+                things, SecondsSince(began_));
   }
 
   void StartBroker() {
-    // (A vqi without the verb prints its main help, which has no --port.)
-    if (Vqi("broker run --help").out.find("--port") != std::string::npos) {
+    // (A vqi without the verb prints its main help, which has no --port.) Asked once per run.
+    static const bool has_broker_verb =
+        Vqi("broker run --help").out.find("--port") != std::string::npos;
+    if (has_broker_verb) {
       ASSERT_TRUE(broker_proc_.Start({std::getenv("VQI_BIN"), "--home", home_, "broker", "run",
                                       "--port", std::to_string(broker_port_)},
                                      dir_ + "/broker.log"));
@@ -383,7 +387,7 @@ class FleetE2e : public ::testing::Test {
   Proc broker_proc_, server_;
   std::unique_ptr<transport::testing::Broker> test_broker_;
   std::vector<Agent> agents_;
-  Clock::time_point created_at_ = Clock::now();
+  Clock::time_point began_ = Clock::now(), created_at_ = Clock::now();
   double last_wait_seconds_ = 0;
 };
 
