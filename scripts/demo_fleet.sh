@@ -34,12 +34,18 @@ wait_for() {
   return 1
 }
 
-AGENT_PID="" SERVER_PID="" BROKER_PID=""
+AGENT_PID="" SERVER_PID="" BROKER_PID="" UNCLEAN=""
+stop_one() {  # NAME PID: SIGTERM and wait; an exit code other than 0 is reported
+  [ -n "$2" ] || return 0
+  kill -TERM "$2" 2>/dev/null || true
+  local rc=0
+  wait "$2" 2>/dev/null || rc=$?
+  if [ "$rc" != 0 ]; then UNCLEAN="$UNCLEAN $1(exit $rc)"; fi
+}
 stop() {  # the agent first (it stops its components), then the server, then the broker
-  for pid in $AGENT_PID $SERVER_PID $BROKER_PID; do
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_one vqi-agent "$AGENT_PID"
+  stop_one "vqi server" "$SERVER_PID"
+  stop_one "vqi broker" "$BROKER_PID"
   AGENT_PID="" SERVER_PID="" BROKER_PID=""
 }
 trap stop EXIT
@@ -117,4 +123,8 @@ if [ "$STATUS" != "SUCCEEDED" ]; then
   tail -n 30 "$OUT/agent.log" "$OUT/server.log" >&2
   exit 1
 fi
-echo "fleet step: stopped agent, server and broker cleanly"
+if [ -n "$UNCLEAN" ]; then
+  echo "fleet step: not stopped cleanly:$UNCLEAN; logs in $OUT" >&2
+  exit 1
+fi
+echo "fleet step: agent, server and broker stopped cleanly (exit 0 after SIGTERM)"
