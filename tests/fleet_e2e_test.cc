@@ -3,7 +3,8 @@
 // - A model component and a program with a HARD dependency on it, whose run script gets the
 //   model's folder through `{com.example.Model:artifacts:path}` → both devices SUCCEEDED, the
 //   program wrote what it was given (paths, the model's digest, the configuration).
-// - Only the model changes → the agents download exactly the new model's bytes.
+// - Only the model changes → the agents download exactly the new model's bytes; one of them is
+//   offline when the deployment is created and catches up from the retained desired state.
 // - A program version whose run fails → FAILED_ROLLBACK_COMPLETE with the reason, and the
 //   previous version runs again.
 // - Tamper: a model blob changed in the server's store after signing → the deployment fails,
@@ -123,13 +124,31 @@ TEST_F(FleetE2eTest, DeployChangeOnlyTheModelAndRollBack) {
   }
 
   // 2. Only the model changes: exactly its new artifact's bytes are downloaded; the program
-  //    (HARD dependency) is restarted and sees the new model's folder.
+  //    (HARD dependency) is restarted and sees the new model's folder. cam-2 is offline when
+  //    the deployment is created: it catches up from the retained desired state when it comes
+  //    back (and its transfer counters survived the restart).
   ASSERT_NO_FATAL_FAILURE(Component(ModelRecipe("1.1.0"), {{"model.onnx", model2}}, "m2"));
+  ASSERT_EQ(agents_[1].proc->Stop(20), 0) << agents_[1].proc->Log();
   const std::string d2 = Deploy("d2", Doc("1.1.0", "1.0.0"));
   ASSERT_EQ(d2, "dep-2");
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto j = ParseJson(Vqi("deployment status " + d2 + " --json").out, "status");
+        if (!j.ok()) return false;
+        for (const Json& d : (*j)["devices"])
+          if (d.value("thing", "") == agents_[0].thing) return d.value("status", "") == "SUCCEEDED";
+        return false;
+      },
+      45))
+      << "the online device finishes without waiting for the offline one";
+  std::printf("[ e2e ] %s (model-only change) create -> SUCCEEDED on cam-1: %.2f s\n", d2.c_str(),
+              SecondsSince(created_at_));
+  ASSERT_NO_FATAL_FAILURE(StartAgent(agents_[1]));
   ASSERT_TRUE(WaitDeployment(d2, "SUCCEEDED", 45));
-  std::printf("[ e2e ] %s (model-only change) create -> SUCCEEDED on 2 devices: %.2f s\n",
-              d2.c_str(), last_wait_seconds_);
+  std::printf(
+      "[ e2e ] %s (model-only change, cam-2 offline until cam-1 finished) create -> "
+      "SUCCEEDED on 2 devices: %.2f s\n",
+      d2.c_str(), last_wait_seconds_);
   for (const Agent& a : agents_) {
     EXPECT_EQ(BytesDownloaded(a) - downloaded[a.thing], static_cast<int64_t>(model2.size()))
         << AgentStatus(a).dump(2);
