@@ -148,8 +148,8 @@ fi
 # the agent (`has` cannot tell: an unknown verb with --help prints the main help and exits 0).
 AGENT_BIN=$(dirname "$VQI")/../agent/vqi-agent
 if [ -n "${MODEL_COMPONENT:-}" ] && [ -x "$AGENT_BIN" ] &&
-  "$VQI" broker run --help 2>/dev/null | grep -q -- "--port" &&
-  "$VQI" server --help 2>/dev/null | grep -q -- "--mqtt"; then
+  "$VQI" broker run --help 2>/dev/null | grep -c -- "--port" >/dev/null &&
+  "$VQI" server --help 2>/dev/null | grep -c -- "--mqtt" >/dev/null; then
   step "Fleet: broker, control plane and one device agent; the model and an inspection stub over MQTT"
   bash "$ROOT/scripts/demo_fleet.sh" "$VQI" "$AGENT_BIN" "$HOME_DIR" "$MODEL_COMPONENT" 1.0.0 \
     demo-publisher
