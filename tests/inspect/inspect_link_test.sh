@@ -6,11 +6,17 @@ set -euo pipefail
 bin=$1 backend=$2
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# ldd: everything loaded, also through other libraries (Debian's OpenCV imgcodecs brings GDAL,
+# and with it SQLite); readelf: what vqi-inspect itself asks for.
 libs=$(ldd "$bin")
-bad='libtorch|libc10|libonnx\.so|libsqlite3|libmosquitto|libzip|libyaml-cpp'
+needed=$(readelf -d "$bin" | grep NEEDED)
+bad='libtorch|libc10|libonnx\.so'
 [ "$backend" = onednn ] && bad="$bad|libopencv_dnn"
 [ "$backend" = opencv ] && bad="$bad|libdnnl"
-if grep -E "$bad" <<<"$libs"; then fail "$bin links one of: $bad"; fi
+if grep -E "$bad" <<<"$libs"; then fail "$bin loads one of: $bad"; fi
+if grep -E 'libsqlite3|libmosquitto|libzip|libyaml-cpp|libsodium|libcurl' <<<"$needed"; then
+  fail "$bin itself links a control-plane library"
+fi
 case $backend in
   onednn) grep -q libdnnl <<<"$libs" || fail "$bin does not link oneDNN" ;;
   opencv) grep -q libopencv_dnn <<<"$libs" || fail "$bin does not link OpenCV dnn" ;;

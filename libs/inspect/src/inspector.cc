@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string_view>
 
 #include "vqi/base/file.h"
 #include "vqi/base/hash.h"
@@ -23,6 +24,21 @@ std::string Stamp(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) return "";
   return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
          std::to_string(int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec);
+}
+
+// OpenCV (libjpeg) decodes a JPEG cut short with the missing rows gray and only a warning, so a
+// half-written or damaged camera file would be inspected as if whole. A complete JPEG ends with
+// the EOI marker, a complete PNG with its IEND chunk (cameras may pad after them a little).
+Status CheckComplete(const std::string& format, const std::string& bytes, const std::string& path) {
+  auto tail = [&](size_t n) {
+    return std::string_view(bytes).substr(bytes.size() > n ? bytes.size() - n : 0);
+  };
+  if (format == "jpeg" && tail(4096).find("\xFF\xD9") == std::string_view::npos)
+    return InvalidArgument(path +
+                           ": truncated JPEG (no end-of-image marker in its last 4096 bytes)");
+  if (format == "png" && tail(64).find("IEND") == std::string_view::npos)
+    return InvalidArgument(path + ": truncated PNG (no IEND chunk at its end)");
+  return Status::Ok();
 }
 
 bool SameModel(const InspectConfig& a, const InspectConfig& b) {
@@ -119,6 +135,7 @@ InspectResult Inspector::InspectFile(const std::string& name, double queue_ms) {
             std::to_string(c.max_image_pixels) + " (docs/limits.md), refused before decoding"));
     }
   }
+  if (Status s = CheckComplete(format, *bytes, path); !s.ok()) return fail(s);
   auto image = yolo::DecodeImageBytes(*bytes, path);
   r.timings.decode_ms = MsSince(t_decode);
   if (!image.ok()) return fail(image.status());

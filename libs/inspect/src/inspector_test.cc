@@ -119,6 +119,8 @@ TEST_F(InspectorTest, BadFilesGiveErrorResults) {
   Image("good.jpg");
   auto good = ReadFile(root_ + "/cam/good.jpg");
   ASSERT_TRUE(WriteFileAtomic(root_ + "/cam/cut.jpg", good->substr(0, 200)).ok());
+  // Cut after the pixels began: libjpeg would fill the rest with gray and decode it.
+  ASSERT_TRUE(WriteFileAtomic(root_ + "/cam/half.jpg", good->substr(0, good->size() / 2)).ok());
   FakeSink sink;
   auto in = Make(sink);
   ASSERT_TRUE(in);
@@ -131,6 +133,7 @@ TEST_F(InspectorTest, BadFilesGiveErrorResults) {
                         Case{"empty.jpg", StatusCode::kInvalidArgument, "empty"},
                         Case{"big.jpg", StatusCode::kResourceExhausted, "MaxImagePixels"},
                         Case{"cut.jpg", StatusCode::kInvalidArgument, "cut.jpg"},
+                        Case{"half.jpg", StatusCode::kInvalidArgument, "truncated JPEG"},
                         Case{"missing.jpg", StatusCode::kNotFound, "missing.jpg"}}) {
     InspectResult r = in->InspectFile(c.name);
     EXPECT_EQ(r.verdict, Verdict::kError) << c.name;
@@ -215,6 +218,21 @@ TEST_F(InspectorTest, ConfigurationReloadChangesTheTopicBetweenImages) {
   broken.model_file = "missing.onnx";
   EXPECT_FALSE(in->Reload(broken).ok());
   EXPECT_EQ(in->config().model_file, "model.onnx");
+}
+
+TEST_F(InspectorTest, IntervalModeTakesOneImageEveryInterval) {
+  config_.mode = Mode::kInterval;
+  config_.inference_interval = 0.3;
+  for (int i = 0; i < 3; ++i) Image("i" + std::to_string(i) + ".jpg", 160, 120, i);
+  FakeSink sink;
+  auto in = Make(sink);
+  std::vector<int64_t> stamps;
+  in->OnResult([&](const InspectResult& r) { stamps.push_back(r.timestamp_ms); });
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(in->Run(stop, nullptr, 3).ok());
+  ASSERT_EQ(stamps.size(), 3u);
+  EXPECT_GE(stamps[1] - stamps[0], 250);
+  EXPECT_GE(stamps[2] - stamps[1], 250);
 }
 
 TEST_F(InspectorTest, CreateRefusesAMissingModel) {
