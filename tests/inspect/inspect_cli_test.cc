@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -192,6 +194,55 @@ TEST(InspectCliTest, EveryFileOnceAcrossARestartWithPredictsBoxes) {
     ++compared;
   }
   EXPECT_EQ(compared, good.size());
+  fs::remove_all(root);
+}
+
+// Training statistics from `vqi inspect stats` travel to vqi-inspect's drift monitor: new tags
+// from the same generator keep the score low, the same tags darkened raise the alert.
+TEST(InspectCliTest, DarkenedImagesRaiseTheDriftAlertSimilarOnesDoNot) {
+  const std::string root =
+      (fs::temp_directory_path() / ("inspect_drift_" + std::to_string(::getpid()))).string();
+  fs::remove_all(root);
+  const std::string home = "--home " + root + "/home ";
+  auto r = RunVqi(home + "dataset synth --count 40 --seed 2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = RunVqi(home + "dataset split");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = RunVqi(home + "inspect stats --part train --out " + root + "/stats.json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = RunVqi("model export --random t --imgsz 96x64 --seed 3 --out " + root + "/model/model.onnx");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = RunVqi("dataset synth --count 30 --seed 9 --out " + root + "/device");
+  ASSERT_EQ(r.code, 0) << r.out;
+  fs::create_directories(root + "/dark");
+  for (const auto& e : fs::directory_iterator(root + "/device/images")) {
+    cv::Mat m = cv::imread(e.path().string());
+    ASSERT_FALSE(m.empty());
+    m.convertTo(m, -1, 0.5, 0);
+    cv::imwrite(root + "/dark/" + e.path().filename().string(), m);
+  }
+  auto last = [&](const std::string& cam) {
+    const Json config = {{"ImageDirectory", root + "/" + cam},
+                         {"ModelDirectory", root + "/model"},
+                         {"WorkDirectory", root + "/work-" + cam},
+                         {"SettleSeconds", 0},
+                         {"Drift", {{"StatsFile", root + "/stats.json"}, {"Window", 30}}}};
+    EXPECT_TRUE(WriteFileAtomic(root + "/" + cam + ".json", config.dump()).ok());
+    const pid_t pid = Spawn({VQI_INSPECT_BIN, "--config", root + "/" + cam + ".json", "--results",
+                             root + "/" + cam + ".jsonl", "--max-images", "30"},
+                            root + "/" + cam + ".log");
+    EXPECT_EQ(WaitExit(pid), 0) << Read(root + "/" + cam + ".log");
+    const std::vector<Json> lines = ReadLines(root + "/" + cam + ".jsonl");
+    EXPECT_EQ(lines.size(), 30u);
+    return lines.empty() ? Json() : lines.back()["drift"];
+  };
+  const Json same = last("device/images"), dark = last("dark");
+  ASSERT_TRUE(same.is_object() && dark.is_object()) << same.dump() << dark.dump();
+  EXPECT_EQ(same["window"], 30);
+  EXPECT_FALSE(same["alert"].get<bool>()) << same.dump();
+  EXPECT_TRUE(dark["alert"].get<bool>()) << dark.dump();
+  std::printf("drift after 30 images: similar %s, darkened %s\n", same.dump().c_str(),
+              dark.dump().c_str());
   fs::remove_all(root);
 }
 
