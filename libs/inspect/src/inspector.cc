@@ -69,22 +69,31 @@ Result<std::unique_ptr<Inspector>> Inspector::Create(const InspectConfig& config
 
 std::string Inspector::ModelStamp(const std::string& path) const { return Stamp(path); }
 
-Status Inspector::OpenModel(const InspectConfig& c) {
-  const std::string stamp = ModelStamp(c.ModelPath());
-  VQI_ASSIGN_OR_RETURN(auto detector,
+Result<Inspector::Loaded> Inspector::LoadModel(const InspectConfig& c) const {
+  Loaded m;
+  m.stamp = ModelStamp(c.ModelPath());
+  VQI_ASSIGN_OR_RETURN(m.detector,
                        infer::OnnxDetector::Open(c.ModelPath(), c.backend, {c.threads}));
-  std::unique_ptr<DriftMonitor> drift;
   if (!c.drift.stats_file.empty()) {
     VQI_ASSIGN_OR_RETURN(Json j, ReadJsonFile(c.drift.stats_file));
     VQI_ASSIGN_OR_RETURN(TrainingStats stats, TrainingStats::FromJson(j, c.drift.stats_file));
-    drift = std::make_unique<DriftMonitor>(std::move(stats), c.drift.window, c.drift.min_window,
-                                           c.drift.alpha);
+    m.drift = std::make_unique<DriftMonitor>(std::move(stats), c.drift.window, c.drift.min_window,
+                                             c.drift.alpha);
   }
-  // Only now, with everything opened, does the new model replace the old one.
-  detector_ = std::move(detector);
-  drift_ = std::move(drift);
-  model_stamp_ = stamp;
+  return m;
+}
+
+void Inspector::UseModel(Loaded m) {
+  detector_ = std::move(m.detector);
+  drift_ = std::move(m.drift);
+  model_stamp_ = std::move(m.stamp);
   failed_model_stamp_.clear();
+}
+
+Status Inspector::OpenModel(const InspectConfig& c) {
+  // Only with everything opened does the new model replace the old one.
+  VQI_ASSIGN_OR_RETURN(Loaded m, LoadModel(c));
+  UseModel(std::move(m));
   return Status::Ok();
 }
 
@@ -168,25 +177,37 @@ InspectResult Inspector::InspectFile(const std::string& name, double queue_ms) {
   return r;
 }
 
-Status Inspector::OpenWatcher() {
-  watcher_.reset();
-  journal_.reset();
-  VQI_RETURN_IF_ERROR(MakeDirs(config_.work_directory));
-  VQI_ASSIGN_OR_RETURN(journal_,
-                       ProcessedJournal::Open(config_.work_directory + "/processed.journal",
-                                              config_.image_directory));
-  VQI_ASSIGN_OR_RETURN(
-      watcher_, DirectoryWatcher::Open(config_.image_directory, config_.settle_seconds, clock_));
-  return Status::Ok();
+Result<Inspector::Folder> Inspector::LoadFolder(const InspectConfig& c) {
+  Folder f;
+  VQI_RETURN_IF_ERROR(MakeDirs(c.work_directory));
+  VQI_ASSIGN_OR_RETURN(f.journal, ProcessedJournal::Open(c.work_directory + "/processed.journal",
+                                                         c.image_directory));
+  VQI_ASSIGN_OR_RETURN(f.watcher,
+                       DirectoryWatcher::Open(c.image_directory, c.settle_seconds, clock_));
+  return f;
 }
 
 Status Inspector::Reload(const InspectConfig& next) {
-  if (!SameModel(config_, next)) VQI_RETURN_IF_ERROR(OpenModel(next));
-  const bool rewatch = next.image_directory != config_.image_directory ||
-                       next.work_directory != config_.work_directory ||
-                       next.settle_seconds != config_.settle_seconds;
+  // Everything new is opened first; only when all of it opened does it replace the running
+  // model, folder and configuration together (a failure changes nothing).
+  std::optional<Loaded> model;
+  if (!SameModel(config_, next)) {
+    VQI_ASSIGN_OR_RETURN(Loaded m, LoadModel(next));
+    model.emplace(std::move(m));
+  }
+  std::optional<Folder> folder;
+  if (watcher_ && (next.image_directory != config_.image_directory ||
+                   next.work_directory != config_.work_directory ||
+                   next.settle_seconds != config_.settle_seconds)) {
+    VQI_ASSIGN_OR_RETURN(Folder f, LoadFolder(next));
+    folder.emplace(std::move(f));
+  }
+  if (model) UseModel(std::move(*model));
+  if (folder) {
+    journal_ = std::move(folder->journal);
+    watcher_ = std::move(folder->watcher);
+  }
   config_ = next;
-  if (rewatch && watcher_) VQI_RETURN_IF_ERROR(OpenWatcher());
   ++counters_.reloads;
   return Status::Ok();
 }
@@ -236,7 +257,11 @@ Status Inspector::PublishAndCommit(const InspectResult& result, const FileKey& k
 
 Status Inspector::Run(const std::atomic<bool>& stop, ConfigSource* config_source,
                       int64_t max_images) {
-  VQI_RETURN_IF_ERROR(OpenWatcher());
+  if (!watcher_) {
+    VQI_ASSIGN_OR_RETURN(Folder f, LoadFolder(config_));
+    journal_ = std::move(f.journal);
+    watcher_ = std::move(f.watcher);
+  }
   int64_t next_due_ms = 0;
   const int64_t start_images = counters_.images;
   while (!stop.load()) {

@@ -218,6 +218,53 @@ TEST_F(InspectorTest, ConfigurationReloadChangesTheTopicBetweenImages) {
   broken.model_file = "missing.onnx";
   EXPECT_FALSE(in->Reload(broken).ok());
   EXPECT_EQ(in->config().model_file, "model.onnx");
+  InspectConfig gone = next;
+  gone.image_directory = root_ + "/missing";
+  gone.model_version = "2";
+  EXPECT_FALSE(in->Reload(gone).ok());  // nothing changes, not even the version
+  EXPECT_EQ(in->config().model_version, "1");
+  InspectConfig moved = next;  // a new camera folder: its files are picked up
+  moved.image_directory = root_ + "/cam2";
+  fs::create_directories(moved.image_directory);
+  fs::copy_file(root_ + "/cam/a.jpg", moved.image_directory + "/z.jpg");
+  ASSERT_TRUE(in->Reload(moved).ok());
+  ASSERT_TRUE(in->Run(stop, nullptr, 1).ok());
+  ASSERT_EQ(sink.results.size(), 3u);
+  EXPECT_EQ(sink.results[2]["image"]["name"], "z.jpg");
+}
+
+TEST_F(InspectorTest, AChangedConfigurationFileIsAppliedBetweenImages) {
+  Json j = {{"ImageDirectory", config_.image_directory},
+            {"ModelDirectory", config_.model_directory},
+            {"WorkDirectory", config_.work_directory},
+            {"Backend", config_.backend},
+            {"SettleSeconds", 0}};
+  const std::string path = root_ + "/config.json";
+  ASSERT_TRUE(WriteFileAtomic(path, j.dump()).ok());
+  FileConfigSource source(path, "t9");
+  auto first = source.Poll();
+  ASSERT_TRUE(first.ok() && first->has_value());
+  config_ = **first;
+  FakeSink sink;
+  auto in = Make(sink);
+  Image("a.jpg");
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(in->Run(stop, &source, 1).ok());
+  EXPECT_EQ(in->counters().reloads, 0);  // unchanged file: no reload
+  j["PublishResultsOnTopic"] = "plant/line9";
+  ASSERT_TRUE(WriteFileAtomic(path, j.dump()).ok());
+  Image("b.jpg");
+  ASSERT_TRUE(in->Run(stop, &source, 1).ok());
+  EXPECT_EQ(in->counters().reloads, 1);
+  ASSERT_EQ(sink.results.size(), 2u);
+  EXPECT_EQ(sink.results[0]["topic"], "vqi/v1/results/t9/vqi.inspect");
+  EXPECT_EQ(sink.results[1]["topic"], "plant/line9");
+  ASSERT_TRUE(WriteFileAtomic(path, "{\"Mode\": 3}").ok());  // invalid: reported, not applied
+  auto bad = source.Poll();
+  EXPECT_FALSE(bad.ok());
+  auto again = source.Poll();  // reported once
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->has_value());
 }
 
 TEST_F(InspectorTest, IntervalModeTakesOneImageEveryInterval) {

@@ -86,9 +86,20 @@ class Inspector {
   void OnResult(std::function<void(const InspectResult&)> f) { on_result_ = std::move(f); }
 
  private:
+  struct Loaded {  // a model opened, not yet in use
+    std::unique_ptr<infer::OnnxDetector> detector;
+    std::unique_ptr<DriftMonitor> drift;
+    std::string stamp;
+  };
+  struct Folder {  // a camera folder opened, not yet in use
+    std::unique_ptr<ProcessedJournal> journal;
+    std::unique_ptr<DirectoryWatcher> watcher;
+  };
   Inspector(ResultSink& sink, Clock& clock) : sink_(sink), clock_(clock) {}
+  Result<Loaded> LoadModel(const InspectConfig& config) const;
+  void UseModel(Loaded model);
   Status OpenModel(const InspectConfig& config);
-  Status OpenWatcher();
+  Result<Folder> LoadFolder(const InspectConfig& config);
   Status PublishAndCommit(const InspectResult& result, const FileKey& key,
                           const std::atomic<bool>& stop);
   void MaybeReloadModel();
