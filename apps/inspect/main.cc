@@ -104,10 +104,11 @@ int main(int argc, char** argv) {
   const auto& n = (*inspector)->counters();
   std::fprintf(stderr,
                "vqi-inspect: %lld results (%lld errors), %lld already inspected, %lld reloads, "
-               "%lld publish retries\n",
+               "%lld publish retries, %.3f ms/result to publish and commit\n",
                static_cast<long long>(n.images), static_cast<long long>(n.errors),
                static_cast<long long>(n.skipped), static_cast<long long>(n.reloads),
-               static_cast<long long>(n.publish_retries));
+               static_cast<long long>(n.publish_retries),
+               n.images ? n.deliver_ms / static_cast<double>(n.images) : 0.0);
   if (!s.ok()) return Fail(s);
   return 0;
 }

@@ -18,7 +18,7 @@ sleep 1
 $B/apps/vqi/vqi camera simulate --from $W/src --to $W/cam --fps ${FPS:-5} 2>/dev/null
 while [ "$(wc -l < $W/results.jsonl 2>/dev/null || echo 0)" -lt "$n" ]; do sleep 0.2; done
 grep -E '^(Pss|Rss):' /proc/$pid/smaps_rollup
-kill -TERM $pid; wait $pid || true
+kill -TERM $pid; wait $pid || true; tail -1 $W/log
 python3 - "$W/results.jsonl" <<'P'
 import json,sys,statistics as st
 rs=[json.loads(l) for l in open(sys.argv[1])]

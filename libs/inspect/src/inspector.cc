@@ -228,6 +228,7 @@ void Inspector::MaybeReloadModel() {
 
 Status Inspector::PublishAndCommit(const InspectResult& result, const FileKey& key,
                                    const std::atomic<bool>& stop) {
+  const auto t0 = std::chrono::steady_clock::now();
   const OrderedJson json = result.ToJson();
   const std::string id = result.Id();
   const std::string path = config_.image_directory + "/" + key.name;
@@ -249,6 +250,7 @@ Status Inspector::PublishAndCommit(const InspectResult& result, const FileKey& k
   if (result.uncertain && result.verdict != Verdict::kError)
     VQI_RETURN_IF_ERROR(with_retry([&] { return sink_.Upload(path, json); }, "uploading"));
   VQI_RETURN_IF_ERROR(journal_->Commit(key));
+  counters_.deliver_ms += MsSince(t0);
   ++counters_.images;
   if (result.verdict == Verdict::kError) ++counters_.errors;
   if (on_result_) on_result_(result);

@@ -56,6 +56,7 @@ struct InspectCounters {
   int64_t skipped = 0;  // already in the journal
   int64_t reloads = 0;  // model or configuration reloads that took effect
   int64_t publish_retries = 0;
+  double deliver_ms = 0;  // summed: publish (and upload) + journal commit, after each result
 };
 
 class Inspector {

@@ -1,6 +1,6 @@
-// The durable set of inspected files: what makes "never inspect an image twice, never skip
-// one" survive a restart or a reload. One JSON line per committed image, appended and
-// fdatasync'd; compacted when opened (entries whose file is gone or changed are dropped).
+// The set of inspected files: what makes "never inspect an image twice, never skip one" survive
+// a restart or a reload. One JSON line per committed image, appended (not synced: see Commit);
+// compacted when opened (entries whose file is gone or changed are dropped).
 //
 // Thread-compatible.
 #pragma once
@@ -39,7 +39,9 @@ class ProcessedJournal {
   ~ProcessedJournal();
 
   bool Contains(const FileKey& key) const { return keys_.count(key.ToString()) > 0; }
-  // Appends and fdatasyncs; after OK the image counts as inspected.
+  // Appends; after OK the image counts as inspected. Not fdatasync'd: a killed process loses no
+  // commit; a power cut may lose the last ones, and those images are inspected again (their
+  // results carry the same id). Callers commit only after the result is durable elsewhere.
   Status Commit(const FileKey& key);
   size_t size() const { return keys_.size(); }
   const std::string& path() const { return path_; }
