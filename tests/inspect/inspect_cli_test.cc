@@ -130,8 +130,9 @@ TEST(InspectCliTest, EveryFileOnceAcrossARestartWithPredictsBoxes) {
                        {"SettleSeconds", 0.5}};
   ASSERT_TRUE(WriteFileAtomic(root + "/config.json", config.dump(2)).ok());
   const std::string results = root + "/results.jsonl", log = root + "/inspect.log";
-  const std::vector<std::string> inspect = {VQI_INSPECT_BIN, "--config", root + "/config.json",
-                                            "--results", results};
+  const std::vector<std::string> inspect = {VQI_INSPECT_BIN,    "--config", root + "/config.json",
+                                            "--results",        results,    "--uncertain-dir",
+                                            root + "/uncertain"};
 
   pid_t ins = Spawn(inspect, log);
   const pid_t cam = Spawn({std::getenv("VQI_BIN"), "camera", "simulate", "--from", root + "/src",
@@ -163,6 +164,19 @@ TEST(InspectCliTest, EveryFileOnceAcrossARestartWithPredictsBoxes) {
     EXPECT_EQ(j["image_name"], name);  // AWS's keys
     EXPECT_TRUE(j.contains("timestamp") && j.contains("inference-results"));
   }
+  // Uncertain images (best score in the default band [0.3, 0.6]) are kept for upload.
+  size_t uncertain = 0;
+  for (const auto& [name, j] : by_name) {
+    if (!j["uncertain"].get<bool>()) continue;
+    ++uncertain;
+    EXPECT_TRUE(fs::exists(root + "/uncertain/" + j["image"]["id"].get<std::string>() + ".json"))
+        << name;
+  }
+  const size_t kept =
+      fs::exists(root + "/uncertain")
+          ? std::distance(fs::directory_iterator(root + "/uncertain"), fs::directory_iterator())
+          : 0;
+  EXPECT_EQ(kept, 2 * uncertain);  // the image and its result
   for (const auto& [name, code] : bad) {
     ASSERT_TRUE(by_name.count(name)) << name << " has no result";
     EXPECT_EQ(by_name[name]["verdict"], "error") << name;
