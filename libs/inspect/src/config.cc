@@ -4,6 +4,7 @@
 #include <set>
 
 #include "vqi/base/system.h"
+#include "vqi/transport/topics.h"
 #include "vqi/yolo/image_header.h"
 
 namespace vqi::inspect {
@@ -89,8 +90,9 @@ const char* ModeName(Mode m) { return m == Mode::kWatch ? "watch" : "interval"; 
 
 std::string InspectConfig::Topic() const {
   if (!topic.empty()) return topic;
-  return "vqi/v1/results/" + (thing_name.empty() ? std::string("unknown") : thing_name) + "/" +
-         component_name;
+  // ParseConfig checked both names; "unknown" when no thing name was given at all.
+  return transport::topics::ResultsTopic(thing_name.empty() ? "unknown" : thing_name,
+                                         component_name);
 }
 
 Result<InspectConfig> ParseConfig(const Json& j, const std::string& where,
@@ -143,7 +145,13 @@ Result<InspectConfig> ParseConfig(const Json& j, const std::string& where,
   VQI_RETURN_IF_ERROR(r.String("ModelVersion", c.model_version, false, false, 256));
   c.thing_name = env_thing;
   VQI_RETURN_IF_ERROR(r.String("ThingName", c.thing_name, false, false, 128));
-  VQI_RETURN_IF_ERROR(r.String("ComponentName", c.component_name, false, true, 128));
+  if (!c.thing_name.empty())
+    if (Status s = transport::topics::CheckThingName(c.thing_name); !s.ok())
+      return r.Error("ThingName", s.message());
+  VQI_RETURN_IF_ERROR(r.String("ComponentName", c.component_name, false, true, 256));
+  if (!transport::topics::ValidComponentName(c.component_name))
+    return r.Error("ComponentName",
+                   "'" + c.component_name + "' is not a component name (letters, digits, . _ -)");
   VQI_RETURN_IF_ERROR(r.String("WorkDirectory", c.work_directory, false));
   VQI_RETURN_IF_ERROR(r.Integer("MaxImagePixels", c.max_image_pixels, 1, yolo::kMaxImagePixels));
   VQI_RETURN_IF_ERROR(r.Integer("MaxImageBytes", c.max_image_bytes, 1, kMaxImageBytesLimit));

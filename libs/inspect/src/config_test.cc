@@ -67,6 +67,8 @@ TEST(ConfigTest, RefusesBadValuesNamingTheKey) {
       {"PublishResultsOnTopic", "a/#", "MQTT wildcard"},
       {"MaxImagePixels", 1e12, "MaxImagePixels"},
       {"Drift", {{"Window", 100}}, "Drift.StatsFile: required"},
+      {"ThingName", "a/b", "ThingName"},
+      {"ComponentName", "com.example/x", "is not a component name"},
       {"Drift", {{"StatsFile", "s"}, {"MinWindow", 500}}, "Drift.MinWindow: 500 is out of range"},
   };
   for (const Bad& b : cases) {
