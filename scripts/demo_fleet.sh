@@ -88,8 +88,8 @@ echo "+ vqi server --port $SERVER_PORT --mqtt 127.0.0.1:$BROKER_PORT --tls-auto 
 SERVER_PID=$!
 wait_for "$OUT/server.log" "listening on https://" 30 "$SERVER_PID"
 
-echo "+ vqi-agent run --root $OUT/agent --bundle $HOME_DIR/fleet/bundles/$THING --soak 2 &"
-"$AGENT" run --root "$OUT/agent" --bundle "$HOME_DIR/fleet/bundles/$THING" --soak 2 \
+echo "+ vqi-agent run --root $OUT/agent --bundle $HOME_DIR/fleet/bundles/$THING --soak 2 --heartbeat 1 &"
+"$AGENT" run --root "$OUT/agent" --bundle "$HOME_DIR/fleet/bundles/$THING" --soak 2 --heartbeat 1 \
   > "$OUT/agent.log" 2>&1 &
 AGENT_PID=$!
 
@@ -112,6 +112,7 @@ for _ in $(seq 120); do
 done
 echo "$ID on $THING: $STATUS after $(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$START" "$(date +%s.%N)") s"
 v deployment status "$ID"
+v thing show "$THING"
 echo "+ vqi-agent status --root $OUT/agent"
 "$AGENT" status --root "$OUT/agent"
 echo "+ tail -n 1 $OUT/agent/logs/com.example.InspectStub.log"

@@ -294,9 +294,10 @@ class FleetE2e : public ::testing::Test {
 
   void StartAgent(Agent& a) {
     a.proc = std::make_unique<Proc>();
-    ASSERT_TRUE(a.proc->Start({VQI_AGENT_BIN, "run", "--root", a.root, "--bundle", a.bundle,
-                               "--soak", "1", "--restart-base", "0.1", "--stop-grace", "2"},
-                              dir_ + "/agent-" + a.thing + ".log"));
+    ASSERT_TRUE(
+        a.proc->Start({VQI_AGENT_BIN, "run", "--root", a.root, "--bundle", a.bundle, "--soak", "1",
+                       "--restart-base", "0.1", "--stop-grace", "2", "--heartbeat", "1"},
+                      dir_ + "/agent-" + a.thing + ".log"));
     ASSERT_TRUE(WaitFor([&] { return AgentStatus(a).value("agentRunning", false); }, 20))
         << a.proc->Log();
   }

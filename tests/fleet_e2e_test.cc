@@ -123,6 +123,16 @@ TEST_F(FleetE2eTest, DeployChangeOnlyTheModelAndRollBack) {
         << s.dump(2);
   }
 
+  // The server shows each device's heartbeat (what runs there) in `vqi thing show`.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        const CmdResult c = Vqi("thing show cam-1");
+        return c.code == 0 &&
+               c.out.find(std::string(kProgram) + " 1.0.0 RUNNING") != std::string::npos;
+      },
+      10))
+      << Vqi("thing show cam-1").out;
+
   // 2. Only the model changes: exactly its new artifact's bytes are downloaded; the program
   //    (HARD dependency) is restarted and sees the new model's folder. cam-2 is offline when
   //    the deployment is created: it catches up from the retained desired state when it comes

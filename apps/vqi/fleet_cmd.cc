@@ -257,7 +257,9 @@ Status RunThingShow(const Context& ctx, const FleetFlags& f) {
                   << " B, from cache " << hb["transfer"].value("bytesFromCache", int64_t{0})
                   << " B";
       std::cout << "\n";
-      for (const auto& [name, c] : hb.value("components", Json::object()).items())
+      // A named copy: items() of the temporary hb.value(...) returns would dangle.
+      const Json comps = hb.value("components", Json::object());
+      for (const auto& [name, c] : comps.items())
         std::cout << "    " << name << " " << c.value("version", "") << " " << c.value("state", "")
                   << "\n";
     }
