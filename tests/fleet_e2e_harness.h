@@ -235,7 +235,7 @@ class FleetE2e : public ::testing::Test {
   }
 
   // Things thing-1..N in group `e2e`, the broker, the server, one agent per thing.
-  void StartFleet(int things) {
+  void StartFleet(int things, const std::string& soak = "1") {
     broker_port_ = FreePort();
     server_port_ = FreePort();
     for (int i = 1; i <= things; ++i) {
@@ -248,7 +248,7 @@ class FleetE2e : public ::testing::Test {
     }
     ASSERT_NO_FATAL_FAILURE(StartBroker());
     ASSERT_NO_FATAL_FAILURE(StartServer());
-    for (Agent& a : agents_) ASSERT_NO_FATAL_FAILURE(StartAgent(a));
+    for (Agent& a : agents_) ASSERT_NO_FATAL_FAILURE(StartAgent(a, soak));
     std::printf("[ e2e ] fleet of %d up (broker, server, agents) %.1f s after the test began\n",
                 things, SecondsSince(began_));
   }
@@ -292,10 +292,10 @@ class FleetE2e : public ::testing::Test {
     ASSERT_TRUE(server_.WaitLog("listening on https://127.0.0.1:", 30)) << server_.Log();
   }
 
-  void StartAgent(Agent& a) {
+  void StartAgent(Agent& a, const std::string& soak = "1") {
     a.proc = std::make_unique<Proc>();
     ASSERT_TRUE(
-        a.proc->Start({VQI_AGENT_BIN, "run", "--root", a.root, "--bundle", a.bundle, "--soak", "1",
+        a.proc->Start({VQI_AGENT_BIN, "run", "--root", a.root, "--bundle", a.bundle, "--soak", soak,
                        "--restart-base", "0.1", "--stop-grace", "2", "--heartbeat", "1"},
                       dir_ + "/agent-" + a.thing + ".log"));
     ASSERT_TRUE(WaitFor([&] { return AgentStatus(a).value("agentRunning", false); }, 20))

@@ -264,3 +264,51 @@ TEST_F(FleetE2eTest, ArtifactTamperedOnTheServerIsRefusedAndNothingRuns) {
 
 }  // namespace
 }  // namespace vqi::e2e
+
+namespace vqi::e2e {
+namespace {
+
+// The control plane restarts: a deployment created while `vqi server` is down is published when
+// it comes back; a device's report sent while the server is down reaches it after its restart
+// (the broker keeps the server's persistent session). (A server down before the device has
+// fetched fails that deployment: REJECTED "not in the cache"; the device does not retry it.)
+TEST_F(FleetE2eTest, ServerDownWhileDeploymentsAreCreatedAndReported) {
+  const std::string model1 = Bytes(50000, 5), model2 = Bytes(60000, 6), model3 = Bytes(70000, 7);
+  ASSERT_NO_FATAL_FAILURE(Component(ModelRecipe("1.0.0"), {{"model.onnx", model1}}, "m1"));
+  ASSERT_NO_FATAL_FAILURE(Component(ModelRecipe("1.1.0"), {{"model.onnx", model2}}, "m2"));
+  ASSERT_NO_FATAL_FAILURE(Component(ModelRecipe("1.2.0"), {{"model.onnx", model3}}, "m3"));
+  ASSERT_NO_FATAL_FAILURE(
+      Component(ProgramRecipe("1.0.0"), {{"inspect.sh", GoodScript("1.0.0")}}, "p1"));
+  ASSERT_NO_FATAL_FAILURE(StartFleet(1, /*soak=*/"5"));
+  const Agent& a = agents_[0];
+  ASSERT_TRUE(WaitDeployment(Deploy("d1", Doc("1.0.0", "1.0.0")), "SUCCEEDED", 45));
+
+  // Created while the server is down: published once it is back.
+  ASSERT_EQ(server_.Stop(20), 0) << server_.Log();
+  const std::string d2 = Deploy("d2", Doc("1.1.0", "1.0.0"));
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ASSERT_TRUE(WaitDeployment(d2, "SUCCEEDED", 45));
+  EXPECT_TRUE(WaitProof(a, ExpectedProof(a, "1.0.0", "1.1.0", model2))) << Proof(a);
+
+  // The server goes down once the device has downloaded the new model (it also serves the
+  // artifacts) and before the soak (5 s) ends: the device's SUCCEEDED waits at the broker (the
+  // server's persistent session) and is applied after the restart.
+  const int64_t bytes = BytesDownloaded(a);
+  const std::string d3 = Deploy("d3", Doc("1.2.0", "1.0.0"));
+  ASSERT_TRUE(WaitFor(
+      [&] { return BytesDownloaded(a) >= bytes + static_cast<int64_t>(model3.size()); }, 20))
+      << AgentStatus(a).dump(2);
+  ASSERT_EQ(server_.Stop(20), 0) << server_.Log();
+  ASSERT_NE(AgentStatus(a)["lastDeployment"].value("deploymentId", ""), d3)
+      << "finished before the server was down: the test proves nothing";
+  ASSERT_TRUE(
+      WaitFor([&] { return AgentStatus(a)["lastDeployment"].value("deploymentId", "") == d3; }, 30))
+      << AgentStatus(a).dump(2);
+  EXPECT_EQ(AgentStatus(a)["lastDeployment"].value("status", ""), "SUCCEEDED");
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ASSERT_TRUE(WaitDeployment(d3, "SUCCEEDED", 30));
+  EXPECT_TRUE(WaitProof(a, ExpectedProof(a, "1.0.0", "1.2.0", model3))) << Proof(a);
+}
+
+}  // namespace
+}  // namespace vqi::e2e
