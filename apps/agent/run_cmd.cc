@@ -82,7 +82,8 @@ int Run(const RunArgs& a) {
   no.thing = setup->thing;
   no.mqtt = *mqtt;
   no.heartbeat_seconds = a.heartbeat_seconds;
-  auto made = agent::NetAgent::Create(no, *layout, [&] { return engine.ComponentStates(); });
+  auto made = agent::NetAgent::Create(
+      no, *layout, [&] { return engine.ComponentStates(); }, [&] { engine.CheckInboxNow(); });
   if (!made.ok()) return Fail(made.status());
   net = std::move(*made);
   // The lock first (Engine::Start): a second agent on this root must not take over the

@@ -58,6 +58,11 @@ Engine::Engine(EngineOptions options, SourceFactory sources, EngineHooks hooks) 
 
 void Engine::Wake() { Supervisor::Wake(); }
 
+void Engine::CheckInboxNow() {
+  impl_->next_inbox = 0;
+  Supervisor::Wake();
+}
+
 Json Engine::ComponentStates() const {
   Json comps = Json::object();
   for (const auto& [name, r] : impl_->rt)
@@ -402,7 +407,7 @@ Status Engine::Start() {
 
 Status Engine::Run() {
   Impl& m = *impl_;
-  double next_inbox = 0;
+  double& next_inbox = m.next_inbox;
   while (!m.sup.stop_requested()) {
     m.Tick(m.o.inbox_poll_seconds);
     if (Supervisor::Now() >= next_inbox && !m.sup.stop_requested()) {

@@ -46,6 +46,7 @@ struct Engine::Impl {
   std::map<std::string, Runtime> rt;
   bool status_dirty = true;
   double next_log_check = 0;
+  double next_inbox = 0;  // the daemon loop's next look at the inbox
 
   // lifecycle.cc
   std::string LogPath(const std::string& name) const;

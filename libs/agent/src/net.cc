@@ -79,10 +79,11 @@ Result<transport::MqttOptions> MqttOptionsFromBundle(const std::string& bundle_d
   return m;
 }
 
-NetAgent::NetAgent(NetOptions options, Layout layout, ComponentStates components)
+NetAgent::NetAgent(NetOptions options, Layout layout, ComponentStates components, Queued queued)
     : o_(std::move(options)),
       layout_(std::move(layout)),
       components_(std::move(components)),
+      queued_(std::move(queued)),
       kpi_(layout_.root + "/work", o_.kpi_max_wait_seconds) {}
 
 NetAgent::~NetAgent() {
@@ -90,12 +91,12 @@ NetAgent::~NetAgent() {
 }
 
 Result<std::unique_ptr<NetAgent>> NetAgent::Create(NetOptions options, Layout layout,
-                                                   ComponentStates components) {
+                                                   ComponentStates components, Queued queued) {
   VQI_RETURN_IF_ERROR(topics::CheckThingName(options.thing));
   if (!(options.heartbeat_seconds > 0))
     return InvalidArgument("heartbeat interval must be above 0 seconds");
-  std::unique_ptr<NetAgent> n(
-      new NetAgent(std::move(options), std::move(layout), std::move(components)));
+  std::unique_ptr<NetAgent> n(new NetAgent(std::move(options), std::move(layout),
+                                           std::move(components), std::move(queued)));
   // The durable replay guard and report sequence; damaged files refuse the start (as the
   // engine does for its state) rather than reuse a sequence.
   if (FileExists(DesiredPath(n->layout_))) {
@@ -249,6 +250,7 @@ void NetAgent::HandleDesired(const transport::MqttMessage& m) {
   VQI_LOG_INFO("desired state {} (sequence {}, {} component(s)) queued", d->deployment_id,
                d->sequence, d->components.size());
   Publish(d->deployment_id, "QUEUED", "", components_(), std::nullopt);
+  if (queued_) queued_();
 }
 
 void NetAgent::Tick() {
