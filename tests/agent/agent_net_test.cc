@@ -221,6 +221,46 @@ TEST_F(AgentNetTest, ServerDownAtRestartResumesFromTheCache) {
   EXPECT_EQ(h_.Stop(), 0);
 }
 
+TEST_F(AgentNetTest, ServerDownForANewDeploymentWaitsForItInsteadOfRejecting) {
+  TwoComponents();
+  StartFleet();
+  StartAgent();
+  Desired(State("dep-1", 1, {{"com.ex.Program", "1.0.0"}, {"com.ex.Model", "1.0.0"}}));
+  ASSERT_TRUE(received_.WaitReport(kThing, "dep-1", DeviceStatus::kSucceeded, 30))
+      << Slurp(h_.dir() + "/agent.log");
+  ASSERT_EQ(server_.Stop(), 0);
+  Desired(State("dep-2", 2, {{"com.ex.Program", "1.0.0"}, {"com.ex.Model", "1.1.0"}}));
+  auto attempts = [&] {
+    const std::string log = Slurp(h_.dir() + "/agent.log");
+    int n = 0;
+    for (size_t at = 0; (at = log.find("dep-2: waiting for the server", at)) != std::string::npos;
+         ++at)
+      ++n;
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return attempts() >= 2; }, 40)) << Slurp(h_.dir() + "/agent.log");
+  for (const auto& r : received_.Reports(kThing))
+    if (r.deployment_id == "dep-2") {
+      EXPECT_FALSE(fleet::IsTerminal(r.status)) << r.reason;
+    }
+  EXPECT_EQ(h_.Status()["components"]["com.ex.Model"]["version"], "1.0.0");
+  // The server comes back (on another port: the bundle says where); the queued deployment
+  // goes through.
+  ASSERT_EQ(h_.Stop(), 0);
+  vqi::testing::ServerProcess again;
+  ASSERT_TRUE(again.Start(home_)) << again.output();
+  auto cfg = ReadJsonFile(bundle_ + "/agent.json");
+  ASSERT_TRUE(cfg.ok());
+  (*cfg)["server"] = "http://127.0.0.1:" + std::to_string(again.port());
+  ASSERT_TRUE(WriteFileAtomic(bundle_ + "/agent.json", cfg->dump()).ok());
+  StartAgent();
+  auto r = received_.WaitReport(kThing, "dep-2", DeviceStatus::kSucceeded, 30);
+  ASSERT_TRUE(r) << Slurp(h_.dir() + "/agent.log");
+  EXPECT_EQ(Downloaded(), static_cast<int64_t>(m1_.size() + m2_.size()));
+  EXPECT_EQ(h_.Stop(), 0);
+  EXPECT_EQ(again.Stop(), 0);
+}
+
 TEST_F(AgentNetTest, BrokerRestartReconnectsResendsTheLatestReportAndKeepsWorking) {
   TwoComponents();
   StartFleet();
