@@ -270,8 +270,8 @@ namespace {
 
 // The control plane restarts: a deployment created while `vqi server` is down is published when
 // it comes back; a device's report sent while the server is down reaches it after its restart
-// (the broker keeps the server's persistent session). (A server down before the device has
-// fetched fails that deployment: REJECTED "not in the cache"; the device does not retry it.)
+// (the broker keeps the server's persistent session). The server is stopped only after the
+// device fetched: it also serves the artifacts (a fetch while it is down is retried by the agent).
 TEST_F(FleetE2eTest, ServerDownWhileDeploymentsAreCreatedAndReported) {
   const std::string model1 = Bytes(50000, 5), model2 = Bytes(60000, 6), model3 = Bytes(70000, 7);
   ASSERT_NO_FATAL_FAILURE(Component(ModelRecipe("1.0.0"), {{"model.onnx", model1}}, "m1"));
