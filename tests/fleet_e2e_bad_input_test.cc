@@ -74,7 +74,7 @@ TEST_F(FleetE2eBadInputTest, DeploymentDocumentsRefusedAtCreationAndNothingStore
                 {"components.com.example.Model.componentVersion"});
   ExpectRefused("oversized",
                 "{" + ok_component + R"(, "deploymentName": ")" + std::string(1 << 20, 'x') + "\"}",
-                {"ResourceExhausted", "oversized.json", "bytes"});
+                {"ResourceExhausted", "oversized.json", "limit of 1048576 bytes"});
   ExpectRefused("range",
                 R"({"components": {"com.example.Inspect": {"componentVersion": "1.0.0"}}})",
                 {"com.example.Model", "^7.0.0"});
