@@ -18,7 +18,8 @@ mkdir -p "$OUT"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 v() { echo "+ vqi $*"; "$VQI" --home "$HOME_DIR" "$@"; }
 # has NOUN VERB: the verb is built into this vqi.
-has() { "$VQI" "$@" --help >/dev/null 2>&1; }
+# (An unknown verb makes CLI11 print its parent's help with exit 0: look for "Usage: ... NOUN VERB".)
+has() { "$VQI" "$@" --help 2>/dev/null | grep -q "^Usage: .*vqi $* \["; }
 
 step "$("$VQI" --version)"
 
