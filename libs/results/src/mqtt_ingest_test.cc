@@ -49,7 +49,9 @@ class MqttIngestTest : public ::testing::Test {
     auto fleet = fleet::OpenSqliteFleetStore(fleet::FleetDbPath(home_));
     ASSERT_TRUE(fleet.ok());
     for (const char* name : {"cam-1", "cam-2", "ghost"}) {
-      if (std::string(name) != "ghost") ASSERT_TRUE((*fleet)->CreateThing(name).ok());
+      if (std::string(name) != "ghost") {
+        ASSERT_TRUE((*fleet)->CreateThing(name).ok());
+      }
       auto issued = pki::IssueCertificate(*ca, {name, pki::CertKind::kClient, {}, {}, 30});
       ASSERT_TRUE(issued.ok()) << issued.status().ToString();
       ASSERT_TRUE(pki::WriteIssued(home_ + "/devices/" + name, *issued).ok());
