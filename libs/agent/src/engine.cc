@@ -12,6 +12,7 @@
 #include <cinttypes>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "engine_internal.h"
 #include "vqi/agent/install.h"
@@ -117,16 +118,32 @@ void Engine::Impl::RemoveUnusedVersions(const ComponentSet& keep_a, const Compon
     std::error_code ec;
     for (const auto& comp : fs::directory_iterator(top, ec)) {
       const std::string name = comp.path().filename().string();
-      for (const auto& ver : fs::directory_iterator(comp.path(), ec)) {
-        const std::string v = ver.path().filename().string();
+      std::vector<fs::path> versions;
+      for (const auto& ver : fs::directory_iterator(comp.path(), ec))
+        versions.push_back(ver.path());
+      for (const fs::path& path : versions) {
+        const std::string v = path.filename().string();
         auto kept = [&](const ComponentSet& s) {
           auto it = s.find(name);
           return it != s.end() && it->second.version == v;
         };
         if (kept(keep_a) || kept(keep_b)) continue;
+        // Renamed out of the way first: an install reuses an existing version folder as it is,
+        // so a folder the agent died while emptying must never keep a version's name (kill -9
+        // during the removal left an empty folder that a later deployment ran from; found by
+        // the crash campaign). A leftover `.tmp-` folder is removed by the next commit.
+        fs::path doomed = path;
         std::error_code rm;
-        fs::remove_all(ver.path(), rm);
-        if (rm) VQI_LOG_WARN("cannot remove {}: {}", ver.path().string(), rm.message());
+        if (v.find(".tmp-") == std::string::npos) {
+          doomed += ".tmp-removing-" + std::to_string(::getpid());
+          fs::rename(path, doomed, rm);
+          if (rm) {
+            VQI_LOG_WARN("cannot remove {}: {}", path.string(), rm.message());
+            continue;
+          }
+        }
+        fs::remove_all(doomed, rm);
+        if (rm) VQI_LOG_WARN("cannot remove {}: {}", doomed.string(), rm.message());
       }
       if (fs::is_empty(comp.path(), ec)) fs::remove(comp.path(), ec);
     }
@@ -335,7 +352,16 @@ Status Engine::Start() {
   struct flock fl {};
   fl.l_type = F_WRLCK;
   fl.l_whence = SEEK_SET;
-  if (m.lock_fd < 0 || ::fcntl(m.lock_fd, F_OFD_SETLK, &fl) != 0)
+  // A killed agent's lock can outlive it for a moment: a child it forked shares the lock's
+  // open file description until its exec closes the CLOEXEC descriptor (kill -9 between fork
+  // and exec; found by the crash campaign). So a held lock is retried for up to 2 s.
+  bool locked = false;
+  for (int i = 0; m.lock_fd >= 0 && i < 100 && !locked; ++i) {
+    locked = ::fcntl(m.lock_fd, F_OFD_SETLK, &fl) == 0;
+    if (!locked && errno != EAGAIN && errno != EACCES) break;
+    if (!locked) ::usleep(20000);
+  }
+  if (!locked)
     return FailedPrecondition("another vqi-agent runs on " + m.layout.root + " (" +
                               m.layout.lock() + " is locked)");
   const std::string pid = std::to_string(::getpid()) + "\n";
