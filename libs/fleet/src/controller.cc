@@ -187,8 +187,15 @@ class FleetController::Impl {
     }
   }
 
+  // Logged at most once a minute per `what` (a failing step is retried every poll).
   void LoopError(const std::string& what, const Status& s) {
-    VQI_LOG_ERROR("fleet controller: {}: {} (retried at the next poll)", what, s.ToString());
+    const int64_t now = clock_->NowMs();
+    auto it = last_logged_.find(what);
+    if (it == last_logged_.end() || now - it->second >= 60000) {
+      VQI_LOG_ERROR("fleet controller: {}: {} (retried at the next poll)", what, s.ToString());
+      if (last_logged_.size() > 1000) last_logged_.clear();
+      last_logged_[what] = now;
+    }
     std::lock_guard lock(mu_);
     ++stats_.loop_errors;
     stats_.last_error = what + ": " + s.ToString();
@@ -227,9 +234,14 @@ class FleetController::Impl {
         VQI_RETURN_IF_ERROR(Enqueue(*desired, now));
       }
       for (const std::string& t : step.roll_back) {
-        VQI_ASSIGN_OR_RETURN(DesiredState previous,
-                             RollbackDesiredState(*fleet_, *components_, t, d.id));
-        VQI_RETURN_IF_ERROR(Enqueue(previous, now));
+        auto previous = RollbackDesiredState(*fleet_, *components_, t, d.id);
+        if (!previous.ok()) {
+          // The step (abort/halt, the other rollbacks) must still be stored: this thing keeps
+          // its desired state, which people see in `vqi thing show`.
+          LoopError(d.id + ": cannot roll back " + t, previous.status());
+          continue;
+        }
+        VQI_RETURN_IF_ERROR(Enqueue(*previous, now));
       }
       if (!step.notify.empty())
         VQI_LOG_INFO("fleet controller: {}: notifying {} thing(s) (rate {}/min)", d.id,
@@ -328,6 +340,8 @@ class FleetController::Impl {
 
   // Loop thread only: thing -> (sequence, payload) handed to the client, not yet marked.
   std::map<std::string, std::pair<int64_t, std::string>> handed_;
+  // Loop thread only (and Stop after the join): when each loop error was last logged.
+  std::map<std::string, int64_t> last_logged_;
 };
 
 Status ParseMqttAddress(const std::string& text, ControllerOptions* options) {
