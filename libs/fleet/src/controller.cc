@@ -1,6 +1,7 @@
 // The fleet controller (controller.h, docs/design/fleet.md "Controller").
 #include "vqi/fleet/controller.h"
 
+#include <algorithm>
 #include <cctype>
 #include <condition_variable>
 #include <deque>
@@ -22,6 +23,9 @@
 namespace vqi::fleet {
 
 namespace topics = transport::topics;
+
+// How often the loop looks for commits of other processes between polls (PRAGMA data_version).
+constexpr int64_t kChangeCheckMs = 20;
 
 class FleetController::Impl {
  public:
@@ -100,17 +104,24 @@ class FleetController::Impl {
 
   void Loop() {
     int64_t next_tick = 0;
+    int64_t seen_version = -1;
     while (true) {
       std::deque<transport::MqttMessage> batch;
       {
         std::unique_lock lock(mu_);
-        const int64_t wait = std::max<int64_t>(0, next_tick - clock_->NowMs());
+        const int64_t wait = std::clamp<int64_t>(next_tick - clock_->NowMs(), 0, kChangeCheckMs);
         cv_.wait_for(lock, std::chrono::milliseconds(wait),
                      [&] { return stopping_ || !inbox_.empty(); });
         if (stopping_) return;
         batch.swap(inbox_);
       }
       for (const transport::MqttMessage& m : batch) Handle(m);
+      // Another process committed (a deployment created, a thing revoked): step now rather
+      // than at the next poll.
+      if (auto v = fleet_->ChangeCounter(); v.ok()) {
+        if (seen_version >= 0 && *v != seen_version) next_tick = 0;
+        seen_version = *v;
+      }
       if (clock_->NowMs() >= next_tick) {
         Tick();
         next_tick = clock_->NowMs() + o_.poll_interval_ms;
