@@ -283,7 +283,9 @@ Status RunThingRevoke(const Context& ctx, const FleetFlags& f) {
   if (!token.ok() && token.status().code() != StatusCode::kNotFound) return token.status();
   std::cout << "revoked thing '" << t.name << "': " << certs << " certificate(s) added to "
             << pki::CaDir(ctx.home) << "/crl.pem" << (token.ok() ? ", device token revoked" : "")
-            << " (restart the broker so it re-reads the CRL)\n";
+            << "; a running `vqi broker run` picks the CRL up within a second and restarts "
+               "Mosquitto, which disconnects the thing (a broker you run yourself must be "
+               "restarted)\n";
   return Status::Ok();
 }
 

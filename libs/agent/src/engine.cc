@@ -3,6 +3,7 @@
 #include "vqi/agent/engine.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cinttypes>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "engine_internal.h"
 #include "vqi/agent/install.h"
@@ -49,9 +51,31 @@ Status Enqueue(const Layout& layout, const Deployment& d, const Json& source) {
   return WriteFileAtomic(layout.inbox() + "/" + seq + "-" + d.id + ".json", item.dump(1));
 }
 
-Engine::Engine(EngineOptions options, SourceFactory sources) : impl_(new Impl) {
+Engine::Engine(EngineOptions options, SourceFactory sources, EngineHooks hooks) : impl_(new Impl) {
   impl_->o = std::move(options);
   impl_->sources = std::move(sources);
+  impl_->hooks = std::move(hooks);
+}
+
+void Engine::Wake() { Supervisor::Wake(); }
+
+Json Engine::ComponentStates() const {
+  Json comps = Json::object();
+  for (const auto& [name, r] : impl_->rt)
+    comps[name] = {{"version", r.version}, {"state", ComponentStateName(r.state)}};
+  return comps;
+}
+
+void Engine::Impl::Notify(const Json& deployment, const Json& source, const std::string& status) {
+  if (hooks.status) hooks.status(Outcome(deployment, status, ""), source);
+}
+
+Status Engine::Impl::Finish(const Json& deployment, const Json& source, const std::string& status,
+                            const std::string& reason) {
+  const Json out = Outcome(deployment, status, reason);
+  Status st = SaveOutcome(layout, out);
+  if (hooks.status) hooks.status(out, source);
+  return st;
 }
 
 Engine::~Engine() {
@@ -94,16 +118,32 @@ void Engine::Impl::RemoveUnusedVersions(const ComponentSet& keep_a, const Compon
     std::error_code ec;
     for (const auto& comp : fs::directory_iterator(top, ec)) {
       const std::string name = comp.path().filename().string();
-      for (const auto& ver : fs::directory_iterator(comp.path(), ec)) {
-        const std::string v = ver.path().filename().string();
+      std::vector<fs::path> versions;
+      for (const auto& ver : fs::directory_iterator(comp.path(), ec))
+        versions.push_back(ver.path());
+      for (const fs::path& path : versions) {
+        const std::string v = path.filename().string();
         auto kept = [&](const ComponentSet& s) {
           auto it = s.find(name);
           return it != s.end() && it->second.version == v;
         };
         if (kept(keep_a) || kept(keep_b)) continue;
+        // Renamed out of the way first: an install reuses an existing version folder as it is,
+        // so a folder the agent died while emptying must never keep a version's name (kill -9
+        // during the removal left an empty folder that a later deployment ran from; found by
+        // the crash campaign). A leftover `.tmp-` folder is removed by the next commit.
+        fs::path doomed = path;
         std::error_code rm;
-        fs::remove_all(ver.path(), rm);
-        if (rm) VQI_LOG_WARN("cannot remove {}: {}", ver.path().string(), rm.message());
+        if (v.find(".tmp-") == std::string::npos) {
+          doomed += ".tmp-removing-" + std::to_string(::getpid());
+          fs::rename(path, doomed, rm);
+          if (rm) {
+            VQI_LOG_WARN("cannot remove {}: {}", path.string(), rm.message());
+            continue;
+          }
+        }
+        fs::remove_all(doomed, rm);
+        if (rm) VQI_LOG_WARN("cannot remove {}: {}", doomed.string(), rm.message());
       }
       if (fs::is_empty(comp.path(), ec)) fs::remove(comp.path(), ec);
     }
@@ -119,12 +159,13 @@ void Engine::Impl::StartMissing(const Plan& plan) {
   }
 }
 
-Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
+Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed, ArtifactSource* given) {
   const Json& dep = f.deployment.at("deployment");
+  const Json src = f.deployment.value("source", Json::object());
   const std::string id = dep.value("deploymentId", "");
   auto refuse = [&](const Status& why) {
     VQI_LOG_ERROR("deployment {} refused: {}", id, why.message());
-    (void)SaveOutcome(layout, Outcome(dep, "REJECTED", why.message()));
+    (void)Finish(dep, src, "REJECTED", why.message());
     return RemoveInflight(layout);
   };
   FailurePolicy policy = dep.value("failureHandlingPolicy", "ROLLBACK") == "DO_NOTHING"
@@ -133,11 +174,16 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
   // Prepare: plan and install folders; nothing running is touched.
   auto plan = BuildPlan(f.target, popts, &running);
   if (!plan.ok()) return refuse(plan.status());
-  auto source = sources(f.deployment.at("source"));
-  if (!source.ok()) return refuse(source.status());
+  std::unique_ptr<ArtifactSource> made;
+  if (!given) {
+    auto source = sources(f.deployment.at("source"));
+    if (!source.ok()) return refuse(source.status());
+    made = std::move(*source);
+    given = made.get();
+  }
   for (const auto& c : plan->components) {
     if (!c.changed) continue;
-    auto files = (*source)->GetArtifacts(c.recipe, c.manifest);
+    auto files = given->GetArtifacts(c.recipe, c.manifest);
     if (!files.ok()) return refuse(files.status());
     Status st = InstallArtifacts(layout.root, c, *files);
     if (!st.ok()) return refuse(st);
@@ -157,6 +203,7 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
 
   f.phase = kPhaseStarting;
   VQI_RETURN_IF_ERROR(SaveInflight(layout, f));
+  if (hooks.phase) hooks.phase(dep, src, kPhaseStarting);
   Plan old = std::move(running);
   running = std::move(*plan);
   std::string reason;
@@ -217,8 +264,7 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
       reason += "; rollback could not plan the previous set: " + back.status().message();
       running = Plan{};
     }
-    const Json out = Outcome(dep, "FAILED_ROLLBACK_COMPLETE", reason);
-    VQI_RETURN_IF_ERROR(SaveOutcome(layout, out));
+    VQI_RETURN_IF_ERROR(Finish(dep, src, "FAILED_ROLLBACK_COMPLETE", reason));
     VQI_RETURN_IF_ERROR(RemoveInflight(layout));
     VQI_LOG_INFO("deployment {}: FAILED_ROLLBACK_COMPLETE", id);
     return Status::Ok();
@@ -235,7 +281,7 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
   current = next;
   CrashPoint("committed");
   RemoveUnusedVersions(f.target, f.previous);
-  VQI_RETURN_IF_ERROR(SaveOutcome(layout, Outcome(dep, status, reason)));
+  VQI_RETURN_IF_ERROR(Finish(dep, src, status, reason));
   VQI_RETURN_IF_ERROR(RemoveInflight(layout));
   VQI_LOG_INFO("deployment {}: {}{}", id, status, resumed ? " (resumed after a restart)" : "");
   return Status::Ok();
@@ -250,10 +296,11 @@ Status Engine::Impl::ApplyQueued(const std::string& path) {
     return Status::Ok();
   }
   const Json& dj = (*item)["deployment"];
+  const Json& src = (*item)["source"];
   auto d = DeploymentFromJson(dj, path);
   auto reject = [&](const std::string& why) {
     VQI_LOG_ERROR("deployment {} rejected: {}", dj.value("deploymentId", "?"), why);
-    (void)SaveOutcome(layout, Outcome(dj.is_object() ? dj : Json::object(), "REJECTED", why));
+    (void)Finish(dj.is_object() ? dj : Json::object(), src, "REJECTED", why);
     fs::remove(path, ec);
     return Status::Ok();
   };
@@ -261,7 +308,8 @@ Status Engine::Impl::ApplyQueued(const std::string& path) {
   if (d->sequence <= current.sequence)
     return reject("sequence " + std::to_string(d->sequence) + " is not above the last applied " +
                   std::to_string(current.sequence));
-  auto source = sources((*item)["source"]);
+  Notify(dj, src, "IN_PROGRESS");
+  auto source = sources(src);
   if (!source.ok()) return reject(source.status().message());
   auto target = TargetSet(*d, current.set, **source);
   if (!target.ok()) return reject(target.status().message());
@@ -273,27 +321,28 @@ Status Engine::Impl::ApplyQueued(const std::string& path) {
   VQI_RETURN_IF_ERROR(SaveInflight(layout, f));
   fs::remove(path, ec);
   CrashPoint("queued");
-  return ExecuteDeployment(std::move(f), false);
+  return ExecuteDeployment(std::move(f), false, source->get());
 }
 
-void Engine::Impl::CheckInbox() {
+bool Engine::Impl::CheckInbox() {
   std::vector<std::string> items;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(layout.inbox(), ec))
     if (e.path().extension() == ".json") items.push_back(e.path().string());
-  if (items.empty()) return;
+  if (items.empty()) return false;
   std::sort(items.begin(), items.end());  // zero-padded sequence first: oldest first
   const std::string newest = items.back();
   const std::string newest_id = fs::path(newest).stem().string().substr(21);
   for (size_t i = 0; i + 1 < items.size(); ++i) {
     auto item = ReadJsonFile(items[i]);
     if (item.ok() && item->contains("deployment"))
-      (void)SaveOutcome(layout, Outcome((*item)["deployment"], "CANCELED",
-                                        "superseded by deployment " + newest_id));
+      (void)Finish((*item)["deployment"], item->value("source", Json::object()), "CANCELED",
+                   "superseded by deployment " + newest_id);
     fs::remove(items[i], ec);
   }
   Status st = ApplyQueued(newest);
   if (!st.ok()) VQI_LOG_ERROR("deployment {}: {}", newest_id, st.message());
+  return true;
 }
 
 Status Engine::Start() {
@@ -303,7 +352,16 @@ Status Engine::Start() {
   struct flock fl {};
   fl.l_type = F_WRLCK;
   fl.l_whence = SEEK_SET;
-  if (m.lock_fd < 0 || ::fcntl(m.lock_fd, F_OFD_SETLK, &fl) != 0)
+  // A killed agent's lock can outlive it for a moment: a child it forked shares the lock's
+  // open file description until its exec closes the CLOEXEC descriptor (kill -9 between fork
+  // and exec; found by the crash campaign). So a held lock is retried for up to 2 s.
+  bool locked = false;
+  for (int i = 0; m.lock_fd >= 0 && i < 100 && !locked; ++i) {
+    locked = ::fcntl(m.lock_fd, F_OFD_SETLK, &fl) == 0;
+    if (!locked && errno != EAGAIN && errno != EACCES) break;
+    if (!locked) ::usleep(20000);
+  }
+  if (!locked)
     return FailedPrecondition("another vqi-agent runs on " + m.layout.root + " (" +
                               m.layout.lock() + " is locked)");
   const std::string pid = std::to_string(::getpid()) + "\n";
@@ -329,6 +387,7 @@ Status Engine::Start() {
   if (inflight) {
     Inflight f = std::move(*inflight);
     const Json& dep = f.deployment.at("deployment");
+    const Json src = f.deployment.value("source", Json::object());
     const std::string id = dep.value("deploymentId", "");
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(m.layout.inbox(), ec))
@@ -338,8 +397,8 @@ Status Engine::Start() {
       VQI_LOG_INFO("deployment {} was committed before the restart", id);
       m.StartMissing(m.running);
       const bool failed = !f.reason.empty();
-      VQI_RETURN_IF_ERROR(SaveOutcome(
-          m.layout, m.Outcome(dep, failed ? "FAILED_NO_ROLLBACK" : "SUCCEEDED", f.reason)));
+      VQI_RETURN_IF_ERROR(
+          m.Finish(dep, src, failed ? "FAILED_NO_ROLLBACK" : "SUCCEEDED", f.reason));
       VQI_RETURN_IF_ERROR(RemoveInflight(m.layout));
     } else if (f.phase == kPhaseRollingBack || f.attempts > m.o.max_resumes) {
       const std::string reason =
@@ -348,13 +407,13 @@ Status Engine::Start() {
                                   " times during the deployment (last in phase " + f.phase + ")";
       VQI_LOG_WARN("deployment {}: rolling back to the previous set: {}", id, reason);
       m.StartMissing(m.running);
-      VQI_RETURN_IF_ERROR(
-          SaveOutcome(m.layout, m.Outcome(dep, "FAILED_ROLLBACK_COMPLETE", reason)));
+      VQI_RETURN_IF_ERROR(m.Finish(dep, src, "FAILED_ROLLBACK_COMPLETE", reason));
       VQI_RETURN_IF_ERROR(RemoveInflight(m.layout));
     } else {
       VQI_LOG_WARN("deployment {} was interrupted in phase {}: resuming", id, f.phase);
       f.attempts++;
       VQI_RETURN_IF_ERROR(SaveInflight(m.layout, f));
+      m.Notify(dep, src, "IN_PROGRESS");
       Status st = m.ExecuteDeployment(std::move(f), true);
       if (!st.ok()) return st;
       m.StartMissing(m.running);
@@ -363,6 +422,7 @@ Status Engine::Start() {
     m.StartMissing(m.running);
   }
   m.WriteStatus();
+  ::malloc_trim(0);
   return Status::Ok();
 }
 
@@ -372,7 +432,7 @@ Status Engine::Run() {
   while (!m.sup.stop_requested()) {
     m.Tick(m.o.inbox_poll_seconds);
     if (Supervisor::Now() >= next_inbox && !m.sup.stop_requested()) {
-      m.CheckInbox();
+      if (m.CheckInbox()) ::malloc_trim(0);  // an idle agent gives a deployment's heap back
       next_inbox = Supervisor::Now() + m.o.inbox_poll_seconds;
     }
   }
