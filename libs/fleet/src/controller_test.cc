@@ -40,6 +40,35 @@ TEST_F(ControllerTest, PendingDesiredStatesSurviveBrokerOutageAndServerRestart) 
   EXPECT_FALSE((*fleet_->GetDesired("cam-00"))->pending);
 }
 
+// Reports sent while the server is down wait in its persistent session at the broker
+// (clean_session false, QoS 1) and are applied when it comes back.
+TEST_F(ControllerTest, ReportsSentWhileTheServerIsDownAreAppliedAfterItsRestart) {
+  StartController(1000);
+  StartDevices(
+      [](const DesiredState&) {
+        SimBehavior b;
+        b.silent = true;  // this test answers by hand
+        return b;
+      },
+      1);
+  const std::string id = Deploy("thing:cam-00", "1.0.0");
+  ASSERT_TRUE(devices_[0]->WaitUntil([](const auto& got) { return !got.empty(); }, 10000));
+  controller_->Stop();
+  controller_.reset();
+  StatusReport r;
+  r.thing = "cam-00";
+  r.deployment_id = id;
+  r.sequence = 1;
+  r.status = DeviceStatus::kSucceeded;
+  r.components[kModel] = {"1.0.0", "RUNNING"};
+  ASSERT_TRUE(devices_[0]->PublishRawStatus(StatusReportToJson(r)).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(fleet_->GetDeviceStatus(id, "cam-00")->status, DeviceStatus::kQueued);
+  StartController(1000);
+  WaitPhase(id, RolloutPhase::kCompleted);
+  EXPECT_EQ(fleet_->GetDeviceStatus(id, "cam-00")->status, DeviceStatus::kSucceeded);
+}
+
 // What `vqi deployment create` → device costs with the default poll (200 ms): the store write
 // committed (by another connection, as another process would) → the desired state on the
 // device. The controller notices the commit within ~20 ms (PRAGMA data_version).
