@@ -55,8 +55,8 @@ class FleetController::Impl {
   // One received message: a status report or a heartbeat (anything else refused).
   void Handle(const transport::MqttMessage& m);
   // controller_outbound.cc
-  // Writes `s` (sequence assigned) to the outbox of its thing.
-  Status Enqueue(DesiredState s, int64_t now);
+  // Writes `s` (sequence assigned) to the outbox of its thing; returns the sequence.
+  Result<int64_t> Enqueue(DesiredState s, int64_t now);
   // One rollout step of `d` and its desired states, in one transaction.
   Status StepDeployment(const Deployment& d, int64_t now);
   // Every poll: revoked things cleared, each live RUNNING rollout stepped, then Flush.

@@ -11,12 +11,12 @@ namespace vqi::fleet {
 namespace topics = transport::topics;
 
 // Writes `s` (sequence assigned) to the outbox of its thing.
-Status FleetController::Impl::Enqueue(DesiredState s, int64_t now) {
+Result<int64_t> FleetController::Impl::Enqueue(DesiredState s, int64_t now) {
   VQI_ASSIGN_OR_RETURN(s.sequence, fleet_->NextDesiredSequence(s.thing));
   VQI_RETURN_IF_ERROR(
       fleet_->PutDesired({s.thing, s.sequence, s.deployment_id, DesiredStateToJson(s), true, now}));
   Count(&ControllerStats::desired_enqueued);
-  return Status::Ok();
+  return s.sequence;
 }
 
 // One rollout step of `d` and its desired states, in one transaction.
@@ -40,7 +40,7 @@ Status FleetController::Impl::StepDeployment(const Deployment& d, int64_t now) {
                                             "server: " + desired.status().message(), now));
         continue;
       }
-      VQI_RETURN_IF_ERROR(Enqueue(*desired, now));
+      VQI_RETURN_IF_ERROR(Enqueue(*desired, now).status());
     }
     for (const std::string& t : step.roll_back) {
       auto previous = RollbackDesiredState(*fleet_, *components_, t, d.id);
@@ -50,7 +50,17 @@ Status FleetController::Impl::StepDeployment(const Deployment& d, int64_t now) {
         LoopError(d.id + ": cannot roll back " + t, previous.status());
         continue;
       }
-      VQI_RETURN_IF_ERROR(Enqueue(*previous, now));
+      VQI_ASSIGN_OR_RETURN(int64_t sequence, Enqueue(*previous, now));
+      // The record keeps its (final) status; its reason says where the thing went, so
+      // `vqi deployment status` shows the rollback.
+      VQI_ASSIGN_OR_RETURN(DeviceStatusRecord r, fleet_->GetDeviceStatus(d.id, t));
+      const std::string where =
+          previous->components.empty()
+              ? "rolled back: no components (desired sequence " + std::to_string(sequence) + ")"
+              : "rolled back to " + previous->deployment_id + " (desired sequence " +
+                    std::to_string(sequence) + ")";
+      r.reason = r.reason.empty() ? where : r.reason + "; " + where;
+      VQI_RETURN_IF_ERROR(fleet_->PutDeviceStatus(r));
     }
     if (!step.notify.empty())
       VQI_LOG_INFO("fleet controller: {}: notifying {} thing(s) (rate {}/min)", d.id,

@@ -111,6 +111,12 @@ TEST_F(ControllerTest, FailuresPastTheAbortThresholdStopAndRollBack) {
     succeeded += r.status == DeviceStatus::kSucceeded;
   }
   EXPECT_EQ(failed, 3);
+  // `vqi deployment status` shows where the rolled-back things went.
+  for (const DeviceStatusRecord& r : *records) {
+    const bool rolled = r.thing <= "cam-03" || (r.thing >= "cam-07" && r.thing <= "cam-11");
+    EXPECT_EQ(r.reason.find("rolled back to dep-1 (desired sequence ") != std::string::npos, rolled)
+        << r.thing << ": " << r.reason;
+  }
   EXPECT_EQ(succeeded, 4);
   EXPECT_EQ(canceled, kThings - 7);
 }
