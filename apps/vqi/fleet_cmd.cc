@@ -257,8 +257,8 @@ Status RunThingShow(const Context& ctx, const FleetFlags& f) {
                   << " B, from cache " << hb["transfer"].value("bytesFromCache", int64_t{0})
                   << " B";
       std::cout << "\n";
-      const Json comps = hb.value("components", Json::object());  // outlives the loop
-      for (const auto& [name, c] : comps.items())
+      const Json components = hb.value("components", Json::object());  // outlives the loop
+      for (const auto& [name, c] : components.items())
         std::cout << "    " << name << " " << c.value("version", "") << " " << c.value("state", "")
                   << "\n";
     }
