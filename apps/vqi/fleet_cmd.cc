@@ -306,7 +306,7 @@ Status RunGroupRemove(const Context& ctx, const FleetFlags& f) {
 
 Status RunDeploymentCreate(const Context& ctx, const FleetFlags& f) {
   VQI_ASSIGN_OR_RETURN(fl::Target target, fl::ParseTarget(f.target));
-  VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(f.file, fl::kMaxDocumentBytes + 1));
+  VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(f.file, fl::kMaxDocumentBytes));
   VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
   VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
   VQI_ASSIGN_OR_RETURN(fl::CreateOutcome out,
