@@ -21,8 +21,10 @@ namespace vqi::results {
 
 struct IngestOptions {
   size_t max_result_bytes = kDefaultMaxResultBytes;  // 256..1 MiB
-  double rate_per_second = 100;                      // per thing, token bucket refill; 0.1..100,000
-  double burst = 1000;                               // per thing, bucket size; 1..1,000,000
+  // Per thing, a token bucket: refill per second (0.1..100,000) and size (1..1,000,000). The
+  // burst lets a device's spool flush after an outage through (docs/design/results.md).
+  double rate_per_second = 1000;
+  double burst = 100000;
   // When set: a thing it answers false for is refused ("unknown thing") and counted only here.
   std::function<bool(const std::string& thing)> known_thing;
   Clock* clock = nullptr;  // RealClock() when null
