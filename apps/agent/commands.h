@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "vqi/agent/engine.h"
+
 namespace vqi::agent_cli {
 
 struct DeployArgs {
@@ -11,6 +13,15 @@ struct DeployArgs {
   bool json = false;
 };
 int Deploy(const DeployArgs& a);
+
+// The daemon. With a bundle: MQTT desired state in, status/heartbeat out, components from
+// `vqi server` (run_cmd.cc).
+struct RunArgs {
+  agent::EngineOptions engine;
+  std::string bundle;
+  double heartbeat_seconds = 30;
+};
+int Run(const RunArgs& a);
 
 struct StatusArgs {
   std::string root;

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "vqi/agent/engine.h"
+#include "vqi/agent/server_source.h"
 #include "vqi/base/file.h"
 
 namespace vqi::agent_cli {
@@ -131,12 +132,22 @@ int Status(const StatusArgs& a) {
     auto l = ReadJsonFile(layout->last());
     if (l.ok()) last = *l;
   }
+  // The network side (vqi-agent run --bundle): state/net.json and state/transfer.json.
+  Json net;
+  if (FileExists(layout->state() + "/net.json")) {
+    auto n = ReadJsonFile(layout->state() + "/net.json");
+    if (n.ok() && n->is_object()) net = *n;
+  }
+  if (net.is_object() && !running) net["connected"] = false;
   Json doc = {{"root", layout->root},
               {"agentRunning", running},
               {"deploymentId", current->deployment_id},
               {"sequence", current->sequence},
               {"components", comps},
-              {"lastDeployment", last}};
+              {"lastDeployment", last},
+              {"transfer", agent::ReadTransfer(layout->root)},
+              {"rejectedMessages", net.is_object() ? net.value("rejectedMessages", 0) : 0},
+              {"network", net}};
   if (a.json) {
     std::printf("%s\n", doc.dump(2).c_str());
     return 0;
@@ -147,6 +158,15 @@ int Status(const StatusArgs& a) {
   for (const auto& [name, c] : comps.items())
     std::printf("  %s %s %s\n", name.c_str(), c["version"].get<std::string>().c_str(),
                 c["state"].get<std::string>().c_str());
+  if (net.is_object())
+    std::printf("mqtt: %s %s, %lld message(s) rejected\n", net.value("broker", "").c_str(),
+                net.value("connected", false) ? "connected" : "not connected",
+                static_cast<long long>(net.value("rejectedMessages", 0)));
+  const Json& t = doc["transfer"];
+  std::printf("transfer: %lld bytes downloaded, %lld from the cache, %lld requests\n",
+              static_cast<long long>(t.value("bytesDownloaded", 0)),
+              static_cast<long long>(t.value("bytesFromCache", 0)),
+              static_cast<long long>(t.value("requests", 0)));
   if (!last.is_null())
     std::printf("last deployment: %s %s%s%s\n", last.value("deploymentId", "").c_str(),
                 last.value("status", "").c_str(), last.value("reason", "").empty() ? "" : ": ",

@@ -1,4 +1,6 @@
 // vqi-agent: the edge runtime. Thin: parses flags and calls libs/agent (docs/design/agent.md).
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -9,6 +11,9 @@
 #include "vqi/base/log.h"
 
 int main(int argc, char** argv) {
+  // One malloc arena for all threads: the MQTT thread's messages are small, and a second
+  // arena costs resident memory an idle agent never gives back.
+  ::mallopt(M_ARENA_MAX, 1);
   vqi::InitLogging();
   CLI::App app{"vqi-agent: installs, runs and supervises components on a device"};
   app.require_subcommand(1);
@@ -29,10 +34,13 @@ int main(int argc, char** argv) {
   deploy->add_flag("--json", d.json, "print the outcome as JSON");
 
   vqi::agent::EngineOptions o;
-  std::string bundle;
+  vqi::agent_cli::RunArgs r;
   auto* run = app.add_subcommand("run", "run the current set and apply queued deployments");
   run->add_option("--root", o.root, "agent root folder")->required()->check(vqi::cli::NonEmpty());
-  run->add_option("--bundle", bundle, "agent bundle folder (agent.json: thing name)");
+  run->add_option("--bundle", r.bundle,
+                  "agent bundle from `vqi thing create`: connect to its broker and server");
+  run->add_option("--heartbeat", r.heartbeat_seconds, "seconds between heartbeats (with --bundle)")
+      ->check(vqi::cli::InRange(0.5, 86400.0));
   run->add_option("--soak", o.soak_seconds, "seconds changed components must stay healthy")
       ->check(vqi::cli::InRange(0.0, 3600.0));
   run->add_option("--restart-base", o.restart_base_seconds, "first restart delay (doubles)")
@@ -52,20 +60,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (deploy->parsed()) return vqi::agent_cli::Deploy(d);
   if (status->parsed()) return vqi::agent_cli::Status(s);
-  if (!bundle.empty()) {
-    auto cfg = vqi::ReadJsonFile(bundle + "/agent.json");
-    if (!cfg.ok()) {
-      std::fprintf(stderr, "vqi-agent: %s\n", cfg.status().message().c_str());
-      return 1;
-    }
-    o.thing_name = cfg->value("thing", o.thing_name);
-  }
-  vqi::agent::Engine engine(o);
-  vqi::Status st = engine.Start();
-  if (st.ok()) st = engine.Run();
-  if (!st.ok()) {
-    std::fprintf(stderr, "vqi-agent: %s\n", st.message().c_str());
-    return 1;
-  }
-  return 0;
+  r.engine = o;
+  return vqi::agent_cli::Run(r);
 }

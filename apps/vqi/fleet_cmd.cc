@@ -16,8 +16,11 @@
 #include "vqi/fleet/bundle.h"
 #include "vqi/fleet/deploy.h"
 #include "vqi/fleet/document.h"
+#include "vqi/fleet/health.h"
+#include "vqi/fleet/identity.h"
 #include "vqi/fleet/rollout.h"
 #include "vqi/fleet/store.h"
+#include "vqi/fleet/thing_view.h"
 #include "vqi/pki/pki.h"
 #include "vqi/server/token_store.h"
 #include "vqi/signing/keys.h"
@@ -42,11 +45,7 @@ std::string DeviceTokenName(const std::string& thing) {
   return "thing." + thing.substr(0, 41) + "." + Sha256Hex(thing).substr(0, 16);
 }
 
-Result<pki::Ca> OpenOrCreateCa(const Context& ctx) {
-  auto ca = pki::OpenCa(pki::CaDir(ctx.home));
-  if (ca.ok() || ca.status().code() != StatusCode::kNotFound) return ca;
-  return pki::CreateCa(pki::CaDir(ctx.home), "vqi CA");
-}
+Result<pki::Ca> OpenOrCreateCa(const Context& ctx) { return fl::OpenOrCreateCa(ctx.home); }
 
 struct IssuedThing {
   std::string serial, fingerprint, bundle_dir;
@@ -112,16 +111,6 @@ Result<std::unique_ptr<component::Store>> OpenComponents(const Context& ctx) {
   return component::OpenSqliteStore(component::ComponentsDbPath(ctx.home));
 }
 
-Json ThingJson(const fl::Thing& t) {
-  return Json{{"name", t.name},
-              {"groups", t.groups},
-              {"created", t.created},
-              {"revoked", t.revoked.empty() ? Json(nullptr) : Json(t.revoked)},
-              {"certificate_serial", t.cert_serial},
-              {"certificate_fingerprint", t.cert_fingerprint},
-              {"desired_sequence", t.desired_sequence}};
-}
-
 Json DeploymentJson(const fl::Deployment& d) {
   Json j{{"id", d.id},
          {"target", d.target.ToString()},
@@ -165,7 +154,7 @@ Status RunThingCreate(const Context& ctx, const FleetFlags& f) {
     return Status::Ok();
   }));
   if (ctx.json || f.json) {
-    Json j = ThingJson(t);
+    Json j = fl::ThingJson(t);
     j["bundle"] = issued.bundle_dir;
     std::cout << j.dump(2) << "\n";
   } else {
@@ -186,7 +175,11 @@ Status RunThingList(const Context& ctx, const FleetFlags& f) {
   VQI_ASSIGN_OR_RETURN(std::vector<fl::Thing> things, fleet->ListThings());
   if (ctx.json || f.json) {
     Json out = Json::array();
-    for (const fl::Thing& t : things) out.push_back(ThingJson(t));
+    for (const fl::Thing& t : things) {
+      Json j = fl::ThingJson(t);
+      j["health"] = fl::HealthJson(*fleet, t.name);
+      out.push_back(j);
+    }
     std::cout << out.dump(2) << "\n";
     return Status::Ok();
   }
@@ -194,12 +187,15 @@ Status RunThingList(const Context& ctx, const FleetFlags& f) {
     std::cout << "no things (create one with: vqi thing create NAME --group GROUP)\n";
     return Status::Ok();
   }
-  std::printf("%-32s %-8s %-22s %s\n", "NAME", "STATE", "CREATED", "GROUPS");
+  std::printf("%-32s %-8s %-22s %-22s %s\n", "NAME", "STATE", "CREATED", "LAST SEEN", "GROUPS");
   for (const fl::Thing& t : things) {
     std::string groups;
     for (const std::string& g : t.groups) groups += (groups.empty() ? "" : ",") + g;
-    std::printf("%-32s %-8s %-22s %s\n", t.name.c_str(), t.revoked.empty() ? "active" : "revoked",
-                t.created.c_str(), groups.c_str());
+    auto h = fleet->GetHealth(t.name);
+    const std::string seen = h.ok() && h->has_value() ? (*h)->last_seen : "never";
+    std::printf("%-32s %-8s %-22s %-22s %s\n", t.name.c_str(),
+                t.revoked.empty() ? "active" : "revoked", t.created.c_str(), seen.c_str(),
+                groups.c_str());
   }
   return Status::Ok();
 }
@@ -208,7 +204,7 @@ Status RunThingShow(const Context& ctx, const FleetFlags& f) {
   VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
   VQI_ASSIGN_OR_RETURN(fl::Thing t, fleet->GetThing(f.name));
   VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
-  Json j = ThingJson(t);
+  Json j = fl::ThingJson(t);
   auto desired = fl::ComputeDesiredState(*fleet, *components, t.name);
   if (desired.ok()) {
     Json comps = Json::object();
@@ -219,18 +215,10 @@ Status RunThingShow(const Context& ctx, const FleetFlags& f) {
     j["desired_error"] = desired.status().message();
   }
   // This thing's status in every deployment that lists it.
-  Json deployments = Json::array();
-  VQI_ASSIGN_OR_RETURN(std::vector<fl::Deployment> all, fleet->ListDeployments());
-  for (const fl::Deployment& d : all) {
-    auto st = fleet->GetDeviceStatus(d.id, t.name);
-    if (!st.ok()) continue;
-    deployments.push_back({{"id", d.id},
-                           {"target", d.target.ToString()},
-                           {"status", fl::DeviceStatusName(st->status)},
-                           {"reason", st->reason},
-                           {"updated", st->updated}});
-  }
+  VQI_ASSIGN_OR_RETURN(Json deployments, fl::ThingDeploymentsJson(*fleet, t.name));
   j["deployments"] = deployments;
+  j["health"] = fl::HealthJson(*fleet, t.name);
+  j["published"] = fl::PublishedJson(*fleet, t.name);
   if (ctx.json || f.json) {
     std::cout << j.dump(2) << "\n";
     return Status::Ok();
@@ -246,9 +234,34 @@ Status RunThingShow(const Context& ctx, const FleetFlags& f) {
   } else {
     std::cout << "  desired: " << desired.status().message() << "\n";
   }
+  if (const Json& p = j["published"]; !p.is_null())
+    std::cout << "  published: sequence " << p["sequence"].get<int64_t>() << " ("
+              << (p["cleared"].get<bool>() ? "cleared" : p["deployment"].get<std::string>())
+              << (p["acknowledged"].get<bool>() ? ", acknowledged by the broker" : ", pending")
+              << ")\n";
   for (const Json& d : deployments)
     std::cout << "  " << d["id"].get<std::string>() << " " << d["target"].get<std::string>() << " "
               << d["status"].get<std::string>() << "\n";
+  const Json& health = j["health"];
+  if (health["last_seen"].is_null()) {
+    std::cout << "  last seen: never\n";
+  } else {
+    std::cout << "  last seen: " << health["last_seen"].get<std::string>() << "\n";
+    const Json& hb = health["heartbeat"];
+    if (!hb.is_null()) {
+      std::cout << "  heartbeat (" << health["heartbeat_at"].get<std::string>() << "): uptime "
+                << hb.value("uptimeSeconds", int64_t{0}) << " s";
+      if (hb.contains("pssKb")) std::cout << ", PSS " << hb["pssKb"].get<int64_t>() << " KiB";
+      if (hb.contains("transfer"))
+        std::cout << ", downloaded " << hb["transfer"].value("bytesDownloaded", int64_t{0})
+                  << " B, from cache " << hb["transfer"].value("bytesFromCache", int64_t{0})
+                  << " B";
+      std::cout << "\n";
+      for (const auto& [name, c] : hb.value("components", Json::object()).items())
+        std::cout << "    " << name << " " << c.value("version", "") << " " << c.value("state", "")
+                  << "\n";
+    }
+  }
   return Status::Ok();
 }
 
@@ -269,7 +282,9 @@ Status RunThingRevoke(const Context& ctx, const FleetFlags& f) {
   if (!token.ok() && token.status().code() != StatusCode::kNotFound) return token.status();
   std::cout << "revoked thing '" << t.name << "': " << certs << " certificate(s) added to "
             << pki::CaDir(ctx.home) << "/crl.pem" << (token.ok() ? ", device token revoked" : "")
-            << " (restart the broker so it re-reads the CRL)\n";
+            << "; a running `vqi broker run` picks the CRL up within a second and restarts "
+               "Mosquitto, which disconnects the thing (a broker you run yourself must be "
+               "restarted)\n";
   return Status::Ok();
 }
 

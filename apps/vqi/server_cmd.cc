@@ -10,6 +10,8 @@
 
 #include "cli.h"
 #include "vqi/base/json.h"
+#include "vqi/fleet/controller.h"
+#include "vqi/fleet/identity.h"
 #include "vqi/server/server.h"
 #include "vqi/server/token_store.h"
 
@@ -27,6 +29,10 @@ struct ServerFlags {
   int workers = 16;
   int shutdown_grace = 30;
   std::string token_name, token_scope = "read", revoke;
+  std::string mqtt;                   // HOST:PORT: run the fleet controller (docs/design/fleet.md)
+  bool tls_auto = false;              // HTTPS with a certificate from the vqi CA
+  int poll_ms = 200;                  // controller poll interval
+  int64_t rollout_minute_ms = 60000;  // the rollout planner's "minute" (tests shorten it)
 };
 
 // Serves until SIGTERM or SIGINT, then shuts down gracefully.
@@ -36,6 +42,13 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
   o.bind_address = f.bind;
   o.port = f.port;
   o.tls = {f.tls_cert, f.tls_key, f.tls_client_ca};
+  if (f.tls_auto) {
+    if (!f.tls_cert.empty() || !f.tls_key.empty())
+      return InvalidArgument("--tls-auto issues its own certificate: drop --tls-cert/--tls-key");
+    VQI_ASSIGN_OR_RETURN(fleet::IdentityFiles tls, fleet::EnsureServerTls(ctx.home, f.bind));
+    o.tls.cert_file = tls.cert_file;
+    o.tls.key_file = tls.key_file;
+  }
   o.max_body_bytes = f.max_body_bytes;
   o.max_upload_bytes = f.max_upload_bytes;
   o.threads = f.workers;
@@ -51,6 +64,19 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
 
   VQI_ASSIGN_OR_RETURN(auto server, sv::Server::Create(o));
   VQI_ASSIGN_OR_RETURN(int port, server->Bind());
+  // The fleet controller (threads start after the signal mask: they inherit it).
+  std::unique_ptr<fleet::FleetController> controller;
+  if (!f.mqtt.empty()) {
+    fleet::ControllerOptions co;
+    co.home = ctx.home;
+    VQI_RETURN_IF_ERROR(fleet::ParseMqttAddress(f.mqtt, &co));
+    co.poll_interval_ms = f.poll_ms;
+    co.timing.minute_ms = f.rollout_minute_ms;
+    VQI_ASSIGN_OR_RETURN(controller, fleet::FleetController::Create(co));
+    VQI_RETURN_IF_ERROR(controller->Start());
+    std::fprintf(stderr, "vqi server: fleet controller connecting to %s as vqi-server\n",
+                 f.mqtt.c_str());
+  }
   const std::string url =
       std::string(server->tls() ? "https" : "http") + "://" + f.bind + ":" + std::to_string(port);
   if (ctx.json)
@@ -69,7 +95,9 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
       raw->Shutdown();
     }
   }).detach();
-  VQI_RETURN_IF_ERROR(server->Run());
+  Status run = server->Run();
+  if (controller) controller->Stop(2000);  // publishes not yet acknowledged stay pending
+  VQI_RETURN_IF_ERROR(run);
   std::fprintf(stderr, "vqi server: stopped\n");
   return Status::Ok();
 }
@@ -159,6 +187,25 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
       ->add_option("--shutdown-grace", f->shutdown_grace,
                    "seconds requests in flight may take after SIGTERM/SIGINT (default 30)")
       ->check(InRange(0, 3600));
+
+  server
+      ->add_option("--mqtt", f->mqtt,
+                   "HOST:PORT of the MQTT broker: run the fleet controller (desired states out, "
+                   "status and heartbeats in) as vqi-server")
+      ->check(NonEmpty());
+  server->add_flag("--tls-auto", f->tls_auto,
+                   "serve HTTPS with a certificate from the vqi CA (<home>/server/tls/; SANs: "
+                   "--bind, 127.0.0.1, localhost)");
+  server
+      ->add_option("--poll-ms", f->poll_ms,
+                   "fleet controller: how often the store is polled for rollout steps (ms, "
+                   "default 200)")
+      ->check(InRange(10, 60000));
+  server
+      ->add_option("--rollout-minute-ms", f->rollout_minute_ms,
+                   "fleet controller: length of a rollout 'minute' (rate window and timeout "
+                   "unit) in ms; default 60000, shorter for tests")
+      ->check(InRange<int64_t>(100, 3600000));
 
   CLI::App* token = server->add_subcommand("token", "Bearer tokens for the server");
   token->require_subcommand(1);

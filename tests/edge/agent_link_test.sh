@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# Issue 19: vqi-agent links neither libtorch nor OpenCV (nor the training, ONNX, dataset or
-# inference code): checks the binary's shared libraries (ldd) and symbols (nm), then runs it
-# with a small set (two components) and reports its idle memory (RSS and PSS from
-# /proc/<pid>/smaps_rollup). Fails when idle PSS is above the limit (8 MB by default).
+# Issue 19: vqi-agent links neither libtorch nor OpenCV (nor the training, ONNX, dataset,
+# inference, server, SQLite or CA code): checks the binary's shared libraries (ldd) and symbols
+# (nm), then runs it with a small set (two components, local mode) and reports its idle memory
+# (RSS and PSS from /proc/<pid>/smaps_rollup). Fails when idle PSS is above the limit (8 MB by
+# default). The same with MQTT connected: tests/agent/agent_net_test.cc.
 #   agent_link_test.sh VQI_AGENT WORKDIR [MAX_PSS_KB]
 set -euo pipefail
 agent=$1 work=$2 max_pss_kb=${3:-8192}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 libs=$(ldd "$agent")
-for bad in libtorch libc10 libopencv 'libonnx' libdnnl libgomp; do
+for bad in libtorch libc10 libopencv 'libonnx' libdnnl libgomp libsqlite; do
   if grep -E "$bad" <<<"$libs"; then fail "$agent links $bad"; fi
 done
 syms=$(nm -C "$agent")
 for bad in 'vqi::onnx::' 'vqi::train::' 'vqi::detect::' 'vqi::dataset::' 'vqi::infer::' \
-           'vqi::registry::' 'vqi::server::' 'cv::' 'torch::' 'c10::'; do
-  if grep -F "$bad" <<<"$syms" | head -3 | grep -q .; then fail "$agent holds symbols of $bad"; fi
+           'vqi::registry::' 'vqi::server::' 'cv::' 'torch::' 'c10::' \
+           'httplib::' 'vqi::sqlite::' 'vqi::blob::' 'vqi::pki::' 'vqi::fleet::FleetStore' \
+           'vqi::fleet::Controller'; do
+  if grep -qF "$bad" <<<"$syms"; then fail "$agent holds symbols of $bad"; fi
 done
 grep -qF 'vqi::agent::Engine' <<<"$syms" || fail "no agent engine in $agent"
+# The network side is in (run --bundle): MQTT (libmosquitto) and downloads (libcurl).
+grep -qF 'vqi::agent::NetAgent' <<<"$syms" || fail "no network side in $agent"
+for lib in libmosquitto libcurl; do grep -q "$lib" <<<"$libs" || fail "$agent does not link $lib"; done
 echo "links: $(grep -oE '^\s*lib[^ ]+' <<<"$libs" | tr -d '\t' | sort | tr '\n' ' ')"
 
 rm -rf "$work" && mkdir -p "$work/recipes" "$work/artifacts/com.ex.Model/1.0.0"

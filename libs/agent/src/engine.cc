@@ -3,6 +3,7 @@
 #include "vqi/agent/engine.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -50,9 +51,31 @@ Status Enqueue(const Layout& layout, const Deployment& d, const Json& source) {
   return WriteFileAtomic(layout.inbox() + "/" + seq + "-" + d.id + ".json", item.dump(1));
 }
 
-Engine::Engine(EngineOptions options, SourceFactory sources) : impl_(new Impl) {
+Engine::Engine(EngineOptions options, SourceFactory sources, EngineHooks hooks) : impl_(new Impl) {
   impl_->o = std::move(options);
   impl_->sources = std::move(sources);
+  impl_->hooks = std::move(hooks);
+}
+
+void Engine::Wake() { Supervisor::Wake(); }
+
+Json Engine::ComponentStates() const {
+  Json comps = Json::object();
+  for (const auto& [name, r] : impl_->rt)
+    comps[name] = {{"version", r.version}, {"state", ComponentStateName(r.state)}};
+  return comps;
+}
+
+void Engine::Impl::Notify(const Json& deployment, const Json& source, const std::string& status) {
+  if (hooks.status) hooks.status(Outcome(deployment, status, ""), source);
+}
+
+Status Engine::Impl::Finish(const Json& deployment, const Json& source, const std::string& status,
+                            const std::string& reason) {
+  const Json out = Outcome(deployment, status, reason);
+  Status st = SaveOutcome(layout, out);
+  if (hooks.status) hooks.status(out, source);
+  return st;
 }
 
 Engine::~Engine() {
@@ -136,12 +159,13 @@ void Engine::Impl::StartMissing(const Plan& plan) {
   }
 }
 
-Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
+Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed, ArtifactSource* given) {
   const Json& dep = f.deployment.at("deployment");
+  const Json src = f.deployment.value("source", Json::object());
   const std::string id = dep.value("deploymentId", "");
   auto refuse = [&](const Status& why) {
     VQI_LOG_ERROR("deployment {} refused: {}", id, why.message());
-    (void)SaveOutcome(layout, Outcome(dep, "REJECTED", why.message()));
+    (void)Finish(dep, src, "REJECTED", why.message());
     return RemoveInflight(layout);
   };
   FailurePolicy policy = dep.value("failureHandlingPolicy", "ROLLBACK") == "DO_NOTHING"
@@ -150,11 +174,16 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
   // Prepare: plan and install folders; nothing running is touched.
   auto plan = BuildPlan(f.target, popts, &running);
   if (!plan.ok()) return refuse(plan.status());
-  auto source = sources(f.deployment.at("source"));
-  if (!source.ok()) return refuse(source.status());
+  std::unique_ptr<ArtifactSource> made;
+  if (!given) {
+    auto source = sources(f.deployment.at("source"));
+    if (!source.ok()) return refuse(source.status());
+    made = std::move(*source);
+    given = made.get();
+  }
   for (const auto& c : plan->components) {
     if (!c.changed) continue;
-    auto files = (*source)->GetArtifacts(c.recipe, c.manifest);
+    auto files = given->GetArtifacts(c.recipe, c.manifest);
     if (!files.ok()) return refuse(files.status());
     Status st = InstallArtifacts(layout.root, c, *files);
     if (!st.ok()) return refuse(st);
@@ -174,6 +203,7 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
 
   f.phase = kPhaseStarting;
   VQI_RETURN_IF_ERROR(SaveInflight(layout, f));
+  if (hooks.phase) hooks.phase(dep, src, kPhaseStarting);
   Plan old = std::move(running);
   running = std::move(*plan);
   std::string reason;
@@ -234,8 +264,7 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
       reason += "; rollback could not plan the previous set: " + back.status().message();
       running = Plan{};
     }
-    const Json out = Outcome(dep, "FAILED_ROLLBACK_COMPLETE", reason);
-    VQI_RETURN_IF_ERROR(SaveOutcome(layout, out));
+    VQI_RETURN_IF_ERROR(Finish(dep, src, "FAILED_ROLLBACK_COMPLETE", reason));
     VQI_RETURN_IF_ERROR(RemoveInflight(layout));
     VQI_LOG_INFO("deployment {}: FAILED_ROLLBACK_COMPLETE", id);
     return Status::Ok();
@@ -252,7 +281,7 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed) {
   current = next;
   CrashPoint("committed");
   RemoveUnusedVersions(f.target, f.previous);
-  VQI_RETURN_IF_ERROR(SaveOutcome(layout, Outcome(dep, status, reason)));
+  VQI_RETURN_IF_ERROR(Finish(dep, src, status, reason));
   VQI_RETURN_IF_ERROR(RemoveInflight(layout));
   VQI_LOG_INFO("deployment {}: {}{}", id, status, resumed ? " (resumed after a restart)" : "");
   return Status::Ok();
@@ -267,10 +296,11 @@ Status Engine::Impl::ApplyQueued(const std::string& path) {
     return Status::Ok();
   }
   const Json& dj = (*item)["deployment"];
+  const Json& src = (*item)["source"];
   auto d = DeploymentFromJson(dj, path);
   auto reject = [&](const std::string& why) {
     VQI_LOG_ERROR("deployment {} rejected: {}", dj.value("deploymentId", "?"), why);
-    (void)SaveOutcome(layout, Outcome(dj.is_object() ? dj : Json::object(), "REJECTED", why));
+    (void)Finish(dj.is_object() ? dj : Json::object(), src, "REJECTED", why);
     fs::remove(path, ec);
     return Status::Ok();
   };
@@ -278,7 +308,8 @@ Status Engine::Impl::ApplyQueued(const std::string& path) {
   if (d->sequence <= current.sequence)
     return reject("sequence " + std::to_string(d->sequence) + " is not above the last applied " +
                   std::to_string(current.sequence));
-  auto source = sources((*item)["source"]);
+  Notify(dj, src, "IN_PROGRESS");
+  auto source = sources(src);
   if (!source.ok()) return reject(source.status().message());
   auto target = TargetSet(*d, current.set, **source);
   if (!target.ok()) return reject(target.status().message());
@@ -290,27 +321,28 @@ Status Engine::Impl::ApplyQueued(const std::string& path) {
   VQI_RETURN_IF_ERROR(SaveInflight(layout, f));
   fs::remove(path, ec);
   CrashPoint("queued");
-  return ExecuteDeployment(std::move(f), false);
+  return ExecuteDeployment(std::move(f), false, source->get());
 }
 
-void Engine::Impl::CheckInbox() {
+bool Engine::Impl::CheckInbox() {
   std::vector<std::string> items;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(layout.inbox(), ec))
     if (e.path().extension() == ".json") items.push_back(e.path().string());
-  if (items.empty()) return;
+  if (items.empty()) return false;
   std::sort(items.begin(), items.end());  // zero-padded sequence first: oldest first
   const std::string newest = items.back();
   const std::string newest_id = fs::path(newest).stem().string().substr(21);
   for (size_t i = 0; i + 1 < items.size(); ++i) {
     auto item = ReadJsonFile(items[i]);
     if (item.ok() && item->contains("deployment"))
-      (void)SaveOutcome(layout, Outcome((*item)["deployment"], "CANCELED",
-                                        "superseded by deployment " + newest_id));
+      (void)Finish((*item)["deployment"], item->value("source", Json::object()), "CANCELED",
+                   "superseded by deployment " + newest_id);
     fs::remove(items[i], ec);
   }
   Status st = ApplyQueued(newest);
   if (!st.ok()) VQI_LOG_ERROR("deployment {}: {}", newest_id, st.message());
+  return true;
 }
 
 Status Engine::Start() {
@@ -355,6 +387,7 @@ Status Engine::Start() {
   if (inflight) {
     Inflight f = std::move(*inflight);
     const Json& dep = f.deployment.at("deployment");
+    const Json src = f.deployment.value("source", Json::object());
     const std::string id = dep.value("deploymentId", "");
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(m.layout.inbox(), ec))
@@ -364,8 +397,8 @@ Status Engine::Start() {
       VQI_LOG_INFO("deployment {} was committed before the restart", id);
       m.StartMissing(m.running);
       const bool failed = !f.reason.empty();
-      VQI_RETURN_IF_ERROR(SaveOutcome(
-          m.layout, m.Outcome(dep, failed ? "FAILED_NO_ROLLBACK" : "SUCCEEDED", f.reason)));
+      VQI_RETURN_IF_ERROR(
+          m.Finish(dep, src, failed ? "FAILED_NO_ROLLBACK" : "SUCCEEDED", f.reason));
       VQI_RETURN_IF_ERROR(RemoveInflight(m.layout));
     } else if (f.phase == kPhaseRollingBack || f.attempts > m.o.max_resumes) {
       const std::string reason =
@@ -374,13 +407,13 @@ Status Engine::Start() {
                                   " times during the deployment (last in phase " + f.phase + ")";
       VQI_LOG_WARN("deployment {}: rolling back to the previous set: {}", id, reason);
       m.StartMissing(m.running);
-      VQI_RETURN_IF_ERROR(
-          SaveOutcome(m.layout, m.Outcome(dep, "FAILED_ROLLBACK_COMPLETE", reason)));
+      VQI_RETURN_IF_ERROR(m.Finish(dep, src, "FAILED_ROLLBACK_COMPLETE", reason));
       VQI_RETURN_IF_ERROR(RemoveInflight(m.layout));
     } else {
       VQI_LOG_WARN("deployment {} was interrupted in phase {}: resuming", id, f.phase);
       f.attempts++;
       VQI_RETURN_IF_ERROR(SaveInflight(m.layout, f));
+      m.Notify(dep, src, "IN_PROGRESS");
       Status st = m.ExecuteDeployment(std::move(f), true);
       if (!st.ok()) return st;
       m.StartMissing(m.running);
@@ -389,6 +422,7 @@ Status Engine::Start() {
     m.StartMissing(m.running);
   }
   m.WriteStatus();
+  ::malloc_trim(0);
   return Status::Ok();
 }
 
@@ -398,7 +432,7 @@ Status Engine::Run() {
   while (!m.sup.stop_requested()) {
     m.Tick(m.o.inbox_poll_seconds);
     if (Supervisor::Now() >= next_inbox && !m.sup.stop_requested()) {
-      m.CheckInbox();
+      if (m.CheckInbox()) ::malloc_trim(0);  // an idle agent gives a deployment's heap back
       next_inbox = Supervisor::Now() + m.o.inbox_poll_seconds;
     }
   }

@@ -34,6 +34,7 @@ struct Engine::Runtime {
 struct Engine::Impl {
   EngineOptions o;
   SourceFactory sources;
+  EngineHooks hooks;
   Layout layout;
   PlanOptions popts;
   Supervisor sup;
@@ -60,11 +61,16 @@ struct Engine::Impl {
 
   // engine.cc
   void CrashPoint(const char* phase);
-  Status ExecuteDeployment(Inflight f, bool resumed);
+  // `source`: the one the deployment was planned with (null: made from its "source" object).
+  Status ExecuteDeployment(Inflight f, bool resumed, ArtifactSource* source = nullptr);
   void StartMissing(const Plan& plan);
   void RemoveUnusedVersions(const ComponentSet& keep_a, const ComponentSet& keep_b);
   Json Outcome(const Json& deployment, const std::string& status, const std::string& reason);
-  void CheckInbox();
+  // Saves an outcome and tells the status hook (source: the queued item's "source").
+  Status Finish(const Json& deployment, const Json& source, const std::string& status,
+                const std::string& reason);
+  void Notify(const Json& deployment, const Json& source, const std::string& status);
+  bool CheckInbox();  // true when it applied (or dropped) something
   Status ApplyQueued(const std::string& path);
 };
 

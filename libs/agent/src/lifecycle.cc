@@ -86,6 +86,8 @@ Result<pid_t> Engine::Impl::SpawnStep(const PlannedComponent& c, const std::stri
   spec.env.push_back("VQI_COMPONENT_NAME=" + c.name);
   spec.env.push_back("VQI_COMPONENT_VERSION=" + c.version);
   spec.env.push_back("AWS_IOT_THING_NAME=" + popts.thing_name);
+  // Where a component appends {"metric": ..., "value": ...} lines for KPI-guarded rollouts.
+  spec.env.push_back("VQI_METRICS_FILE=" + layout.work(c.name) + "/metrics.jsonl");
   if (!step.requires_privilege) {
     spec.uid = uid;
     spec.gid = gid;
@@ -282,6 +284,7 @@ void Engine::Impl::Tick(double seconds) {
     }
   }
   if (status_dirty) WriteStatus();
+  if (hooks.tick) hooks.tick();
 }
 
 void Engine::Impl::WriteStatus() {

@@ -66,6 +66,13 @@ double Supervisor::Now() {
 
 bool Supervisor::stop_requested() const { return g_stop != 0; }
 
+void Supervisor::Wake() {
+  if (g_pipe[1] >= 0) {
+    char c = 1;
+    (void)!::write(g_pipe[1], &c, 1);
+  }
+}
+
 Result<pid_t> Supervisor::Spawn(const SpawnSpec& spec) {
   VQI_RETURN_IF_ERROR(MakeDirs(spec.cwd));
   // Everything the child needs is prepared before fork(): only async-signal-safe calls after.
@@ -105,6 +112,10 @@ Result<pid_t> Supervisor::Spawn(const SpawnSpec& spec) {
     if (devnull >= 0) ::dup2(devnull, 0);
     ::dup2(log, 1);
     ::dup2(log, 2);
+    // Nothing else of the agent leaks into a component: descriptors other threads opened
+    // without O_CLOEXEC (libmosquitto's and libcurl's sockets) are closed here.
+    if (::close_range(3, ~0U, 0) != 0)
+      for (int fd = 3; fd < 4096; ++fd) ::close(fd);  // kernels before 5.9
     if (::chdir(spec.cwd.c_str()) != 0) ::_exit(126);
     if (spec.gid && ::setgid(*spec.gid) != 0) ::_exit(126);
     if (spec.uid && ::setuid(*spec.uid) != 0) ::_exit(126);

@@ -8,6 +8,7 @@
 #include "vqi/component/recipe.h"
 #include "vqi/component/resolve_recipes.h"
 #include "vqi/fleet/document.h"
+#include "vqi/fleet/rollout.h"
 
 namespace vqi::fleet {
 
@@ -233,7 +234,16 @@ Status AddThingToGroup(FleetStore& fleet, component::Store& components, const st
     VQI_RETURN_IF_ERROR(fleet.AddToGroup(thing, group));
     VQI_ASSIGN_OR_RETURN(std::optional<Deployment> live,
                          fleet.LiveDeployment({Target::Kind::kGroup, group}));
-    if (live) VQI_RETURN_IF_ERROR(fleet.AddDevices(live->id, {thing}));
+    if (!live) return Status::Ok();
+    VQI_RETURN_IF_ERROR(fleet.AddDevices(live->id, {thing}));
+    // A completed rollout runs again for the newcomer (the controller skips finished ones).
+    if (!live->rollout_state.empty()) {
+      auto st = RolloutStateFromJson(live->rollout_state);
+      if (st.ok() && st->phase == RolloutPhase::kCompleted) {
+        st->phase = RolloutPhase::kRunning;
+        VQI_RETURN_IF_ERROR(fleet.SetRolloutState(live->id, RolloutStateToJson(*st)));
+      }
+    }
     return Status::Ok();
   });
 }

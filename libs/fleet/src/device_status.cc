@@ -15,6 +15,11 @@ std::string FormatTime(int64_t ms) {
   return buf;
 }
 
+// A report that repeats `r`'s terminal status and carries a KPI: it only adds/updates the KPI.
+bool IsKpiUpdate(const DeviceStatusRecord& r, const StatusReport& report) {
+  return IsTerminal(r.status) && report.status == r.status && report.kpi.has_value();
+}
+
 }  // namespace
 
 Status CheckTransition(DeviceStatus from, DeviceStatus to, bool by_server) {
@@ -41,6 +46,24 @@ Result<DeviceStatusRecord> ApplyStatusReport(FleetStore& fleet, const StatusRepo
                                 ": sequence " + std::to_string(report.sequence) +
                                 " is not above the last accepted " + std::to_string(r.sequence) +
                                 " (replayed or out of order; ignored)");
+    // COMMON20 "KPI": a report repeating the current terminal status with a `kpi` only
+    // adds/updates the KPI (it comes after SUCCEEDED, once the device has its samples).
+    if (IsKpiUpdate(r, report)) {
+      r.kpi = report.kpi;
+      r.sequence = report.sequence;
+      VQI_RETURN_IF_ERROR(fleet.PutDeviceStatus(r));
+      VQI_ASSIGN_OR_RETURN(std::vector<Deployment> others, LiveDeploymentsOf(fleet, report.thing));
+      for (const Deployment& o : others) {
+        if (o.id == d.id) continue;
+        auto other = fleet.GetDeviceStatus(o.id, report.thing);
+        if (!other.ok() || other->sequence >= report.sequence || !IsKpiUpdate(*other, report))
+          continue;
+        other->kpi = report.kpi;
+        other->sequence = report.sequence;
+        VQI_RETURN_IF_ERROR(fleet.PutDeviceStatus(*other));
+      }
+      return Status::Ok();
+    }
     VQI_RETURN_IF_ERROR(CheckTransition(r.status, report.status, false)
                             .WithContext("status report from " + report.thing + " for " + d.id));
     if (report.status == DeviceStatus::kInProgress && r.in_progress_ms < 0)

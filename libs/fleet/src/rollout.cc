@@ -76,7 +76,7 @@ RolloutDecision RolloutPlanner::Step(int64_t now_ms, const std::vector<ThingRoll
   std::vector<ThingRollout> things = in;
 
   // Timeouts first: they count as failures below.
-  const int64_t timeout_ms = config_.in_progress_timeout_minutes * 60000;
+  const int64_t timeout_ms = config_.in_progress_timeout_minutes * timing_.minute_ms;
   for (ThingRollout& t : things) {
     if (timeout_ms > 0 && t.status == DeviceStatus::kInProgress && t.in_progress_ms >= 0 &&
         now_ms - t.in_progress_ms >= timeout_ms) {
@@ -141,7 +141,8 @@ RolloutDecision RolloutPlanner::Step(int64_t now_ms, const std::vector<ThingRoll
   if (s.phase != RolloutPhase::kRunning) {
     for (const ThingRollout& t : things) {
       if (!IsTerminal(t.status)) out.cancel.push_back(t.thing);
-      if (t.status == DeviceStatus::kSucceeded) out.roll_back.push_back(t.thing);
+      if (t.status == DeviceStatus::kSucceeded || (!IsTerminal(t.status) && t.notified_ms >= 0))
+        out.roll_back.push_back(t.thing);
     }
     return out;
   }
@@ -151,7 +152,7 @@ RolloutDecision RolloutPlanner::Step(int64_t now_ms, const std::vector<ThingRoll
     s.rate_per_minute =
         config_.exponential ? config_.base_rate_per_minute : config_.maximum_per_minute;
   // A new one-minute window; the rate grows only here, after a batch met the criteria.
-  if (s.window_start_ms < 0 || now_ms - s.window_start_ms >= 60000) {
+  if (s.window_start_ms < 0 || now_ms - s.window_start_ms >= timing_.minute_ms) {
     s.window_start_ms = now_ms;
     s.notified_in_window = 0;
     const RateIncreaseCriteria& c = config_.criteria;
@@ -178,7 +179,14 @@ RolloutDecision RolloutPlanner::Step(int64_t now_ms, const std::vector<ThingRoll
   s.notified_in_window += static_cast<int64_t>(out.notify.size());
 
   bool all_done = true;
-  for (const ThingRollout& t : things) all_done = all_done && IsTerminal(t.status);
+  for (const ThingRollout& t : things) {
+    all_done = all_done && IsTerminal(t.status);
+    // A KPI report may follow SUCCEEDED: wait for it (bounded) so a late regression still halts.
+    if (config_.kpi && t.status == DeviceStatus::kSucceeded &&
+        !(t.kpi && t.kpi->metric == config_.kpi->metric) && t.updated_ms >= 0 &&
+        now_ms - t.updated_ms < timing_.kpi_wait_ms)
+      all_done = false;
+  }
   if (all_done) s.phase = RolloutPhase::kCompleted;
   return out;
 }

@@ -6,7 +6,7 @@
 namespace vqi::fleet {
 
 Result<RolloutStepResult> AdvanceRollout(FleetStore& fleet, const std::string& deployment_id,
-                                         int64_t now_ms) {
+                                         int64_t now_ms, const RolloutTiming& timing) {
   RolloutStepResult out;
   VQI_RETURN_IF_ERROR(fleet.InTransaction([&]() -> Status {
     VQI_ASSIGN_OR_RETURN(Deployment d, fleet.GetDeployment(deployment_id));
@@ -22,8 +22,9 @@ Result<RolloutStepResult> AdvanceRollout(FleetStore& fleet, const std::string& d
     VQI_ASSIGN_OR_RETURN(std::vector<DeviceStatusRecord> records, fleet.DeviceStatuses(d.id));
     std::vector<ThingRollout> things;
     for (const DeviceStatusRecord& r : records)
-      things.push_back({r.thing, r.status, r.notified_ms, r.in_progress_ms, r.kpi});
-    const RolloutDecision decision = RolloutPlanner(doc.rollout).Step(now_ms, things, state);
+      things.push_back({r.thing, r.status, r.notified_ms, r.in_progress_ms, r.kpi, r.updated_ms});
+    const RolloutDecision decision =
+        RolloutPlanner(doc.rollout, timing).Step(now_ms, things, state);
     for (const std::string& t : decision.notify)
       VQI_RETURN_IF_ERROR(SetDeviceStatus(fleet, d.id, t, DeviceStatus::kQueued, "", now_ms));
     const std::string timeout_reason = "IN_PROGRESS longer than " +

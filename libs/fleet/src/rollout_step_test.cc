@@ -27,8 +27,10 @@ class RolloutStepTest : public FleetFixture {
     }
   }
   // The device side: a report on the wire, parsed and applied as the server does.
-  Status Report(const std::string& thing, DeviceStatus s) {
+  Status Report(const std::string& thing, DeviceStatus s,
+                std::optional<KpiReport> kpi = std::nullopt) {
     StatusReport r;
+    r.kpi = kpi;
     r.thing = thing;
     r.deployment_id = "dep-1";
     r.sequence = ++sequence_[thing];
@@ -122,6 +124,82 @@ TEST_F(RolloutStepTest, TimeoutMarksStore) {
   // A device that finishes after its timeout is refused: TIMED_OUT is final.
   EXPECT_NE(Report("cam-07", DeviceStatus::kSucceeded).message().find("TIMED_OUT is final"),
             std::string::npos);
+}
+
+// COMMON20 "KPI": the KPI comes after SUCCEEDED in a report repeating it; that report only
+// updates the KPI, and the planner's halt uses it. Every other terminal repeat stays refused.
+TEST_F(RolloutStepTest, KpiAfterSucceededIsAcceptedAndHalts) {
+  ASSERT_TRUE(CreateDeployment(*fleet_, *components_, *ParseTarget("group:line-1"), R"({
+    "components": {"com.acme.Model": {"componentVersion": "1.0.0"}},
+    "iotJobConfiguration": {"jobExecutionsRolloutConfig": {"maximumPerMinute": 100,
+      "exponentialRate": {"baseRatePerMinute": 4, "incrementFactor": 2,
+        "rateIncreaseCriteria": {"numberOfSucceededThings": 4}}}},
+    "vqiRolloutConfig": {"kpi": {"metric": "defect_rate", "direction": "LOWER_IS_BETTER", "maxRegressionPercent": 10,
+      "window": 20, "minReportingThings": 3}}})")
+                  .ok());
+  auto s0 = AdvanceRollout(*fleet_, "dep-1", clock_.NowMs());
+  ASSERT_TRUE(s0.ok());
+  ASSERT_EQ(s0->notify.size(), 4u);
+  for (const std::string& t : s0->notify) ASSERT_TRUE(Report(t, DeviceStatus::kSucceeded).ok());
+  // Without KPI reports the rollout waits (bounded) instead of completing.
+  clock_.Advance(1000);
+  EXPECT_EQ(AdvanceRollout(*fleet_, "dep-1", clock_.NowMs())->state.phase, RolloutPhase::kRunning);
+  const KpiReport worse{"defect_rate", 0.10, 0.20, 20};
+  // A terminal repeat without a KPI, or with another status, is still refused.
+  EXPECT_NE(Report("cam-00", DeviceStatus::kSucceeded).message().find("SUCCEEDED is final"),
+            std::string::npos);
+  EXPECT_FALSE(Report("cam-00", DeviceStatus::kFailedRollbackComplete, worse).ok());
+  for (const char* t : {"cam-00", "cam-01", "cam-02"})
+    ASSERT_TRUE(Report(t, DeviceStatus::kSucceeded, worse).ok()) << t;
+  auto rec = fleet_->GetDeviceStatus("dep-1", "cam-01");
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(rec->status, DeviceStatus::kSucceeded);
+  ASSERT_TRUE(rec->kpi.has_value());
+  EXPECT_EQ(*rec->kpi, worse);
+  // A replayed KPI report (same sequence) is refused.
+  sequence_["cam-01"]--;
+  EXPECT_FALSE(Report("cam-01", DeviceStatus::kSucceeded, worse).ok());
+  auto s1 = AdvanceRollout(*fleet_, "dep-1", clock_.NowMs());
+  ASSERT_TRUE(s1.ok());
+  EXPECT_EQ(s1->state.phase, RolloutPhase::kHalted) << s1->state.reason;
+  EXPECT_EQ(s1->roll_back.size(), 4u);
+  EXPECT_TRUE(s1->notify.empty());
+}
+
+TEST_F(RolloutStepTest, ANewGroupMemberReopensACompletedRollout) {
+  ASSERT_TRUE(CreateDeployment(*fleet_, *components_, *ParseTarget("group:line-1"), R"({
+    "components": {"com.acme.Model": {"componentVersion": "1.0.0"}}})")
+                  .ok());
+  auto s0 = AdvanceRollout(*fleet_, "dep-1", clock_.NowMs());
+  ASSERT_EQ(s0->notify.size(), 24u);
+  for (const std::string& t : s0->notify) ASSERT_TRUE(Report(t, DeviceStatus::kSucceeded).ok());
+  EXPECT_EQ(AdvanceRollout(*fleet_, "dep-1", clock_.NowMs())->state.phase,
+            RolloutPhase::kCompleted);
+  MakeThing("cam-99");
+  ASSERT_TRUE(AddThingToGroup(*fleet_, *components_, "cam-99", "line-1").ok());
+  auto s1 = AdvanceRollout(*fleet_, "dep-1", clock_.NowMs() + 1);
+  ASSERT_TRUE(s1.ok());
+  EXPECT_EQ(s1->notify, std::vector<std::string>{"cam-99"});
+  ASSERT_TRUE(Report("cam-99", DeviceStatus::kSucceeded).ok());
+  EXPECT_EQ(AdvanceRollout(*fleet_, "dep-1", clock_.NowMs() + 2)->state.phase,
+            RolloutPhase::kCompleted);
+}
+
+TEST_F(RolloutStepTest, KpiWaitIsBounded) {
+  ASSERT_TRUE(CreateDeployment(*fleet_, *components_, *ParseTarget("thing:cam-00"), R"({
+    "components": {"com.acme.Model": {"componentVersion": "1.0.0"}},
+    "vqiRolloutConfig": {"kpi": {"metric": "defect_rate", "direction": "LOWER_IS_BETTER", "maxRegressionPercent": 10}}})")
+                  .ok());
+  RolloutTiming timing;
+  timing.kpi_wait_ms = 5000;
+  ASSERT_EQ(AdvanceRollout(*fleet_, "dep-1", clock_.NowMs(), timing)->notify.size(), 1u);
+  ASSERT_TRUE(Report("cam-00", DeviceStatus::kSucceeded).ok());
+  clock_.Advance(4999);
+  EXPECT_EQ(AdvanceRollout(*fleet_, "dep-1", clock_.NowMs(), timing)->state.phase,
+            RolloutPhase::kRunning);
+  clock_.Advance(1);
+  EXPECT_EQ(AdvanceRollout(*fleet_, "dep-1", clock_.NowMs(), timing)->state.phase,
+            RolloutPhase::kCompleted);
 }
 
 }  // namespace

@@ -139,8 +139,8 @@ TEST(RolloutTest, AbortAtThresholdCancelsAndRollsBack) {
   EXPECT_EQ(stop.state.phase, RolloutPhase::kAborted);
   EXPECT_NE(stop.state.reason.find("abort: FAILED 6 of 18 executed things"), std::string::npos)
       << stop.state.reason;
-  EXPECT_EQ(stop.cancel.size(), 2u);  // the 2 still IN_PROGRESS
-  EXPECT_EQ(stop.roll_back.size(), 12u);
+  EXPECT_EQ(stop.cancel.size(), 2u);      // the 2 still IN_PROGRESS
+  EXPECT_EQ(stop.roll_back.size(), 14u);  // 12 SUCCEEDED + the 2 notified, unfinished
   EXPECT_TRUE(stop.notify.empty());
   // Aborted is final: nothing more happens.
   RolloutDecision after = fleet.Step(p, 10 * kMinute);
@@ -197,8 +197,8 @@ TEST(RolloutTest, KpiRegressionHaltsAndRollsBack) {
                                 "after, over 3 updated things)"),
             std::string::npos)
       << d.state.reason;
-  EXPECT_EQ(d.roll_back.size(), 4u);
-  EXPECT_EQ(d.cancel.size(), 16u);  // 8 IN_PROGRESS + 8 never notified
+  EXPECT_EQ(d.roll_back.size(), 12u);  // 4 SUCCEEDED + 8 notified IN_PROGRESS
+  EXPECT_EQ(d.cancel.size(), 16u);     // 8 IN_PROGRESS + 8 never notified
 }
 
 TEST(RolloutTest, KpiWithinThresholdAndHigherIsBetter) {

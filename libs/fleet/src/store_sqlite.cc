@@ -57,6 +57,24 @@ CREATE TABLE status_history(
 CREATE INDEX status_history_key ON status_history(deployment, thing);
 )sql";
 
+// Health and the desired-state outbox (the server's MQTT loop).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE thing_health(
+  thing TEXT PRIMARY KEY,
+  last_seen TEXT NOT NULL,
+  last_seen_ms INTEGER NOT NULL,
+  heartbeat TEXT NOT NULL DEFAULT '',
+  heartbeat_at TEXT NOT NULL DEFAULT '');
+CREATE TABLE desired_outbox(
+  thing TEXT PRIMARY KEY,
+  sequence INTEGER NOT NULL,
+  deployment TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  pending INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL);
+CREATE INDEX desired_outbox_pending ON desired_outbox(pending);
+)sql";
+
 std::string FormatTime(int64_t ms) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -350,6 +368,85 @@ class SqliteFleetStore : public FleetStore {
     return out;
   }
 
+  Status RecordSeen(const std::string& thing, int64_t now_ms,
+                    const std::string& heartbeat) override {
+    return db_.InTransaction([&]() -> Status {
+      VQI_ASSIGN_OR_RETURN(Thing t, GetThing(thing));
+      const std::string at = FormatTime(now_ms);
+      VQI_ASSIGN_OR_RETURN(
+          sqlite::Stmt s,
+          db_.Prepare("INSERT INTO thing_health(thing, last_seen, last_seen_ms) VALUES(?, ?, ?) "
+                      "ON CONFLICT(thing) DO UPDATE SET last_seen = excluded.last_seen, "
+                      "last_seen_ms = excluded.last_seen_ms"));
+      VQI_RETURN_IF_ERROR(s.Bind(1, t.name).Bind(2, at).Bind(3, now_ms).Run());
+      if (heartbeat.empty()) return Status::Ok();
+      VQI_ASSIGN_OR_RETURN(
+          sqlite::Stmt u,
+          db_.Prepare("UPDATE thing_health SET heartbeat = ?, heartbeat_at = ? WHERE thing = ?"));
+      return u.Bind(1, heartbeat).Bind(2, at).Bind(3, t.name).Run();
+    });
+  }
+
+  Result<std::optional<ThingHealth>> GetHealth(const std::string& thing) override {
+    VQI_ASSIGN_OR_RETURN(sqlite::Stmt s,
+                         db_.Prepare("SELECT thing, last_seen, last_seen_ms, heartbeat, "
+                                     "heartbeat_at FROM thing_health WHERE thing = ?"));
+    s.Bind(1, thing);
+    VQI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<ThingHealth>();
+    ThingHealth h{s.Text(0), s.Text(1), s.Int(2), s.Text(3), s.Text(4)};
+    return std::optional<ThingHealth>(std::move(h));
+  }
+
+  Status PutDesired(const DesiredRecord& r) override {
+    return db_.InTransaction([&]() -> Status {
+      VQI_ASSIGN_OR_RETURN(Thing t, GetThing(r.thing));
+      VQI_ASSIGN_OR_RETURN(
+          sqlite::Stmt s,
+          db_.Prepare("INSERT OR REPLACE INTO desired_outbox(thing, sequence, deployment, "
+                      "payload, pending, updated_ms) VALUES(?, ?, ?, ?, ?, ?)"));
+      return s.Bind(1, t.name)
+          .Bind(2, r.sequence)
+          .Bind(3, r.deployment_id)
+          .Bind(4, r.payload)
+          .Bind(5, int64_t{r.pending ? 1 : 0})
+          .Bind(6, r.updated_ms)
+          .Run();
+    });
+  }
+
+  Result<std::optional<DesiredRecord>> GetDesired(const std::string& thing) override {
+    VQI_ASSIGN_OR_RETURN(std::vector<DesiredRecord> v, QueryDesired(" WHERE thing = ?", thing));
+    if (v.empty()) return std::optional<DesiredRecord>();
+    return std::optional<DesiredRecord>(std::move(v.front()));
+  }
+
+  Result<std::vector<DesiredRecord>> PendingDesired() override {
+    return QueryDesired(" WHERE pending = 1", "");
+  }
+
+  Status MarkDesiredPublished(const std::string& thing, int64_t sequence,
+                              const std::string& payload) override {
+    VQI_ASSIGN_OR_RETURN(sqlite::Stmt s,
+                         db_.Prepare("UPDATE desired_outbox SET pending = 0 WHERE thing = ? AND "
+                                     "sequence = ? AND payload = ?"));
+    return s.Bind(1, thing).Bind(2, sequence).Bind(3, payload).Run();
+  }
+
+  Result<std::vector<std::string>> RevokedThingsToClear() override {
+    VQI_ASSIGN_OR_RETURN(
+        sqlite::Stmt s,
+        db_.Prepare("SELECT t.name FROM things t JOIN desired_outbox o ON o.thing = t.name "
+                    "WHERE t.revoked != '' AND o.payload != '' ORDER BY t.name"));
+    std::vector<std::string> out;
+    while (true) {
+      VQI_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(s.Text(0));
+    }
+    return out;
+  }
+
   Status InTransaction(const std::function<Status()>& body) override {
     return db_.InTransaction(body);
   }
@@ -450,6 +547,23 @@ class SqliteFleetStore : public FleetStore {
     return out;
   }
 
+  // `where` binds one text (a thing) when `thing` is not empty.
+  Result<std::vector<DesiredRecord>> QueryDesired(const std::string& where,
+                                                  const std::string& thing) {
+    VQI_ASSIGN_OR_RETURN(sqlite::Stmt s,
+                         db_.Prepare("SELECT thing, sequence, deployment, payload, pending, "
+                                     "updated_ms FROM desired_outbox" +
+                                     where + " ORDER BY thing"));
+    if (!thing.empty()) s.Bind(1, thing);
+    std::vector<DesiredRecord> out;
+    while (true) {
+      VQI_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back({s.Text(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4) != 0, s.Int(5)});
+    }
+    return out;
+  }
+
   Status AppendHistory(const std::string& id, const std::string& thing, DeviceStatus st,
                        const std::string& reason, int64_t seq, const std::string& at) {
     VQI_ASSIGN_OR_RETURN(sqlite::Stmt s,
@@ -502,7 +616,8 @@ Result<std::unique_ptr<FleetStore>> OpenSqliteFleetStore(const std::string& path
   sqlite::OpenOptions o;
   o.create = options.create;
   VQI_ASSIGN_OR_RETURN(sqlite::Db db, sqlite::Db::Open(path, o));
-  VQI_RETURN_IF_ERROR(db.Migrate({{1, kSchemaV1, nullptr}}).WithContext("fleet store " + path));
+  VQI_RETURN_IF_ERROR(db.Migrate({{1, kSchemaV1, nullptr}, {2, kSchemaV2, nullptr}})
+                          .WithContext("fleet store " + path));
   return std::unique_ptr<FleetStore>(
       new SqliteFleetStore(std::move(db), options.clock ? options.clock : &RealClock()));
 }

@@ -50,6 +50,44 @@ TEST_F(StoreTest, DesiredSequenceIsMonotonicAcrossReopen) {
   EXPECT_EQ((*f)->NextDesiredSequence("nope").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(StoreTest, HealthAndDesiredOutboxSurviveReopen) {
+  MakeThing("cam-1");
+  MakeThing("cam-2");
+  EXPECT_FALSE(fleet_->GetHealth("cam-1")->has_value());
+  ASSERT_TRUE(fleet_->RecordSeen("cam-1", 1796000001000, "").ok());
+  ASSERT_TRUE(fleet_->RecordSeen("cam-1", 1796000002000, R"({"schema":"vqi-health/1"})").ok());
+  ASSERT_TRUE(fleet_->RecordSeen("cam-1", 1796000003000, "").ok());  // keeps the heartbeat
+  EXPECT_EQ(fleet_->RecordSeen("nope", 1, "").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(fleet_->PutDesired({"cam-1", 4, "dep-1", "{\"a\":1}", true, 5}).ok());
+  ASSERT_TRUE(fleet_->PutDesired({"cam-2", 1, "dep-1", "{}", true, 5}).ok());
+  EXPECT_EQ(fleet_->PutDesired({"nope", 1, "dep-1", "{}", true, 5}).code(), StatusCode::kNotFound);
+  // A newer record replaces the older; marking the older one does not touch it.
+  ASSERT_TRUE(fleet_->PutDesired({"cam-1", 5, "dep-2", "{\"a\":2}", true, 6}).ok());
+  ASSERT_TRUE(fleet_->MarkDesiredPublished("cam-1", 4, "{\"a\":1}").ok());
+  EXPECT_TRUE((*fleet_->GetDesired("cam-1"))->pending);
+  ASSERT_TRUE(fleet_->MarkDesiredPublished("cam-2", 1, "{}").ok());
+  fleet_.reset();
+  auto f = OpenSqliteFleetStore(dir_ + "/fleet/fleet.db", {false, &clock_});
+  ASSERT_TRUE(f.ok());
+  auto h = (*f)->GetHealth("cam-1");
+  ASSERT_TRUE(h.ok() && h->has_value());
+  EXPECT_EQ((*h)->last_seen_ms, 1796000003000);
+  EXPECT_EQ((*h)->heartbeat, R"({"schema":"vqi-health/1"})");
+  EXPECT_EQ((*h)->heartbeat_at, "2026-11-30T00:53:22Z");
+  auto pending = (*f)->PendingDesired();
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ(pending->front().thing, "cam-1");
+  EXPECT_EQ(pending->front().sequence, 5);
+  EXPECT_EQ(pending->front().deployment_id, "dep-2");
+  // Revoked with a retained desired state: to be cleared; once cleared, no more.
+  EXPECT_TRUE((*f)->RevokedThingsToClear()->empty());
+  ASSERT_TRUE((*f)->RevokeThing("cam-2").ok());
+  EXPECT_EQ(*(*f)->RevokedThingsToClear(), std::vector<std::string>{"cam-2"});
+  ASSERT_TRUE((*f)->PutDesired({"cam-2", 0, "", "", true, 7}).ok());
+  EXPECT_TRUE((*f)->RevokedThingsToClear()->empty());
+}
+
 TEST_F(StoreTest, DeploymentsSupersedeAndStatusHistory) {
   MakeThing("cam-1");
   Deployment d;

@@ -50,6 +50,8 @@ void AddTokenRoutes(Router& router, ServerContext& ctx);
 Status AddModelRoutes(Router& router, ServerContext& ctx);
 // Compiled in when libs/component and libs/signing are built (VQI_SERVER_WITH_COMPONENTS).
 Status AddComponentRoutes(Router& router, ServerContext& ctx);
+// Compiled in when libs/fleet is built (VQI_SERVER_WITH_FLEET): opens the fleet store.
+Status AddFleetRoutes(Router& router, ServerContext& ctx);
 
 // A path parameter that must be a positive decimal integer (a version number).
 Result<int64_t> PositiveParam(const Call& call, const std::string& name);

@@ -350,6 +350,9 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options) {
 #ifdef VQI_SERVER_WITH_REGISTRY
   VQI_RETURN_IF_ERROR(AddModelRoutes(impl->router, ctx));
 #endif
+#ifdef VQI_SERVER_WITH_FLEET
+  VQI_RETURN_IF_ERROR(AddFleetRoutes(impl->router, ctx));
+#endif
 #ifdef VQI_SERVER_WITH_COMPONENTS
   VQI_RETURN_IF_ERROR(AddComponentRoutes(impl->router, ctx));
 #endif

@@ -15,22 +15,25 @@
 #include <vector>
 
 #include "vqi/base/status.h"
+#include "vqi/transport/broker_process.h"
 
 namespace vqi::transport::testing {
 
-inline constexpr const char* kMosquittoPath = "/usr/sbin/mosquitto";
+// A thin wrapper over transport::BrokerProcess (vqi/transport/broker_process.h), which does the
+// process management; this adds the free port and the test-friendly defaults.
+using transport::kMosquittoPath;
 
 // True when /usr/sbin/mosquitto exists (tests skip with a message otherwise).
-bool MosquittoAvailable();
+inline bool MosquittoAvailable() { return transport::MosquittoAvailable(); }
 
 struct BrokerOptions {
   std::string dir;  // config, ACL, persistence and log go here (created)
   std::string ca_file, server_cert_file, server_key_file, crl_file;
   // The server's MQTT identity (its client certificate's CN): full access to vqi/#.
   std::string server_identity = "vqi-server";  // = topics::kServerIdentity
-  std::vector<std::string> extra_acl_lines;  // appended to the ACL file
-  size_t max_packet_bytes = 4 << 20;         // broker-side limit (max_packet_size)
-  int port = 0;                              // 0 = pick a free loopback port
+  std::vector<std::string> extra_acl_lines;    // appended to the ACL file
+  size_t max_packet_bytes = 4 << 20;           // broker-side limit (max_packet_size)
+  int port = 0;                                // 0 = pick a free loopback port
 };
 
 class Broker {
@@ -39,11 +42,12 @@ class Broker {
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
 
-  const std::string& host() const { return host_; }
-  int port() const { return port_; }
-  std::string address() const { return host_ + ":" + std::to_string(port_); }
-  const std::string& config_path() const { return conf_; }
+  const std::string& host() const { return process_->host(); }
+  int port() const { return process_->port(); }
+  std::string address() const { return process_->address(); }
+  std::string config_path() const { return process_->config_path(); }
   std::string Log() const;  // the broker's log so far (for failure messages)
+  BrokerProcess& process() { return *process_; }
 
   // SIGHUP: Mosquitto re-reads the ACL file and the listener's TLS files (certificate, key,
   // CRL). Connected clients stay connected. Returns once the broker logged the reload.
@@ -57,11 +61,7 @@ class Broker {
  private:
   friend Result<std::unique_ptr<Broker>> StartBroker(const BrokerOptions& options);
   Broker() = default;
-  Status Spawn();
-  std::string host_ = "127.0.0.1";
-  int port_ = 0;
-  std::string conf_, log_;
-  pid_t pid_ = -1;
+  std::unique_ptr<BrokerProcess> process_;
 };
 
 // Writes mosquitto.conf and acl into options.dir, starts /usr/sbin/mosquitto and waits (up to

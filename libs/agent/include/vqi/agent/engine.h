@@ -44,9 +44,35 @@ using SourceFactory = std::function<Result<std::unique_ptr<ArtifactSource>>(cons
 // The default: {"kind": "local", "recipes": DIR, "artifacts": DIR}.
 Result<std::unique_ptr<ArtifactSource>> DefaultSource(const Json& source);
 
+// Optional observers of the engine, called on the engine's thread (the one that calls Start and
+// Run). They must not block for long (they run inside the supervision loop) and must not
+// re-enter the engine except through the const accessors below.
+struct EngineHooks {
+  // A deployment's status changed: IN_PROGRESS when the engine takes it from the queue (and
+  // again when it resumes one after a restart), then its outcome (SUCCEEDED, FAILED_*,
+  // REJECTED, CANCELED when superseded). `outcome` has the vqi-status/1 shape as written to
+  // state/deployments/<id>.json (its `sequence` is the deployment's); `source` is the queued
+  // item's "source" object ({"kind": "local"|"server", ...}; {} when unknown).
+  std::function<void(const Json& outcome, const Json& source)> status;
+  // A deployment entered a phase (kPhaseStarting: the changed components were stopped and the
+  // new ones are about to start). `deployment` is the queued deployment JSON.
+  std::function<void(const Json& deployment, const Json& source, const std::string& phase)> phase;
+  // Called at every wake-up of the supervision loop (Engine::Wake, a child exiting, or at
+  // most every 0.1-0.25 s), also while a step or a soak runs: where work handed over by other
+  // threads is done (e.g. queueing a deployment with Enqueue). Not called while a download
+  // blocks the engine.
+  std::function<void()> tick;
+};
+
 class Engine {
  public:
-  explicit Engine(EngineOptions options, SourceFactory sources = DefaultSource);
+  explicit Engine(EngineOptions options, SourceFactory sources = DefaultSource,
+                  EngineHooks hooks = {});
+  // Wakes the engine's loop from any thread (async-signal-safe: one write to a pipe), so a
+  // tick hook runs soon.
+  static void Wake();
+  // {name: {"version", "state"}} of the components the engine supervises now. Engine thread.
+  Json ComponentStates() const;
   ~Engine();
   // Takes the agent lock (FailedPrecondition when another agent runs on the root), kills
   // orphans, finishes/resumes/rolls back an in-flight deployment, starts the current set.

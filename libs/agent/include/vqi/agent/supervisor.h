@@ -46,6 +46,8 @@ class Supervisor {
   std::optional<ExitInfo> TakeExit(pid_t pid);
   // SIGTERM or SIGINT arrived.
   bool stop_requested() const;
+  // Ends the current (or next) Wait early; any thread, async-signal-safe.
+  static void Wake();
 
   static void SignalGroup(pid_t pgid, int sig);
   // Kills (SIGKILL, whole process group) every process whose environment holds

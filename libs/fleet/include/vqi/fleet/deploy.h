@@ -70,7 +70,9 @@ Result<DesiredState> RollbackDesiredState(FleetStore& fleet, component::Store& c
                                           const std::string& deployment_id);
 
 // Adds `thing` to `group` unless that would make its deployments conflict (FailedPrecondition
-// naming both); the thing joins the group's live deployment as QUEUED.
+// naming both); the thing joins the group's live deployment as QUEUED, and a COMPLETED rollout
+// of it becomes RUNNING again so the newcomer is notified (an ABORTED or HALTED one stays so:
+// the newcomer stays QUEUED).
 Status AddThingToGroup(FleetStore& fleet, component::Store& components, const std::string& thing,
                        const std::string& group);
 
@@ -92,6 +94,9 @@ Status CheckTransition(DeviceStatus from, DeviceStatus to, bool by_server);
 // a device runs unites every live deployment reaching it (its `deploymentId` is the newest),
 // so the same status is also recorded, where the transition is legal, for the thing in the
 // other live deployments that reach it (reason "via dep-N: ...").
+// A report that repeats the record's current terminal status and carries `kpi` is accepted
+// (sequence still above the last) and only adds/updates the KPI: the device sends it once it has
+// its samples, after SUCCEEDED (COMMON20 "KPI"). A terminal repeat without `kpi` is refused.
 Result<DeviceStatusRecord> ApplyStatusReport(FleetStore& fleet, const StatusReport& report,
                                              int64_t now_ms);
 

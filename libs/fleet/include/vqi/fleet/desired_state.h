@@ -45,7 +45,7 @@ struct DesiredComponent {
 // the mean of `metric` over the last `window` samples before the update and the first `window`
 // after it, reported as the status report's `kpi`.
 struct KpiSpec {
-  std::string metric;  // 1-128 bytes (as the deployment document)
+  std::string metric;    // 1-128 bytes (as the deployment document)
   int64_t window = 200;  // 1..100000
   bool operator==(const KpiSpec&) const = default;
 };

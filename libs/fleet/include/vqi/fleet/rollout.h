@@ -42,19 +42,34 @@ struct ThingRollout {
   int64_t notified_ms = -1;     // -1: not notified yet
   int64_t in_progress_ms = -1;  // when it first reported IN_PROGRESS
   std::optional<KpiReport> kpi;
+  int64_t updated_ms = -1;  // when its status last changed (-1: unknown)
+};
+
+// The planner's time base. Production uses the defaults; tests shorten the "minute" (the rate
+// window and the unit of inProgressTimeoutInMinutes) to run a staged rollout in seconds.
+struct RolloutTiming {
+  int64_t minute_ms = 60000;
+  // With a KPI configured, a SUCCEEDED thing's KPI report may come after its SUCCEEDED (the
+  // agent sends it once it has `window` samples, at most 60 s later): the rollout completes only
+  // when every SUCCEEDED thing reported its KPI or has been SUCCEEDED this long.
+  int64_t kpi_wait_ms = 120000;
 };
 
 struct RolloutDecision {
   std::vector<std::string> notify;     // send the desired state now, in rollout order
   std::vector<std::string> timed_out;  // IN_PROGRESS too long: mark TIMED_OUT
   std::vector<std::string> cancel;     // on abort/halt: unfinished things to mark CANCELED
-  std::vector<std::string> roll_back;  // on abort/halt: SUCCEEDED things to return to before
-  RolloutState state;                  // store it for the next step
+  // On abort/halt: things to return to their previous desired state: SUCCEEDED ones and
+  // unfinished ones that were already notified (they may still install the new set). Failed
+  // things rolled back by themselves (or keep DO_NOTHING's result).
+  std::vector<std::string> roll_back;
+  RolloutState state;  // store it for the next step
 };
 
 class RolloutPlanner {
  public:
-  explicit RolloutPlanner(RolloutConfig config) : config_(std::move(config)) {}
+  explicit RolloutPlanner(RolloutConfig config, RolloutTiming timing = {})
+      : config_(std::move(config)), timing_(timing) {}
   // `things` in rollout order (the order things are notified). Once the phase is not RUNNING
   // the decision is empty and the state unchanged.
   RolloutDecision Step(int64_t now_ms, const std::vector<ThingRollout>& things,
@@ -62,6 +77,7 @@ class RolloutPlanner {
 
  private:
   RolloutConfig config_;
+  RolloutTiming timing_;
 };
 
 }  // namespace vqi::fleet

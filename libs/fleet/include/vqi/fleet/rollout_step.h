@@ -24,7 +24,8 @@ struct RolloutStepResult {
 
 // NotFound for an unknown deployment. A deployment that is not live (canceled, superseded) or
 // whose rollout is over returns an empty result with its stored state.
+// `timing` is the planner's time base (rollout.h; tests shorten the minute).
 Result<RolloutStepResult> AdvanceRollout(FleetStore& fleet, const std::string& deployment_id,
-                                         int64_t now_ms);
+                                         int64_t now_ms, const RolloutTiming& timing = {});
 
 }  // namespace vqi::fleet

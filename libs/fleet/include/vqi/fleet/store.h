@@ -76,6 +76,27 @@ struct DeviceStatusRecord {
   std::optional<KpiReport> kpi;
 };
 
+// When a thing was last heard from and its last heartbeat (health.h), server's clock.
+struct ThingHealth {
+  std::string thing;
+  std::string last_seen;  // RFC 3339; any accepted message (status or heartbeat)
+  int64_t last_seen_ms = -1;
+  std::string heartbeat;     // the last vqi-health/1 document (validated, known fields), "" none
+  std::string heartbeat_at;  // when it arrived, RFC 3339, "" none
+};
+
+// The last desired-state message of a thing, as handed to the publisher (the outbox): kept
+// until the broker acknowledged it, so a server that dies in between publishes it again at its
+// next start (docs/design/fleet.md, "Publishing").
+struct DesiredRecord {
+  std::string thing;
+  int64_t sequence = 0;       // the document's sequence (0 for a clear)
+  std::string deployment_id;  // the document's deploymentId ("" for a clear)
+  std::string payload;        // the vqi-desired/1 text; "" clears the retained message
+  bool pending = true;        // not yet acknowledged by the broker
+  int64_t updated_ms = 0;
+};
+
 struct StatusHistoryEntry {
   DeviceStatus status;
   std::string reason;
@@ -126,6 +147,27 @@ class FleetStore {
   virtual Status PutDeviceStatus(const DeviceStatusRecord& r) = 0;
   virtual Result<std::vector<StatusHistoryEntry>> History(const std::string& deployment_id,
                                                           const std::string& thing) = 0;
+  // ---- health (last seen, last heartbeat)
+  // Records that `thing` was heard from at `now_ms`; a non-empty `heartbeat` replaces the last
+  // one. NotFound for an unknown thing.
+  virtual Status RecordSeen(const std::string& thing, int64_t now_ms,
+                            const std::string& heartbeat) = 0;
+  // nullopt when the thing was never heard from.
+  virtual Result<std::optional<ThingHealth>> GetHealth(const std::string& thing) = 0;
+
+  // ---- desired-state outbox
+  // Replaces the thing's record (pending). NotFound for an unknown thing.
+  virtual Status PutDesired(const DesiredRecord& r) = 0;
+  virtual Result<std::optional<DesiredRecord>> GetDesired(const std::string& thing) = 0;
+  // Every record not yet acknowledged, by thing.
+  virtual Result<std::vector<DesiredRecord>> PendingDesired() = 0;
+  // Marks the record acknowledged if it still has `sequence` and `payload` (a newer one stays
+  // pending).
+  virtual Status MarkDesiredPublished(const std::string& thing, int64_t sequence,
+                                      const std::string& payload) = 0;
+  // Revoked things whose last desired record is not a clear: their retained message must go.
+  virtual Result<std::vector<std::string>> RevokedThingsToClear() = 0;
+
   // Runs `body` atomically (nested calls join).
   virtual Status InTransaction(const std::function<Status()>& body) = 0;
 };

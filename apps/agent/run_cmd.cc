@@ -1,0 +1,86 @@
+// `vqi-agent run`: the daemon. Without --bundle, local deployments only (`vqi-agent deploy`).
+// With --bundle: the network side (libs/agent net.h) takes desired state from the bundle's MQTT
+// broker and reports status and heartbeats; components of those deployments come from the
+// bundle's `vqi server`, verified (server_source.h).
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "vqi/agent/fetch_bundle.h"
+#include "vqi/agent/net.h"
+#include "vqi/agent/server_source.h"
+#include "vqi/base/log.h"
+
+namespace vqi::agent_cli {
+namespace {
+
+int Fail(const vqi::Status& st) {
+  std::fprintf(stderr, "vqi-agent: %s\n", st.message().c_str());
+  return 1;
+}
+
+int RunLocal(const agent::EngineOptions& o) {
+  agent::Engine engine(o);
+  vqi::Status st = engine.Start();
+  if (st.ok()) st = engine.Run();
+  return st.ok() ? 0 : Fail(st);
+}
+
+}  // namespace
+
+int Run(const RunArgs& a) {
+  if (a.bundle.empty()) return RunLocal(a.engine);
+  agent::EngineOptions o = a.engine;
+  auto layout = agent::OpenLayout(o.root);
+  if (!layout.ok()) return Fail(layout.status());
+  auto setup = agent::FetchSetupFromBundle(a.bundle, layout->root);
+  if (!setup.ok()) return Fail(setup.status());
+  if (setup->thing.empty())
+    return Fail(
+        InvalidArgument(a.bundle + "/agent.json: thing: missing (a thing name is required)"));
+  o.thing_name = setup->thing;
+  auto mqtt = agent::MqttOptionsFromBundle(a.bundle, setup->thing);
+  if (!mqtt.ok()) return Fail(mqtt.status());
+  // A server that is down costs at most ~4 s of retries per request before the cache is asked.
+  setup->options.retry.attempts = 4;
+  setup->options.retry.max_backoff = std::chrono::milliseconds(2000);
+  auto fetcher = agent::ComponentFetcher::Create(setup->options, setup->trusted);
+  if (!fetcher.ok()) return Fail(fetcher.status());
+  agent::TransferLedger ledger(layout->state() + "/transfer.json");
+
+  std::unique_ptr<agent::NetAgent> net;
+  agent::SourceFactory sources =
+      [&](const Json& src) -> Result<std::unique_ptr<agent::ArtifactSource>> {
+    if (src.is_object() && src.value("kind", "") == "server")
+      return std::unique_ptr<agent::ArtifactSource>(
+          new agent::ServerArtifactSource(**fetcher, ledger));
+    return agent::DefaultSource(src);
+  };
+  agent::EngineHooks hooks;
+  hooks.status = [&](const Json& outcome, const Json& source) {
+    if (net) net->OnStatus(outcome, source);
+  };
+  hooks.phase = [&](const Json& deployment, const Json& source, const std::string& phase) {
+    if (net) net->OnPhase(deployment, source, phase);
+  };
+  hooks.tick = [&] {
+    if (net) net->Tick();
+  };
+  agent::Engine engine(o, sources, hooks);
+  agent::NetOptions no;
+  no.thing = setup->thing;
+  no.mqtt = *mqtt;
+  no.heartbeat_seconds = a.heartbeat_seconds;
+  auto made = agent::NetAgent::Create(no, *layout, [&] { return engine.ComponentStates(); });
+  if (!made.ok()) return Fail(made.status());
+  net = std::move(*made);
+  // The lock first (Engine::Start): a second agent on this root must not take over the
+  // thing's MQTT session. Reports of a resumed deployment wait in the client's queue.
+  vqi::Status st = engine.Start();
+  if (st.ok()) st = net->Start();
+  if (st.ok()) st = engine.Run();
+  net->Stop();
+  return st.ok() ? 0 : Fail(st);
+}
+
+}  // namespace vqi::agent_cli

@@ -1,0 +1,18 @@
+# The agent's network side (docs/design/agent.md "Network side"): desired state over MQTT in,
+# status/heartbeat/KPI out, and the server ArtifactSource over the fetch helper's
+# ComponentFetcher. Device side: the engine, fetch, libs/transport (libmosquitto) and the small
+# fleet protocol target only. Included from libs/agent/CMakeLists.txt.
+vqi_library(agent_net
+  SOURCES src/server_source.cc src/kpi.cc src/net.cc src/net_report.cc
+  PUBLIC_DEPS vqi::agent vqi::agent_fetch vqi::transport vqi::fleet_protocol vqi::base)
+
+vqi_test(agent_net_unit_test SOURCES src/kpi_test.cc src/net_test.cc DEPS vqi::agent_net)
+
+# Device code is optimised for size: the agent's resident memory is mostly its own code pages
+# (docs/design/agent.md "Memory and speed"); none of it is hot enough to need -O3.
+option(VQI_AGENT_OPTIMIZE_SIZE "compile libs/agent and vqi-agent with -Os" ON)
+if(VQI_AGENT_OPTIMIZE_SIZE)
+  foreach(t vqi_agent vqi_agent_fetch vqi_agent_net)
+    target_compile_options(${t} PRIVATE -Os)
+  endforeach()
+endif()

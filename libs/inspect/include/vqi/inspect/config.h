@@ -1,0 +1,66 @@
+// The inspection component's configuration: the keys of its Greengrass `ComponentConfiguration`
+// (PascalCase, as AWS's sample inference components spell them). docs/design/inspect.md lists
+// every key with its range and default.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vqi/base/json.h"
+#include "vqi/base/status.h"
+
+namespace vqi::inspect {
+
+enum class Mode { kWatch, kInterval };
+
+struct DriftConfig {
+  std::string stats_file;  // "" = drift monitoring off
+  int window = 200;        // images in the sliding window
+  int min_window = 50;     // images before a score is reported
+  double alpha = 0.001;    // KS significance level for the alert (split over the features)
+};
+
+struct InspectConfig {
+  std::string image_directory;
+  Mode mode = Mode::kWatch;
+  double inference_interval = 1.0;  // seconds, interval mode
+  std::string topic;                // PublishResultsOnTopic ("" = the default topic)
+  float score_threshold = 0.25f;
+  float uncertain_lo = 0.3f, uncertain_hi = 0.6f;
+  std::string backend = "auto";
+  int threads = 1;
+  std::string model_directory;
+  std::string model_file = "model.onnx";
+  std::string model_name, model_version;
+  std::string thing_name;
+  std::string component_name = "vqi.inspect";
+  std::string work_directory = ".";
+  int64_t max_image_pixels = int64_t{4096} * 4096;
+  int64_t max_image_bytes = int64_t{64} << 20;
+  double settle_seconds = 2.0;
+  DriftConfig drift;
+
+  std::string ModelPath() const { return model_directory + "/" + model_file; }
+  // PublishResultsOnTopic, else vqi/v1/results/<thing>/<component>.
+  std::string Topic() const;
+};
+
+// Upper bounds of the numeric keys (docs/limits.md, "Inspection").
+inline constexpr int64_t kMaxImageBytesLimit = int64_t{1} << 30;
+inline constexpr double kMaxInferenceInterval = 86400;
+inline constexpr double kMaxSettleSeconds = 60;
+inline constexpr int kMaxDriftWindow = 100000;
+inline constexpr size_t kMaxTopicBytes = 256;
+
+// Reads a configuration object. `env_thing` fills ThingName when the key is absent (programs
+// pass $AWS_IOT_THING_NAME). Errors are InvalidArgument naming the key (`Drift.Window`), the
+// value and the accepted values; `where` (a file name) prefixes them. Keys that are not ours are
+// returned in `unknown` (a recipe's configuration also holds accessControl and the like).
+Result<InspectConfig> ParseConfig(const Json& j, const std::string& where,
+                                  const std::string& env_thing = "",
+                                  std::vector<std::string>* unknown = nullptr);
+
+const char* ModeName(Mode m);
+
+}  // namespace vqi::inspect

@@ -1,0 +1,97 @@
+#include "vqi/inspect/config.h"
+
+#include <gtest/gtest.h>
+
+namespace vqi::inspect {
+namespace {
+
+Json Minimal() { return {{"ImageDirectory", "/cam"}, {"ModelDirectory", "/m/vqi.model.tags"}}; }
+
+TEST(ConfigTest, DefaultsFromTheMinimalConfiguration) {
+  auto c = ParseConfig(Minimal(), "cfg.json", "thing-1");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->mode, Mode::kWatch);
+  EXPECT_FLOAT_EQ(c->score_threshold, 0.25f);
+  EXPECT_FLOAT_EQ(c->uncertain_lo, 0.3f);
+  EXPECT_FLOAT_EQ(c->uncertain_hi, 0.6f);
+  EXPECT_EQ(c->ModelPath(), "/m/vqi.model.tags/model.onnx");
+  EXPECT_EQ(c->model_name, "vqi.model.tags");  // the folder name
+  EXPECT_EQ(c->thing_name, "thing-1");
+  EXPECT_EQ(c->Topic(), "vqi/v1/results/thing-1/vqi.inspect");
+  EXPECT_TRUE(c->drift.stats_file.empty());
+}
+
+TEST(ConfigTest, ReadsEveryKeyAndNumericStrings) {
+  Json j = Minimal();
+  j["Mode"] = "interval";
+  j["InferenceInterval"] = "60";  // Greengrass configurations often hold numbers as strings
+  j["PublishResultsOnTopic"] = "factory/line1";
+  j["ScoreThreshold"] = 0.4;
+  j["UncertainBand"] = {0.2, 0.5};
+  j["Threads"] = 2;
+  j["ModelFile"] = "model.int8.onnx";
+  j["ModelVersion"] = "7";
+  j["ThingName"] = "from-config";
+  j["Drift"] = {{"StatsFile", "s.json"}, {"Window", 100}, {"MinWindow", 20}};
+  j["accessControl"] = Json::object();
+  std::vector<std::string> unknown;
+  auto c = ParseConfig(j, "cfg.json", "env-thing", &unknown);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->mode, Mode::kInterval);
+  EXPECT_DOUBLE_EQ(c->inference_interval, 60);
+  EXPECT_EQ(c->Topic(), "factory/line1");
+  EXPECT_EQ(c->threads, 2);
+  EXPECT_EQ(c->thing_name, "from-config");
+  EXPECT_EQ(c->drift.window, 100);
+  EXPECT_EQ(c->drift.min_window, 20);
+  ASSERT_EQ(unknown, std::vector<std::string>{"accessControl"});
+}
+
+struct Bad {
+  const char* key;
+  Json value;
+  const char* expect;  // substring of the error
+};
+
+TEST(ConfigTest, RefusesBadValuesNamingTheKey) {
+  const std::vector<Bad> cases = {
+      {"Mode", "stream", "Mode: 'stream' is not one of: watch, interval"},
+      {"InferenceInterval", 0, "InferenceInterval: 0 is out of range"},
+      {"InferenceInterval", "soon", "'soon' is not a number"},
+      {"ScoreThreshold", 1.5, "ScoreThreshold: 1.5 is out of range [0, 1]"},
+      {"UncertainBand", {0.6, 0.3}, "UncertainBand: [0.6,0.3]: need 0 <= low <= high <= 1"},
+      {"UncertainBand", 0.5, "must be [low, high]"},
+      {"Threads", 0, "Threads: 0 is out of range [1, 256]"},
+      {"Threads", 1.5, "Threads: 1.5 is not an integer"},
+      {"ModelFile", "../x.onnx", "must be a file name"},
+      {"PublishResultsOnTopic", "a/#", "MQTT wildcard"},
+      {"MaxImagePixels", 1e12, "MaxImagePixels"},
+      {"Drift", {{"Window", 100}}, "Drift.StatsFile: required"},
+      {"ThingName", "a/b", "ThingName"},
+      {"ComponentName", "com.example/x", "is not a component name"},
+      {"Drift", {{"StatsFile", "s"}, {"MinWindow", 500}}, "Drift.MinWindow: 500 is out of range"},
+  };
+  for (const Bad& b : cases) {
+    Json j = Minimal();
+    j[b.key] = b.value;
+    auto c = ParseConfig(j, "cfg.json");
+    ASSERT_FALSE(c.ok()) << b.key << " " << b.value.dump();
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find(b.expect), std::string::npos) << c.status().message();
+    EXPECT_EQ(c.status().message().rfind("cfg.json: ", 0), 0u) << c.status().message();
+  }
+}
+
+TEST(ConfigTest, RequiredKeys) {
+  for (const char* key : {"ImageDirectory", "ModelDirectory"}) {
+    Json j = Minimal();
+    j.erase(key);
+    auto c = ParseConfig(j, "cfg.json");
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.status().message().find(std::string(key) + ": required"), std::string::npos);
+  }
+  EXPECT_FALSE(ParseConfig(Json::array(), "cfg.json").ok());
+}
+
+}  // namespace
+}  // namespace vqi::inspect

@@ -1,0 +1,126 @@
+// A `vqi broker run` child process for integration tests (docs/design/pki-mqtt.md): the real
+// binary ($VQI_BIN), its one stdout line awaited, its stderr (the supervisor's events) in
+// `<home>.broker.log`, stopped with SIGTERM. Pick the port with FreePort() first.
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "vqi/base/file.h"
+
+namespace vqi::testing {
+
+// A loopback TCP port that was free a moment ago.
+inline int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// `vqi --home H broker run --port P [extra...]`: Start() returns true once it printed its first
+// line (`output()`: "broker: listening on 127.0.0.1:P\n"), false if it exited or printed
+// nothing within 30 s.
+class BrokerRun {
+ public:
+  using Clock = std::chrono::steady_clock;
+  bool Start(const std::string& home, int port, const std::vector<std::string>& extra = {}) {
+    int out[2];
+    if (::pipe(out) != 0) return false;
+    std::vector<std::string> args = {
+        std::getenv("VQI_BIN"), "--home", home, "broker", "run", "--port", std::to_string(port)};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    err_path_ = home + ".broker.log";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test
+      ::dup2(out[1], 1);
+      const int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (err >= 0) ::dup2(err, 2);
+      ::close(out[0]);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    out_fd_ = out[0];
+    const auto deadline = Clock::now() + std::chrono::seconds(30);
+    while (Clock::now() < deadline) {
+      pollfd p{out_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[512];
+      const ssize_t n = ::read(out_fd_, buf, sizeof buf);
+      if (n <= 0) return false;
+      output_.append(buf, static_cast<size_t>(n));
+      if (output_.find('\n') != std::string::npos) return true;
+    }
+    return false;
+  }
+  // SIGTERM; the exit code, or -1 (killed or did not exit within `seconds`).
+  int Stop(int seconds = 20) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+    int st = 0;
+    while (Clock::now() < deadline) {
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
+  ~BrokerRun() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int st;
+      ::waitpid(pid_, &st, 0);
+    }
+    if (out_fd_ >= 0) ::close(out_fd_);
+  }
+  const std::string& output() const { return output_; }
+  pid_t pid() const { return pid_; }
+  std::string Events() const {
+    auto t = ReadFile(err_path_);
+    return t.ok() ? *t : "";
+  }
+  // The Mosquitto child's pid from the last "(pid N)" event.
+  pid_t MosquittoPid() const {
+    const std::string e = Events();
+    const size_t at = e.rfind("(pid ");
+    return at == std::string::npos ? -1 : std::atoi(e.c_str() + at + 5);
+  }
+  int CountEvents(const std::string& needle) const {
+    const std::string e = Events();
+    int n = 0;
+    for (size_t at = e.find(needle); at != std::string::npos; at = e.find(needle, at + 1)) ++n;
+    return n;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  std::string output_, err_path_;
+};
+
+}  // namespace vqi::testing
