@@ -121,19 +121,17 @@ echo "start-up, 2 components: p50 $(printf '%s\n' "${ups[@]}" | pct 50) ms, p90 
 # ---- 2 + 4: model-only deployments, latency and peak PSS
 start_agent 0
 nap 0.3
-PEAK=$WORK/peak
+PEAK=$WORK/peak STOP=$WORK/stop-sampling
 (
   mp=0 mr=0
-  while :; do
-    p=$(kb "$APID" Pss 2>/dev/null) || exit 0
-    r=$(kb "$APID" Rss 2>/dev/null) || exit 0
-    if [ "${p:-0}" -gt "$mp" ] || [ "${r:-0}" -gt "$mr" ]; then
-      [ "${p:-0}" -gt "$mp" ] && mp=$p
-      [ "${r:-0}" -gt "$mr" ] && mr=$r
-      echo "$mp $mr" >"$PEAK"
-    fi
+  until [ -e "$STOP" ]; do
+    p=$(kb "$APID" Pss 2>/dev/null) || break
+    r=$(kb "$APID" Rss 2>/dev/null) || break
+    [ "${p:-0}" -gt "$mp" ] && mp=$p
+    [ "${r:-0}" -gt "$mr" ] && mr=$r
     nap 0.002
   done
+  echo "$mp $mr" >"$PEAK"
 ) &
 SAMPLER=$!
 lat=()
@@ -146,7 +144,7 @@ for i in $(seq "$RUNS"); do
   t1=$EPOCHREALTIME
   lat+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}')")
 done
-kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true
+touch "$STOP"; wait "$SAMPLER"
 SAMPLER=
 read -r MP MR <"$PEAK"
 HWM=$(awk '/VmHWM/ {print $2}' /proc/$APID/status)
