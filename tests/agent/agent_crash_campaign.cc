@@ -144,8 +144,12 @@ PointResult Campaign::Run(uint64_t seed) {
   ::truncate((h_->dir() + "/agent.log").c_str(), 0);
   if (!agent_->Alive()) agent_->Start();
   if (on_ != from.name) {
+    // `deploy --wait` only waits when an agent holds the lock; one just started may not yet,
+    // and the next deployment would then supersede this one in the inbox.
+    for (int i = 0; i < 2000 && agent_->Alive() && !agent::AgentRunning(layout_); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     Cmd d = Deploy(from, 60);
-    if (d.code != 0) {
+    if (d.code != 0 || d.out.find("SUCCEEDED") == std::string::npos) {
       r.problems.push_back("setting up set " + from.name + " failed: " + d.out);
       return r;
     }
