@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end demo on embedded defaults, in a throw-away vqi home: every capability landed
 # so far, chained as a newcomer would run it (import → split → train → evaluate → export →
-# predict → benchmark → register → approve → sign → serve; a workflow run). Budgets are small so it finishes in minutes on 2 cores.
+# predict → benchmark → register → approve → sign → serve; a workflow run; a fleet deployment
+# over MQTT). Budgets are small so it finishes in minutes on 2 cores.
 set -euo pipefail
 VQI=${1:-build/release/apps/vqi/vqi}
 VQI=$(realpath "$VQI")
@@ -17,7 +18,8 @@ mkdir -p "$OUT"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 v() { echo "+ vqi $*"; "$VQI" --home "$HOME_DIR" "$@"; }
 # has NOUN VERB: the verb is built into this vqi.
-has() { "$VQI" "$@" --help >/dev/null 2>&1; }
+# (An unknown verb makes CLI11 print its parent's help with exit 0: look for "Usage: ... NOUN VERB".)
+has() { "$VQI" "$@" --help 2>/dev/null | grep -q "^Usage: .*vqi $* \["; }
 
 step "$("$VQI" --version)"
 
@@ -141,6 +143,17 @@ if has workflow run; then
   v workflow start --definition "$ROOT/examples/workflows/hello.asl.json" \
     --input '{"items":[1,5],"name":"edge"}' --name demo-1 --store "$HOME_DIR/workflows.db"
   v workflow describe --execution demo-1 --store "$HOME_DIR/workflows.db"
+fi
+
+# The fleet (issue 19): only when this build has the broker, the server's fleet controller and
+# the agent (`has` cannot tell: an unknown verb with --help prints the main help and exits 0).
+AGENT_BIN=$(dirname "$VQI")/../agent/vqi-agent
+if [ -n "${MODEL_COMPONENT:-}" ] && [ -x "$AGENT_BIN" ] &&
+  "$VQI" broker run --help 2>/dev/null | grep -c -- "--port" >/dev/null &&
+  "$VQI" server --help 2>/dev/null | grep -c -- "--mqtt" >/dev/null; then
+  step "Fleet: broker, control plane and one device agent; the model and an inspection stub over MQTT"
+  bash "$ROOT/scripts/demo_fleet.sh" "$VQI" "$AGENT_BIN" "$HOME_DIR" "$MODEL_COMPONENT" 1.0.0 \
+    demo-publisher
 fi
 
 step "Done. Everything is in $HOME_DIR"

@@ -1,5 +1,6 @@
 // vqi-agent: the edge runtime. Thin: parses flags and calls libs/agent (docs/design/agent.md).
 #include <malloc.h>
+#include <signal.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -14,6 +15,9 @@ int main(int argc, char** argv) {
   // One malloc arena for all threads: the MQTT thread's messages are small, and a second
   // arena costs resident memory an idle agent never gives back.
   ::mallopt(M_ARENA_MAX, 1);
+  // A write to a connection the broker or server closed (OpenSSL writes through the socket)
+  // must be an error, not the end of the agent; components get SIGPIPE back (supervisor.cc).
+  ::signal(SIGPIPE, SIG_IGN);
   vqi::InitLogging();
   CLI::App app{"vqi-agent: installs, runs and supervises components on a device"};
   app.require_subcommand(1);

@@ -9,6 +9,7 @@
 #include "vqi/agent/fetch_bundle.h"
 #include "vqi/agent/net.h"
 #include "vqi/agent/server_source.h"
+#include "vqi/agent/supervisor.h"
 #include "vqi/base/log.h"
 
 namespace vqi::agent_cli {
@@ -44,11 +45,21 @@ int Run(const RunArgs& a) {
   // A server that is down costs at most ~4 s of retries per request before the cache is asked.
   setup->options.retry.attempts = 4;
   setup->options.retry.max_backoff = std::chrono::milliseconds(2000);
+  // Downloads run on the engine's thread: while one runs, the network side still takes
+  // messages in and sends heartbeats (at most every 0.2 s from the download's progress).
+  std::unique_ptr<agent::NetAgent> net;
+  double next_net_tick = 0;
+  setup->options.progress = [&](const std::string&, int64_t) {
+    if (net && agent::Supervisor::Now() >= next_net_tick) {
+      next_net_tick = agent::Supervisor::Now() + 0.2;
+      net->Tick();
+    }
+    return true;  // never cancelled: a shutdown waits for the download (bounded by its timeouts)
+  };
   auto fetcher = agent::ComponentFetcher::Create(setup->options, setup->trusted);
   if (!fetcher.ok()) return Fail(fetcher.status());
   agent::TransferLedger ledger(layout->state() + "/transfer.json");
 
-  std::unique_ptr<agent::NetAgent> net;
   agent::SourceFactory sources =
       [&](const Json& src) -> Result<std::unique_ptr<agent::ArtifactSource>> {
     if (src.is_object() && src.value("kind", "") == "server")
@@ -71,7 +82,8 @@ int Run(const RunArgs& a) {
   no.thing = setup->thing;
   no.mqtt = *mqtt;
   no.heartbeat_seconds = a.heartbeat_seconds;
-  auto made = agent::NetAgent::Create(no, *layout, [&] { return engine.ComponentStates(); });
+  auto made = agent::NetAgent::Create(
+      no, *layout, [&] { return engine.ComponentStates(); }, [&] { engine.CheckInboxNow(); });
   if (!made.ok()) return Fail(made.status());
   net = std::move(*made);
   // The lock first (Engine::Start): a second agent on this root must not take over the

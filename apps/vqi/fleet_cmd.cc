@@ -257,7 +257,8 @@ Status RunThingShow(const Context& ctx, const FleetFlags& f) {
                   << " B, from cache " << hb["transfer"].value("bytesFromCache", int64_t{0})
                   << " B";
       std::cout << "\n";
-      for (const auto& [name, c] : hb.value("components", Json::object()).items())
+      const Json components = hb.value("components", Json::object());  // outlives the loop
+      for (const auto& [name, c] : components.items())
         std::cout << "    " << name << " " << c.value("version", "") << " " << c.value("state", "")
                   << "\n";
     }
@@ -305,7 +306,7 @@ Status RunGroupRemove(const Context& ctx, const FleetFlags& f) {
 
 Status RunDeploymentCreate(const Context& ctx, const FleetFlags& f) {
   VQI_ASSIGN_OR_RETURN(fl::Target target, fl::ParseTarget(f.target));
-  VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(f.file, fl::kMaxDocumentBytes + 1));
+  VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(f.file, fl::kMaxDocumentBytes));
   VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
   VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
   VQI_ASSIGN_OR_RETURN(fl::CreateOutcome out,

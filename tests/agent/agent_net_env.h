@@ -23,6 +23,7 @@
 #include "vqi/base/file.h"
 #include "vqi/base/hash.h"
 #include "vqi/fleet/desired_state.h"
+#include "vqi/fleet/health.h"
 #include "vqi/fleet/status_report.h"
 #include "vqi/pki/pki.h"
 #include "vqi/transport/mqtt_client.h"
@@ -65,8 +66,12 @@ class Received {
   std::vector<Json> Heartbeats(const std::string& thing) {
     std::vector<Json> out;
     std::lock_guard lock(mu_);
-    for (const auto& m : messages_)
-      if (m.topic == transport::topics::HealthTopic(thing)) out.push_back(Json::parse(m.payload));
+    for (const auto& m : messages_) {
+      if (m.topic != transport::topics::HealthTopic(thing)) continue;
+      auto h = fleet::ParseHealthReport(m.payload, thing);  // what the server accepts
+      EXPECT_TRUE(h.ok()) << h.status().ToString() << "\n" << m.payload;
+      out.push_back(Json::parse(m.payload));
+    }
     return out;
   }
   // Waits for a report of `deployment` with `status` (and a kpi when `with_kpi`).

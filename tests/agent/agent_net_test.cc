@@ -221,6 +221,72 @@ TEST_F(AgentNetTest, ServerDownAtRestartResumesFromTheCache) {
   EXPECT_EQ(h_.Stop(), 0);
 }
 
+TEST_F(AgentNetTest, ServerDownForANewDeploymentWaitsForItInsteadOfRejecting) {
+  TwoComponents();
+  StartFleet();
+  StartAgent();
+  Desired(State("dep-1", 1, {{"com.ex.Program", "1.0.0"}, {"com.ex.Model", "1.0.0"}}));
+  ASSERT_TRUE(received_.WaitReport(kThing, "dep-1", DeviceStatus::kSucceeded, 30))
+      << Slurp(h_.dir() + "/agent.log");
+  ASSERT_EQ(server_.Stop(), 0);
+  Desired(State("dep-2", 2, {{"com.ex.Program", "1.0.0"}, {"com.ex.Model", "1.1.0"}}));
+  auto attempts = [&] {
+    const std::string log = Slurp(h_.dir() + "/agent.log");
+    int n = 0;
+    for (size_t at = 0; (at = log.find("dep-2: waiting for the server", at)) != std::string::npos;
+         ++at)
+      ++n;
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return attempts() >= 2; }, 40)) << Slurp(h_.dir() + "/agent.log");
+  for (const auto& r : received_.Reports(kThing))
+    if (r.deployment_id == "dep-2") {
+      EXPECT_FALSE(fleet::IsTerminal(r.status)) << r.reason;
+    }
+  EXPECT_EQ(h_.Status()["components"]["com.ex.Model"]["version"], "1.0.0");
+  // The server comes back (on another port: the bundle says where); the queued deployment
+  // goes through.
+  ASSERT_EQ(h_.Stop(), 0);
+  vqi::testing::ServerProcess again;
+  ASSERT_TRUE(again.Start(home_)) << again.output();
+  auto cfg = ReadJsonFile(bundle_ + "/agent.json");
+  ASSERT_TRUE(cfg.ok());
+  (*cfg)["server"] = "http://127.0.0.1:" + std::to_string(again.port());
+  ASSERT_TRUE(WriteFileAtomic(bundle_ + "/agent.json", cfg->dump()).ok());
+  StartAgent();
+  auto r = received_.WaitReport(kThing, "dep-2", DeviceStatus::kSucceeded, 30);
+  ASSERT_TRUE(r) << Slurp(h_.dir() + "/agent.log");
+  EXPECT_EQ(Downloaded(), static_cast<int64_t>(m1_.size() + m2_.size()));
+  EXPECT_EQ(h_.Stop(), 0);
+  EXPECT_EQ(again.Stop(), 0);
+}
+
+TEST_F(AgentNetTest, BrokerRestartReconnectsResendsTheLatestReportAndKeepsWorking) {
+  TwoComponents();
+  StartFleet();
+  StartAgent();
+  Desired(State("dep-1", 1, {{"com.ex.Program", "1.0.0"}, {"com.ex.Model", "1.0.0"}}));
+  ASSERT_TRUE(received_.WaitReport(kThing, "dep-1", DeviceStatus::kSucceeded, 30))
+      << Slurp(h_.dir() + "/agent.log");
+  const int64_t last = received_.Reports(kThing).back().sequence;
+  const size_t reports = received_.Reports(kThing).size();
+  ASSERT_TRUE(broker_->Restart().ok()) << broker_->Log();
+  // Both clients come back by themselves; the agent sends its latest report again (same
+  // sequence) and a heartbeat at connect; components ran on untouched.
+  ASSERT_TRUE(WaitFor([&] { return received_.Reports(kThing).size() > reports; }, 20))
+      << Slurp(h_.dir() + "/agent.log");
+  EXPECT_EQ(received_.Reports(kThing).back().sequence, last);
+  EXPECT_EQ(received_.Reports(kThing).back().status, DeviceStatus::kSucceeded);
+  EXPECT_GE(h_.Status()["network"].value("connects", 0), 2);
+  EXPECT_EQ(h_.Status()["components"]["com.ex.Program"]["state"], "RUNNING");
+  Desired(State("dep-2", 2, {{"com.ex.Program", "1.0.0"}, {"com.ex.Model", "1.1.0"}}));
+  auto r = received_.WaitReport(kThing, "dep-2", DeviceStatus::kSucceeded, 30);
+  ASSERT_TRUE(r) << Slurp(h_.dir() + "/agent.log");
+  EXPECT_GT(r->sequence, last);
+  EXPECT_EQ(h_.Status().value("rejectedMessages", -1), 0) << h_.Status()["network"].dump();
+  EXPECT_EQ(h_.Stop(), 0);
+}
+
 TEST_F(AgentNetTest, KpiBeforeAfterAndReportSequenceAcrossARestart) {
   const std::string emit =
       "while true; do printf '{\"metric\": \"defect_rate\", \"value\": %s}\\n' \"$1\" "

@@ -59,6 +59,11 @@ Engine::Engine(EngineOptions options, SourceFactory sources, EngineHooks hooks) 
 
 void Engine::Wake() { Supervisor::Wake(); }
 
+void Engine::CheckInboxNow() {
+  impl_->next_inbox = 0;
+  Supervisor::Wake();
+}
+
 Json Engine::ComponentStates() const {
   Json comps = Json::object();
   for (const auto& [name, r] : impl_->rt)
@@ -312,7 +317,19 @@ Status Engine::Impl::ApplyQueued(const std::string& path) {
   auto source = sources(src);
   if (!source.ok()) return reject(source.status().message());
   auto target = TargetSet(*d, current.set, **source);
+  if (!target.ok() && target.status().code() == StatusCode::kUnavailable &&
+      src.value("kind", "") == "server") {
+    // The server is unreachable and the cache does not have it: nothing changed, so the
+    // deployment stays queued and is tried again later (a newer one still supersedes it; the
+    // server's in-progress timeout ends it if the server stays away).
+    retry_delay = std::min(60.0, retry_delay > 0 ? retry_delay * 2 : 2.0);
+    retry_at = Supervisor::Now() + retry_delay;
+    VQI_LOG_WARN("deployment {}: waiting for the server, next attempt in {:.0f} s: {}", d->id,
+                 retry_delay, target.status().message());
+    return Status::Ok();
+  }
   if (!target.ok()) return reject(target.status().message());
+  retry_delay = 0;
   Inflight f;
   f.deployment = *item;
   f.target = std::move(*target);
@@ -428,12 +445,13 @@ Status Engine::Start() {
 
 Status Engine::Run() {
   Impl& m = *impl_;
-  double next_inbox = 0;
+  double& next_inbox = m.next_inbox;
   while (!m.sup.stop_requested()) {
     m.Tick(m.o.inbox_poll_seconds);
     if (Supervisor::Now() >= next_inbox && !m.sup.stop_requested()) {
+      m.retry_at = 0;
       if (m.CheckInbox()) ::malloc_trim(0);  // an idle agent gives a deployment's heap back
-      next_inbox = Supervisor::Now() + m.o.inbox_poll_seconds;
+      next_inbox = std::max(Supervisor::Now() + m.o.inbox_poll_seconds, m.retry_at);
     }
   }
   VQI_LOG_INFO("stopping: shutting components down in reverse order");

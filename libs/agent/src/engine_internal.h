@@ -46,6 +46,9 @@ struct Engine::Impl {
   std::map<std::string, Runtime> rt;
   bool status_dirty = true;
   double next_log_check = 0;
+  double next_inbox = 0;   // the daemon loop's next look at the inbox
+  double retry_at = 0;     // a deployment waits for the server until then (0: none)
+  double retry_delay = 0;  // its backoff: 2 s doubling to 60 s
 
   // lifecycle.cc
   std::string LogPath(const std::string& name) const;

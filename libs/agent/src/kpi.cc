@@ -127,9 +127,10 @@ std::optional<fleet::KpiReport> KpiTracker::Poll(double now, std::string* deploy
   if (after_.size() < w && now < deadline_) return std::nullopt;
   *deployment_id = id_;
   id_.clear();
-  if (after_.empty()) {
-    VQI_LOG_WARN("kpi {}: no value after deployment {} within {} s; nothing reported", spec_.metric,
-                 *deployment_id, max_wait_);
+  if (after_.empty() || before_.empty()) {
+    // Without both sides there is nothing to compare (a mean of nothing is no "0").
+    VQI_LOG_WARN("kpi {}: {} value(s) before and {} after deployment {}; nothing reported",
+                 spec_.metric, before_.size(), after_.size(), *deployment_id);
     return std::nullopt;
   }
   fleet::KpiReport r;

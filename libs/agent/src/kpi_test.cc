@@ -81,7 +81,18 @@ TEST_F(KpiTrackerTest, DeadlineReportsWhatThereIsAndFailureForgets) {
   EXPECT_FALSE(k.Poll(200, &id));
 }
 
+TEST_F(KpiTrackerTest, NothingBeforeTheUpdateReportsNothing) {
+  KpiTracker k(dir_, 60);
+  k.Begin("dep-5", {"defect_rate", 1});  // a new component: no value before it
+  Append("a", 2);
+  k.End("dep-5", true, 0);
+  std::string id;
+  EXPECT_FALSE(k.Poll(1, &id));
+  EXPECT_FALSE(k.active());
+}
+
 TEST_F(KpiTrackerTest, NothingAfterTheUpdateReportsNothing) {
+  Append("a", 1);
   KpiTracker k(dir_, 1);
   k.Begin("dep-4", {"defect_rate", 5});
   k.End("dep-4", true, 0);

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "vqi/agent/deployment.h"
 #include "vqi/agent/engine.h"
@@ -78,10 +79,11 @@ Result<transport::MqttOptions> MqttOptionsFromBundle(const std::string& bundle_d
   return m;
 }
 
-NetAgent::NetAgent(NetOptions options, Layout layout, ComponentStates components)
+NetAgent::NetAgent(NetOptions options, Layout layout, ComponentStates components, Queued queued)
     : o_(std::move(options)),
       layout_(std::move(layout)),
       components_(std::move(components)),
+      queued_(std::move(queued)),
       kpi_(layout_.root + "/work", o_.kpi_max_wait_seconds) {}
 
 NetAgent::~NetAgent() {
@@ -89,12 +91,12 @@ NetAgent::~NetAgent() {
 }
 
 Result<std::unique_ptr<NetAgent>> NetAgent::Create(NetOptions options, Layout layout,
-                                                   ComponentStates components) {
+                                                   ComponentStates components, Queued queued) {
   VQI_RETURN_IF_ERROR(topics::CheckThingName(options.thing));
   if (!(options.heartbeat_seconds > 0))
     return InvalidArgument("heartbeat interval must be above 0 seconds");
-  std::unique_ptr<NetAgent> n(
-      new NetAgent(std::move(options), std::move(layout), std::move(components)));
+  std::unique_ptr<NetAgent> n(new NetAgent(std::move(options), std::move(layout),
+                                           std::move(components), std::move(queued)));
   // The durable replay guard and report sequence; damaged files refuse the start (as the
   // engine does for its state) rather than reuse a sequence.
   if (FileExists(DesiredPath(n->layout_))) {
@@ -105,6 +107,27 @@ Result<std::unique_ptr<NetAgent>> NetAgent::Create(NetOptions options, Layout la
     n->desired_id_ = d.value("deploymentId", "");
     if (d.contains("kpi") && d["kpi"].is_object())
       n->desired_kpi_ = fleet::KpiSpec{d["kpi"].value("metric", ""), d["kpi"].value("window", 200)};
+  }
+  // A crash between queueing a desired state and writing desired.json leaves the deployment
+  // in the inbox, in flight or applied: what the engine has counts as accepted too, so the
+  // retained message that comes back is a duplicate, not a second deployment.
+  auto consider = [&](const Json& dep) {
+    if (!dep.is_object() || !dep.contains("sequence") || !dep["sequence"].is_number_unsigned())
+      return;
+    const std::string id = dep.value("deploymentId", "");
+    const auto seq = static_cast<int64_t>(dep["sequence"].get<uint64_t>());
+    if (id.rfind("local-", 0) == 0 || seq <= n->desired_sequence_) return;  // local deploys
+    n->desired_sequence_ = seq;
+    n->desired_id_ = id;
+  };
+  if (auto cur = LoadCurrent(n->layout_); cur.ok())
+    consider(Json{{"sequence", cur->sequence}, {"deploymentId", cur->deployment_id}});
+  if (auto f = LoadInflight(n->layout_); f.ok() && *f)
+    consider((*f)->deployment.value("deployment", Json()));
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(n->layout_.inbox(), ec)) {
+    auto item = ReadJsonFile(e.path().string());
+    if (item.ok() && item->is_object()) consider(item->value("deployment", Json()));
   }
   if (FileExists(ReportPath(n->layout_))) {
     VQI_ASSIGN_OR_RETURN(Json r, ReadJsonFile(ReportPath(n->layout_)));
@@ -227,6 +250,7 @@ void NetAgent::HandleDesired(const transport::MqttMessage& m) {
   VQI_LOG_INFO("desired state {} (sequence {}, {} component(s)) queued", d->deployment_id,
                d->sequence, d->components.size());
   Publish(d->deployment_id, "QUEUED", "", components_(), std::nullopt);
+  if (queued_) queued_();
 }
 
 void NetAgent::Tick() {

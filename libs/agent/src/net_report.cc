@@ -7,6 +7,7 @@
 #include "vqi/agent/supervisor.h"
 #include "vqi/base/file.h"
 #include "vqi/base/log.h"
+#include "vqi/fleet/health.h"
 #include "vqi/fleet/status_report.h"
 #include "vqi/transport/topics.h"
 
@@ -92,24 +93,20 @@ void NetAgent::Publish(const std::string& deployment_id, const std::string& stat
 }
 
 void NetAgent::Heartbeat() {
-  Json comps = Json::object();
+  fleet::HealthReport h;  // vqi-health/1, parsed by the server with fleet::ParseHealthReport
+  h.thing = o_.thing;
+  h.at = NowRfc3339();
+  h.uptime_seconds = static_cast<int64_t>(Supervisor::Now() - started_);
   const Json states = components_();
   for (const auto& [name, c] : states.items())
-    comps[name] = {{"version", c.value("version", "")}, {"state", c.value("state", "")}};
+    h.components[name] = {c.value("version", ""), c.value("state", "NEW")};
   const Json transfer = ReadTransfer(layout_.root);
-  Json doc = {
-      {"schema", "vqi-health/1"},  // fleet/health.h on the server side
-      {"thing", o_.thing},
-      {"at", NowRfc3339()},
-      {"uptimeSeconds", static_cast<int64_t>(Supervisor::Now() - started_)},
-      {"components", comps},
-      {"transfer",
-       {{"bytesDownloaded", transfer.value("bytesDownloaded", int64_t{0})},
-        {"bytesFromCache", transfer.value("bytesFromCache", int64_t{0})}}},
-  };
-  if (const int64_t pss = SelfPssKb(); pss >= 0) doc["pssKb"] = pss;  // absent when unknown
+  h.bytes_downloaded = transfer.value("bytesDownloaded", int64_t{0});
+  h.bytes_from_cache = transfer.value("bytesFromCache", int64_t{0});
+  if (const int64_t pss = SelfPssKb(); pss >= 0) h.pss_kb = pss;  // absent when unknown
+  const std::string doc = fleet::HealthReportToJson(h);
   // Heartbeats are only sent while connected: a stale one is worth nothing, so none queue up.
-  Status st = client_->Publish(topics::HealthTopic(o_.thing), doc.dump(), 1);
+  Status st = client_->Publish(topics::HealthTopic(o_.thing), doc, 1);
   if (!st.ok()) {
     VQI_LOG_WARN("heartbeat: {}", st.message());
     return;

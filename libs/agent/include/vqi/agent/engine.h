@@ -71,6 +71,9 @@ class Engine {
   // Wakes the engine's loop from any thread (async-signal-safe: one write to a pipe), so a
   // tick hook runs soon.
   static void Wake();
+  // The daemon loop looks at the inbox at its next wake-up instead of within
+  // inbox_poll_seconds (after Enqueue from a tick hook). Engine thread.
+  void CheckInboxNow();
   // {name: {"version", "state"}} of the components the engine supervises now. Engine thread.
   Json ComponentStates() const;
   ~Engine();

@@ -33,8 +33,9 @@ class KpiTracker {
   // window, anything else forgets it.
   void End(const std::string& deployment_id, bool succeeded, double now);
   // Reads what was appended since the update; the report once `window` after-samples exist
-  // or max_wait_seconds passed since End (nullopt while waiting, and when nothing came: then
-  // it is dropped with a warning). `deployment_id` receives the deployment it belongs to.
+  // or max_wait_seconds passed since End (nullopt while waiting, and when there is no value
+  // before or none after the update: then it is dropped with a warning). `deployment_id` receives
+  // the deployment it belongs to.
   std::optional<fleet::KpiReport> Poll(double now, std::string* deployment_id);
   bool active() const { return !id_.empty(); }
 

@@ -54,8 +54,11 @@ class NetAgent {
  public:
   // `components`: the engine's component states ({name: {version, state}}), engine thread.
   using ComponentStates = std::function<Json()>;
+  // Called after a desired state was queued (Engine::CheckInboxNow).
+  using Queued = std::function<void()>;
   static Result<std::unique_ptr<NetAgent>> Create(NetOptions options, Layout layout,
-                                                  ComponentStates components);
+                                                  ComponentStates components,
+                                                  Queued queued = nullptr);
   ~NetAgent();
 
   // Subscribes to the desired topic and starts connecting (returns at once; the client
@@ -72,7 +75,7 @@ class NetAgent {
   int64_t rejected() const { return rejected_total_; }
 
  private:
-  NetAgent(NetOptions options, Layout layout, ComponentStates components);
+  NetAgent(NetOptions options, Layout layout, ComponentStates components, Queued queued);
   void HandleDesired(const transport::MqttMessage& m);
   void Reject(const std::string& kind, const std::string& reason);
   void Publish(const std::string& deployment_id, const std::string& status,
@@ -84,6 +87,7 @@ class NetAgent {
   NetOptions o_;
   Layout layout_;
   ComponentStates components_;
+  Queued queued_;
   std::unique_ptr<transport::MqttClient> client_;
   KpiTracker kpi_;
   double started_ = 0;
