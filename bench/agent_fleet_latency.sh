@@ -124,7 +124,7 @@ read -r warm _ < <(deploy 1.0.0) || true
 [ -n "${warm:-}" ] || { echo "the warm-up deployment failed (above)" >&2; exit 1; }
 echo "warm-up (both components, first download): $warm ms"
 nap 1
-echo "agent connected, idle: PSS $(mb "$(kb "$APID" Pss)"), RSS $(mb "$(kb "$APID" Rss)"), threads $(awk '/Threads/ {print $2}' /proc/$APID/status)"
+echo "agent connected, idle: PSS $(mb "$(kb "$APID" Pss)"), USS $(mb $(($(kb "$APID" Private_Clean) + $(kb "$APID" Private_Dirty)))), RSS $(mb "$(kb "$APID" Rss)"), threads $(awk '/Threads/ {print $2}' /proc/$APID/status)"
 PEAK=$WORK/peak STOP=$WORK/stop-sampling
 (
   mp=0
