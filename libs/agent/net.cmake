@@ -4,9 +4,14 @@
 # fleet protocol target only. Included from libs/agent/CMakeLists.txt.
 vqi_library(agent_net
   SOURCES src/server_source.cc src/kpi.cc src/net.cc src/net_report.cc
+          src/spool.cc src/spool_sender.cc
   PUBLIC_DEPS vqi::agent vqi::agent_fetch vqi::transport vqi::fleet_protocol vqi::base)
 
 vqi_test(agent_net_unit_test SOURCES src/kpi_test.cc src/net_test.cc DEPS vqi::agent_net)
+
+# Issue 20: the outbound spool, its delivery through a real Mosquitto, and the component IPC
+# (docs/design/ipc.md).
+vqi_test(agent_spool_test SOURCES src/spool_test.cc DEPS vqi::agent_net)
 
 # Device code is optimised for size: the agent's resident memory is mostly its own code pages
 # (docs/design/agent.md "Memory and speed"); none of it is hot enough to need -O3.
