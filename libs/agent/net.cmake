@@ -12,6 +12,9 @@ vqi_test(agent_net_unit_test SOURCES src/kpi_test.cc src/net_test.cc DEPS vqi::a
 # Issue 20: the outbound spool, its delivery through a real Mosquitto, and the component IPC
 # (docs/design/ipc.md).
 vqi_test(agent_spool_test SOURCES src/spool_test.cc DEPS vqi::agent_net)
+vqi_test(agent_spool_delivery_test SOURCES src/spool_delivery_test.cc
+  DEPS vqi::agent_net vqi::transport_testing vqi::pki OpenSSL::SSL)
+target_include_directories(agent_spool_delivery_test PRIVATE ${PROJECT_SOURCE_DIR}/libs/transport/src)
 
 # Device code is optimised for size: the agent's resident memory is mostly its own code pages
 # (docs/design/agent.md "Memory and speed"); none of it is hot enough to need -O3.
