@@ -5,6 +5,7 @@
 vqi_library(agent_net
   SOURCES src/server_source.cc src/kpi.cc src/net.cc src/net_report.cc
           src/spool.cc src/spool_sender.cc src/ipc_access.cc src/ipc_server.cc src/ipc_ops.cc
+          src/ipc_agent.cc
   PUBLIC_DEPS vqi::agent vqi::agent_fetch vqi::transport vqi::fleet_protocol vqi::ipc_client
               vqi::base)
 

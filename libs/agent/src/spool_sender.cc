@@ -13,13 +13,15 @@ void SpoolSender::Pump() {
     for (auto& m : batch) {
       const uint64_t seq = m.seq;
       Status s = client_.Publish(m.topic, m.payload, 1, false, [this, seq] { Acked(seq); });
-      if (s.code() == StatusCode::kResourceExhausted)
-        return;  // the client's queue is full: try again at the next Pump
-      last_handed_ = seq;
       if (s.ok()) {
+        last_handed_ = seq;
         ++outstanding_;
         continue;
       }
+      // Full queue, disconnecting, ...: keep it for the next Pump. Only a message that can
+      // never be sent (InvalidArgument: topic or size) is given up.
+      if (s.code() != StatusCode::kInvalidArgument) return;
+      last_handed_ = seq;
       VQI_LOG_ERROR("spool: message {} on {} can never be sent, dropped: {}", m.id, m.topic,
                     s.ToString());
       (void)spool_.Remove(seq);

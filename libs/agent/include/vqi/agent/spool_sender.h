@@ -25,7 +25,8 @@ class SpoolSender {
 
   // Hands waiting messages to the client until `window` are outstanding. A message the client
   // refuses for good (InvalidArgument: a bad topic) is logged and removed (it can never be
-  // delivered); ResourceExhausted (its queue is full) leaves it for the next Pump. The spool's
+  // delivered); any other refusal (its queue is full, it is disconnecting) leaves it for the
+  // next Pump. The spool's
   // max_message_bytes must not exceed the client's max_payload_bytes.
   void Pump();
 
