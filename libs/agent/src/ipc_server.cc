@@ -2,6 +2,8 @@
 // operations are in ipc_ops.cc.
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -65,7 +67,14 @@ Result<std::unique_ptr<IpcServer>> IpcServer::Start(const IpcServerOptions& opti
     return Unavailable(std::string("IPC wake pipe: ") + std::strerror(errno));
   }
   Impl* raw = impl.get();
+  // The thread starts with SIGCHLD/SIGTERM/SIGINT blocked, so those stay with the engine's
+  // poll loop (the supervisor's self-pipe), as for the MQTT network thread.
+  sigset_t block, old;
+  sigemptyset(&block);
+  for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&block, sig);
+  ::pthread_sigmask(SIG_BLOCK, &block, &old);
   impl->thread = std::thread([raw] { raw->Run(); });
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   return std::unique_ptr<IpcServer>(new IpcServer(std::move(impl)));
 }
 

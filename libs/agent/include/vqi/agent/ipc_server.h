@@ -5,7 +5,8 @@
 // Spool; local topics, configuration reads and updates, state and metrics are served here.
 //
 // Threading: the server runs one thread of its own (one poll loop over the listening socket,
-// the connections and a wake pipe); nothing it does blocks on a component. Register,
+// the connections and a wake pipe; SIGCHLD/SIGTERM/SIGINT/SIGHUP blocked); nothing it does
+// blocks on a component. Register,
 // Unregister, States and Stats may be called from any thread.
 #pragma once
 
