@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
+#include <thread>
 #include <vector>
 
 #include "vqi/base/file.h"
@@ -60,9 +62,24 @@ Status WritePair(const Pair& p, const pki::Issued& issued, const std::string& ex
 }  // namespace
 
 Result<pki::Ca> OpenOrCreateCa(const std::string& home) {
-  auto ca = pki::OpenCa(pki::CaDir(home));
-  if (ca.ok() || ca.status().code() != StatusCode::kNotFound) return ca;
-  return pki::CreateCa(pki::CaDir(home), "vqi CA");
+  // `vqi broker run` and `vqi server` may start together on a fresh home: the one that loses
+  // the race to create the CA opens the other's once it is complete (about a second at most).
+  Status last;
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    auto ca = pki::OpenCa(pki::CaDir(home));
+    if (ca.ok()) return ca;
+    if (ca.status().code() == StatusCode::kNotFound) {
+      auto created = pki::CreateCa(pki::CaDir(home), "vqi CA");
+      if (created.ok() || created.status().code() != StatusCode::kAlreadyExists) return created;
+      last = created.status();
+    } else if (ca.status().code() == StatusCode::kDataLoss) {
+      last = ca.status();  // possibly half-written by the other process: look again
+    } else {
+      return ca.status();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return last;
 }
 
 Result<IdentityFiles> EnsureClientIdentity(const std::string& home, const std::string& name) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "vqi/base/file.h"
 #include "vqi/pki/pki.h"
@@ -64,6 +65,26 @@ TEST_F(IdentityTest, ServerTlsFollowsTheBindAddress) {
   ASSERT_TRUE(b.ok());
   EXPECT_NE(*ReadFile(b->cert_file), first);
   EXPECT_NE(ReadFile(home_ + "/server/tls/issued.txt")->find("10.1.2.3"), std::string::npos);
+}
+
+// `vqi broker run` and `vqi server` starting together on a fresh home both create the CA on
+// first use: one creates it, the other opens it; both get certificates of the same CA.
+TEST_F(IdentityTest, ConcurrentFirstUseSharesOneCa) {
+  Status a, b;
+  std::thread t1([&] { a = EnsureClientIdentity(home_, "vqi-server").status(); });
+  std::thread t2([&] { b = EnsureServerTls(home_, "127.0.0.1").status(); });
+  t1.join();
+  t2.join();
+  ASSERT_TRUE(a.ok()) << a.ToString();
+  ASSERT_TRUE(b.ok()) << b.ToString();
+  auto ca = pki::OpenCa(pki::CaDir(home_));
+  ASSERT_TRUE(ca.ok());
+  EXPECT_TRUE(pki::VerifyPeer(*ca, *ReadFile(home_ + "/pki/identities/vqi-server.pem"),
+                              {pki::CertKind::kClient, 0})
+                  .ok());
+  EXPECT_TRUE(
+      pki::VerifyPeer(*ca, *ReadFile(home_ + "/server/tls/server.pem"), {pki::CertKind::kServer, 0})
+          .ok());
 }
 
 }  // namespace

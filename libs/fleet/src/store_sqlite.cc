@@ -447,6 +447,13 @@ class SqliteFleetStore : public FleetStore {
     return out;
   }
 
+  Result<int64_t> ChangeCounter() override {
+    VQI_ASSIGN_OR_RETURN(sqlite::Stmt s, db_.Prepare("PRAGMA data_version"));
+    VQI_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return DataLoss(db_.path() + ": PRAGMA data_version returned nothing");
+    return s.Int(0);
+  }
+
   Status InTransaction(const std::function<Status()>& body) override {
     return db_.InTransaction(body);
   }

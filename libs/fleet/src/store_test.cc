@@ -4,6 +4,8 @@
 
 #include "test_fixture.h"
 #include "vqi/fleet/desired_state.h"
+#include "vqi/fleet/health.h"
+#include "vqi/fleet/thing_view.h"
 #include "vqi/transport/topics.h"
 
 namespace vqi::fleet {
@@ -86,6 +88,33 @@ TEST_F(StoreTest, HealthAndDesiredOutboxSurviveReopen) {
   EXPECT_EQ(*(*f)->RevokedThingsToClear(), std::vector<std::string>{"cam-2"});
   ASSERT_TRUE((*f)->PutDesired({"cam-2", 0, "", "", true, 7}).ok());
   EXPECT_TRUE((*f)->RevokedThingsToClear()->empty());
+}
+
+TEST_F(StoreTest, ThingViewChecksTheStoredHeartbeat) {
+  MakeThing("cam-1");
+  auto never = ThingDetailJson(*fleet_, "cam-1");
+  ASSERT_TRUE(never.ok());
+  EXPECT_TRUE((*never)["health"]["last_seen"].is_null());
+  EXPECT_TRUE((*never)["published"].is_null());
+  HealthReport h;
+  h.thing = "cam-1";
+  h.uptime_seconds = 9;
+  h.components["a"] = {"1.0.0", "RUNNING"};
+  ASSERT_TRUE(fleet_->RecordSeen("cam-1", 1796000001000, HealthReportToJson(h)).ok());
+  ASSERT_TRUE(fleet_->PutDesired({"cam-1", 2, "dep-1", "{}", false, 5}).ok());
+  auto good = ThingDetailJson(*fleet_, "cam-1");
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ((*good)["health"]["heartbeat"]["uptimeSeconds"], 9);
+  EXPECT_EQ((*good)["published"]["acknowledged"], true);
+  EXPECT_EQ((*good)["published"]["sequence"], 2);
+  // A damaged stored heartbeat is shown as null with the reason, never half-typed.
+  ASSERT_TRUE(fleet_->RecordSeen("cam-1", 1796000002000, R"({"schema":"vqi-health/1"})").ok());
+  auto damaged = ThingDetailJson(*fleet_, "cam-1");
+  ASSERT_TRUE(damaged.ok());
+  EXPECT_TRUE((*damaged)["health"]["heartbeat"].is_null());
+  EXPECT_NE((*damaged)["health"]["heartbeat_error"].get<std::string>().find("thing: missing"),
+            std::string::npos);
+  EXPECT_EQ(ThingDetailJson(*fleet_, "nope").status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(StoreTest, DeploymentsSupersedeAndStatusHistory) {

@@ -1,5 +1,7 @@
 #include "vqi/fleet/thing_view.h"
 
+#include "vqi/fleet/health.h"
+
 namespace vqi::fleet {
 
 Json ThingJson(const Thing& t) {
@@ -16,15 +18,23 @@ Json HealthJson(FleetStore& fleet, const std::string& thing) {
   auto h = fleet.GetHealth(thing);
   if (!h.ok() || !h->has_value())
     return Json{{"last_seen", nullptr}, {"heartbeat", nullptr}, {"heartbeat_at", nullptr}};
+  // Checked again on the way out: what callers print has the schema's shape even if the
+  // stored text were damaged (then: null and the reason).
   Json hb = nullptr;
+  std::string error;
   if (!(*h)->heartbeat.empty()) {
-    auto parsed = ParseJson((*h)->heartbeat, "heartbeat");
-    if (parsed.ok()) hb = *parsed;
+    auto parsed = ParseHealthReport((*h)->heartbeat, thing);
+    if (!parsed.ok()) {
+      error = "stored heartbeat: " + parsed.status().message();
+    } else if (auto j = ParseJson(HealthReportToJson(*parsed), "heartbeat"); j.ok()) {
+      hb = *j;
+    }
   }
-  return Json{
-      {"last_seen", (*h)->last_seen},
-      {"heartbeat", hb},
-      {"heartbeat_at", (*h)->heartbeat_at.empty() ? Json(nullptr) : Json((*h)->heartbeat_at)}};
+  Json out{{"last_seen", (*h)->last_seen},
+           {"heartbeat", hb},
+           {"heartbeat_at", (*h)->heartbeat_at.empty() ? Json(nullptr) : Json((*h)->heartbeat_at)}};
+  if (!error.empty()) out["heartbeat_error"] = error;
+  return out;
 }
 
 Json PublishedJson(FleetStore& fleet, const std::string& thing) {

@@ -168,6 +168,11 @@ class FleetStore {
   // Revoked things whose last desired record is not a clear: their retained message must go.
   virtual Result<std::vector<std::string>> RevokedThingsToClear() = 0;
 
+  // A number that changes whenever another connection (another process, or another FleetStore)
+  // committed a change to the store since the last call (SQLite's PRAGMA data_version): cheap
+  // enough to poll every few milliseconds.
+  virtual Result<int64_t> ChangeCounter() = 0;
+
   // Runs `body` atomically (nested calls join).
   virtual Status InTransaction(const std::function<Status()>& body) = 0;
 };
