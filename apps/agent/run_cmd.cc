@@ -24,9 +24,14 @@ int Fail(const vqi::Status& st) {
 // Issue 20: the component IPC (docs/design/ipc.md). A failure to serve it (e.g. a root path
 // too long for a Unix socket) is logged and the agent runs without it.
 std::unique_ptr<agent::AgentIpc> StartIpc(const agent::Layout& layout, const std::string& thing,
-                                          transport::MqttClient* client) {
+                                          transport::MqttClient* client,
+                                          const RunArgs* args = nullptr) {
   agent::AgentIpcOptions io;
   io.thing = thing;
+  if (args) {
+    io.spool.max_messages = args->spool_max_messages;
+    io.spool.max_bytes = args->spool_max_bytes;
+  }
   auto made = agent::AgentIpc::Create(layout, io, client);
   if (made.ok()) return std::move(*made);
   VQI_LOG_ERROR("component IPC not served: {}", made.status().ToString());
@@ -110,7 +115,7 @@ int Run(const RunArgs& a) {
   std::unique_ptr<agent::AgentIpc> ipc;
   bool ipc_tried = false;
   auto ensure_ipc = [&] {
-    if (!ipc_tried && net) ipc = StartIpc(*layout, setup->thing, net->client());
+    if (!ipc_tried && net) ipc = StartIpc(*layout, setup->thing, net->client(), &a);
     ipc_tried = ipc_tried || net != nullptr;
   };
   hooks.tick = [&] {
