@@ -49,6 +49,7 @@ TEST_F(AgentIpcNetTest, ResultsSpooledDuringOutageSurviveKill9AndArriveInOrder) 
   EXPECT_EQ(spooled, static_cast<size_t>(kResults));
   EXPECT_TRUE(received_.On(topic).empty());
 
+  EXPECT_EQ(h_.Status()["spool"].value("messages", -1), kResults);  // vqi-agent status --json
   ASSERT_TRUE(broker_->Restart().ok()) << broker_->Log();
   ASSERT_TRUE(server_mqtt_->WaitConnected(10000).ok());
   ASSERT_TRUE(server_mqtt_->Subscribe(transport::topics::AllResults()).ok());

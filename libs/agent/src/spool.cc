@@ -53,6 +53,23 @@ std::string RandomHex8() {
 
 }  // namespace
 
+Json SpoolSummary(const std::string& dir) {
+  uint64_t messages = 0, bytes = 0;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      struct stat st {};
+      if (name.size() != 20 || name.compare(16, 4, ".msg") != 0 ||
+          ::stat((dir + "/" + name).c_str(), &st) != 0)
+        continue;
+      ++messages;
+      bytes += static_cast<uint64_t>(st.st_size);
+    }
+    ::closedir(d);
+  }
+  return Json{{"messages", messages}, {"bytes", bytes}};
+}
+
 std::string Spool::PathOf(uint64_t seq) const {
   char name[32];
   std::snprintf(name, sizeof name, "%016llx.msg", static_cast<unsigned long long>(seq));

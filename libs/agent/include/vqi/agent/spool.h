@@ -43,6 +43,10 @@ struct SpoolStats {
   uint64_t refused = 0;   // refused since Open (full or too big)
 };
 
+// {"messages": N, "bytes": B} of the spool folder `dir` as it is on disk now (read-only; safe
+// while an agent runs on it; {0, 0} when it does not exist): for `vqi-agent status`.
+Json SpoolSummary(const std::string& dir);
+
 class Spool {
  public:
   // Opens (or creates) the spool: removes temporary files of an interrupted Append, indexes the
