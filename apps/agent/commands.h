@@ -20,6 +20,9 @@ struct RunArgs {
   agent::EngineOptions engine;
   std::string bundle;
   double heartbeat_seconds = 30;
+  // Issue 20: the outbound spool's bounds (docs/design/ipc.md, docs/limits.md).
+  size_t spool_max_messages = 10000;
+  uint64_t spool_max_bytes = 64ull << 20;
 };
 int Run(const RunArgs& a);
 
