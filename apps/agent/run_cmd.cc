@@ -80,6 +80,9 @@ int Run(const RunArgs& a) {
   // A server that is down costs at most ~4 s of retries per request before the cache is asked.
   setup->options.retry.attempts = 4;
   setup->options.retry.max_backoff = std::chrono::milliseconds(2000);
+  setup->options.http.max_recv_bytes_per_second = a.download_kbps * 1024;
+  setup->options.cache_max_bytes = a.cache_max_mb << 20;
+  mqtt->max_queued = a.mqtt_max_queued;
   // Downloads run on the engine's thread: while one runs, the network side still takes
   // messages in and sends heartbeats (at most every 0.2 s from the download's progress).
   std::unique_ptr<agent::NetAgent> net;
