@@ -5,7 +5,9 @@
 #     process only, Pss from /proc/<pid>/smaps_rollup (median of 10 samples over 1 s).
 #  2. Peak PSS during deployments: smaps_rollup sampled every ~2 ms while RUNS model-only
 #     deployments run (each copies a MODEL_MB artifact), plus the kernel's VmHWM (peak RSS,
-#     catches what sampling misses).
+#     catches what sampling misses). PSS charges shared library pages by how many processes map
+#     them, so it moves with what else runs: USS (private pages only) is printed as the floor
+#     and RSS as the ceiling.
 #  3. Start-up time: process start (fork from this script) → ready, where ready = Engine::Start
 #     done: agent lock taken, orphans adopted, the current set started, the first
 #     state/status.json written. With no components and with the two components. p50/p90.
@@ -74,10 +76,13 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 pct() {  # pct P: the P-th percentile (nearest rank) of numbers on stdin
   sort -n | awk -v p="$1" '{a[NR]=$1} END {r=int((p*NR+99)/100); if (r<1) r=1; print a[r]}'
 }
-idle_pss() {  # prints "PSS_KB RSS_KB" medians of 10 samples over 1 s
-  local p=() r=() i
-  for i in $(seq 10); do p+=("$(kb "$APID" Pss)"); r+=("$(kb "$APID" Rss)"); nap 0.1; done
-  echo "$(printf '%s\n' "${p[@]}" | median) $(printf '%s\n' "${r[@]}" | median)"
+uss() { echo $(($(kb "$1" Private_Clean) + $(kb "$1" Private_Dirty))); }
+idle_pss() {  # prints "PSS_KB RSS_KB USS_KB" medians of 10 samples over 1 s
+  local p=() r=() u=() i
+  for i in $(seq 10); do
+    p+=("$(kb "$APID" Pss)"); r+=("$(kb "$APID" Rss)"); u+=("$(uss "$APID")"); nap 0.1
+  done
+  echo "$(printf '%s\n' "${p[@]}" | median) $(printf '%s\n' "${r[@]}" | median) $(printf '%s\n' "${u[@]}" | median)"
 }
 STARTUP_MS=
 start_agent() {  # start_agent SOAK: sets APID and STARTUP_MS (fork → state/status.json written)
@@ -99,9 +104,9 @@ ups=()
 for i in $(seq "$RUNS"); do start_agent 0; ups+=("$STARTUP_MS"); stop_agent; done
 start_agent 0
 nap 0.5
-read -r P R < <(idle_pss)
+read -r P R U < <(idle_pss)
 echo
-echo "idle, no components:   PSS $(mb "$P"), RSS $(mb "$R"), threads $(awk '/Threads/ {print $2}' /proc/$APID/status)"
+echo "idle, no components:   PSS $(mb "$P"), USS $(mb "$U"), RSS $(mb "$R"), threads $(awk '/Threads/ {print $2}' /proc/$APID/status)"
 echo "  command: $AGENT run --root R --soak 0; awk '/^Pss:/' /proc/<pid>/smaps_rollup (median of 10 over 1 s)"
 echo "start-up, no components: p50 $(printf '%s\n' "${ups[@]}" | pct 50) ms, p90 $(printf '%s\n' "${ups[@]}" | pct 90) ms ($RUNS runs)"
 echo "  command: fork+exec of '$AGENT run --root R' → state/status.json exists (Engine::Start done)"
@@ -110,8 +115,8 @@ echo "  command: fork+exec of '$AGENT run --root R' → state/status.json exists
 doc 1.0.0
 "$AGENT" deploy --root "$ROOT" --file "$WORK/d.json" --recipes "$WORK/recipes" --artifacts "$WORK/artifacts" --wait 60 >/dev/null
 nap 0.5
-read -r P R < <(idle_pss)
-echo "idle, 2 components:    PSS $(mb "$P"), RSS $(mb "$R")"
+read -r P R U < <(idle_pss)
+echo "idle, 2 components:    PSS $(mb "$P"), USS $(mb "$U"), RSS $(mb "$R")"
 echo "  command: as above after '$AGENT deploy --root R --file d.json --recipes DIR --artifacts DIR' (com.ex.Model + com.ex.Program running)"
 stop_agent
 ups=()
@@ -121,19 +126,17 @@ echo "start-up, 2 components: p50 $(printf '%s\n' "${ups[@]}" | pct 50) ms, p90 
 # ---- 2 + 4: model-only deployments, latency and peak PSS
 start_agent 0
 nap 0.3
-PEAK=$WORK/peak
+PEAK=$WORK/peak STOP=$WORK/stop-sampling
 (
   mp=0 mr=0
-  while :; do
-    p=$(kb "$APID" Pss 2>/dev/null) || exit 0
-    r=$(kb "$APID" Rss 2>/dev/null) || exit 0
-    if [ "${p:-0}" -gt "$mp" ] || [ "${r:-0}" -gt "$mr" ]; then
-      [ "${p:-0}" -gt "$mp" ] && mp=$p
-      [ "${r:-0}" -gt "$mr" ] && mr=$r
-      echo "$mp $mr" >"$PEAK"
-    fi
+  until [ -e "$STOP" ]; do
+    p=$(kb "$APID" Pss 2>/dev/null) || break
+    r=$(kb "$APID" Rss 2>/dev/null) || break
+    [ "${p:-0}" -gt "$mp" ] && mp=$p
+    [ "${r:-0}" -gt "$mr" ] && mr=$r
     nap 0.002
   done
+  echo "$mp $mr" >"$PEAK"
 ) &
 SAMPLER=$!
 lat=()
@@ -146,7 +149,7 @@ for i in $(seq "$RUNS"); do
   t1=$EPOCHREALTIME
   lat+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}')")
 done
-kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true
+touch "$STOP"; wait "$SAMPLER"
 SAMPLER=
 read -r MP MR <"$PEAK"
 HWM=$(awk '/VmHWM/ {print $2}' /proc/$APID/status)

@@ -20,6 +20,13 @@ struct RunArgs {
   agent::EngineOptions engine;
   std::string bundle;
   double heartbeat_seconds = 30;
+  // Issue 20: the outbound spool's bounds (docs/design/ipc.md, docs/limits.md).
+  size_t spool_max_messages = 10000;
+  uint64_t spool_max_bytes = 64ull << 20;
+  // Device limits (docs/resource-limits.md): 0 = unlimited.
+  int64_t download_kbps = 0;      // artifact download bandwidth, KiB/s
+  int64_t cache_max_mb = 0;       // downloaded blobs kept by digest (LRU eviction past it)
+  size_t mqtt_max_queued = 1000;  // MQTT messages waiting for the broker
 };
 int Run(const RunArgs& a);
 

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "vqi/agent/engine.h"
 #include "vqi/agent/server_source.h"
+#include "vqi/agent/spool.h"
 #include "vqi/base/file.h"
 
 namespace vqi::agent_cli {
@@ -147,7 +148,9 @@ int Status(const StatusArgs& a) {
               {"lastDeployment", last},
               {"transfer", agent::ReadTransfer(layout->root)},
               {"rejectedMessages", net.is_object() ? net.value("rejectedMessages", 0) : 0},
-              {"network", net}};
+              {"network", net},
+              // Issue 20: results and uploads waiting for the broker (docs/design/ipc.md).
+              {"spool", agent::SpoolSummary(layout->root + "/spool")}};
   if (a.json) {
     std::printf("%s\n", doc.dump(2).c_str());
     return 0;
@@ -167,6 +170,9 @@ int Status(const StatusArgs& a) {
               static_cast<long long>(t.value("bytesDownloaded", 0)),
               static_cast<long long>(t.value("bytesFromCache", 0)),
               static_cast<long long>(t.value("requests", 0)));
+  std::printf("spool: %llu message(s), %llu bytes waiting for the broker\n",
+              static_cast<unsigned long long>(doc["spool"].value("messages", uint64_t{0})),
+              static_cast<unsigned long long>(doc["spool"].value("bytes", uint64_t{0})));
   if (!last.is_null())
     std::printf("last deployment: %s %s%s%s\n", last.value("deploymentId", "").c_str(),
                 last.value("status", "").c_str(), last.value("reason", "").empty() ? "" : ": ",

@@ -45,6 +45,22 @@ int main(int argc, char** argv) {
                   "agent bundle from `vqi thing create`: connect to its broker and server");
   run->add_option("--heartbeat", r.heartbeat_seconds, "seconds between heartbeats (with --bundle)")
       ->check(vqi::cli::InRange(0.5, 86400.0));
+  run->add_option("--spool-max-messages", r.spool_max_messages,
+                  "outbound spool: messages waiting for the broker (with --bundle)")
+      ->check(vqi::cli::InRange(1, 10000000));
+  run->add_option("--spool-max-bytes", r.spool_max_bytes,
+                  "outbound spool: their bytes on disk (with --bundle)")
+      ->check(vqi::cli::InRange(uint64_t{4096}, uint64_t{1} << 40));
+  run->add_option("--download-kbps", r.download_kbps,
+                  "artifact download bandwidth in KiB/s, 0 = unlimited (with --bundle)")
+      ->check(vqi::cli::InRange(int64_t{0}, int64_t{1} << 30));
+  run->add_option("--cache-max-mb", r.cache_max_mb,
+                  "download cache size in MiB, 0 = unlimited; least recently used blobs are "
+                  "evicted past it (installed versions keep their own copies) (with --bundle)")
+      ->check(vqi::cli::InRange(int64_t{0}, int64_t{1} << 30));
+  run->add_option("--mqtt-max-queued", r.mqtt_max_queued,
+                  "MQTT messages waiting for the broker (with --bundle)")
+      ->check(vqi::cli::InRange(1, 1000000));
   run->add_option("--soak", o.soak_seconds, "seconds changed components must stay healthy")
       ->check(vqi::cli::InRange(0.0, 3600.0));
   run->add_option("--restart-base", o.restart_base_seconds, "first restart delay (doubles)")

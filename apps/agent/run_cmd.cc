@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "vqi/agent/fetch_bundle.h"
+#include "vqi/agent/ipc_agent.h"
 #include "vqi/agent/net.h"
 #include "vqi/agent/server_source.h"
 #include "vqi/agent/supervisor.h"
@@ -20,10 +21,44 @@ int Fail(const vqi::Status& st) {
   return 1;
 }
 
+// Issue 20: the component IPC (docs/design/ipc.md). A failure to serve it (e.g. a root path
+// too long for a Unix socket) is logged and the agent runs without it.
+std::unique_ptr<agent::AgentIpc> StartIpc(const agent::Layout& layout, const std::string& thing,
+                                          transport::MqttClient* client,
+                                          const RunArgs* args = nullptr) {
+  agent::AgentIpcOptions io;
+  io.thing = thing;
+  if (args) {
+    io.spool.max_messages = args->spool_max_messages;
+    io.spool.max_bytes = args->spool_max_bytes;
+  }
+  auto made = agent::AgentIpc::Create(layout, io, client);
+  if (made.ok()) return std::move(*made);
+  VQI_LOG_ERROR("component IPC not served: {}", made.status().ToString());
+  return nullptr;
+}
+
 int RunLocal(const agent::EngineOptions& o) {
-  agent::Engine engine(o);
+  auto layout = agent::OpenLayout(o.root);
+  if (!layout.ok()) return Fail(layout.status());
+  // Made at the first lifecycle step or after Start, i.e. once the engine holds the agent lock:
+  // a second agent on this root must not replace the running one's socket.
+  std::unique_ptr<agent::AgentIpc> ipc;
+  bool ipc_tried = false;
+  auto ensure_ipc = [&] {
+    if (!ipc_tried) ipc = StartIpc(*layout, o.thing_name, nullptr);
+    ipc_tried = true;
+  };
+  agent::EngineHooks hooks;
+  hooks.component_env = [&](const std::string& name, const Json& config) {
+    ensure_ipc();
+    return ipc ? ipc->ComponentEnv(name, config) : std::vector<std::string>{};
+  };
+  agent::Engine engine(o, agent::DefaultSource, hooks);
   vqi::Status st = engine.Start();
+  if (st.ok()) ensure_ipc();
   if (st.ok()) st = engine.Run();
+  if (ipc) ipc->server().Stop();
   return st.ok() ? 0 : Fail(st);
 }
 
@@ -45,6 +80,9 @@ int Run(const RunArgs& a) {
   // A server that is down costs at most ~4 s of retries per request before the cache is asked.
   setup->options.retry.attempts = 4;
   setup->options.retry.max_backoff = std::chrono::milliseconds(2000);
+  setup->options.http.max_recv_bytes_per_second = a.download_kbps * 1024;
+  setup->options.cache_max_bytes = a.cache_max_mb << 20;
+  mqtt->max_queued = a.mqtt_max_queued;
   // Downloads run on the engine's thread: while one runs, the network side still takes
   // messages in and sends heartbeats (at most every 0.2 s from the download's progress).
   std::unique_ptr<agent::NetAgent> net;
@@ -74,8 +112,22 @@ int Run(const RunArgs& a) {
   hooks.phase = [&](const Json& deployment, const Json& source, const std::string& phase) {
     if (net) net->OnPhase(deployment, source, phase);
   };
+  // Issue 20: component IPC + outbound spool, made once the engine holds the agent lock (at
+  // the first lifecycle step of Start, or after it): a second agent on this root must neither
+  // replace the socket nor send the spool.
+  std::unique_ptr<agent::AgentIpc> ipc;
+  bool ipc_tried = false;
+  auto ensure_ipc = [&] {
+    if (!ipc_tried && net) ipc = StartIpc(*layout, setup->thing, net->client(), &a);
+    ipc_tried = ipc_tried || net != nullptr;
+  };
   hooks.tick = [&] {
     if (net) net->Tick();
+    if (ipc) ipc->Pump();
+  };
+  hooks.component_env = [&](const std::string& name, const Json& config) {
+    ensure_ipc();
+    return ipc ? ipc->ComponentEnv(name, config) : std::vector<std::string>{};
   };
   agent::Engine engine(o, sources, hooks);
   agent::NetOptions no;
@@ -89,8 +141,10 @@ int Run(const RunArgs& a) {
   // The lock first (Engine::Start): a second agent on this root must not take over the
   // thing's MQTT session. Reports of a resumed deployment wait in the client's queue.
   vqi::Status st = engine.Start();
+  if (st.ok()) ensure_ipc();
   if (st.ok()) st = net->Start();
   if (st.ok()) st = engine.Run();
+  if (ipc) ipc->server().Stop();  // no new messages; the spool keeps what is not acknowledged
   net->Stop();
   return st.ok() ? 0 : Fail(st);
 }

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "agent_fixtures.h"
+#include "crash_campaign_agent.h"
 
 namespace vqi::agent_test {
 namespace {
@@ -184,6 +185,29 @@ TEST(AgentCrashRemoval, KillWhileRemovingAnOldVersionThenDeployItAgain) {
   d = h.Deploy(TwoComponentDoc("1.0.0"));
   EXPECT_EQ(d.code, 0) << d.out;
   EXPECT_EQ(Slurp(h.root() + "/packages/artifacts/com.ex.Model/1.0.0/model.bin"), "weights-one\n");
+}
+
+// kill -9 between fork and exec of a component's process: until its exec the child shows the
+// agent's environment, without VQI_AGENT_ROOT, so the restarted agent cannot find it; it must
+// not live on as an orphan next to the restarted set (crash campaign run 3, seed 1796554399).
+// The shim kills the agent right after its first fork and holds the child 1.5 s before exec.
+TEST(AgentCrashFork, AChildForkedJustBeforeTheKillDoesNotOutliveTheAgent) {
+  AgentHarness h;
+  WriteTwoComponents(h);
+  h.Start();
+  ASSERT_EQ(h.Deploy(TwoComponentDoc("1.0.0")).code, 0);
+  h.Stop();  // the next agent starts the program again: its first fork
+  AgentProcess shimmed(h.root(), h.dir() + "/agent.log");
+  shimmed.Start({{"LD_PRELOAD", ShimPath()},
+                 {"VQI_CRASH_AT_FORK", "1"},
+                 {"VQI_CRASH_CHILD_DELAY_MS", "1500"}});
+  ASSERT_TRUE(WaitFor([&] { return !shimmed.Alive(); }, 10));
+  EXPECT_EQ(shimmed.exit(), "signal 9");
+  const auto killed = std::chrono::steady_clock::now();
+  h.Start();  // finds no orphan (the held child has no marker yet) and starts the program
+  std::this_thread::sleep_until(killed + std::chrono::milliseconds(2500));  // past its exec
+  EXPECT_TRUE(WaitFor([&] { return h.ComponentProcesses() == 1; }, 5))
+      << h.ComponentProcesses() << " processes of the root run";
 }
 
 }  // namespace

@@ -51,6 +51,14 @@ class Received {
     messages_.push_back(m);
     cv_.notify_all();
   }
+  // Every message on `topic` so far (issue 20: component results through the spool).
+  std::vector<transport::MqttMessage> On(const std::string& topic) {
+    std::vector<transport::MqttMessage> out;
+    std::lock_guard lock(mu_);
+    for (const auto& m : messages_)
+      if (m.topic == topic) out.push_back(m);
+    return out;
+  }
   // Status reports of `thing` so far, parsed (unparseable ones fail the test).
   std::vector<fleet::StatusReport> Reports(const std::string& thing) {
     std::vector<fleet::StatusReport> out;

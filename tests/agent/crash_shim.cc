@@ -12,6 +12,9 @@
 //   that op (open, rename, unlink, remove, rmdir, mkdir) whose path contains <s>
 //   VQI_CRASH_TRACE=<file>  (appends "N op path when" of the fatal call; "count N" is not
 //   written — the process dies)
+//   VQI_CRASH_AT_FORK=N  VQI_CRASH_CHILD_DELAY_MS=D: at the N-th fork the agent dies right
+//   after fork returns, and the child waits D ms once it has closed its inherited descriptors
+//   (close_range: the agent lock is released) before it goes on towards its exec.
 // Active only in `vqi-agent run`; it removes the variables there, so components never see them.
 #include <dlfcn.h>
 #include <errno.h>
@@ -35,6 +38,8 @@ bool g_after = false;
 long g_count = 0;
 char g_root[4096];
 char g_trace[4096];
+long g_fork_at = 0, g_fork_count = 0, g_child_delay_ms = 0;
+bool g_held_child = false;
 
 template <class F>
 F Real(const char* name) {
@@ -56,6 +61,8 @@ bool IsAgentDaemon() {
 
 __attribute__((constructor)) void Init() {
   if (!IsAgentDaemon()) return;  // the variables pass on to the daemon through shells
+  if (const char* f = getenv("VQI_CRASH_AT_FORK")) g_fork_at = atol(f);
+  if (const char* d = getenv("VQI_CRASH_CHILD_DELAY_MS")) g_child_delay_ms = atol(d);
   const char* at = getenv("VQI_CRASH_AT_CALL");
   const char* root = getenv("VQI_CRASH_ROOT");
   const char* op = getenv("VQI_CRASH_AT_OP");
@@ -70,7 +77,8 @@ __attribute__((constructor)) void Init() {
     const char* trace = getenv("VQI_CRASH_TRACE");
     snprintf(g_trace, sizeof g_trace, "%s", trace ? trace : "");
   }
-  for (const char* v : {"LD_PRELOAD", "VQI_CRASH_AT_CALL", "VQI_CRASH_AT_OP", "VQI_CRASH_AT_PATH",
+  for (const char* v : {"LD_PRELOAD", "VQI_CRASH_AT_FORK", "VQI_CRASH_CHILD_DELAY_MS",
+                        "VQI_CRASH_AT_CALL", "VQI_CRASH_AT_OP", "VQI_CRASH_AT_PATH",
                         "VQI_CRASH_WHEN", "VQI_CRASH_ROOT", "VQI_CRASH_TRACE"})
     unsetenv(v);
 }
@@ -115,6 +123,29 @@ int Around(const char* op, const char* path, Call call) {
 }  // namespace
 
 extern "C" {
+
+pid_t fork() {
+  using Fn = pid_t (*)();
+  static Fn real = Real<Fn>("fork");
+  const bool hit = g_fork_at > 0 && ++g_fork_count == g_fork_at;
+  const pid_t pid = real();
+  if (hit && pid == 0) {
+    g_fork_at = 0;
+    g_held_child = true;
+  } else if (hit && pid > 0) {
+    Die("fork", "-", true);
+  }
+  return pid;
+}
+
+int close_range(unsigned first, unsigned last, int flags) {
+  using Fn = int (*)(unsigned, unsigned, int);
+  static Fn real = Real<Fn>("close_range");
+  const int r = real(first, last, flags);
+  if (g_held_child && g_child_delay_ms > 0)
+    usleep(static_cast<useconds_t>(g_child_delay_ms) * 1000);
+  return r;
+}
 
 int open(const char* path, int flags, ...) {
   using Fn = int (*)(const char*, int, ...);

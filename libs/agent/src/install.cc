@@ -1,5 +1,6 @@
 #include "vqi/agent/install.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,45 @@ Status Fail(const std::string& what, const std::error_code& ec) {
   return Unavailable(what + ": " + ec.message());
 }
 
+Status SyncPath(const std::string& path, bool dir) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+  if (fd < 0) return Unavailable("open " + path + " to sync it failed");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Unavailable("fsync " + path + " failed");
+  return Status::Ok();
+}
+
+// Every file and folder under `dir`, then `dir`: a folder renamed into place after a power loss
+// holds whole files, never empty or short ones (kill -9 cannot show this; a power cut can).
+// `files` false: only the folders (the caller synced the files before making them read-only).
+Status SyncTree(const std::string& dir, bool files) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (it->is_symlink(ec)) continue;
+    const bool is_dir = it->is_directory(ec);
+    if (is_dir || files) VQI_RETURN_IF_ERROR(SyncPath(it->path().string(), is_dir));
+  }
+  if (ec) return Fail("walk " + dir, ec);
+  return SyncPath(dir, true);
+}
+
+// tmp → final, durably: contents synced first, the parent folder after the rename.
+Status CommitFolder(const std::string& tmp, const std::string& final_path, bool sync_files) {
+  std::error_code ec;
+  Status st = SyncTree(tmp, sync_files);
+  if (st.ok()) {
+    fs::rename(tmp, final_path, ec);
+    if (ec) st = Fail("rename to " + final_path, ec);
+  }
+  if (!st.ok()) {
+    fs::remove_all(tmp, ec);
+    return st;
+  }
+  return SyncPath(fs::path(final_path).parent_path().string(), true);
+}
+
 }  // namespace
 
 Status InstallArtifacts(const std::string& root, const PlannedComponent& c,
@@ -55,15 +95,15 @@ Status InstallArtifacts(const std::string& root, const PlannedComponent& c,
         fs::remove_all(tmp, ec);
         return Fail("copy " + files[i].path + " to " + dest, ec);
       }
+      if (Status st = SyncPath(dest, false); !st.ok()) {
+        fs::remove_all(tmp, ec);
+        return st;
+      }
       // Owner write is kept off: install folders are read-only, as Greengrass makes them.
       if (::chmod(dest.c_str(), ModeOf(c.manifest.artifacts[i])) != 0)
         return Unavailable("chmod " + dest + " failed");
     }
-    fs::rename(tmp, ctx.artifacts_path, ec);
-    if (ec) {
-      fs::remove_all(tmp, ec);
-      return Fail("rename to " + ctx.artifacts_path, ec);
-    }
+    VQI_RETURN_IF_ERROR(CommitFolder(tmp, ctx.artifacts_path, /*sync_files=*/false));
   }
   if (any_zip && !fs::exists(ctx.decompressed_path, ec)) {
     VQI_RETURN_IF_ERROR(MakeDirs(fs::path(ctx.decompressed_path).parent_path().string()));
@@ -80,11 +120,7 @@ Status InstallArtifacts(const std::string& root, const PlannedComponent& c,
         return st.WithContext(c.name + " " + c.version + ": artifact " + files[i].uri);
       }
     }
-    fs::rename(tmp, ctx.decompressed_path, ec);
-    if (ec) {
-      fs::remove_all(tmp, ec);
-      return Fail("rename to " + ctx.decompressed_path, ec);
-    }
+    VQI_RETURN_IF_ERROR(CommitFolder(tmp, ctx.decompressed_path, /*sync_files=*/true));
   }
   return Status::Ok();
 }

@@ -88,6 +88,9 @@ Result<pid_t> Engine::Impl::SpawnStep(const PlannedComponent& c, const std::stri
   spec.env.push_back("AWS_IOT_THING_NAME=" + popts.thing_name);
   // Where a component appends {"metric": ..., "value": ...} lines for KPI-guarded rollouts.
   spec.env.push_back("VQI_METRICS_FILE=" + layout.work(c.name) + "/metrics.jsonl");
+  // Issue 20: the component IPC (socket + token) when the daemon serves it (ipc_agent.h).
+  if (hooks.component_env)
+    for (auto& e : hooks.component_env(c.name, c.configuration)) spec.env.push_back(std::move(e));
   if (!step.requires_privilege) {
     spec.uid = uid;
     spec.gid = gid;

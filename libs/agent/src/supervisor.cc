@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -94,6 +95,7 @@ Result<pid_t> Supervisor::Spawn(const SpawnSpec& spec) {
   int log = ::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (log < 0) return Unavailable(spec.log_path + ": " + std::strerror(errno));
   int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(log);
@@ -119,6 +121,16 @@ Result<pid_t> Supervisor::Spawn(const SpawnSpec& spec) {
     if (::chdir(spec.cwd.c_str()) != 0) ::_exit(126);
     if (spec.gid && ::setgid(*spec.gid) != 0) ::_exit(126);
     if (spec.uid && ::setuid(*spec.uid) != 0) ::_exit(126);
+    // Until its exec a child shows the agent's environment, without VQI_AGENT_ROOT, so an
+    // agent restarted after a kill -9 between fork and exec could not find it and it would run
+    // on as an orphan of the old set (found by the crash campaign). It dies with the agent
+    // instead: set after setuid (a credential change clears it), checked against a parent
+    // that died before it was set, and kept by the exec (as systemd's KillMode=control-group
+    // would kill it when the agent's unit restarts). Requires forking from the agent's main
+    // thread (the signal follows the forking thread's exit). Grandchildren do not inherit it:
+    // KillOrphans finds those by their environment.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(126);
     ::execve(sh.c_str(), argv, envp.data());
     ::_exit(127);
   }

@@ -27,6 +27,13 @@ Status FleetController::Impl::Start() {
     stats_.connected = s == transport::ConnectionState::kConnected;
     if (s == transport::ConnectionState::kConnected) {
       VQI_LOG_INFO("fleet controller: connected to the broker {}:{}", o_.mqtt_host, o_.mqtt_port);
+      // A broker that crashed lost up to autosave_interval of retained messages: every
+      // connect re-publishes each thing's latest desired state (the loop does it; devices
+      // ignore a sequence they already have).
+      republish_ = true;
+      republish_wake_ = true;
+      republish_from_.clear();
+      cv_.notify_all();
     } else if (s == transport::ConnectionState::kReconnecting) {
       VQI_LOG_WARN("fleet controller: broker {}:{} unreachable, retrying: {}", o_.mqtt_host,
                    o_.mqtt_port, error.message());
@@ -87,10 +94,12 @@ void FleetController::Impl::Loop() {
       std::unique_lock lock(mu_);
       const int64_t wait = std::clamp<int64_t>(next_tick - clock_->NowMs(), 0, kChangeCheckMs);
       cv_.wait_for(lock, std::chrono::milliseconds(wait),
-                   [&] { return stopping_ || !inbox_.empty(); });
+                   [&] { return stopping_ || !inbox_.empty() || republish_wake_; });
       if (stopping_) return;
+      republish_wake_ = false;
       batch.swap(inbox_);
     }
+    Republish();
     for (const transport::MqttMessage& m : batch) Handle(m);
     // Another process committed (a deployment created, a thing revoked): step now rather
     // than at the next poll.

@@ -66,6 +66,9 @@ class FleetController::Impl {
   void Flush();
   // Marks what was handed to the client published once it has nothing unacknowledged.
   void MarkAcknowledged();
+  // After a (re)connect: publishes again every thing's latest acknowledged desired state
+  // (retained), from `republish_from_` on; a full client queue continues at the next loop.
+  void Republish();
 
   ControllerOptions o_;
   Clock* clock_;
@@ -78,6 +81,9 @@ class FleetController::Impl {
   std::condition_variable cv_;
   std::deque<transport::MqttMessage> inbox_;
   bool started_ = false, stopped_ = false, stopping_ = false;
+  bool republish_ = false;       // set at every connect (docs/design/fleet.md "Publishing")
+  bool republish_wake_ = false;  // wakes the loop once per connect
+  std::string republish_from_;   // the first thing name not yet re-published
   ControllerStats stats_;
 
   // Loop thread only: thing -> (sequence, payload) handed to the client, not yet marked.

@@ -131,6 +131,40 @@ void FleetController::Impl::Flush() {
   MarkAcknowledged();
 }
 
+void FleetController::Impl::Republish() {
+  std::string from;
+  {
+    std::lock_guard lock(mu_);
+    if (!republish_) return;
+    from = republish_from_;
+  }
+  auto things = fleet_->ListThings();  // by name
+  if (!things.ok()) return LoopError("republish: list things", things.status());
+  int64_t count = 0;
+  for (const Thing& t : *things) {
+    if (t.name < from) continue;
+    auto rec = fleet_->GetDesired(t.name);
+    if (!rec.ok()) {
+      LoopError("republish " + t.name, rec.status());
+      continue;
+    }
+    // Pending records are Flush's; an acknowledged clear ("") stays cleared.
+    if (!rec->has_value() || (*rec)->pending || (*rec)->payload.empty()) continue;
+    Status s = mqtt_->Publish(topics::DesiredTopic(t.name), (*rec)->payload, 1, /*retain=*/true);
+    if (s.code() == StatusCode::kResourceExhausted) {
+      std::lock_guard lock(mu_);
+      republish_from_ = t.name;  // the client's queue is full: go on at the next loop
+      return;
+    }
+    if (!s.ok()) LoopError("republish desired state of " + t.name, s);
+    ++count;
+  }
+  std::lock_guard lock(mu_);
+  republish_ = false;
+  republish_from_.clear();
+  stats_.desired_republished += count;
+}
+
 void FleetController::Impl::MarkAcknowledged() {
   if (handed_.empty() || mqtt_->Stats().queued != 0) return;
   for (const auto& [thing, rec] : handed_) {

@@ -40,6 +40,30 @@ TEST_F(ControllerTest, PendingDesiredStatesSurviveBrokerOutageAndServerRestart) 
   EXPECT_FALSE((*fleet_->GetDesired("cam-00"))->pending);
 }
 
+// A broker that crashes loses the retained messages of its last autosave interval (60 s): at
+// every reconnect the controller publishes each thing's latest desired state again. Simulated
+// by stopping the broker and deleting its persistence file before it starts again.
+TEST_F(ControllerTest, LatestDesiredStatesArePublishedAgainAfterTheBrokerLostThem) {
+  StartController(1000);
+  StartDevices(nullptr, 2);
+  Deploy("group:line", "1.0.0");
+  ASSERT_TRUE(WaitRunning(*devices_[0], "1.0.0", 15000)) << broker_->Log();
+  ASSERT_TRUE(WaitRunning(*devices_[1], "1.0.0", 15000)) << broker_->Log();
+  const uint64_t replays_before = devices_[0]->Ignored();
+  broker_->Stop();
+  std::error_code ec;
+  ASSERT_TRUE(std::filesystem::remove(home_ + "/mosquitto/mosquitto.db", ec)) << ec.message();
+  ASSERT_TRUE(broker_->Restart().ok());
+  // The device's own reconnect re-subscribes: the retained state it gets again (a replay of the
+  // sequence it runs, which it ignores) can only come from the controller's re-publish — the
+  // broker has nothing of its own any more.
+  const auto deadline = Steady::now() + std::chrono::seconds(20);
+  while (Steady::now() < deadline && devices_[0]->Ignored() == replays_before)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GT(devices_[0]->Ignored(), replays_before) << broker_->Log();
+  EXPECT_GE(controller_->Stats().desired_republished, 2u);
+}
+
 // Reports sent while the server is down wait in its persistent session at the broker
 // (clean_session false, QoS 1) and are applied when it comes back.
 TEST_F(ControllerTest, ReportsSentWhileTheServerIsDownAreAppliedAfterItsRestart) {

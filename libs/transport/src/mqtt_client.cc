@@ -142,12 +142,13 @@ Status MqttClient::Impl::WaitConnected(int timeout_ms) {
 }
 
 Status MqttClient::Impl::Publish(const std::string& topic, std::string_view payload, int qos,
-                                 bool retain) {
+                                 bool retain, AckHandler on_acked) {
   if (topic.empty() || topic.find_first_of("+#") != std::string::npos ||
       topic.find('\0') != std::string::npos)
     return InvalidArgument("publish topic \"" + topic.substr(0, 200) +
                            "\" is empty or has wildcards");
   if (qos != 0 && qos != 1) return InvalidArgument("qos must be 0 or 1");
+  if (on_acked && qos != 1) return InvalidArgument("an acknowledgement needs qos 1");
   if (payload.size() > o_.max_payload_bytes)
     return ResourceExhausted("payload of " + std::to_string(payload.size()) +
                              " bytes is larger than max_payload_bytes " +
@@ -159,10 +160,10 @@ Status MqttClient::Impl::Publish(const std::string& topic, std::string_view payl
                              " messages already wait for the broker (max_queued, "
                              "docs/limits.md); publish refused, nothing dropped");
   if (state_ == ConnectionState::kConnected) {
-    Status s = SendLocked(topic, payload, qos, retain);
+    Status s = SendLocked(topic, payload, qos, retain, on_acked);
     if (s.code() != StatusCode::kUnavailable) return s;
   }
-  queue_.push_back({topic, std::string(payload), qos, retain});
+  queue_.push_back({topic, std::string(payload), qos, retain, std::move(on_acked)});
   return Status::Ok();
 }
 
@@ -229,7 +230,7 @@ MqttStats MqttClient::Impl::Stats() const {
 }
 
 Status MqttClient::Impl::SendLocked(const std::string& topic, std::string_view payload, int qos,
-                                    bool retain) {
+                                    bool retain, const AckHandler& on_acked) {
   int mid = 0;
   int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(payload.size()),
                              payload.data(), qos, retain);
@@ -237,6 +238,7 @@ Status MqttClient::Impl::SendLocked(const std::string& topic, std::string_view p
   if (rc != MOSQ_ERR_SUCCESS) return MosqStatus(rc, "publish " + topic);
   if (qos > 0) {
     inflight_.insert(mid);
+    if (on_acked) acks_[mid] = on_acked;
   } else {
     ++stats_.published;
   }
@@ -257,6 +259,10 @@ void MqttClient::OnMessage(MessageHandler handler) { impl_->on_message_ = std::m
 void MqttClient::OnState(StateHandler handler) { impl_->on_state_ = std::move(handler); }
 Status MqttClient::Connect() { return impl_->Connect(); }
 Status MqttClient::WaitConnected(int timeout_ms) { return impl_->WaitConnected(timeout_ms); }
+Status MqttClient::Publish(const std::string& topic, std::string_view payload, int qos, bool retain,
+                           AckHandler on_acked) {
+  return impl_->Publish(topic, payload, qos, retain, std::move(on_acked));
+}
 Status MqttClient::Publish(const std::string& topic, std::string_view payload, int qos,
                            bool retain) {
   return impl_->Publish(topic, payload, qos, retain);

@@ -3,6 +3,7 @@
 #include "vqi/transport/mqtt_client.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -159,6 +160,26 @@ TEST_F(MqttTest, ClientsReconnectByThemselvesAndNothingPublishedMeanwhileIsLost)
   for (const Status& e : errors) EXPECT_EQ(e.code(), StatusCode::kUnavailable) << e.ToString();
   EXPECT_NE(std::find(states.begin(), states.end(), ConnectionState::kReconnecting), states.end());
   EXPECT_EQ(states.back(), ConnectionState::kConnected);
+}
+
+// Issue 20 (the agent's spool): the completion callback runs once the broker acknowledged the
+// message, not when it was queued offline.
+TEST_F(MqttTest, PublishWithAckCallsBackOnlyAfterThePuback) {
+  auto dev = Client(Options("dev-a"));
+  broker_->Stop();
+  for (int i = 0; i < 50 && dev->state() == ConnectionState::kConnected; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::atomic<int> acked{0};
+  ASSERT_TRUE(dev->Publish(topics::HealthTopic("dev-a"), "x", 1, false, [&] { ++acked; }).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(acked.load(), 0);
+  ASSERT_TRUE(broker_->Restart().ok()) << broker_->Log();
+  ASSERT_TRUE(dev->WaitConnected(5000).ok());
+  for (int i = 0; i < 250 && acked.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(acked.load(), 1);
+  EXPECT_EQ(dev->Publish(topics::HealthTopic("dev-a"), "x", 0, false, [] {}).code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(MqttTest, BadOptionsAreRefused) {

@@ -43,7 +43,8 @@ class MqttClient::Impl {
   // The MqttClient methods of the same names (mqtt_client.cc).
   Status Connect();
   Status WaitConnected(int timeout_ms);
-  Status Publish(const std::string& topic, std::string_view payload, int qos, bool retain);
+  Status Publish(const std::string& topic, std::string_view payload, int qos, bool retain,
+                 AckHandler on_acked = nullptr);
   Status Subscribe(const std::string& filter, int qos, int timeout_ms);
   Status Disconnect(int timeout_ms);
   ConnectionState state() const;
@@ -54,10 +55,13 @@ class MqttClient::Impl {
     std::string topic, payload;
     int qos;
     bool retain;
+    AckHandler on_acked;
   };
 
   // REQUIRES: mu_ held. Unavailable when the connection is gone (the caller queues).
-  Status SendLocked(const std::string& topic, std::string_view payload, int qos, bool retain);
+  // `on_acked` (may be empty) is kept by mid until the PUBACK (OnPublish).
+  Status SendLocked(const std::string& topic, std::string_view payload, int qos, bool retain,
+                    const AckHandler& on_acked = nullptr);
 
   // Network thread (mqtt_network.cc).
   void SetState(ConnectionState s, const Status& error);  // then calls on_state_ unlocked
@@ -91,6 +95,7 @@ class MqttClient::Impl {
   int delay_ms_ = 0;
   std::deque<Pending> queue_;
   std::set<int> inflight_;
+  std::map<int, AckHandler> acks_;  // QoS 1 mid -> completion callback (Publish with on_acked)
   std::map<std::string, int> subs_;
   std::map<int, int> sub_wait_;  // SUBACK mid -> granted (-1 = waiting)
   MqttStats stats_;

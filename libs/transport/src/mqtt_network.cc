@@ -117,7 +117,7 @@ void MqttClient::Impl::OnConnect(int rc) {
     }
     while (!queue_.empty()) {
       const Pending& p = queue_.front();
-      Status s = SendLocked(p.topic, p.payload, p.qos, p.retain);
+      Status s = SendLocked(p.topic, p.payload, p.qos, p.retain, p.on_acked);
       if (s.code() == StatusCode::kUnavailable) break;
       if (!s.ok()) VQI_LOG_ERROR("mqtt {}: queued message refused: {}", o_.client_id, s.ToString());
       queue_.pop_front();
@@ -127,11 +127,18 @@ void MqttClient::Impl::OnConnect(int rc) {
 }
 
 void MqttClient::Impl::OnPublish(int mid) {
+  AckHandler done;
   {
     std::lock_guard lock(mu_);
     if (inflight_.erase(mid) > 0) ++stats_.published;
+    auto it = acks_.find(mid);
+    if (it != acks_.end()) {
+      done = std::move(it->second);
+      acks_.erase(it);
+    }
   }
   cv_.notify_all();
+  if (done) done();  // outside the lock: it may Publish
 }
 
 void MqttClient::Impl::OnSubscribe(int mid, int n, const int* granted) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "vqi/agent/plan.h"
 #include "vqi/agent/state.h"
@@ -62,6 +63,11 @@ struct EngineHooks {
   // threads is done (e.g. queueing a deployment with Enqueue). Not called while a download
   // blocks the engine.
   std::function<void()> tick;
+  // Issue 20 (docs/design/ipc.md): extra "K=V" environment entries for every lifecycle step of
+  // component `name` with its effective `configuration` (the IPC socket and the component's
+  // token). Called just before each step is spawned; may register the component.
+  std::function<std::vector<std::string>(const std::string& name, const Json& configuration)>
+      component_env;
 };
 
 class Engine {

@@ -73,6 +73,9 @@ class NetAgent {
   void Stop(int timeout_ms = 2000);
 
   int64_t rejected() const { return rejected_total_; }
+  // The MQTT client (issue 20: the outbound spool's sender publishes through it). Never null
+  // after Create.
+  transport::MqttClient* client() { return client_.get(); }
 
  private:
   NetAgent(NetOptions options, Layout layout, ComponentStates components, Queued queued);

@@ -50,11 +50,12 @@ struct ControllerStats {
   uint64_t status_stale = 0;    // on a record already final (e.g. after a rollback): ignored
   uint64_t health_stored = 0;
   uint64_t health_refused = 0;
-  uint64_t other_refused = 0;      // a message on a topic the controller does not read
-  uint64_t inbox_dropped = 0;      // max_inbox exceeded
-  uint64_t desired_enqueued = 0;   // outbox records written (notify, roll back, clear)
-  uint64_t desired_published = 0;  // outbox records acknowledged by the broker
-  uint64_t loop_errors = 0;        // a step that failed (store busy, ...): retried next poll
+  uint64_t other_refused = 0;        // a message on a topic the controller does not read
+  uint64_t inbox_dropped = 0;        // max_inbox exceeded
+  uint64_t desired_enqueued = 0;     // outbox records written (notify, roll back, clear)
+  uint64_t desired_published = 0;    // outbox records acknowledged by the broker
+  uint64_t desired_republished = 0;  // latest states published again after a (re)connect
+  uint64_t loop_errors = 0;          // a step that failed (store busy, ...): retried next poll
   uint64_t loops = 0;
   bool connected = false;
   std::string last_error;  // the last refusal or loop error, for people

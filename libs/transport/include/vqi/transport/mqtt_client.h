@@ -83,6 +83,14 @@ class MqttClient {
   // than max_payload_bytes; InvalidArgument for a topic with wildcards or an empty one.
   Status Publish(const std::string& topic, std::string_view payload, int qos = 1,
                  bool retain = false);
+  // Publish with a completion callback (added for the agent's outbound spool, issue 20):
+  // `on_acked` runs on the network thread once the broker acknowledged the QoS 1 message
+  // (PUBACK); InvalidArgument for qos 0. It never runs when Publish returns an error, nor for a
+  // message still unacknowledged at Disconnect (the caller keeps it and sends it again). It must
+  // not block (same rules as the handlers).
+  using AckHandler = std::function<void()>;
+  Status Publish(const std::string& topic, std::string_view payload, int qos, bool retain,
+                 AckHandler on_acked);
 
   // Subscribes now (waiting up to `timeout_ms` for the SUBACK) when connected, and again on
   // every reconnect. PermissionDenied when the broker refuses the filter (return code 0x80);
