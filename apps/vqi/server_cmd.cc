@@ -12,6 +12,7 @@
 #include "vqi/base/json.h"
 #include "vqi/fleet/controller.h"
 #include "vqi/fleet/identity.h"
+#include "vqi/results/mqtt_ingest.h"
 #include "vqi/server/server.h"
 #include "vqi/server/token_store.h"
 
@@ -30,6 +31,7 @@ struct ServerFlags {
   int shutdown_grace = 30;
   std::string token_name, token_scope = "read", revoke;
   std::string mqtt;                   // HOST:PORT: run the fleet controller (docs/design/fleet.md)
+                                      // and the results ingest (docs/design/results.md)
   bool tls_auto = false;              // HTTPS with a certificate from the vqi CA
   int poll_ms = 200;                  // controller poll interval
   int64_t rollout_minute_ms = 60000;  // the rollout planner's "minute" (tests shorten it)
@@ -66,6 +68,7 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
   VQI_ASSIGN_OR_RETURN(int port, server->Bind());
   // The fleet controller (threads start after the signal mask: they inherit it).
   std::unique_ptr<fleet::FleetController> controller;
+  std::unique_ptr<results::MqttResultsIngest> results_ingest;
   if (!f.mqtt.empty()) {
     fleet::ControllerOptions co;
     co.home = ctx.home;
@@ -76,6 +79,13 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
     VQI_RETURN_IF_ERROR(controller->Start());
     std::fprintf(stderr, "vqi server: fleet controller connecting to %s as vqi-server\n",
                  f.mqtt.c_str());
+    // Inspection results (libs/results): its own connection, into <home>/results/results.db.
+    results::MqttIngestOptions ro;
+    ro.home = ctx.home;
+    ro.mqtt_host = co.mqtt_host;
+    ro.mqtt_port = co.mqtt_port;
+    VQI_ASSIGN_OR_RETURN(results_ingest, results::MqttResultsIngest::Create(ro));
+    VQI_RETURN_IF_ERROR(results_ingest->Start());
   }
   const std::string url =
       std::string(server->tls() ? "https" : "http") + "://" + f.bind + ":" + std::to_string(port);
@@ -96,7 +106,8 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
     }
   }).detach();
   Status run = server->Run();
-  if (controller) controller->Stop(2000);  // publishes not yet acknowledged stay pending
+  if (results_ingest) results_ingest->Stop();  // drains what was received into the store
+  if (controller) controller->Stop(2000);      // publishes not yet acknowledged stay pending
   VQI_RETURN_IF_ERROR(run);
   std::fprintf(stderr, "vqi server: stopped\n");
   return Status::Ok();
@@ -191,7 +202,8 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   server
       ->add_option("--mqtt", f->mqtt,
                    "HOST:PORT of the MQTT broker: run the fleet controller (desired states out, "
-                   "status and heartbeats in) as vqi-server")
+                   "status and heartbeats in) as vqi-server, and the results ingest "
+                   "(vqi/v1/results/# into <home>/results/results.db)")
       ->check(NonEmpty());
   server->add_flag("--tls-auto", f->tls_auto,
                    "serve HTTPS with a certificate from the vqi CA (<home>/server/tls/; SANs: "

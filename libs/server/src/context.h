@@ -52,6 +52,8 @@ Status AddModelRoutes(Router& router, ServerContext& ctx);
 Status AddComponentRoutes(Router& router, ServerContext& ctx);
 // Compiled in when libs/fleet is built (VQI_SERVER_WITH_FLEET): opens the fleet store.
 Status AddFleetRoutes(Router& router, ServerContext& ctx);
+// /v1/results, /v1/things/{name}/results/stats (libs/results): opens the results store.
+Status AddResultsRoutes(Router& router, ServerContext& ctx);
 
 // A path parameter that must be a positive decimal integer (a version number).
 Result<int64_t> PositiveParam(const Call& call, const std::string& name);

@@ -10,8 +10,6 @@
 
 namespace vqi::server {
 
-Status AddResultsRoutes(Router& router, ServerContext& ctx);
-
 namespace {
 
 std::string Id(int n) {

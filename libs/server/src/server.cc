@@ -353,6 +353,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options) {
 #ifdef VQI_SERVER_WITH_FLEET
   VQI_RETURN_IF_ERROR(AddFleetRoutes(impl->router, ctx));
 #endif
+  VQI_RETURN_IF_ERROR(AddResultsRoutes(impl->router, ctx));
 #ifdef VQI_SERVER_WITH_COMPONENTS
   VQI_RETURN_IF_ERROR(AddComponentRoutes(impl->router, ctx));
 #endif
