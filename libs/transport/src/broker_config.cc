@@ -18,6 +18,9 @@ std::string MosquittoConf(const BrokerConfig& c) {
   }
   conf += "max_queued_messages " + std::to_string(c.max_queued_messages) +
           "\n"
+          "max_queued_bytes " +
+          std::to_string(c.max_queued_bytes) +
+          "\n"
           "max_inflight_messages 20\n"
           "max_packet_size " +
           std::to_string(c.max_packet_bytes) +
