@@ -17,9 +17,9 @@ MODEL_MB=${3:-8}
 VQI=$BUILD/apps/vqi/vqi
 AGENT=$BUILD/apps/agent/vqi-agent
 for b in "$VQI" "$AGENT"; do [ -x "$b" ] || { echo "no $b (build vqi and vqi-agent)" >&2; exit 1; }; done
-"$VQI" broker run --help >/dev/null 2>&1 || { echo "fleet latency: TODO: no 'vqi broker run' in this build"; exit 2; }
-"$VQI" server --help 2>&1 | grep -q -- --mqtt || { echo "fleet latency: TODO: no 'vqi server --mqtt' in this build"; exit 2; }
-"$AGENT" run --help 2>&1 | grep -q -- --bundle || { echo "fleet latency: TODO: no 'vqi-agent run --bundle'"; exit 2; }
+"$VQI" broker run --help >/dev/null 2>&1 || { echo "fleet latency: not measured: no 'vqi broker run' in this build"; exit 2; }
+"$VQI" server --help 2>&1 | grep -q -- --mqtt || { echo "fleet latency: not measured: no 'vqi server --mqtt' in this build"; exit 2; }
+"$AGENT" run --help 2>&1 | grep -q -- --bundle || { echo "fleet latency: not measured: no 'vqi-agent run --bundle'"; exit 2; }
 
 WORK=$(mktemp -d /tmp/vqi-fleetlat-XXXXXX)
 H=$WORK/home

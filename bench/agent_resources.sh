@@ -161,8 +161,8 @@ echo "  command: time $AGENT deploy --root R --file d.json --recipes DIR --artif
 stop_agent
 
 # ---- 5: FLEET — `vqi deployment create` → SUCCEEDED over loopback (Mosquitto + vqi server).
-# TODO(next session): needs `vqi server --mqtt` (control) and `vqi-agent run --bundle` (agentnet)
-# on main; bench/agent_fleet_latency.sh measures it once they are there.
+# bench/agent_fleet_latency.sh (real `vqi broker run`, `vqi server --mqtt --tls-auto`,
+# `vqi-agent run --bundle`); it says so and exits 2 on a build without them.
 if [ -x "$(dirname "$0")/agent_fleet_latency.sh" ] && [ -x "$BUILD/apps/vqi/vqi" ]; then
   echo
   "$(dirname "$0")/agent_fleet_latency.sh" "$BUILD" "$RUNS" || echo "fleet latency: not measured (see above)"
