@@ -184,7 +184,10 @@ class AgentNetEnv : public ::testing::Test {
     mo.ca_file = ca->CertPath();
     mo.cert_file = h_.dir() + "/vqi-server/cert.pem";
     mo.key_file = h_.dir() + "/vqi-server/key.pem";
-    mo.clean_session = true;
+    // Persistent, as the real server's: after a broker restart the agent may reconnect and
+    // re-send its latest report before this client has subscribed again; the broker keeps it
+    // for this session (a clean session lost it: BrokerRestart... failed in CI).
+    mo.clean_session = false;
     mo.max_payload_bytes = 4 << 20;
     auto c = transport::MqttClient::Create(mo);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
