@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "vqi/base/file.h"
+#include "vqi_child.h"
 
 namespace vqi::testing {
 
@@ -43,26 +44,11 @@ class BrokerRun {
  public:
   using Clock = std::chrono::steady_clock;
   bool Start(const std::string& home, int port, const std::vector<std::string>& extra = {}) {
-    int out[2];
-    if (::pipe(out) != 0) return false;
     std::vector<std::string> args = {
         std::getenv("VQI_BIN"), "--home", home, "broker", "run", "--port", std::to_string(port)};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
     err_path_ = home + ".broker.log";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test
-      ::dup2(out[1], 1);
-      const int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (err >= 0) ::dup2(err, 2);
-      ::close(out[0]);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    out_fd_ = out[0];
+    pid_ = SpawnVqiChild(std::move(args), err_path_, &out_fd_);
+    if (pid_ < 0) return false;
     const auto deadline = Clock::now() + std::chrono::seconds(30);
     while (Clock::now() < deadline) {
       pollfd p{out_fd_, POLLIN, 0};

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "vqi_child.h"
+
 namespace vqi::testing {
 
 class ServerProcess {
@@ -22,27 +24,12 @@ class ServerProcess {
   // Runs `$VQI_BIN --home <home> server --port 0 <extra...>`; false if it printed no
   // "listening on ...:<port>" line within 20 s (`output()` then holds what it printed).
   bool Start(const std::string& home, const std::vector<std::string>& extra = {}) {
-    int out[2];
-    if (::pipe(out) != 0) return false;
     std::vector<std::string> args = {
         std::getenv("VQI_BIN"), "--home", home, "server", "--port", "0"};
     args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
     err_path_ = home + ".server.log";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a crashed test
-      ::dup2(out[1], 1);
-      const int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (err >= 0) ::dup2(err, 2);
-      ::close(out[0]);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    out_fd_ = out[0];
+    pid_ = SpawnVqiChild(std::move(args), err_path_, &out_fd_);
+    if (pid_ < 0) return false;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
       pollfd p{out_fd_, POLLIN, 0};
