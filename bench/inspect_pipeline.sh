@@ -17,6 +17,7 @@
 #
 # Usage: bench/inspect_pipeline.sh [BUILD_DIR]
 #   env: MODEL=t (random `t` at 320x224, the trained model's shape) | n (YOLOv8n-sized, 640),
+#        THRESHOLD (ScoreThreshold, default 0.6015), RECIPE (default the shipped vqi-inspect.yaml),
 #        RATES="1,5,20" COUNTS="30,100,200" WARMUP=5, IMAGES=<dir of .jpg>
 #        (default ../shared/datasets/metal-tags/images, else `vqi dataset synth` images),
 #        SPOOL_N=10000, STAGES="pipeline spool", KEEP=1 keeps the work folder.
@@ -34,7 +35,7 @@ VQI=$BUILD/apps/vqi/vqi
 AGENT=$BUILD/apps/agent/vqi-agent
 INSPECT=$BUILD/apps/inspect/vqi-inspect
 DRIVER=$BUILD/bench/inspect_pipeline_bench
-RECIPE=$REPO/components/recipes/vqi-inspect.yaml
+RECIPE=${RECIPE:-$REPO/components/recipes/vqi-inspect.yaml}
 for b in "$VQI" "$AGENT" "$DRIVER"; do [ -x "$b" ] || { echo "no $b (build vqi vqi-agent inspect_pipeline_bench)" >&2; exit 1; }; done
 "$VQI" broker run --help >/dev/null 2>&1 || { echo "not measured: no 'vqi broker run' in this build"; exit 2; }
 if [[ " $STAGES " == *" pipeline "* ]]; then
@@ -158,8 +159,8 @@ SAMPLE=$WORK/sample.json
 if [[ " $STAGES " == *" pipeline "* ]]; then
   # ---- model component: a random-weight model registered, approved and packaged
   case "$MODEL" in
-    t) SCALE=t IMGSZ=320x224 ;;
-    n) SCALE=n IMGSZ=640 ;;
+    t) SCALE=t IMGSZ=320x224 THRESHOLD=${THRESHOLD:-0.6015} ;;
+    n) SCALE=n IMGSZ=640 THRESHOLD=${THRESHOLD:-0.6015} ;;
     *) echo "MODEL must be t or n" >&2; exit 2 ;;
   esac
   v model export --random "$SCALE" --imgsz "$IMGSZ" --seed 3 --out "$WORK/in/model.onnx" >/dev/null
@@ -174,10 +175,13 @@ EOF
   v component from-model --group bench --key bench >/dev/null
   v component create --recipe "$RECIPE" --artifact "$INSPECT" --var COMPONENT_VERSION=1.0.0 \
     --var MODEL_GROUP=bench --key bench >/dev/null
-  echo "# model: random '$SCALE' at $IMGSZ ($(stat -c %s "$WORK/in/model.onnx") bytes), vqi.model.bench@1.0.0 + vqi.inspect@1.0.0"
-  python3 - "$WORK/cam" "$WORK/inspect-work" >"$WORK/d.json" <<'PY'
+  echo "# model: random '$SCALE' at $IMGSZ ($(stat -c %s "$WORK/in/model.onnx") bytes), vqi.model.bench@1.0.0 + vqi.inspect@1.0.0;" \
+    "ScoreThreshold $THRESHOLD (the random model scores ~140 boxes per image near 0.60: at 0.6015 about one" \
+    "is reported, the size of a trained model's result; at 0.25 a result is ~24 KB)"
+  python3 - "$WORK/cam" "$THRESHOLD" >"$WORK/d.json" <<'PY'
 import json, sys
-conf = {"ImageDirectory": sys.argv[1], "SettleSeconds": 0, "Threads": 1}
+conf = {"ImageDirectory": sys.argv[1], "SettleSeconds": 0, "Threads": 1,
+        "ScoreThreshold": float(sys.argv[2])}
 print(json.dumps({"components": {
     "vqi.model.bench": {"componentVersion": "1.0.0"},
     "vqi.inspect": {"componentVersion": "1.0.0",

@@ -193,11 +193,10 @@ struct Arrival {
 
 long Kb(int pid, const char* field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
-  std::string k;
-  long v = 0;
-  std::string unit;
-  while (in >> k >> v >> unit)
-    if (k == std::string(field) + ":") return v;
+  const std::string want = std::string(field) + ":";
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(want, 0) == 0) return std::atol(line.c_str() + want.size());
   return -1;
 }
 
@@ -316,7 +315,7 @@ int Feed(const Flags& f) {
     Json out = {
         {"op", "pipeline"},
         {"rate", rate},
-        {"fed_per_s", n / std::max(feed_s, 1e-9)},
+        {"fed_per_s", n > 1 ? (n - 1) / std::max(feed_s, 1e-9) : rate},
         {"n", n},
         {"received", received},
         {"errors", errors},
