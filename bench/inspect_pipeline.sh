@@ -80,6 +80,16 @@ wait_file() {  # wait_file FILE SECONDS: fails with the agent's and the publishe
     nap 0.05
   done
 }
+child_of() {  # child_of PPID: its first child process
+  local p s
+  for p in /proc/[0-9]*; do
+    read -r s <"$p/stat" 2>/dev/null || continue
+    s=${s##*) }
+    set -- $s
+    [ "$2" = "$CHILD_PPID" ] && { echo "${p#/proc/}"; return 0; }
+  done
+  return 1
+}
 pid_of_exe() {  # pid_of_exe GLOB: the process whose executable matches (under our agent root)
   local p e
   for p in /proc/[0-9]*; do
@@ -118,8 +128,9 @@ start_broker() {
 }
 start_broker
 wait_line "$WORK/broker.out" "broker: listening" 30
-v server --port "$SP" --mqtt "127.0.0.1:$BP" --tls-auto >"$WORK/server.out" 2>"$WORK/server.err" &
-PIDS+=($!)
+"$VQI" --home "$H" server --port "$SP" --mqtt "127.0.0.1:$BP" --tls-auto >"$WORK/server.out" 2>"$WORK/server.err" &
+SERVER_PID=$!
+PIDS+=($SERVER_PID)
 wait_line "$WORK/server.out" "listening on" 30
 v thing create edge1 --broker "127.0.0.1:$BP" --server "https://127.0.0.1:$SP" --bundle "$WORK/bundle" >/dev/null
 if [ ! -e "$WORK/bundle/trusted-keys/bench.pub" ]; then
@@ -192,24 +203,39 @@ PY
   for _ in $(seq 100); do IPID=$(pid_of_exe "$ROOT/*vqi-inspect") && break; nap 0.1; done
   [ -n "$IPID" ] || { echo "vqi-inspect is not running under the agent:" >&2; tail -20 "$WORK/agent.log" >&2; exit 1; }
   nap 1
-  echo "# vqi-inspect pid $IPID, agent pid $APID; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  MOSQ=$(CHILD_PPID=$BROKER_PID child_of) || MOSQ=
+  echo "# vqi-inspect pid $IPID, agent pid $APID, mosquitto pid ${MOSQ:-?}, server pid $SERVER_PID; load $(cut -d' ' -f1-3 /proc/loadavg)"
   "$DRIVER" feed "${SUB[@]}" --cam "$WORK/cam" --images "$IMAGES" --rates "$RATES" --counts "$COUNTS" \
-    --warmup "$WARMUP" --pids "inspect=$IPID,agent=$APID" --sample-out "$SAMPLE" | tee "$WORK/pipeline.jsonl"
+    --warmup "$WARMUP" --pids "inspect=$IPID,agent=$APID${MOSQ:+,mosquitto=$MOSQ},server=$SERVER_PID" \
+    --sample-out "$SAMPLE" | tee "$WORK/pipeline.jsonl"
   python3 - "$WORK/pipeline.jsonl" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
     m = r.get("memory_kb", {})
-    mem = "; ".join(f"{k} PSS {v['pss']/1024:.1f} MB (peak {v['peak_pss']/1024:.1f}), RSS {v['rss']/1024:.1f} MB" for k, v in m.items())
+    mem = "; ".join(f"{k} PSS {v['pss']/1024:.1f} MB (peak {v['peak_pss']/1024:.1f}), RSS {v['rss']/1024:.1f} MB" for k, v in m.items() if k in ("inspect", "agent"))
+    c = r.get("cpu_ms_per_image", {})
+    if "inspect" in c:
+        path = c["inspect"] + c.get("agent", 0) + c.get("mosquitto", 0)
+        cpu = (", ".join(f"{k} {v:.2f}" for k, v in c.items()) +
+               f"; vqi-inspect + agent + mosquitto {path:.2f} ms, of which the model (mean) {r['model_ms_mean']:.2f} ms:"
+               f" {100 * (path - r['model_ms_mean']) / path:.1f} % of the pipeline's CPU is not the model")
+        mem += f"\n    CPU ms per image: {cpu}"
     print(f"{r['rate']:g} img/s (fed {r['fed_per_s']:.1f}/s): {r['received']}/{r['n']} results ({r['errors']} errors); "
           f"file written → result on the broker p50 {r['latency_ms']['p50']:.1f} ms, p95 {r['latency_ms']['p95']:.1f} ms "
           f"(max {r['latency_ms']['max']:.1f}); model p50 {r['model_ms_p50']:.1f} ms, inspection total p50 {r['total_ms_p50']:.1f} ms "
           f"(decode {r['decode_ms_p50']:.2f}), queue p50 {r['queue_ms']['p50']:.1f} / p95 {r['queue_ms']['p95']:.1f} ms, "
-          f"outside the inspection (watch + IPC + spool + MQTT) p50 {r['outside_inspection_ms']['p50']:.1f} ms; "
+          f"outside the inspection (watch + IPC + spool + MQTT) p50 {r['outside_inspection_ms']['p50']:.1f} / p95 {r['outside_inspection_ms']['p95']:.1f} ms, "
+          f"of which result built → on the broker p50 {r['built_to_broker_ms']['p50']:.1f} / p95 {r['built_to_broker_ms']['p95']:.1f} ms (wall clock, ms timestamps); "
           f"beyond the model: {r['beyond_model_pct_of_latency']:.1f} % of the latency, {r['beyond_model_pct_of_total']:.1f} % of the inspection total; "
           f"result {r['result_bytes_mean']} B\n    {mem}")
 PY
   grep -E '^(Pss|Rss|Private_Dirty):' "/proc/$IPID/smaps_rollup" | tr -s ' ' | paste -sd' ' | sed 's/^/# vqi-inspect at the end: /'
+  # Its own summary (mean time to publish through the IPC, spool fsync included, and commit
+  # the journal) is printed when it stops.
+  kill -TERM "$IPID"
+  for _ in $(seq 50); do grep -q "ms/result to publish" "$ROOT/logs/vqi.inspect.log" && break; nap 0.1; done
+  grep -h "vqi-inspect: .*results" "$ROOT/logs/vqi.inspect.log" | sed 's/^/# /'
 fi
 
 if [[ " $STAGES " == *" spool "* ]]; then

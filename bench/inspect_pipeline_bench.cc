@@ -61,6 +61,16 @@ double WallMs() {
       .count();
 }
 
+// "2026-12-06T10:00:00.123Z" → ms since the epoch (UTC); 0 when it does not parse.
+double ParseTimestampMs(const std::string& t) {
+  struct tm tm {};
+  const char* rest = ::strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!rest) return 0;
+  double ms = static_cast<double>(::timegm(&tm)) * 1000;
+  if (*rest == '.') ms += std::atof(rest) * 1000;  // ".123Z": a fraction of a second
+  return ms;
+}
+
 double Pct(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -186,6 +196,7 @@ void WriteInto(const std::string& dir, const std::string& name, const std::strin
 
 struct Arrival {
   Steady::time_point at;
+  double built_to_arrival = -1;  // wall clock: the result's timestamp (ms) → received
   double model = -1, total = -1, queue = -1, decode = -1;
   bool error = false;
   size_t bytes = 0;
@@ -200,10 +211,23 @@ long Kb(int pid, const char* field) {
   return -1;
 }
 
+// CPU time of every thread of `pid`, ms (/proc/<pid>/task/*/schedstat: run time in ns).
+double CpuMs(int pid) {
+  double ns = 0;
+  std::error_code ec;
+  for (const auto& t : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(t.path() / "schedstat");
+    double run = 0;
+    if (in >> run) ns += run;
+  }
+  return ns / 1e6;
+}
+
 struct MemPeak {
   std::string name;
   int pid = 0;
   long peak_pss = 0, peak_rss = 0;
+  double cpu0 = 0;
 };
 
 int Feed(const Flags& f) {
@@ -228,6 +252,7 @@ int Feed(const Flags& f) {
   std::string sample;
   auto handler = [&](const transport::MqttMessage& m) {
     const auto now = Steady::now();
+    const double wall = WallMs();
     auto j = ParseJson(m.payload, m.topic);
     if (!j.ok() || !j->is_object()) return Status::Ok();
     Arrival a;
@@ -241,6 +266,7 @@ int Feed(const Flags& f) {
       a.queue = t.value("queue", -1.0);
       a.decode = t.value("decode", -1.0);
     }
+    if (auto t = ParseTimestampMs(j->value("timestamp", "")); t > 0) a.built_to_arrival = wall - t;
     const std::string name = j->value("image_name", "");
     std::lock_guard lock(mu);
     if (sample.empty() && !a.error) sample = m.payload;
@@ -254,7 +280,10 @@ int Feed(const Flags& f) {
   auto run_rate = [&](const std::string& label, double rate, int n, bool report) {
     std::vector<std::pair<std::string, Steady::time_point>> written;
     std::atomic<bool> sampling{true};
-    for (auto& m : mems) m.peak_pss = m.peak_rss = 0;
+    for (auto& m : mems) {
+      m.peak_pss = m.peak_rss = 0;
+      m.cpu0 = CpuMs(m.pid);
+    }
     std::thread sampler([&] {
       while (sampling) {
         for (auto& m : mems) {
@@ -286,7 +315,7 @@ int Feed(const Flags& f) {
     sampling = false;
     sampler.join();
     if (!report) return;
-    std::vector<double> lat, model, total, queue, decode, beyond_lat, outside;
+    std::vector<double> lat, model, total, queue, decode, beyond_lat, outside, after_built;
     size_t received = 0, errors = 0, bytes = 0;
     {
       std::lock_guard lock(mu);
@@ -308,6 +337,7 @@ int Feed(const Flags& f) {
         decode.push_back(a.decode);
         beyond_lat.push_back(l - a.model);
         outside.push_back(l - a.total - std::max(0.0, a.queue));
+        if (a.built_to_arrival >= 0) after_built.push_back(a.built_to_arrival);
       }
     }
     std::vector<double> beyond_total;
@@ -321,19 +351,25 @@ int Feed(const Flags& f) {
         {"errors", errors},
         {"latency_ms", {{"p50", Pct(lat, .5)}, {"p95", Pct(lat, .95)}, {"max", Pct(lat, 1)}}},
         {"model_ms_p50", Pct(model, .5)},
+        {"model_ms_mean", model.empty() ? 0 : Sum(model) / model.size()},
         {"total_ms_p50", Pct(total, .5)},
         {"decode_ms_p50", Pct(decode, .5)},
         {"queue_ms", {{"p50", Pct(queue, .5)}, {"p95", Pct(queue, .95)}}},
         {"outside_inspection_ms", {{"p50", Pct(outside, .5)}, {"p95", Pct(outside, .95)}}},
+        {"built_to_broker_ms", {{"p50", Pct(after_built, .5)}, {"p95", Pct(after_built, .95)}}},
         {"beyond_model_ms", {{"p50", Pct(beyond_lat, .5)}, {"p95", Pct(beyond_lat, .95)}}},
         {"beyond_model_pct_of_latency", lat.empty() ? 0 : 100 * Sum(beyond_lat) / Sum(lat)},
         {"beyond_model_pct_of_total", total.empty() ? 0 : 100 * Sum(beyond_total) / Sum(total)},
         {"result_bytes_mean", received ? bytes / received : 0}};
-    for (const auto& m : mems)
+    // CPU per image from the first file written until the last result arrived (includes
+    // whatever else these processes did meanwhile: heartbeats, the engine's polls).
+    for (const auto& m : mems) {
       out["memory_kb"][m.name] = {{"pss", Kb(m.pid, "Pss")},
                                   {"rss", Kb(m.pid, "Rss")},
                                   {"peak_pss", m.peak_pss},
                                   {"peak_rss", m.peak_rss}};
+      out["cpu_ms_per_image"][m.name] = (CpuMs(m.pid) - m.cpu0) / n;
+    }
     std::printf("%s\n", out.dump().c_str());
     std::fflush(stdout);
   };
