@@ -17,7 +17,8 @@
 #
 # Usage: bench/inspect_pipeline.sh [BUILD_DIR]
 #   env: MODEL=t (random `t` at 320x224, the trained model's shape) | n (YOLOv8n-sized, 640),
-#        THRESHOLD (ScoreThreshold, default 0.6015), RECIPE (default the shipped vqi-inspect.yaml),
+#        THRESHOLD (ScoreThreshold; default 0.6015 for t, 0.6048 for n: one box per image),
+#        PERF=1 (perf samples of vqi-inspect, agent and mosquitto: the CPU share of the model), RECIPE (default the shipped vqi-inspect.yaml),
 #        RATES="1,5,20" COUNTS="30,100,200" WARMUP=5, IMAGES=<dir of .jpg>
 #        (default ../shared/datasets/metal-tags/images, else `vqi dataset synth` images),
 #        SPOOL_N=10000, STAGES="pipeline spool", KEEP=1 keeps the work folder.
@@ -171,7 +172,7 @@ if [[ " $STAGES " == *" pipeline "* ]]; then
   # ---- model component: a random-weight model registered, approved and packaged
   case "$MODEL" in
     t) SCALE=t IMGSZ=320x224 THRESHOLD=${THRESHOLD:-0.6015} ;;
-    n) SCALE=n IMGSZ=640 THRESHOLD=${THRESHOLD:-0.6015} ;;
+    n) SCALE=n IMGSZ=640 THRESHOLD=${THRESHOLD:-0.6048} ;;
     *) echo "MODEL must be t or n" >&2; exit 2 ;;
   esac
   v model export --random "$SCALE" --imgsz "$IMGSZ" --seed 3 --out "$WORK/in/model.onnx" >/dev/null
@@ -187,8 +188,8 @@ EOF
   v component create --recipe "$RECIPE" --artifact "$INSPECT" --var COMPONENT_VERSION=1.0.0 \
     --var MODEL_GROUP=bench --key bench >/dev/null
   echo "# model: random '$SCALE' at $IMGSZ ($(stat -c %s "$WORK/in/model.onnx") bytes), vqi.model.bench@1.0.0 + vqi.inspect@1.0.0;" \
-    "ScoreThreshold $THRESHOLD (the random model scores ~140 boxes per image near 0.60: at 0.6015 about one" \
-    "is reported, the size of a trained model's result; at 0.25 a result is ~24 KB)"
+    "ScoreThreshold $THRESHOLD (the random model scores every box near 0.60: at this threshold about one" \
+    "is reported per image, the size of a trained model's result; at 0.25 a result is 15–24 KB)"
   python3 - "$WORK/cam" "$THRESHOLD" >"$WORK/d.json" <<'PY'
 import json, sys
 conf = {"ImageDirectory": sys.argv[1], "SettleSeconds": 0, "Threads": 1,
