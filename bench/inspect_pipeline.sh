@@ -221,6 +221,7 @@ PY
     perf script -i "$WORK/perf.data" -F comm,pid,ip,sym,dso -G 2>/dev/null | python3 -c '
 import re, sys, collections
 by = collections.Counter()
+syms = collections.defaultdict(collections.Counter)
 for line in sys.stdin:
     m = re.match(r"\s*(\S+)\s+\d+\s+[0-9a-f]+\s+(.*)\((.*)\)\s*$", line)
     if not m:
@@ -238,7 +239,11 @@ for line in sys.stdin:
     else:
         part = comm + (": kernel" if "kernel" in dso else ": user")
     by[part] += 1
+    if part in ("vqi-inspect: other", "vqi-agent: user", "vqi-agent: kernel"):
+        syms[part][sym.split("(")[0][:60] or dso] += 1
 total = sum(by.values())
+for part, c in sorted(syms.items()):
+    print(f"#   {part}: " + ", ".join(f"{s} {100 * n / total:.1f} %" for s, n in c.most_common(6)))
 if not total:
     sys.exit("perf: no samples")
 print(f"# perf ({total} samples at 1999 Hz over the whole feed): " +
