@@ -28,8 +28,8 @@
 
 namespace vqi::inspect {
 
-// Where the configuration comes from: a file today, the agent's IPC (GetConfiguration +
-// SubscribeToConfigurationUpdate) next.
+// Where the configuration comes from: a file (FileConfigSource), or the agent's IPC
+// (IpcConfigSource in ipc.h: GetConfiguration + configurationUpdate events).
 class ConfigSource {
  public:
   virtual ~ConfigSource() = default;
