@@ -113,8 +113,13 @@ TEST_F(AgentInspectNetTest, ImagesInTheCameraFolderGiveResultsOnTheBroker) {
   }
   EXPECT_EQ(h_.Stop(), 0);
   // vqi-inspect stopped cleanly with the agent (SIGTERM: finish the image, commit, exit 0).
-  EXPECT_NE(h_.Log("vqi.inspect").find("3 results (0 errors)"), std::string::npos)
-      << h_.Log("vqi.inspect");
+  const std::string log = h_.Log("vqi.inspect");
+  EXPECT_NE(log.find("3 results (0 errors)"), std::string::npos) << log;
+  EXPECT_NE(log.find("3 published to the agent, 3 uploaded"), std::string::npos) << log;
+  // The summary (ms per result to publish into the spool and commit), for the record.
+  for (size_t at = log.find("vqi-inspect: 3 results"); at != std::string::npos;
+       at = std::string::npos)
+    std::printf("%s\n", log.substr(at, log.find('\n', at) - at).c_str());
 }
 
 }  // namespace
