@@ -7,7 +7,7 @@
 namespace vqi::inspect {
 
 std::string DriftAlertTopic(const std::string& thing, const std::string& component) {
-  return transport::topics::ResultsTopic(thing.empty() ? "unknown" : thing, component) + "/drift";
+  return transport::topics::DriftTopic(thing.empty() ? "unknown" : thing, component);
 }
 
 std::optional<DriftAlertMessage> DriftAlertTracker::Update(const InspectResult& r) {
