@@ -12,9 +12,11 @@
 #include "vqi/base/json.h"
 #include "vqi/fleet/controller.h"
 #include "vqi/fleet/identity.h"
+#include "vqi/results/drift_message.h"
 #include "vqi/results/mqtt_ingest.h"
 #include "vqi/server/server.h"
 #include "vqi/server/token_store.h"
+#include "vqi/transport/topics.h"
 
 namespace vqi::cli {
 namespace {
@@ -84,6 +86,14 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
     ro.home = ctx.home;
     ro.mqtt_host = co.mqtt_host;
     ro.mqtt_port = co.mqtt_port;
+    // Drift alerts (.../drift) → the thing's drift state in the results store, on a connection
+    // of their own (docs/design/results.md "Drift").
+    results::ResultStoreOptions drift_store;
+    drift_store.retention = ro.retention;
+    VQI_ASSIGN_OR_RETURN(
+        auto drift, results::OpenSqliteResultStore(results::ResultsDbPath(ctx.home), drift_store));
+    ro.ingest.sub_handlers[std::string(transport::topics::kDriftSub)] =
+        results::MakeDriftHandler(std::move(drift));
     VQI_ASSIGN_OR_RETURN(results_ingest, results::MqttResultsIngest::Create(ro));
     VQI_RETURN_IF_ERROR(results_ingest->Start());
   }
