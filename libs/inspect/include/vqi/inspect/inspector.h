@@ -21,6 +21,7 @@
 #include "vqi/infer/detector.h"
 #include "vqi/inspect/config.h"
 #include "vqi/inspect/drift.h"
+#include "vqi/inspect/drift_alert.h"
 #include "vqi/inspect/journal.h"
 #include "vqi/inspect/result.h"
 #include "vqi/inspect/sink.h"
@@ -104,7 +105,7 @@ class Inspector {
   Status PublishAndCommit(const InspectResult& result, const FileKey& key,
                           const std::atomic<bool>& stop);
   void MaybeReloadModel();
-  std::string ModelStamp(const std::string& path) const;
+  std::string ModelStamp(const InspectConfig& config) const;
 
   ResultSink& sink_;
   Clock& clock_;
@@ -112,6 +113,7 @@ class Inspector {
   std::unique_ptr<infer::OnnxDetector> detector_;
   std::string model_stamp_, failed_model_stamp_;
   std::unique_ptr<DriftMonitor> drift_;
+  DriftAlertTracker drift_alerts_;  // survives model reloads
   std::unique_ptr<ProcessedJournal> journal_;
   std::unique_ptr<DirectoryWatcher> watcher_;
   InspectCounters counters_;
