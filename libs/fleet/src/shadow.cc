@@ -132,8 +132,8 @@ double ShadowAggregate::ScoreShift() const {
 double ShadowAggregate::LiveLatencyMs() const {
   return Ratio(sum_live_ms, static_cast<double>(images), 0);
 }
-double ShadowAggregate::CandidateLatencyMs() const {
-  return Ratio(sum_candidate_ms, static_cast<double>(images), 0);
+double ShadowAggregate::CandidateLatencyMs() const {  // images the candidate ran on
+  return Ratio(sum_candidate_ms, static_cast<double>(images - candidate_errors), 0);
 }
 double ShadowAggregate::LatencyRatio() const { return Ratio(sum_candidate_ms, sum_live_ms, 0); }
 
