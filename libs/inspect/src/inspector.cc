@@ -243,6 +243,13 @@ Status Inspector::PublishAndCommit(const InspectResult& result, const FileKey& k
     while (true) {
       Status s = op();
       if (s.ok()) return s;
+      // A refused grant, a bad request or a wrong setup does not heal by waiting: fatal (the
+      // image stays unjournaled and is inspected again after the fix). Everything else —
+      // Unavailable (agent/broker/file), ResourceExhausted (the agent's spool is full) — is
+      // retried with backoff.
+      if (s.code() == StatusCode::kPermissionDenied || s.code() == StatusCode::kInvalidArgument ||
+          s.code() == StatusCode::kFailedPrecondition)
+        return s;
       ++counters_.publish_retries;
       VQI_LOG_WARN("{} of {} failed, retrying in {} ms: {}", what, key.name, backoff_ms,
                    s.ToString());
@@ -350,7 +357,7 @@ Status Inspector::PublishShadow(bool force) {
   const std::string id = thing + ":shadow:" + shadow_->config().model_version + ":" +
                          std::to_string(shadow_->accumulator().images());
   VQI_RETURN_IF_ERROR(
-      sink_.Publish(transport::topics::ShadowTopic(thing, c.component_name), id, msg));
+      sink_.Publish(transport::topics::ResultsTopic(thing, c.component_name) + "/shadow", id, msg));
   shadow_->Reported();
   ++counters_.shadow_reports;
   return Status::Ok();
