@@ -124,7 +124,7 @@ class ShadowControllerTest : public ControllerTest {
              {"candidate_ms", 15.0 * static_cast<double>(images)}}},
            {"at", "2026-12-06T14:00:00.000Z"}};
     ASSERT_TRUE(
-        d.Publish(transport::topics::ResultsTopic(d.thing(), kInspector) + "/shadow", j.dump())
+        d.Publish(transport::topics::ShadowTopic(d.thing(), kInspector), j.dump())
             .ok());
   }
 
@@ -237,8 +237,7 @@ TEST_F(ShadowControllerTest, ACandidateThatDisagreesIsNotPromoted) {
   }
   // Garbage on the shadow topic is refused by the ingest, the store is unchanged.
   ASSERT_TRUE(devices_[0]
-                  ->Publish(transport::topics::ResultsTopic(devices_[0]->thing(), kInspector) +
-                                "/shadow",
+                  ->Publish(transport::topics::ShadowTopic(devices_[0]->thing(), kInspector),
                             R"({"schema": "vqi.inspect.shadow/1", "thing": "cam-00"})")
                   .ok());
   const auto deadline = Steady::now() + std::chrono::seconds(5);

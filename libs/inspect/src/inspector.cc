@@ -357,7 +357,7 @@ Status Inspector::PublishShadow(bool force) {
   const std::string id = thing + ":shadow:" + shadow_->config().model_version + ":" +
                          std::to_string(shadow_->accumulator().images());
   VQI_RETURN_IF_ERROR(
-      sink_.Publish(transport::topics::ResultsTopic(thing, c.component_name) + "/shadow", id, msg));
+      sink_.Publish(transport::topics::ShadowTopic(thing, c.component_name), id, msg));
   shadow_->Reported();
   ++counters_.shadow_reports;
   return Status::Ok();
