@@ -88,7 +88,7 @@ class ShadowControllerTest : public ControllerTest {
           },
           10000))
           << d->thing();
-      const auto& state = d->Received().back().state;
+      const DesiredState state = d->Received().back().state;
       ASSERT_TRUE(state.components.at(kInspector).configuration_update.has_value());
       EXPECT_EQ(Json::parse(*state.components.at(kInspector).configuration_update->merge),
                 Json::parse(R"({"Shadow": {"ModelComponent": "com.acme.Model",
@@ -201,7 +201,7 @@ TEST_F(ShadowControllerTest, ACandidateThatAgreesIsPromotedFleetWideOnce) {
   // Fleet-wide: every device now runs the candidate as its live model, without a shadow.
   for (auto& d : devices_) {
     EXPECT_TRUE(WaitRunning(*d, "2.0.0")) << d->thing();
-    const auto& last = d->Received().back().state;
+    const DesiredState last = d->Received().back().state;
     EXPECT_EQ(last.deployment_id, p.id);
     EXPECT_FALSE(last.shadow.has_value());
     ASSERT_TRUE(last.components.at(kInspector).configuration_update.has_value());
