@@ -13,6 +13,7 @@
 #include "vqi/fleet/controller.h"
 #include "vqi/fleet/identity.h"
 #include "vqi/results/mqtt_ingest.h"
+#include "vqi/results/shadow_handler.h"
 #include "vqi/server/server.h"
 #include "vqi/server/token_store.h"
 
@@ -84,6 +85,8 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
     ro.home = ctx.home;
     ro.mqtt_host = co.mqtt_host;
     ro.mqtt_port = co.mqtt_port;
+    // Shadow statistics → <home>/fleet/shadow.db, read by the controller's promoteWhen.
+    VQI_ASSIGN_OR_RETURN(ro.ingest.sub_handlers["shadow"], results::MakeShadowHandler(ctx.home));
     VQI_ASSIGN_OR_RETURN(results_ingest, results::MqttResultsIngest::Create(ro));
     VQI_RETURN_IF_ERROR(results_ingest->Start());
   }

@@ -79,4 +79,56 @@ Result<std::string> MaybePromote(FleetStore& fleet, component::Store& components
   return out.deployment.id;
 }
 
+Result<std::string> WithShadowOptions(std::string_view text, const std::string& shadow,
+                                      const std::string& promote_when,
+                                      const std::string& inspector) {
+  if (shadow.empty() && promote_when.empty() && inspector.empty()) return std::string(text);
+  VQI_ASSIGN_OR_RETURN(Json doc, ParseJson(text, "document", 32));
+  if (!doc.is_object()) return InvalidArgument("document: not a JSON object");
+  Json& sh = doc["vqiShadow"];
+  if (sh.is_null()) sh = Json::object();
+  if (!sh.is_object()) return InvalidArgument("vqiShadow: not a JSON object");
+  if (!shadow.empty()) {
+    const size_t at = shadow.rfind('@');
+    if (at == std::string::npos || at == 0 || at + 1 == shadow.size())
+      return InvalidArgument("--shadow '" + shadow +
+                             "': expected COMPONENT@VERSION (e.g. vqi.model.tags@1.0.1)");
+    sh["component"] = shadow.substr(0, at);
+    sh["version"] = shadow.substr(at + 1);
+  }
+  if (!sh.contains("component"))
+    return InvalidArgument(
+        "--promote-when/--inspector need a candidate: --shadow COMPONENT@VERSION or the "
+        "document's vqiShadow");
+  if (!promote_when.empty()) sh["promoteWhen"] = promote_when;
+  if (!inspector.empty()) sh["inspector"] = inspector;
+  return doc.dump(2);
+}
+
+Result<Json> ShadowSummary(FleetStore& fleet, ShadowStore& shadow, const Deployment& d) {
+  VQI_ASSIGN_OR_RETURN(DeploymentDocument doc, ParseDeploymentDocument(d.document, d.id));
+  Json out = Json::object();
+  if (doc.promotion.is_object()) out["promotion"] = doc.promotion;
+  if (doc.shadow) {
+    Json s{{"component", doc.shadow->component},
+           {"version", doc.shadow->version},
+           {"inspector", doc.shadow->inspector},
+           {"promoteWhen", doc.shadow->promote_when}};
+    // The evidence now (CheckPromotion needs a rule; without one, aggregate directly).
+    Deployment copy = d;
+    if (doc.shadow->promote_when.empty()) {
+      VQI_ASSIGN_OR_RETURN(Json j, ParseJson(d.document, d.id, 32));
+      j["vqiShadow"]["promoteWhen"] = "images < 0";  // never holds; only the evidence is read
+      copy.document = j.dump();
+    }
+    VQI_ASSIGN_OR_RETURN(std::optional<PromotionCheck> check, CheckPromotion(fleet, shadow, copy));
+    if (check) {
+      s["evidence"] = check->evidence.ToJson();
+      s["holds"] = !doc.shadow->promote_when.empty() && check->holds;
+    }
+    out["shadow"] = s;
+  }
+  return out;
+}
+
 }  // namespace vqi::fleet

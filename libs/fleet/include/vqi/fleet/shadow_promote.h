@@ -41,6 +41,19 @@ Result<std::string> PromotionDocument(const Deployment& d, const PromotionCheck&
 Result<std::string> MaybePromote(FleetStore& fleet, component::Store& components,
                                  ShadowStore& shadow, const Deployment& d, const std::string& at);
 
+// `vqi deployment create --shadow C@V --promote-when RULE --inspector N`: `text` with its
+// vqiShadow set from the flags (each flag replaces that key; empty flags change nothing).
+// InvalidArgument for a malformed C@V, for --promote-when or --inspector without a shadow
+// (in the flags or the document), and the document's own errors at creation.
+Result<std::string> WithShadowOptions(std::string_view text, const std::string& shadow,
+                                      const std::string& promote_when,
+                                      const std::string& inspector);
+
+// What `vqi deployment status` shows about shadows: for a shadow deployment {"shadow":
+// {component, version, inspector, promoteWhen, evidence, holds}} (the evidence now, over its
+// things), for a promoting one {"promotion": <vqiPromotion>}; an empty object otherwise.
+Result<Json> ShadowSummary(FleetStore& fleet, ShadowStore& shadow, const Deployment& d);
+
 // "2026-12-06T10:00:00Z" for a Unix time in milliseconds.
 std::string FormatUtcSeconds(int64_t unix_ms);
 
