@@ -19,7 +19,7 @@
 #   env: MODEL=t (random `t` at 320x224, the trained model's shape) | n (YOLOv8n-sized, 640),
 #        THRESHOLD (ScoreThreshold; default 0.6015 for t, 0.6048 for n: one box per image),
 #        PERF=1 (perf samples of vqi-inspect, agent and mosquitto: the CPU share of the model), RECIPE (default the shipped vqi-inspect.yaml),
-#        RATES="1,5,20" COUNTS="30,100,200" WARMUP=5, IMAGES=<dir of .jpg>
+#        RATES="1,5,20" COUNTS="60,100,200" WARMUP=5, IMAGES=<dir of .jpg>
 #        (default ../shared/datasets/metal-tags/images, else `vqi dataset synth` images),
 #        SPOOL_N=10000, STAGES="pipeline spool", KEEP=1 keeps the work folder.
 # Exit 2 (with the reason) when a piece is missing from the build.
@@ -28,7 +28,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-build/release}" && pwd)
 MODEL=${MODEL:-t}
 RATES=${RATES:-1,5,20}
-COUNTS=${COUNTS:-30,100,200}
+COUNTS=${COUNTS:-60,100,200}
 WARMUP=${WARMUP:-5}
 SPOOL_N=${SPOOL_N:-10000}
 STAGES=${STAGES:-pipeline spool}
@@ -107,15 +107,17 @@ echo "# command: MODEL=$MODEL RATES=$RATES COUNTS=$COUNTS WARMUP=$WARMUP SPOOL_N
 
 # ---- images
 mkdir -p "$WORK/in" "$WORK/cam"
-IMAGES=${IMAGES:-$REPO/../shared/datasets/metal-tags/images}
-[ -d "$IMAGES" ] || IMAGES=/work/shared/datasets/metal-tags/images
+if [ -z "${IMAGES:-}" ]; then  # ../shared beside the checkout (or the worktrees' folder)
+  IMAGES=$REPO/../shared/datasets/metal-tags/images
+  [ -d "$IMAGES" ] || IMAGES=$REPO/../../shared/datasets/metal-tags/images
+fi
 if [ -d "$IMAGES" ] && [ -n "$(find "$IMAGES" -name '*.jpg' -print -quit)" ]; then
   echo "# images: $IMAGES ($(find "$IMAGES" -name '*.jpg' | wc -l) JPEGs, each written with its own comment segment)"
 else
   echo "# images: no metal-tags folder ($IMAGES); using 'vqi dataset synth' images instead"
   v dataset synth --help >/dev/null 2>&1 || { echo "not measured: no images and no 'vqi dataset synth'"; exit 2; }
-  v dataset synth bench --count 50 --seed 1 >/dev/null
-  IMAGES=$H/datasets/bench
+  v dataset synth --count 50 --seed 1 --out "$WORK/synth" >/dev/null
+  IMAGES=$WORK/synth/images
 fi
 
 # ---- broker, server, thing, agent
