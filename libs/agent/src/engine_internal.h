@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "vqi/agent/deployment.h"
 #include "vqi/agent/engine.h"
 
 namespace vqi::agent {
@@ -71,7 +72,9 @@ struct Engine::Impl {
   // `source`: the one the deployment was planned with (null: made from its "source" object).
   Status ExecuteDeployment(Inflight f, bool resumed, ArtifactSource* source = nullptr);
   void StartMissing(const Plan& plan);
-  void RemoveUnusedVersions(const ComponentSet& keep_a, const ComponentSet& keep_b);
+  // `keep_shadow`: the current deployment's shadow candidate (docs/design/shadow.md).
+  void RemoveUnusedVersions(const ComponentSet& keep_a, const ComponentSet& keep_b,
+                            const std::optional<ShadowRef>& keep_shadow = std::nullopt);
   Json Outcome(const Json& deployment, const std::string& status, const std::string& reason);
   // Saves an outcome and tells the status hook (source: the queued item's "source").
   Status Finish(const Json& deployment, const Json& source, const std::string& status,
