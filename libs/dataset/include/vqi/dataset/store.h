@@ -140,6 +140,8 @@ class Store {
   // The unlabeled pool (UnlabeledSamples) with each image's origins: images with an origin
   // first, the most recently received first; then images without one, by name.
   Result<std::vector<PoolImage>> UnlabeledPool(const PoolQuery& query) const;
+  // How many images UnlabeledPool({thing, 0}) lists (without reading them).
+  Result<int64_t> UnlabeledPoolSize(const std::string& thing) const;
   // Appends a label event. Returns false, changing nothing, if an identical event (image,
   // boxes, status, time, job) exists. NotFound if the image is not in the store.
   Result<bool> AppendLabel(const LabelEvent& event);
