@@ -12,8 +12,10 @@
 #include "vqi/base/json.h"
 #include "vqi/fleet/controller.h"
 #include "vqi/fleet/identity.h"
+#include "vqi/results/drift_message.h"
 #include "vqi/results/mqtt_ingest.h"
 #include "vqi/results/upload_ingest.h"
+#include "vqi/results/shadow_handler.h"
 #include "vqi/server/server.h"
 #include "vqi/server/token_store.h"
 #include "vqi/transport/topics.h"
@@ -94,6 +96,16 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
     uo.dataset = f.uploads_dataset;
     VQI_ASSIGN_OR_RETURN(auto uploads, results::UploadIngestor::Open(uo));
     ro.ingest.sub_handlers[std::string(transport::topics::kUploadSub)] = uploads;
+    // Drift alerts (.../drift) → the thing's drift state in the results store, on a connection
+    // of their own (docs/design/results.md "Drift").
+    results::ResultStoreOptions drift_store;
+    drift_store.retention = ro.retention;
+    VQI_ASSIGN_OR_RETURN(
+        auto drift, results::OpenSqliteResultStore(results::ResultsDbPath(ctx.home), drift_store));
+    ro.ingest.sub_handlers[std::string(transport::topics::kDriftSub)] =
+        results::MakeDriftHandler(std::move(drift));
+    // Shadow statistics → <home>/fleet/shadow.db, read by the controller's promoteWhen.
+    VQI_ASSIGN_OR_RETURN(ro.ingest.sub_handlers["shadow"], results::MakeShadowHandler(ctx.home));
     VQI_ASSIGN_OR_RETURN(results_ingest, results::MqttResultsIngest::Create(ro));
     VQI_RETURN_IF_ERROR(results_ingest->Start());
   }
