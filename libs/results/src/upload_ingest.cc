@@ -13,6 +13,11 @@
 namespace vqi::results {
 namespace {
 
+// A dataset locked by another process (`vqi dataset import` holds the write lock for the whole
+// import) must not stall the results behind the uploads: wait briefly, retry a few times, then
+// count the batch's uploads as errors.
+constexpr int kUploadBusyTimeoutMs = 250;
+
 std::string FormatTimeMs(int64_t ms) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -54,7 +59,8 @@ Result<std::shared_ptr<UploadIngestor>> UploadIngestor::Open(const UploadIngestO
   if (o.max_file_bytes < 1024 || o.max_file_bytes > kDefaultMaxUploadBytes)
     return InvalidArgument("uploads: max_file_bytes out of range [1024, " +
                            std::to_string(kDefaultMaxUploadBytes) + "]");
-  VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(o.home, o.dataset, /*create=*/true));
+  VQI_ASSIGN_OR_RETURN(
+      auto store, dataset::Store::Open(o.home, o.dataset, /*create=*/true, kUploadBusyTimeoutMs));
   return std::shared_ptr<UploadIngestor>(new UploadIngestor(o, std::move(store)));
 }
 

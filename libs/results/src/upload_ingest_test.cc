@@ -7,10 +7,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "upload_test_util.h"
 #include "vqi/dataset/store.h"
+#include "vqi/sqlite/sqlite.h"
 
 namespace vqi::results {
 namespace {
@@ -171,6 +173,32 @@ TEST_F(UploadIngestTest, BadUploadsAreRefusedCountedAndNothingIsStored) {
   // A good one after the bad ones is stored.
   ASSERT_TRUE(
       ingestor_->Ingest(UploadTopicOf("cam-1"), UploadDoc("cam-1", img, "s-9").dump()).ok());
+  EXPECT_EQ(Pool().size(), 1u);
+}
+
+// Another process holding the dataset's write lock (a long `vqi dataset import`) delays the
+// writer by about a second at most: the uploads of that batch are counted as errors, the results
+// beside them are stored, and uploads work again once the lock is gone.
+TEST_F(UploadIngestTest, ALockedDatasetDoesNotStallResults) {
+  auto other = sqlite::Db::Open(home_ + "/datasets/pool/dataset.db");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ASSERT_TRUE(other->Exec("BEGIN IMMEDIATE").ok());
+  const std::string img = BmpBytes(16, 12, 4);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(ingestor_
+                  ->IngestBatch({{UploadTopicOf("cam-1"), UploadDoc("cam-1", img, "s-1").dump()},
+                                 {Topic("cam-1"), ResultDoc("cam-1", 1).dump()}})
+                  .ok());
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(waited, 5.0);  // 3 attempts x (250 ms busy wait + backoff), not 3 x 10 s
+  EXPECT_EQ(ingestor_->Stats().stored, 1u);
+  EXPECT_EQ(ingestor_->Stats().sub["upload"].errors, 1u);
+  EXPECT_EQ(uploads_->Stats().errors, 1u);
+  ASSERT_TRUE(other->Exec("COMMIT").ok());
+  ASSERT_TRUE(
+      ingestor_->Ingest(UploadTopicOf("cam-1"), UploadDoc("cam-1", img, "s-2").dump()).ok());
+  EXPECT_EQ(ingestor_->Stats().sub["upload"].handled, 1u);
   EXPECT_EQ(Pool().size(), 1u);
 }
 
