@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "vqi/base/system.h"
@@ -195,6 +196,11 @@ Result<InspectConfig> ParseConfig(const Json& j, const std::string& where,
     VQI_RETURN_IF_ERROR(dr.Number("Alpha", c.drift.alpha, 1e-9, 0.5));
     if (unknown)
       for (auto& u : dr.Unknown()) unknown->push_back(u);
+  }
+  if (r.Has("Shadow")) {  // docs/design/shadow.md
+    const char* root = std::getenv("VQI_AGENT_ROOT");
+    VQI_RETURN_IF_ERROR(ParseShadowConfig(j["Shadow"], where, root ? root : "", c.model_file,
+                                          &c.shadow, unknown));
   }
   if (unknown)
     for (auto& u : r.Unknown()) unknown->push_back(u);

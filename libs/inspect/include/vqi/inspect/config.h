@@ -26,6 +26,17 @@ struct DriftConfig {
   double alpha = 0.001;    // KS significance level for the alert (split over the features)
 };
 
+// `Shadow`: a candidate model run beside the live one (docs/design/shadow.md).
+struct ShadowConfig {
+  std::string model_directory;  // resolved; "" = no shadow
+  std::string model_component;  // Shadow.ModelComponent ("" when ModelDirectory was given)
+  std::string model_file = "model.onnx";
+  std::string model_name, model_version;
+  int report_every = 100;  // images between two vqi.inspect.shadow/1 messages
+  bool enabled() const { return !model_directory.empty(); }
+  bool operator==(const ShadowConfig&) const = default;
+};
+
 struct InspectConfig {
   std::string image_directory;
   Mode mode = Mode::kWatch;
@@ -45,6 +56,7 @@ struct InspectConfig {
   int64_t max_image_bytes = int64_t{64} << 20;
   double settle_seconds = 2.0;
   DriftConfig drift;
+  ShadowConfig shadow;
 
   std::string ModelPath() const { return model_directory + "/" + model_file; }
   // The drift statistics in use: "" when off (Drift.Enabled false, or no StatsFile and no
@@ -70,5 +82,14 @@ Result<InspectConfig> ParseConfig(const Json& j, const std::string& where,
                                   std::vector<std::string>* unknown = nullptr);
 
 const char* ModeName(Mode m);
+
+// Reads the `Shadow` object (src/shadow_config.cc): `ModelDirectory`, or `ModelComponent` +
+// `ModelVersion` under vqi-agent (the folder `$VQI_AGENT_ROOT/packages/artifacts/<C>/<V>`, the
+// agent's layout), `ModelFile` (default `live_model_file`), `ModelName`, `ReportEvery`
+// (1..100000, 100). Errors name `Shadow.<key>`.
+Status ParseShadowConfig(const Json& j, const std::string& where, const std::string& agent_root,
+                         const std::string& live_model_file, ShadowConfig* out,
+                         std::vector<std::string>* unknown);
+inline constexpr int kMaxShadowReportEvery = 100000;
 
 }  // namespace vqi::inspect

@@ -46,6 +46,7 @@ struct InspectResult {
   std::vector<std::string> class_names;     // names of class ids
   Timings timings;
   std::optional<DriftReport> drift;
+  std::optional<OrderedJson> shadow;  // the candidate's view of this image (shadow.h)
   Status error;  // set when verdict is kError
 
   // The idempotency key: "<thing>:<image_id>" (or the name when the bytes were unreadable).
