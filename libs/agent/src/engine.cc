@@ -68,7 +68,7 @@ void Engine::CheckInboxNow() {
 Json Engine::ComponentStates() const {
   Json comps = Json::object();
   for (const auto& [name, r] : impl_->rt)
-    comps[name] = {{"version", r.version}, {"state", ComponentStateName(r.state)}};
+    comps[name] = {{"version", r.version}, {"state", ComponentStateName(impl_->Shown(name, r))}};
   return comps;
 }
 

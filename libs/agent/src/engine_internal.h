@@ -46,6 +46,7 @@ struct Engine::Impl {
   Plan running;
   std::map<std::string, Runtime> rt;
   bool status_dirty = true;
+  Json reported = Json::object();  // hooks.reported_states at the last Tick
   double next_log_check = 0;
   double next_inbox = 0;   // the daemon loop's next look at the inbox
   double retry_at = 0;     // a deployment waits for the server until then (0: none)
@@ -54,6 +55,9 @@ struct Engine::Impl {
   // lifecycle.cc
   std::string LogPath(const std::string& name) const;
   void SetState(const std::string& name, ComponentState s);
+  // The state shown (status.json, ComponentStates): RUNNING becomes ERRORED when the component
+  // reported ERRORED over the IPC.
+  ComponentState Shown(const std::string& name, const Runtime& r) const;
   StepResult RunStep(const PlannedComponent& c, const std::string& step, double default_timeout);
   // NEW → INSTALLED → STARTING/RUNNING/FINISHED; the failure reason as FailedPrecondition.
   Status StartComponent(const PlannedComponent& c);

@@ -44,8 +44,9 @@ Status CheckComplete(const std::string& format, const std::string& bytes, const 
 
 bool SameModel(const InspectConfig& a, const InspectConfig& b) {
   return a.ModelPath() == b.ModelPath() && a.backend == b.backend && a.threads == b.threads &&
-         a.drift.stats_file == b.drift.stats_file && a.drift.window == b.drift.window &&
-         a.drift.min_window == b.drift.min_window && a.drift.alpha == b.drift.alpha;
+         a.drift.enabled == b.drift.enabled && a.drift.stats_file == b.drift.stats_file &&
+         a.drift.window == b.drift.window && a.drift.min_window == b.drift.min_window &&
+         a.drift.alpha == b.drift.alpha;
 }
 
 }  // namespace
@@ -69,16 +70,23 @@ Result<std::unique_ptr<Inspector>> Inspector::Create(const InspectConfig& config
   return in;
 }
 
-std::string Inspector::ModelStamp(const std::string& path) const { return Stamp(path); }
+// The model file's stamp, and the shipped statistics' when drift uses <ModelDirectory>/stats.json
+// (appearing, changing or vanishing with a model update reloads them with the model).
+std::string Inspector::ModelStamp(const InspectConfig& c) const {
+  std::string stamp = Stamp(c.ModelPath());
+  if (!stamp.empty() && c.drift.enabled && c.drift.stats_file.empty())
+    stamp += "|" + Stamp(c.model_directory + "/" + kModelStatsFile);
+  return stamp;
+}
 
 Result<Inspector::Loaded> Inspector::LoadModel(const InspectConfig& c) const {
   Loaded m;
-  m.stamp = ModelStamp(c.ModelPath());
+  m.stamp = ModelStamp(c);
   VQI_ASSIGN_OR_RETURN(m.detector,
                        infer::OnnxDetector::Open(c.ModelPath(), c.backend, {c.threads}));
-  if (!c.drift.stats_file.empty()) {
-    VQI_ASSIGN_OR_RETURN(Json j, ReadJsonFile(c.drift.stats_file));
-    VQI_ASSIGN_OR_RETURN(TrainingStats stats, TrainingStats::FromJson(j, c.drift.stats_file));
+  if (const std::string stats_file = c.DriftStatsPath(); !stats_file.empty()) {
+    VQI_ASSIGN_OR_RETURN(Json j, ReadJsonFile(stats_file));
+    VQI_ASSIGN_OR_RETURN(TrainingStats stats, TrainingStats::FromJson(j, stats_file));
     m.drift = std::make_unique<DriftMonitor>(std::move(stats), c.drift.window, c.drift.min_window,
                                              c.drift.alpha);
   }
@@ -219,7 +227,7 @@ Status Inspector::Reload(const InspectConfig& next) {
 }
 
 void Inspector::MaybeReloadModel() {
-  const std::string stamp = ModelStamp(config_.ModelPath());
+  const std::string stamp = ModelStamp(config_);
   if (stamp.empty() || stamp == model_stamp_ || stamp == failed_model_stamp_) return;
   Status s = OpenModel(config_);
   if (s.ok()) {
@@ -260,6 +268,9 @@ Status Inspector::PublishAndCommit(const InspectResult& result, const FileKey& k
   };
   VQI_RETURN_IF_ERROR(
       with_retry([&] { return sink_.Publish(result.topic, id, json); }, "publishing the result"));
+  if (std::optional<DriftAlertMessage> alert = drift_alerts_.Update(result))
+    VQI_RETURN_IF_ERROR(with_retry(
+        [&] { return sink_.Publish(alert->topic, alert->id, alert->message); }, "drift alert"));
   if (result.uncertain && result.verdict != Verdict::kError)
     VQI_RETURN_IF_ERROR(with_retry([&] { return sink_.Upload(path, json); }, "uploading"));
   VQI_RETURN_IF_ERROR(journal_->Commit(key));

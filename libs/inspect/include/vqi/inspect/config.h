@@ -14,8 +14,13 @@ namespace vqi::inspect {
 
 enum class Mode { kWatch, kInterval };
 
+// The training statistics a model component ships beside its model (`vqi component
+// from-model`): used when Drift.StatsFile is not set.
+inline constexpr const char* kModelStatsFile = "stats.json";
+
 struct DriftConfig {
-  std::string stats_file;  // "" = drift monitoring off
+  bool enabled = true;     // Drift.Enabled: false turns the monitor off even with statistics
+  std::string stats_file;  // "" = <ModelDirectory>/stats.json when that file exists, else off
   int window = 200;        // images in the sliding window
   int min_window = 50;     // images before a score is reported
   double alpha = 0.001;    // KS significance level for the alert (split over the features)
@@ -54,6 +59,9 @@ struct InspectConfig {
   ShadowConfig shadow;
 
   std::string ModelPath() const { return model_directory + "/" + model_file; }
+  // The drift statistics in use: "" when off (Drift.Enabled false, or no StatsFile and no
+  // <ModelDirectory>/stats.json), else Drift.StatsFile or the model's stats.json (checked now).
+  std::string DriftStatsPath() const;
   // PublishResultsOnTopic, else vqi/v1/results/<thing>/<component>.
   std::string Topic() const;
 };

@@ -21,6 +21,7 @@
 #include "vqi/infer/detector.h"
 #include "vqi/inspect/config.h"
 #include "vqi/inspect/drift.h"
+#include "vqi/inspect/drift_alert.h"
 #include "vqi/inspect/journal.h"
 #include "vqi/inspect/result.h"
 #include "vqi/inspect/shadow.h"
@@ -29,8 +30,8 @@
 
 namespace vqi::inspect {
 
-// Where the configuration comes from: a file today, the agent's IPC (GetConfiguration +
-// SubscribeToConfigurationUpdate) next.
+// Where the configuration comes from: a file (FileConfigSource), or the agent's IPC
+// (IpcConfigSource in ipc.h: GetConfiguration + configurationUpdate events).
 class ConfigSource {
  public:
   virtual ~ConfigSource() = default;
@@ -106,7 +107,7 @@ class Inspector {
   Status PublishAndCommit(const InspectResult& result, const FileKey& key,
                           const std::atomic<bool>& stop);
   void MaybeReloadModel();
-  std::string ModelStamp(const std::string& path) const;
+  std::string ModelStamp(const InspectConfig& config) const;
   // Shadow (docs/design/shadow.md): opens the candidate of `config` (a failure only logs: live
   // inspection goes on without it), and publishes its statistics (`force`: also before the
   // ReportEvery images, at stop and before the candidate is replaced).
@@ -119,6 +120,7 @@ class Inspector {
   std::unique_ptr<infer::OnnxDetector> detector_;
   std::string model_stamp_, failed_model_stamp_;
   std::unique_ptr<DriftMonitor> drift_;
+  DriftAlertTracker drift_alerts_;  // survives model reloads
   std::unique_ptr<ShadowRunner> shadow_;
   std::unique_ptr<ProcessedJournal> journal_;
   std::unique_ptr<DirectoryWatcher> watcher_;
