@@ -14,8 +14,8 @@
 #include "vqi/fleet/identity.h"
 #include "vqi/results/drift_message.h"
 #include "vqi/results/mqtt_ingest.h"
-#include "vqi/results/upload_ingest.h"
 #include "vqi/results/shadow_handler.h"
+#include "vqi/results/upload_ingest.h"
 #include "vqi/server/server.h"
 #include "vqi/server/token_store.h"
 #include "vqi/transport/topics.h"
@@ -105,7 +105,8 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
     ro.ingest.sub_handlers[std::string(transport::topics::kDriftSub)] =
         results::MakeDriftHandler(std::move(drift));
     // Shadow statistics → <home>/fleet/shadow.db, read by the controller's promoteWhen.
-    VQI_ASSIGN_OR_RETURN(ro.ingest.sub_handlers["shadow"], results::MakeShadowHandler(ctx.home));
+    VQI_ASSIGN_OR_RETURN(ro.ingest.sub_handlers[std::string(transport::topics::kShadowSub)],
+                         results::MakeShadowHandler(ctx.home));
     VQI_ASSIGN_OR_RETURN(results_ingest, results::MqttResultsIngest::Create(ro));
     VQI_RETURN_IF_ERROR(results_ingest->Start());
   }

@@ -170,10 +170,11 @@ OrderedJson ShadowAccumulator::Message(const std::string& thing, const std::stri
   j["counts"] = OrderedJson::parse(state["counts"].dump());
   j["sums"] = OrderedJson::parse(state["sums"].dump());
   const double compared = static_cast<double>(images_ - candidate_errors_);
-  j["latency_ms"] = {{"live_mean", Round(Ratio(sum_live_ms_, static_cast<double>(images_), 0), 1e3)},
-                     {"candidate_mean", Round(Ratio(sum_candidate_ms_, compared, 0), 1e3)},
-                     {"live_p95", Round(P95(live_ms_), 1e3)},
-                     {"candidate_p95", Round(P95(candidate_ms_), 1e3)}};
+  j["latency_ms"] = {
+      {"live_mean", Round(Ratio(sum_live_ms_, static_cast<double>(images_), 0), 1e3)},
+      {"candidate_mean", Round(Ratio(sum_candidate_ms_, compared, 0), 1e3)},
+      {"live_p95", Round(P95(live_ms_), 1e3)},
+      {"candidate_p95", Round(P95(candidate_ms_), 1e3)}};
   j["verdict_agreement"] = Round(VerdictAgreement(), 1e5);
   j["box_match"] = Round(BoxMatchRate(), 1e5);
   j["score_shift"] = Round(ScoreShift(), 1e5);
@@ -207,8 +208,8 @@ Result<std::unique_ptr<ShadowRunner>> ShadowRunner::Open(const InspectConfig& c)
 }
 
 OrderedJson ShadowRunner::Run(const yolo::ImageView& view, const std::string& path,
-                              const std::vector<eval::Detection>& live_detections,
-                              float live_best, double live_ms, float score_threshold,
+                              const std::vector<eval::Detection>& live_detections, float live_best,
+                              double live_ms, float score_threshold,
                               const eval::DetectOptions& options) {
   ShadowImage img;
   img.live_fail = !live_detections.empty();
