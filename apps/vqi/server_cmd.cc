@@ -109,7 +109,8 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
     ro.ingest.sub_handlers[std::string(transport::topics::kDriftSub)] =
         results::MakeDriftHandler(std::move(drift));
     // Shadow statistics → <home>/fleet/shadow.db, read by the controller's promoteWhen.
-    VQI_ASSIGN_OR_RETURN(ro.ingest.sub_handlers["shadow"], results::MakeShadowHandler(ctx.home));
+    VQI_ASSIGN_OR_RETURN(ro.ingest.sub_handlers[std::string(transport::topics::kShadowSub)],
+                         results::MakeShadowHandler(ctx.home));
     VQI_ASSIGN_OR_RETURN(results_ingest, results::MqttResultsIngest::Create(ro));
     VQI_RETURN_IF_ERROR(results_ingest->Start());
   }
