@@ -42,6 +42,7 @@ class InspectE2e : public FleetE2e {
     if (HasFailure())
       std::fprintf(stderr, "--- mosquitto_sub (%zu messages) ---\n%s\n", Messages().size(),
                    Tail(sub_.Log(), 3000).c_str());
+    for (auto& c : cameras_) c->Stop(5);
     sub_.Stop(5);
     FleetE2e::TearDown();
   }
@@ -265,7 +266,40 @@ class InspectE2e : public FleetE2e {
     return 0;
   }
 
+  // Model 1.0.0 (seed 11) and vqi.inspect 1.0.0 on `things` devices with camera folders, the
+  // subscriber listening; the deployment SUCCEEDED. Returns the model component version.
+  std::string DeployInspection(int things, const Json& config = InspectConfig()) {
+    const std::string model = NewModel(11);
+    EXPECT_EQ(model, "1.0.0");
+    InspectComponent("1.0.0");
+    if (HasFatalFailure()) return "";
+    StartFleet(things);
+    if (HasFatalFailure()) return "";
+    MakeCameras();
+    StartSubscriber();
+    if (HasFatalFailure()) return "";
+    const std::string id = Deploy("d1", InspectDoc(model, "1.0.0", config));
+    EXPECT_TRUE(WaitDeployment(id, "SUCCEEDED", 60));
+    std::printf("[ e2e ] model %s + vqi.inspect 1.0.0 -> SUCCEEDED on %d devices: %.2f s\n",
+                model.c_str(), things, last_wait_seconds_);
+    return model;
+  }
+  // The deployed model file on `a` (what vqi-inspect loaded).
+  static std::string DeployedModel(const Agent& a, const std::string& version) {
+    return a.root + "/packages/artifacts/" + kModelComponent + "/" + version + "/model.onnx";
+  }
+  // `vqi camera simulate --from FROM --to <a's camera> --fps FPS` (names in sorted order).
+  Proc& StartCamera(const Agent& a, const std::string& from, double fps) {
+    cameras_.push_back(std::make_unique<Proc>());
+    EXPECT_TRUE(
+        cameras_.back()->Start({std::getenv("VQI_BIN"), "camera", "simulate", "--from", from,
+                                "--to", InspectE2e::Camera(a), "--fps", std::to_string(fps)},
+                               dir_ + "/camera-" + a.thing + ".log"));
+    return *cameras_.back();
+  }
+
   Proc sub_;
+  std::vector<std::unique_ptr<Proc>> cameras_;
   int registered_ = 0;
 };
 
