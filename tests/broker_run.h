@@ -46,6 +46,7 @@ class BrokerRun {
   bool Start(const std::string& home, int port, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {
         std::getenv("VQI_BIN"), "--home", home, "broker", "run", "--port", std::to_string(port)};
+    args.insert(args.end(), extra.begin(), extra.end());
     err_path_ = home + ".broker.log";
     pid_ = SpawnVqiChild(std::move(args), err_path_, &out_fd_);
     if (pid_ < 0) return false;

@@ -29,6 +29,18 @@ TEST(IpcAccessTest, GrantsOnlyWhatThePoliciesList) {
                        kPublishToIoTCore, "a"));
 }
 
+TEST(IpcAccessTest, ThingNameVariableIsTheAgentsThing) {
+  const Json ac = Json::parse(R"({"aws.greengrass.ipc.mqttproxy": {"p:1": {
+      "operations": ["aws.greengrass#PublishToIoTCore"],
+      "resources": ["vqi/v1/results/{iot:thingName}/insp", "vqi/v1/results/{iot:thingName}/insp/#"]}}})");
+  EXPECT_TRUE(Allowed(ac, kMqttProxy, kPublishToIoTCore, "vqi/v1/results/t1/insp", "t1"));
+  EXPECT_TRUE(Allowed(ac, kMqttProxy, kPublishToIoTCore, "vqi/v1/results/t1/insp/upload", "t1"));
+  EXPECT_FALSE(Allowed(ac, kMqttProxy, kPublishToIoTCore, "vqi/v1/results/t2/insp", "t1"));
+  EXPECT_FALSE(Allowed(ac, kMqttProxy, kPublishToIoTCore, "vqi/v1/results/t1/insp"));  // no thing
+  EXPECT_FALSE(
+      Allowed(ac, kMqttProxy, kPublishToIoTCore, "vqi/v1/results/{iot:thingName}/insp", "t1"));
+}
+
 TEST(IpcAccessTest, MqttFilters) {
   EXPECT_TRUE(MqttFilterMatches("a/#", "a"));
   EXPECT_TRUE(MqttFilterMatches("a/#", "a/b/c"));

@@ -116,7 +116,7 @@ void IpcServer::Impl::Handle(IpcConn& c, const Json& r) {
     }
     if (HasWildcard(topic))
       return st = InvalidArgument("publish topic \"" + topic + "\" has wildcards"), done();
-    if (!acc::Allowed(ac, acc::kMqttProxy, acc::kPublishToIoTCore, topic))
+    if (!acc::Allowed(ac, acc::kMqttProxy, acc::kPublishToIoTCore, topic, o.thing))
       return st = Denied(c.component, acc::kMqttProxy, acc::kPublishToIoTCore, topic), done();
     if (topic.rfind(results, 0) != 0)
       return st = PermissionDenied("topic \"" + topic + "\" is outside " + results +
@@ -138,7 +138,7 @@ void IpcServer::Impl::Handle(IpcConn& c, const Json& r) {
     auto t = StringField(r, "topic", 256);
     if (!t.ok()) return st = t.status(), done();
     const auto operation = op == "PublishToTopic" ? acc::kPublishToTopic : acc::kSubscribeToTopic;
-    if (!acc::Allowed(ac, acc::kPubSub, operation, *t))
+    if (!acc::Allowed(ac, acc::kPubSub, operation, *t, o.thing))
       return st = Denied(c.component, acc::kPubSub, operation, *t), done();
     if (op == "SubscribeToTopic") {
       c.topic_subs.insert(*t);
@@ -162,7 +162,7 @@ void IpcServer::Impl::Handle(IpcConn& c, const Json& r) {
     const std::string target = r.value("component", c.component);
     const auto operation =
         op == "GetConfiguration" ? acc::kGetConfiguration : acc::kSubscribeToConfigurationUpdate;
-    if (target != c.component && !acc::Allowed(ac, acc::kConfig, operation, target))
+    if (target != c.component && !acc::Allowed(ac, acc::kConfig, operation, target, o.thing))
       return st = Denied(c.component, acc::kConfig, operation, target), done();
     Json config;
     {

@@ -237,6 +237,13 @@ Status Inspector::PublishAndCommit(const InspectResult& result, const FileKey& k
     while (true) {
       Status s = op();
       if (s.ok()) return s;
+      // A refused grant, a bad request or a wrong setup does not heal by waiting: fatal (the
+      // image stays unjournaled and is inspected again after the fix). Everything else —
+      // Unavailable (agent/broker/file), ResourceExhausted (the agent's spool is full) — is
+      // retried with backoff.
+      if (s.code() == StatusCode::kPermissionDenied || s.code() == StatusCode::kInvalidArgument ||
+          s.code() == StatusCode::kFailedPrecondition)
+        return s;
       ++counters_.publish_retries;
       VQI_LOG_WARN("{} of {} failed, retrying in {} ms: {}", what, key.name, backoff_ms,
                    s.ToString());

@@ -96,7 +96,9 @@ Result<Json> ReadFrame(int fd, FrameReader& reader, int timeout_ms) {
     if (timeout_ms >= 0) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return DeadlineExceeded("no IPC frame within the timeout");
+      // timeout 0 still polls once: it takes what has already arrived (events between images).
+      if (left.count() < 0 || (left.count() == 0 && timeout_ms > 0))
+        return DeadlineExceeded("no IPC frame within the timeout");
       wait = static_cast<int>(left.count());
     }
     pollfd p{fd, POLLIN, 0};

@@ -5,7 +5,7 @@
 //     aws.greengrass.ipc.mqttproxy:            # cloud publishes (and uploads)
 //       "com.example.Inspect:mqttproxy:1":
 //         operations: ["aws.greengrass#PublishToIoTCore"]
-//         resources: ["vqi/v1/results/+/com.example.Inspect/#"]
+//         resources: ["vqi/v1/results/{iot:thingName}/com.example.Inspect/#"]
 //     aws.greengrass.ipc.pubsub:               # local topics
 //       "...": {operations: ["aws.greengrass#PublishToTopic", "aws.greengrass#SubscribeToTopic"],
 //               resources: ["camera/*"]}
@@ -37,8 +37,11 @@ inline constexpr std::string_view kSubscribeToConfigurationUpdate =
     "vqi#SubscribeToConfigurationUpdate";
 
 // `access_control` is the component's configuration["accessControl"] (may be null/absent).
+// `{iot:thingName}` in a resource is replaced by `thing` first (Greengrass's recipe variable in
+// authorization policies; the agent does not interpolate configuration otherwise); with an
+// empty `thing` it stays literal and matches nothing.
 bool Allowed(const Json& access_control, std::string_view service, std::string_view operation,
-             std::string_view resource);
+             std::string_view resource, std::string_view thing = "");
 
 // MQTT 3.1.1 topic filter matching ('+' one level, '#' the rest, also the parent level).
 bool MqttFilterMatches(std::string_view filter, std::string_view topic);

@@ -65,7 +65,8 @@ class IpcClient {
   Result<std::string> UploadFile(const std::string& path, const std::string& content_type,
                                  const Json& metadata = Json::object());
 
-  // The next event, waiting up to timeout_ms. DeadlineExceeded when none came.
+  // The next event, waiting up to timeout_ms (0: only what has already arrived).
+  // DeadlineExceeded when none came.
   Result<IpcEvent> NextEvent(int timeout_ms);
 
   // One raw request (the operations above use it): `request` gets an "id"; the answer's
