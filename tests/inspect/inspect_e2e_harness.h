@@ -96,10 +96,13 @@ class InspectE2e : public FleetE2e {
   // The configuration merged into vqi.inspect by every deployment of these tests: the camera
   // folder relative to the component's work folder (the same document fits every device), the
   // backend vqi-inspect links and one thread (as `vqi model predict --threads 1`), a threshold
-  // a random-weight model reaches. `extra` is merged over it.
+  // a random-weight model reaches, no uncertain band (a random-weight model's best scores fall
+  // in the default one, and uploads of every image would share the spool and the subscriber's
+  // log; uploads are acceptance 4's). `extra` is merged over it.
   static Json InspectConfig(const Json& extra = Json::object()) {
     Json c = {{"ImageDirectory", "camera"},
               {"ScoreThreshold", 0.001},
+              {"UncertainBand", {1.0, 1.0}},
               {"Backend", VQI_INSPECT_BACKEND_NAME},
               {"Threads", 1},
               {"SettleSeconds", 0.3}};

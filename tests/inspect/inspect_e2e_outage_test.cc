@@ -35,8 +35,7 @@ TEST_F(InspectE2eOutageTest, BrokerDownAgentKilledSpoolFullNothingLostInOrder) {
   const std::vector<std::string> images = Files(Images(count, 51));
   ASSERT_EQ(images.size(), static_cast<size_t>(count));
   agent_args_ = {{}, {"--spool-max-messages", "5"}};
-  // No uncertain band: uploads would share the spool and make its count depend on the model.
-  DeployInspection(2, InspectConfig({{"UncertainBand", {1.0, 1.0}}}));
+  DeployInspection(2);  // (no uploads: InspectConfig has no uncertain band)
   ASSERT_FALSE(HasFailure());
   Agent &killed = agents_[0], &bounded = agents_[1];
 

@@ -74,10 +74,10 @@ TEST_F(InspectE2eTest, NewModelWhileImagesFlowNoneSkippedNoneTwice) {
   const std::string model1 = DeployInspection(1);
   ASSERT_FALSE(HasFailure());
   const Agent& a = agents_[0];
+  const std::string model2 = NewModel(12);  // registered and packaged before the camera starts
+  ASSERT_NE(model2, model1);
   Proc& camera = StartCamera(a, src, 5);
   ASSERT_TRUE(WaitResults(a.thing, 8, 30));
-  const std::string model2 = NewModel(12);
-  ASSERT_NE(model2, model1);
   const std::string d2 = Deploy("d2", InspectDoc(model2, "1.0.0"));
   ASSERT_TRUE(WaitDeployment(d2, "SUCCEEDED", 60));
   const size_t at_switch = Names(Results(a.thing)).size();
@@ -86,7 +86,8 @@ TEST_F(InspectE2eTest, NewModelWhileImagesFlowNoneSkippedNoneTwice) {
       "results by then\n",
       model1.c_str(), model2.c_str(), last_wait_seconds_, at_switch);
   ASSERT_LT(at_switch, 45u) << "the camera ran out before the update: the test proves nothing";
-  EXPECT_EQ(camera.Stop(30), 0) << camera.Log();
+  EXPECT_TRUE(WaitFor([&] { return !camera.Alive(); }, 30)) << "the camera finishes";
+  EXPECT_EQ(camera.Stop(1), 0) << camera.Log();
   ASSERT_TRUE(WaitResults(a.thing, 50, 30));
   std::this_thread::sleep_for(std::chrono::seconds(1));
 
