@@ -37,7 +37,18 @@ CREATE TABLE IF NOT EXISTS split_members (
   event_seq INTEGER NOT NULL, PRIMARY KEY (split, image_id));
 )sql";
 
-const std::vector<sqlite::Migration> kMigrations = {{1, kSchemaV1, nullptr}};
+// Version 2: where uploaded images came from (store_origins.cc).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE image_origins (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, image_id TEXT NOT NULL REFERENCES images(id),
+  thing TEXT NOT NULL, component TEXT NOT NULL, model_name TEXT NOT NULL,
+  model_version TEXT NOT NULL, result_id TEXT NOT NULL, best_score REAL, image_name TEXT NOT NULL,
+  received TEXT NOT NULL, message_id TEXT NOT NULL, UNIQUE (thing, message_id));
+CREATE INDEX image_origins_image ON image_origins(image_id, seq);
+)sql";
+
+const std::vector<sqlite::Migration> kMigrations = {{1, kSchemaV1, nullptr},
+                                                    {2, kSchemaV2, nullptr}};
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();

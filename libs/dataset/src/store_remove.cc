@@ -89,7 +89,8 @@ Result<RemovedImage> Store::RemoveImage(const std::string& image_id, bool drop_f
     }
     for (const char* sql :
          {"DELETE FROM split_members WHERE image_id = ?",
-          "DELETE FROM label_events WHERE image_id = ?", "DELETE FROM images WHERE id = ?"}) {
+          "DELETE FROM label_events WHERE image_id = ?",
+          "DELETE FROM image_origins WHERE image_id = ?", "DELETE FROM images WHERE id = ?"}) {
       VQI_ASSIGN_OR_RETURN(Stmt del, impl_->db.Prepare(sql));
       VQI_RETURN_IF_ERROR(del.Bind(1, image_id).Run());
       if (std::string(sql).find("label_events") != std::string::npos)

@@ -4,8 +4,48 @@
 #include <algorithm>
 
 #include "vqi/base/log.h"
+#include "vqi/transport/topics.h"
 
 namespace vqi::results {
+
+namespace {
+
+class FunctionHandler : public SubKindHandler {
+ public:
+  explicit FunctionHandler(std::function<Result<SubKindOutcome>(const SubKindMessage&)> f)
+      : f_(std::move(f)) {}
+  std::vector<Result<SubKindOutcome>> HandleBatch(
+      const std::vector<SubKindMessage>& messages) override {
+    std::vector<Result<SubKindOutcome>> out;
+    out.reserve(messages.size());
+    for (const SubKindMessage& m : messages) out.push_back(f_(m));
+    return out;
+  }
+
+ private:
+  std::function<Result<SubKindOutcome>(const SubKindMessage&)> f_;
+};
+
+bool IsRefusal(StatusCode c) {
+  switch (c) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kNotFound:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kAlreadyExists:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<SubKindHandler> MakeSubKindHandler(
+    std::function<Result<SubKindOutcome>(const SubKindMessage&)> handle) {
+  return std::make_shared<FunctionHandler>(std::move(handle));
+}
 
 ResultIngestor::ResultIngestor(ResultStore* store, IngestOptions options)
     : store_(store), o_(std::move(options)), clock_(o_.clock ? o_.clock : &RealClock()) {}
@@ -44,6 +84,7 @@ void ResultIngestor::Refuse(const std::string& thing, const Status& why,
 
 Status ResultIngestor::IngestBatch(const std::vector<IngestMessage>& messages) {
   std::vector<ParsedResult> ok;
+  std::map<std::string, std::vector<SubKindMessage>> subs;  // sub-kind -> its messages
   std::map<std::string, int64_t> refused;  // thing -> refusals to add to its counters
   const int64_t now = clock_->NowMs();
   for (const IngestMessage& m : messages) {
@@ -52,6 +93,25 @@ Status ResultIngestor::IngestBatch(const std::vector<IngestMessage>& messages) {
       Refuse("", InvalidArgument("results from unknown thing '" + thing + "' on " + m.topic),
              &IngestStats::unknown_thing, nullptr);
       continue;
+    }
+    if (!thing.empty()) {
+      auto t = transport::topics::Parse(m.topic);
+      if (t.ok() && !t->sub.empty()) {
+        if (!o_.sub_handlers.count(t->sub) || !o_.sub_handlers.at(t->sub)) {
+          Refuse(thing,
+                 FailedPrecondition("no handler for " + t->sub + " messages (on " + m.topic +
+                                    "): this server does not take them"),
+                 &IngestStats::unhandled_sub, &refused);
+          continue;
+        }
+        if (!TakeToken(thing, now)) {
+          Refuse(thing, ResourceExhausted("thing '" + thing + "' is over its results rate"),
+                 &IngestStats::rate_limited, &refused);
+          continue;
+        }
+        subs[t->sub].push_back({m.topic, t->thing, t->component, t->sub, m.payload, now});
+        continue;
+      }
     }
     auto r = ParseResultMessage(m.topic, m.payload, o_.max_result_bytes);
     if (!r.ok()) {
@@ -77,6 +137,28 @@ Status ResultIngestor::IngestBatch(const std::vector<IngestMessage>& messages) {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.stored += stored;
     stats_.duplicates += dups;
+  }
+  for (const auto& [sub, batch] : subs) {
+    std::vector<Result<SubKindOutcome>> outcomes = o_.sub_handlers.at(sub)->HandleBatch(batch);
+    VQI_CHECK_MSG(outcomes.size() == batch.size(), "a sub-kind handler must answer every message");
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Result<SubKindOutcome>& o = outcomes[i];
+      std::lock_guard<std::mutex> lock(mu_);
+      SubKindCounts& c = stats_.sub[sub];
+      if (o.ok()) {
+        ++(*o == SubKindOutcome::kHandled ? c.handled : c.duplicates);
+        continue;
+      }
+      stats_.last_error = o.status().ToString();
+      if (IsRefusal(o.status().code())) {
+        ++c.refused;
+        ++refused[batch[i].thing];
+        VQI_LOG_WARN("results: refused a {} message: {}", sub, o.status().ToString());
+      } else {
+        ++c.errors;
+        VQI_LOG_WARN("results: a {} message failed: {}", sub, o.status().ToString());
+      }
+    }
   }
   for (const auto& [thing, n] : refused) {
     Status st = store_->CountRefused(thing, n);

@@ -99,5 +99,75 @@ TEST_F(IngestTest, UnknownThingIsRefusedWithoutACountersRow) {
   EXPECT_EQ(store_->Counters("ghost").status().code(), StatusCode::kNotFound);
 }
 
+// Sub-kind topics go to their handler (after the known-thing and rate checks); one without a
+// handler is refused and counted; a handler's refusals and errors are counted apart.
+TEST_F(IngestTest, SubKindsAreDispatchedToTheirHandlerOrRefused) {
+  std::vector<SubKindMessage> seen;
+  IngestOptions o;
+  o.clock = &clock_;
+  o.rate_per_second = 1;
+  o.burst = 5;
+  o.known_thing = [](const std::string& t) { return t != "ghost"; };
+  o.sub_handlers["upload"] =
+      MakeSubKindHandler([&](const SubKindMessage& m) -> Result<SubKindOutcome> {
+        seen.push_back(m);
+        if (m.payload == "bad") return InvalidArgument("sha256: mismatch");
+        if (m.payload == "broken") return Unavailable("dataset busy");
+        if (m.payload == "again") return SubKindOutcome::kDuplicate;
+        return SubKindOutcome::kHandled;
+      });
+  ResultIngestor in(store_.get(), o);
+  const std::string up = transport::topics::UploadTopic("cam-1", "vqi.inspect");
+  std::vector<IngestMessage> batch = {
+      {up, "fine"},
+      {Topic("cam-1"), ResultDoc("cam-1", 1).dump()},
+      {transport::topics::ShadowTopic("cam-1", "vqi.inspect"), "{}"},    // no handler
+      {transport::topics::UploadTopic("ghost", "vqi.inspect"), "fine"},  // unknown thing
+      {up, "bad"},
+      {up, "broken"},
+      {up, "again"},
+      {up, "late"},                                      // over the burst of 5 tokens
+      {"vqi/v1/results/cam-1/vqi.inspect/other", "{}"},  // not a vqi topic at all
+  };
+  ASSERT_TRUE(in.IngestBatch(batch).ok());
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0].thing, "cam-1");
+  EXPECT_EQ(seen[0].component, "vqi.inspect");
+  EXPECT_EQ(seen[0].sub, "upload");
+  EXPECT_EQ(seen[0].topic, up);
+  EXPECT_EQ(seen[0].payload, "fine");
+  EXPECT_EQ(seen[0].received_ms, clock_.NowMs());
+  IngestStats s = in.Stats();
+  EXPECT_EQ(s.stored, 1u);
+  EXPECT_EQ(s.unhandled_sub, 1u);
+  EXPECT_EQ(s.unknown_thing, 1u);
+  EXPECT_EQ(s.rate_limited, 1u);
+  EXPECT_EQ(s.garbage, 1u);
+  EXPECT_EQ(s.sub["upload"].handled, 1u);
+  EXPECT_EQ(s.sub["upload"].refused, 1u);
+  EXPECT_EQ(s.sub["upload"].errors, 1u);
+  EXPECT_EQ(s.sub["upload"].duplicates, 1u);
+  EXPECT_EQ(s.sub.count("shadow"), 0u);
+  // The thing's refused: shadow without handler, the handler's refusal, rate-limited (the
+  // garbage topic names no thing).
+  EXPECT_EQ(store_->Counters("cam-1")->refused, 3);
+  EXPECT_EQ(store_->Counters("ghost").status().code(), StatusCode::kNotFound);
+}
+
+// A plain result on a sub-kind topic is not a result (ParseResultMessage refuses it).
+TEST_F(IngestTest, AResultDocumentOnAnUploadTopicIsNotStoredAsAResult) {
+  IngestOptions o;
+  o.clock = &clock_;
+  ResultIngestor in(store_.get(), o);
+  ASSERT_TRUE(in.Ingest(transport::topics::UploadTopic("cam-1", "vqi.inspect"),
+                        ResultDoc("cam-1", 1).dump())
+                  .ok());
+  EXPECT_EQ(in.Stats().stored, 0u);
+  EXPECT_EQ(in.Stats().unhandled_sub, 1u);
+  EXPECT_FALSE(ParseResultMessage(transport::topics::UploadTopic("cam-1", "vqi.inspect"),
+                                  ResultDoc("cam-1", 1).dump())
+                   .ok());
+}
+
 }  // namespace
 }  // namespace vqi::results

@@ -82,11 +82,13 @@ class MqttResultsIngest::Impl {
   Status Enqueue(const transport::MqttMessage& m) {
     std::lock_guard<std::mutex> lock(mu_);
     ++received_;
-    if (inbox_.size() >= o_.max_inbox) {
+    if (inbox_.size() >= o_.max_inbox || inbox_bytes_ + m.payload.size() > o_.max_inbox_bytes) {
       ++inbox_dropped_;
-      return ResourceExhausted("results inbox full (" + std::to_string(o_.max_inbox) +
-                               " messages): dropped a message on " + m.topic);
+      return ResourceExhausted("results inbox full (" + std::to_string(inbox_.size()) +
+                               " messages, " + std::to_string(inbox_bytes_) +
+                               " bytes): dropped a message on " + m.topic);
     }
+    inbox_bytes_ += m.payload.size();
     inbox_.push_back({m.topic, m.payload});
     cv_.notify_one();
     return Status::Ok();
@@ -100,6 +102,7 @@ class MqttResultsIngest::Impl {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return stopping_ || !inbox_.empty(); });
         while (!inbox_.empty() && batch.size() < o_.max_batch) {
+          inbox_bytes_ -= inbox_.front().payload.size();
           batch.push_back(std::move(inbox_.front()));
           inbox_.pop_front();
         }
@@ -154,6 +157,7 @@ class MqttResultsIngest::Impl {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<IngestMessage> inbox_;  // GUARDED_BY(mu_)
+  size_t inbox_bytes_ = 0;           // GUARDED_BY(mu_): payload bytes in inbox_
   uint64_t received_ = 0, inbox_dropped_ = 0;
   bool started_ = false, stopped_ = false, stopping_ = false;
 };
@@ -162,6 +166,8 @@ Result<std::unique_ptr<MqttResultsIngest>> MqttResultsIngest::Create(const MqttI
   if (o.home.empty()) return InvalidArgument("results ingest: home is required");
   if (o.max_inbox < 1 || o.max_batch < 1)
     return InvalidArgument("results ingest: max_inbox and max_batch must be at least 1");
+  if (o.max_inbox_bytes < (size_t{1} << 20))
+    return InvalidArgument("results ingest: max_inbox_bytes must be at least 1048576");
   if (o.ingest.max_result_bytes < 256 || o.ingest.max_result_bytes > (1u << 20))
     return InvalidArgument("results ingest: max_result_bytes out of range [256, 1048576]");
   if (!(o.ingest.rate_per_second >= 0.1 && o.ingest.rate_per_second <= 100000) ||

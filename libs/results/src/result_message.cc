@@ -115,7 +115,7 @@ Result<ParsedResult> ParseResultMessage(std::string_view topic, std::string_view
                                         size_t max_bytes) {
   auto p = topics::Parse(topic);
   if (!p.ok()) return p.status();
-  if (p->kind != topics::Kind::kResults)
+  if (p->kind != topics::Kind::kResults || !p->sub.empty())
     return InvalidArgument("topic " + Quote(topic) + " is not vqi/v1/results/<thing>/<component>");
   const std::string where = "results message on " + std::string(topic);
   if (payload.size() > max_bytes)

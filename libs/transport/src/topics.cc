@@ -88,6 +88,21 @@ std::string ResultsTopic(std::string_view thing, std::string_view component) {
   return std::string(kPrefix) + "results/" + std::string(thing) + "/" + std::string(component);
 }
 
+static std::string ResultsSub(std::string_view thing, std::string_view component,
+                              std::string_view sub) {
+  return ResultsTopic(thing, component) + "/" + std::string(sub);
+}
+
+std::string UploadTopic(std::string_view thing, std::string_view component) {
+  return ResultsSub(thing, component, kUploadSub);
+}
+std::string ShadowTopic(std::string_view thing, std::string_view component) {
+  return ResultsSub(thing, component, kShadowSub);
+}
+std::string DriftTopic(std::string_view thing, std::string_view component) {
+  return ResultsSub(thing, component, kDriftSub);
+}
+
 const char* KindName(Kind kind) {
   switch (kind) {
     case Kind::kDesired:
@@ -110,7 +125,7 @@ Result<Parsed> Parse(std::string_view topic) {
   auto parts = Split(topic.substr(kPrefix.size()));
   if (parts.size() == 3 && parts[0] == "things") {
     if (!ValidThingName(parts[1])) return bad("invalid thing name");
-    Parsed p{Kind::kDesired, std::string(parts[1]), ""};
+    Parsed p{Kind::kDesired, std::string(parts[1]), "", ""};
     if (parts[2] == "desired")
       p.kind = Kind::kDesired;
     else if (parts[2] == "status")
@@ -121,14 +136,20 @@ Result<Parsed> Parse(std::string_view topic) {
       return bad("expected .../desired, .../status or .../health");
     return p;
   }
-  if (parts.size() == 3 && parts[0] == "results") {
+  if ((parts.size() == 3 || parts.size() == 4) && parts[0] == "results") {
     if (!ValidThingName(parts[1])) return bad("invalid thing name");
     if (!ValidComponentName(parts[2])) return bad("invalid component name");
-    return Parsed{Kind::kResults, std::string(parts[1]), std::string(parts[2])};
+    std::string sub;
+    if (parts.size() == 4) {
+      if (parts[3] != kUploadSub && parts[3] != kShadowSub && parts[3] != kDriftSub)
+        return bad("expected vqi/v1/results/<thing>/<component>[/upload|/shadow|/drift]");
+      sub = std::string(parts[3]);
+    }
+    return Parsed{Kind::kResults, std::string(parts[1]), std::string(parts[2]), std::move(sub)};
   }
   return bad(
       "expected vqi/v1/things/<thing>/<desired|status|health> or "
-      "vqi/v1/results/<thing>/<component>");
+      "vqi/v1/results/<thing>/<component>[/upload|/shadow|/drift]");
 }
 
 }  // namespace vqi::transport::topics

@@ -57,14 +57,58 @@ TEST(TopicsTest, BuildersAndParseRoundTrip) {
   EXPECT_EQ(p->kind, Kind::kResults);
   EXPECT_EQ(p->thing, "cam-2");
   EXPECT_EQ(p->component, "c.d");
+  EXPECT_EQ(p->sub, "");
+}
+
+TEST(TopicsTest, ResultsSubKinds) {
+  EXPECT_EQ(UploadTopic("cam-1", "vqi.inspect"), "vqi/v1/results/cam-1/vqi.inspect/upload");
+  EXPECT_EQ(ShadowTopic("cam-1", "vqi.inspect"), "vqi/v1/results/cam-1/vqi.inspect/shadow");
+  EXPECT_EQ(DriftTopic("cam-1", "vqi.inspect"), "vqi/v1/results/cam-1/vqi.inspect/drift");
+  struct Case {
+    std::string topic;
+    std::string_view sub;
+  };
+  for (const Case& c : std::vector<Case>{{UploadTopic("cam-1", "c"), kUploadSub},
+                                         {ShadowTopic("cam-1", "c"), kShadowSub},
+                                         {DriftTopic("cam-1", "c"), kDriftSub},
+                                         {ResultsTopic("cam-1", "c"), ""}}) {
+    auto p = Parse(c.topic);
+    ASSERT_TRUE(p.ok()) << c.topic << ": " << p.status().ToString();
+    EXPECT_EQ(p->kind, Kind::kResults);
+    EXPECT_EQ(p->thing, "cam-1");
+    EXPECT_EQ(p->component, "c");
+    EXPECT_EQ(p->sub, c.sub) << c.topic;
+  }
+  // Other topics never carry a sub-kind.
+  auto p = Parse(StatusTopic("cam-1"));
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->sub, "");
 }
 
 TEST(TopicsTest, ParseRefusesEverythingElse) {
-  for (const char* bad :
-       {"", "vqi", "vqi/v1/", "vqi/v2/things/a/desired", "vqi/v1/things/a/desired/x",
-        "vqi/v1/things//desired", "vqi/v1/things/a/other", "vqi/v1/things/+/status",
-        "vqi/v1/things/#", "vqi/v1/results/a", "vqi/v1/results/a/b/c", "vqi/v1/results/a/",
-        "/vqi/v1/things/a/desired", "vqi/v1/things/a b/status"}) {
+  for (const char* bad : {"",
+                          "vqi",
+                          "vqi/v1/",
+                          "vqi/v2/things/a/desired",
+                          "vqi/v1/things/a/desired/x",
+                          "vqi/v1/things//desired",
+                          "vqi/v1/things/a/other",
+                          "vqi/v1/things/+/status",
+                          "vqi/v1/things/#",
+                          "vqi/v1/results/a",
+                          "vqi/v1/results/a/b/c",
+                          "vqi/v1/results/a/",
+                          "vqi/v1/results/a/b/",
+                          "vqi/v1/results/a/b/upload/x",
+                          "vqi/v1/results/a/b/Upload",
+                          "vqi/v1/results/a/b/uploads",
+                          "vqi/v1/results/a/b/+",
+                          "vqi/v1/results/a/b/#",
+                          "vqi/v1/results/a//upload",
+                          "vqi/v1/results//b/upload",
+                          "vqi/v1/things/a/status/upload",
+                          "/vqi/v1/things/a/desired",
+                          "vqi/v1/things/a b/status"}) {
     auto p = Parse(bad);
     EXPECT_FALSE(p.ok()) << bad;
     if (!p.ok()) {

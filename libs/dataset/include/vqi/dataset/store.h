@@ -43,6 +43,36 @@ struct ImageRecord {
   std::string source;  // where it was imported from (informational)
 };
 
+// Where an image came from when a device sent it (an upload of an uncertain image:
+// docs/design/results.md "Uploads"). One image (same bytes) may have several origins: the
+// same image sent by two devices, or inspected again by a newer model.
+struct ImageOrigin {
+  int64_t seq = 0;  // assigned by the store (increasing)
+  std::string image_id;
+  std::string thing;                      // the device
+  std::string component;                  // the component that sent it (vqi.inspect)
+  std::string model_name, model_version;  // "" when the device did not say
+  std::string result_id;                  // the vqi.inspect.result/1 id, "" when not said
+  double best_score = -1;                 // -1 when not said
+  std::string image_name;                 // the file name on the device
+  std::string received;                   // the server's clock, RFC 3339 UTC
+  std::string message_id;                 // the agent spool's vqiMessageId (unique per thing)
+};
+
+// A filter over the unlabeled pool.
+struct PoolQuery {
+  std::string thing;  // "" = every image without an approved label; else those with an origin
+                      // from that thing
+  int64_t limit = 0;  // 0 = all
+};
+
+// An image of the unlabeled pool with its origins (oldest first; none for imported images).
+struct PoolImage {
+  Sample sample;
+  std::string format;
+  std::vector<ImageOrigin> origins;
+};
+
 struct RemovedImage {
   ImageRecord image;
   int64_t label_events = 0;         // its label history, removed with it
@@ -98,14 +128,24 @@ class Store {
   // if the image is already present. InvalidArgument if the name is not valid UTF-8.
   Result<bool> AddImage(const ImageRecord& record, std::string_view bytes);
   bool HasImage(const std::string& image_id) const;
+  // Records an origin of an image already in the store (`seq` is assigned). Returns false,
+  // changing nothing, when an origin with the same (thing, message_id) exists (a resent
+  // message). NotFound if the image is not in the store; InvalidArgument for an empty thing or
+  // message id, or text that is not UTF-8.
+  Result<bool> AddOrigin(const ImageOrigin& origin);
+  // The image's origins, oldest first.
+  Result<std::vector<ImageOrigin>> Origins(const std::string& image_id) const;
+  // The unlabeled pool (UnlabeledSamples) with each image's origins: images with an origin
+  // first, the most recently received first; then images without one, by name.
+  Result<std::vector<PoolImage>> UnlabeledPool(const PoolQuery& query) const;
   // Appends a label event. Returns false, changing nothing, if an identical event (image,
   // boxes, status, time, job) exists. NotFound if the image is not in the store.
   Result<bool> AppendLabel(const LabelEvent& event);
 
   // Images whose id is `key` or starts with it (at least 6 hex digits), or whose name is `key`.
   Result<std::vector<ImageRecord>> FindImages(const std::string& key) const;
-  // Removes an image with its label history, then its blob. FailedPrecondition naming the
-  // split snapshots that hold it, unless `drop_from_splits` (then it leaves them too; their
+  // Removes an image with its label history and origins, then its blob. FailedPrecondition naming
+  // the split snapshots that hold it, unless `drop_from_splits` (then it leaves them too; their
   // recorded digest no longer matches and `dataset stats` shows the smaller counts).
   // NotFound if there is no such image.
   Result<RemovedImage> RemoveImage(const std::string& image_id, bool drop_from_splits);

@@ -2,7 +2,11 @@
 // connection (client id `vqi-server-results`, certificate of the server identity `vqi-server`
 // issued from the vqi CA on first use), subscribed to topics::AllResults(); the MQTT callback
 // only queues into a bounded inbox, a writer thread drains it in batches into
-// <home>/results/results.db through ResultIngestor.
+// <home>/results/results.db through ResultIngestor. Messages on sub-kind topics
+// (vqi/v1/results/<thing>/<component>/upload|shadow|drift) go to the handlers given in
+// `ingest.sub_handlers` (ingest.h), on the same writer thread; a sub-kind without one is refused
+// and counted. The server plugs its handlers in there (apps/vqi/server_cmd.cc: uploads →
+// results::UploadIngestor; shadow and drift by their owners).
 //
 // Threading: Start/Stop/Stats from any thread. Stop is idempotent; the destructor stops.
 #pragma once
@@ -28,7 +32,9 @@ struct MqttIngestOptions {
   std::string ca_file, cert_file, key_file;
   std::string client_id = std::string(kResultsClientId);
   size_t max_inbox = 10000;  // queued messages; beyond: dropped and counted
-  size_t max_batch = 500;    // messages per store transaction
+  // Queued payload bytes (uploads are up to ~350 KB each); beyond: dropped and counted.
+  size_t max_inbox_bytes = size_t{256} << 20;
+  size_t max_batch = 500;  // messages per store transaction
   IngestOptions ingest;
   RetentionPolicy retention;
 };

@@ -5,7 +5,13 @@
 //   vqi/v1/things/<thing>/desired        server -> device, retained, QoS 1 (vqi-desired/1)
 //   vqi/v1/things/<thing>/status         device -> server, QoS 1 (vqi-status/1)
 //   vqi/v1/things/<thing>/health         device -> server, QoS 1 (heartbeat)
-//   vqi/v1/results/<thing>/<component>   device -> server, QoS 1
+//   vqi/v1/results/<thing>/<component>   device -> server, QoS 1 (vqi.inspect.result/1)
+//   vqi/v1/results/<thing>/<component>/upload   device -> server, QoS 1 (an uploaded file:
+//                                        docs/design/ipc.md "Uploads", docs/design/results.md)
+//   vqi/v1/results/<thing>/<component>/shadow   device -> server, QoS 1 (shadow statistics)
+//   vqi/v1/results/<thing>/<component>/drift    device -> server, QoS 1 (drift alerts)
+//
+// The broker ACL (`pattern write vqi/v1/results/%u/#`) lets a device write all four.
 //
 // Thread-safe (pure functions).
 #pragma once
@@ -43,6 +49,9 @@ std::string DesiredTopic(std::string_view thing);
 std::string StatusTopic(std::string_view thing);
 std::string HealthTopic(std::string_view thing);
 std::string ResultsTopic(std::string_view thing, std::string_view component);
+std::string UploadTopic(std::string_view thing, std::string_view component);  // .../upload
+std::string ShadowTopic(std::string_view thing, std::string_view component);  // .../shadow
+std::string DriftTopic(std::string_view thing, std::string_view component);   // .../drift
 // Subscription filters.
 std::string ThingAll(std::string_view thing);  // vqi/v1/things/<thing>/#
 std::string AllStatus();                       // vqi/v1/things/+/status
@@ -52,13 +61,20 @@ std::string AllResults();                      // vqi/v1/results/#
 enum class Kind { kDesired, kStatus, kHealth, kResults };
 const char* KindName(Kind kind);
 
+// The sub-kinds of a results topic (Parsed::sub): "" is a plain result.
+inline constexpr std::string_view kUploadSub = "upload";
+inline constexpr std::string_view kShadowSub = "shadow";
+inline constexpr std::string_view kDriftSub = "drift";
+
 struct Parsed {
   Kind kind;
   std::string thing;
   std::string component;  // kResults only
+  std::string sub;        // kResults only: "" | "upload" | "shadow" | "drift"
 };
 
-// InvalidArgument for any topic that is not exactly one of the forms above.
+// InvalidArgument for any topic that is not exactly one of the forms above (a results topic
+// with a fourth level other than upload, shadow or drift included).
 Result<Parsed> Parse(std::string_view topic);
 
 }  // namespace vqi::transport::topics

@@ -1,0 +1,189 @@
+// UploadIngestor, through the results ingest's dispatch: uploads land in the dataset's unlabelled
+// pool with their origin; the same image is stored once (origins appended, a resent message not
+// twice); bad size/sha256/base64, non-images and unknown things are refused and counted;
+// results in the same batch are stored as usual.
+#include "vqi/results/upload_ingest.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "upload_test_util.h"
+#include "vqi/dataset/store.h"
+
+namespace vqi::results {
+namespace {
+
+using testing::BmpBytes;
+using testing::ResultDoc;
+using testing::Topic;
+using testing::UploadDoc;
+using testing::UploadTopicOf;
+
+class UploadIngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = (std::filesystem::temp_directory_path() /
+             ("results_upload_test_" + std::to_string(::getpid()) + "_" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                .string();
+    std::filesystem::remove_all(home_);
+    ResultStoreOptions so;
+    so.clock = &clock_;
+    auto s = OpenSqliteResultStore(ResultsDbPath(home_), so);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+    UploadIngestOptions uo;
+    uo.home = home_;
+    uo.dataset = "pool";
+    auto u = UploadIngestor::Open(uo);
+    ASSERT_TRUE(u.ok()) << u.status().ToString();
+    uploads_ = *u;
+    IngestOptions io;
+    io.clock = &clock_;
+    io.known_thing = [](const std::string& t) { return t != "ghost"; };
+    io.sub_handlers[std::string(transport::topics::kUploadSub)] = uploads_;
+    ingestor_ = std::make_unique<ResultIngestor>(store_.get(), io);
+  }
+  void TearDown() override { std::filesystem::remove_all(home_); }
+
+  std::vector<dataset::PoolImage> Pool(const std::string& thing = "") {
+    auto ds = dataset::Store::Open(home_, "pool", false);
+    EXPECT_TRUE(ds.ok()) << ds.status().ToString();
+    auto pool = (*ds)->UnlabeledPool({thing, 0});
+    EXPECT_TRUE(pool.ok()) << pool.status().ToString();
+    return *pool;
+  }
+
+  std::string home_;
+  FakeClock clock_{1796551200000};  // 2026-12-06T10:00:00Z
+  std::unique_ptr<ResultStore> store_;
+  std::shared_ptr<UploadIngestor> uploads_;
+  std::unique_ptr<ResultIngestor> ingestor_;
+};
+
+TEST_F(UploadIngestTest, AnUploadEntersThePoolWithItsOrigin) {
+  const std::string img = BmpBytes(16, 12, 1);
+  ASSERT_TRUE(ingestor_
+                  ->IngestBatch({{Topic("cam-1"), ResultDoc("cam-1", 1).dump()},
+                                 {UploadTopicOf("cam-1"), UploadDoc("cam-1", img, "s-1").dump()}})
+                  .ok());
+  EXPECT_EQ(ingestor_->Stats().stored, 1u);
+  EXPECT_EQ(ingestor_->Stats().sub["upload"].handled, 1u);
+  auto pool = Pool();
+  ASSERT_EQ(pool.size(), 1u);
+  const dataset::PoolImage& p = pool[0];
+  EXPECT_EQ(p.sample.image_id, Sha256Hex(img));
+  EXPECT_EQ(p.sample.width, 16);
+  EXPECT_EQ(p.sample.height, 12);
+  EXPECT_EQ(p.format, "bmp");
+  EXPECT_TRUE(p.sample.boxes.empty());
+  ASSERT_EQ(p.origins.size(), 1u);
+  const dataset::ImageOrigin& o = p.origins[0];
+  EXPECT_EQ(o.thing, "cam-1");
+  EXPECT_EQ(o.component, "vqi.inspect");
+  EXPECT_EQ(o.model_name, "tags");
+  EXPECT_EQ(o.model_version, "1.2.0");
+  EXPECT_EQ(o.result_id, "cam-1:" + Sha256Hex(img));
+  EXPECT_DOUBLE_EQ(o.best_score, 0.45);
+  EXPECT_EQ(o.received, "2026-12-06T10:00:00.000Z");
+  EXPECT_EQ(o.message_id, "s-1");
+  // The blob holds exactly the uploaded bytes.
+  std::string blob;
+  {
+    std::FILE* f = std::fopen(p.sample.path.c_str(), "rb");
+    ASSERT_NE(f, nullptr) << p.sample.path;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) blob.append(buf, n);
+    std::fclose(f);
+  }
+  EXPECT_EQ(blob, img);
+}
+
+TEST_F(UploadIngestTest, TheSameImageIsStoredOnceWithItsOriginsAppended) {
+  const std::string img = BmpBytes(16, 12, 2);
+  const std::string doc = UploadDoc("cam-1", img, "s-1").dump();
+  ASSERT_TRUE(ingestor_
+                  ->IngestBatch({{UploadTopicOf("cam-1"), doc},
+                                 {UploadTopicOf("cam-1"), doc}})  // resent in the same batch
+                  .ok());
+  ASSERT_TRUE(ingestor_->Ingest(UploadTopicOf("cam-1"), doc).ok());  // and later
+  clock_.Advance(1000);
+  ASSERT_TRUE(
+      ingestor_
+          ->IngestBatch({{UploadTopicOf("cam-1"), UploadDoc("cam-1", img, "s-2", "1.3.0").dump()},
+                         {UploadTopicOf("cam-2"), UploadDoc("cam-2", img, "s-1").dump()}})
+          .ok());
+  IngestStats s = ingestor_->Stats();
+  EXPECT_EQ(s.sub["upload"].handled, 3u);
+  EXPECT_EQ(s.sub["upload"].duplicates, 2u);
+  UploadIngestStats u = uploads_->Stats();
+  EXPECT_EQ(u.images_added, 1u);
+  EXPECT_EQ(u.origins_added, 3u);
+  EXPECT_EQ(u.duplicates, 2u);
+  auto pool = Pool();
+  ASSERT_EQ(pool.size(), 1u);
+  ASSERT_EQ(pool[0].origins.size(), 3u);
+  EXPECT_EQ(pool[0].origins[0].model_version, "1.2.0");
+  EXPECT_EQ(pool[0].origins[1].model_version, "1.3.0");
+  EXPECT_EQ(pool[0].origins[1].received, "2026-12-06T10:00:01.000Z");
+  EXPECT_EQ(pool[0].origins[2].thing, "cam-2");
+  EXPECT_EQ(Pool("cam-2").size(), 1u);
+  EXPECT_EQ(Pool("cam-3").size(), 0u);
+}
+
+TEST_F(UploadIngestTest, BadUploadsAreRefusedCountedAndNothingIsStored) {
+  const std::string img = BmpBytes(16, 12, 3);
+  Json bad_sha = UploadDoc("cam-1", img, "s-1");
+  bad_sha["sha256"] = Sha256Hex("other");
+  Json bad_size = UploadDoc("cam-1", img, "s-2");
+  bad_size["size"] = 3;
+  Json bad_b64 = UploadDoc("cam-1", img, "s-3");
+  bad_b64["dataBase64"] = "%%%";
+  const std::string text = "just some text, not an image";
+  Json not_image = UploadDoc("cam-1", text, "s-4");
+  Json truncated = UploadDoc("cam-1", img.substr(0, img.size() - 20), "s-5");
+  Json other_thing = UploadDoc("cam-2", img, "s-6");
+  std::string bad_name = UploadDoc("cam-1", img, "s-7").dump();  // a raw non-UTF-8 byte
+  bad_name.replace(bad_name.find("frame-"), 1, "\xff");
+  ASSERT_TRUE(ingestor_
+                  ->IngestBatch({
+                      {UploadTopicOf("cam-1"), bad_sha.dump()},
+                      {UploadTopicOf("cam-1"), bad_size.dump()},
+                      {UploadTopicOf("cam-1"), bad_b64.dump()},
+                      {UploadTopicOf("cam-1"), not_image.dump()},
+                      {UploadTopicOf("cam-1"), truncated.dump()},
+                      {UploadTopicOf("cam-1"), other_thing.dump()},  // payload names cam-2
+                      {UploadTopicOf("cam-1"), bad_name},
+                      {UploadTopicOf("ghost"), UploadDoc("ghost", img, "s-8").dump()},
+                      {UploadTopicOf("cam-1"), "{not json"},
+                  })
+                  .ok());
+  IngestStats s = ingestor_->Stats();
+  EXPECT_EQ(s.unknown_thing, 1u);
+  EXPECT_EQ(s.sub["upload"].refused, 8u) << s.last_error;
+  EXPECT_EQ(s.sub["upload"].handled, 0u);
+  EXPECT_EQ(uploads_->Stats().refused, 8u);
+  EXPECT_EQ(store_->Counters("cam-1")->refused, 8);
+  EXPECT_TRUE(Pool().empty());
+  // A good one after the bad ones is stored.
+  ASSERT_TRUE(
+      ingestor_->Ingest(UploadTopicOf("cam-1"), UploadDoc("cam-1", img, "s-9").dump()).ok());
+  EXPECT_EQ(Pool().size(), 1u);
+}
+
+TEST_F(UploadIngestTest, OptionsAreChecked) {
+  UploadIngestOptions o;
+  EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);  // no home
+  o.home = home_;
+  o.dataset = "../x";
+  EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);
+  o.dataset = "ok";
+  o.max_file_bytes = kDefaultMaxUploadBytes + 1;
+  EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace vqi::results
