@@ -56,14 +56,17 @@ TEST_F(InspectE2eTest, TwoDevicesOneResultPerImageWithPredictsBoxes) {
     }
     for (const auto& [name, n] : seen) EXPECT_EQ(n, 1) << a.thing << ": " << name;
   }
-  // The control plane stored the same 24 (its own subscriber).
+  // The control plane stored the same 24 (its own subscriber) and refused none.
   EXPECT_TRUE(WaitFor(
       [&] {
         auto j = ParseJson(Vqi("results stats --json").out, "results stats");
         if (!j.ok()) return false;
-        int64_t images = 0;
-        for (const Json& t : *j) images += t.value("images", 0);
-        return images == 24;
+        int64_t images = 0, refused = 0;
+        for (const Json& t : *j) {
+          images += t.value("images", 0);
+          refused += t.value("refused", 0);
+        }
+        return images == 24 && refused == 0;
       },
       10))
       << Vqi("results stats").out;
