@@ -59,6 +59,7 @@ TEST_F(InspectE2eOutageTest, BrokerDownAgentKilledSpoolFullNothingLostInOrder) {
   for (const Agent& a : agents_) ASSERT_TRUE(WaitResults(a.thing, 3, 20)) << a.thing;
   ASSERT_EQ(broker_proc_.Stop(20), 0) << broker_proc_.Log();
   const auto down = Clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // mosquitto_sub printed the last
   const size_t before = Messages().size();
   std::printf("[ e2e ] broker stopped %.1f s after the first image; %zu results delivered\n",
               SecondsSince(t0), before);
