@@ -38,6 +38,15 @@ std::unique_ptr<agent::AgentIpc> StartIpc(const agent::Layout& layout, const std
   return nullptr;
 }
 
+// Issue 20: states components report over the IPC show in the engine's states; a stopped
+// component's token is dropped. `ipc` is made later (ensure_ipc): the hooks look it up then.
+void WireIpcStates(agent::EngineHooks& hooks, const std::unique_ptr<agent::AgentIpc>& ipc) {
+  hooks.reported_states = [&ipc] { return ipc ? ipc->ReportedStates() : Json::object(); };
+  hooks.component_stopped = [&ipc](const std::string& name) {
+    if (ipc) ipc->ComponentStopped(name);
+  };
+}
+
 int RunLocal(const agent::EngineOptions& o) {
   auto layout = agent::OpenLayout(o.root);
   if (!layout.ok()) return Fail(layout.status());
@@ -54,6 +63,7 @@ int RunLocal(const agent::EngineOptions& o) {
     ensure_ipc();
     return ipc ? ipc->ComponentEnv(name, config) : std::vector<std::string>{};
   };
+  WireIpcStates(hooks, ipc);
   agent::Engine engine(o, agent::DefaultSource, hooks);
   vqi::Status st = engine.Start();
   if (st.ok()) ensure_ipc();
@@ -129,6 +139,7 @@ int Run(const RunArgs& a) {
     ensure_ipc();
     return ipc ? ipc->ComponentEnv(name, config) : std::vector<std::string>{};
   };
+  WireIpcStates(hooks, ipc);
   agent::Engine engine(o, sources, hooks);
   agent::NetOptions no;
   no.thing = setup->thing;

@@ -148,8 +148,8 @@ int main(int argc, char** argv) {
                  "stop after this many results (0: run until stopped)")
       ->check(vqi::cli::InRange<int64_t>(0, int64_t{1} << 40));
   app.add_flag("--ipc", f.ipc,
-               "IPC mode even without the agent's environment check (the default when SVCUID "
-               "and VQI_IPC_SOCKET are set and no --config/--results is given)");
+               "IPC mode: run as a component of vqi-agent (the default when SVCUID and "
+               "VQI_IPC_SOCKET are set and neither --config nor --results is given)");
   app.add_option("--model-directory", f.model_directory,
                  "IPC mode: ModelDirectory when the configuration does not set it (the recipe "
                  "passes {vqi.model.<group>:artifacts:path})")

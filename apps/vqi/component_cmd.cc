@@ -1,15 +1,23 @@
 // vqi component create|list|show|verify: signed components in the component store
 // (libs/component store + packaging, docs/design/component_store.md).
+#include <stdlib.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cli.h"
+#include "split_stats.h"
+#include "vqi/base/file.h"
 #include "vqi/base/json.h"
 #include "vqi/component/from_model.h"
 #include "vqi/component/package.h"
+#include "vqi/inspect/drift.h"
 #include "vqi/signing/encoding.h"
 
 namespace vqi::cli {
@@ -22,6 +30,26 @@ struct ComponentFlags {
   std::string recipe, key, ref, filter, group, publisher;
   std::vector<std::string> artifacts, vars;
   bool json = false;
+  // from-model: the drift statistics (stats.json)
+  std::string stats, backend = "auto";
+  bool no_stats = false;
+  float score_threshold = 0.25f;
+};
+
+// A temporary folder (the computed stats.json), removed when the command ends.
+struct ScratchDir {
+  std::string path;
+  Status Create() {
+    std::string t = (std::filesystem::temp_directory_path() / "vqi-from-model-XXXXXX").string();
+    if (::mkdtemp(t.data()) == nullptr)
+      return Internal("creating a temporary folder " + t + ": " + std::strerror(errno));
+    path = t;
+    return Status::Ok();
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
 };
 
 // The stores of a vqi home, opened together.
@@ -174,8 +202,23 @@ Status RunFromModel(const Context& ctx, const ComponentFlags& f) {
                     " (register and approve a model first: vqi model register, vqi model approve)");
   if (!reg.ok()) return reg.status();
   VQI_ASSIGN_OR_RETURN(Env env, OpenEnv(ctx));
-  VQI_ASSIGN_OR_RETURN(comp::PutOutcome put,
-                       comp::ComponentFromModel(env.Package(), **reg, f.group, f.key, f.publisher));
+  comp::FromModelStats stats;
+  if (!f.stats.empty()) {
+    // Checked here (libs/component does not read the document): a file vqi-inspect refuses
+    // would only fail on the device.
+    VQI_ASSIGN_OR_RETURN(Json j, ReadJsonFile(f.stats));
+    VQI_RETURN_IF_ERROR(inspect::TrainingStats::FromJson(j, f.stats).status());
+    stats.file = f.stats;
+  }
+  ScratchDir tmp;
+  if (f.stats.empty() && !f.no_stats) {
+    stats.compute = [&](const registry::ModelVersion& v) -> Result<std::string> {
+      VQI_RETURN_IF_ERROR(tmp.Create());
+      return ModelVersionStats(ctx, v, *env.blobs, tmp.path, f.backend, f.score_threshold);
+    };
+  }
+  VQI_ASSIGN_OR_RETURN(comp::PutOutcome put, comp::ComponentFromModel(env.Package(), **reg, f.group,
+                                                                      f.key, f.publisher, stats));
   const comp::StoredComponent& c = put.component;
   if (ctx.json || f.json) {
     Json j = ComponentJson(c, false);
@@ -233,6 +276,17 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   from->add_option("--key", f->key, "publisher key that signs")->required()->check(NonEmpty());
   from->add_option("--publisher", f->publisher, "ComponentPublisher (default: the key name)")
       ->check(NonEmpty());
+  auto* stats_opt = from->add_option(
+      "--stats", f->stats,
+      "drift statistics to package as stats.json (vqi inspect stats); default: computed over "
+      "the train part of the split the model's lineage names, with the model's outputs");
+  stats_opt->check(CLI::ExistingFile);
+  from->add_flag("--no-stats", f->no_stats, "package without stats.json")->excludes(stats_opt);
+  from->add_option("--backend", f->backend, "ONNX backend computing the statistics")
+      ->check(CLI::IsMember({"auto", "opencv", "onednn"}));
+  from->add_option("--score-threshold", f->score_threshold,
+                   "the devices' ScoreThreshold (statistics' box count)")
+      ->check(InRange(0.0f, 1.0f));
   from->add_flag("--json", f->json, "machine-readable output");
   from->callback([&ctx, f] { Exit(RunFromModel(ctx, *f)); });
 });

@@ -10,6 +10,7 @@
 #include "vqi/dataset/export.h"
 #include "vqi/dataset/import.h"
 #include "vqi/dataset/limits.h"
+#include "vqi/dataset/pool_json.h"
 #include "vqi/dataset/split.h"
 #include "vqi/dataset/stats.h"
 #include "vqi/dataset/store.h"
@@ -36,6 +37,7 @@ struct Flags {
   std::string synth_out;
   // unlabeled
   int limit = 0;
+  std::string thing;
   // remove
   std::vector<std::string> remove_keys;
   bool force = false;
@@ -154,25 +156,39 @@ Status RunSynth(const cli::Context& ctx, const Flags& f) {
   return Status::Ok();
 }
 
+// The unlabeled pool with where each image came from (uploads: device and model version).
 Status RunUnlabeled(const cli::Context& ctx, const Flags& f) {
   if (f.limit < 0) return InvalidArgument("--limit " + std::to_string(f.limit) + " must be >= 0");
   VQI_ASSIGN_OR_RETURN(auto store, OpenStore(ctx, f));
-  VQI_ASSIGN_OR_RETURN(std::vector<Sample> pool, store->UnlabeledSamples());
+  VQI_ASSIGN_OR_RETURN(std::vector<PoolImage> pool, store->UnlabeledPool({f.thing, 0}));
   const size_t n = f.limit > 0 ? std::min(pool.size(), static_cast<size_t>(f.limit)) : pool.size();
   if (ctx.json) {
     Json arr = Json::array();
-    for (size_t i = 0; i < n; ++i)
-      arr.push_back({{"image_id", pool[i].image_id},
-                     {"name", pool[i].name},
-                     {"capture_id", pool[i].capture_id},
-                     {"path", pool[i].path}});
+    for (size_t i = 0; i < n; ++i) arr.push_back(PoolImageToJson(pool[i], /*with_path=*/true));
     std::cout << Json{{"unlabeled", pool.size()}, {"images", arr}}.dump(2) << "\n";
     return Status::Ok();
   }
-  for (size_t i = 0; i < n; ++i)
-    std::cout << pool[i].image_id.substr(0, 12) << "  " << pool[i].name << "\n";
-  std::cout << pool.size() << " unlabeled images" << (n < pool.size() ? " (list truncated)" : "")
-            << "\n";
+  for (size_t i = 0; i < n; ++i) {
+    const PoolImage& p = pool[i];
+    std::cout << p.sample.image_id.substr(0, 12) << "  " << p.sample.name;
+    if (!p.origins.empty()) {
+      // The latest origin; the others are counted (all of them: --json).
+      const ImageOrigin& o = p.origins.back();
+      std::cout << "  from " << o.thing << " (" << o.component << ", model "
+                << (o.model_name.empty() ? "?" : o.model_name) << " "
+                << (o.model_version.empty() ? "?" : o.model_version);
+      if (o.best_score >= 0) {
+        char score[32];
+        std::snprintf(score, sizeof score, ", best score %.3f", o.best_score);
+        std::cout << score;
+      }
+      std::cout << ", " << o.received << ")";
+      if (p.origins.size() > 1) std::cout << " +" << p.origins.size() - 1 << " more";
+    }
+    std::cout << "\n";
+  }
+  std::cout << pool.size() << " unlabeled images" << (f.thing.empty() ? "" : " from " + f.thing)
+            << (n < pool.size() ? " (list truncated)" : "") << "\n";
   return Status::Ok();
 }
 
@@ -303,9 +319,12 @@ const bool kRegistered = cli::Register([](CLI::App& app, cli::Context& ctx) {
   dataset_flag(chk);
   chk->callback([&ctx] { cli::Exit(RunCheck(ctx, f)); });
 
-  auto* unl = ds.add_subcommand("unlabeled", "List images without an approved label");
+  auto* unl = ds.add_subcommand(
+      "unlabeled",
+      "List images without an approved label, with where uploads came from (device, model)");
   unl->add_option("--limit", f.limit, "list at most this many (0 = all)")
       ->check(cli::InRange(0, std::numeric_limits<int>::max()));
+  unl->add_option("--thing", f.thing, "only images uploaded by this device");
   dataset_flag(unl);
   unl->callback([&ctx] { cli::Exit(RunUnlabeled(ctx, f)); });
 });

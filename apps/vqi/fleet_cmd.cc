@@ -19,6 +19,9 @@
 #include "vqi/fleet/health.h"
 #include "vqi/fleet/identity.h"
 #include "vqi/fleet/rollout.h"
+#include "vqi/fleet/promote_rule.h"
+#include "vqi/fleet/shadow_promote.h"
+#include "vqi/fleet/shadow_store.h"
 #include "vqi/fleet/store.h"
 #include "vqi/fleet/thing_view.h"
 #include "vqi/pki/pki.h"
@@ -35,6 +38,7 @@ struct FleetFlags {
   std::string name, group, target, file, id;
   std::vector<std::string> groups;
   std::string bundle, broker = "127.0.0.1:8883", server = "https://127.0.0.1:8470";
+  std::string shadow, promote_when, inspector;  // deployment create (docs/design/shadow.md)
   int days = 365;
   bool json = false;
 };
@@ -306,7 +310,9 @@ Status RunGroupRemove(const Context& ctx, const FleetFlags& f) {
 
 Status RunDeploymentCreate(const Context& ctx, const FleetFlags& f) {
   VQI_ASSIGN_OR_RETURN(fl::Target target, fl::ParseTarget(f.target));
-  VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(f.file, fl::kMaxDocumentBytes));
+  VQI_ASSIGN_OR_RETURN(std::string file_text, ReadFile(f.file, fl::kMaxDocumentBytes));
+  VQI_ASSIGN_OR_RETURN(std::string text, fl::WithShadowOptions(file_text, f.shadow,
+                                                               f.promote_when, f.inspector));
   VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
   VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
   VQI_ASSIGN_OR_RETURN(fl::CreateOutcome out,
@@ -324,7 +330,44 @@ Status RunDeploymentCreate(const Context& ctx, const FleetFlags& f) {
   for (const auto& [name, version] : out.deployment.resolved)
     std::cout << "  " << name << " " << version << "\n";
   if (!out.superseded.empty()) std::cout << "  supersedes " << out.superseded << "\n";
+  if (auto doc = fl::ParseDeploymentDocument(text); doc.ok() && doc->shadow)
+    std::cout << "  shadow " << doc->shadow->component << " " << doc->shadow->version << " in "
+              << doc->shadow->inspector
+              << (doc->shadow->promote_when.empty()
+                      ? std::string(", never promoted automatically")
+                      : ", promoted when " + doc->shadow->promote_when)
+              << "\n";
   return Status::Ok();
+}
+
+// The shadow part of `vqi deployment status` (docs/design/shadow.md): {} when none.
+Result<Json> ShadowPart(const Context& ctx, fl::FleetStore& fleet, const fl::Deployment& d) {
+  if (d.document.find("\"vqiShadow\"") == std::string::npos &&
+      d.document.find("\"vqiPromotion\"") == std::string::npos)
+    return Json::object();
+  VQI_ASSIGN_OR_RETURN(auto shadow, fl::OpenSqliteShadowStore(fl::ShadowDbPath(ctx.home)));
+  return fl::ShadowSummary(fleet, *shadow, d);
+}
+
+void PrintShadowPart(const Json& part) {
+  if (part.contains("shadow")) {
+    const Json& s = part["shadow"];
+    std::cout << "shadow " << s["component"].get<std::string>() << " "
+              << s["version"].get<std::string>() << " in " << s["inspector"].get<std::string>()
+              << "; rule: "
+              << (s["promoteWhen"].get<std::string>().empty() ? "(none)"
+                                                              : s["promoteWhen"].get<std::string>())
+              << "\n";
+    if (s.contains("evidence"))
+      std::cout << "  evidence " << s["evidence"].dump() << (s.value("holds", false) ? " (holds)" : "")
+                << "\n";
+  }
+  if (part.contains("promotion")) {
+    const Json& p = part["promotion"];
+    std::cout << "promoted " << p.value("component", "") << " " << p.value("version", "")
+              << " from " << p.value("from", "") << " at " << p.value("at", "") << " because "
+              << p.value("rule", "") << " held: " << p["evidence"].dump() << "\n";
+  }
 }
 
 Status RunDeploymentStatus(const Context& ctx, const FleetFlags& f) {
@@ -347,6 +390,8 @@ Status RunDeploymentStatus(const Context& ctx, const FleetFlags& f) {
       devices.push_back(dev);
     }
     j["devices"] = devices;
+    VQI_ASSIGN_OR_RETURN(Json shadow_part, ShadowPart(ctx, *fleet, d));
+    for (auto it = shadow_part.begin(); it != shadow_part.end(); ++it) j[it.key()] = it.value();
     std::cout << j.dump(2) << "\n";
     return Status::Ok();
   }
@@ -358,6 +403,8 @@ Status RunDeploymentStatus(const Context& ctx, const FleetFlags& f) {
       std::cout << "rollout " << fl::RolloutPhaseName(rs->phase) << ", " << rs->rate_per_minute
                 << " per minute" << (rs->reason.empty() ? "" : ": " + rs->reason) << "\n";
   }
+  VQI_ASSIGN_OR_RETURN(Json shadow_part, ShadowPart(ctx, *fleet, d));
+  PrintShadowPart(shadow_part);
   std::printf("%-32s %-26s %-22s %s\n", "THING", "STATUS", "UPDATED", "REASON");
   for (const fl::DeviceStatusRecord& r : st)
     std::printf("%-32s %-26s %-22s %s\n", r.thing.c_str(), fl::DeviceStatusName(r.status),
@@ -452,6 +499,18 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
       ->check(NonEmpty());
   dcreate->add_option("--file", f->file, "CreateDeployment request body (JSON)")
       ->required()
+      ->check(NonEmpty());
+  dcreate->add_option("--shadow", f->shadow,
+                      "candidate model COMPONENT@VERSION run beside the live one "
+                      "(sets vqiShadow; docs/design/shadow.md)")
+      ->check(NonEmpty());
+  dcreate->add_option("--promote-when", f->promote_when,
+                      "rule promoting the candidate fleet-wide, e.g. \"images>=200 && "
+                      "verdict_agreement>=0.98 && box_match>=0.95 && devices>=2\"; names: " +
+                          fl::PromoteRule::MetricNames())
+      ->check(NonEmpty());
+  dcreate->add_option("--inspector", f->inspector,
+                      "the document's component that runs the models (default vqi.inspect)")
       ->check(NonEmpty());
   dcreate->add_flag("--json", f->json, "machine-readable output");
   dcreate->callback([&ctx, f] { Exit(RunDeploymentCreate(ctx, *f)); });

@@ -3,10 +3,8 @@
 #include <cstdio>
 
 #include "cli.h"
+#include "split_stats.h"
 #include "vqi/base/file.h"
-#include "vqi/dataset/store.h"
-#include "vqi/detect/open.h"
-#include "vqi/inspect/stats.h"
 
 namespace vqi::cli {
 namespace {
@@ -17,22 +15,19 @@ struct StatsFlags {
 };
 
 Status RunStats(const Context& ctx, const StatsFlags& f) {
-  VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(ctx.home, f.dataset, false));
-  VQI_ASSIGN_OR_RETURN(std::vector<dataset::Sample> samples, store->SplitSamples(f.split, f.part));
-  std::vector<std::string> files;
-  for (const dataset::Sample& s : samples) files.push_back(s.path);
-  std::unique_ptr<eval::Detector> detector;
-  if (!f.model.empty()) {
-    detect::RegisterAvailableBackends();
-    VQI_ASSIGN_OR_RETURN(detector, detect::OpenDetector(f.model, {ctx.threads, f.backend}));
-  }
-  VQI_ASSIGN_OR_RETURN(inspect::StatsReport r,
-                       inspect::ComputeStatsForFiles(files, detector.get(), f.score_threshold));
+  SplitStatsRequest req;
+  req.dataset = f.dataset;
+  req.split = f.split;
+  req.part = f.part;
+  req.model = f.model;
+  req.backend = f.backend;
+  req.score_threshold = f.score_threshold;
+  VQI_ASSIGN_OR_RETURN(inspect::StatsReport r, ComputeSplitStats(ctx, req));
   VQI_RETURN_IF_ERROR(WriteFileAtomic(f.out, r.stats.ToJson().dump(1) + "\n"));
   for (const std::string& s : r.skipped) std::fprintf(stderr, "skipped: %s\n", s.c_str());
   std::fprintf(stderr, "wrote %s: %zu features over %d images of %s/%s/%s%s\n", f.out.c_str(),
                r.stats.features.size(), r.images, f.dataset.c_str(), f.split.c_str(),
-               f.part.c_str(), detector ? " with the model's outputs" : "");
+               f.part.c_str(), f.model.empty() ? "" : " with the model's outputs");
   return Status::Ok();
 }
 

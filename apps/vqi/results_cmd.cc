@@ -111,19 +111,28 @@ Status RunStats(const Context& ctx, const ResultsFlags& f) {
     std::cout << out.dump(2) << "\n";
     return Status::Ok();
   }
-  std::printf("%-24s %7s %7s %7s %7s %9s %5s %7s %9s %9s %-24s %s\n", "THING", "IMAGES", "PASS",
-              "FAIL", "ERROR", "UNCERTAIN", "DUP", "REFUSED", "MEAN MS", "P95 MS", "LAST SEEN",
-              "MODEL");
+  std::printf("%-24s %7s %7s %7s %7s %9s %5s %7s %9s %9s %-12s %-24s %s\n", "THING", "IMAGES",
+              "PASS", "FAIL", "ERROR", "UNCERTAIN", "DUP", "REFUSED", "MEAN MS", "P95 MS", "DRIFT",
+              "LAST SEEN", "MODEL");
   for (const auto& c : all) {
     std::string model =
         c.last_model_name + (c.last_model_version.empty() ? "" : "@" + c.last_model_version);
-    std::printf("%-24s %7lld %7lld %7lld %7lld %9lld %5lld %7lld %9s %9s %-24s %s\n",
+    // The last drift score (1 = the alert threshold), "ALERT" while the alert is raised.
+    char drift[32] = "-";
+    if (c.drift_score >= 0)
+      std::snprintf(drift, sizeof drift, "%.2f%s", c.drift_score, c.drift_alert ? " ALERT" : "");
+    std::printf("%-24s %7lld %7lld %7lld %7lld %9lld %5lld %7lld %9s %9s %-12s %-24s %s\n",
                 c.thing.c_str(), static_cast<long long>(c.images), static_cast<long long>(c.pass),
                 static_cast<long long>(c.fail), static_cast<long long>(c.error),
                 static_cast<long long>(c.uncertain), static_cast<long long>(c.duplicates),
                 static_cast<long long>(c.refused), Ms(c.mean_model_ms).c_str(),
-                Ms(c.p95_model_ms).c_str(), c.last_seen.c_str(), model.c_str());
+                Ms(c.p95_model_ms).c_str(), drift, c.last_seen.c_str(), model.c_str());
   }
+  for (const auto& c : all)
+    if (c.drift_alert)
+      std::printf("drift alert on %s: %s %.2f over a window of %lld images (raised at %s)\n",
+                  c.thing.c_str(), c.drift_feature.c_str(), c.drift_score,
+                  static_cast<long long>(c.drift_window), c.drift_alert_changed.c_str());
   return Status::Ok();
 }
 

@@ -12,9 +12,13 @@
 #include "vqi/base/json.h"
 #include "vqi/fleet/controller.h"
 #include "vqi/fleet/identity.h"
+#include "vqi/results/drift_message.h"
 #include "vqi/results/mqtt_ingest.h"
+#include "vqi/results/upload_ingest.h"
+#include "vqi/results/shadow_handler.h"
 #include "vqi/server/server.h"
 #include "vqi/server/token_store.h"
+#include "vqi/transport/topics.h"
 
 namespace vqi::cli {
 namespace {
@@ -30,8 +34,9 @@ struct ServerFlags {
   int workers = 16;
   int shutdown_grace = 30;
   std::string token_name, token_scope = "read", revoke;
-  std::string mqtt;                   // HOST:PORT: run the fleet controller (docs/design/fleet.md)
-                                      // and the results ingest (docs/design/results.md)
+  std::string mqtt;  // HOST:PORT: run the fleet controller (docs/design/fleet.md)
+                     // and the results ingest (docs/design/results.md)
+  std::string uploads_dataset = std::string(results::kDefaultUploadsDataset);  // uploads go here
   bool tls_auto = false;              // HTTPS with a certificate from the vqi CA
   int poll_ms = 200;                  // controller poll interval
   int64_t rollout_minute_ms = 60000;  // the rollout planner's "minute" (tests shorten it)
@@ -84,6 +89,23 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
     ro.home = ctx.home;
     ro.mqtt_host = co.mqtt_host;
     ro.mqtt_port = co.mqtt_port;
+    // Sub-kind handlers (vqi/v1/results/<thing>/<component>/<sub>; libs/results ingest.h): one
+    // line each. Uploads → the dataset's unlabelled pool (docs/design/results.md "Uploads").
+    results::UploadIngestOptions uo;
+    uo.home = ctx.home;
+    uo.dataset = f.uploads_dataset;
+    VQI_ASSIGN_OR_RETURN(auto uploads, results::UploadIngestor::Open(uo));
+    ro.ingest.sub_handlers[std::string(transport::topics::kUploadSub)] = uploads;
+    // Drift alerts (.../drift) → the thing's drift state in the results store, on a connection
+    // of their own (docs/design/results.md "Drift").
+    results::ResultStoreOptions drift_store;
+    drift_store.retention = ro.retention;
+    VQI_ASSIGN_OR_RETURN(
+        auto drift, results::OpenSqliteResultStore(results::ResultsDbPath(ctx.home), drift_store));
+    ro.ingest.sub_handlers[std::string(transport::topics::kDriftSub)] =
+        results::MakeDriftHandler(std::move(drift));
+    // Shadow statistics → <home>/fleet/shadow.db, read by the controller's promoteWhen.
+    VQI_ASSIGN_OR_RETURN(ro.ingest.sub_handlers["shadow"], results::MakeShadowHandler(ctx.home));
     VQI_ASSIGN_OR_RETURN(results_ingest, results::MqttResultsIngest::Create(ro));
     VQI_RETURN_IF_ERROR(results_ingest->Start());
   }
@@ -204,6 +226,11 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
                    "HOST:PORT of the MQTT broker: run the fleet controller (desired states out, "
                    "status and heartbeats in) as vqi-server, and the results ingest "
                    "(vqi/v1/results/# into <home>/results/results.db)")
+      ->check(NonEmpty());
+  server
+      ->add_option("--uploads-dataset", f->uploads_dataset,
+                   "with --mqtt: the dataset (created if missing) whose unlabelled pool receives "
+                   "the images devices upload (default 'default'; `vqi dataset unlabeled`)")
       ->check(NonEmpty());
   server->add_flag("--tls-auto", f->tls_auto,
                    "serve HTTPS with a certificate from the vqi CA (<home>/server/tls/; SANs: "

@@ -5,7 +5,7 @@ option(VQI_AGENT_TEST_HOOKS "honour VQI_AGENT_CRASH_AT in vqi-agent (crash tests
 
 set(VQI_AGENT_SOURCES
   src/artifact_source.cc src/deployment.cc src/state.cc src/plan.cc src/install.cc
-  src/supervisor.cc src/lifecycle.cc src/engine.cc
+  src/supervisor.cc src/lifecycle.cc src/engine.cc src/shadow.cc
 )
 
 vqi_library(agent

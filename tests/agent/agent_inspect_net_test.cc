@@ -113,8 +113,58 @@ TEST_F(AgentInspectNetTest, ImagesInTheCameraFolderGiveResultsOnTheBroker) {
   }
   EXPECT_EQ(h_.Stop(), 0);
   // vqi-inspect stopped cleanly with the agent (SIGTERM: finish the image, commit, exit 0).
-  EXPECT_NE(h_.Log("vqi.inspect").find("3 results (0 errors)"), std::string::npos)
-      << h_.Log("vqi.inspect");
+  const std::string log = h_.Log("vqi.inspect");
+  EXPECT_NE(log.find("3 results (0 errors)"), std::string::npos) << log;
+  EXPECT_NE(log.find("3 published to the agent, 3 uploaded"), std::string::npos) << log;
+  // The summary (ms per result to publish into the spool and commit), for the record.
+  for (size_t at = log.find("vqi-inspect: 3 results"); at != std::string::npos;
+       at = std::string::npos)
+    std::printf("%s\n", log.substr(at, log.find('\n', at) - at).c_str());
+}
+
+// A deployment that takes the grant away (configuration merge `accessControl: null`): the first
+// image is refused by the agent, vqi-inspect exits 1 naming the missing grant (the engine
+// restarts it); nothing is published and the image stays unjournaled.
+TEST_F(AgentInspectNetTest, WithoutTheGrantVqiInspectFailsNamingItAndPublishesNothing) {
+  Components();
+  StartFleet();
+  ASSERT_TRUE(server_mqtt_->Subscribe(transport::topics::AllResults()).ok());
+  StartAgent();
+  fleet::DesiredState d =
+      State("dep-1", 1, {{"vqi.inspect", "1.0.0"}, {"vqi.model.tags", "1.0.0"}});
+  d.components["vqi.inspect"].configuration_update =
+      fleet::ConfigurationUpdate{R"({"accessControl": null, "SettleSeconds": 0})", {}};
+  Desired(d);
+  ASSERT_TRUE(received_.WaitReport(kThing, "dep-1", DeviceStatus::kSucceeded, 60))
+      << Slurp(h_.dir() + "/agent.log") << h_.Log("vqi.inspect");
+  const std::string camera = h_.root() + "/work/vqi.inspect/camera";
+  ASSERT_TRUE(WaitFor([&] { return fs::is_directory(camera); }, 10)) << h_.Log("vqi.inspect");
+  std::string name;
+  for (const auto& e : fs::directory_iterator(h_.dir() + "/in/synth/images"))
+    name = e.path().filename().string();
+  fs::copy_file(h_.dir() + "/in/synth/images/" + name, h_.dir() + "/" + name);
+  fs::rename(h_.dir() + "/" + name, camera + "/" + name);
+  // The engine saw it exit (it restarts it, and after three errors gives up: BROKEN).
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return h_.Status()["components"]["vqi.inspect"]
+                   .value("reason", "")
+                   .find("vqi.inspect 1.0.0: run exited with code 1") != std::string::npos;
+      },
+      30))
+      << h_.Status().dump() << h_.Log("vqi.inspect");
+  const std::string log = h_.Log("vqi.inspect");
+  EXPECT_NE(log.find("vqi-inspect: PermissionDenied: publishing a result on "
+                     "vqi/v1/results/cam-1/vqi.inspect refused by the agent"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("must grant aws.greengrass.ipc.mqttproxy operation "
+                     "aws.greengrass#PublishToIoTCore on \"vqi/v1/results/cam-1/vqi.inspect\""),
+            std::string::npos)
+      << log;
+  EXPECT_TRUE(received_.On(transport::topics::ResultsTopic(kThing, "vqi.inspect")).empty());
+  EXPECT_EQ(Slurp(h_.root() + "/work/vqi.inspect/processed.journal").find(name), std::string::npos);
+  EXPECT_EQ(h_.Stop(), 0);
 }
 
 }  // namespace

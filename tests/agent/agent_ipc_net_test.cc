@@ -80,5 +80,52 @@ TEST_F(AgentIpcNetTest, ResultsSpooledDuringOutageSurviveKill9AndArriveInOrder) 
   EXPECT_EQ(h_.Stop(), 0);
 }
 
+// A component's own UpdateState (ERRORED) shows in `vqi-agent status` and the next heartbeat;
+// once a deployment removes the component, its token is refused (IpcServer::Unregister).
+TEST_F(AgentIpcNetTest, ReportedErroredIsShownAndARemovedComponentsTokenIsRefused) {
+  const std::string ipc = VQI_IPC_BIN;
+  // Reports RUNNING, keeps its token for the test, reports ERRORED when told to, runs on.
+  const std::string run = "echo $SVCUID > token; " + ipc +
+                          " state RUNNING || exit 1; while [ ! -e bad ]; do sleep 0.05; done; " +
+                          ipc + " state ERRORED || exit 1; exec sleep 1000";
+  Component("com.ex.Sick", "1.0.0", {}, R"({"run": ")" + run + R"("})");
+  Component("com.ex.Other", "1.0.0", {}, R"({"run": "exec sleep 1000"})");
+  StartFleet();
+  StartAgent();
+  Desired(State("dep-1", 1, {{"com.ex.Sick", "1.0.0"}}));
+  ASSERT_TRUE(received_.WaitReport(kThing, "dep-1", DeviceStatus::kSucceeded, 30))
+      << Slurp(h_.dir() + "/agent.log");
+  const std::string work = h_.root() + "/work/com.ex.Sick";
+  auto state = [&] { return h_.Status()["components"]["com.ex.Sick"].value("state", ""); };
+  EXPECT_EQ(state(), "RUNNING");
+  Write(work + "/bad", "");
+  ASSERT_TRUE(WaitFor([&] { return state() == "ERRORED"; }, 10))
+      << h_.Status().dump() << Slurp(h_.root() + "/logs/com.ex.Sick.log");
+  EXPECT_EQ(h_.Status()["components"]["com.ex.Sick"].value("reason", ""),
+            "com.ex.Sick reported ERRORED over the IPC");
+  const size_t before = received_.Heartbeats(kThing).size();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto hb = received_.Heartbeats(kThing);
+        return hb.size() > before &&
+               hb.back()["components"]["com.ex.Sick"].value("state", "") == "ERRORED";
+      },
+      10))
+      << received_.Heartbeats(kThing).back().dump();
+
+  const std::string token = Slurp(work + "/token").substr(0, 64);
+  ASSERT_EQ(token.size(), 64u);
+  const std::string as_sick =
+      "SVCUID=" + token + " VQI_IPC_SOCKET=" + h_.root() + "/ipc.socket " + ipc + " state RUNNING";
+  EXPECT_EQ(Sh(as_sick).code, 0);  // still deployed: the token works
+  Desired(State("dep-2", 2, {{"com.ex.Other", "1.0.0"}}));
+  ASSERT_TRUE(received_.WaitReport(kThing, "dep-2", DeviceStatus::kSucceeded, 30))
+      << Slurp(h_.dir() + "/agent.log");
+  const Cmd refused = Sh(as_sick);
+  EXPECT_EQ(refused.code, 1) << refused.out;
+  EXPECT_NE(refused.out.find("PermissionDenied"), std::string::npos) << refused.out;
+  EXPECT_EQ(h_.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace vqi::agent_test

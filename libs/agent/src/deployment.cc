@@ -1,5 +1,7 @@
 #include "vqi/agent/deployment.h"
 
+#include "vqi/component/recipe.h"
+
 #include <set>
 
 namespace vqi::agent {
@@ -126,10 +128,12 @@ Json DeploymentToJson(const Deployment& d) {
   Json comps = Json::object();
   for (const auto& [name, c] : d.components)
     comps[name] = {{"version", c.version}, {"configurationUpdate", UpdateToJson(c.update)}};
-  return {{"deploymentId", d.id},
-          {"sequence", d.sequence},
-          {"components", comps},
-          {"failureHandlingPolicy", FailurePolicyName(d.policy)}};
+  Json out{{"deploymentId", d.id},
+           {"sequence", d.sequence},
+           {"components", comps},
+           {"failureHandlingPolicy", FailurePolicyName(d.policy)}};
+  if (d.shadow) out["shadow"] = {{"component", d.shadow->component}, {"version", d.shadow->version}};
+  return out;
 }
 
 Result<Deployment> DeploymentFromJson(const Json& doc, std::string_view origin) {
@@ -150,6 +154,15 @@ Result<Deployment> DeploymentFromJson(const Json& doc, std::string_view origin) 
                                                     "components." + name + ".configurationUpdate"));
       }
       d.components.emplace(name, std::move(dc));
+    }
+    if (doc.contains("shadow")) {
+      ShadowRef sh{doc["shadow"].at("component").get<std::string>(),
+                   doc["shadow"].at("version").get<std::string>()};
+      if (Status st = component::ValidateComponentName(sh.component); !st.ok())
+        return Bad(origin, "shadow.component", st.message());
+      if (Status st = component::ValidateVersionField(sh.version); !st.ok())
+        return Bad(origin, "shadow.version", st.message());
+      d.shadow = sh;
     }
     return d;
   } catch (const Json::exception& e) {

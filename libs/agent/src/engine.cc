@@ -16,6 +16,7 @@
 
 #include "engine_internal.h"
 #include "vqi/agent/install.h"
+#include "vqi/agent/shadow.h"
 #include "vqi/base/file.h"
 #include "vqi/base/log.h"
 
@@ -67,7 +68,7 @@ void Engine::CheckInboxNow() {
 Json Engine::ComponentStates() const {
   Json comps = Json::object();
   for (const auto& [name, r] : impl_->rt)
-    comps[name] = {{"version", r.version}, {"state", ComponentStateName(r.state)}};
+    comps[name] = {{"version", r.version}, {"state", ComponentStateName(impl_->Shown(name, r))}};
   return comps;
 }
 
@@ -115,7 +116,8 @@ Json Engine::Impl::Outcome(const Json& deployment, const std::string& status,
           {"at", NowRfc3339()}};
 }
 
-void Engine::Impl::RemoveUnusedVersions(const ComponentSet& keep_a, const ComponentSet& keep_b) {
+void Engine::Impl::RemoveUnusedVersions(const ComponentSet& keep_a, const ComponentSet& keep_b,
+                                        const std::optional<ShadowRef>& keep_shadow) {
   // Install folders of versions in neither the current nor the previous set (rollback needs
   // the previous one). Temporary folders of an interrupted install go too.
   for (const std::string& top :
@@ -133,6 +135,7 @@ void Engine::Impl::RemoveUnusedVersions(const ComponentSet& keep_a, const Compon
           return it != s.end() && it->second.version == v;
         };
         if (kept(keep_a) || kept(keep_b)) continue;
+        if (keep_shadow && keep_shadow->component == name && keep_shadow->version == v) continue;
         // Renamed out of the way first: an install reuses an existing version folder as it is,
         // so a folder the agent died while emptying must never keep a version's name (kill -9
         // during the removal left an empty folder that a later deployment ran from; found by
@@ -192,6 +195,15 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed, ArtifactSource*
     if (!files.ok()) return refuse(files.status());
     Status st = InstallArtifacts(layout.root, c, *files);
     if (!st.ok()) return refuse(st);
+  }
+  // A shadow candidate (docs/design/shadow.md): fetched, verified and installed beside the
+  // set, no lifecycle. Its failure does not fail the deployment (vqi-inspect then logs that
+  // the candidate is missing and inspects with the live model only).
+  if (auto shadow = ShadowOf(dep)) {
+    Status st = InstallShadow(layout.root, *shadow, *given, popts.platform);
+    if (!st.ok())
+      VQI_LOG_ERROR("deployment {}: shadow candidate {}@{} not installed: {}", id,
+                    shadow->component, shadow->version, st.message());
   }
   f.phase = kPhasePrepared;
   VQI_RETURN_IF_ERROR(SaveInflight(layout, f));
@@ -285,7 +297,7 @@ Status Engine::Impl::ExecuteDeployment(Inflight f, bool resumed, ArtifactSource*
   VQI_RETURN_IF_ERROR(SaveCurrent(layout, next));
   current = next;
   CrashPoint("committed");
-  RemoveUnusedVersions(f.target, f.previous);
+  RemoveUnusedVersions(f.target, f.previous, ShadowOf(dep));
   VQI_RETURN_IF_ERROR(Finish(dep, src, status, reason));
   VQI_RETURN_IF_ERROR(RemoveInflight(layout));
   VQI_LOG_INFO("deployment {}: {}{}", id, status, resumed ? " (resumed after a restart)" : "");

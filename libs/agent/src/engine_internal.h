@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "vqi/agent/deployment.h"
 #include "vqi/agent/engine.h"
 
 namespace vqi::agent {
@@ -45,6 +46,7 @@ struct Engine::Impl {
   Plan running;
   std::map<std::string, Runtime> rt;
   bool status_dirty = true;
+  Json reported = Json::object();  // hooks.reported_states at the last Tick
   double next_log_check = 0;
   double next_inbox = 0;   // the daemon loop's next look at the inbox
   double retry_at = 0;     // a deployment waits for the server until then (0: none)
@@ -53,6 +55,9 @@ struct Engine::Impl {
   // lifecycle.cc
   std::string LogPath(const std::string& name) const;
   void SetState(const std::string& name, ComponentState s);
+  // The state shown (status.json, ComponentStates): RUNNING becomes ERRORED when the component
+  // reported ERRORED over the IPC.
+  ComponentState Shown(const std::string& name, const Runtime& r) const;
   StepResult RunStep(const PlannedComponent& c, const std::string& step, double default_timeout);
   // NEW → INSTALLED → STARTING/RUNNING/FINISHED; the failure reason as FailedPrecondition.
   Status StartComponent(const PlannedComponent& c);
@@ -67,7 +72,9 @@ struct Engine::Impl {
   // `source`: the one the deployment was planned with (null: made from its "source" object).
   Status ExecuteDeployment(Inflight f, bool resumed, ArtifactSource* source = nullptr);
   void StartMissing(const Plan& plan);
-  void RemoveUnusedVersions(const ComponentSet& keep_a, const ComponentSet& keep_b);
+  // `keep_shadow`: the current deployment's shadow candidate (docs/design/shadow.md).
+  void RemoveUnusedVersions(const ComponentSet& keep_a, const ComponentSet& keep_b,
+                            const std::optional<ShadowRef>& keep_shadow = std::nullopt);
   Json Outcome(const Json& deployment, const std::string& status, const std::string& reason);
   // Saves an outcome and tells the status hook (source: the queued item's "source").
   Status Finish(const Json& deployment, const Json& source, const std::string& status,

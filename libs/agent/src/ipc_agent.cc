@@ -26,11 +26,16 @@ Result<std::unique_ptr<AgentIpc>> AgentIpc::Create(const Layout& layout, AgentIp
 }
 
 std::vector<std::string> AgentIpc::ComponentEnv(const std::string& name, const Json& config) {
+  server_->ClearState(name);
   const std::string token =
       server_->Register({name, config, layout_.work(name) + "/metrics.jsonl"});
   return {std::string(ipc::kSocketEnv) + "=" + socket_path_,
           std::string(ipc::kTokenEnv) + "=" + token};
 }
+
+void AgentIpc::ComponentStopped(const std::string& name) { server_->Unregister(name); }
+
+Json AgentIpc::ReportedStates() const { return server_->States(); }
 
 void AgentIpc::Pump() {
   if (sender_) sender_->Pump();

@@ -125,6 +125,11 @@ void IpcServer::Unregister(const std::string& name) {
   impl_->Wake();
 }
 
+void IpcServer::ClearState(const std::string& name) {
+  std::lock_guard lock(impl_->mu);
+  impl_->states.erase(name);
+}
+
 Json IpcServer::States() const {
   std::lock_guard lock(impl_->mu);
   return Json(impl_->states);

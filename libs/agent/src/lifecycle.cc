@@ -74,6 +74,11 @@ void Engine::Impl::SetState(const std::string& name, ComponentState s) {
   status_dirty = true;
 }
 
+ComponentState Engine::Impl::Shown(const std::string& name, const Runtime& r) const {
+  if (r.state != ComponentState::kRunning || !reported.contains(name)) return r.state;
+  return reported.value(name, "") == "ERRORED" ? ComponentState::kErrored : r.state;
+}
+
 Result<pid_t> Engine::Impl::SpawnStep(const PlannedComponent& c, const std::string& step_name) {
   const component::LifecycleStep& step = c.lifecycle.steps.at(step_name);
   SpawnSpec spec;
@@ -223,6 +228,7 @@ void Engine::Impl::StopComponent(const std::string& name) {
   }
   rt.erase(name);
   status_dirty = true;
+  if (hooks.component_stopped) hooks.component_stopped(name);
 }
 
 void Engine::Impl::Tick(double seconds) {
@@ -286,6 +292,13 @@ void Engine::Impl::Tick(double seconds) {
       }
     }
   }
+  if (hooks.reported_states) {
+    Json now_reported = hooks.reported_states();
+    if (now_reported != reported) {
+      reported = std::move(now_reported);
+      status_dirty = true;
+    }
+  }
   if (status_dirty) WriteStatus();
   if (hooks.tick) hooks.tick();
 }
@@ -294,10 +307,12 @@ void Engine::Impl::WriteStatus() {
   status_dirty = false;
   Json comps = Json::object();
   for (const auto& [name, r] : rt) {
+    const ComponentState shown = Shown(name, r);
     comps[name] = {
-        {"version", r.version}, {"state", ComponentStateName(r.state)}, {"errors", r.errors}};
+        {"version", r.version}, {"state", ComponentStateName(shown)}, {"errors", r.errors}};
     if (r.pid) comps[name]["pid"] = r.pid;
     if (!r.reason.empty()) comps[name]["reason"] = r.reason;
+    if (shown != r.state) comps[name]["reason"] = name + " reported ERRORED over the IPC";
   }
   Json doc = {{"pid", ::getpid()}, {"at", NowRfc3339()}, {"components", comps}};
   (void)WriteFileReplace(layout.status(), doc.dump(1));

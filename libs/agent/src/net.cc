@@ -47,6 +47,7 @@ Result<Deployment> ToDeployment(const fleet::DesiredState& d) {
     }
     out.components.emplace(name, std::move(dc));
   }
+  if (d.shadow) out.shadow = ShadowRef{d.shadow->component, d.shadow->version};
   return out;
 }
 

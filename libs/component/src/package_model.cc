@@ -1,6 +1,7 @@
 // Model components: an approved registry model → the next signed version of vqi.model.<group>.
 
 #include "package_recipe.h"
+#include "vqi/base/hash.h"
 #include "vqi/component/package.h"
 #include "vqi/component/semver.h"
 #include "vqi/registry/artifacts.h"
@@ -41,6 +42,7 @@ Result<std::string> ModelComponentRecipe(const ModelToPackage& m, const std::str
     return FailedPrecondition("model " + m.group + "/" + std::to_string(m.version) + " has no " +
                               kFp32 + " artifact: export it to ONNX and register it first");
   const StoredArtifact* int8 = Find(m, kInt8);
+  const StoredArtifact* stats = Find(m, kStatsArtifact);
   Json metrics = Json::object();  // scalars only: curves and per-class tables stay in the registry
   if (m.metrics.is_object())
     for (const auto& [k, v] : m.metrics.items())
@@ -48,7 +50,7 @@ Result<std::string> ModelComponentRecipe(const ModelToPackage& m, const std::str
   Json files{{"fp32", kFp32}};
   Json artifacts = Json::array();
   std::string copy = "mkdir -p {work:path}/model && cp {artifacts:path}/" + std::string(kFp32);
-  for (const StoredArtifact* a : {fp32, int8}) {
+  for (const StoredArtifact* a : {fp32, int8, stats}) {
     if (!a) continue;
     artifacts.push_back({{"Uri", "vqi://artifacts/" + a->digest + "/" + a->name},
                          {"Digest", a->digest},
@@ -58,6 +60,10 @@ Result<std::string> ModelComponentRecipe(const ModelToPackage& m, const std::str
   if (int8) {
     files["int8"] = kInt8;
     copy += " {artifacts:path}/" + std::string(kInt8);
+  }
+  if (stats) {
+    files["stats"] = kStatsArtifact;
+    copy += " {artifacts:path}/" + std::string(kStatsArtifact);
   }
   copy += " {work:path}/model/";
   const Json recipe{
@@ -85,18 +91,31 @@ Result<std::string> ModelComponentRecipe(const ModelToPackage& m, const std::str
 Result<PutOutcome> PackageModel(const PackageEnv& env, const ModelToPackage& model,
                                 const std::string& key_name, const std::string& publisher) {
   const std::string name = ModelComponentName(model.group);
+  std::string given_stats_digest;
+  if (!model.stats_file.empty()) {
+    VQI_ASSIGN_OR_RETURN(given_stats_digest, Sha256File(model.stats_file));
+  }
   std::string version = "1.0.0";
   auto versions = env.store->Versions(name);
   if (versions.ok()) {
     VQI_ASSIGN_OR_RETURN(StoredComponent latest, env.store->Get(name, versions->back()));
-    if (latest.source == Source(model)) return PutOutcome{std::move(latest), false};
+    bool same_stats = given_stats_digest.empty();
+    for (const StoredArtifact& a : latest.artifacts)
+      if (a.name == kStatsArtifact && a.digest == given_stats_digest) same_stats = true;
+    if (latest.source == Source(model) && same_stats) return PutOutcome{std::move(latest), false};
     VQI_ASSIGN_OR_RETURN(version, NextPatchVersion(versions->back()));
   } else if (versions.status().code() != StatusCode::kNotFound) {
     return versions.status();
   }
-  // Fail before anything else when the key cannot sign.
+  // Fail before anything else (computing statistics reads images) when the key cannot sign or
+  // the model cannot be packaged.
   VQI_RETURN_IF_ERROR(env.keys->Sign(key_name, "").status());
-  VQI_ASSIGN_OR_RETURN(std::string text, ModelComponentRecipe(model, version, publisher));
+  VQI_RETURN_IF_ERROR(ModelComponentRecipe(model, version, publisher).status());
+  ModelToPackage m = model;
+  std::string stats_path = m.stats_file;
+  if (stats_path.empty() && m.compute_stats) {
+    VQI_ASSIGN_OR_RETURN(stats_path, m.compute_stats());
+  }
   // gc must not collect the model's blobs before the component's row commits.
   VQI_ASSIGN_OR_RETURN(registry::ArtifactLock lock,
                        registry::ArtifactLock::Shared(env.blobs->dir()));
@@ -109,6 +128,14 @@ Result<PutOutcome> PackageModel(const PackageEnv& env, const ModelToPackage& mod
                       file + " (blob " + src->digest + ") is missing from " + env.blobs->dir() +
                       " (run vqi store verify)");
   }
+  // Only the statistics given here are packaged (a registry artifact of that name is not).
+  std::erase_if(m.artifacts, [](const StoredArtifact& a) { return a.name == kStatsArtifact; });
+  if (!stats_path.empty()) {
+    VQI_ASSIGN_OR_RETURN(blob::PutResult put, env.blobs->PutFile(stats_path));
+    VQI_RETURN_IF_ERROR(env.blobs->Sync());
+    m.artifacts.push_back({kStatsArtifact, "", put.digest, put.size, "NONE"});
+  }
+  VQI_ASSIGN_OR_RETURN(std::string text, ModelComponentRecipe(m, version, publisher));
   VQI_ASSIGN_OR_RETURN(internal::LoadedRecipe r,
                        internal::LoadRecipe(text, "generated recipe of " + name, {}));
   PreparedComponent p;

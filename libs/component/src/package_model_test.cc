@@ -3,6 +3,8 @@
 
 #include "gtest/gtest.h"
 #include "package_env_fixture.h"
+#include "vqi/base/file.h"
+#include "vqi/base/hash.h"
 #include "vqi/component/package.h"
 
 namespace vqi::component {
@@ -88,6 +90,73 @@ TEST_F(PackageModelTest, RefusesModelsItCannotPackage) {
   r = PackageModel(env_, Model(3, false), "nobody", "Acme");
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->Versions("vqi.model.tags").status().code(), StatusCode::kNotFound);
+}
+
+// stats.json travels with the model: stored, named in the recipe, covered by the signature;
+// computed only when a version is created; a different given file makes a new version.
+TEST_F(PackageModelTest, PackagesDriftStatisticsSigned) {
+  const std::string stats = home_ + "/stats.json";
+  ASSERT_TRUE(WriteFileAtomic(stats, R"({"schema":"vqi.inspect.stats/1","features":[]})").ok());
+  int computed = 0;
+  ModelToPackage m = Model(5, false);
+  m.compute_stats = [&]() -> Result<std::string> {
+    ++computed;
+    return stats;
+  };
+  auto first = PackageModel(env_, m, "acme", "Acme");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(computed, 1);
+  ASSERT_EQ(first->component.artifacts.size(), 2u);
+  const StoredArtifact* art = nullptr;
+  for (const StoredArtifact& a : first->component.artifacts)
+    if (a.name == "stats.json") art = &a;
+  ASSERT_NE(art, nullptr);
+  EXPECT_EQ(art->digest, *Sha256File(stats));
+  EXPECT_EQ(*blobs_->Get(art->digest), *ReadFile(stats));
+  auto recipe = ParseJson(first->component.recipe_json);
+  ASSERT_TRUE(recipe.ok());
+  EXPECT_EQ((*recipe)["ComponentConfiguration"]["DefaultConfiguration"]["model"]["files"]["stats"],
+            "stats.json");
+  const std::string script = (*recipe)["Manifests"][0]["Lifecycle"]["install"]["Script"];
+  EXPECT_NE(script.find("{artifacts:path}/stats.json"), std::string::npos) << script;
+  EXPECT_TRUE(Verify("1.0.0").ok());
+  // The signature covers it: a flipped byte in its blob fails verification naming it.
+  const std::string path = *blobs_->Path(art->digest);
+  std::filesystem::permissions(path, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
+  ASSERT_TRUE(WriteFileAtomic(path, R"({"schema":"vqi.inspect.stats/1","features":[1]})").ok());
+  Status bad = Verify("1.0.0");
+  EXPECT_EQ(bad.code(), StatusCode::kDataLoss) << bad.ToString();
+  EXPECT_NE(bad.message().find("artifact stats.json"), std::string::npos) << bad.ToString();
+  ASSERT_TRUE(blobs_->PutFile(stats).ok());  // repaired (rewritten from the good bytes)
+  EXPECT_TRUE(Verify("1.0.0").ok());
+
+  // Up to date: not computed again.
+  auto again = PackageModel(env_, m, "acme", "Acme");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(computed, 1);
+  // The same file given explicitly: still up to date; another file: a new version.
+  ModelToPackage given = Model(5, false);
+  given.stats_file = stats;
+  EXPECT_FALSE(PackageModel(env_, given, "acme", "Acme")->created);
+  ASSERT_TRUE(WriteFileAtomic(stats, R"({"schema":"vqi.inspect.stats/1","features":[2]})").ok());
+  auto next = PackageModel(env_, given, "acme", "Acme");
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_TRUE(next->created);
+  EXPECT_EQ(next->component.version, "1.0.1");
+  EXPECT_TRUE(Verify("1.0.1").ok());
+
+  // A computation that fails stores nothing; one that returns "" packages without.
+  ModelToPackage failing = Model(6, false);
+  failing.compute_stats = []() -> Result<std::string> { return Unavailable("no images"); };
+  EXPECT_EQ(PackageModel(env_, failing, "acme", "Acme").status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store_->Versions("vqi.model.tags")->size(), 2u);
+  ModelToPackage none = Model(6, false);
+  none.compute_stats = []() -> Result<std::string> { return std::string(); };
+  auto without = PackageModel(env_, none, "acme", "Acme");
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  EXPECT_EQ(without->component.artifacts.size(), 1u);
 }
 
 TEST(NextPatchVersionTest, Bumps) {

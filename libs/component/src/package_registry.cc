@@ -20,6 +20,12 @@ class ComponentReferences : public registry::ReferenceSource {
 Result<PutOutcome> ComponentFromModel(const PackageEnv& env, registry::Store& registry,
                                       const std::string& group, const std::string& key_name,
                                       const std::string& publisher) {
+  return ComponentFromModel(env, registry, group, key_name, publisher, FromModelStats{});
+}
+
+Result<PutOutcome> ComponentFromModel(const PackageEnv& env, registry::Store& registry,
+                                      const std::string& group, const std::string& key_name,
+                                      const std::string& publisher, const FromModelStats& stats) {
   VQI_ASSIGN_OR_RETURN(registry::ModelVersion v, registry.LatestApproved(group));
   ModelToPackage m;
   m.group = v.group;
@@ -27,6 +33,9 @@ Result<PutOutcome> ComponentFromModel(const PackageEnv& env, registry::Store& re
   m.metrics = v.metrics;
   for (const registry::ArtifactRef& a : v.artifacts)
     m.artifacts.push_back({a.name, "", a.digest, a.size, "NONE"});
+  m.stats_file = stats.file;
+  if (stats.file.empty() && stats.compute)
+    m.compute_stats = [&stats, v] { return stats.compute(v); };
   return PackageModel(env, m, key_name, publisher.empty() ? key_name : publisher);
 }
 

@@ -38,6 +38,17 @@ Result<bool> Store::AddOrigin(const ImageOrigin& o) {
     if (!IsValidUtf8(*text))
       return InvalidArgument("image origin: '" + EscapeNonUtf8(*text) + "' is not valid UTF-8");
   if (!HasImage(o.image_id)) return NotFound("origin for unknown image " + o.image_id);
+  if (!o.result_id.empty()) {
+    // The same observation sent again under a new message id (the device re-inspected the image
+    // after a crash before its journal commit): not a new origin.
+    VQI_ASSIGN_OR_RETURN(
+        Stmt same, impl_->db.Prepare("SELECT 1 FROM image_origins WHERE image_id = ? AND thing = ? "
+                                     "AND result_id = ? AND model_name = ? AND model_version = ?"));
+    same.Bind(1, o.image_id).Bind(2, o.thing).Bind(3, o.result_id).Bind(4, o.model_name);
+    same.Bind(5, o.model_version);
+    VQI_ASSIGN_OR_RETURN(bool exists, same.Step());
+    if (exists) return false;
+  }
   VQI_ASSIGN_OR_RETURN(
       Stmt st, impl_->db.Prepare("INSERT OR IGNORE INTO image_origins(image_id, thing, component, "
                                  "model_name, model_version, result_id, best_score, image_name, "

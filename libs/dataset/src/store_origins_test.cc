@@ -59,6 +59,8 @@ TEST(StoreOriginsTest, AnOriginIsRecordedOncePerThingAndMessageId) {
   EXPECT_FALSE(*f.store->AddOrigin(Origin(a, "cam-1", "m-1")));  // the resend
   EXPECT_TRUE(*f.store->AddOrigin(Origin(a, "cam-2", "m-1")));   // another device's ids
   EXPECT_TRUE(*f.store->AddOrigin(Origin(a, "cam-1", "m-2", "1.1.0")));
+  // The same observation (thing, result id, model) under a new message id: not a new origin.
+  EXPECT_FALSE(*f.store->AddOrigin(Origin(a, "cam-1", "m-5", "1.1.0")));
   auto origins = f.store->Origins(a);
   ASSERT_TRUE(origins.ok());
   ASSERT_EQ(origins->size(), 3u);

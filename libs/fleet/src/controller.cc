@@ -177,8 +177,10 @@ Result<std::unique_ptr<FleetController>> FleetController::Create(const Controlle
   mo.connect_timeout_ms = 5000;
   mo.max_queued = 100000;
   VQI_ASSIGN_OR_RETURN(auto mqtt, transport::MqttClient::Create(mo));
-  return std::unique_ptr<FleetController>(new FleetController(
-      std::make_unique<Impl>(o, std::move(fleet), std::move(components), std::move(mqtt))));
+  VQI_ASSIGN_OR_RETURN(auto shadow, OpenSqliteShadowStore(ShadowDbPath(o.home)));
+  auto impl = std::make_unique<Impl>(o, std::move(fleet), std::move(components), std::move(mqtt));
+  impl->shadow_ = std::move(shadow);
+  return std::unique_ptr<FleetController>(new FleetController(std::move(impl)));
 }
 
 FleetController::FleetController(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

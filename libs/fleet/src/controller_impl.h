@@ -16,6 +16,7 @@
 #include "vqi/base/clock.h"
 #include "vqi/component/store.h"
 #include "vqi/fleet/controller.h"
+#include "vqi/fleet/shadow_store.h"
 #include "vqi/fleet/store.h"
 #include "vqi/transport/mqtt_client.h"
 
@@ -61,6 +62,9 @@ class FleetController::Impl {
   Status StepDeployment(const Deployment& d, int64_t now);
   // Every poll: revoked things cleared, each live RUNNING rollout stepped, then Flush.
   void Tick();
+  // controller_outbound.cc: for each live deployment with a shadow rule, promotes the
+  // candidate when the rule holds over the stored evidence (docs/design/shadow.md).
+  void PromoteShadows(const std::vector<Deployment>& deployments, int64_t now);
   // Publishes every pending outbox record not yet handed to the client; marks them published
   // once the client has nothing unacknowledged.
   void Flush();
@@ -75,6 +79,9 @@ class FleetController::Impl {
   std::unique_ptr<FleetStore> fleet_;
   std::unique_ptr<component::Store> components_;
   std::unique_ptr<transport::MqttClient> mqtt_;
+ public:
+  std::unique_ptr<ShadowStore> shadow_;  // set by Create; null = no shadow promotion
+ private:
   std::thread thread_;
 
   mutable std::mutex mu_;

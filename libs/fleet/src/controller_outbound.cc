@@ -4,6 +4,7 @@
 #include "vqi/base/log.h"
 #include "vqi/fleet/deploy.h"
 #include "vqi/fleet/rollout_step.h"
+#include "vqi/fleet/shadow_promote.h"
 #include "vqi/transport/topics.h"
 
 namespace vqi::fleet {
@@ -104,8 +105,28 @@ void FleetController::Impl::Tick() {
       }
       if (Status s = StepDeployment(d, now); !s.ok()) LoopError(d.id + ": rollout step", s);
     }
+    PromoteShadows(*deployments, now);
   }
   Flush();
+}
+
+void FleetController::Impl::PromoteShadows(const std::vector<Deployment>& deployments,
+                                           int64_t now) {
+  if (!shadow_) return;
+  for (const Deployment& d : deployments) {
+    if (!d.live() || d.document.find("\"vqiShadow\"") == std::string::npos) continue;
+    if (!d.rollout_state.empty()) {  // an aborted or halted rollout promotes nothing
+      auto st = RolloutStateFromJson(d.rollout_state);
+      if (st.ok() && st->phase != RolloutPhase::kRunning && st->phase != RolloutPhase::kCompleted)
+        continue;
+    }
+    auto promoted = MaybePromote(*fleet_, *components_, *shadow_, d, FormatUtcSeconds(now));
+    if (!promoted.ok()) {
+      LoopError(d.id + ": shadow promotion", promoted.status());
+    } else if (!promoted->empty()) {
+      Count(&ControllerStats::promotions);
+    }
+  }
 }
 
 // Publishes every pending outbox record not yet handed to the client; marks them published

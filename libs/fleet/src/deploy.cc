@@ -61,6 +61,34 @@ std::string Who(const Deployment& d) {
   return "deployment " + d.id + " (" + d.target.ToString() + ")";
 }
 
+// The shadow of the newest deployment in `deps` that names one (docs/design/shadow.md): the
+// desired state's `shadow` and, in the inspector's configuration merge, {"Shadow":
+// {"ModelComponent", "ModelVersion"}} (vqi-inspect's key). Skipped when the union no longer
+// holds the inspector or runs the candidate version already.
+Status AddShadow(const std::vector<Deployment>& deps, DesiredState& s) {
+  for (auto d = deps.rbegin(); d != deps.rend(); ++d) {
+    VQI_ASSIGN_OR_RETURN(DeploymentDocument doc, ParseDeploymentDocument(d->document, d->id));
+    if (!doc.shadow) continue;
+    const ShadowConfig& sh = *doc.shadow;
+    auto live = s.components.find(sh.component);
+    auto inspector = s.components.find(sh.inspector);
+    if (live == s.components.end() || inspector == s.components.end() ||
+        live->second.version == sh.version)
+      return Status::Ok();
+    s.shadow = ShadowSpec{sh.component, sh.version};
+    ConfigurationUpdate u = inspector->second.configuration_update.value_or(ConfigurationUpdate{});
+    Json merge = Json::object();
+    if (u.merge) {
+      VQI_ASSIGN_OR_RETURN(merge, ParseJson(*u.merge, d->id + ": " + sh.inspector + " merge", 64));
+    }
+    merge["Shadow"] = {{"ModelComponent", sh.component}, {"ModelVersion", sh.version}};
+    u.merge = merge.dump();
+    inspector->second.configuration_update = u;
+    return Status::Ok();
+  }
+  return Status::Ok();
+}
+
 // Resolves the roots of `deps` (oldest first) together for `thing`.
 Result<DesiredState> Union(component::Store& components, const std::string& thing,
                            const std::vector<Deployment>& deps) {
@@ -109,6 +137,7 @@ Result<DesiredState> Union(component::Store& components, const std::string& thin
       dc.configuration_update = it->second.component.configuration_update;
     s.components[c.name] = dc;
   }
+  VQI_RETURN_IF_ERROR(AddShadow(deps, s));
   return s;
 }
 
@@ -179,6 +208,12 @@ Result<CreateOutcome> CreateDeployment(FleetStore& fleet, component::Store& comp
                                        const Target& target, std::string_view text,
                                        std::string_view origin) {
   VQI_ASSIGN_OR_RETURN(DeploymentDocument doc, ParseDeploymentDocument(text, origin));
+  if (doc.shadow) {  // the candidate must exist: devices fetch it like any component
+    auto c = components.Get(doc.shadow->component, doc.shadow->version);
+    if (!c.ok())
+      return Status(c.status().code(), "vqiShadow: candidate " + doc.shadow->component + "@" +
+                                           doc.shadow->version + ": " + c.status().message());
+  }
   VQI_ASSIGN_OR_RETURN(std::vector<std::string> things, TargetThings(fleet, target));
   Deployment d;
   d.id = kNewId;

@@ -62,6 +62,7 @@ std::string DesiredStateToJson(const DesiredState& s) {
            {"timeouts",
             {{"configurationValidationSeconds", s.configuration_validation_timeout_seconds}}}};
   if (s.kpi) doc["kpi"] = {{"metric", s.kpi->metric}, {"window", s.kpi->window}};
+  if (s.shadow) doc["shadow"] = {{"component", s.shadow->component}, {"version", s.shadow->version}};
   return doc.dump();
 }
 
@@ -101,7 +102,8 @@ Result<DesiredState> ParseDesiredState(std::string_view text, std::string_view e
   VQI_RETURN_IF_ERROR(
       RefuseUnknown(doc, "",
                     {"schema", "thing", "deploymentId", "sequence", "components",
-                     "failureHandlingPolicy", "componentUpdatePolicy", "timeouts", "kpi"}));
+                     "failureHandlingPolicy", "componentUpdatePolicy", "timeouts", "kpi",
+                     "shadow"}));
   VQI_ASSIGN_OR_RETURN(std::string schema, GetString(doc, "", "schema", true));
   if (schema != kDesiredSchema)
     return InvalidArgument("schema: '" + schema.substr(0, 64) + "' is not " +
@@ -160,6 +162,19 @@ Result<DesiredState> ParseDesiredState(std::string_view text, std::string_view e
       return InvalidArgument("kpi.metric: must be 1-128 bytes");
     VQI_ASSIGN_OR_RETURN(spec.window, GetInt(*k, "kpi", "window", false, 200, 1, 100000));
     s.kpi = spec;
+  }
+  if (auto k = doc.find("shadow"); k != doc.end()) {
+    VQI_RETURN_IF_ERROR(ExpectObject(*k, "shadow"));
+    VQI_RETURN_IF_ERROR(RefuseUnknown(*k, "shadow", {"component", "version"}));
+    ShadowSpec spec;
+    VQI_ASSIGN_OR_RETURN(spec.component, GetString(*k, "shadow", "component", true));
+    VQI_ASSIGN_OR_RETURN(spec.version, GetString(*k, "shadow", "version", true));
+    if (!s.components.count(spec.component))
+      return InvalidArgument("shadow.component: '" + spec.component.substr(0, 128) +
+                             "' is not one of components");
+    if (spec.version.empty() || spec.version.size() > 64)
+      return InvalidArgument("shadow.version: must be 1-64 bytes");
+    s.shadow = spec;
   }
   return s;
 }

@@ -4,6 +4,7 @@
 
 #include "json_fields.h"
 #include "vqi/component/recipe.h"
+#include "vqi/fleet/promote_rule.h"
 
 namespace vqi::fleet {
 
@@ -193,6 +194,38 @@ Status ParseVqiRollout(const Json& j, RolloutConfig& r) {
   return Status::Ok();
 }
 
+Status ParseVqiShadow(const Json& j, DeploymentDocument& d) {
+  const std::string p = "vqiShadow";
+  VQI_RETURN_IF_ERROR(ExpectObject(j, p));
+  VQI_RETURN_IF_ERROR(RefuseUnknown(j, p, {"component", "version", "inspector", "promoteWhen"}));
+  ShadowConfig s;
+  VQI_ASSIGN_OR_RETURN(s.component, GetString(j, p, "component", true));
+  VQI_ASSIGN_OR_RETURN(s.version, GetString(j, p, "version", true));
+  VQI_ASSIGN_OR_RETURN(s.inspector, GetString(j, p, "inspector", false, "vqi.inspect"));
+  VQI_ASSIGN_OR_RETURN(s.promote_when, GetString(j, p, "promoteWhen", false));
+  if (Status st = component::ValidateVersionField(s.version); !st.ok())
+    return InvalidArgument(p + ".version: " + st.message());
+  auto live = d.components.find(s.component);
+  if (live == d.components.end())
+    return InvalidArgument(p + ".component: '" + s.component.substr(0, 128) +
+                           "' is not one of the document's components (the live model must be "
+                           "deployed with it)");
+  if (live->second.version == s.version)
+    return InvalidArgument(p + ".version: " + s.version + " is the live version of " +
+                           s.component + "; name another version as the candidate");
+  if (!d.components.count(s.inspector))
+    return InvalidArgument(p + ".inspector: '" + s.inspector.substr(0, 128) +
+                           "' is not one of the document's components (the component that runs "
+                           "the models; default vqi.inspect)");
+  if (!s.promote_when.empty()) {
+    auto rule = PromoteRule::Parse(s.promote_when);
+    if (!rule.ok())
+      return Status(rule.status().code(), p + ".promoteWhen: " + rule.status().message());
+  }
+  d.shadow = s;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<DeploymentDocument> ParseDeploymentDocument(std::string_view text, std::string_view origin) {
@@ -205,7 +238,8 @@ Result<DeploymentDocument> ParseDeploymentDocument(std::string_view text, std::s
   VQI_RETURN_IF_ERROR(RefuseUnknown(
       doc, "",
       {"targetArn", "deploymentName", "components", "deploymentPolicies", "iotJobConfiguration",
-       "tags", "parentTargetArn", "clientToken", "vqiRolloutConfig"}));
+       "tags", "parentTargetArn", "clientToken", "vqiRolloutConfig", "vqiShadow",
+       "vqiPromotion"}));
   DeploymentDocument d;
   VQI_ASSIGN_OR_RETURN(std::string arn, GetString(doc, "", "targetArn", false));
   VQI_ASSIGN_OR_RETURN(d.deployment_name, GetString(doc, "", "deploymentName", false));
@@ -231,6 +265,11 @@ Result<DeploymentDocument> ParseDeploymentDocument(std::string_view text, std::s
     VQI_RETURN_IF_ERROR(ParseJobConfig(*it, d.rollout));
   if (auto it = doc.find("vqiRolloutConfig"); it != doc.end())
     VQI_RETURN_IF_ERROR(ParseVqiRollout(*it, d.rollout));
+  if (auto it = doc.find("vqiShadow"); it != doc.end()) VQI_RETURN_IF_ERROR(ParseVqiShadow(*it, d));
+  if (auto it = doc.find("vqiPromotion"); it != doc.end()) {
+    VQI_RETURN_IF_ERROR(ExpectObject(*it, "vqiPromotion"));
+    d.promotion = *it;
+  }
   return d;
 }
 

@@ -157,4 +157,8 @@ Status SimDevice::PublishRawStatus(const std::string& payload) {
   return client_->Publish(topics::StatusTopic(o_.thing), payload, 1);
 }
 
+Status SimDevice::Publish(const std::string& topic, const std::string& payload) {
+  return client_->Publish(topic, payload, 1);
+}
+
 }  // namespace vqi::fleet::testing

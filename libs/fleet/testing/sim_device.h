@@ -75,6 +75,9 @@ class SimDevice {
   Status SendHeartbeat(int64_t uptime_seconds = 1);
   // Publishes raw text on its own status topic (hostile-input tests).
   Status PublishRawStatus(const std::string& payload);
+  // Publishes `payload` on `topic` (QoS 1) with the device's identity, e.g. its shadow
+  // statistics on topics::ShadowTopic (the broker's ACL decides what it may write).
+  Status Publish(const std::string& topic, const std::string& payload);
   void Disconnect();
 
  private:

@@ -1,6 +1,9 @@
 #include "vqi/inspect/config.h"
 
+#include <sys/stat.h>
+
 #include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "vqi/base/system.h"
@@ -65,6 +68,20 @@ class Reader {
     out = static_cast<int64_t>(d);
     return Status::Ok();
   }
+  // true/false, or the strings "true"/"false" (Greengrass configurations often hold strings).
+  Status Bool(const std::string& key, bool& out) {
+    if (!Has(key)) return Status::Ok();
+    const Json& v = j_[key];
+    if (v.is_boolean()) {
+      out = v.get<bool>();
+    } else if (v.is_string() &&
+               (v.get<std::string>() == "true" || v.get<std::string>() == "false")) {
+      out = v.get<std::string>() == "true";
+    } else {
+      return Error(key, v.dump() + " is not one of: true, false");
+    }
+    return Status::Ok();
+  }
   std::vector<std::string> Unknown() const {
     std::vector<std::string> u;
     if (j_.is_object())
@@ -87,6 +104,14 @@ class Reader {
 }  // namespace
 
 const char* ModeName(Mode m) { return m == Mode::kWatch ? "watch" : "interval"; }
+
+std::string InspectConfig::DriftStatsPath() const {
+  if (!drift.enabled) return "";
+  if (!drift.stats_file.empty()) return drift.stats_file;
+  const std::string shipped = model_directory + "/" + kModelStatsFile;
+  struct stat st;
+  return ::stat(shipped.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? shipped : "";
+}
 
 std::string InspectConfig::Topic() const {
   if (!topic.empty()) return topic;
@@ -160,7 +185,8 @@ Result<InspectConfig> ParseConfig(const Json& j, const std::string& where,
     const Json& dj = j["Drift"];
     if (!dj.is_object()) return r.Error("Drift", "must be an object, got " + dj.dump());
     Reader dr(dj, where, "Drift.");
-    VQI_RETURN_IF_ERROR(dr.String("StatsFile", c.drift.stats_file, true));
+    VQI_RETURN_IF_ERROR(dr.Bool("Enabled", c.drift.enabled));
+    VQI_RETURN_IF_ERROR(dr.String("StatsFile", c.drift.stats_file, false));
     int64_t window = c.drift.window, min_window = c.drift.min_window;
     VQI_RETURN_IF_ERROR(dr.Integer("Window", window, 10, kMaxDriftWindow));
     min_window = std::min<int64_t>(min_window, window);
@@ -170,6 +196,11 @@ Result<InspectConfig> ParseConfig(const Json& j, const std::string& where,
     VQI_RETURN_IF_ERROR(dr.Number("Alpha", c.drift.alpha, 1e-9, 0.5));
     if (unknown)
       for (auto& u : dr.Unknown()) unknown->push_back(u);
+  }
+  if (r.Has("Shadow")) {  // docs/design/shadow.md
+    const char* root = std::getenv("VQI_AGENT_ROOT");
+    VQI_RETURN_IF_ERROR(ParseShadowConfig(j["Shadow"], where, root ? root : "", c.model_file,
+                                          &c.shadow, unknown));
   }
   if (unknown)
     for (auto& u : r.Unknown()) unknown->push_back(u);

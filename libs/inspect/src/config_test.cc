@@ -1,6 +1,11 @@
 #include "vqi/inspect/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "vqi/base/file.h"
 
 namespace vqi::inspect {
 namespace {
@@ -47,6 +52,35 @@ TEST(ConfigTest, ReadsEveryKeyAndNumericStrings) {
   ASSERT_EQ(unknown, std::vector<std::string>{"accessControl"});
 }
 
+// Drift is on by default when the model folder ships stats.json (vqi component from-model);
+// Drift.StatsFile wins; Drift.Enabled false turns it off.
+TEST(ConfigTest, DriftStatisticsDefaultToTheModelFolder) {
+  const std::string dir = ::testing::TempDir() + "/config_drift_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  Json j = Minimal();
+  j["ModelDirectory"] = dir;
+  auto c = ParseConfig(j, "cfg.json");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->DriftStatsPath(), "");  // no stats.json: off
+  ASSERT_TRUE(WriteFileAtomic(dir + "/stats.json", "{}").ok());
+  EXPECT_EQ(c->DriftStatsPath(), dir + "/stats.json");
+  EXPECT_EQ(c->drift.window, 200);
+  EXPECT_EQ(c->drift.min_window, 50);
+  j["Drift"] = {{"Window", 30}};
+  c = ParseConfig(j, "cfg.json");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->DriftStatsPath(), dir + "/stats.json");
+  EXPECT_EQ(c->drift.window, 30);
+  EXPECT_EQ(c->drift.min_window, 30);
+  j["Drift"] = {{"StatsFile", "/elsewhere/s.json"}};
+  EXPECT_EQ(ParseConfig(j, "cfg.json")->DriftStatsPath(), "/elsewhere/s.json");
+  j["Drift"] = {{"Enabled", false}};
+  EXPECT_EQ(ParseConfig(j, "cfg.json")->DriftStatsPath(), "");
+  j["Drift"] = {{"Enabled", "false"}, {"StatsFile", "/elsewhere/s.json"}};
+  EXPECT_EQ(ParseConfig(j, "cfg.json")->DriftStatsPath(), "");
+  std::filesystem::remove_all(dir);
+}
+
 struct Bad {
   const char* key;
   Json value;
@@ -66,7 +100,8 @@ TEST(ConfigTest, RefusesBadValuesNamingTheKey) {
       {"ModelFile", "../x.onnx", "must be a file name"},
       {"PublishResultsOnTopic", "a/#", "MQTT wildcard"},
       {"MaxImagePixels", 1e12, "MaxImagePixels"},
-      {"Drift", {{"Window", 100}}, "Drift.StatsFile: required"},
+      {"Drift", {{"Enabled", "yes"}}, "Drift.Enabled: \"yes\" is not one of: true, false"},
+      {"Drift", {{"StatsFile", ""}}, "Drift.StatsFile: must not be empty"},
       {"ThingName", "a/b", "ThingName"},
       {"ComponentName", "com.example/x", "is not a component name"},
       {"Drift", {{"StatsFile", "s"}, {"MinWindow", 500}}, "Drift.MinWindow: 500 is out of range"},

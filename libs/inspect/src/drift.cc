@@ -103,7 +103,9 @@ Json TrainingStats::ToJson() const {
 }
 
 Result<TrainingStats> TrainingStats::FromJson(const Json& j, const std::string& where) {
-  if (!j.is_object() || j.value("schema", "") != "vqi.inspect.stats/1")
+  // Untrusted: every field's type is checked before it is read (nlohmann throws otherwise).
+  if (!j.is_object() || !j.contains("schema") || !j["schema"].is_string() ||
+      j["schema"].get<std::string>() != "vqi.inspect.stats/1")
     return InvalidArgument(where + ": schema: expected \"vqi.inspect.stats/1\"");
   if (!j.contains("features") || !j["features"].is_object())
     return InvalidArgument(where + ": features: expected an object");
@@ -120,6 +122,9 @@ Result<TrainingStats> TrainingStats::FromJson(const Json& j, const std::string& 
     FeatureStats fs;
     fs.name = name;
     fs.count = o["count"].get<int64_t>();
+    for (const char* k : {"mean", "stddev"})
+      if (o.contains(k) && !o[k].is_number())
+        return InvalidArgument(at + "." + k + ": not a number: " + o[k].dump());
     fs.mean = o.value("mean", 0.0);
     fs.stddev = o.value("stddev", 0.0);
     for (const Json& p : o["percentiles"]) {
@@ -189,6 +194,7 @@ std::optional<DriftReport> DriftMonitor::Add(const FeatureRow& row) {
     const double d = KsStatistic(w, fs.percentiles);
     const double s = d / KsCriticalValue(alpha, static_cast<int64_t>(w.size()), fs.count);
     scores_[f] = s;
+    r.scores[fs.name] = s;
     if (s > r.score) {
       r.score = s;
       r.feature = fs.name;

@@ -164,6 +164,15 @@ TEST(DriftTest, StatsJsonIsChecked) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("features.brightness"), std::string::npos);
   EXPECT_FALSE(ComputeTrainingStats({}).ok());
+  // Wrong types are errors, not exceptions (the file travels in a model component).
+  EXPECT_FALSE(TrainingStats::FromJson(Json{{"schema", 1}}, "s.json").ok());
+  Json p = Json::array();
+  for (int i = 0; i <= 100; ++i) p.push_back(i);
+  j["features"]["brightness"] = {{"count", 3}, {"mean", "dark"}, {"percentiles", p}};
+  r = TrainingStats::FromJson(j, "s.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("features.brightness.mean: not a number"), std::string::npos)
+      << r.status().message();
 }
 
 }  // namespace

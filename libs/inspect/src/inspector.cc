@@ -9,6 +9,7 @@
 #include "vqi/base/file.h"
 #include "vqi/base/hash.h"
 #include "vqi/base/log.h"
+#include "vqi/transport/topics.h"
 #include "vqi/yolo/image.h"
 #include "vqi/yolo/image_header.h"
 
@@ -43,8 +44,9 @@ Status CheckComplete(const std::string& format, const std::string& bytes, const 
 
 bool SameModel(const InspectConfig& a, const InspectConfig& b) {
   return a.ModelPath() == b.ModelPath() && a.backend == b.backend && a.threads == b.threads &&
-         a.drift.stats_file == b.drift.stats_file && a.drift.window == b.drift.window &&
-         a.drift.min_window == b.drift.min_window && a.drift.alpha == b.drift.alpha;
+         a.drift.enabled == b.drift.enabled && a.drift.stats_file == b.drift.stats_file &&
+         a.drift.window == b.drift.window && a.drift.min_window == b.drift.min_window &&
+         a.drift.alpha == b.drift.alpha;
 }
 
 }  // namespace
@@ -64,19 +66,27 @@ Result<std::unique_ptr<Inspector>> Inspector::Create(const InspectConfig& config
   std::unique_ptr<Inspector> in(new Inspector(sink, clock));
   VQI_RETURN_IF_ERROR(in->OpenModel(config));
   in->config_ = config;
+  in->ConfigureShadow(config);
   return in;
 }
 
-std::string Inspector::ModelStamp(const std::string& path) const { return Stamp(path); }
+// The model file's stamp, and the shipped statistics' when drift uses <ModelDirectory>/stats.json
+// (appearing, changing or vanishing with a model update reloads them with the model).
+std::string Inspector::ModelStamp(const InspectConfig& c) const {
+  std::string stamp = Stamp(c.ModelPath());
+  if (!stamp.empty() && c.drift.enabled && c.drift.stats_file.empty())
+    stamp += "|" + Stamp(c.model_directory + "/" + kModelStatsFile);
+  return stamp;
+}
 
 Result<Inspector::Loaded> Inspector::LoadModel(const InspectConfig& c) const {
   Loaded m;
-  m.stamp = ModelStamp(c.ModelPath());
+  m.stamp = ModelStamp(c);
   VQI_ASSIGN_OR_RETURN(m.detector,
                        infer::OnnxDetector::Open(c.ModelPath(), c.backend, {c.threads}));
-  if (!c.drift.stats_file.empty()) {
-    VQI_ASSIGN_OR_RETURN(Json j, ReadJsonFile(c.drift.stats_file));
-    VQI_ASSIGN_OR_RETURN(TrainingStats stats, TrainingStats::FromJson(j, c.drift.stats_file));
+  if (const std::string stats_file = c.DriftStatsPath(); !stats_file.empty()) {
+    VQI_ASSIGN_OR_RETURN(Json j, ReadJsonFile(stats_file));
+    VQI_ASSIGN_OR_RETURN(TrainingStats stats, TrainingStats::FromJson(j, stats_file));
     m.drift = std::make_unique<DriftMonitor>(std::move(stats), c.drift.window, c.drift.min_window,
                                              c.drift.alpha);
   }
@@ -166,6 +176,9 @@ InspectResult Inspector::InspectFile(const std::string& name, double queue_ms) {
   }
   r.verdict = r.detections.empty() ? Verdict::kPass : Verdict::kFail;
   r.uncertain = r.best_score >= c.uncertain_lo && r.best_score <= c.uncertain_hi;
+  if (shadow_)
+    r.shadow = shadow_->Run(view, path, r.detections, r.best_score, r.timings.model_ms,
+                            c.score_threshold, opts);
   if (drift_) {
     features.v[kBestScore] = r.best_score;
     features.v[kBoxCount] = static_cast<double>(r.detections.size());
@@ -202,6 +215,7 @@ Status Inspector::Reload(const InspectConfig& next) {
     VQI_ASSIGN_OR_RETURN(Folder f, LoadFolder(next));
     folder.emplace(std::move(f));
   }
+  if (next.shadow != config_.shadow) ConfigureShadow(next);
   if (model) UseModel(std::move(*model));
   if (folder) {
     journal_ = std::move(folder->journal);
@@ -213,7 +227,7 @@ Status Inspector::Reload(const InspectConfig& next) {
 }
 
 void Inspector::MaybeReloadModel() {
-  const std::string stamp = ModelStamp(config_.ModelPath());
+  const std::string stamp = ModelStamp(config_);
   if (stamp.empty() || stamp == model_stamp_ || stamp == failed_model_stamp_) return;
   Status s = OpenModel(config_);
   if (s.ok()) {
@@ -254,9 +268,16 @@ Status Inspector::PublishAndCommit(const InspectResult& result, const FileKey& k
   };
   VQI_RETURN_IF_ERROR(
       with_retry([&] { return sink_.Publish(result.topic, id, json); }, "publishing the result"));
+  if (std::optional<DriftAlertMessage> alert = drift_alerts_.Update(result))
+    VQI_RETURN_IF_ERROR(with_retry(
+        [&] { return sink_.Publish(alert->topic, alert->id, alert->message); }, "drift alert"));
   if (result.uncertain && result.verdict != Verdict::kError)
     VQI_RETURN_IF_ERROR(with_retry([&] { return sink_.Upload(path, json); }, "uploading"));
   VQI_RETURN_IF_ERROR(journal_->Commit(key));
+  if (shadow_ && shadow_->Due()) {
+    if (Status s = PublishShadow(false); !s.ok())
+      VQI_LOG_WARN("shadow statistics not published (next time): {}", s.ToString());
+  }
   counters_.deliver_ms += MsSince(t0);
   ++counters_.images;
   if (result.verdict == Verdict::kError) ++counters_.errors;
@@ -312,6 +333,44 @@ Status Inspector::Run(const std::atomic<bool>& stop, ConfigSource* config_source
     VQI_RETURN_IF_ERROR(s);
     if (max_images > 0 && counters_.images - start_images >= max_images) break;
   }
+  if (shadow_ && shadow_->HasUnreported()) {
+    if (Status s = PublishShadow(true); !s.ok())
+      VQI_LOG_WARN("shadow statistics not published at stop: {}", s.ToString());
+  }
+  return Status::Ok();
+}
+
+void Inspector::ConfigureShadow(const InspectConfig& c) {
+  if (shadow_ && shadow_->HasUnreported()) {  // the old candidate's last numbers
+    if (Status s = PublishShadow(true); !s.ok())
+      VQI_LOG_WARN("shadow statistics not published before the change: {}", s.ToString());
+  }
+  shadow_.reset();
+  if (!c.shadow.enabled()) return;
+  auto runner = ShadowRunner::Open(c);
+  if (!runner.ok()) {
+    VQI_LOG_ERROR("shadow model {}/{} not used (live inspection goes on): {}",
+                  c.shadow.model_directory, c.shadow.model_file, runner.status().ToString());
+    return;
+  }
+  shadow_ = std::move(*runner);
+  VQI_LOG_INFO("shadow model {} {} runs beside {} {}, statistics every {} images",
+               c.shadow.model_name, c.shadow.model_version, c.model_name, c.model_version,
+               c.shadow.report_every);
+}
+
+Status Inspector::PublishShadow(bool force) {
+  if (!shadow_ || (!force && !shadow_->Due())) return Status::Ok();
+  const InspectConfig& c = config_;
+  const std::string thing = c.thing_name.empty() ? "unknown" : c.thing_name;
+  const OrderedJson msg = shadow_->Report(thing, c.component_name, c.model_name, c.model_version,
+                                          FormatTimestampMs(clock_.NowMs()));
+  const std::string id = thing + ":shadow:" + shadow_->config().model_version + ":" +
+                         std::to_string(shadow_->accumulator().images());
+  VQI_RETURN_IF_ERROR(
+      sink_.Publish(transport::topics::ShadowTopic(thing, c.component_name), id, msg));
+  shadow_->Reported();
+  ++counters_.shadow_reports;
   return Status::Ok();
 }
 

@@ -197,6 +197,8 @@ TEST_F(InspectIpcTest, ResultsArriveInTheSpoolInOrderWithIdsAndUncertainImagesAr
   }
   EXPECT_EQ(sink_->counters().published, 4);
   EXPECT_EQ(sink_->counters().uploaded, 4);
+  std::printf("deliver (publish + upload into the spool, journal commit): %.3f ms/image\n",
+              inspector_->counters().deliver_ms / 4);
 }
 
 TEST_F(InspectIpcTest, AFullSpoolKeepsTheImageUnjournaledUntilItIsPublished) {
@@ -254,6 +256,48 @@ TEST_F(InspectIpcTest, AConfigurationUpdateChangesTheThresholdBetweenImagesNoneL
         << i;
   EXPECT_EQ(inspector_->counters().reloads, 1);
   EXPECT_EQ(inspector_->config().score_threshold, 0.9f);
+}
+
+// The config source alone: defaults fill what the document lacks, an invalid update is
+// reported once and not applied, the next valid one is.
+TEST_F(InspectIpcTest, ConfigSourceReportsAnInvalidUpdateOnceThenAppliesTheNextValidOne) {
+  StartAgent(10);
+  auto link = IpcLink::Connect(root_ + "/ipc.sock", token_);
+  ASSERT_TRUE(link.ok()) << link.status().ToString();
+  IpcConfigSource source(**link, "dev-a",
+                         Json{{"ModelDirectory", root_ + "/model"}, {"ScoreThreshold", 0.7}});
+  std::vector<std::string> unknown;
+  auto first = source.Load(&unknown);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->model_directory, root_ + "/model");  // from the defaults
+  EXPECT_EQ(first->score_threshold, 0.001f);            // the document wins over a default
+  EXPECT_EQ(unknown, std::vector<std::string>{"accessControl"});
+  auto poll = [&] {  // the next change, waiting for its event
+    Result<std::optional<InspectConfig>> r = std::optional<InspectConfig>();
+    for (int i = 0; i < 300; ++i) {
+      r = source.Poll();
+      if (!r.ok() || r->has_value()) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    return r;
+  };
+  EXPECT_FALSE(source.Poll()->has_value());  // nothing changed
+  Json bad = configuration_;
+  bad["Mode"] = 3;
+  server_->Register({kComponent, bad, ""});
+  auto refused = poll();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("configuration of component vqi.inspect: Mode"),
+            std::string::npos)
+      << refused.status().ToString();
+  EXPECT_FALSE(source.Poll()->has_value());  // reported once
+  Json good = configuration_;
+  good["PublishResultsOnTopic"] = "vqi/v1/results/dev-a/vqi.inspect/line2";
+  server_->Register({kComponent, good, ""});
+  auto applied = poll();
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  ASSERT_TRUE(applied->has_value());
+  EXPECT_EQ((*applied)->Topic(), "vqi/v1/results/dev-a/vqi.inspect/line2");
 }
 
 TEST_F(InspectIpcTest, AMissingGrantIsFatalAndNamesIt) {

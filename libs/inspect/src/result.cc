@@ -93,6 +93,7 @@ OrderedJson InspectResult::ToJson() const {
                   {"alert", drift->alert},
                   {"feature", drift->feature},
                   {"window", drift->window}};
+  if (shadow) j["shadow"] = *shadow;
   if (verdict == Verdict::kError)
     j["error"] = {{"code", StatusCodeName(error.code())}, {"message", error.message()}};
   // The keys AWS's sample inference components publish (docs/design/inspect.md).

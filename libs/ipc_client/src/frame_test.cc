@@ -1,6 +1,9 @@
 // The IPC frame codec: round trip, split delivery, bounds, garbage; base64.
 #include "vqi/ipc_client/frame.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "gtest/gtest.h"
 
 namespace vqi::ipc {
@@ -48,6 +51,21 @@ TEST(FrameTest, GarbageAndNonObjectsAreErrors) {
   auto g = r2.Next();
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(g->status().code(), StatusCode::kInvalidArgument);
+}
+
+// Timeout 0 takes what has already arrived without waiting (events between two images).
+TEST(FrameTest, ReadWithTimeoutZeroTakesWhatArrivedAndDoesNotWait) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  FrameReader reader;
+  EXPECT_EQ(ReadFrame(fds[1], reader, 0).status().code(), StatusCode::kDeadlineExceeded);
+  ASSERT_TRUE(WriteFrame(fds[0], Json{{"event", "configurationUpdate"}}).ok());
+  auto got = ReadFrame(fds[1], reader, 0);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ((*got)["event"], "configurationUpdate");
+  EXPECT_EQ(ReadFrame(fds[1], reader, 0).status().code(), StatusCode::kDeadlineExceeded);
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 TEST(FrameTest, Base64RoundTripAndBadInput) {

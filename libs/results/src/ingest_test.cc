@@ -154,6 +154,28 @@ TEST_F(IngestTest, SubKindsAreDispatchedToTheirHandlerOrRefused) {
   EXPECT_EQ(store_->Counters("ghost").status().code(), StatusCode::kNotFound);
 }
 
+// Results are de-duplicated by `id` alone (docs/design/results.md "De-duplication"): the spool's
+// resend (same vqiMessageId) and a re-inspection of the same image under a new vqiMessageId are
+// both dropped; a new image is stored whatever its vqiMessageId.
+TEST_F(IngestTest, ResultsAreDeduplicatedByIdWhateverTheirVqiMessageId) {
+  IngestOptions o;
+  o.clock = &clock_;
+  ResultIngestor in(store_.get(), o);
+  auto with_msg = [](Json j, const std::string& msg) {
+    j["vqiMessageId"] = msg;
+    return j.dump();
+  };
+  ASSERT_TRUE(in.IngestBatch({{Topic("cam-1"), with_msg(ResultDoc("cam-1", 1), "a-1")},
+                              {Topic("cam-1"), with_msg(ResultDoc("cam-1", 1), "a-1")},
+                              {Topic("cam-1"), with_msg(ResultDoc("cam-1", 1), "b-7")},
+                              {Topic("cam-1"), with_msg(ResultDoc("cam-1", 2), "a-1")},
+                              {Topic("cam-1"), ResultDoc("cam-1", 3).dump()}})
+                  .ok());
+  EXPECT_EQ(in.Stats().stored, 3u);
+  EXPECT_EQ(in.Stats().duplicates, 2u);
+  EXPECT_EQ(store_->Counters("cam-1")->duplicates, 2);
+}
+
 // A plain result on a sub-kind topic is not a result (ParseResultMessage refuses it).
 TEST_F(IngestTest, AResultDocumentOnAnUploadTopicIsNotStoredAsAResult) {
   IngestOptions o;

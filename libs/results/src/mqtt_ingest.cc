@@ -101,7 +101,10 @@ class MqttResultsIngest::Impl {
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return stopping_ || !inbox_.empty(); });
-        while (!inbox_.empty() && batch.size() < o_.max_batch) {
+        size_t bytes = 0;
+        while (!inbox_.empty() && batch.size() < o_.max_batch &&
+               (batch.empty() || bytes + inbox_.front().payload.size() <= o_.max_batch_bytes)) {
+          bytes += inbox_.front().payload.size();
           inbox_bytes_ -= inbox_.front().payload.size();
           batch.push_back(std::move(inbox_.front()));
           inbox_.pop_front();

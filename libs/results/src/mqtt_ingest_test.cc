@@ -13,9 +13,12 @@
 
 #include "test_util.h"
 #include "transport/testing/broker.h"
+#include "upload_test_util.h"
+#include "vqi/dataset/store.h"
 #include "vqi/fleet/identity.h"
 #include "vqi/fleet/store.h"
 #include "vqi/pki/pki.h"
+#include "vqi/results/upload_ingest.h"
 #include "vqi/transport/mqtt_client.h"
 
 namespace vqi::results {
@@ -147,6 +150,77 @@ TEST_F(MqttIngestTest, DevicePublishArrivesInTheStore) {
   for (int i = 0; i < kN; ++i)  // in publish order (QoS 1, one connection)
     EXPECT_EQ((*tail)[i].id, "cam-1:" + testing::ImageId(i));
   EXPECT_EQ((*store)->Counters("ghost").status().code(), StatusCode::kNotFound);
+}
+
+// Acceptance 4's server side over a real broker: a device with its certificate publishes an
+// upload (as its agent's spool does) → the image is in the dataset's unlabelled pool with its
+// origin; the resend is a duplicate; another thing's upload topic is closed to it (ACL); a
+// sub-kind without a handler is refused and counted; results keep flowing beside uploads.
+TEST_F(MqttIngestTest, DeviceUploadEntersTheUnlabelledPoolWithItsOrigin) {
+  UploadIngestOptions uo;
+  uo.home = home_;
+  uo.dataset = "uploads";
+  auto uploads = UploadIngestor::Open(uo);
+  ASSERT_TRUE(uploads.ok()) << uploads.status().ToString();
+  MqttIngestOptions o;
+  o.home = home_;
+  o.mqtt_host = broker_->host();
+  o.mqtt_port = broker_->port();
+  o.ingest.sub_handlers["upload"] = *uploads;
+  auto ingest = MqttResultsIngest::Create(o);
+  ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
+  ingest_ = std::move(*ingest);
+  ASSERT_TRUE(ingest_->Start().ok());
+  ASSERT_TRUE(ingest_->WaitReady(10000).ok()) << broker_->Log();
+
+  // ~200 KB, a large upload within the agent's 256 KiB bound.
+  const std::string img = testing::BmpBytes(300, 220, 1);
+  ASSERT_LT(img.size(), kDefaultMaxUploadBytes);
+  const std::string doc = testing::UploadDoc("cam-1", img, "5eed-1").dump();
+  auto cam1 = Device("cam-1");
+  ASSERT_TRUE(cam1->Publish(testing::Topic("cam-1"), testing::ResultDoc("cam-1", 1).dump()).ok());
+  ASSERT_TRUE(cam1->Publish(testing::UploadTopicOf("cam-1"), doc).ok());
+  ASSERT_TRUE(cam1->Publish(testing::UploadTopicOf("cam-1"), doc).ok());  // the spool's resend
+  ASSERT_TRUE(cam1->Publish(testing::Topic("cam-1"), testing::ResultDoc("cam-1", 2).dump()).ok());
+  // cam-1 on cam-2's upload topic: dropped by the broker's ACL, never reaches the server.
+  ASSERT_TRUE(cam1->Publish(testing::UploadTopicOf("cam-2"),
+                            testing::UploadDoc("cam-2", testing::BmpBytes(8, 8, 9), "x-1").dump())
+                  .ok());
+  ASSERT_TRUE(cam1->Publish(transport::topics::ShadowTopic("cam-1", "vqi.inspect"), "{}").ok());
+  auto cam2 = Device("cam-2");  // the same image from another device: a second origin
+  ASSERT_TRUE(cam2->Publish(testing::UploadTopicOf("cam-2"),
+                            testing::UploadDoc("cam-2", img, "c2-1", "1.3.0").dump())
+                  .ok());
+
+  ASSERT_TRUE(WaitFor([&] {
+    auto s = ingest_->Stats().ingest;
+    auto u = s.sub["upload"];
+    return s.stored == 2 && u.handled == 2 && u.duplicates == 1 && s.unhandled_sub == 1;
+  })) << "stored "
+      << ingest_->Stats().ingest.stored << " last error " << ingest_->Stats().ingest.last_error;
+  ingest_->Stop();
+  EXPECT_EQ((*uploads)->Stats().images_added, 1u);
+  EXPECT_EQ((*uploads)->Stats().refused, 0u);
+
+  auto ds = dataset::Store::Open(home_, "uploads", false);
+  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  auto pool = (*ds)->UnlabeledPool({});
+  ASSERT_TRUE(pool.ok());
+  ASSERT_EQ(pool->size(), 1u);  // cam-2's forged "x-1" image is not there
+  EXPECT_EQ((*pool)[0].sample.image_id, Sha256Hex(img));
+  EXPECT_EQ((*pool)[0].sample.width, 300);
+  ASSERT_EQ((*pool)[0].origins.size(), 2u);
+  EXPECT_EQ((*pool)[0].origins[0].thing, "cam-1");
+  EXPECT_EQ((*pool)[0].origins[0].model_version, "1.2.0");
+  EXPECT_EQ((*pool)[0].origins[0].message_id, "5eed-1");
+  EXPECT_EQ((*pool)[0].origins[1].thing, "cam-2");
+  EXPECT_EQ((*pool)[0].origins[1].model_version, "1.3.0");
+  ResultStoreOptions so;
+  so.create = false;
+  auto store = OpenSqliteResultStore(ResultsDbPath(home_), so);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->Counters("cam-1")->images, 2);
+  EXPECT_EQ((*store)->Counters("cam-1")->refused, 1);  // the shadow message nobody takes
 }
 
 }  // namespace

@@ -95,6 +95,11 @@ Status ParseFields(const Json& j, const topics::Parsed& t, ParsedResult* r) {
     if (!it->is_object()) return InvalidArgument("image: expected an object");
     VQI_RETURN_IF_ERROR(OptString(*it, "name", "image.", &r->image_name));
   }
+  if (auto it = j.find("drift"); it != j.end() && !it->is_null()) {
+    auto d = ParseDriftField(*it, "drift.");
+    if (!d.ok()) return d.status();
+    r->drift = std::move(*d);
+  }
   if (auto it = j.find("timings_ms"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) return InvalidArgument("timings_ms: expected an object");
     VQI_RETURN_IF_ERROR(OptMs(*it, "total", &r->total_ms));
@@ -104,6 +109,27 @@ Status ParseFields(const Json& j, const topics::Parsed& t, ParsedResult* r) {
 }
 
 }  // namespace
+
+Result<DriftField> ParseDriftField(const Json& j, const std::string& path) {
+  if (!j.is_object()) return InvalidArgument(path + ": expected an object");
+  DriftField d;
+  auto score = j.find("score");
+  if (score == j.end() || !score->is_number() || !std::isfinite(score->get<double>()) ||
+      score->get<double>() < 0 || score->get<double>() > 1e6)
+    return InvalidArgument(path + "score: expected a number in [0, 1e6]");
+  d.score = score->get<double>();
+  auto alert = j.find("alert");
+  if (alert == j.end() || !alert->is_boolean())
+    return InvalidArgument(path + "alert: expected true or false");
+  d.alert = alert->get<bool>();
+  VQI_RETURN_IF_ERROR(OptString(j, "feature", path, &d.feature));
+  if (auto w = j.find("window"); w != j.end() && !w->is_null()) {
+    if (!w->is_number_integer() || w->get<int64_t>() < 0 || w->get<int64_t>() > 100000000)
+      return InvalidArgument(path + "window: expected an integer in [0, 1e8]");
+    d.window = w->get<int64_t>();
+  }
+  return d;
+}
 
 std::string ThingOfTopic(std::string_view topic) {
   auto p = topics::Parse(topic);

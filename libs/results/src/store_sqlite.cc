@@ -51,6 +51,31 @@ CREATE TABLE thing_counters(
   last_model_version TEXT NOT NULL DEFAULT '');
 )sql";
 
+// Drift (docs/design/results.md "Drift"): the thing's last drift report and alert state, and
+// the alert messages (kept per thing like results, for de-duplication and history).
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE thing_counters ADD COLUMN drift_score REAL NOT NULL DEFAULT -1;
+ALTER TABLE thing_counters ADD COLUMN drift_feature TEXT NOT NULL DEFAULT '';
+ALTER TABLE thing_counters ADD COLUMN drift_window INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE thing_counters ADD COLUMN drift_alert INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE thing_counters ADD COLUMN drift_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE thing_counters ADD COLUMN drift_device_time TEXT NOT NULL DEFAULT '';
+ALTER TABLE thing_counters ADD COLUMN drift_alert_changed TEXT NOT NULL DEFAULT '';
+ALTER TABLE thing_counters ADD COLUMN drift_alerts INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE drift_alerts(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  thing TEXT NOT NULL,
+  component TEXT NOT NULL,
+  raised INTEGER NOT NULL,
+  score REAL NOT NULL,
+  feature TEXT NOT NULL,
+  timestamp TEXT NOT NULL,
+  received TEXT NOT NULL,
+  payload TEXT NOT NULL);
+CREATE INDEX drift_alerts_thing ON drift_alerts(thing, seq);
+)sql";
+
 constexpr const char* kResultColumns =
     "seq, id, thing, component, verdict, uncertain, timestamp, received, received_ms, "
     "model_name, model_version, image_name, total_ms, model_ms, payload";
@@ -65,6 +90,15 @@ std::string FormatTimeMs(int64_t ms) {
   std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
   return out;
 }
+
+// The thing's last drift report: score, feature, window, alert, server time, device time, thing.
+// Results and alert messages reach the store in separate streams (an ingest batch stores its
+// results before its alerts), so a report older than the one stored (by the device's clock,
+// RFC 3339 of one width) does not replace it.
+constexpr const char* kSetDrift =
+    "UPDATE thing_counters SET drift_score = ?1, drift_feature = ?2, drift_window = ?3, "
+    "drift_alert = ?4, drift_at = ?5, drift_device_time = ?6 "
+    "WHERE thing = ?7 AND (?6 = '' OR drift_device_time <= ?6)";
 
 StoredResult RowToResult(const sqlite::Stmt& s) {
   StoredResult r;
@@ -137,6 +171,7 @@ class SqliteResultStore : public ResultStore {
                       "last_model_name = CASE WHEN ? = '' THEN last_model_name ELSE ? END, "
                       "last_model_version = CASE WHEN ? = '' THEN last_model_version ELSE ? END "
                       "WHERE thing = ?"));
+      VQI_ASSIGN_OR_RETURN(sqlite::Stmt drift, db_.Prepare(kSetDrift));
       std::set<std::string> touched;
       for (const ParsedResult& r : batch) {
         ensure.Reset();
@@ -165,6 +200,17 @@ class SqliteResultStore : public ResultStore {
         }
         out.push_back(AddOutcome::kStored);
         touched.insert(r.thing);
+        if (r.drift) {
+          drift.Reset();
+          VQI_RETURN_IF_ERROR(drift.Bind(1, r.drift->score)
+                                  .Bind(2, r.drift->feature)
+                                  .Bind(3, r.drift->window)
+                                  .Bind(4, r.drift->alert ? 1 : 0)
+                                  .Bind(5, received)
+                                  .Bind(6, r.timestamp)
+                                  .Bind(7, r.thing)
+                                  .Run());
+        }
         ++inserts_since_check_;
         const bool timed_total = r.total_ms >= 0, timed_model = r.model_ms >= 0;
         upd.Reset();
@@ -186,6 +232,69 @@ class SqliteResultStore : public ResultStore {
                                 .Run());
       }
       return ApplyRetention(touched);
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  Result<std::vector<AddOutcome>> AddDriftAlerts(const std::vector<ParsedDrift>& alerts) override {
+    std::vector<AddOutcome> out;
+    Status st = db_.InTransaction([&]() -> Status {
+      out.clear();
+      const std::string received = FormatTimeMs(clock_->NowMs());
+      VQI_ASSIGN_OR_RETURN(
+          sqlite::Stmt ins,
+          db_.Prepare("INSERT INTO drift_alerts(id, thing, component, raised, score, feature, "
+                      "timestamp, received, payload) VALUES(?,?,?,?,?,?,?,?,?) "
+                      "ON CONFLICT(id) DO NOTHING"));
+      VQI_ASSIGN_OR_RETURN(sqlite::Stmt ensure,
+                           db_.Prepare("INSERT INTO thing_counters(thing, first_seen) VALUES(?, ?) "
+                                       "ON CONFLICT(thing) DO NOTHING"));
+      VQI_ASSIGN_OR_RETURN(sqlite::Stmt drift, db_.Prepare(kSetDrift));
+      VQI_ASSIGN_OR_RETURN(sqlite::Stmt changed,
+                           db_.Prepare("UPDATE thing_counters SET drift_alert_changed = ?, "
+                                       "drift_alerts = drift_alerts + ? WHERE thing = ?"));
+      VQI_ASSIGN_OR_RETURN(
+          sqlite::Stmt keep,
+          db_.Prepare("DELETE FROM drift_alerts WHERE thing = ?1 AND seq <= (SELECT seq FROM "
+                      "drift_alerts WHERE thing = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)"));
+      for (const ParsedDrift& d : alerts) {
+        ins.Reset();
+        VQI_RETURN_IF_ERROR(ins.Bind(1, d.id)
+                                .Bind(2, d.thing)
+                                .Bind(3, d.component)
+                                .Bind(4, d.raised ? 1 : 0)
+                                .Bind(5, d.drift.score)
+                                .Bind(6, d.drift.feature)
+                                .Bind(7, d.timestamp)
+                                .Bind(8, received)
+                                .Bind(9, d.payload)
+                                .Run());
+        if (db_.Changes() == 0) {
+          out.push_back(AddOutcome::kDuplicate);
+          continue;
+        }
+        out.push_back(AddOutcome::kStored);
+        ensure.Reset();
+        VQI_RETURN_IF_ERROR(ensure.Bind(1, d.thing).Bind(2, received).Run());
+        drift.Reset();
+        VQI_RETURN_IF_ERROR(drift.Bind(1, d.drift.score)
+                                .Bind(2, d.drift.feature)
+                                .Bind(3, d.drift.window)
+                                .Bind(4, d.raised ? 1 : 0)
+                                .Bind(5, received)
+                                .Bind(6, d.timestamp)
+                                .Bind(7, d.thing)
+                                .Run());
+        changed.Reset();
+        VQI_RETURN_IF_ERROR(changed.Bind(1, d.timestamp.empty() ? received : d.timestamp)
+                                .Bind(2, d.raised ? 1 : 0)
+                                .Bind(3, d.thing)
+                                .Run());
+        keep.Reset();
+        VQI_RETURN_IF_ERROR(keep.Bind(1, d.thing).Bind(2, retention_.keep_per_thing).Run());
+      }
+      return Status::Ok();
     });
     if (!st.ok()) return st;
     return out;
@@ -262,7 +371,9 @@ class SqliteResultStore : public ResultStore {
         sqlite::Stmt s,
         db_.Prepare("SELECT thing, images, pass, fail, error, uncertain, duplicates, refused, "
                     "sum_total_ms, timed_total, sum_model_ms, timed_model, first_seen, last_seen, "
-                    "last_model_name, last_model_version FROM thing_counters "
+                    "last_model_name, last_model_version, drift_score, drift_feature, "
+                    "drift_window, drift_alert, drift_at, drift_alert_changed, drift_alerts "
+                    "FROM thing_counters "
                     "WHERE ?1 = '' OR thing = ?1 ORDER BY thing"));
     s.Bind(1, thing);
     std::vector<ThingCounters> out;
@@ -284,6 +395,13 @@ class SqliteResultStore : public ResultStore {
       c.last_seen = s.Text(13);
       c.last_model_name = s.Text(14);
       c.last_model_version = s.Text(15);
+      c.drift_score = s.Real(16);
+      c.drift_feature = s.Text(17);
+      c.drift_window = s.Int(18);
+      c.drift_alert = s.Int(19) != 0;
+      c.drift_at = s.Text(20);
+      c.drift_alert_changed = s.Text(21);
+      c.drift_alerts = s.Int(22);
       out.push_back(std::move(c));
     }
     VQI_ASSIGN_OR_RETURN(sqlite::Stmt t, db_.Prepare("SELECT total_ms, model_ms FROM results "
@@ -342,7 +460,8 @@ Result<std::unique_ptr<ResultStore>> OpenSqliteResultStore(const std::string& pa
   sqlite::OpenOptions o;
   o.create = options.create;
   VQI_ASSIGN_OR_RETURN(sqlite::Db db, sqlite::Db::Open(path, o));
-  VQI_RETURN_IF_ERROR(db.Migrate({{1, kSchemaV1, nullptr}}).WithContext("results store " + path));
+  VQI_RETURN_IF_ERROR(db.Migrate({{1, kSchemaV1, nullptr}, {2, kSchemaV2, nullptr}})
+                          .WithContext("results store " + path));
   return std::unique_ptr<ResultStore>(new SqliteResultStore(std::move(db), options));
 }
 
@@ -372,7 +491,15 @@ Json ThingCountersToJson(const ThingCounters& c) {
               {"firstSeen", c.first_seen},
               {"lastSeen", c.last_seen},
               {"lastModel", {{"name", c.last_model_name}, {"version", c.last_model_version}}},
-              {"retained", c.retained}};
+              {"retained", c.retained},
+              {"drift", c.drift_score < 0 ? Json(nullptr)
+                                          : Json{{"score", std::round(c.drift_score * 1000) / 1000},
+                                                 {"feature", c.drift_feature},
+                                                 {"window", c.drift_window},
+                                                 {"alert", c.drift_alert},
+                                                 {"at", c.drift_at},
+                                                 {"alertChanged", c.drift_alert_changed},
+                                                 {"alertsRaised", c.drift_alerts}}}};
 }
 
 Result<int64_t> ParseRfc3339Ms(const std::string& text) {

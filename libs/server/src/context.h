@@ -52,6 +52,8 @@ Status AddModelRoutes(Router& router, ServerContext& ctx);
 Status AddComponentRoutes(Router& router, ServerContext& ctx);
 // Compiled in when libs/fleet is built (VQI_SERVER_WITH_FLEET): opens the fleet store.
 Status AddFleetRoutes(Router& router, ServerContext& ctx);
+// GET /v1/shadow (libs/fleet shadow_store.h, docs/design/shadow.md): opens <home>/fleet/shadow.db.
+Status AddShadowRoutes(Router& router, ServerContext& ctx);
 // /v1/results, /v1/things/{name}/results/stats (libs/results): opens the results store.
 Status AddResultsRoutes(Router& router, ServerContext& ctx);
 

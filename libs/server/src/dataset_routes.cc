@@ -1,5 +1,9 @@
-// GET /v1/datasets and /v1/datasets/{name}: read-only views of libs/dataset.
+// GET /v1/datasets, /v1/datasets/{name} and /v1/datasets/{name}/unlabeled: read-only views of
+// libs/dataset.
+#include <charconv>
+
 #include "context.h"
+#include "vqi/dataset/pool_json.h"
 #include "vqi/dataset/stats.h"
 #include "vqi/dataset/store.h"
 
@@ -43,6 +47,44 @@ void AddDatasetRoutes(Router& router, ServerContext& ctx) {
                 c.Reply(200, j);
                 return Status::Ok();
               }});
+  router.Add(
+      {"GET",
+       "/v1/datasets/{name}/unlabeled",
+       Access::kRead,
+       Body::kNone,
+       "datasets",
+       "The unlabeled pool (images without an approved label), images devices uploaded first "
+       "(newest first) with their origins: device, component, model name and version, result "
+       "id, best score, received time. Query: thing= (only that device's uploads), limit= "
+       "(1-10000, default 100)",
+       200,
+       nullptr,
+       {{"type", "object"},
+        {"properties",
+         {{"dataset", {{"type", "string"}}},
+          {"unlabeled", {{"type", "integer"}}},
+          {"images", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}},
+       [&ctx](Call& c) -> Status {
+         int64_t limit = 100;
+         if (c.req.has_param("limit")) {
+           const std::string v = c.req.get_param_value("limit");
+           auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
+           if (ec != std::errc() || p != v.data() + v.size() || v.empty() || limit < 1 ||
+               limit > 10000)
+             return InvalidArgument("query parameter limit: '" + v.substr(0, 40) +
+                                    "' is not an integer in [1, 10000]");
+         }
+         VQI_ASSIGN_OR_RETURN(auto store,
+                              dataset::Store::Open(ctx.options.home, c.Param("name"), false));
+         VQI_ASSIGN_OR_RETURN(auto pool, store->UnlabeledPool({c.req.get_param_value("thing"), 0}));
+         Json images = Json::array();
+         for (size_t i = 0; i < pool.size() && i < static_cast<size_t>(limit); ++i)
+           images.push_back(dataset::PoolImageToJson(pool[i], /*with_path=*/false));
+         c.Reply(
+             200,
+             Json{{"dataset", c.Param("name")}, {"unlabeled", pool.size()}, {"images", images}});
+         return Status::Ok();
+       }});
 }
 
 }  // namespace vqi::server

@@ -352,6 +352,7 @@ Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options) {
 #endif
 #ifdef VQI_SERVER_WITH_FLEET
   VQI_RETURN_IF_ERROR(AddFleetRoutes(impl->router, ctx));
+  VQI_RETURN_IF_ERROR(AddShadowRoutes(impl->router, ctx));
 #endif
   VQI_RETURN_IF_ERROR(AddResultsRoutes(impl->router, ctx));
 #ifdef VQI_SERVER_WITH_COMPONENTS

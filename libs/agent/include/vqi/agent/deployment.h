@@ -28,11 +28,20 @@ struct DeploymentComponent {
   ConfigurationUpdate update;
 };
 
+// A candidate model version fetched and installed (verified like any component) without a
+// lifecycle, for the inspection component to run in the shadow of the live one
+// (vqi-desired/1 `shadow`, docs/design/shadow.md). Its folder is kept while the current
+// deployment names it.
+struct ShadowRef {
+  std::string component, version;
+};
+
 struct Deployment {
   std::string id;         // safe as a file name: [A-Za-z0-9._-], 1..64
   uint64_t sequence = 0;  // monotonic per device; a lower one than the last applied is rejected
   std::map<std::string, DeploymentComponent> components;
   FailurePolicy policy = FailurePolicy::kRollback;
+  std::optional<ShadowRef> shadow;  // "shadow": {"component", "version"} when set
 };
 
 // A CreateDeployment document. Keys: targetArn, deploymentName, components,

@@ -68,6 +68,14 @@ struct EngineHooks {
   // token). Called just before each step is spawned; may register the component.
   std::function<std::vector<std::string>(const std::string& name, const Json& configuration)>
       component_env;
+  // Issue 20: {name: "RUNNING"|"ERRORED"} as components last reported themselves over the IPC
+  // (UpdateState). Polled at every wake-up; a RUNNING component that reported ERRORED is shown
+  // ERRORED in status.json (`vqi-agent status`) and ComponentStates (status reports,
+  // heartbeats). Display only: restarts still follow the process's exit.
+  std::function<Json()> reported_states;
+  // Issue 20: a component was stopped (removed, replaced, or the agent stops): its IPC token
+  // is dropped (the next start registers a new one).
+  std::function<void(const std::string& name)> component_stopped;
 };
 
 class Engine {

@@ -33,7 +33,12 @@ class AgentIpc {
                                                   transport::MqttClient* client);
   // Registers the component (its configuration, its metrics file) and returns the entries
   // VQI_IPC_SOCKET=<path> and SVCUID=<token> for its environment.
+  // A state the component reported earlier is forgotten (a new process of it starts).
   std::vector<std::string> ComponentEnv(const std::string& name, const Json& configuration);
+  // The engine stopped the component: its token is invalidated (IpcServer::Unregister).
+  void ComponentStopped(const std::string& name);
+  // {name: "RUNNING"|"ERRORED"} reported with UpdateState (engine hook reported_states).
+  Json ReportedStates() const;
   // Hands spooled messages to the MQTT client (engine tick; also after each Append and ack).
   void Pump();
   Spool* spool() { return spool_.get(); }

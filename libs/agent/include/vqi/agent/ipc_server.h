@@ -64,6 +64,8 @@ class IpcServer {
   std::string Register(const IpcComponent& component);
   // Forgets the component and its token; its open connections are closed.
   void Unregister(const std::string& name);
+  // Forgets the state the component reported (a new process of it starts: it reports its own).
+  void ClearState(const std::string& name);
   // {name: state} as last reported with UpdateState.
   Json States() const;
   IpcServerStats Stats() const;

@@ -8,6 +8,7 @@
 // verification (PermissionDenied / DataLoss naming what failed, docs/design/signing.md).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -76,7 +77,18 @@ struct ModelToPackage {
   // Registry artifacts (blobs already in the blob store); model.onnx is required,
   // model.int8.onnx packaged when present, anything else (checkpoints, reports) left out.
   std::vector<StoredArtifact> artifacts;
+  // The drift monitor's training statistics (`vqi.inspect.stats/1`, docs/design/inspect.md),
+  // packaged as the artifact stats.json. `stats_file`: a file given by the user; it also makes
+  // a new version when the latest one packages this model with other (or no) statistics.
+  // Else `compute_stats`, called only when a new version is created (computing them reads the
+  // training images): the path of a file, or "" to package without. libs/component never reads
+  // the document (the caller, which links libs/inspect, checked it).
+  std::string stats_file;
+  std::function<Result<std::string>()> compute_stats;
 };
+
+// The artifact name of the drift statistics beside model.onnx.
+inline constexpr const char* kStatsArtifact = "stats.json";
 
 // "vqi.model.<group>".
 std::string ModelComponentName(const std::string& group);
@@ -85,12 +97,15 @@ std::string ModelComponentName(const std::string& group);
 Result<std::string> NextPatchVersion(const std::string& latest);
 // The generated recipe of a model component (JSON text): artifacts as
 // vqi://artifacts/<digest>/<name>, an install step copying them to {work:path}/model, and
-// DefaultConfiguration.model {group, version, metrics (scalars only), files}.
+// DefaultConfiguration.model {group, version, metrics (scalars only), files}. An artifact
+// named stats.json in `model.artifacts` is packaged too (files.stats).
 Result<std::string> ModelComponentRecipe(const ModelToPackage& model, const std::string& version,
                                          const std::string& publisher);
 // Packages `model` as the next version of ModelComponentName(group) (patch bump of the latest
 // stored version, or 1.0.0), signed with `key_name`. Idempotent: when the latest version already
-// packages this model version, returns it with created = false and stores nothing.
+// packages this model version (and, when `stats_file` is given, a stats.json of the same
+// bytes), returns it with created = false and stores nothing. The statistics file is put into
+// the blob store like the model's blobs and signed with them.
 Result<PutOutcome> PackageModel(const PackageEnv& env, const ModelToPackage& model,
                                 const std::string& key_name, const std::string& publisher);
 

@@ -130,8 +130,10 @@ class Store {
   bool HasImage(const std::string& image_id) const;
   // Records an origin of an image already in the store (`seq` is assigned). Returns false,
   // changing nothing, when an origin with the same (thing, message_id) exists (a resent
-  // message). NotFound if the image is not in the store; InvalidArgument for an empty thing or
-  // message id, or text that is not UTF-8.
+  // message), or, for a non-empty result_id, one with the same (image, thing, result_id,
+  // model_name, model_version) (the same observation sent again under a new id). NotFound if the
+  // image is not in the store; InvalidArgument for an empty thing or message id, or text that is
+  // not UTF-8.
   Result<bool> AddOrigin(const ImageOrigin& origin);
   // The image's origins, oldest first.
   Result<std::vector<ImageOrigin>> Origins(const std::string& image_id) const;

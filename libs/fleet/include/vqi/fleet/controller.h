@@ -55,6 +55,7 @@ struct ControllerStats {
   uint64_t desired_enqueued = 0;     // outbox records written (notify, roll back, clear)
   uint64_t desired_published = 0;    // outbox records acknowledged by the broker
   uint64_t desired_republished = 0;  // latest states published again after a (re)connect
+  uint64_t promotions = 0;           // shadow candidates promoted (docs/design/shadow.md)
   uint64_t loop_errors = 0;          // a step that failed (store busy, ...): retried next poll
   uint64_t loops = 0;
   bool connected = false;

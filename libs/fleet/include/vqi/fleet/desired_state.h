@@ -8,7 +8,8 @@
 //    "failureHandlingPolicy": "ROLLBACK",
 //    "componentUpdatePolicy": {"timeoutInSeconds": 60, "action": "NOTIFY_COMPONENTS"},
 //    "timeouts": {"configurationValidationSeconds": 30},
-//    "kpi": {"metric": "defect_rate", "window": 200}}          (optional)
+//    "kpi": {"metric": "defect_rate", "window": 200},          (optional)
+//    "shadow": {"component": "vqi.model.tags", "version": "1.0.1"}}   (optional, shadow.md)
 //
 // `components` is the full resolved set with exact versions (dependencies included). A device
 // ignores a document whose `sequence` is not above the last one it applied.
@@ -50,6 +51,15 @@ struct KpiSpec {
   bool operator==(const KpiSpec&) const = default;
 };
 
+// A candidate model version the device fetches (verified like any component) without running
+// a lifecycle, for the inspection component to run in the shadow of the live one
+// (docs/design/shadow.md).
+struct ShadowSpec {
+  std::string component;  // a component of `components` (its live version differs)
+  std::string version;
+  bool operator==(const ShadowSpec&) const = default;
+};
+
 struct DesiredState {
   std::string thing;
   std::string deployment_id;
@@ -60,6 +70,7 @@ struct DesiredState {
   std::string component_update_action = "NOTIFY_COMPONENTS";  // | SKIP_NOTIFY_COMPONENTS
   int64_t configuration_validation_timeout_seconds = 30;
   std::optional<KpiSpec> kpi;  // "kpi": {"metric", "window"}; absent = no KPI measured
+  std::optional<ShadowSpec> shadow;  // "shadow": {"component", "version"}; absent = none
   bool operator==(const DesiredState&) const = default;
 };
 

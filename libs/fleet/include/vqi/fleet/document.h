@@ -60,6 +60,16 @@ struct RolloutConfig {
   std::optional<KpiConfig> kpi;
 };
 
+// vqi extension `vqiShadow` (docs/design/shadow.md): a candidate version of a model component
+// that the inspection component runs beside the live one; `promoteWhen` (optional) is the rule
+// (promote_rule.h) under which the fleet controller promotes it.
+struct ShadowConfig {
+  std::string component;                // a component of the document (the live model)
+  std::string version;                  // the candidate version (not the live one)
+  std::string inspector = "vqi.inspect";  // the document's component that runs the models
+  std::string promote_when;             // "" = never promoted automatically
+};
+
 struct DeploymentDocument {
   std::string deployment_name;
   std::map<std::string, DocumentComponent> components;
@@ -68,6 +78,8 @@ struct DeploymentDocument {
   std::string component_update_action = "NOTIFY_COMPONENTS";
   int64_t configuration_validation_timeout_seconds = 30;
   RolloutConfig rollout;
+  std::optional<ShadowConfig> shadow;
+  Json promotion;  // vqiPromotion (written by the controller when it promoted), null if absent
 };
 
 // Parses `text` (from `origin`, which starts messages only for JSON syntax errors).

@@ -14,11 +14,27 @@ namespace vqi::inspect {
 
 enum class Mode { kWatch, kInterval };
 
+// The training statistics a model component ships beside its model (`vqi component
+// from-model`): used when Drift.StatsFile is not set.
+inline constexpr const char* kModelStatsFile = "stats.json";
+
 struct DriftConfig {
-  std::string stats_file;  // "" = drift monitoring off
+  bool enabled = true;     // Drift.Enabled: false turns the monitor off even with statistics
+  std::string stats_file;  // "" = <ModelDirectory>/stats.json when that file exists, else off
   int window = 200;        // images in the sliding window
   int min_window = 50;     // images before a score is reported
   double alpha = 0.001;    // KS significance level for the alert (split over the features)
+};
+
+// `Shadow`: a candidate model run beside the live one (docs/design/shadow.md).
+struct ShadowConfig {
+  std::string model_directory;  // resolved; "" = no shadow
+  std::string model_component;  // Shadow.ModelComponent ("" when ModelDirectory was given)
+  std::string model_file = "model.onnx";
+  std::string model_name, model_version;
+  int report_every = 100;  // images between two vqi.inspect.shadow/1 messages
+  bool enabled() const { return !model_directory.empty(); }
+  bool operator==(const ShadowConfig&) const = default;
 };
 
 struct InspectConfig {
@@ -40,8 +56,12 @@ struct InspectConfig {
   int64_t max_image_bytes = int64_t{64} << 20;
   double settle_seconds = 2.0;
   DriftConfig drift;
+  ShadowConfig shadow;
 
   std::string ModelPath() const { return model_directory + "/" + model_file; }
+  // The drift statistics in use: "" when off (Drift.Enabled false, or no StatsFile and no
+  // <ModelDirectory>/stats.json), else Drift.StatsFile or the model's stats.json (checked now).
+  std::string DriftStatsPath() const;
   // PublishResultsOnTopic, else vqi/v1/results/<thing>/<component>.
   std::string Topic() const;
 };
@@ -62,5 +82,14 @@ Result<InspectConfig> ParseConfig(const Json& j, const std::string& where,
                                   std::vector<std::string>* unknown = nullptr);
 
 const char* ModeName(Mode m);
+
+// Reads the `Shadow` object (src/shadow_config.cc): `ModelDirectory`, or `ModelComponent` +
+// `ModelVersion` under vqi-agent (the folder `$VQI_AGENT_ROOT/packages/artifacts/<C>/<V>`, the
+// agent's layout), `ModelFile` (default `live_model_file`), `ModelName`, `ReportEvery`
+// (1..100000, 100). Errors name `Shadow.<key>`.
+Status ParseShadowConfig(const Json& j, const std::string& where, const std::string& agent_root,
+                         const std::string& live_model_file, ShadowConfig* out,
+                         std::vector<std::string>* unknown);
+inline constexpr int kMaxShadowReportEvery = 100000;
 
 }  // namespace vqi::inspect

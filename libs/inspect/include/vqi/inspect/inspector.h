@@ -21,15 +21,17 @@
 #include "vqi/infer/detector.h"
 #include "vqi/inspect/config.h"
 #include "vqi/inspect/drift.h"
+#include "vqi/inspect/drift_alert.h"
 #include "vqi/inspect/journal.h"
 #include "vqi/inspect/result.h"
+#include "vqi/inspect/shadow.h"
 #include "vqi/inspect/sink.h"
 #include "vqi/inspect/watcher.h"
 
 namespace vqi::inspect {
 
-// Where the configuration comes from: a file today, the agent's IPC (GetConfiguration +
-// SubscribeToConfigurationUpdate) next.
+// Where the configuration comes from: a file (FileConfigSource), or the agent's IPC
+// (IpcConfigSource in ipc.h: GetConfiguration + configurationUpdate events).
 class ConfigSource {
  public:
   virtual ~ConfigSource() = default;
@@ -56,6 +58,7 @@ struct InspectCounters {
   int64_t skipped = 0;  // already in the journal
   int64_t reloads = 0;  // model or configuration reloads that took effect
   int64_t publish_retries = 0;
+  int64_t shadow_reports = 0;  // vqi.inspect.shadow/1 messages published
   double deliver_ms = 0;  // summed: publish (and upload) + journal commit, after each result
 };
 
@@ -104,7 +107,12 @@ class Inspector {
   Status PublishAndCommit(const InspectResult& result, const FileKey& key,
                           const std::atomic<bool>& stop);
   void MaybeReloadModel();
-  std::string ModelStamp(const std::string& path) const;
+  std::string ModelStamp(const InspectConfig& config) const;
+  // Shadow (docs/design/shadow.md): opens the candidate of `config` (a failure only logs: live
+  // inspection goes on without it), and publishes its statistics (`force`: also before the
+  // ReportEvery images, at stop and before the candidate is replaced).
+  void ConfigureShadow(const InspectConfig& config);
+  Status PublishShadow(bool force);
 
   ResultSink& sink_;
   Clock& clock_;
@@ -112,6 +120,8 @@ class Inspector {
   std::unique_ptr<infer::OnnxDetector> detector_;
   std::string model_stamp_, failed_model_stamp_;
   std::unique_ptr<DriftMonitor> drift_;
+  DriftAlertTracker drift_alerts_;  // survives model reloads
+  std::unique_ptr<ShadowRunner> shadow_;
   std::unique_ptr<ProcessedJournal> journal_;
   std::unique_ptr<DirectoryWatcher> watcher_;
   InspectCounters counters_;

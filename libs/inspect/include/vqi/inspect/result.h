@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ struct DriftReport {
   bool alert = false;   // score > 1
   std::string feature;  // the feature with the largest score
   int window = 0;       // images in the window
+  std::map<std::string, double> scores;  // D / D_crit of each compared feature (not in results)
 };
 
 struct InspectResult {
@@ -44,6 +46,7 @@ struct InspectResult {
   std::vector<std::string> class_names;     // names of class ids
   Timings timings;
   std::optional<DriftReport> drift;
+  std::optional<OrderedJson> shadow;  // the candidate's view of this image (shadow.h)
   Status error;  // set when verdict is kError
 
   // The idempotency key: "<thing>:<image_id>" (or the name when the bytes were unreadable).

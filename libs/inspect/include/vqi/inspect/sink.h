@@ -1,8 +1,9 @@
 // Where results go. The inspector calls Publish once per image and commits the image to its
 // journal only after Publish returned OK, so a sink's OK must mean "durable" (the JSON-lines
-// file is fdatasync'd; the agent IPC sink of the next session returns OK when the agent's spool
-// holds the message). A non-OK status (Unavailable: retry later) leaves the image uncommitted:
-// the inspector retries it, nothing is lost.
+// file is fdatasync'd; IpcResultSink in ipc.h returns OK when the agent's spool holds the
+// message). A non-OK status leaves the image uncommitted: Unavailable/ResourceExhausted (and
+// anything but the three below) are retried with backoff, nothing is lost; PermissionDenied,
+// InvalidArgument and FailedPrecondition stop the loop (Inspector::Run returns them).
 //
 // Thread-compatibility: one thread calls a sink at a time.
 #pragma once

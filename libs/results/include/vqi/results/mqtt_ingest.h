@@ -35,6 +35,9 @@ struct MqttIngestOptions {
   // Queued payload bytes (uploads are up to ~350 KB each); beyond: dropped and counted.
   size_t max_inbox_bytes = size_t{256} << 20;
   size_t max_batch = 500;  // messages per store transaction
+  // Payload bytes per batch (at least one message): bounds how long results wait behind uploads
+  // (~12 of the largest, ~50 of a 640x480 JPEG).
+  size_t max_batch_bytes = size_t{4} << 20;
   IngestOptions ingest;
   RetentionPolicy retention;
 };

@@ -52,6 +52,15 @@ struct ThingCounters {
   std::string first_seen, last_seen;  // server clock; "" before the first result
   std::string last_model_name, last_model_version;
   int64_t retained = 0;  // results of this thing still stored
+  // Drift (docs/design/results.md "Drift"): the last report, from a result's `drift` field or
+  // a vqi.inspect.drift/1 alert message, whichever is newest by the device's clock.
+  double drift_score = -1;  // -1: no drift report received yet
+  std::string drift_feature;
+  int64_t drift_window = 0;
+  bool drift_alert = false;
+  std::string drift_at;             // server clock of that report
+  std::string drift_alert_changed;  // device time of the last raised/cleared message ("" none)
+  int64_t drift_alerts = 0;         // "raised" messages received
 };
 
 struct ResultQuery {
@@ -73,6 +82,10 @@ class ResultStore {
   // One outcome per input, in order.
   virtual Result<std::vector<AddOutcome>> AddBatch(const std::vector<ParsedResult>& results) = 0;
   Result<AddOutcome> Add(const ParsedResult& r);
+  // Stores drift alert messages (one transaction), dropping ids already stored, and sets the
+  // thing's drift state from each. One outcome per input, in order.
+  virtual Result<std::vector<AddOutcome>> AddDriftAlerts(
+      const std::vector<ParsedDrift>& alerts) = 0;
   // Adds `n` to the thing's refused counter (creating its row).
   virtual Status CountRefused(const std::string& thing, int64_t n) = 0;
 
