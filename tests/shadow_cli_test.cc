@@ -37,8 +37,9 @@ class ShadowCliTest : public ::testing::Test {
     ASSERT_TRUE(vqi::WriteFileAtomic(dir_ + "/" + rel, data).ok());
   }
   void Component(const std::string& name, const std::string& version, const std::string& dep = "") {
-    const std::string deps =
-        dep.empty() ? "" : R"("ComponentDependencies": {")" + dep + R"(": {"VersionRequirement": ">=1.0.0"}},)";
+    const std::string deps = dep.empty() ? ""
+                                         : R"("ComponentDependencies": {")" + dep +
+                                               R"(": {"VersionRequirement": ">=1.0.0"}},)";
     const std::string rel = "in/" + name + "-" + version;
     Write(rel + "/recipe.json", R"({"RecipeFormatVersion": "2020-01-25", "ComponentName": ")" +
                                     name + R"(", "ComponentVersion": ")" + version +
@@ -54,18 +55,29 @@ class ShadowCliTest : public ::testing::Test {
   void Stats(const std::string& thing, int images, int agree) {
     auto store = vqi::fleet::OpenSqliteShadowStore(vqi::fleet::ShadowDbPath(home_));
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    vqi::Json j{{"schema", "vqi.inspect.shadow/1"},
-                {"thing", thing},
-                {"component", "vqi.inspect"},
-                {"live", {{"name", "tags"}, {"version", "1.0.0"}}},
-                {"candidate", {{"component", "vqi.model.tags"}, {"name", "tags"}, {"version", "1.0.1"}}},
-                {"counts", {{"images", images}, {"verdict_agree", agree}, {"live_fail", 0},
-                            {"candidate_fail", 0}, {"candidate_errors", 0}, {"boxes_live", 10},
-                            {"boxes_candidate", 10}, {"boxes_matched", 10}, {"box_slots", 10},
-                            {"pairs", 10}}},
-                {"sums", {{"best_shift", 0.0}, {"pair_shift", 0.0}, {"live_ms", 14.0 * images},
-                          {"candidate_ms", 21.0 * images}}},
-                {"at", "2026-12-06T14:00:00.000Z"}};
+    vqi::Json j{
+        {"schema", "vqi.inspect.shadow/1"},
+        {"thing", thing},
+        {"component", "vqi.inspect"},
+        {"live", {{"name", "tags"}, {"version", "1.0.0"}}},
+        {"candidate", {{"component", "vqi.model.tags"}, {"name", "tags"}, {"version", "1.0.1"}}},
+        {"counts",
+         {{"images", images},
+          {"verdict_agree", agree},
+          {"live_fail", 0},
+          {"candidate_fail", 0},
+          {"candidate_errors", 0},
+          {"boxes_live", 10},
+          {"boxes_candidate", 10},
+          {"boxes_matched", 10},
+          {"box_slots", 10},
+          {"pairs", 10}}},
+        {"sums",
+         {{"best_shift", 0.0},
+          {"pair_shift", 0.0},
+          {"live_ms", 14.0 * images},
+          {"candidate_ms", 21.0 * images}}},
+        {"at", "2026-12-06T14:00:00.000Z"}};
     ASSERT_TRUE(vqi::fleet::IngestShadowMessage(**store, thing, "vqi.inspect", j.dump(), 1).ok());
   }
   vqi::Json JsonOf(const CmdResult& r) {
@@ -81,12 +93,14 @@ TEST_F(ShadowCliTest, CreateWithRuleStatusAndStatistics) {
   Component("vqi.model.tags", "1.0.0");
   Component("vqi.model.tags", "1.0.1");
   Component("vqi.inspect", "1.0.0", "vqi.model.tags");
-  for (const char* t : {"cam-1", "cam-2"}) ASSERT_EQ(Vqi(std::string("thing create ") + t + " --group line").code, 0);
+  for (const char* t : {"cam-1", "cam-2"})
+    ASSERT_EQ(Vqi(std::string("thing create ") + t + " --group line").code, 0);
   Write("dep.json", R"({"components": {"vqi.model.tags": {"componentVersion": "1.0.0"},
                                        "vqi.inspect": {"componentVersion": "1.0.0"}}})");
   const std::string create = "deployment create --target group:line --file " + dir_ + "/dep.json";
 
-  CmdResult bad = Vqi(create + " --shadow vqi.model.tags@1.0.1 --promote-when 'images >= 200 && agreement >= 0.9'");
+  CmdResult bad = Vqi(
+      create + " --shadow vqi.model.tags@1.0.1 --promote-when 'images >= 200 && agreement >= 0.9'");
   EXPECT_EQ(bad.code, 2) << bad.out;  // InvalidArgument
   EXPECT_NE(bad.out.find("vqiShadow.promoteWhen: position 18: unknown name \"agreement\"; "
                          "accepted: images, devices, verdict_agreement"),
@@ -133,7 +147,8 @@ TEST_F(ShadowCliTest, CreateWithRuleStatusAndStatistics) {
   EXPECT_DOUBLE_EQ(st["shadow"]["evidence"]["verdict_agreement"].get<double>(), 0.996);
   EXPECT_EQ(st["shadow"]["holds"], true);
   CmdResult text = Vqi("deployment status dep-1");
-  EXPECT_NE(text.out.find("shadow vqi.model.tags 1.0.1 in vqi.inspect; rule: " + rule), std::string::npos)
+  EXPECT_NE(text.out.find("shadow vqi.model.tags 1.0.1 in vqi.inspect; rule: " + rule),
+            std::string::npos)
       << text.out;
   EXPECT_NE(text.out.find("(holds)"), std::string::npos) << text.out;
 }

@@ -18,8 +18,8 @@
 #include "vqi/fleet/document.h"
 #include "vqi/fleet/health.h"
 #include "vqi/fleet/identity.h"
-#include "vqi/fleet/rollout.h"
 #include "vqi/fleet/promote_rule.h"
+#include "vqi/fleet/rollout.h"
 #include "vqi/fleet/shadow_promote.h"
 #include "vqi/fleet/shadow_store.h"
 #include "vqi/fleet/store.h"
@@ -311,8 +311,8 @@ Status RunGroupRemove(const Context& ctx, const FleetFlags& f) {
 Status RunDeploymentCreate(const Context& ctx, const FleetFlags& f) {
   VQI_ASSIGN_OR_RETURN(fl::Target target, fl::ParseTarget(f.target));
   VQI_ASSIGN_OR_RETURN(std::string file_text, ReadFile(f.file, fl::kMaxDocumentBytes));
-  VQI_ASSIGN_OR_RETURN(std::string text, fl::WithShadowOptions(file_text, f.shadow,
-                                                               f.promote_when, f.inspector));
+  VQI_ASSIGN_OR_RETURN(std::string text,
+                       fl::WithShadowOptions(file_text, f.shadow, f.promote_when, f.inspector));
   VQI_ASSIGN_OR_RETURN(auto fleet, OpenFleet(ctx));
   VQI_ASSIGN_OR_RETURN(auto components, OpenComponents(ctx));
   VQI_ASSIGN_OR_RETURN(fl::CreateOutcome out,
@@ -359,8 +359,8 @@ void PrintShadowPart(const Json& part) {
                                                               : s["promoteWhen"].get<std::string>())
               << "\n";
     if (s.contains("evidence"))
-      std::cout << "  evidence " << s["evidence"].dump() << (s.value("holds", false) ? " (holds)" : "")
-                << "\n";
+      std::cout << "  evidence " << s["evidence"].dump()
+                << (s.value("holds", false) ? " (holds)" : "") << "\n";
   }
   if (part.contains("promotion")) {
     const Json& p = part["promotion"];
@@ -500,17 +500,20 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   dcreate->add_option("--file", f->file, "CreateDeployment request body (JSON)")
       ->required()
       ->check(NonEmpty());
-  dcreate->add_option("--shadow", f->shadow,
-                      "candidate model COMPONENT@VERSION run beside the live one "
-                      "(sets vqiShadow; docs/design/shadow.md)")
+  dcreate
+      ->add_option("--shadow", f->shadow,
+                   "candidate model COMPONENT@VERSION run beside the live one "
+                   "(sets vqiShadow; docs/design/shadow.md)")
       ->check(NonEmpty());
-  dcreate->add_option("--promote-when", f->promote_when,
-                      "rule promoting the candidate fleet-wide, e.g. \"images>=200 && "
-                      "verdict_agreement>=0.98 && box_match>=0.95 && devices>=2\"; names: " +
-                          fl::PromoteRule::MetricNames())
+  dcreate
+      ->add_option("--promote-when", f->promote_when,
+                   "rule promoting the candidate fleet-wide, e.g. \"images>=200 && "
+                   "verdict_agreement>=0.98 && box_match>=0.95 && devices>=2\"; names: " +
+                       fl::PromoteRule::MetricNames())
       ->check(NonEmpty());
-  dcreate->add_option("--inspector", f->inspector,
-                      "the document's component that runs the models (default vqi.inspect)")
+  dcreate
+      ->add_option("--inspector", f->inspector,
+                   "the document's component that runs the models (default vqi.inspect)")
       ->check(NonEmpty());
   dcreate->add_flag("--json", f->json, "machine-readable output");
   dcreate->callback([&ctx, f] { Exit(RunDeploymentCreate(ctx, *f)); });

@@ -41,8 +41,7 @@ Status RunShadow(const Context& ctx, const ShadowFlags& f) {
   VQI_ASSIGN_OR_RETURN(std::vector<fl::StoredShadowStats> rows, store->List(component, version));
   std::map<std::string, std::vector<fl::ShadowStats>> by_candidate;
   for (const auto& r : rows)
-    by_candidate[r.stats.candidate_component + "@" + r.stats.candidate_version].push_back(
-        r.stats);
+    by_candidate[r.stats.candidate_component + "@" + r.stats.candidate_version].push_back(r.stats);
   if (ctx.json || f.json) {
     Json out = Json::array();
     for (const auto& [key, stats] : by_candidate) {
@@ -62,20 +61,20 @@ Status RunShadow(const Context& ctx, const ShadowFlags& f) {
   }
   for (const auto& [key, stats] : by_candidate) {
     const fl::ShadowAggregate a = fl::AggregateShadow(stats);
-    std::printf("candidate %s: %lld images on %lld devices, verdict agreement %.4f, box match "
-                "%.4f, score shift %+.4f, model %.2f ms vs live %.2f ms (x%.3f), candidate "
-                "errors %lld\n",
-                key.c_str(), static_cast<long long>(a.images), static_cast<long long>(a.devices),
-                a.VerdictAgreement(), a.BoxMatch(), a.ScoreShift(), a.CandidateLatencyMs(),
-                a.LiveLatencyMs(), a.LatencyRatio(), static_cast<long long>(a.candidate_errors));
+    std::printf(
+        "candidate %s: %lld images on %lld devices, verdict agreement %.4f, box match "
+        "%.4f, score shift %+.4f, model %.2f ms vs live %.2f ms (x%.3f), candidate "
+        "errors %lld\n",
+        key.c_str(), static_cast<long long>(a.images), static_cast<long long>(a.devices),
+        a.VerdictAgreement(), a.BoxMatch(), a.ScoreShift(), a.CandidateLatencyMs(),
+        a.LiveLatencyMs(), a.LatencyRatio(), static_cast<long long>(a.candidate_errors));
     std::printf("  %-28s %-16s %8s %9s %9s %9s %9s %9s\n", "THING", "LIVE", "IMAGES", "VERDICT",
                 "BOXES", "SHIFT", "LIVE MS", "CAND MS");
     for (const fl::ShadowStats& s : stats) {
       const fl::ShadowAggregate one = fl::AggregateShadow({s});
       std::printf("  %-28s %-16s %8lld %9.4f %9.4f %+9.4f %9.2f %9.2f\n", s.thing.c_str(),
-                  s.live_version.c_str(), static_cast<long long>(s.images),
-                  one.VerdictAgreement(), one.BoxMatch(), one.ScoreShift(), one.LiveLatencyMs(),
-                  one.CandidateLatencyMs());
+                  s.live_version.c_str(), static_cast<long long>(s.images), one.VerdictAgreement(),
+                  one.BoxMatch(), one.ScoreShift(), one.LiveLatencyMs(), one.CandidateLatencyMs());
     }
   }
   return Status::Ok();
@@ -85,8 +84,9 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   CLI::App& noun = Noun(app, "results", "Inspection results received from devices");
   auto f = std::make_shared<ShadowFlags>();
   auto* shadow = noun.add_subcommand(
-      "shadow", "Shadow statistics: how a candidate model agrees with the live one, per device "
-                "and over the fleet");
+      "shadow",
+      "Shadow statistics: how a candidate model agrees with the live one, per device "
+      "and over the fleet");
   shadow->add_option("--candidate", f->candidate, "only COMPONENT@VERSION")->check(NonEmpty());
   shadow->add_flag("--json", f->json, "machine-readable output");
   shadow->callback([&ctx, f] { Exit(RunShadow(ctx, *f)); });

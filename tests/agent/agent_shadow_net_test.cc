@@ -88,8 +88,9 @@ TEST_F(AgentShadowTest, CandidateFetchedBesideTheSetKeptWhileNamedPromotedFromTh
   Desired(d4);
   ASSERT_TRUE(received_.WaitReport(kThing, "dep-4", DeviceStatus::kSucceeded, 30))
       << Slurp(h_.dir() + "/agent.log");
-  EXPECT_NE(Slurp(h_.dir() + "/agent.log").find("shadow candidate com.ex.Model@9.9.9 not installed"),
-            std::string::npos);
+  EXPECT_NE(
+      Slurp(h_.dir() + "/agent.log").find("shadow candidate com.ex.Model@9.9.9 not installed"),
+      std::string::npos);
   EXPECT_EQ(h_.Stop(), 0);
 }
 

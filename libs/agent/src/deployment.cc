@@ -1,8 +1,8 @@
 #include "vqi/agent/deployment.h"
 
-#include "vqi/component/recipe.h"
-
 #include <set>
+
+#include "vqi/component/recipe.h"
 
 namespace vqi::agent {
 namespace {
@@ -132,7 +132,8 @@ Json DeploymentToJson(const Deployment& d) {
            {"sequence", d.sequence},
            {"components", comps},
            {"failureHandlingPolicy", FailurePolicyName(d.policy)}};
-  if (d.shadow) out["shadow"] = {{"component", d.shadow->component}, {"version", d.shadow->version}};
+  if (d.shadow)
+    out["shadow"] = {{"component", d.shadow->component}, {"version", d.shadow->version}};
   return out;
 }
 

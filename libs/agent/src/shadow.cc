@@ -21,7 +21,8 @@ Status InstallShadow(const std::string& root, const ShadowRef& shadow, ArtifactS
   pc.version = shadow.version;
   VQI_ASSIGN_OR_RETURN(pc.recipe, source.GetRecipe(shadow.component, shadow.version));
   VQI_ASSIGN_OR_RETURN(pc.manifest, component::SelectManifest(pc.recipe, platform));
-  VQI_ASSIGN_OR_RETURN(std::vector<LocalArtifact> files, source.GetArtifacts(pc.recipe, pc.manifest));
+  VQI_ASSIGN_OR_RETURN(std::vector<LocalArtifact> files,
+                       source.GetArtifacts(pc.recipe, pc.manifest));
   return InstallArtifacts(root, pc, files);
 }
 

@@ -179,7 +179,7 @@ Result<std::unique_ptr<FleetController>> FleetController::Create(const Controlle
   VQI_ASSIGN_OR_RETURN(auto mqtt, transport::MqttClient::Create(mo));
   VQI_ASSIGN_OR_RETURN(auto shadow, OpenSqliteShadowStore(ShadowDbPath(o.home)));
   auto impl = std::make_unique<Impl>(o, std::move(fleet), std::move(components), std::move(mqtt));
-  impl->shadow_ = std::move(shadow);
+  impl->SetShadowStore(std::move(shadow));
   return std::unique_ptr<FleetController>(new FleetController(std::move(impl)));
 }
 

@@ -38,6 +38,8 @@ class FleetController::Impl {
   Status Start();
   void Stop(int timeout_ms);
   ControllerStats Stats() const;
+  // The shadow statistics the loop reads for promoteWhen (set by Create, before Start).
+  void SetShadowStore(std::unique_ptr<ShadowStore> s) { shadow_ = std::move(s); }
 
  private:
   // controller.cc
@@ -79,9 +81,7 @@ class FleetController::Impl {
   std::unique_ptr<FleetStore> fleet_;
   std::unique_ptr<component::Store> components_;
   std::unique_ptr<transport::MqttClient> mqtt_;
- public:
-  std::unique_ptr<ShadowStore> shadow_;  // set by Create; null = no shadow promotion
- private:
+  std::unique_ptr<ShadowStore> shadow_;  // null = no shadow promotion
   std::thread thread_;
 
   mutable std::mutex mu_;

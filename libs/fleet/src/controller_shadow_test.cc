@@ -68,8 +68,10 @@ class ShadowControllerTest : public ControllerTest {
     const std::string doc = std::string(R"({"components": {")") + kModel +
                             R"(": {"componentVersion": "1.0.0"}, ")" + kInspector +
                             R"(": {"componentVersion": "1.0.0"}},
-        "vqiShadow": {"component": ")" + kModel + R"(", "version": "2.0.0",
-                      "promoteWhen": ")" + kRule + R"("}})";
+        "vqiShadow": {"component": ")" +
+                            kModel + R"(", "version": "2.0.0",
+                      "promoteWhen": ")" +
+                            kRule + R"("}})";
     auto out = CreateDeployment(*fleet_, *components_, *ParseTarget("group:line"), doc);
     EXPECT_TRUE(out.ok()) << out.status().ToString();
     return out.ok() ? out->deployment.id : "";
@@ -123,9 +125,7 @@ class ShadowControllerTest : public ControllerTest {
              {"live_ms", 14.5 * static_cast<double>(images)},
              {"candidate_ms", 15.0 * static_cast<double>(images)}}},
            {"at", "2026-12-06T14:00:00.000Z"}};
-    ASSERT_TRUE(
-        d.Publish(transport::topics::ShadowTopic(d.thing(), kInspector), j.dump())
-            .ok());
+    ASSERT_TRUE(d.Publish(transport::topics::ShadowTopic(d.thing(), kInspector), j.dump()).ok());
   }
 
   // Waits until the shadow store holds `n` rows for the candidate.
@@ -140,8 +140,8 @@ class ShadowControllerTest : public ControllerTest {
       if (have >= n) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    FAIL() << "stored " << have << " of " << n << "; ingest: "
-           << ingest_->Stats().ingest.last_error;
+    FAIL() << "stored " << have << " of " << n
+           << "; ingest: " << ingest_->Stats().ingest.last_error;
   }
 
   // Deployments that promoted `from`.

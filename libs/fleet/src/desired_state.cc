@@ -1,6 +1,5 @@
 #include "vqi/fleet/desired_state.h"
 
-
 #include "json_fields.h"
 #include "vqi/base/json.h"
 
@@ -62,7 +61,8 @@ std::string DesiredStateToJson(const DesiredState& s) {
            {"timeouts",
             {{"configurationValidationSeconds", s.configuration_validation_timeout_seconds}}}};
   if (s.kpi) doc["kpi"] = {{"metric", s.kpi->metric}, {"window", s.kpi->window}};
-  if (s.shadow) doc["shadow"] = {{"component", s.shadow->component}, {"version", s.shadow->version}};
+  if (s.shadow)
+    doc["shadow"] = {{"component", s.shadow->component}, {"version", s.shadow->version}};
   return doc.dump();
 }
 
@@ -99,11 +99,10 @@ Result<DesiredState> ParseDesiredState(std::string_view text, std::string_view e
                              std::to_string(kMaxDesiredBytes) + " (docs/limits.md, Fleet)");
   VQI_ASSIGN_OR_RETURN(Json doc, ParseJson(text, "desired state", 16));
   VQI_RETURN_IF_ERROR(ExpectObject(doc, ""));
-  VQI_RETURN_IF_ERROR(
-      RefuseUnknown(doc, "",
-                    {"schema", "thing", "deploymentId", "sequence", "components",
-                     "failureHandlingPolicy", "componentUpdatePolicy", "timeouts", "kpi",
-                     "shadow"}));
+  VQI_RETURN_IF_ERROR(RefuseUnknown(
+      doc, "",
+      {"schema", "thing", "deploymentId", "sequence", "components", "failureHandlingPolicy",
+       "componentUpdatePolicy", "timeouts", "kpi", "shadow"}));
   VQI_ASSIGN_OR_RETURN(std::string schema, GetString(doc, "", "schema", true));
   if (schema != kDesiredSchema)
     return InvalidArgument("schema: '" + schema.substr(0, 64) + "' is not " +

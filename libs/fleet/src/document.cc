@@ -211,8 +211,8 @@ Status ParseVqiShadow(const Json& j, DeploymentDocument& d) {
                            "' is not one of the document's components (the live model must be "
                            "deployed with it)");
   if (live->second.version == s.version)
-    return InvalidArgument(p + ".version: " + s.version + " is the live version of " +
-                           s.component + "; name another version as the candidate");
+    return InvalidArgument(p + ".version: " + s.version + " is the live version of " + s.component +
+                           "; name another version as the candidate");
   if (!d.components.count(s.inspector))
     return InvalidArgument(p + ".inspector: '" + s.inspector.substr(0, 128) +
                            "' is not one of the document's components (the component that runs "
@@ -238,8 +238,7 @@ Result<DeploymentDocument> ParseDeploymentDocument(std::string_view text, std::s
   VQI_RETURN_IF_ERROR(RefuseUnknown(
       doc, "",
       {"targetArn", "deploymentName", "components", "deploymentPolicies", "iotJobConfiguration",
-       "tags", "parentTargetArn", "clientToken", "vqiRolloutConfig", "vqiShadow",
-       "vqiPromotion"}));
+       "tags", "parentTargetArn", "clientToken", "vqiRolloutConfig", "vqiShadow", "vqiPromotion"}));
   DeploymentDocument d;
   VQI_ASSIGN_OR_RETURN(std::string arn, GetString(doc, "", "targetArn", false));
   VQI_ASSIGN_OR_RETURN(d.deployment_name, GetString(doc, "", "deploymentName", false));

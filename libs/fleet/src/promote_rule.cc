@@ -45,16 +45,26 @@ enum class Op { kGe, kLe, kGt, kLt, kEq, kNe };
 
 double Value(const ShadowAggregate& a, Metric m) {
   switch (m) {
-    case Metric::kImages: return static_cast<double>(a.images);
-    case Metric::kDevices: return static_cast<double>(a.devices);
-    case Metric::kVerdictAgreement: return a.VerdictAgreement();
-    case Metric::kBoxMatch: return a.BoxMatch();
-    case Metric::kScoreShift: return a.ScoreShift();
-    case Metric::kAbsScoreShift: return std::fabs(a.ScoreShift());
-    case Metric::kLatencyRatio: return a.LatencyRatio();
-    case Metric::kLiveLatencyMs: return a.LiveLatencyMs();
-    case Metric::kCandidateLatencyMs: return a.CandidateLatencyMs();
-    case Metric::kCandidateErrors: return static_cast<double>(a.candidate_errors);
+    case Metric::kImages:
+      return static_cast<double>(a.images);
+    case Metric::kDevices:
+      return static_cast<double>(a.devices);
+    case Metric::kVerdictAgreement:
+      return a.VerdictAgreement();
+    case Metric::kBoxMatch:
+      return a.BoxMatch();
+    case Metric::kScoreShift:
+      return a.ScoreShift();
+    case Metric::kAbsScoreShift:
+      return std::fabs(a.ScoreShift());
+    case Metric::kLatencyRatio:
+      return a.LatencyRatio();
+    case Metric::kLiveLatencyMs:
+      return a.LiveLatencyMs();
+    case Metric::kCandidateLatencyMs:
+      return a.CandidateLatencyMs();
+    case Metric::kCandidateErrors:
+      return static_cast<double>(a.candidate_errors);
   }
   return 0;
 }
@@ -70,19 +80,29 @@ struct PromoteRule::Node {
 
   bool Eval(const ShadowAggregate& s) const {
     switch (kind) {
-      case Kind::kAnd: return a->Eval(s) && b->Eval(s);
-      case Kind::kOr: return a->Eval(s) || b->Eval(s);
-      case Kind::kNot: return !a->Eval(s);
-      case Kind::kCmp: break;
+      case Kind::kAnd:
+        return a->Eval(s) && b->Eval(s);
+      case Kind::kOr:
+        return a->Eval(s) || b->Eval(s);
+      case Kind::kNot:
+        return !a->Eval(s);
+      case Kind::kCmp:
+        break;
     }
     const double v = Value(s, metric);
     switch (op) {
-      case Op::kGe: return v >= number;
-      case Op::kLe: return v <= number;
-      case Op::kGt: return v > number;
-      case Op::kLt: return v < number;
-      case Op::kEq: return v == number;
-      case Op::kNe: return v != number;
+      case Op::kGe:
+        return v >= number;
+      case Op::kLe:
+        return v <= number;
+      case Op::kGt:
+        return v > number;
+      case Op::kLt:
+        return v < number;
+      case Op::kEq:
+        return v == number;
+      case Op::kNe:
+        return v != number;
     }
     return false;
   }
@@ -176,8 +196,9 @@ class Parser {
         n->op = op;
         have_op = true;
       }
-    if (!have_op) return Error("expected one of >= <= > < == != after " + std::string(name) +
-                               ", found " + Here());
+    if (!have_op)
+      return Error("expected one of >= <= > < == != after " + std::string(name) + ", found " +
+                   Here());
     Skip();
     const size_t num_at = i_;
     while (i_ < t_.size() && (std::isdigit(static_cast<unsigned char>(t_[i_])) || t_[i_] == '.' ||
@@ -239,9 +260,8 @@ std::string PromoteRule::MetricNames() {
 
 Result<PromoteRule> PromoteRule::Parse(std::string_view text) {
   if (text.size() > kMaxRuleBytes)
-    return ResourceExhausted("rule of " + std::to_string(text.size()) +
-                             " bytes; the limit is " + std::to_string(kMaxRuleBytes) +
-                             " (docs/limits.md, Shadow)");
+    return ResourceExhausted("rule of " + std::to_string(text.size()) + " bytes; the limit is " +
+                             std::to_string(kMaxRuleBytes) + " (docs/limits.md, Shadow)");
   Parser p(text);
   VQI_ASSIGN_OR_RETURN(NodePtr root, p.Rule());
   PromoteRule r;

@@ -41,8 +41,8 @@ Result<ShadowStats> ParseShadowMessage(std::string_view payload, const std::stri
   VQI_RETURN_IF_ERROR(ExpectObject(doc, ""));
   VQI_ASSIGN_OR_RETURN(std::string schema, GetString(doc, "", "schema", true));
   if (schema != kShadowSchema)
-    return InvalidArgument("schema: '" + schema.substr(0, 64) + "'; accepted: " +
-                           std::string(kShadowSchema));
+    return InvalidArgument("schema: '" + schema.substr(0, 64) +
+                           "'; accepted: " + std::string(kShadowSchema));
   ShadowStats s;
   s.thing = thing;
   s.component = component;
@@ -92,8 +92,7 @@ Result<ShadowStats> ParseShadowMessage(std::string_view payload, const std::stri
   VQI_RETURN_IF_ERROR(over("candidate_fail", s.candidate_fail, "images", s.images));
   VQI_RETURN_IF_ERROR(over("candidate_errors", s.candidate_errors, "images", s.images));
   VQI_RETURN_IF_ERROR(over("boxes_matched", s.boxes_matched, "boxes_live", s.boxes_live));
-  VQI_RETURN_IF_ERROR(
-      over("boxes_matched", s.boxes_matched, "boxes_candidate", s.boxes_candidate));
+  VQI_RETURN_IF_ERROR(over("boxes_matched", s.boxes_matched, "boxes_candidate", s.boxes_candidate));
   // box_slots sums max(live, candidate) per image, so it is at least each side's total.
   VQI_RETURN_IF_ERROR(over("boxes_live", s.boxes_live, "box_slots", s.box_slots));
   VQI_RETURN_IF_ERROR(over("boxes_candidate", s.boxes_candidate, "box_slots", s.box_slots));

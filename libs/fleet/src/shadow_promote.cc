@@ -70,12 +70,12 @@ Result<std::string> MaybePromote(FleetStore& fleet, component::Store& components
   VQI_ASSIGN_OR_RETURN(std::string text, PromotionDocument(d, *check, at));
   VQI_ASSIGN_OR_RETURN(CreateOutcome out,
                        CreateDeployment(fleet, components, d.target, text, "promotion of " + d.id));
-  VQI_LOG_INFO("fleet controller: {}: promoted {}@{} to {} as {} ({} images on {} devices, "
-               "verdict agreement {:.4f}, box match {:.4f}; rule: {})",
-               d.id, check->shadow.component, check->shadow.version, d.target.ToString(),
-               out.deployment.id, check->evidence.images, check->evidence.devices,
-               check->evidence.VerdictAgreement(), check->evidence.BoxMatch(),
-               check->shadow.promote_when);
+  VQI_LOG_INFO(
+      "fleet controller: {}: promoted {}@{} to {} as {} ({} images on {} devices, "
+      "verdict agreement {:.4f}, box match {:.4f}; rule: {})",
+      d.id, check->shadow.component, check->shadow.version, d.target.ToString(), out.deployment.id,
+      check->evidence.images, check->evidence.devices, check->evidence.VerdictAgreement(),
+      check->evidence.BoxMatch(), check->shadow.promote_when);
   return out.deployment.id;
 }
 

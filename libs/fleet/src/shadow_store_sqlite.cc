@@ -140,8 +140,7 @@ Result<std::unique_ptr<ShadowStore>> OpenSqliteShadowStore(const std::string& pa
 }
 
 Status IngestShadowMessage(ShadowStore& store, const std::string& thing,
-                           const std::string& component, std::string_view payload,
-                           int64_t now_ms) {
+                           const std::string& component, std::string_view payload, int64_t now_ms) {
   VQI_ASSIGN_OR_RETURN(ShadowStats s, ParseShadowMessage(payload, thing, component));
   return store.Put(s, now_ms);
 }

@@ -1,5 +1,7 @@
 // Shadow evaluation on the server: the promotion rule, the device message, the aggregate, the
 // store, the document extension and the promotion (docs/design/shadow.md).
+#include "vqi/fleet/shadow.h"
+
 #include <gtest/gtest.h>
 
 #include "test_fixture.h"
@@ -7,7 +9,6 @@
 #include "vqi/fleet/desired_state.h"
 #include "vqi/fleet/document.h"
 #include "vqi/fleet/promote_rule.h"
-#include "vqi/fleet/shadow.h"
 #include "vqi/fleet/shadow_promote.h"
 #include "vqi/fleet/shadow_store.h"
 
@@ -54,10 +55,11 @@ ShadowStats Stats(const std::string& thing, int64_t images, int64_t agree, int64
 }
 
 TEST(PromoteRule, ParsesAndEvaluatesTheIssuesExample) {
-  auto r = PromoteRule::Parse(
-      "images>=200 && verdict_agreement>=0.98 && box_match>=0.95 && devices>=2");
+  auto r =
+      PromoteRule::Parse("images>=200 && verdict_agreement>=0.98 && box_match>=0.95 && devices>=2");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ShadowAggregate agree = AggregateShadow({Stats("a", 150, 149, 95, 96), Stats("b", 150, 148, 96, 97)});
+  ShadowAggregate agree =
+      AggregateShadow({Stats("a", 150, 149, 95, 96), Stats("b", 150, 148, 96, 97)});
   EXPECT_EQ(agree.devices, 2);
   EXPECT_EQ(agree.images, 300);
   EXPECT_NEAR(agree.VerdictAgreement(), 297.0 / 300, 1e-12);
@@ -66,8 +68,10 @@ TEST(PromoteRule, ParsesAndEvaluatesTheIssuesExample) {
   // One device only, or too few images, or disagreement: no.
   EXPECT_FALSE(r->Holds(AggregateShadow({Stats("a", 300, 299, 95, 96)})));
   EXPECT_FALSE(r->Holds(AggregateShadow({Stats("a", 90, 90, 9, 9), Stats("b", 90, 90, 9, 9)})));
-  EXPECT_FALSE(r->Holds(AggregateShadow({Stats("a", 150, 120, 95, 96), Stats("b", 150, 148, 96, 97)})));
-  EXPECT_FALSE(r->Holds(AggregateShadow({Stats("a", 150, 150, 50, 96), Stats("b", 150, 150, 96, 97)})));
+  EXPECT_FALSE(
+      r->Holds(AggregateShadow({Stats("a", 150, 120, 95, 96), Stats("b", 150, 148, 96, 97)})));
+  EXPECT_FALSE(
+      r->Holds(AggregateShadow({Stats("a", 150, 150, 50, 96), Stats("b", 150, 150, 96, 97)})));
 }
 
 TEST(PromoteRule, OperatorsPrecedenceNotAndParentheses) {
@@ -100,7 +104,8 @@ TEST(PromoteRule, BadRulesNameThePosition) {
     const char* message;
   } cases[] = {
       {"", "position 1: expected a metric name, (, or !, found the end of the rule"},
-      {"images >= 200 && agreement >= 0.9", "position 18: unknown name \"agreement\"; accepted: images,"},
+      {"images >= 200 && agreement >= 0.9",
+       "position 18: unknown name \"agreement\"; accepted: images,"},
       {"images => 200", "position 8: expected one of >= <= > < == != after images"},
       {"images >= abc", "position 11: expected a number, found \"abc\""},
       {"images >= 1 &&", "position 15: expected a metric name"},
@@ -145,8 +150,10 @@ TEST(ShadowMessage, RefusesWhatIsNotConsistent) {
             std::string::npos);
   j = Json::parse(Message("cam-1", 10, 9, 3, 4));
   j["counts"].erase("box_slots");
-  EXPECT_NE(ParseShadowMessage(j.dump(), "cam-1", "vqi.inspect").status().message().find(
-                "counts.box_slots: missing"),
+  EXPECT_NE(ParseShadowMessage(j.dump(), "cam-1", "vqi.inspect")
+                .status()
+                .message()
+                .find("counts.box_slots: missing"),
             std::string::npos);
   EXPECT_EQ(ParseShadowMessage(std::string(20000, ' '), "cam-1", "vqi.inspect").status().code(),
             StatusCode::kResourceExhausted);
@@ -160,9 +167,8 @@ TEST_F(ShadowStoreTest, KeepsTheLatestPerThingAndCandidate) {
   ASSERT_TRUE(IngestShadowMessage(**store, "a", "vqi.inspect", Message("a", 10, 9, 3, 4), 1).ok());
   ASSERT_TRUE(IngestShadowMessage(**store, "a", "vqi.inspect", Message("a", 20, 19, 3, 4), 2).ok());
   ASSERT_TRUE(IngestShadowMessage(**store, "b", "vqi.inspect", Message("b", 5, 5, 1, 1), 3).ok());
-  ASSERT_TRUE(IngestShadowMessage(**store, "b", "vqi.inspect",
-                                  Message("b", 7, 7, 1, 1, "1.0.2"), 4)
-                  .ok());
+  ASSERT_TRUE(
+      IngestShadowMessage(**store, "b", "vqi.inspect", Message("b", 7, 7, 1, 1, "1.0.2"), 4).ok());
   EXPECT_FALSE(IngestShadowMessage(**store, "b", "vqi.inspect", "garbage", 5).ok());
   auto rows = (*store)->List("vqi.model.tags", "1.0.1");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
@@ -237,7 +243,8 @@ TEST_F(ShadowDeployTest, DesiredStateNamesTheCandidateAndPromotionReplacesIt) {
   const std::string rule = "images >= 100 && verdict_agreement >= 0.98 && devices >= 2";
   auto created = CreateDeployment(*fleet_, *components_, *ParseTarget("group:line"),
                                   Doc(R"({"component": "vqi.model.tags", "version": "1.0.1",
-                                          "promoteWhen": ")" + rule + R"("})"));
+                                          "promoteWhen": ")" +
+                                      rule + R"("})"));
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   const Deployment d = created->deployment;
   auto desired = ComputeDesiredState(*fleet_, *components_, "a");

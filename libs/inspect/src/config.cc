@@ -199,8 +199,8 @@ Result<InspectConfig> ParseConfig(const Json& j, const std::string& where,
   }
   if (r.Has("Shadow")) {  // docs/design/shadow.md
     const char* root = std::getenv("VQI_AGENT_ROOT");
-    VQI_RETURN_IF_ERROR(ParseShadowConfig(j["Shadow"], where, root ? root : "", c.model_file,
-                                          &c.shadow, unknown));
+    VQI_RETURN_IF_ERROR(
+        ParseShadowConfig(j["Shadow"], where, root ? root : "", c.model_file, &c.shadow, unknown));
   }
   if (unknown)
     for (auto& u : r.Unknown()) unknown->push_back(u);

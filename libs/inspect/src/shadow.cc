@@ -13,7 +13,8 @@
 namespace vqi::inspect {
 namespace {
 
-double Round(double v, double unit) { return std::round(v / unit) * unit; }
+// v rounded to 1/scale (scale 1000: 0.001), as result.cc rounds.
+double Round(double v, double scale) { return std::round(v * scale) / scale; }
 
 double P95(std::deque<double> v) {
   if (v.empty()) return 0;
@@ -169,14 +170,15 @@ OrderedJson ShadowAccumulator::Message(const std::string& thing, const std::stri
   j["counts"] = OrderedJson::parse(state["counts"].dump());
   j["sums"] = OrderedJson::parse(state["sums"].dump());
   const double compared = static_cast<double>(images_ - candidate_errors_);
-  j["latency_ms"] = {{"live_mean", Round(Ratio(sum_live_ms_, static_cast<double>(images_), 0), 1e-3)},
-                     {"candidate_mean", Round(Ratio(sum_candidate_ms_, compared, 0), 1e-3)},
-                     {"live_p95", Round(P95(live_ms_), 1e-3)},
-                     {"candidate_p95", Round(P95(candidate_ms_), 1e-3)}};
-  j["verdict_agreement"] = Round(VerdictAgreement(), 1e-5);
-  j["box_match"] = Round(BoxMatchRate(), 1e-5);
-  j["score_shift"] = Round(ScoreShift(), 1e-5);
-  j["latency_ratio"] = Round(Ratio(sum_candidate_ms_, sum_live_ms_, 0), 1e-4);
+  j["latency_ms"] = {
+      {"live_mean", Round(Ratio(sum_live_ms_, static_cast<double>(images_), 0), 1e3)},
+      {"candidate_mean", Round(Ratio(sum_candidate_ms_, compared, 0), 1e3)},
+      {"live_p95", Round(P95(live_ms_), 1e3)},
+      {"candidate_p95", Round(P95(candidate_ms_), 1e3)}};
+  j["verdict_agreement"] = Round(VerdictAgreement(), 1e5);
+  j["box_match"] = Round(BoxMatchRate(), 1e5);
+  j["score_shift"] = Round(ScoreShift(), 1e5);
+  j["latency_ratio"] = Round(Ratio(sum_candidate_ms_, sum_live_ms_, 0), 1e4);
   j["at"] = at;
   return j;
 }
@@ -206,8 +208,8 @@ Result<std::unique_ptr<ShadowRunner>> ShadowRunner::Open(const InspectConfig& c)
 }
 
 OrderedJson ShadowRunner::Run(const yolo::ImageView& view, const std::string& path,
-                              const std::vector<eval::Detection>& live_detections,
-                              float live_best, double live_ms, float score_threshold,
+                              const std::vector<eval::Detection>& live_detections, float live_best,
+                              double live_ms, float score_threshold,
                               const eval::DetectOptions& options) {
   ShadowImage img;
   img.live_fail = !live_detections.empty();
@@ -236,10 +238,10 @@ OrderedJson ShadowRunner::Run(const yolo::ImageView& view, const std::string& pa
   ++since_report_;
   out["verdict"] = img.candidate_fail ? "fail" : "pass";
   out["agree"] = img.candidate_fail == img.live_fail;
-  out["best_score"] = Round(img.candidate_best, 1e-5);
+  out["best_score"] = Round(img.candidate_best, 1e5);
   out["boxes"] = img.boxes.candidate;
   out["matched"] = img.boxes.matched;
-  out["model_ms"] = Round(img.candidate_ms, 1e-3);
+  out["model_ms"] = Round(img.candidate_ms, 1e3);
   return out;
 }
 

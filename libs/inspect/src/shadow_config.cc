@@ -40,8 +40,8 @@ Status ParseShadowConfig(const Json& j, const std::string& where, const std::str
   VQI_RETURN_IF_ERROR(str("ModelVersion", c.model_version));
   VQI_RETURN_IF_ERROR(str("ModelFile", c.model_file));
   VQI_RETURN_IF_ERROR(str("ModelName", c.model_name));
-  if (c.model_file.empty() || c.model_file.find('/') != std::string::npos ||
-      c.model_file == "." || c.model_file == "..")
+  if (c.model_file.empty() || c.model_file.find('/') != std::string::npos || c.model_file == "." ||
+      c.model_file == "..")
     return error("ModelFile", "'" + c.model_file + "' must be a file name, not a path");
   if (auto it = j.find("ReportEvery"); it != j.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<int64_t>() < 1 ||
@@ -52,8 +52,9 @@ Status ParseShadowConfig(const Json& j, const std::string& where, const std::str
   }
   if (c.model_directory.empty()) {
     if (c.model_component.empty() || c.model_version.empty())
-      return error("", "needs ModelDirectory, or ModelComponent and ModelVersion (the candidate "
-                       "component version the agent fetched)");
+      return error("",
+                   "needs ModelDirectory, or ModelComponent and ModelVersion (the candidate "
+                   "component version the agent fetched)");
     if (!transport::topics::ValidComponentName(c.model_component))
       return error("ModelComponent", "'" + c.model_component + "' is not a component name");
     if (!SafeVersion(c.model_version))

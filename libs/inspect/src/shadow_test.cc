@@ -42,8 +42,7 @@ TEST(ShadowMatch, SameClassAndIouAtLeastHalfEachBoxOnce) {
   EXPECT_EQ(m.matched, 1);
   EXPECT_NEAR(m.pair_shift, -0.2, 1e-6);
   EXPECT_EQ(MatchDetections({Box(0, 0, 10, 10, 0.9f)}, {Box(5, 0, 15, 10, 0.9f)}).matched, 0);
-  EXPECT_EQ(MatchDetections({Box(0, 0, 10, 10, 0.9f, 0)}, {Box(0, 0, 10, 10, 0.9f, 1)}).matched,
-            0);
+  EXPECT_EQ(MatchDetections({Box(0, 0, 10, 10, 0.9f, 0)}, {Box(0, 0, 10, 10, 0.9f, 1)}).matched, 0);
   // Two live boxes over one candidate box: the more confident one takes it.
   m = MatchDetections({Box(0, 0, 10, 10, 0.5f), Box(0, 0, 10, 11, 0.8f)},
                       {Box(0, 0, 10, 10, 0.6f)});
@@ -258,10 +257,11 @@ TEST_F(ShadowInspectorTest, AnotherModelDisagreesAndCountsSurviveARestart) {
   FakeSink sink;
   OrderedJson m = RunWith("other", sink);
   const double box_match = m["box_match"].get<double>();
-  std::printf("random model 7 vs 1: verdict agreement %.3f, box match %.3f, score shift %.4f, "
-              "latency ratio %.3f\n",
-              m["verdict_agreement"].get<double>(), box_match, m["score_shift"].get<double>(),
-              m["latency_ratio"].get<double>());
+  std::printf(
+      "random model 7 vs 1: verdict agreement %.3f, box match %.3f, score shift %.4f, "
+      "latency ratio %.3f\n",
+      m["verdict_agreement"].get<double>(), box_match, m["score_shift"].get<double>(),
+      m["latency_ratio"].get<double>());
   EXPECT_LT(box_match, 0.9);
   EXPECT_NE(m["score_shift"].get<double>(), 0.0);
   // A restart with the same candidate continues the counts from the state file.

@@ -69,7 +69,7 @@ struct DesiredState {
   int64_t component_update_timeout_seconds = 60;
   std::string component_update_action = "NOTIFY_COMPONENTS";  // | SKIP_NOTIFY_COMPONENTS
   int64_t configuration_validation_timeout_seconds = 30;
-  std::optional<KpiSpec> kpi;  // "kpi": {"metric", "window"}; absent = no KPI measured
+  std::optional<KpiSpec> kpi;        // "kpi": {"metric", "window"}; absent = no KPI measured
   std::optional<ShadowSpec> shadow;  // "shadow": {"component", "version"}; absent = none
   bool operator==(const DesiredState&) const = default;
 };

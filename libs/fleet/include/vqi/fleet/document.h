@@ -64,10 +64,10 @@ struct RolloutConfig {
 // that the inspection component runs beside the live one; `promoteWhen` (optional) is the rule
 // (promote_rule.h) under which the fleet controller promotes it.
 struct ShadowConfig {
-  std::string component;                // a component of the document (the live model)
-  std::string version;                  // the candidate version (not the live one)
+  std::string component;                  // a component of the document (the live model)
+  std::string version;                    // the candidate version (not the live one)
   std::string inspector = "vqi.inspect";  // the document's component that runs the models
-  std::string promote_when;             // "" = never promoted automatically
+  std::string promote_when;               // "" = never promoted automatically
 };
 
 struct DeploymentDocument {

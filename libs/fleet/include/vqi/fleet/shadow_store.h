@@ -40,7 +40,6 @@ Result<std::unique_ptr<ShadowStore>> OpenSqliteShadowStore(const std::string& pa
 // What the results ingest calls for a message on vqi/v1/results/<thing>/<component>/shadow:
 // ParseShadowMessage, then Put. Refusals as ParseShadowMessage's; store errors as they come.
 Status IngestShadowMessage(ShadowStore& store, const std::string& thing,
-                           const std::string& component, std::string_view payload,
-                           int64_t now_ms);
+                           const std::string& component, std::string_view payload, int64_t now_ms);
 
 }  // namespace vqi::fleet

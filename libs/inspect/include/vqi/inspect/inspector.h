@@ -59,7 +59,7 @@ struct InspectCounters {
   int64_t reloads = 0;  // model or configuration reloads that took effect
   int64_t publish_retries = 0;
   int64_t shadow_reports = 0;  // vqi.inspect.shadow/1 messages published
-  double deliver_ms = 0;  // summed: publish (and upload) + journal commit, after each result
+  double deliver_ms = 0;       // summed: publish (and upload) + journal commit, after each result
 };
 
 class Inspector {

@@ -47,7 +47,7 @@ struct InspectResult {
   Timings timings;
   std::optional<DriftReport> drift;
   std::optional<OrderedJson> shadow;  // the candidate's view of this image (shadow.h)
-  Status error;  // set when verdict is kError
+  Status error;                       // set when verdict is kError
 
   // The idempotency key: "<thing>:<image_id>" (or the name when the bytes were unreadable).
   std::string Id() const;

@@ -32,7 +32,8 @@ struct BoxMatch {
   double pair_shift = 0;  // sum over matched pairs of candidate - live confidence
 };
 BoxMatch MatchDetections(const std::vector<eval::Detection>& live,
-                         const std::vector<eval::Detection>& candidate, float iou = kShadowMatchIou);
+                         const std::vector<eval::Detection>& candidate,
+                         float iou = kShadowMatchIou);
 
 // One image seen by both models (detections already cut at ScoreThreshold).
 struct ShadowImage {
