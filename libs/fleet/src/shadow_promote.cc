@@ -52,6 +52,15 @@ Result<std::string> PromotionDocument(const Deployment& d, const PromotionCheck&
   doc["components"][sh.component]["componentVersion"] = sh.version;
   Json& update = doc["components"][sh.inspector]["configurationUpdate"];
   if (!update.is_object()) update = Json::object();
+  // The document's own Shadow keys (ReportEvery, ...) go too: no candidate is left to run.
+  if (update.contains("merge") && update["merge"].is_string()) {
+    VQI_ASSIGN_OR_RETURN(Json merge, ParseJson(update["merge"].get<std::string>(),
+                                               d.id + ": " + sh.inspector + " merge", 64));
+    if (merge.is_object() && merge.contains("Shadow")) {
+      merge.erase("Shadow");
+      update["merge"] = merge.dump();
+    }
+  }
   if (!update.contains("reset") || !update["reset"].is_array()) update["reset"] = Json::array();
   update["reset"].push_back("/Shadow");
   doc["vqiPromotion"] = {{"from", d.id},

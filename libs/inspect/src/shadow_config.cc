@@ -50,6 +50,12 @@ Status ParseShadowConfig(const Json& j, const std::string& where, const std::str
                                       std::to_string(kMaxShadowReportEvery) + "]");
     c.report_every = static_cast<int>(it->get<int64_t>());
   }
+  if (c.model_directory.empty() && c.model_component.empty() && c.model_version.empty()) {
+    // Options without a candidate (e.g. a deployment's ReportEvery left after a promotion):
+    // no shadow. Live inspection must never stop over a shadow setting.
+    *out = ShadowConfig{};
+    return Status::Ok();
+  }
   if (c.model_directory.empty()) {
     if (c.model_component.empty() || c.model_version.empty())
       return error("",

@@ -137,7 +137,13 @@ TEST(ShadowConfigTest, DirectoryOrAgentComponentVersion) {
                 .message()
                 .find("cfg: Shadow.ReportEvery: 0 is not an integer in [1, 100000]"),
             std::string::npos);
-  EXPECT_FALSE(ParseShadowConfig(Json::parse("{}"), "cfg", "", "m", &c, nullptr).ok());
+  // No candidate named: no shadow (not an error: live inspection goes on).
+  ASSERT_TRUE(
+      ParseShadowConfig(Json::parse(R"({"ReportEvery": 5})"), "cfg", "", "m", &c, nullptr).ok());
+  EXPECT_FALSE(c.enabled());
+  EXPECT_FALSE(
+      ParseShadowConfig(Json::parse(R"({"ModelComponent": "a.b"})"), "cfg", "/r", "m", &c, nullptr)
+          .ok());
   // Through the whole configuration.
   auto whole = ParseConfig(Json::parse(R"({"ImageDirectory": "/c", "ModelDirectory": "/m",
                                           "Shadow": {"ModelDirectory": "/s"}})"),
