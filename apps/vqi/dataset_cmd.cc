@@ -160,12 +160,13 @@ Status RunSynth(const cli::Context& ctx, const Flags& f) {
 Status RunUnlabeled(const cli::Context& ctx, const Flags& f) {
   if (f.limit < 0) return InvalidArgument("--limit " + std::to_string(f.limit) + " must be >= 0");
   VQI_ASSIGN_OR_RETURN(auto store, OpenStore(ctx, f));
-  VQI_ASSIGN_OR_RETURN(std::vector<PoolImage> pool, store->UnlabeledPool({f.thing, 0}));
-  const size_t n = f.limit > 0 ? std::min(pool.size(), static_cast<size_t>(f.limit)) : pool.size();
+  VQI_ASSIGN_OR_RETURN(std::vector<PoolImage> pool, store->UnlabeledPool({f.thing, f.limit}));
+  VQI_ASSIGN_OR_RETURN(const int64_t total, store->UnlabeledPoolSize(f.thing));
+  const size_t n = pool.size();
   if (ctx.json) {
     Json arr = Json::array();
     for (size_t i = 0; i < n; ++i) arr.push_back(PoolImageToJson(pool[i], /*with_path=*/true));
-    std::cout << Json{{"unlabeled", pool.size()}, {"images", arr}}.dump(2) << "\n";
+    std::cout << Json{{"unlabeled", total}, {"images", arr}}.dump(2) << "\n";
     return Status::Ok();
   }
   for (size_t i = 0; i < n; ++i) {
@@ -187,8 +188,8 @@ Status RunUnlabeled(const cli::Context& ctx, const Flags& f) {
     }
     std::cout << "\n";
   }
-  std::cout << pool.size() << " unlabeled images" << (f.thing.empty() ? "" : " from " + f.thing)
-            << (n < pool.size() ? " (list truncated)" : "") << "\n";
+  std::cout << total << " unlabeled images" << (f.thing.empty() ? "" : " from " + f.thing)
+            << (static_cast<int64_t>(n) < total ? " (list truncated)" : "") << "\n";
   return Status::Ok();
 }
 

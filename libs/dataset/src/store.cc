@@ -138,7 +138,7 @@ std::vector<std::string> Store::List(const std::string& home) {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& home, const std::string& name,
-                                           bool create) {
+                                           bool create, int busy_timeout_ms) {
   if (!ValidName(name))
     return InvalidArgument("dataset name '" + EscapeNonUtf8(name) +
                            "': use 1-64 letters, digits, '-', '_', '.' (not first)");
@@ -156,7 +156,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& home, const std::s
   blob_options.durability = blob::Durability::kBatch;
   blob_options.max_blob_bytes = kMaxImageFileBytes;
   VQI_ASSIGN_OR_RETURN(auto blobs, blob::BlobStore::Open(dir + "/blobs", blob_options));
-  VQI_ASSIGN_OR_RETURN(Db db, Db::Open(dir + "/dataset.db"));
+  sqlite::OpenOptions db_options;
+  db_options.busy_timeout_ms = busy_timeout_ms;
+  VQI_ASSIGN_OR_RETURN(Db db, Db::Open(dir + "/dataset.db", db_options));
   VQI_RETURN_IF_ERROR(db.Migrate(kMigrations));
   return std::unique_ptr<Store>(
       new Store(dir, std::make_unique<Impl>(std::move(db), std::move(blobs))));

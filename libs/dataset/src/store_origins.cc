@@ -113,4 +113,18 @@ Result<std::vector<PoolImage>> Store::UnlabeledPool(const PoolQuery& q) const {
   return out;
 }
 
+Result<int64_t> Store::UnlabeledPoolSize(const std::string& thing) const {
+  VQI_ASSIGN_OR_RETURN(
+      Stmt st,
+      impl_->db.Prepare(
+          std::string("SELECT COUNT(*) FROM images i WHERE NOT EXISTS (SELECT 1 FROM label_events "
+                      "e WHERE e.image_id = i.id AND e.status = 'APPROVED')") +
+          (thing.empty() ? ""
+                         : " AND EXISTS (SELECT 1 FROM image_origins o WHERE o.image_id = i.id "
+                           "AND o.thing = ?1)")));
+  if (!thing.empty()) st.Bind(1, thing);
+  VQI_RETURN_IF_ERROR(st.Step().status());
+  return st.Int(0);
+}
+
 }  // namespace vqi::dataset

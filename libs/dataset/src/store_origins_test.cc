@@ -119,6 +119,10 @@ TEST(StoreOriginsTest, PoolListsUnlabeledImagesWithOriginsNewestFirstAndFiltersB
   EXPECT_EQ((*cam1)[0].sample.image_id, a);
   auto limited = f.store->UnlabeledPool({"", 1});
   ASSERT_EQ(limited->size(), 1u);
+  EXPECT_EQ(*f.store->UnlabeledPoolSize(""), 3);
+  EXPECT_EQ(*f.store->UnlabeledPoolSize("cam-1"), 1);
+  EXPECT_EQ(*f.store->UnlabeledPoolSize("cam-2"), 1);
+  EXPECT_EQ(*f.store->UnlabeledPoolSize("nobody"), 0);
   EXPECT_EQ(f.store->UnlabeledPool({"nobody", 0})->size(), 0u);
   EXPECT_EQ(f.store->UnlabeledPool({"", -1}).status().code(), StatusCode::kInvalidArgument);
 

@@ -268,9 +268,18 @@ Status Inspector::PublishAndCommit(const InspectResult& result, const FileKey& k
   };
   VQI_RETURN_IF_ERROR(
       with_retry([&] { return sink_.Publish(result.topic, id, json); }, "publishing the result"));
-  if (std::optional<DriftAlertMessage> alert = drift_alerts_.Update(result))
-    VQI_RETURN_IF_ERROR(with_retry(
-        [&] { return sink_.Publish(alert->topic, alert->id, alert->message); }, "drift alert"));
+  if (std::optional<DriftAlertMessage> alert = drift_alerts_.Update(result)) {
+    Status s = with_retry([&] { return sink_.Publish(alert->topic, alert->id, alert->message); },
+                          "publishing the drift alert");
+    // A refused alert (a recipe granting the results topic but not .../drift) must not stop the
+    // inspection: the results still carry the drift report. Logged, not retried.
+    if (s.code() == StatusCode::kPermissionDenied || s.code() == StatusCode::kInvalidArgument ||
+        s.code() == StatusCode::kFailedPrecondition)
+      VQI_LOG_ERROR("drift alert on {} not published (the results still carry it): {}",
+                    alert->topic, s.ToString());
+    else
+      VQI_RETURN_IF_ERROR(s);
+  }
   if (result.uncertain && result.verdict != Verdict::kError)
     VQI_RETURN_IF_ERROR(with_retry([&] { return sink_.Upload(path, json); }, "uploading"));
   VQI_RETURN_IF_ERROR(journal_->Commit(key));

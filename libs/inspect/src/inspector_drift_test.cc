@@ -29,9 +29,12 @@ struct Published {
 class RecordingSink : public ResultSink {
  public:
   Status Publish(const std::string& topic, const std::string& id, const OrderedJson& j) override {
+    if (deny_drift && topic.size() > 6 && topic.substr(topic.size() - 6) == "/drift")
+      return PermissionDenied("not granted: " + topic);
     all.push_back({topic, id, j});
     return Status::Ok();
   }
+  bool deny_drift = false;
   std::vector<Published> Drift() const {
     std::vector<Published> out;
     for (const Published& p : all)
@@ -141,6 +144,22 @@ TEST_F(InspectorDriftTest, ShippedStatisticsRaiseAndClearTheAlertOnce) {
   EXPECT_EQ(drift[1].json["state"], "cleared");
   EXPECT_FALSE(drift[1].json["alert"].get<bool>());
   EXPECT_LE(drift[1].json["score"].get<double>(), 1.0);
+}
+
+// A recipe that grants the results topic but not .../drift: the alert is logged, inspection
+// goes on, the results carry the alert.
+TEST_F(InspectorDriftTest, ARefusedAlertDoesNotStopInspection) {
+  ShipStats(1.0);
+  RecordingSink sink;
+  sink.deny_drift = true;
+  auto in = Inspector::Create(config_, sink);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  std::atomic<bool> stop{false};
+  Feed(200, 20, 0.5);
+  ASSERT_TRUE((*in)->Run(stop, nullptr, 20).ok());
+  EXPECT_EQ(sink.all.size(), 20u);
+  EXPECT_TRUE(sink.Drift().empty());
+  EXPECT_TRUE(sink.all.back().json["drift"]["alert"].get<bool>());
 }
 
 TEST_F(InspectorDriftTest, NoStatisticsOrDisabledMeansNoDrift) {

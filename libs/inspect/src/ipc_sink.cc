@@ -24,6 +24,8 @@ std::string ContentType(const std::string& name) {
 // A refusal by accessControl is a deployment error: say which grant the recipe needs.
 Status NameTheGrant(const Status& s, const std::string& what, const std::string& topic) {
   if (s.code() != StatusCode::kPermissionDenied) return s;
+  if (s.message().find("accessControl") == std::string::npos)  // e.g. no longer deployed
+    return PermissionDenied(what + " refused by the agent: " + s.message());
   return PermissionDenied(what + " refused by the agent: " + s.message() +
                           ". The component's accessControl must grant "
                           "aws.greengrass.ipc.mqttproxy operation "

@@ -160,6 +160,20 @@ TEST_F(DriftStoreTest, ResultsAndAlertsSetTheThingsDriftState) {
   EXPECT_FALSE(c->drift_alert);
   EXPECT_EQ(c->drift_alerts, 1);
   EXPECT_EQ(c->images, 2);  // alerts are not results
+  // A restarted device starts cleared and sends no message: its results move the state.
+  j = testing::ResultDoc("cam-1", 5);
+  j["timestamp"] = "2026-12-06T10:00:05.000Z";
+  j["drift"] = {{"score", 1.5}, {"alert", true}, {"feature", "contrast"}, {"window", 50}};
+  ASSERT_TRUE(store_->Add(*ParseResultMessage(testing::Topic("cam-1"), j.dump())).ok());
+  c = store_->Counters("cam-1");
+  EXPECT_TRUE(c->drift_alert);
+  EXPECT_EQ(c->drift_alert_changed, "2026-12-06T10:00:05.000Z");
+  EXPECT_EQ(c->drift_alerts, 1);  // raised messages only
+  j = testing::ResultDoc("cam-1", 6);
+  j["timestamp"] = "2026-12-06T10:00:04.500Z";  // older than the stored report: ignored
+  j["drift"] = {{"score", 0.1}, {"alert", false}, {"feature", "contrast"}, {"window", 50}};
+  ASSERT_TRUE(store_->Add(*ParseResultMessage(testing::Topic("cam-1"), j.dump())).ok());
+  EXPECT_TRUE(store_->Counters("cam-1")->drift_alert);
   // A thing whose first message is an alert gets a counters row.
   auto other = ParseDriftMessage(Msg("cam-2", AlertDoc("cam-2", 1, true, 3).dump()));
   ASSERT_TRUE(store_->AddDriftAlerts({*other}).ok());

@@ -95,9 +95,13 @@ std::string FormatTimeMs(int64_t ms) {
 // Results and alert messages reach the store in separate streams (an ingest batch stores its
 // results before its alerts), so a report older than the one stored (by the device's clock,
 // RFC 3339 of one width) does not replace it.
+// A report whose alert differs from the stored state also moves drift_alert_changed (a restarted
+// device starts cleared and sends no "cleared" message; its results do clear the state).
 constexpr const char* kSetDrift =
     "UPDATE thing_counters SET drift_score = ?1, drift_feature = ?2, drift_window = ?3, "
-    "drift_alert = ?4, drift_at = ?5, drift_device_time = ?6 "
+    "drift_alert = ?4, drift_at = ?5, drift_device_time = ?6, "
+    "drift_alert_changed = CASE WHEN drift_alert != ?4 "
+    "THEN (CASE WHEN ?6 = '' THEN ?5 ELSE ?6 END) ELSE drift_alert_changed END "
     "WHERE thing = ?7 AND (?6 = '' OR drift_device_time <= ?6)";
 
 StoredResult RowToResult(const sqlite::Stmt& s) {

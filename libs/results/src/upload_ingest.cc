@@ -13,6 +13,11 @@
 namespace vqi::results {
 namespace {
 
+// A dataset locked by another process (`vqi dataset import` holds the write lock for the whole
+// import) must not stall the results behind the uploads: wait briefly, retry a few times, then
+// count the batch's uploads as errors.
+constexpr int kUploadBusyTimeoutMs = 250;
+
 std::string FormatTimeMs(int64_t ms) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -54,7 +59,10 @@ Result<std::shared_ptr<UploadIngestor>> UploadIngestor::Open(const UploadIngestO
   if (o.max_file_bytes < 1024 || o.max_file_bytes > kDefaultMaxUploadBytes)
     return InvalidArgument("uploads: max_file_bytes out of range [1024, " +
                            std::to_string(kDefaultMaxUploadBytes) + "]");
-  VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(o.home, o.dataset, /*create=*/true));
+  if (o.max_pool_images < 1 || o.max_pool_images > 100000000)
+    return InvalidArgument("uploads: max_pool_images out of range [1, 100000000]");
+  VQI_ASSIGN_OR_RETURN(
+      auto store, dataset::Store::Open(o.home, o.dataset, /*create=*/true, kUploadBusyTimeoutMs));
   return std::shared_ptr<UploadIngestor>(new UploadIngestor(o, std::move(store)));
 }
 
@@ -99,6 +107,18 @@ std::vector<Result<SubKindOutcome>> UploadIngestor::HandleBatch(
 
   uint64_t images = 0, origins = 0, dups = 0, errors = 0;
   if (!checked.empty()) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    if (pool_counted_ms_ < 0 || now - pool_counted_ms_ >= 60000) {
+      auto n = store_->UnlabeledPoolSize("");
+      if (n.ok()) {
+        pool_images_ = *n;
+        pool_counted_ms_ = now;
+      } else {
+        VQI_LOG_WARN("uploads: counting the pool of {}: {}", o_.dataset, n.status().ToString());
+      }
+    }
     std::vector<Result<SubKindOutcome>> results;
     Status st;
     for (int attempt = 0; attempt < 3; ++attempt) {
@@ -117,6 +137,15 @@ std::vector<Result<SubKindOutcome>> UploadIngestor::HandleBatch(
           rec.height = c.info.height;
           rec.format = c.info.format;
           rec.source = "upload:" + u.thing + "/" + u.component;
+          if (!store_->HasImage(rec.image_id) &&
+              pool_images_ + static_cast<int64_t>(images) >= o_.max_pool_images) {
+            results[k] = ResourceExhausted(
+                "upload on " + messages[c.index].topic + ": the unlabelled pool of dataset " +
+                o_.dataset + " holds " + std::to_string(pool_images_ + images) +
+                " images, the limit (--uploads-max-pool) is " + std::to_string(o_.max_pool_images) +
+                ": " + u.name + " not stored");
+            continue;
+          }
           auto added = store_->AddImage(rec, u.bytes);
           if (!added.ok()) return added.status();
           if (*added) ++images;
@@ -156,7 +185,11 @@ std::vector<Result<SubKindOutcome>> UploadIngestor::HandleBatch(
             Status(st.code(), "upload on " + messages[c.index].topic + ": storing into dataset " +
                                   o_.dataset + ": " + st.message());
     } else {
-      for (size_t k = 0; k < checked.size(); ++k) out[checked[k].index] = results[k];
+      pool_images_ += static_cast<int64_t>(images);
+      for (size_t k = 0; k < checked.size(); ++k) {
+        out[checked[k].index] = results[k];
+        if (!results[k].ok()) ++refused;
+      }
     }
   }
   std::lock_guard<std::mutex> lock(mu_);

@@ -7,10 +7,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "upload_test_util.h"
 #include "vqi/dataset/store.h"
+#include "vqi/sqlite/sqlite.h"
 
 namespace vqi::results {
 namespace {
@@ -174,6 +176,76 @@ TEST_F(UploadIngestTest, BadUploadsAreRefusedCountedAndNothingIsStored) {
   EXPECT_EQ(Pool().size(), 1u);
 }
 
+// Another process holding the dataset's write lock (a long `vqi dataset import`) delays the
+// writer by about a second at most: the uploads of that batch are counted as errors, the results
+// beside them are stored, and uploads work again once the lock is gone.
+TEST_F(UploadIngestTest, ALockedDatasetDoesNotStallResults) {
+  auto other = sqlite::Db::Open(home_ + "/datasets/pool/dataset.db");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ASSERT_TRUE(other->Exec("BEGIN IMMEDIATE").ok());
+  const std::string img = BmpBytes(16, 12, 4);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(ingestor_
+                  ->IngestBatch({{UploadTopicOf("cam-1"), UploadDoc("cam-1", img, "s-1").dump()},
+                                 {Topic("cam-1"), ResultDoc("cam-1", 1).dump()}})
+                  .ok());
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(waited, 5.0);  // 3 attempts x (250 ms busy wait + backoff), not 3 x 10 s
+  EXPECT_EQ(ingestor_->Stats().stored, 1u);
+  EXPECT_EQ(ingestor_->Stats().sub["upload"].errors, 1u);
+  EXPECT_EQ(uploads_->Stats().errors, 1u);
+  ASSERT_TRUE(other->Exec("COMMIT").ok());
+  ASSERT_TRUE(
+      ingestor_->Ingest(UploadTopicOf("cam-1"), UploadDoc("cam-1", img, "s-2").dump()).ok());
+  EXPECT_EQ(ingestor_->Stats().sub["upload"].handled, 1u);
+  EXPECT_EQ(Pool().size(), 1u);
+}
+
+// The pool is bounded: a new image beyond max_pool_images is refused and counted; an image
+// already there still gets its origin; labelling empties the pool (seen at the next count).
+TEST_F(UploadIngestTest, AFullPoolRefusesNewImagesButRecordsOriginsOfKnownOnes) {
+  UploadIngestOptions uo;
+  uo.home = home_;
+  uo.dataset = "small";
+  uo.max_pool_images = 2;
+  auto small = UploadIngestor::Open(uo);
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  IngestOptions io;
+  io.clock = &clock_;
+  io.sub_handlers["upload"] = *small;
+  ResultIngestor in(store_.get(), io);
+  const std::string a = BmpBytes(8, 8, 1), b = BmpBytes(8, 8, 2), c = BmpBytes(8, 8, 3);
+  ASSERT_TRUE(in.IngestBatch({{UploadTopicOf("cam-1"), UploadDoc("cam-1", a, "m-1").dump()},
+                              {UploadTopicOf("cam-1"), UploadDoc("cam-1", b, "m-2").dump()},
+                              {UploadTopicOf("cam-1"), UploadDoc("cam-1", c, "m-3").dump()},
+                              {UploadTopicOf("cam-2"), UploadDoc("cam-2", a, "m-1").dump()}})
+                  .ok());
+  IngestStats s = in.Stats();
+  EXPECT_EQ(s.sub["upload"].handled, 3u);  // a, b, and cam-2's origin of a
+  EXPECT_EQ(s.sub["upload"].refused, 1u);  // c
+  EXPECT_NE(s.last_error.find("--uploads-max-pool"), std::string::npos) << s.last_error;
+  EXPECT_EQ((*small)->Stats().images_added, 2u);
+  EXPECT_EQ((*small)->Stats().refused, 1u);
+  {
+    auto ds = dataset::Store::Open(home_, "small", false);
+    ASSERT_TRUE(ds.ok());
+    EXPECT_EQ(*(*ds)->UnlabeledPoolSize(""), 2);
+    EXPECT_FALSE((*ds)->HasImage(Sha256Hex(c)));
+    dataset::LabelEvent e;
+    e.image_id = Sha256Hex(a);
+    e.event_time = 1;
+    e.job = "human";
+    ASSERT_TRUE((*ds)->AppendLabel(e).ok());  // a leaves the pool
+  }
+  auto again = UploadIngestor::Open(uo);  // counts the pool afresh
+  ASSERT_TRUE(again.ok());
+  io.sub_handlers["upload"] = *again;
+  ResultIngestor in2(store_.get(), io);
+  ASSERT_TRUE(in2.Ingest(UploadTopicOf("cam-1"), UploadDoc("cam-1", c, "m-4").dump()).ok());
+  EXPECT_EQ(in2.Stats().sub["upload"].handled, 1u);
+}
+
 TEST_F(UploadIngestTest, OptionsAreChecked) {
   UploadIngestOptions o;
   EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);  // no home
@@ -182,6 +254,9 @@ TEST_F(UploadIngestTest, OptionsAreChecked) {
   EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);
   o.dataset = "ok";
   o.max_file_bytes = kDefaultMaxUploadBytes + 1;
+  EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);
+  o.max_file_bytes = kDefaultMaxUploadBytes;
+  o.max_pool_images = 0;
   EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);
 }
 

@@ -52,6 +52,33 @@ TEST(UploadMessageTest, FlatMetadataSpellingsAndNoMetadataAreRead) {
   EXPECT_EQ(u->best_score, -1);
 }
 
+// Exactly the metadata vqi-inspect attaches (libs/inspect ipc_sink.cc UploadMetadata).
+TEST(UploadMessageTest, VqiInspectsMetadataIsRead) {
+  const std::string bytes = BmpBytes(8, 6, 6);
+  const std::string sha = Sha256Hex(bytes);
+  Json d = UploadDoc("cam-1", bytes, "ab-6");
+  d["metadata"] = {{"thing", "cam-1"},
+                   {"component", "vqi.inspect"},
+                   {"modelName", "tags"},
+                   {"modelVersion", "3.0.0"},
+                   {"resultId", "cam-1:" + sha},
+                   {"bestScore", 0.52},
+                   {"imageName", "p.bmp"},
+                   {"imageId", sha},
+                   {"timestamp", "2026-12-06T10:00:00.123Z"},
+                   {"verdict", "fail"}};
+  auto u = ParseUploadMessage(UploadTopicOf("cam-1"), d.dump());
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(u->model_name, "tags");
+  EXPECT_EQ(u->model_version, "3.0.0");
+  EXPECT_EQ(u->result_id, "cam-1:" + sha);
+  EXPECT_DOUBLE_EQ(u->best_score, 0.52);
+  EXPECT_EQ(u->image_name, "p.bmp");
+  d["metadata"]["imageId"] = Sha256Hex("another file");  // not the bytes that were inspected
+  EXPECT_EQ(ParseUploadMessage(UploadTopicOf("cam-1"), d.dump()).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 struct Bad {
   const char* what;
   std::function<void(Json&)> change;

@@ -76,13 +76,13 @@ void AddDatasetRoutes(Router& router, ServerContext& ctx) {
          }
          VQI_ASSIGN_OR_RETURN(auto store,
                               dataset::Store::Open(ctx.options.home, c.Param("name"), false));
-         VQI_ASSIGN_OR_RETURN(auto pool, store->UnlabeledPool({c.req.get_param_value("thing"), 0}));
+         const std::string thing = c.req.get_param_value("thing");
+         VQI_ASSIGN_OR_RETURN(auto pool, store->UnlabeledPool({thing, limit}));
+         VQI_ASSIGN_OR_RETURN(int64_t total, store->UnlabeledPoolSize(thing));
          Json images = Json::array();
-         for (size_t i = 0; i < pool.size() && i < static_cast<size_t>(limit); ++i)
-           images.push_back(dataset::PoolImageToJson(pool[i], /*with_path=*/false));
-         c.Reply(
-             200,
-             Json{{"dataset", c.Param("name")}, {"unlabeled", pool.size()}, {"images", images}});
+         for (const dataset::PoolImage& p : pool)
+           images.push_back(dataset::PoolImageToJson(p, /*with_path=*/false));
+         c.Reply(200, Json{{"dataset", c.Param("name")}, {"unlabeled", total}, {"images", images}});
          return Status::Ok();
        }});
 }

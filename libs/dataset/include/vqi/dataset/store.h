@@ -105,9 +105,11 @@ class Store {
   // InvalidArgument for a bad name, DataLoss if the database is damaged, and without `create`
   // NotFound naming the existing datasets when there is none of that name (a mistyped name
   // never becomes a new, empty dataset).
+  // `busy_timeout_ms`: how long a write waits for another process's lock before Unavailable
+  // (a server's writer thread passes a short one: it must not stall behind an import).
   static Result<std::unique_ptr<Store>> Open(const std::string& home,
                                              const std::string& name = "default",
-                                             bool create = true);
+                                             bool create = true, int busy_timeout_ms = 10000);
   // The names of the datasets under <home>/datasets, sorted.
   static std::vector<std::string> List(const std::string& home);
   ~Store();
@@ -140,6 +142,8 @@ class Store {
   // The unlabeled pool (UnlabeledSamples) with each image's origins: images with an origin
   // first, the most recently received first; then images without one, by name.
   Result<std::vector<PoolImage>> UnlabeledPool(const PoolQuery& query) const;
+  // How many images UnlabeledPool({thing, 0}) lists (without reading them).
+  Result<int64_t> UnlabeledPoolSize(const std::string& thing) const;
   // Appends a label event. Returns false, changing nothing, if an identical event (image,
   // boxes, status, time, job) exists. NotFound if the image is not in the store.
   Result<bool> AppendLabel(const LabelEvent& event);

@@ -44,8 +44,8 @@ class FrameReader {
 
 // Blocking helpers for a connected stream socket (the client's side).
 Status WriteFrame(int fd, const Json& message);
-// Waits up to timeout_ms (-1: forever; 0: only bytes already received) for one frame. Unavailable when the peer closed,
-// DeadlineExceeded at the timeout.
+// Waits up to timeout_ms (-1: forever; 0: only bytes already received) for one frame.
+// Unavailable when the peer closed, DeadlineExceeded at the timeout.
 Result<Json> ReadFrame(int fd, FrameReader& reader, int timeout_ms);
 
 // Standard base64 (RFC 4648, with padding), for uploaded files.

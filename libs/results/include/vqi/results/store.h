@@ -59,7 +59,7 @@ struct ThingCounters {
   int64_t drift_window = 0;
   bool drift_alert = false;
   std::string drift_at;             // server clock of that report
-  std::string drift_alert_changed;  // device time of the last raised/cleared message ("" none)
+  std::string drift_alert_changed;  // device time the alert state last changed ("" never)
   int64_t drift_alerts = 0;         // "raised" messages received
 };
 

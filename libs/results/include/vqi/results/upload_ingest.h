@@ -35,13 +35,18 @@ struct UploadIngestOptions {
   std::string home;                                           // <home>/datasets/<dataset>
   std::string dataset = std::string(kDefaultUploadsDataset);  // created when missing
   size_t max_file_bytes = kDefaultMaxUploadBytes;             // 1 KiB..256 KiB (the agent's bound)
+  // The unlabelled pool's size (images without an approved label, uploaded or imported) beyond
+  // which a NEW image is refused (ResourceExhausted, counted); an upload of an image already
+  // there still records its origin. 1..100,000,000. Bounds the disk: 100,000 640x480 JPEGs are
+  // ~6 GB. Re-counted at most once a minute (labelling elsewhere empties the pool).
+  int64_t max_pool_images = 100000;
 };
 
 struct UploadIngestStats {
   uint64_t images_added = 0;   // new images in the pool
   uint64_t origins_added = 0;  // uploads recorded (a new image or a known one)
   uint64_t duplicates = 0;     // the same (thing, vqiMessageId) again
-  uint64_t refused = 0;        // malformed, mismatched, not an image, another thing
+  uint64_t refused = 0;        // malformed, mismatched, not an image, another thing, pool full
   uint64_t errors = 0;         // the dataset failed (after retries)
 };
 
@@ -62,6 +67,8 @@ class UploadIngestor : public SubKindHandler {
 
   UploadIngestOptions o_;
   std::unique_ptr<dataset::Store> store_;
+  int64_t pool_images_ = 0;       // the pool's size, as last counted + images added since
+  int64_t pool_counted_ms_ = -1;  // steady clock of the last count; -1 = never
   mutable std::mutex mu_;
   UploadIngestStats stats_;  // GUARDED_BY(mu_)
 };
