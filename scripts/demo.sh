@@ -151,9 +151,9 @@ AGENT_BIN=$(dirname "$VQI")/../agent/vqi-agent
 if [ -n "${MODEL_COMPONENT:-}" ] && [ -x "$AGENT_BIN" ] &&
   "$VQI" broker run --help 2>/dev/null | grep -c -- "--port" >/dev/null &&
   "$VQI" server --help 2>/dev/null | grep -c -- "--mqtt" >/dev/null; then
-  step "Fleet: broker, control plane and one device agent; the model and an inspection stub over MQTT"
+  step "Fleet: broker, control plane and one device agent; the model and an inspection stub over MQTT; then vqi-inspect on a simulated camera"
   bash "$ROOT/scripts/demo_fleet.sh" "$VQI" "$AGENT_BIN" "$HOME_DIR" "$MODEL_COMPONENT" 1.0.0 \
-    demo-publisher
+    demo-publisher "$DATA/images"
 fi
 
 step "Done. Everything is in $HOME_DIR"

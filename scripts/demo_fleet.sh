@@ -4,8 +4,13 @@
 # agent (`vqi-agent run --bundle`), and a deployment of the model component plus a tiny
 # inspection stub that depends on it. Waits for SUCCEEDED, prints the status, stops everything.
 #
-# Usage: demo_fleet.sh VQI VQI_AGENT HOME MODEL_COMPONENT MODEL_VERSION KEY
-#   (run by scripts/demo.sh; standalone on any home holding a signed component and a key)
+# Then (issue 20), when vqi-inspect and its shipped recipe are there: the inspection component
+# `vqi.inspect` (components/recipes/vqi-inspect.yaml) deployed with the model, a simulated camera
+# for three seconds, and the results the control plane received (`vqi results tail|stats`).
+#
+# Usage: demo_fleet.sh VQI VQI_AGENT HOME MODEL_COMPONENT MODEL_VERSION KEY [IMAGES]
+#   (run by scripts/demo.sh; standalone on any home holding a signed component and a key;
+#   IMAGES: a folder of camera images, default 15 synthetic tags)
 set -euo pipefail
 VQI=$(realpath "$1")
 AGENT=$(realpath "$2")
@@ -13,6 +18,7 @@ HOME_DIR=$3
 MODEL=$4
 MODEL_VERSION=$5
 KEY=$6
+IMAGES=${7:-}
 OUT=$HOME_DIR/demo/fleet
 THING=demo-cam-1
 rm -rf "$OUT"
@@ -117,6 +123,62 @@ echo "+ vqi-agent status --root $OUT/agent"
 "$AGENT" status --root "$OUT/agent"
 echo "+ tail -n 1 $OUT/agent/logs/com.example.InspectStub.log"
 tail -n 1 "$OUT/agent/logs/com.example.InspectStub.log" 2>/dev/null || true
+
+# Inspection on the device (issue 20): vqi.inspect with the model, a simulated camera, results.
+INSPECT_BIN=$(dirname "$VQI")/../inspect/vqi-inspect
+RECIPE=$(cd "$(dirname "$0")/.." && pwd)/components/recipes/vqi-inspect.yaml
+INSPECTED=""
+if [ "$STATUS" = "SUCCEEDED" ] && [ -x "$INSPECT_BIN" ] && [ -f "$RECIPE" ]; then
+  printf '\n\033[1m== %s\033[0m\n' "Inspect: vqi-inspect on the device, a simulated camera, results over MQTT"
+  v component create --recipe "$RECIPE" --artifact "$(realpath "$INSPECT_BIN")" \
+    --var COMPONENT_VERSION=1.0.0 --var MODEL_GROUP="${MODEL#vqi.model.}" --key "$KEY"
+  CAMERA=$OUT/camera
+  mkdir -p "$CAMERA" "$OUT/camera-feed"
+  if [ -z "$IMAGES" ] || [ ! -d "$IMAGES" ]; then
+    v dataset synth --count 15 --seed 5 --out "$OUT/camera-src" > /dev/null
+    IMAGES=$OUT/camera-src/images
+  fi
+  find "$IMAGES" -maxdepth 1 -type f | sort | head -n 15 | xargs -I{} cp {} "$OUT/camera-feed/"
+  FEED=$(find "$OUT/camera-feed" -type f | wc -l)
+  python3 - "$MODEL" "$MODEL_VERSION" "$CAMERA" > "$OUT/inspect-deployment.json" <<'PY'
+import json, sys
+model, version, camera = sys.argv[1:4]
+print(json.dumps({"deploymentName": "demo: model + vqi-inspect",
+                  "components": {model: {"componentVersion": version},
+                                 "vqi.inspect": {"componentVersion": "1.0.0", "configurationUpdate": {
+                                     "merge": json.dumps({"ImageDirectory": camera, "SettleSeconds": 0.5})}}},
+                  "deploymentPolicies": {"failureHandlingPolicy": "ROLLBACK"}}))
+PY
+  ID2=$("$VQI" --home "$HOME_DIR" deployment create --target group:demo-line \
+    --file "$OUT/inspect-deployment.json" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+  echo "+ vqi deployment create --target group:demo-line --file inspect-deployment.json  → $ID2"
+  STATUS2=""
+  for _ in $(seq 120); do
+    STATUS2=$("$VQI" --home "$HOME_DIR" deployment status "$ID2" --json |
+      python3 -c 'import json, sys; print(" ".join(d["status"] for d in json.load(sys.stdin)["devices"]))')
+    case "$STATUS2" in QUEUED | IN_PROGRESS | "") sleep 0.5 ;; *) break ;; esac
+  done
+  echo "$ID2 on $THING: $STATUS2"
+  N=0
+  if [ "$STATUS2" = "SUCCEEDED" ]; then
+    v camera simulate --from "$OUT/camera-feed" --to "$CAMERA" --fps 5
+    for _ in $(seq 60); do
+      N=$("$VQI" --home "$HOME_DIR" results stats --json |
+        python3 -c 'import json, sys; print(sum(t["images"] for t in json.load(sys.stdin)))' 2>/dev/null || echo 0)
+      [ "$N" -ge "$FEED" ] && break
+      sleep 0.5
+    done
+    v results tail --limit 5
+    v results stats
+  fi
+  if [ "$N" -lt "$FEED" ] || [ "$FEED" = 0 ]; then
+    echo "the inspection step did not deliver every result ($STATUS2, $N of $FEED); logs in $OUT" >&2
+    tail -n 30 "$OUT/agent.log" "$OUT/agent/logs/vqi.inspect.log" >&2 || true
+    exit 1  # the EXIT trap stops everything
+  fi
+  INSPECTED="$N of $FEED camera images inspected on the device and received by the control plane"
+fi
+
 stop
 trap - EXIT
 if [ "$STATUS" != "SUCCEEDED" ]; then
@@ -129,3 +191,4 @@ if [ -n "$UNCLEAN" ]; then
   exit 1
 fi
 echo "fleet step: agent, server and broker stopped cleanly (exit 0 after SIGTERM)"
+if [ -n "$INSPECTED" ]; then echo "inspection step: $INSPECTED"; fi

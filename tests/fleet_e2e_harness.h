@@ -116,9 +116,11 @@ class Proc {
   Proc& operator=(const Proc&) = delete;
   ~Proc() { Stop(5); }
 
-  bool Start(const std::vector<std::string>& args, const std::string& log_path) {
+  bool Start(const std::vector<std::string>& args, const std::string& log_path,
+             const std::vector<std::string>& more_args = {}) {
     log_ = log_path;
     std::vector<std::string> a = args;
+    a.insert(a.end(), more_args.begin(), more_args.end());
     std::vector<char*> argv;
     for (auto& s : a) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -181,6 +183,7 @@ class Proc {
 struct Agent {
   std::string thing, root, bundle;
   std::unique_ptr<Proc> proc;
+  std::vector<std::string> extra_args = {};  // appended to `vqi-agent run` (e.g. spool bounds)
 };
 
 // The fixture: one vqi home, a broker, a server with the fleet controller, N agents.
@@ -244,7 +247,13 @@ class FleetE2e : public ::testing::Test {
                               " --group e2e --broker 127.0.0.1:" + std::to_string(broker_port_) +
                               " --server https://127.0.0.1:" + std::to_string(server_port_));
       ASSERT_EQ(c.code, 0) << c.out;
-      agents_.push_back({name, dir_ + "/agents/" + name, home_ + "/fleet/bundles/" + name, {}});
+      agents_.push_back({name,
+                         dir_ + "/agents/" + name,
+                         home_ + "/fleet/bundles/" + name,
+                         {},
+                         static_cast<size_t>(i) <= agent_args_.size()
+                             ? agent_args_[i - 1]
+                             : std::vector<std::string>{}});
     }
     ASSERT_NO_FATAL_FAILURE(StartBroker());
     ASSERT_NO_FATAL_FAILURE(StartServer());
@@ -297,7 +306,7 @@ class FleetE2e : public ::testing::Test {
     ASSERT_TRUE(
         a.proc->Start({VQI_AGENT_BIN, "run", "--root", a.root, "--bundle", a.bundle, "--soak", soak,
                        "--restart-base", "0.1", "--stop-grace", "2", "--heartbeat", "1"},
-                      dir_ + "/agent-" + a.thing + ".log"));
+                      dir_ + "/agent-" + a.thing + ".log", a.extra_args));
     ASSERT_TRUE(WaitFor([&] { return AgentStatus(a).value("agentRunning", false); }, 20))
         << a.proc->Log();
   }
@@ -388,6 +397,8 @@ class FleetE2e : public ::testing::Test {
   Proc broker_proc_, server_;
   std::unique_ptr<transport::testing::Broker> test_broker_;
   std::vector<Agent> agents_;
+  std::vector<std::vector<std::string>>
+      agent_args_;  // per thing (cam-1 first), set before StartFleet
   Clock::time_point began_ = Clock::now(), created_at_ = Clock::now();
   double last_wait_seconds_ = 0;
 };

@@ -37,10 +37,11 @@ struct ServerFlags {
   std::string mqtt;  // HOST:PORT: run the fleet controller (docs/design/fleet.md)
                      // and the results ingest (docs/design/results.md)
   std::string uploads_dataset = std::string(results::kDefaultUploadsDataset);  // uploads go here
-  int64_t uploads_max_pool = 100000;  // unlabelled images beyond which new uploads are refused
-  bool tls_auto = false;              // HTTPS with a certificate from the vqi CA
-  int poll_ms = 200;                  // controller poll interval
-  int64_t rollout_minute_ms = 60000;  // the rollout planner's "minute" (tests shorten it)
+  int64_t uploads_max_pool = 100000;      // unlabelled images beyond which new uploads are refused
+  int64_t uploads_max_per_thing = 10000;  // one device's share of them
+  bool tls_auto = false;                  // HTTPS with a certificate from the vqi CA
+  int poll_ms = 200;                      // controller poll interval
+  int64_t rollout_minute_ms = 60000;      // the rollout planner's "minute" (tests shorten it)
 };
 
 // Serves until SIGTERM or SIGINT, then shuts down gracefully.
@@ -96,6 +97,7 @@ Status RunServer(const Context& ctx, const ServerFlags& f) {
     uo.home = ctx.home;
     uo.dataset = f.uploads_dataset;
     uo.max_pool_images = f.uploads_max_pool;
+    uo.max_pool_images_per_thing = f.uploads_max_per_thing;
     VQI_ASSIGN_OR_RETURN(auto uploads, results::UploadIngestor::Open(uo));
     ro.ingest.sub_handlers[std::string(transport::topics::kUploadSub)] = uploads;
     // Drift alerts (.../drift) → the thing's drift state in the results store, on a connection
@@ -239,6 +241,10 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
       ->add_option("--uploads-max-pool", f->uploads_max_pool,
                    "with --mqtt: refuse (and count) uploads of new images once the dataset's "
                    "unlabelled pool holds this many (default 100000)")
+      ->check(InRange<int64_t>(1, 100000000));
+  server
+      ->add_option("--uploads-max-per-thing", f->uploads_max_per_thing,
+                   "with --mqtt: one device's share of that pool (default 10000)")
       ->check(InRange<int64_t>(1, 100000000));
   server->add_flag("--tls-auto", f->tls_auto,
                    "serve HTTPS with a certificate from the vqi CA (<home>/server/tls/; SANs: "

@@ -163,6 +163,7 @@ TEST_F(DriftE2e, DarkenedImagesRaiseTheAlertOnTheServerTrainingLikeOnesDoNot) {
   // no "cleared" message): the results' drift field cleared the server's state, at the device
   // time of the first such result.
   EXPECT_GT(s["drift"]["alertChanged"].get<std::string>(), raised_at);
+  EXPECT_EQ(s["lastModel"]["version"], "2") << s.dump();
   std::printf("[ e2e ] after the model update (statistics of darkened tags): darkened %s\n",
               s["drift"].dump().c_str());
 }

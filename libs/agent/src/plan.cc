@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "vqi/base/hash.h"
@@ -24,6 +25,35 @@ Json LifecycleToJson(const component::Lifecycle& l) {
   Json steps = Json::object();
   for (const auto& [name, s] : l.steps) steps[name] = StepToJson(s);
   return {{"setenv", l.setenv}, {"steps", steps}};
+}
+
+// The part of `running` a deployment set: every leaf that differs from (or is not in) the
+// previous recipe's defaults `old_defaults`; nullopt when nothing differs. Objects recurse;
+// arrays and scalars are leaves.
+std::optional<Json> OverridesOf(const Json& running, const Json& old_defaults) {
+  if (!running.is_object() || !old_defaults.is_object()) {
+    if (running == old_defaults) return std::nullopt;
+    return running;
+  }
+  Json out = Json::object();
+  for (const auto& [key, value] : running.items()) {
+    if (!old_defaults.contains(key)) {
+      out[key] = value;
+    } else if (auto sub = OverridesOf(value, old_defaults.at(key))) {
+      out[key] = std::move(*sub);
+    }
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+// The previous recipe's DefaultConfiguration, from its canonical JSON (component::RecipeToJson).
+Json DefaultsOf(const Json& recipe_json) {
+  static const Json::json_pointer kDefaults("/ComponentConfiguration/DefaultConfiguration");
+  return recipe_json.is_object() && recipe_json.contains(kDefaults) &&
+                 recipe_json.at(kDefaults).is_object()
+             ? recipe_json.at(kDefaults)
+             : Json::object();
 }
 
 }  // namespace
@@ -88,12 +118,19 @@ Result<ComponentSet> TargetSet(const Deployment& full, const ComponentSet& curre
   for (const auto& [name, dc] : full.components) {
     VQI_ASSIGN_OR_RETURN(component::Recipe recipe, source.GetRecipe(name, dc.version));
     auto cur = current.find(name);
-    const Json& base =
-        cur != current.end() ? cur->second.configuration : recipe.default_configuration;
-    // A new version's new default keys appear; the running values win.
+    // Greengrass's rule (KernelConfigResolver: the recipe's defaults are merged with timestamp
+    // 1, a deployment's merge with its own, a newer timestamp wins): a value a deployment set
+    // persists across versions; a value that came from the previous version's defaults follows
+    // the new version's defaults (e.g. a model component's metadata); new default keys appear.
+    // vqi keeps no timestamps: a running value equal to the previous recipe's default at the
+    // same place counts as a default.
     Json merged =
         recipe.default_configuration.is_object() ? recipe.default_configuration : Json::object();
-    merged.merge_patch(base);
+    if (cur != current.end()) {
+      if (auto set_by_deployments =
+              OverridesOf(cur->second.configuration, DefaultsOf(cur->second.recipe)))
+        merged.merge_patch(*set_by_deployments);
+    }
     InstalledComponent ic;
     ic.version = dc.version;
     VQI_ASSIGN_OR_RETURN(ic.configuration,

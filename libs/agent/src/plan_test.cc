@@ -120,5 +120,34 @@ TEST(TargetSet, KeepsRunningConfigurationAcrossVersions) {
   EXPECT_EQ(s2->at("c").configuration, (Json{{"a", 7}, {"new", 2}}));
 }
 
+// Greengrass: a value that came from the previous version's defaults follows the new version's
+// defaults (a model component's metadata); a value a deployment set persists; a value reset
+// to the default follows too.
+TEST(TargetSet, DefaultValuesFollowTheNewVersionDeploymentValuesPersist) {
+  FakeSource src;
+  src.Add(Recipe("c", "1.0.0", "{}", "{}",
+                 R"({"model": {"version": 1, "group": "g"}, "threshold": 0.5, "list": [1]})"));
+  src.Add(Recipe("c", "1.1.0", "{}", "{}",
+                 R"({"model": {"version": 2, "group": "g"}, "threshold": 0.5, "list": [2]})"));
+  Deployment d = Deploy({{"c", "1.0.0"}});
+  d.components["c"].update.merge = Json{{"threshold", 0.7}};
+  auto s1 = TargetSet(d, {}, src);
+  ASSERT_TRUE(s1.ok());
+  auto s2 = TargetSet(Deploy({{"c", "1.1.0"}}), *s1, src);
+  ASSERT_TRUE(s2.ok());
+  EXPECT_EQ(
+      s2->at("c").configuration,
+      Json::parse(R"({"model": {"version": 2, "group": "g"}, "threshold": 0.7, "list": [2]})"));
+  // The same version again keeps everything.
+  auto s3 = TargetSet(Deploy({{"c", "1.1.0"}}), *s2, src);
+  ASSERT_TRUE(s3.ok());
+  EXPECT_EQ(s3->at("c").configuration, s2->at("c").configuration);
+  // Back to 1.0.0 (a rollback plans the same way): its defaults, the deployment's value.
+  auto s4 = TargetSet(Deploy({{"c", "1.0.0"}}), *s3, src);
+  ASSERT_TRUE(s4.ok());
+  EXPECT_EQ(s4->at("c").configuration["model"]["version"], 1);
+  EXPECT_EQ(s4->at("c").configuration["threshold"], 0.7);
+}
+
 }  // namespace
 }  // namespace vqi::agent

@@ -81,7 +81,10 @@ Status AddShadow(const std::vector<Deployment>& deps, DesiredState& s) {
     if (u.merge) {
       VQI_ASSIGN_OR_RETURN(merge, ParseJson(*u.merge, d->id + ": " + sh.inspector + " merge", 64));
     }
-    merge["Shadow"] = {{"ModelComponent", sh.component}, {"ModelVersion", sh.version}};
+    // Other Shadow keys the document set (ReportEvery, ModelFile) stay.
+    if (!merge.contains("Shadow") || !merge["Shadow"].is_object()) merge["Shadow"] = Json::object();
+    merge["Shadow"]["ModelComponent"] = sh.component;
+    merge["Shadow"]["ModelVersion"] = sh.version;
     u.merge = merge.dump();
     inspector->second.configuration_update = u;
     return Status::Ok();

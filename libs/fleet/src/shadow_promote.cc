@@ -19,6 +19,26 @@ std::string FormatUtcSeconds(int64_t unix_ms) {
   return buf;
 }
 
+namespace {
+
+// The latest statistics of `d`'s active things for its candidate, summed.
+Result<ShadowAggregate> Evidence(FleetStore& fleet, ShadowStore& shadow, const Deployment& d,
+                                 const ShadowConfig& sh) {
+  VQI_ASSIGN_OR_RETURN(std::vector<DeviceStatusRecord> records, fleet.DeviceStatuses(d.id));
+  std::set<std::string> things;
+  for (const DeviceStatusRecord& r : records) {
+    VQI_ASSIGN_OR_RETURN(Thing t, fleet.GetThing(r.thing));
+    if (t.revoked.empty()) things.insert(r.thing);
+  }
+  VQI_ASSIGN_OR_RETURN(std::vector<StoredShadowStats> rows, shadow.List(sh.component, sh.version));
+  std::vector<ShadowStats> mine;
+  for (const StoredShadowStats& r : rows)
+    if (things.count(r.stats.thing) && r.stats.component == sh.inspector) mine.push_back(r.stats);
+  return AggregateShadow(mine);
+}
+
+}  // namespace
+
 Result<std::optional<PromotionCheck>> CheckPromotion(FleetStore& fleet, ShadowStore& shadow,
                                                      const Deployment& d) {
   VQI_ASSIGN_OR_RETURN(DeploymentDocument doc, ParseDeploymentDocument(d.document, d.id));
@@ -26,19 +46,7 @@ Result<std::optional<PromotionCheck>> CheckPromotion(FleetStore& fleet, ShadowSt
   VQI_ASSIGN_OR_RETURN(PromoteRule rule, PromoteRule::Parse(doc.shadow->promote_when));
   PromotionCheck check;
   check.shadow = *doc.shadow;
-  VQI_ASSIGN_OR_RETURN(std::vector<DeviceStatusRecord> records, fleet.DeviceStatuses(d.id));
-  std::set<std::string> things;
-  for (const DeviceStatusRecord& r : records) {
-    VQI_ASSIGN_OR_RETURN(Thing t, fleet.GetThing(r.thing));
-    if (t.revoked.empty()) things.insert(r.thing);
-  }
-  VQI_ASSIGN_OR_RETURN(std::vector<StoredShadowStats> rows,
-                       shadow.List(doc.shadow->component, doc.shadow->version));
-  std::vector<ShadowStats> mine;
-  for (const StoredShadowStats& r : rows)
-    if (things.count(r.stats.thing) && r.stats.component == doc.shadow->inspector)
-      mine.push_back(r.stats);
-  check.evidence = AggregateShadow(mine);
+  VQI_ASSIGN_OR_RETURN(check.evidence, Evidence(fleet, shadow, d, check.shadow));
   check.holds = rule.Holds(check.evidence);
   return std::optional<PromotionCheck>(check);
 }
@@ -52,6 +60,15 @@ Result<std::string> PromotionDocument(const Deployment& d, const PromotionCheck&
   doc["components"][sh.component]["componentVersion"] = sh.version;
   Json& update = doc["components"][sh.inspector]["configurationUpdate"];
   if (!update.is_object()) update = Json::object();
+  // The document's own Shadow keys (ReportEvery, ...) go too: no candidate is left to run.
+  if (update.contains("merge") && update["merge"].is_string()) {
+    VQI_ASSIGN_OR_RETURN(Json merge, ParseJson(update["merge"].get<std::string>(),
+                                               d.id + ": " + sh.inspector + " merge", 64));
+    if (merge.is_object() && merge.contains("Shadow")) {
+      merge.erase("Shadow");
+      update["merge"] = merge.dump();
+    }
+  }
   if (!update.contains("reset") || !update["reset"].is_array()) update["reset"] = Json::array();
   update["reset"].push_back("/Shadow");
   doc["vqiPromotion"] = {{"from", d.id},
@@ -114,18 +131,14 @@ Result<Json> ShadowSummary(FleetStore& fleet, ShadowStore& shadow, const Deploym
            {"version", doc.shadow->version},
            {"inspector", doc.shadow->inspector},
            {"promoteWhen", doc.shadow->promote_when}};
-    // The evidence now (CheckPromotion needs a rule; without one, aggregate directly).
-    Deployment copy = d;
-    if (doc.shadow->promote_when.empty()) {
-      VQI_ASSIGN_OR_RETURN(Json j, ParseJson(d.document, d.id, 32));
-      j["vqiShadow"]["promoteWhen"] = "images < 0";  // never holds; only the evidence is read
-      copy.document = j.dump();
+    VQI_ASSIGN_OR_RETURN(ShadowAggregate evidence, Evidence(fleet, shadow, d, *doc.shadow));
+    s["evidence"] = evidence.ToJson();
+    bool holds = false;
+    if (!doc.shadow->promote_when.empty()) {
+      VQI_ASSIGN_OR_RETURN(PromoteRule rule, PromoteRule::Parse(doc.shadow->promote_when));
+      holds = rule.Holds(evidence);
     }
-    VQI_ASSIGN_OR_RETURN(std::optional<PromotionCheck> check, CheckPromotion(fleet, shadow, copy));
-    if (check) {
-      s["evidence"] = check->evidence.ToJson();
-      s["holds"] = !doc.shadow->promote_when.empty() && check->holds;
-    }
+    s["holds"] = holds;
     out["shadow"] = s;
   }
   return out;

@@ -205,7 +205,7 @@ class ShadowDeployTest : public FleetFixture {
   std::string Doc(const std::string& shadow) {
     return R"({"components": {"vqi.model.tags": {"componentVersion": "1.0.0"},
       "vqi.inspect": {"componentVersion": "1.0.0",
-                      "configurationUpdate": {"merge": "{\"Threads\":2}"}}})" +
+                      "configurationUpdate": {"merge": "{\"Threads\":2,\"Shadow\":{\"ReportEvery\":5}}"}}})" +
            (shadow.empty() ? std::string() : R"(, "vqiShadow": )" + shadow) + "}";
   }
   std::unique_ptr<ShadowStore> shadow_;
@@ -257,7 +257,7 @@ TEST_F(ShadowDeployTest, DesiredStateNamesTheCandidateAndPromotionReplacesIt) {
   ASSERT_TRUE(merge.has_value());
   EXPECT_EQ(Json::parse(*merge),
             Json::parse(R"({"Threads": 2, "Shadow": {"ModelComponent": "vqi.model.tags",
-                                                      "ModelVersion": "1.0.1"}})"));
+                                                      "ModelVersion": "1.0.1", "ReportEvery": 5}})"));
   // The wire document round-trips (the agent's parser accepts the new field).
   desired->sequence = 1;
   auto parsed = ParseDesiredState(DesiredStateToJson(*desired), "a");
@@ -290,6 +290,9 @@ TEST_F(ShadowDeployTest, DesiredStateNamesTheCandidateAndPromotionReplacesIt) {
   EXPECT_EQ(doc->components.at("vqi.model.tags").version, "1.0.1");
   EXPECT_EQ(doc->components.at("vqi.inspect").configuration_update->reset,
             std::vector<std::string>{"/Shadow"});
+  // The document's own Shadow keys are gone with the candidate; the rest of its merge stays.
+  EXPECT_EQ(Json::parse(*doc->components.at("vqi.inspect").configuration_update->merge),
+            Json::parse(R"({"Threads": 2})"));
   EXPECT_EQ(doc->promotion["from"], d.id);
   EXPECT_EQ(doc->promotion["rule"], rule);
   EXPECT_EQ(doc->promotion["evidence"]["images"], 200);

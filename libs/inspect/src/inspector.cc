@@ -176,7 +176,7 @@ InspectResult Inspector::InspectFile(const std::string& name, double queue_ms) {
   }
   r.verdict = r.detections.empty() ? Verdict::kPass : Verdict::kFail;
   r.uncertain = r.best_score >= c.uncertain_lo && r.best_score <= c.uncertain_hi;
-  if (shadow_)
+  if (shadow_ && shadow_->Sample())
     r.shadow = shadow_->Run(view, path, r.detections, r.best_score, r.timings.model_ms,
                             c.score_threshold, opts);
   if (drift_) {

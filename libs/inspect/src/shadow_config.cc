@@ -43,12 +43,21 @@ Status ParseShadowConfig(const Json& j, const std::string& where, const std::str
   if (c.model_file.empty() || c.model_file.find('/') != std::string::npos || c.model_file == "." ||
       c.model_file == "..")
     return error("ModelFile", "'" + c.model_file + "' must be a file name, not a path");
-  if (auto it = j.find("ReportEvery"); it != j.end() && !it->is_null()) {
+  for (const auto& [key, field] :
+       {std::pair<const char*, int*>{"ReportEvery", &c.report_every}, {"Every", &c.every}}) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) continue;
     if (!it->is_number_integer() || it->get<int64_t>() < 1 ||
         it->get<int64_t>() > kMaxShadowReportEvery)
-      return error("ReportEvery", it->dump() + " is not an integer in [1, " +
-                                      std::to_string(kMaxShadowReportEvery) + "]");
-    c.report_every = static_cast<int>(it->get<int64_t>());
+      return error(key, it->dump() + " is not an integer in [1, " +
+                            std::to_string(kMaxShadowReportEvery) + "]");
+    *field = static_cast<int>(it->get<int64_t>());
+  }
+  if (c.model_directory.empty() && c.model_component.empty() && c.model_version.empty()) {
+    // Options without a candidate (e.g. a deployment's ReportEvery left after a promotion):
+    // no shadow. Live inspection must never stop over a shadow setting.
+    *out = ShadowConfig{};
+    return Status::Ok();
   }
   if (c.model_directory.empty()) {
     if (c.model_component.empty() || c.model_version.empty())
@@ -78,7 +87,7 @@ Status ParseShadowConfig(const Json& j, const std::string& where, const std::str
   if (unknown)
     for (const auto& [k, v] : j.items())
       if (k != "ModelDirectory" && k != "ModelComponent" && k != "ModelVersion" &&
-          k != "ModelFile" && k != "ModelName" && k != "ReportEvery")
+          k != "ModelFile" && k != "ModelName" && k != "ReportEvery" && k != "Every")
         unknown->push_back("Shadow." + k);
   *out = std::move(c);
   return Status::Ok();

@@ -111,6 +111,7 @@ TEST(ShadowConfigTest, DirectoryOrAgentComponentVersion) {
   EXPECT_EQ(c.model_file, "model.int8.onnx");
   EXPECT_EQ(c.model_name, "cand");
   EXPECT_EQ(c.report_every, 5);
+  EXPECT_EQ(c.every, 1);
   EXPECT_EQ(unknown, std::vector<std::string>{"Shadow.Extra"});
   ASSERT_TRUE(ParseShadowConfig(
                   Json::parse(R"({"ModelComponent": "vqi.model.tags", "ModelVersion": "1.0.1"})"),
@@ -137,7 +138,13 @@ TEST(ShadowConfigTest, DirectoryOrAgentComponentVersion) {
                 .message()
                 .find("cfg: Shadow.ReportEvery: 0 is not an integer in [1, 100000]"),
             std::string::npos);
-  EXPECT_FALSE(ParseShadowConfig(Json::parse("{}"), "cfg", "", "m", &c, nullptr).ok());
+  // No candidate named: no shadow (not an error: live inspection goes on).
+  ASSERT_TRUE(
+      ParseShadowConfig(Json::parse(R"({"ReportEvery": 5})"), "cfg", "", "m", &c, nullptr).ok());
+  EXPECT_FALSE(c.enabled());
+  EXPECT_FALSE(
+      ParseShadowConfig(Json::parse(R"({"ModelComponent": "a.b"})"), "cfg", "/r", "m", &c, nullptr)
+          .ok());
   // Through the whole configuration.
   auto whole = ParseConfig(Json::parse(R"({"ImageDirectory": "/c", "ModelDirectory": "/m",
                                           "Shadow": {"ModelDirectory": "/s"}})"),
@@ -273,6 +280,24 @@ TEST_F(ShadowInspectorTest, AnotherModelDisagreesAndCountsSurviveARestart) {
   ASSERT_TRUE((*in)->Run(stop, nullptr, 2).ok());
   ASSERT_EQ(again.shadow.size(), 1u);
   EXPECT_EQ(again.shadow[0]["counts"]["images"], 9);
+}
+
+TEST_F(ShadowInspectorTest, EveryNthImageOnlyWhenSampled) {
+  FakeSink sink;
+  config_.shadow.model_directory = root_ + "/same";
+  config_.shadow.every = 3;  // images 1, 4, 7 of 7
+  auto in = Inspector::Create(config_, sink);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE((*in)->Run(stop, nullptr, 7).ok());
+  ASSERT_EQ(sink.results.size(), 7u);
+  int with = 0;
+  for (const OrderedJson& r : sink.results) with += r.contains("shadow");
+  EXPECT_EQ(with, 3);
+  EXPECT_TRUE(sink.results[0].contains("shadow"));
+  EXPECT_FALSE(sink.results[1].contains("shadow"));
+  ASSERT_EQ(sink.shadow.size(), 1u);  // ReportEvery 3 compared images
+  EXPECT_EQ(sink.shadow[0]["counts"]["images"], 3);
 }
 
 TEST_F(ShadowInspectorTest, AMissingCandidateLeavesLiveInspectionAlone) {

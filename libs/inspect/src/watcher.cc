@@ -81,9 +81,10 @@ Status DirectoryWatcher::Scan() {
   for (const Found& f : found) {
     const int64_t age_ms = now_ms - f.mtime_ns / 1000000;
     if (age_ms >= settle_ms_) {
-      MakeReady(f.name);
+      pending_.erase(f.name);
+      MakeScannedReady(f.name, now_ms);
     } else {
-      pending_[f.name] = {f.key.size, f.key.mtime_ns, now_ms};
+      pending_[f.name] = {f.key.size, f.key.mtime_ns, now_ms, now_ms};
     }
   }
   return Status::Ok();
@@ -94,8 +95,22 @@ void DirectoryWatcher::MakeReady(const std::string& name) {
   if (queued_.insert(name).second) ready_.emplace_back(name, clock_.NowMs());
 }
 
+void DirectoryWatcher::MakeScannedReady(const std::string& name, int64_t now_ms) {
+  if (!queued_.insert(name).second) return;
+  ready_.insert(ready_.begin() + static_cast<std::ptrdiff_t>(scanned_in_ready_), {name, now_ms});
+  ++scanned_in_ready_;
+}
+
+bool DirectoryWatcher::HoldForSettling(int64_t now_ms) const {
+  if (scanned_in_ready_ > 0) return false;
+  for (const auto& [name, p] : pending_)
+    if (now_ms - p.first_ms < 4 * settle_ms_) return true;
+  return false;
+}
+
 void DirectoryWatcher::PromoteSettled() {
   const int64_t now_ms = clock_.NowMs();
+  std::vector<std::pair<int64_t, std::string>> settled;  // mtime, name
   for (auto it = pending_.begin(); it != pending_.end();) {
     auto key = StatKey(dir_, it->first);
     if (!key.ok()) {
@@ -104,16 +119,19 @@ void DirectoryWatcher::PromoteSettled() {
     }
     Pending& p = it->second;
     if (key->size != p.size || key->mtime_ns != p.mtime_ns) {
-      p = {key->size, key->mtime_ns, now_ms};  // still being written
+      p.size = key->size;  // still being written
+      p.mtime_ns = key->mtime_ns;
+      p.since_ms = now_ms;
       ++it;
     } else if (now_ms - p.since_ms >= settle_ms_) {
-      const std::string name = it->first;
+      settled.emplace_back(p.mtime_ns, it->first);
       it = pending_.erase(it);
-      if (queued_.insert(name).second) ready_.emplace_back(name, now_ms);
     } else {
       ++it;
     }
   }
+  std::sort(settled.begin(), settled.end());  // oldest first, as the scan orders
+  for (const auto& [mtime, name] : settled) MakeScannedReady(name, now_ms);
 }
 
 Status DirectoryWatcher::Drain() {
@@ -149,10 +167,11 @@ Result<std::optional<std::string>> DirectoryWatcher::Next(int timeout_ms,
   while (true) {
     VQI_RETURN_IF_ERROR(Drain());
     PromoteSettled();
-    if (!ready_.empty()) {
+    if (!ready_.empty() && !HoldForSettling(clock_.NowMs())) {
       std::string name = ready_.front().first;
       last_ready_ms_ = ready_.front().second;
       ready_.pop_front();
+      if (scanned_in_ready_ > 0) --scanned_in_ready_;
       queued_.erase(name);
       return std::optional<std::string>(std::move(name));
     }

@@ -61,8 +61,12 @@ Result<std::unique_ptr<IpcClient>> IpcClient::Connect(const std::string& socket_
     return Unavailable("cannot connect to the agent at " + socket_path + ": " + std::strerror(e));
   }
   std::unique_ptr<IpcClient> c(new IpcClient(fd));
-  VQI_RETURN_IF_ERROR(WriteFrame(fd, Json{{"op", "Connect"}, {"id", 0}, {"token", token}}));
-  VQI_ASSIGN_OR_RETURN(Json answer, ReadFrame(fd, c->reader_, timeout_ms));
+  // The agent may refuse a connection (too many) by answering and closing before our Connect
+  // frame is written: then the write fails, but its answer is already waiting — report that.
+  const Status wrote = WriteFrame(fd, Json{{"op", "Connect"}, {"id", 0}, {"token", token}});
+  Result<Json> read = ReadFrame(fd, c->reader_, wrote.ok() ? timeout_ms : 0);
+  if (!wrote.ok() && !read.ok()) return wrote;
+  VQI_ASSIGN_OR_RETURN(Json answer, std::move(read));
   if (!answer.value("ok", false))
     return Status(CodeFromName(answer.value("code", "Internal")),
                   answer.value("error", std::string("IPC connect refused")));

@@ -153,10 +153,10 @@ Status ResultIngestor::IngestBatch(const std::vector<IngestMessage>& messages) {
       if (IsRefusal(o.status().code())) {
         ++c.refused;
         ++refused[batch[i].thing];
-        VQI_LOG_WARN("results: refused a {} message: {}", sub, o.status().ToString());
+        VQI_LOG_WARN("results: {} refused: {}", sub, o.status().ToString());
       } else {
         ++c.errors;
-        VQI_LOG_WARN("results: a {} message failed: {}", sub, o.status().ToString());
+        VQI_LOG_WARN("results: {} failed: {}", sub, o.status().ToString());
       }
     }
   }

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <thread>
 
 #include "vqi/base/log.h"
@@ -61,6 +62,8 @@ Result<std::shared_ptr<UploadIngestor>> UploadIngestor::Open(const UploadIngestO
                            std::to_string(kDefaultMaxUploadBytes) + "]");
   if (o.max_pool_images < 1 || o.max_pool_images > 100000000)
     return InvalidArgument("uploads: max_pool_images out of range [1, 100000000]");
+  if (o.max_pool_images_per_thing < 1 || o.max_pool_images_per_thing > 100000000)
+    return InvalidArgument("uploads: max_pool_images_per_thing out of range [1, 100000000]");
   VQI_ASSIGN_OR_RETURN(
       auto store, dataset::Store::Open(o.home, o.dataset, /*create=*/true, kUploadBusyTimeoutMs));
   return std::shared_ptr<UploadIngestor>(new UploadIngestor(o, std::move(store)));
@@ -115,15 +118,25 @@ std::vector<Result<SubKindOutcome>> UploadIngestor::HandleBatch(
       if (n.ok()) {
         pool_images_ = *n;
         pool_counted_ms_ = now;
+        thing_pool_.clear();
       } else {
         VQI_LOG_WARN("uploads: counting the pool of {}: {}", o_.dataset, n.status().ToString());
       }
     }
+    // Each device's share, counted before the transaction (inside it, the count would include
+    // this batch's own inserts).
+    for (const Checked& c : checked) {
+      if (thing_pool_.count(c.upload.thing)) continue;
+      auto n = store_->UnlabeledPoolSize(c.upload.thing);
+      thing_pool_[c.upload.thing] = n.ok() ? *n : 0;
+    }
+    std::map<std::string, int64_t> added_by_thing;
     std::vector<Result<SubKindOutcome>> results;
     Status st;
     for (int attempt = 0; attempt < 3; ++attempt) {
       results.assign(checked.size(), Internal("not stored"));
       images = origins = dups = 0;
+      added_by_thing.clear();
       st = store_->Transaction([&]() -> Status {
         for (size_t k = 0; k < checked.size(); ++k) {
           const Checked& c = checked[k];
@@ -146,9 +159,21 @@ std::vector<Result<SubKindOutcome>> UploadIngestor::HandleBatch(
                 ": " + u.name + " not stored");
             continue;
           }
+          const int64_t share = thing_pool_[u.thing] + added_by_thing[u.thing];
+          if (!store_->HasImage(rec.image_id) && share >= o_.max_pool_images_per_thing) {
+            results[k] = ResourceExhausted(
+                "upload on " + messages[c.index].topic + ": " + u.thing + " already has " +
+                std::to_string(share) + " images in the unlabelled pool of dataset " + o_.dataset +
+                ", its limit (--uploads-max-per-thing) is " +
+                std::to_string(o_.max_pool_images_per_thing) + ": " + u.name + " not stored");
+            continue;
+          }
           auto added = store_->AddImage(rec, u.bytes);
           if (!added.ok()) return added.status();
-          if (*added) ++images;
+          if (*added) {
+            ++images;
+            ++added_by_thing[u.thing];
+          }
           dataset::ImageOrigin origin;
           origin.image_id = u.sha256;
           origin.thing = u.thing;
@@ -186,6 +211,7 @@ std::vector<Result<SubKindOutcome>> UploadIngestor::HandleBatch(
                                   o_.dataset + ": " + st.message());
     } else {
       pool_images_ += static_cast<int64_t>(images);
+      for (const auto& [thing, n] : added_by_thing) thing_pool_[thing] += n;
       for (size_t k = 0; k < checked.size(); ++k) {
         out[checked[k].index] = results[k];
         if (!results[k].ok()) ++refused;

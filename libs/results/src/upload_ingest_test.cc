@@ -246,6 +246,38 @@ TEST_F(UploadIngestTest, AFullPoolRefusesNewImagesButRecordsOriginsOfKnownOnes) 
   EXPECT_EQ(in2.Stats().sub["upload"].handled, 1u);
 }
 
+// One device's share of the pool is bounded too: a noisy camera cannot starve the others.
+TEST_F(UploadIngestTest, OneDeviceCannotTakeThePoolFromTheOthers) {
+  UploadIngestOptions uo;
+  uo.home = home_;
+  uo.dataset = "fair";
+  uo.max_pool_images_per_thing = 2;
+  auto fair = UploadIngestor::Open(uo);
+  ASSERT_TRUE(fair.ok()) << fair.status().ToString();
+  IngestOptions io;
+  io.clock = &clock_;
+  io.sub_handlers["upload"] = *fair;
+  ResultIngestor in(store_.get(), io);
+  std::vector<IngestMessage> batch;
+  for (int i = 0; i < 4; ++i)
+    batch.push_back({UploadTopicOf("cam-1"),
+                     UploadDoc("cam-1", BmpBytes(8, 8, 10 + i), "n-" + std::to_string(i)).dump()});
+  batch.push_back({UploadTopicOf("cam-2"), UploadDoc("cam-2", BmpBytes(8, 8, 20), "n-0").dump()});
+  ASSERT_TRUE(in.IngestBatch(batch).ok());
+  EXPECT_EQ(in.Stats().sub["upload"].handled, 3u);
+  EXPECT_EQ(in.Stats().sub["upload"].refused, 2u);
+  EXPECT_NE(in.Stats().last_error.find("--uploads-max-per-thing"), std::string::npos)
+      << in.Stats().last_error;
+  // The next batch still knows cam-1's share.
+  ASSERT_TRUE(
+      in.Ingest(UploadTopicOf("cam-1"), UploadDoc("cam-1", BmpBytes(8, 8, 30), "n-9").dump()).ok());
+  EXPECT_EQ(in.Stats().sub["upload"].refused, 3u);
+  auto ds = dataset::Store::Open(home_, "fair", false);
+  ASSERT_TRUE(ds.ok());
+  EXPECT_EQ(*(*ds)->UnlabeledPoolSize("cam-1"), 2);
+  EXPECT_EQ(*(*ds)->UnlabeledPoolSize("cam-2"), 1);
+}
+
 TEST_F(UploadIngestTest, OptionsAreChecked) {
   UploadIngestOptions o;
   EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);  // no home
@@ -257,6 +289,9 @@ TEST_F(UploadIngestTest, OptionsAreChecked) {
   EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);
   o.max_file_bytes = kDefaultMaxUploadBytes;
   o.max_pool_images = 0;
+  EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);
+  o.max_pool_images = 10;
+  o.max_pool_images_per_thing = 0;
   EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);
 }
 

@@ -32,7 +32,8 @@ struct ShadowConfig {
   std::string model_component;  // Shadow.ModelComponent ("" when ModelDirectory was given)
   std::string model_file = "model.onnx";
   std::string model_name, model_version;
-  int report_every = 100;  // images between two vqi.inspect.shadow/1 messages
+  int report_every = 100;  // compared images between two vqi.inspect.shadow/1 messages
+  int every = 1;           // the candidate runs on every Nth image (1 = all)
   bool enabled() const { return !model_directory.empty(); }
   bool operator==(const ShadowConfig&) const = default;
 };
@@ -86,7 +87,8 @@ const char* ModeName(Mode m);
 // Reads the `Shadow` object (src/shadow_config.cc): `ModelDirectory`, or `ModelComponent` +
 // `ModelVersion` under vqi-agent (the folder `$VQI_AGENT_ROOT/packages/artifacts/<C>/<V>`, the
 // agent's layout), `ModelFile` (default `live_model_file`), `ModelName`, `ReportEvery`
-// (1..100000, 100). Errors name `Shadow.<key>`.
+// (1..100000, 100), `Every` (1..100000, 1: the candidate runs on every Nth image). Errors name
+// `Shadow.<key>`.
 Status ParseShadowConfig(const Json& j, const std::string& where, const std::string& agent_root,
                          const std::string& live_model_file, ShadowConfig* out,
                          std::vector<std::string>* unknown);

@@ -86,6 +86,8 @@ class ShadowRunner {
                   const std::vector<eval::Detection>& live_detections, float live_best,
                   double live_ms, float score_threshold, const eval::DetectOptions& options);
 
+  // Whether the candidate runs on the next image (every `Every`th one, the first included).
+  bool Sample() { return seen_++ % config_.every == 0; }
   // True every ReportEvery compared images (until Reported()).
   bool Due() const { return since_report_ >= config_.report_every; }
   bool HasUnreported() const { return since_report_ > 0; }
@@ -110,6 +112,7 @@ class ShadowRunner {
   std::unique_ptr<infer::OnnxDetector> detector_;
   ShadowAccumulator acc_;
   int64_t since_report_ = 0;
+  int64_t seen_ = 0;  // images offered to Sample()
 };
 
 }  // namespace vqi::inspect

@@ -48,6 +48,7 @@ class DirectoryWatcher {
  private:
   struct Pending {
     int64_t size = 0, mtime_ns = 0, since_ms = 0;
+    int64_t first_ms = 0;  // when the scan found it
   };
   DirectoryWatcher(std::string dir, int fd, int64_t settle_ms, Clock& clock)
       : dir_(std::move(dir)), fd_(fd), settle_ms_(settle_ms), clock_(clock) {}
@@ -55,6 +56,11 @@ class DirectoryWatcher {
   Status Drain();  // reads the events waiting on the inotify descriptor
   void PromoteSettled();
   void MakeReady(const std::string& name);
+  // Queued behind the other scanned files, ahead of those seen by inotify after the scan.
+  void MakeScannedReady(const std::string& name, int64_t now_ms);
+  // True while a scanned file is settling (for at most 4 settle times) and the next ready file
+  // came after the scan: it waits, so files are handed out in arrival order across a restart.
+  bool HoldForSettling(int64_t now_ms) const;
 
   std::string dir_;
   int fd_;
@@ -62,6 +68,7 @@ class DirectoryWatcher {
   Clock& clock_;
   bool gone_ = false;
   std::deque<std::pair<std::string, int64_t>> ready_;  // name, when it became ready
+  size_t scanned_in_ready_ = 0;  // ready_'s first entries that came from the scan
   int64_t last_ready_ms_ = 0;
   std::set<std::string> queued_;  // names in ready_
   std::map<std::string, Pending> pending_;

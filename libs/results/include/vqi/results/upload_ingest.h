@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +41,9 @@ struct UploadIngestOptions {
   // there still records its origin. 1..100,000,000. Bounds the disk: 100,000 640x480 JPEGs are
   // ~6 GB. Re-counted at most once a minute (labelling elsewhere empties the pool).
   int64_t max_pool_images = 100000;
+  // One device's share of the pool (images with an origin from it), so one noisy camera cannot
+  // take the whole pool from the others. 1..100,000,000.
+  int64_t max_pool_images_per_thing = 10000;
 };
 
 struct UploadIngestStats {
@@ -69,6 +73,7 @@ class UploadIngestor : public SubKindHandler {
   std::unique_ptr<dataset::Store> store_;
   int64_t pool_images_ = 0;       // the pool's size, as last counted + images added since
   int64_t pool_counted_ms_ = -1;  // steady clock of the last count; -1 = never
+  std::map<std::string, int64_t> thing_pool_;  // per thing, counted since the last recount
   mutable std::mutex mu_;
   UploadIngestStats stats_;  // GUARDED_BY(mu_)
 };
