@@ -146,7 +146,9 @@ Status ResultIngestor::IngestBatch(const std::vector<IngestMessage>& messages) {
       std::lock_guard<std::mutex> lock(mu_);
       SubKindCounts& c = stats_.sub[sub];
       if (o.ok()) {
-        ++(*o == SubKindOutcome::kHandled ? c.handled : c.duplicates);
+        ++(*o == SubKindOutcome::kHandled     ? c.handled
+           : *o == SubKindOutcome::kDuplicate ? c.duplicates
+                                              : c.deferred);
         continue;
       }
       stats_.last_error = o.status().ToString();
@@ -165,6 +167,10 @@ Status ResultIngestor::IngestBatch(const std::vector<IngestMessage>& messages) {
     if (!st.ok()) VQI_LOG_WARN("results: counting refusals of {}: {}", thing, st.ToString());
   }
   return Status::Ok();
+}
+
+void ResultIngestor::Tick() {
+  for (const auto& [sub, handler] : o_.sub_handlers) handler->Tick();
 }
 
 IngestStats ResultIngestor::Stats() const {

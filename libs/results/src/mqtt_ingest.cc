@@ -95,12 +95,18 @@ class MqttResultsIngest::Impl {
   }
 
   void WriterLoop() {
+    ingestor_->Tick();  // what a handler deferred before a restart (uploads-pending)
     for (;;) {
       std::vector<IngestMessage> batch;
       bool last = false;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return stopping_ || !inbox_.empty(); });
+        if (!cv_.wait_for(lock, std::chrono::seconds(2),
+                          [this] { return stopping_ || !inbox_.empty(); })) {
+          lock.unlock();
+          ingestor_->Tick();  // idle: handlers retry what they deferred
+          continue;
+        }
         size_t bytes = 0;
         while (!inbox_.empty() && batch.size() < o_.max_batch &&
                (batch.empty() || bytes + inbox_.front().payload.size() <= o_.max_batch_bytes)) {

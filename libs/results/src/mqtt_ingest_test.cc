@@ -19,6 +19,7 @@
 #include "vqi/fleet/store.h"
 #include "vqi/pki/pki.h"
 #include "vqi/results/upload_ingest.h"
+#include "vqi/sqlite/sqlite.h"
 #include "vqi/transport/mqtt_client.h"
 
 namespace vqi::results {
@@ -150,6 +151,57 @@ TEST_F(MqttIngestTest, DevicePublishArrivesInTheStore) {
   for (int i = 0; i < kN; ++i)  // in publish order (QoS 1, one connection)
     EXPECT_EQ((*tail)[i].id, "cam-1:" + testing::ImageId(i));
   EXPECT_EQ((*store)->Counters("ghost").status().code(), StatusCode::kNotFound);
+}
+
+// The dataset locked by another connection while a device uploads: the upload is kept in the
+// pending folder (results beside it are stored at once); after the lock is released the writer's
+// idle tick (no further messages arrive) stores it, exactly once, with its origin.
+TEST_F(MqttIngestTest, AnUploadWhileTheDatasetIsLockedIsStoredByTheWritersTick) {
+  UploadIngestOptions uo;
+  uo.home = home_;
+  uo.dataset = "uploads";
+  auto uploads = UploadIngestor::Open(uo);
+  ASSERT_TRUE(uploads.ok()) << uploads.status().ToString();
+  MqttIngestOptions o;
+  o.home = home_;
+  o.mqtt_host = broker_->host();
+  o.mqtt_port = broker_->port();
+  o.ingest.sub_handlers["upload"] = *uploads;
+  auto ingest = MqttResultsIngest::Create(o);
+  ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
+  ingest_ = std::move(*ingest);
+  ASSERT_TRUE(ingest_->Start().ok());
+  ASSERT_TRUE(ingest_->WaitReady(10000).ok()) << broker_->Log();
+
+  auto other = sqlite::Db::Open(home_ + "/datasets/uploads/dataset.db");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ASSERT_TRUE(other->Exec("BEGIN IMMEDIATE").ok());
+  const std::string img = testing::BmpBytes(64, 48, 3);
+  auto cam1 = Device("cam-1");
+  ASSERT_TRUE(cam1->Publish(testing::UploadTopicOf("cam-1"),
+                            testing::UploadDoc("cam-1", img, "lk-1").dump())
+                  .ok());
+  ASSERT_TRUE(cam1->Publish(testing::Topic("cam-1"), testing::ResultDoc("cam-1", 1).dump()).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    auto s = ingest_->Stats().ingest;
+    return s.stored == 1 && s.sub["upload"].deferred == 1;
+  })) << "last error "
+      << ingest_->Stats().ingest.last_error;
+  EXPECT_EQ((*uploads)->Stats().pending_files, 1);
+  ASSERT_TRUE(other->Exec("COMMIT").ok());
+  ASSERT_TRUE(WaitFor([&] { return (*uploads)->Stats().pending_files == 0; }));
+  ingest_->Stop();
+  EXPECT_EQ((*uploads)->Stats().pending_stored, 1u);
+  EXPECT_EQ(ingest_->Stats().ingest.sub["upload"].errors, 0u);
+  auto ds = dataset::Store::Open(home_, "uploads", false);
+  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  auto pool = (*ds)->UnlabeledPool({});
+  ASSERT_TRUE(pool.ok());
+  ASSERT_EQ(pool->size(), 1u);
+  EXPECT_EQ((*pool)[0].sample.image_id, Sha256Hex(img));
+  ASSERT_EQ((*pool)[0].origins.size(), 1u);
+  EXPECT_EQ((*pool)[0].origins[0].thing, "cam-1");
+  EXPECT_EQ((*pool)[0].origins[0].message_id, "lk-1");
 }
 
 // Acceptance 4's server side over a real broker: a device with its certificate publishes an

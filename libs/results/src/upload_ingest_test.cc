@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <thread>
 
 #include "upload_test_util.h"
 #include "vqi/dataset/store.h"
@@ -176,30 +178,126 @@ TEST_F(UploadIngestTest, BadUploadsAreRefusedCountedAndNothingIsStored) {
   EXPECT_EQ(Pool().size(), 1u);
 }
 
+size_t PendingFiles(const std::string& dir) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".upload") ++n;
+  return n;
+}
+
 // Another process holding the dataset's write lock (a long `vqi dataset import`) delays the
-// writer by about a second at most: the uploads of that batch are counted as errors, the results
-// beside them are stored, and uploads work again once the lock is gone.
-TEST_F(UploadIngestTest, ALockedDatasetDoesNotStallResults) {
+// writer by about a second at most: the uploads are kept in <home>/results/uploads-pending
+// (counted `deferred`, nothing lost), the results beside them are stored; the next batch does not
+// wait on the lock again. The pending uploads survive a restart, and once the lock is gone they
+// are in the pool exactly once, with their origins, and the folder is empty.
+TEST_F(UploadIngestTest, ALockedDatasetKeepsUploadsPendingUntilTheyAreStored) {
   auto other = sqlite::Db::Open(home_ + "/datasets/pool/dataset.db");
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   ASSERT_TRUE(other->Exec("BEGIN IMMEDIATE").ok());
-  const std::string img = BmpBytes(16, 12, 4);
-  const auto t0 = std::chrono::steady_clock::now();
+  const std::string img1 = BmpBytes(16, 12, 4), img2 = BmpBytes(16, 12, 5);
+  auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(ingestor_
-                  ->IngestBatch({{UploadTopicOf("cam-1"), UploadDoc("cam-1", img, "s-1").dump()},
+                  ->IngestBatch({{UploadTopicOf("cam-1"), UploadDoc("cam-1", img1, "s-1").dump()},
                                  {Topic("cam-1"), ResultDoc("cam-1", 1).dump()}})
                   .ok());
-  const double waited =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(waited, 5.0);  // 3 attempts x (250 ms busy wait + backoff), not 3 x 10 s
-  EXPECT_EQ(ingestor_->Stats().stored, 1u);
-  EXPECT_EQ(ingestor_->Stats().sub["upload"].errors, 1u);
-  EXPECT_EQ(uploads_->Stats().errors, 1u);
+  // The next batch goes to pending without waiting on the lock.
+  t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(ingestor_
+                  ->IngestBatch({{UploadTopicOf("cam-2"), UploadDoc("cam-2", img2, "s-2").dump()},
+                                 {Topic("cam-2"), ResultDoc("cam-2", 2).dump()}})
+                  .ok());
+  waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(waited, 0.2);
+  EXPECT_EQ(ingestor_->Stats().stored, 2u);
+  EXPECT_EQ(ingestor_->Stats().sub["upload"].deferred, 2u);
+  EXPECT_EQ(ingestor_->Stats().sub["upload"].errors, 0u);
+  EXPECT_EQ(uploads_->Stats().deferred, 2u);
+  EXPECT_EQ(uploads_->Stats().errors, 0u);
+  EXPECT_EQ(uploads_->Stats().pending_files, 2);
+  const std::string pending = home_ + "/results/uploads-pending";
+  EXPECT_EQ(uploads_->pending_dir(), pending);
+  EXPECT_EQ(PendingFiles(pending), 2u);
+
+  // Restart (the lock still held): the new ingestor finds both, a retry keeps them.
+  ingestor_.reset();
+  uploads_.reset();
+  UploadIngestOptions uo;
+  uo.home = home_;
+  uo.dataset = "pool";
+  auto u = UploadIngestor::Open(uo);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  uploads_ = *u;
+  EXPECT_EQ(uploads_->Stats().pending_files, 2);
+  uploads_->Tick();
+  EXPECT_EQ(uploads_->Stats().pending_files, 2);
+  EXPECT_EQ(PendingFiles(pending), 2u);
+
   ASSERT_TRUE(other->Exec("COMMIT").ok());
+  // Retried on the writer's Tick (every 2 s; at most every 2 s after a failure).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (uploads_->Stats().pending_files > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    uploads_->Tick();
+  }
+  EXPECT_EQ(uploads_->Stats().pending_files, 0);
+  EXPECT_EQ(uploads_->Stats().pending_stored, 2u);
+  EXPECT_EQ(uploads_->Stats().images_added, 2u);
+  EXPECT_EQ(PendingFiles(pending), 0u);
+  // The same messages resent by the spool add nothing: exactly once.
+  IngestOptions io;
+  io.clock = &clock_;
+  io.sub_handlers[std::string(transport::topics::kUploadSub)] = uploads_;
+  ingestor_ = std::make_unique<ResultIngestor>(store_.get(), io);
   ASSERT_TRUE(
-      ingestor_->Ingest(UploadTopicOf("cam-1"), UploadDoc("cam-1", img, "s-2").dump()).ok());
-  EXPECT_EQ(ingestor_->Stats().sub["upload"].handled, 1u);
-  EXPECT_EQ(Pool().size(), 1u);
+      ingestor_->Ingest(UploadTopicOf("cam-1"), UploadDoc("cam-1", img1, "s-1").dump()).ok());
+  EXPECT_EQ(ingestor_->Stats().sub["upload"].duplicates, 1u);
+  auto pool = Pool();
+  ASSERT_EQ(pool.size(), 2u);
+  std::map<std::string, std::string> by_image;
+  for (const auto& p : pool) {
+    ASSERT_EQ(p.origins.size(), 1u) << p.sample.image_id;
+    by_image[p.sample.image_id] =
+        p.origins[0].thing + "/" + p.origins[0].message_id + "/" + p.origins[0].received;
+  }
+  EXPECT_EQ(by_image[Sha256Hex(img1)], "cam-1/s-1/2026-12-06T10:00:00.000Z");
+  EXPECT_EQ(by_image[Sha256Hex(img2)], "cam-2/s-2/2026-12-06T10:00:00.000Z");
+}
+
+// Pending is bounded: beyond max_pending_files the upload is an error (counted, logged), as it
+// was before pending existed.
+TEST_F(UploadIngestTest, ThePendingFolderIsBounded) {
+  UploadIngestOptions uo;
+  uo.home = home_;
+  uo.dataset = "pool";
+  uo.max_pending_files = 1;
+  auto u = UploadIngestor::Open(uo);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  auto other = sqlite::Db::Open(home_ + "/datasets/pool/dataset.db");
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ASSERT_TRUE(other->Exec("BEGIN IMMEDIATE").ok());
+  std::vector<SubKindMessage> batch;
+  for (int i = 0; i < 2; ++i) {
+    SubKindMessage m;
+    m.topic = UploadTopicOf("cam-1");
+    m.thing = "cam-1";
+    m.component = "vqi.inspect";
+    m.sub = "upload";
+    m.payload = UploadDoc("cam-1", BmpBytes(16, 12, 10 + i), "p-" + std::to_string(i)).dump();
+    m.received_ms = 1796551200000;
+    batch.push_back(m);
+  }
+  auto out = (*u)->HandleBatch(batch);
+  ASSERT_EQ(out.size(), 2u);
+  ASSERT_TRUE(out[0].ok()) << out[0].status().ToString();
+  EXPECT_EQ(*out[0], SubKindOutcome::kDeferred);
+  ASSERT_FALSE(out[1].ok());
+  EXPECT_NE(out[1].status().message().find("pending uploads folder"), std::string::npos)
+      << out[1].status().ToString();
+  EXPECT_EQ((*u)->Stats().deferred, 1u);
+  EXPECT_EQ((*u)->Stats().errors, 1u);
+  ASSERT_TRUE(other->Exec("COMMIT").ok());
 }
 
 // The pool is bounded: a new image beyond max_pool_images is refused and counted; an image
@@ -292,6 +390,12 @@ TEST_F(UploadIngestTest, OptionsAreChecked) {
   EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);
   o.max_pool_images = 10;
   o.max_pool_images_per_thing = 0;
+  EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);
+  o.max_pool_images_per_thing = 10;
+  o.max_pending_files = 0;
+  EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);
+  o.max_pending_files = 10;
+  o.max_pending_bytes = 1000;
   EXPECT_EQ(UploadIngestor::Open(o).status().code(), StatusCode::kInvalidArgument);
 }
 

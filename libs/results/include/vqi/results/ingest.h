@@ -37,7 +37,9 @@ struct SubKindMessage {
   int64_t received_ms = 0;  // the server's clock
 };
 
-enum class SubKindOutcome { kHandled, kDuplicate };
+// kDeferred: accepted and kept durably by the handler, to be stored later (uploads while the
+// dataset is locked: <home>/results/uploads-pending/, docs/design/results.md "Uploads").
+enum class SubKindOutcome { kHandled, kDuplicate, kDeferred };
 
 // Implemented by the owner of a sub-kind (uploads: libs/results upload_ingest.h; shadow and
 // drift: their helpers) and plugged in through IngestOptions::sub_handlers.
@@ -53,6 +55,9 @@ class SubKindHandler {
   // acknowledged to the device.
   virtual std::vector<Result<SubKindOutcome>> HandleBatch(
       const std::vector<SubKindMessage>& messages) = 0;
+  // Called on the writer thread when it starts and at least every few seconds while idle
+  // (MqttResultsIngest: every 2 s): a handler stores what it deferred. Must return quickly.
+  virtual void Tick() {}
 };
 
 // A handler from one function called per message (for handlers that need no batching).
@@ -61,6 +66,7 @@ std::shared_ptr<SubKindHandler> MakeSubKindHandler(
 
 struct SubKindCounts {
   uint64_t handled = 0, duplicates = 0, refused = 0, errors = 0;
+  uint64_t deferred = 0;  // kept by the handler to be stored later (kDeferred)
 };
 
 struct IngestOptions {
@@ -109,6 +115,9 @@ class ResultIngestor {
   Status Ingest(const std::string& topic, const std::string& payload) {
     return IngestBatch({{topic, payload}});
   }
+
+  // Every sub-kind handler's Tick() (the writer thread, at start and when idle).
+  void Tick();
 
   IngestStats Stats() const;
   void CountStoreErrors(uint64_t n, const std::string& error);

@@ -6,7 +6,8 @@
 // (vqi/v1/results/<thing>/<component>/upload|shadow|drift) go to the handlers given in
 // `ingest.sub_handlers` (ingest.h), on the same writer thread; a sub-kind without one is refused
 // and counted. The server plugs its handlers in there (apps/vqi/server_cmd.cc: uploads →
-// results::UploadIngestor; shadow and drift by their owners).
+// results::UploadIngestor; shadow and drift by their owners). The writer calls the handlers'
+// Tick() when it starts and every 2 s while idle (uploads store what they kept pending).
 //
 // Threading: Start/Stop/Stats from any thread. Stop is idempotent; the destructor stops.
 #pragma once
