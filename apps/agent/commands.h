@@ -27,6 +27,9 @@ struct RunArgs {
   int64_t download_kbps = 0;      // artifact download bandwidth, KiB/s
   int64_t cache_max_mb = 0;       // downloaded blobs kept by digest (LRU eviction past it)
   size_t mqtt_max_queued = 1000;  // MQTT messages waiting for the broker
+  // The MQTT reconnect backoff's cap (0.5 s doubling to it, 20 % jitter): after a broker outage
+  // results wait at most about this long (docs/design/agent.md, docs/limits.md).
+  double reconnect_max_seconds = 10;
 };
 int Run(const RunArgs& a);
 

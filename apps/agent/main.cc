@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
   run->add_option("--mqtt-max-queued", r.mqtt_max_queued,
                   "MQTT messages waiting for the broker (with --bundle)")
       ->check(vqi::cli::InRange(1, 1000000));
+  run->add_option("--reconnect-max-seconds", r.reconnect_max_seconds,
+                  "MQTT reconnect backoff cap: 0.5 s doubling to it (with --bundle)")
+      ->check(vqi::cli::InRange(0.5, 3600.0));
   run->add_option("--soak", o.soak_seconds, "seconds changed components must stay healthy")
       ->check(vqi::cli::InRange(0.0, 3600.0));
   run->add_option("--restart-base", o.restart_base_seconds, "first restart delay (doubles)")

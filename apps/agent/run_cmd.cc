@@ -93,6 +93,7 @@ int Run(const RunArgs& a) {
   setup->options.http.max_recv_bytes_per_second = a.download_kbps * 1024;
   setup->options.cache_max_bytes = a.cache_max_mb << 20;
   mqtt->max_queued = a.mqtt_max_queued;
+  mqtt->reconnect_max_ms = static_cast<int>(a.reconnect_max_seconds * 1000);
   // Downloads run on the engine's thread: while one runs, the network side still takes
   // messages in and sends heartbeats (at most every 0.2 s from the download's progress).
   std::unique_ptr<agent::NetAgent> net;

@@ -70,10 +70,12 @@ int Summary(const vqi::inspect::Inspector& in, const vqi::inspect::IpcResultSink
   if (ipc)
     std::fprintf(stderr,
                  "vqi-inspect: %lld published to the agent, %lld uploaded, %lld uploads "
-                 "skipped\n",
+                 "skipped, %lld metrics sent (%lld not)\n",
                  static_cast<long long>(ipc->counters().published),
                  static_cast<long long>(ipc->counters().uploaded),
-                 static_cast<long long>(ipc->counters().uploads_skipped));
+                 static_cast<long long>(ipc->counters().uploads_skipped),
+                 static_cast<long long>(ipc->counters().metrics_sent),
+                 static_cast<long long>(ipc->counters().metrics_failed));
   return s.ok() ? 0 : Fail(s);
 }
 

@@ -295,6 +295,26 @@ TEST_F(AgentNetTest, BrokerRestartReconnectsResendsTheLatestReportAndKeepsWorkin
   EXPECT_EQ(h_.Stop(), 0);
 }
 
+// `--reconnect-max-seconds` caps the backoff: after 8 s down the default (0.5 s doubling to 10 s)
+// has its next attempt 4.4-8 s after the broker is back (attempts at <= 0.5, 1.5, 3.5, 7.5 s,
+// then +8 s); with a 0.5 s cap the agent is back within about a second.
+TEST_F(AgentNetTest, ReconnectMaxSecondsCapsTheWaitAfterABrokerOutage) {
+  TwoComponents();
+  StartFleet();
+  StartAgent("--reconnect-max-seconds 0.5");
+  auto connects = [&] { return h_.Status()["network"].value("connects", 0); };
+  ASSERT_TRUE(WaitFor([&] { return connects() >= 1; }, 20)) << Slurp(h_.dir() + "/agent.log");
+  broker_->Stop();
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  ASSERT_TRUE(broker_->process().Start().ok()) << broker_->Log();
+  const auto up = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitFor([&] { return connects() >= 2; }, 20)) << Slurp(h_.dir() + "/agent.log");
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - up).count();
+  EXPECT_LT(waited, 2.5) << "reconnected " << waited << " s after the broker came back";
+  EXPECT_EQ(h_.Stop(), 0);
+}
+
 TEST_F(AgentNetTest, KpiBeforeAfterAndReportSequenceAcrossARestart) {
   const std::string emit =
       "while true; do printf '{\"metric\": \"defect_rate\", \"value\": %s}\\n' \"$1\" "

@@ -2,9 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <set>
+#include <string_view>
 
 #include "vqi/base/system.h"
 #include "vqi/transport/topics.h"
@@ -101,6 +103,32 @@ class Reader {
   std::set<std::string> seen_;
 };
 
+// The defaults of ModelName/ModelVersion from the model folder. Under vqi-agent the folder is
+// `packages/artifacts/<component>/<version>` (e.g. `vqi.model.tags/1.0.0`): the name is the
+// component's group (`tags`; a component not named `vqi.model.*` gives its whole name) and the
+// version is the folder's name. Any other folder: the name is the folder's name, no version.
+void DefaultModelIdentity(std::string dir, std::string* name, std::string* version) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  const size_t slash = dir.rfind('/');
+  *name = slash == std::string::npos ? dir : dir.substr(slash + 1);
+  if (slash == std::string::npos || slash == 0) return;
+  const std::string last = *name;
+  bool is_version =
+      !last.empty() && last.size() <= 64 && std::isdigit(static_cast<unsigned char>(last[0]));
+  for (char ch : last)
+    is_version = is_version && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' ||
+                                ch == '-' || ch == '+' || ch == '_');
+  std::string parent = dir.substr(0, slash);
+  parent = parent.substr(parent.rfind('/') == std::string::npos ? 0 : parent.rfind('/') + 1);
+  if (!is_version || !transport::topics::ValidComponentName(parent)) return;
+  constexpr std::string_view kModelPrefix = "vqi.model.";
+  if (parent.size() > kModelPrefix.size() &&
+      parent.compare(0, kModelPrefix.size(), kModelPrefix) == 0)
+    parent = parent.substr(kModelPrefix.size());
+  *name = parent;
+  *version = last;
+}
+
 }  // namespace
 
 const char* ModeName(Mode m) { return m == Mode::kWatch ? "watch" : "interval"; }
@@ -162,10 +190,7 @@ Result<InspectConfig> ParseConfig(const Json& j, const std::string& where,
   VQI_RETURN_IF_ERROR(r.String("ModelFile", c.model_file, false));
   if (c.model_file.find('/') != std::string::npos || c.model_file == "." || c.model_file == "..")
     return r.Error("ModelFile", "'" + c.model_file + "' must be a file name, not a path");
-  c.model_name = c.model_directory;
-  while (c.model_name.size() > 1 && c.model_name.back() == '/') c.model_name.pop_back();
-  if (auto slash = c.model_name.rfind('/'); slash != std::string::npos)
-    c.model_name = c.model_name.substr(slash + 1);
+  DefaultModelIdentity(c.model_directory, &c.model_name, &c.model_version);
   VQI_RETURN_IF_ERROR(r.String("ModelName", c.model_name, false, false, 256));
   VQI_RETURN_IF_ERROR(r.String("ModelVersion", c.model_version, false, false, 256));
   c.thing_name = env_thing;

@@ -26,6 +26,38 @@ TEST(ConfigTest, DefaultsFromTheMinimalConfiguration) {
   EXPECT_TRUE(c->drift.stats_file.empty());
 }
 
+// Under vqi-agent the model folder is packages/artifacts/<component>/<version>: the defaults are
+// the model group and that version; keys set in the configuration win.
+TEST(ConfigTest, ModelNameAndVersionDefaultFromTheAgentsComponentFolder) {
+  Json j = Minimal();
+  j["ModelDirectory"] = "/agent/packages/artifacts/vqi.model.tags/1.2.0/";
+  auto c = ParseConfig(j, "cfg.json", "thing-1");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->model_name, "tags");
+  EXPECT_EQ(c->model_version, "1.2.0");
+  j["ModelDirectory"] = "/agent/packages/artifacts/com.ex.Model/2.0.0-rc.1";
+  c = ParseConfig(j, "cfg.json", "thing-1");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->model_name, "com.ex.Model");
+  EXPECT_EQ(c->model_version, "2.0.0-rc.1");
+  j["ModelName"] = "bolts";
+  j["ModelVersion"] = "7";
+  c = ParseConfig(j, "cfg.json", "thing-1");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->model_name, "bolts");
+  EXPECT_EQ(c->model_version, "7");
+  // Not <component>/<version>: the folder's name, no version.
+  for (const char* dir : {"/models/tags", "/1.0.0", "models/v1", "/m/bad name/1.0.0"}) {
+    j = Minimal();
+    j["ModelDirectory"] = dir;
+    c = ParseConfig(j, "cfg.json", "thing-1");
+    ASSERT_TRUE(c.ok()) << dir << ": " << c.status().ToString();
+    const std::string d = dir;
+    EXPECT_EQ(c->model_name, d.substr(d.rfind('/') + 1)) << dir;
+    EXPECT_EQ(c->model_version, "") << dir;
+  }
+}
+
 TEST(ConfigTest, ReadsEveryKeyAndNumericStrings) {
   Json j = Minimal();
   j["Mode"] = "interval";

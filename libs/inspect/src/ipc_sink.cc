@@ -2,6 +2,8 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <utility>
+#include <vector>
 
 #include "vqi/base/log.h"
 #include "vqi/inspect/ipc.h"
@@ -111,7 +113,36 @@ Status IpcResultSink::Publish(const std::string& topic, const std::string&,
   });
   if (!s.ok()) return NameTheGrant(s, "publishing a result on " + topic, topic);
   ++counters_.published;
+  CountForMetrics(result);
   return s;
+}
+
+void IpcResultSink::CountForMetrics(const OrderedJson& r) {
+  if (metrics_every_ <= 0 || r.value("schema", std::string()) != "vqi.inspect.result/1") return;
+  const std::string verdict = r.value("verdict", std::string());
+  ++window_results_;
+  if (verdict == "fail") ++window_fails_;
+  if (verdict != "error" && r.contains("timings_ms") && r["timings_ms"].is_object() &&
+      r["timings_ms"].contains("model") && r["timings_ms"]["model"].is_number()) {
+    window_model_ms_ += r["timings_ms"]["model"].get<double>();
+    ++window_timed_;
+  }
+  if (window_results_ < metrics_every_) return;
+  std::vector<std::pair<const char*, double>> metrics = {
+      {kDefectRateMetric, static_cast<double>(window_fails_) / window_results_}};
+  if (window_timed_ > 0) metrics.push_back({kInferenceMsMetric, window_model_ms_ / window_timed_});
+  window_results_ = window_fails_ = window_timed_ = 0;
+  window_model_ms_ = 0;
+  for (const auto& [name, value] : metrics) {
+    Status s = link_.UseIfConnected(
+        [&, n = name, v = value](ipc::IpcClient& c) { return c.PutMetric(n, v); });
+    if (s.ok()) {
+      ++counters_.metrics_sent;
+    } else {
+      ++counters_.metrics_failed;
+      VQI_LOG_WARN("metric {} = {} not sent (inspection goes on): {}", name, value, s.ToString());
+    }
+  }
 }
 
 Status IpcResultSink::Upload(const std::string& image_path, const OrderedJson& result) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <opencv2/core.hpp>
@@ -79,7 +80,7 @@ class InspectIpcTest : public ::testing::Test {
     auto server = agent::IpcServer::Start(o, spool_.get());
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
-    token_ = server_->Register({kComponent, configuration_, ""});
+    token_ = server_->Register({kComponent, configuration_, metrics_file_});
   }
   void TearDown() override {
     stop_ = true;
@@ -105,7 +106,7 @@ class InspectIpcTest : public ::testing::Test {
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     EXPECT_EQ(config->component_name, kComponent);
     EXPECT_EQ(config->Topic(), kTopic);
-    sink_ = std::make_unique<IpcResultSink>(*link_);
+    sink_ = std::make_unique<IpcResultSink>(*link_, metrics_every_);
     auto in = Inspector::Create(*config, *sink_);
     ASSERT_TRUE(in.ok()) << in.status().ToString();
     inspector_ = std::move(*in);
@@ -138,6 +139,8 @@ class InspectIpcTest : public ::testing::Test {
   }
 
   std::string root_, token_;
+  std::string metrics_file_;  // "" = the agent refuses PutMetric (FailedPrecondition)
+  int metrics_every_ = kDefaultMetricsEvery;
   Json configuration_;
   std::unique_ptr<agent::Spool> spool_;
   std::unique_ptr<agent::IpcServer> server_;
@@ -199,6 +202,69 @@ TEST_F(InspectIpcTest, ResultsArriveInTheSpoolInOrderWithIdsAndUncertainImagesAr
   EXPECT_EQ(sink_->counters().uploaded, 4);
   std::printf("deliver (publish + upload into the spool, journal commit): %.3f ms/image\n",
               inspector_->counters().deliver_ms / 4);
+}
+
+// Every 3 results: defect_rate (fails / 3) and inference_ms (mean model ms, results with an
+// error verdict left out) through PutMetric into the component's metrics file, recomputed here
+// from the delivered results.
+TEST_F(InspectIpcTest, DefectRateAndInferenceMsGoToTheMetricsFileEveryNResults) {
+  metrics_file_ = root_ + "/metrics.jsonl";
+  metrics_every_ = 3;
+  configuration_["ScoreThreshold"] = 0.5;
+  StartAgent(100);
+  for (int i = 0; i < 6; ++i) Image("img" + std::to_string(i) + ".jpg", 7 * i);
+  ASSERT_TRUE(WriteFileAtomic(root_ + "/cam/img3.jpg", "not an image").ok());  // verdict error
+  StartInspector(6);
+  ASSERT_TRUE(WaitDone());
+  ASSERT_TRUE(run_status_.ok()) << run_status_.ToString();
+  const std::vector<Json> results = Deliver();
+  ASSERT_EQ(results.size(), 6u);
+  EXPECT_EQ(std::count_if(results.begin(), results.end(),
+                          [](const Json& r) { return r["verdict"] == "error"; }),
+            1);
+  std::vector<Json> expected;  // two full windows, in the order the results were published
+  for (size_t w = 0; w + 3 <= results.size(); w += 3) {
+    int fails = 0, timed = 0;
+    double ms = 0;
+    for (size_t i = w; i < w + 3; ++i) {
+      fails += results[i]["verdict"] == "fail";
+      if (results[i]["verdict"] != "error") {
+        ms += results[i]["timings_ms"]["model"].get<double>();
+        ++timed;
+      }
+    }
+    expected.push_back({{"metric", "defect_rate"}, {"value", fails / 3.0}});
+    expected.push_back({{"metric", "inference_ms"}, {"value", ms / timed}});
+  }
+  std::vector<Json> lines;
+  auto text = ReadFile(metrics_file_);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  for (size_t at = 0, nl; (nl = text->find('\n', at)) != std::string::npos; at = nl + 1) {
+    auto j = ParseJson(text->substr(at, nl - at));
+    ASSERT_TRUE(j.ok()) << *text;
+    lines.push_back(*j);
+  }
+  ASSERT_EQ(lines.size(), expected.size()) << *text;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i]["metric"], expected[i]["metric"]) << *text;
+    EXPECT_NEAR(lines[i]["value"].get<double>(), expected[i]["value"].get<double>(), 1e-9) << *text;
+  }
+  EXPECT_EQ(sink_->counters().metrics_sent, 4);
+  EXPECT_EQ(sink_->counters().metrics_failed, 0);
+}
+
+// The agent refusing PutMetric (here: no metrics file) is logged; inspection goes on.
+TEST_F(InspectIpcTest, ARefusedMetricNeverStopsInspection) {
+  metrics_every_ = 2;
+  StartAgent(100);
+  for (int i = 0; i < 4; ++i) Image("img" + std::to_string(i) + ".jpg", i);
+  StartInspector(4);
+  ASSERT_TRUE(WaitDone());
+  ASSERT_TRUE(run_status_.ok()) << run_status_.ToString();
+  EXPECT_EQ(Names(Deliver()),
+            (std::vector<std::string>{"img0.jpg", "img1.jpg", "img2.jpg", "img3.jpg"}));
+  EXPECT_EQ(sink_->counters().metrics_sent, 0);
+  EXPECT_EQ(sink_->counters().metrics_failed, 4);
 }
 
 TEST_F(InspectIpcTest, AFullSpoolKeepsTheImageUnjournaledUntilItIsPublished) {

@@ -69,15 +69,28 @@ struct IpcSinkCounters {
   int64_t published = 0;
   int64_t uploaded = 0;
   int64_t uploads_skipped = 0;  // larger than ipc::kMaxUploadBytes, or gone before upload
+  int64_t metrics_sent = 0;     // PutMetric calls the agent accepted
+  int64_t metrics_failed = 0;   // refused or not answered (logged; inspection goes on)
 };
+
+// KPI metrics for KPI-guarded rollouts (docs/design/fleet.md `kpi`; the agent appends them to
+// the component's metrics.jsonl): every `every` published results (vqi.inspect.result/1 only),
+// `defect_rate` = fail verdicts / results in that window and `inference_ms` = the mean model
+// time of its results that have one (not verdict error). 0 = off.
+inline constexpr int kDefaultMetricsEvery = 20;
+inline constexpr char kDefectRateMetric[] = "defect_rate";
+inline constexpr char kInferenceMsMetric[] = "inference_ms";
 
 // Publish = IPC PublishToIoTCore (OK only once the agent answered that the spool holds it);
 // Upload = IPC UploadFile. Status codes the Inspector acts on: ResourceExhausted (spool full)
 // and Unavailable (agent gone, no spool) are retried with backoff, the image stays unjournaled;
 // PermissionDenied (no accessControl grant) is fatal and names the grant the recipe lacks.
+// After each published result it adds to the KPI window and sends the metrics (PutMetric) when
+// the window is full: best effort, a failure is logged and counted, never returned.
 class IpcResultSink : public ResultSink {
  public:
-  explicit IpcResultSink(IpcLink& link) : link_(link) {}
+  explicit IpcResultSink(IpcLink& link, int metrics_every = kDefaultMetricsEvery)
+      : link_(link), metrics_every_(metrics_every) {}
   Status Publish(const std::string& topic, const std::string& id,
                  const OrderedJson& result) override;
   // Images above ipc::kMaxUploadBytes (256 KiB) are not uploaded (logged, counted): the result
@@ -88,9 +101,14 @@ class IpcResultSink : public ResultSink {
   const std::string& last_message_id() const { return last_message_id_; }
 
  private:
+  void CountForMetrics(const OrderedJson& result);
+
   IpcLink& link_;
+  const int metrics_every_;
   IpcSinkCounters counters_;
   std::string last_message_id_;
+  int window_results_ = 0, window_fails_ = 0, window_timed_ = 0;
+  double window_model_ms_ = 0;
 };
 
 // The component's own configuration (GetConfiguration of the whole document) as an
