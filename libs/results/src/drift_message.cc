@@ -1,6 +1,7 @@
 // ParseDriftMessage and the "drift" sub-kind handler (docs/design/results.md "Drift").
 #include "vqi/results/drift_message.h"
 
+#include "message_text.h"
 #include "vqi/base/json.h"
 
 namespace vqi::results {
@@ -8,10 +9,7 @@ namespace {
 
 constexpr size_t kMaxStringBytes = 256;
 
-std::string Quote(std::string_view s) {
-  std::string cut(s.substr(0, 80));
-  return Json(cut).dump(-1, ' ', true, Json::error_handler_t::replace);
-}
+using internal::Quote;
 
 Status Str(const Json& obj, const char* key, const std::string& path, std::string* out,
            bool required) {

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "message_text.h"
 #include "vqi/base/hash.h"
 #include "vqi/base/json.h"
 #include "vqi/ipc_client/frame.h"
@@ -15,17 +16,8 @@ namespace topics = transport::topics;
 
 constexpr size_t kMaxTextBytes = 256;
 
-std::string Quote(std::string_view s) {
-  std::string cut(s.substr(0, 80));
-  return Json(cut).dump(-1, ' ', true, Json::error_handler_t::replace);
-}
-
-bool IsHex64(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
+using internal::IsHex64;
+using internal::Quote;
 
 // The string at obj[key] (absent or null: ""), at most `max` bytes. `path` names it.
 Status Text(const Json& obj, const char* key, const std::string& path, std::string* out,
