@@ -134,11 +134,18 @@ if [ "$STATUS" = "SUCCEEDED" ] && [ -x "$INSPECT_BIN" ] && [ -f "$RECIPE" ]; the
     --var COMPONENT_VERSION=1.0.0 --var MODEL_GROUP="${MODEL#vqi.model.}" --key "$KEY"
   CAMERA=$OUT/camera
   mkdir -p "$CAMERA" "$OUT/camera-feed"
-  if [ -z "$IMAGES" ] || [ ! -d "$IMAGES" ]; then
+  if [ -z "$IMAGES" ] || [ ! -d "$IMAGES" ] ||
+    [ -z "$(find "$IMAGES" -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \) | head -n 1)" ]; then
     v dataset synth --count 15 --seed 5 --out "$OUT/camera-src" > /dev/null
     IMAGES=$OUT/camera-src/images
   fi
-  find "$IMAGES" -maxdepth 1 -type f | sort | head -n 15 | xargs -I{} cp {} "$OUT/camera-feed/"
+  # The first 15 images below IMAGES (the metal-tag set keeps them in per-capture subfolders),
+  # numbered so that equal names in different folders stay apart.
+  i=0
+  while IFS= read -r f; do
+    i=$((i + 1))
+    cp "$f" "$OUT/camera-feed/$(printf '%02d' "$i")-$(basename "$f")"
+  done < <(find "$IMAGES" -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' \) | sort | head -n 15)
   FEED=$(find "$OUT/camera-feed" -type f | wc -l)
   python3 - "$MODEL" "$MODEL_VERSION" "$CAMERA" > "$OUT/inspect-deployment.json" <<'PY'
 import json, sys
