@@ -9,6 +9,7 @@
 //  * one that disagrees (other weights: |score_shift| > 0.05) is not.
 #include <cmath>
 
+#include "eval_report.h"
 #include "fleet_e2e_harness.h"
 
 namespace vqi::e2e {
@@ -27,22 +28,7 @@ class ShadowE2e : public FleetE2e {
     CmdResult c = Vqi("model export --random t --imgsz 96x64 --seed " + std::to_string(seed) +
                       " --out " + dir + "/model.onnx");
     ASSERT_EQ(c.code, 0) << c.out;
-    Json report = {{"model", dir + "/model.onnx"},
-                   {"source",
-                    {{"dataset", "d"},
-                     {"split", "s"},
-                     {"part", "test"},
-                     {"split_digest", std::string(64, 'a')}}},
-                   {"failed_images", 0},
-                   {"metrics",
-                    {{"images", 1},
-                     {"map50", 0.5},
-                     {"map75", 0.5},
-                     {"map50_95", 0.5},
-                     {"precision", 0.5},
-                     {"recall", 0.5},
-                     {"f1", 0.5},
-                     {"per_class", Json::array()}}}};
+    Json report = vqi::testing::RegisterableReport(dir + "/model.onnx");
     Write(dir + "/report.json", report.dump());
     for (const std::string& cmd :
          {"model register --group tags --model " + dir + "/model.onnx --report " + dir +

@@ -6,6 +6,7 @@
 // with the device and the model name and version, and its result in `vqi results tail`.
 #include <set>
 
+#include "eval_report.h"
 #include "fleet_e2e_harness.h"
 
 namespace vqi::e2e {
@@ -19,22 +20,7 @@ class UploadsE2e : public FleetE2e {
     const std::string in = dir_ + "/in";
     CmdResult c = Vqi("model export --random t --imgsz 96x64 --seed 3 --out " + in + "/model.onnx");
     ASSERT_EQ(c.code, 0) << c.out;
-    Json report = {{"model", in + "/model.onnx"},
-                   {"source",
-                    {{"dataset", "d"},
-                     {"split", "s"},
-                     {"part", "test"},
-                     {"split_digest", std::string(64, 'a')}}},
-                   {"failed_images", 0},
-                   {"metrics",
-                    {{"images", 1},
-                     {"map50", 0.5},
-                     {"map75", 0.5},
-                     {"map50_95", 0.5},
-                     {"precision", 0.5},
-                     {"recall", 0.5},
-                     {"f1", 0.5},
-                     {"per_class", Json::array()}}}};
+    Json report = vqi::testing::RegisterableReport(in + "/model.onnx");
     Write(in + "/report.json", report.dump());
     for (const std::string& cmd :
          {"model register --group tags --model " + in + "/model.onnx --report " + in +

@@ -10,6 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "agent_net_env.h"
+#include "eval_report.h"
 
 namespace vqi::agent_test {
 namespace {
@@ -29,22 +30,8 @@ class AgentDriftNetTest : public AgentNetEnv {
     ASSERT_TRUE(split.ok()) << c.out;
     c = Vqi("model export --random t --imgsz 96x64 --seed 3 --out " + in + "/model.onnx");
     ASSERT_EQ(c.code, 0) << c.out;
-    Json report = {{"model", in + "/model.onnx"},
-                   {"source",
-                    {{"dataset", "default"},
-                     {"split", "default"},
-                     {"part", "test"},
-                     {"split_digest", (*split)["digest"]}}},
-                   {"failed_images", 0},
-                   {"metrics",
-                    {{"images", 1},
-                     {"map50", 0.5},
-                     {"map75", 0.5},
-                     {"map50_95", 0.5},
-                     {"precision", 0.5},
-                     {"recall", 0.5},
-                     {"f1", 0.5},
-                     {"per_class", Json::array()}}}};
+    Json report = vqi::testing::RegisterableReport(in + "/model.onnx", "default", "default",
+                                                   std::string((*split)["digest"]));
     Write(in + "/report.json", report.dump());
     for (const std::string& cmd :
          {"model register --group tags --model " + in + "/model.onnx --report " + in +

@@ -6,6 +6,7 @@
 // order) and, being uncertain, an upload each. The acceptance tests (outage, update, two
 // agents) are tests/fleet_e2e*; this one proves the wiring in seconds.
 #include "agent_net_env.h"
+#include "eval_report.h"
 
 namespace vqi::agent_test {
 namespace {
@@ -20,22 +21,7 @@ class AgentInspectNetTest : public AgentNetEnv {
     const std::string in = h_.dir() + "/in";
     Cmd c = Vqi("model export --random t --imgsz 96x64 --seed 3 --out " + in + "/model.onnx");
     ASSERT_EQ(c.code, 0) << c.out;
-    Json report = {{"model", in + "/model.onnx"},
-                   {"source",
-                    {{"dataset", "d"},
-                     {"split", "s"},
-                     {"part", "test"},
-                     {"split_digest", std::string(64, 'a')}}},
-                   {"failed_images", 0},
-                   {"metrics",
-                    {{"images", 1},
-                     {"map50", 0.5},
-                     {"map75", 0.5},
-                     {"map50_95", 0.5},
-                     {"precision", 0.5},
-                     {"recall", 0.5},
-                     {"f1", 0.5},
-                     {"per_class", Json::array()}}}};
+    Json report = vqi::testing::RegisterableReport(in + "/model.onnx");
     Write(in + "/report.json", report.dump());
     for (const std::string& cmd :
          {"model register --group tags --model " + in + "/model.onnx --report " + in +

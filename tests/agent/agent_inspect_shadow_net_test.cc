@@ -7,6 +7,7 @@
 // arrives on vqi/v1/results/<thing>/vqi.inspect/shadow through the agent's spool. The server
 // side (ingest, rule, promotion) is fleet_shadow_test.
 #include "agent_net_env.h"
+#include "eval_report.h"
 
 namespace vqi::agent_test {
 namespace {
@@ -20,22 +21,7 @@ class AgentInspectShadowTest : public AgentNetEnv {
     Cmd c = Vqi("model export --random t --imgsz 96x64 --seed " + std::to_string(seed) + " --out " +
                 dir + "/model.onnx");
     ASSERT_EQ(c.code, 0) << c.out;
-    Json report = {{"model", dir + "/model.onnx"},
-                   {"source",
-                    {{"dataset", "d"},
-                     {"split", "s"},
-                     {"part", "test"},
-                     {"split_digest", std::string(64, 'a')}}},
-                   {"failed_images", 0},
-                   {"metrics",
-                    {{"images", 1},
-                     {"map50", 0.5},
-                     {"map75", 0.5},
-                     {"map50_95", 0.5},
-                     {"precision", 0.5},
-                     {"recall", 0.5},
-                     {"f1", 0.5},
-                     {"per_class", Json::array()}}}};
+    Json report = vqi::testing::RegisterableReport(dir + "/model.onnx");
     Write(dir + "/report.json", report.dump());
     for (const std::string& cmd :
          {"model register --group tags --model " + dir + "/model.onnx --report " + dir +

@@ -8,6 +8,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "eval_report.h"
 #include "fleet_e2e_harness.h"
 
 namespace vqi::e2e {
@@ -23,22 +24,8 @@ class DriftE2e : public FleetE2e {
     const Json split = JsonOf(Vqi("--json dataset split"));
     CmdResult c = Vqi("model export --random t --imgsz 96x64 --seed 3 --out " + in + "/model.onnx");
     ASSERT_EQ(c.code, 0) << c.out;
-    const Json report = {{"model", in + "/model.onnx"},
-                         {"source",
-                          {{"dataset", "default"},
-                           {"split", "default"},
-                           {"part", "test"},
-                           {"split_digest", split.value("digest", "")}}},
-                         {"failed_images", 0},
-                         {"metrics",
-                          {{"images", 1},
-                           {"map50", 0.5},
-                           {"map75", 0.5},
-                           {"map50_95", 0.5},
-                           {"precision", 0.5},
-                           {"recall", 0.5},
-                           {"f1", 0.5},
-                           {"per_class", Json::array()}}}};
+    const Json report = vqi::testing::RegisterableReport(in + "/model.onnx", "default", "default",
+                                                         split.value("digest", ""));
     Write(in + "/report.json", report.dump());
     for (const std::string& cmd :
          {"model register --group tags --model " + in + "/model.onnx --report " + in +
