@@ -160,8 +160,9 @@ Status RunSynth(const cli::Context& ctx, const Flags& f) {
 Status RunUnlabeled(const cli::Context& ctx, const Flags& f) {
   if (f.limit < 0) return InvalidArgument("--limit " + std::to_string(f.limit) + " must be >= 0");
   VQI_ASSIGN_OR_RETURN(auto store, OpenStore(ctx, f));
-  VQI_ASSIGN_OR_RETURN(std::vector<PoolImage> pool, store->UnlabeledPool({f.thing, f.limit}));
-  VQI_ASSIGN_OR_RETURN(const int64_t total, store->UnlabeledPoolSize(f.thing));
+  VQI_ASSIGN_OR_RETURN(PoolPage page, store->UnlabeledPoolPage({f.thing, f.limit}));
+  const std::vector<PoolImage>& pool = page.images;
+  const int64_t total = page.total;
   const size_t n = pool.size();
   if (ctx.json) {
     Json arr = Json::array();

@@ -127,4 +127,17 @@ Result<int64_t> Store::UnlabeledPoolSize(const std::string& thing) const {
   return st.Int(0);
 }
 
+Result<PoolPage> Store::UnlabeledPoolPage(const PoolQuery& q) const {
+  std::optional<sqlite::Transaction> snapshot;
+  if (!impl_->in_transaction) {
+    VQI_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::BeginRead(impl_->db));
+    snapshot.emplace(std::move(tx));
+  }
+  PoolPage page;
+  VQI_ASSIGN_OR_RETURN(page.images, UnlabeledPool(q));
+  VQI_ASSIGN_OR_RETURN(page.total, UnlabeledPoolSize(q.thing));
+  if (snapshot) VQI_RETURN_IF_ERROR(snapshot->Commit());
+  return page;
+}
+
 }  // namespace vqi::dataset

@@ -122,6 +122,11 @@ TEST(StoreOriginsTest, PoolListsUnlabeledImagesWithOriginsNewestFirstAndFiltersB
   EXPECT_EQ(*f.store->UnlabeledPoolSize(""), 3);
   EXPECT_EQ(*f.store->UnlabeledPoolSize("cam-1"), 1);
   EXPECT_EQ(*f.store->UnlabeledPoolSize("cam-2"), 1);
+  auto page = f.store->UnlabeledPoolPage({"", 1});
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->images.size(), 1u);
+  EXPECT_EQ(page->total, 3);
+  EXPECT_EQ(f.store->UnlabeledPoolPage({"cam-1", 0})->total, 1);
   EXPECT_EQ(*f.store->UnlabeledPoolSize("nobody"), 0);
   EXPECT_EQ(f.store->UnlabeledPool({"nobody", 0})->size(), 0u);
   EXPECT_EQ(f.store->UnlabeledPool({"", -1}).status().code(), StatusCode::kInvalidArgument);

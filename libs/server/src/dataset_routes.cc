@@ -77,12 +77,12 @@ void AddDatasetRoutes(Router& router, ServerContext& ctx) {
          VQI_ASSIGN_OR_RETURN(auto store,
                               dataset::Store::Open(ctx.options.home, c.Param("name"), false));
          const std::string thing = c.req.get_param_value("thing");
-         VQI_ASSIGN_OR_RETURN(auto pool, store->UnlabeledPool({thing, limit}));
-         VQI_ASSIGN_OR_RETURN(int64_t total, store->UnlabeledPoolSize(thing));
+         VQI_ASSIGN_OR_RETURN(dataset::PoolPage page, store->UnlabeledPoolPage({thing, limit}));
          Json images = Json::array();
-         for (const dataset::PoolImage& p : pool)
+         for (const dataset::PoolImage& p : page.images)
            images.push_back(dataset::PoolImageToJson(p, /*with_path=*/false));
-         c.Reply(200, Json{{"dataset", c.Param("name")}, {"unlabeled", total}, {"images", images}});
+         c.Reply(200,
+                 Json{{"dataset", c.Param("name")}, {"unlabeled", page.total}, {"images", images}});
          return Status::Ok();
        }});
 }

@@ -382,6 +382,13 @@ Result<Transaction> Transaction::Begin(Db& db) {
   return Transaction(&db);
 }
 
+Result<Transaction> Transaction::BeginRead(Db& db) {
+  if (db.in_transaction())
+    return FailedPrecondition("sqlite: " + db.path() + ": a transaction is already open");
+  VQI_RETURN_IF_ERROR(db.Exec("BEGIN DEFERRED"));
+  return Transaction(&db);
+}
+
 Status Transaction::Commit() {
   if (db_ == nullptr) return FailedPrecondition("sqlite: transaction already ended");
   Db* db = std::exchange(db_, nullptr);

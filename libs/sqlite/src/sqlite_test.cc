@@ -159,6 +159,30 @@ TEST_F(SqliteTest, TransactionRollsBackUnlessCommitted) {
       db->InTransaction([&] { return db->InTransaction([] { return Status::Ok(); }); }).ok());
 }
 
+TEST_F(SqliteTest, ReadTransactionSeesOneSnapshotAndDoesNotBlockWriters) {
+  auto reader = Db::Open(Path());
+  ASSERT_TRUE(reader->Exec("CREATE TABLE t(v INTEGER)").ok());
+  ASSERT_TRUE(reader->Exec("INSERT INTO t VALUES(1)").ok());
+  auto writer = Db::Open(Path());
+  ASSERT_TRUE(writer.ok());
+  auto count = [&] {
+    auto q = reader->Prepare("SELECT COUNT(*) FROM t");
+    EXPECT_TRUE(*q->Step());
+    return q->Int(0);
+  };
+  {
+    auto snap = Transaction::BeginRead(*reader);
+    ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+    EXPECT_EQ(count(), 1);
+    // A writer commits while the snapshot is open (no lock is held against it) ...
+    ASSERT_TRUE(writer->Exec("INSERT INTO t VALUES(2)").ok());
+    EXPECT_EQ(count(), 1);  // ... and the snapshot does not see it
+    EXPECT_EQ(Transaction::BeginRead(*reader).status().code(), StatusCode::kFailedPrecondition);
+    ASSERT_TRUE(snap->Commit().ok());
+  }
+  EXPECT_EQ(count(), 2);
+}
+
 TEST_F(SqliteTest, MigrationsRunOnceEachInOrderAndAtomically) {
   std::vector<Migration> v1 = {{1, "CREATE TABLE a(x INTEGER)", nullptr}};
   {

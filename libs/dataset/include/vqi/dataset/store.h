@@ -73,6 +73,13 @@ struct PoolImage {
   std::vector<ImageOrigin> origins;
 };
 
+// One page of the unlabeled pool and the pool's size, read from one snapshot (the count matches
+// the listing even while uploads arrive).
+struct PoolPage {
+  std::vector<PoolImage> images;
+  int64_t total = 0;  // UnlabeledPoolSize(query.thing)
+};
+
 struct RemovedImage {
   ImageRecord image;
   int64_t label_events = 0;         // its label history, removed with it
@@ -144,6 +151,8 @@ class Store {
   Result<std::vector<PoolImage>> UnlabeledPool(const PoolQuery& query) const;
   // How many images UnlabeledPool({thing, 0}) lists (without reading them).
   Result<int64_t> UnlabeledPoolSize(const std::string& thing) const;
+  // UnlabeledPool and UnlabeledPoolSize in one read transaction.
+  Result<PoolPage> UnlabeledPoolPage(const PoolQuery& query) const;
   // Appends a label event. Returns false, changing nothing, if an identical event (image,
   // boxes, status, time, job) exists. NotFound if the image is not in the store.
   Result<bool> AppendLabel(const LabelEvent& event);

@@ -149,6 +149,9 @@ class Db {
 class Transaction {
  public:
   static Result<Transaction> Begin(Db& db);
+  // A read snapshot (deferred BEGIN: takes no write lock; in WAL mode every SELECT inside sees
+  // the database as of the first one). End it with Commit() or let the destructor roll it back.
+  static Result<Transaction> BeginRead(Db& db);
   Transaction(Transaction&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
   Transaction& operator=(Transaction&&) = delete;
   Transaction(const Transaction&) = delete;
