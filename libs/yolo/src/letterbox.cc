@@ -6,6 +6,11 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define VQI_LETTERBOX_SSE41 1
+#endif
+
 namespace vqi::yolo {
 
 namespace {
@@ -35,6 +40,65 @@ inline void StoreRow(const uint8_t* bgr, int n, float* r, float* g, float* b) {
   }
 }
 
+// OpenCV's horizontal step (HResizeLinear): each output pixel's channels from two source
+// pixels with 11-bit weights, kept as int (value * 2048).
+void HorizontalRow(const uint8_t* __restrict p, const int32_t* __restrict x0,
+                   const int32_t* __restrict x1, const int16_t* __restrict a0,
+                   const int16_t* __restrict a1, int n, int32_t* __restrict d) {
+  for (int dx = 0; dx < n; ++dx) {
+    const uint8_t* q0 = p + x0[dx];
+    const uint8_t* q1 = p + x1[dx];
+    const int w0 = a0[dx], w1 = a1[dx];
+    d[3 * dx] = q0[0] * w0 + q1[0] * w1;
+    d[3 * dx + 1] = q0[1] * w0 + q1[1] * w1;
+    d[3 * dx + 2] = q0[2] * w0 + q1[2] * w1;
+  }
+}
+
+#ifdef VQI_LETTERBOX_SSE41
+// The same for the first `n` outputs, whose two source pixels are adjacent (x1 = x0 + 3) and
+// whose 8-byte load stays inside the row: one load, one shuffle into (p0, p1) pairs per
+// channel, one multiply-add with (a0, a1). Writes 4 ints per output (the 4th is overwritten
+// by the next output; the row has room for one more).
+__attribute__((target("sse4.1"))) void HorizontalRowSse41(const uint8_t* __restrict p,
+                                                          const int32_t* __restrict x0,
+                                                          const int16_t* __restrict a0,
+                                                          const int16_t* __restrict a1, int n,
+                                                          int32_t* __restrict d) {
+  const __m128i pairs = _mm_setr_epi8(0, 3, 1, 4, 2, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  for (int dx = 0; dx < n; ++dx) {
+    const __m128i px = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + x0[dx]));
+    const __m128i v = _mm_cvtepu8_epi16(_mm_shuffle_epi8(px, pairs));
+    const int w =
+        (static_cast<int>(static_cast<uint16_t>(a1[dx])) << 16) | static_cast<uint16_t>(a0[dx]);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 3 * dx), _mm_madd_epi16(v, _mm_set1_epi32(w)));
+  }
+}
+
+bool HasSse41() {
+  static const bool kHas = __builtin_cpu_supports("sse4.1");
+  return kHas;
+}
+#endif
+
+// OpenCV's vertical step (VResizeLinearVec_32s8u: the weights applied to the rows >> 4, each
+// product >> 16, then rounded >> 2; b0 + b1 = 2048 keeps it in 0..255) fused with the layout:
+// value / 255 (computed, equal to the table) into the R, G and B planes.
+__attribute__((target_clones("avx2", "default"))) void VerticalToPlanes(
+    const int32_t* __restrict h0, const int32_t* __restrict h1, int b0, int b1, int n,
+    float* __restrict r, float* __restrict g, float* __restrict b) {
+  auto v = [&](int i) {
+    return static_cast<float>(std::min(
+               ((((h0[i] >> 4) * b0) >> 16) + (((h1[i] >> 4) * b1) >> 16) + 2) >> 2, 255)) /
+           255.0f;
+  };
+  for (int x = 0; x < n; ++x) {
+    b[x] = v(3 * x);
+    g[x] = v(3 * x + 1);
+    r[x] = v(3 * x + 2);
+  }
+}
+
 // The scratch layout for a resize to `nw` output columns: per column the two source byte
 // offsets and weights, and two cached horizontally interpolated source rows.
 struct ResizeTables {
@@ -47,8 +111,8 @@ struct ResizeTables {
 };
 
 ResizeTables CarveTables(int nw, std::vector<uint8_t>* scratch) {
-  const size_t n = static_cast<size_t>(nw);
-  const size_t ints = 2 * n + 2 * 3 * n;
+  const size_t n = static_cast<size_t>(nw);  // rows: 3 ints per output + 1 (the SSE store)
+  const size_t ints = 2 * n + 2 * (3 * n + 1);
   scratch->resize(ints * sizeof(int32_t) + 2 * n * sizeof(int16_t) + 3 * n);
   // vector storage comes from operator new: aligned for int32_t.
   auto* base = reinterpret_cast<int32_t*>(scratch->data());
@@ -56,7 +120,7 @@ ResizeTables CarveTables(int nw, std::vector<uint8_t>* scratch) {
   t.x0 = base;
   t.x1 = base + n;
   t.row[0] = base + 2 * n;
-  t.row[1] = base + 2 * n + 3 * n;
+  t.row[1] = base + 2 * n + 3 * n + 1;
   t.a0 = reinterpret_cast<int16_t*>(base + ints);
   t.a1 = t.a0 + n;
   t.line = reinterpret_cast<uint8_t*>(t.a1 + n);
@@ -158,6 +222,9 @@ Letterbox LetterboxToTensor(const ImageView& pixels, int src_w, int src_h, int w
     t.a0[dx] = Coef(1.f - fx);
     t.a1[dx] = Coef(fx);
   }
+  // The leading outputs whose source pixels are adjacent and readable as 8 bytes.
+  int fast = 0;
+  while (fast < cols && t.x1[fast] == t.x0[fast] + 3 && t.x0[fast] + 8 <= 3 * sw) ++fast;
   int cached[2] = {-1, -1};  // source row held by t.row[i]
   auto horizontal = [&](int sy) -> const int32_t* {
     for (int i = 0; i < 2; ++i)
@@ -165,31 +232,27 @@ Letterbox LetterboxToTensor(const ImageView& pixels, int src_w, int src_h, int w
     // Rows only move down: an empty slot, else the older (upper) row goes.
     const int evict = cached[0] == -1 ? 0 : cached[1] == -1 ? 1 : cached[0] < cached[1] ? 0 : 1;
     const uint8_t* p = pixels.Row(sy);
-    int32_t* d = t.row[evict];
-    for (int dx = 0; dx < cols; ++dx) {
-      const uint8_t* q0 = p + t.x0[dx];
-      const uint8_t* q1 = p + t.x1[dx];
-      const int a0 = t.a0[dx], a1 = t.a1[dx];
-      d[3 * dx] = q0[0] * a0 + q1[0] * a1;
-      d[3 * dx + 1] = q0[1] * a0 + q1[1] * a1;
-      d[3 * dx + 2] = q0[2] * a0 + q1[2] * a1;
+    int done = 0;
+#ifdef VQI_LETTERBOX_SSE41
+    if (HasSse41()) {
+      HorizontalRowSse41(p, t.x0, t.a0, t.a1, fast, t.row[evict]);
+      done = fast;
     }
+#endif
+    HorizontalRow(p, t.x0 + done, t.x1 + done, t.a0 + done, t.a1 + done, cols - done,
+                  t.row[evict] + 3 * done);
     cached[evict] = sy;
-    return d;
+    return t.row[evict];
   };
   for (int dy = 0; dy < rows; ++dy) {
     float fy = static_cast<float>((dy + 0.5) * scale_y - 0.5);
     const int sy = static_cast<int>(std::floor(fy));
     fy -= static_cast<float>(sy);
     const int b0 = Coef(1.f - fy), b1 = Coef(fy);
-    const int32_t* h0 = horizontal(std::clamp(sy, 0, sh - 1));
-    const int32_t* h1 = horizontal(std::clamp(sy + 1, 0, sh - 1));
-    for (int i = 0; i < 3 * cols; ++i) {
-      const int v = ((((h0[i] >> 4) * b0) >> 16) + (((h1[i] >> 4) * b1) >> 16) + 2) >> 2;
-      line[i] = static_cast<uint8_t>(std::clamp(v, 0, 255));
-    }
+    const int32_t* __restrict h0 = horizontal(std::clamp(sy, 0, sh - 1));
+    const int32_t* __restrict h1 = horizontal(std::clamp(sy + 1, 0, sh - 1));
     planes_at(dy, &r, &g, &b);
-    StoreRow(line, cols, r, g, b);
+    VerticalToPlanes(h0, h1, b0, b1, cols, r, g, b);
   }
   return lb;
 }

@@ -18,10 +18,11 @@ namespace vqi::yolo {
 // unreadable. Only the markers before the image data are read.
 int JpegExifOrientation(std::string_view bytes);
 
-// The DCT scale numerator k (1..8, of 8) to decode a `width` x `height` JPEG for a `fit_w` x
-// `fit_h` model input: the smallest k whose output (ceil(side * k / 8), libjpeg's rounding)
-// is still at least the image's letterboxed size in that input, so the letterbox only ever
-// shrinks (8 when the image is not larger than its letterboxed size).
+// The DCT scale numerator k (of 8) to decode a `width` x `height` JPEG for a `fit_w` x `fit_h`
+// model input: the smallest k in {1, 2, 4} whose output (ceil(side * k / 8), libjpeg's
+// rounding) is still at least the image's letterboxed size in that input, so the letterbox
+// only ever shrinks; else 8 (full size). 3/8, 5/8, 6/8 and 7/8 are never chosen: libjpeg-turbo
+// has no SIMD IDCT for them and they decode slower than full size (measured, jpeg.cc).
 int JpegScaleFor(int width, int height, int fit_w, int fit_h);
 
 struct JpegPixels {
