@@ -50,22 +50,28 @@ cv::Mat Photo(int w, int h, int seed) {  // noise, blurred: textured like a phot
 }
 
 TEST(OnePassLetterboxTest, EqualsResizeThenLayoutBitForBit) {
-  struct Case {
-    int sw, sh, w, h;
-  };
-  // down (the tags), odd sizes, up, exact fit, exact 2x (OpenCV's area shortcut), tall, tiny.
-  for (const Case c : {Case{450, 300, 320, 224}, Case{451, 301, 320, 224}, Case{338, 225, 320, 224},
-                       Case{100, 60, 320, 224}, Case{320, 213, 320, 224}, Case{640, 448, 320, 224},
-                       Case{90, 300, 64, 64}, Case{3, 2, 32, 32}, Case{1280, 960, 640, 640}}) {
-    const cv::Mat img = Photo(c.sw, c.sh, c.sw * 7 + c.sh);
-    const std::vector<float> want = ReferenceTensor(img, c.w, c.h);
-    std::vector<float> got(want.size(), -1.f);
-    std::vector<uint8_t> scratch;
-    LetterboxToTensor(ViewOf(img), c.w, c.h, got.data(), &scratch);
-    size_t diff = 0;
-    for (size_t i = 0; i < want.size(); ++i) diff += want[i] != got[i];
-    EXPECT_EQ(diff, 0u) << c.sw << "x" << c.sh << " -> " << c.w << "x" << c.h;
+  for (bool simd : {true, false}) {
+    internal::SetLetterboxSimd(simd);
+    struct Case {
+      int sw, sh, w, h;
+    };
+    // down (the tags), odd sizes, up, exact fit, exact 2x (OpenCV's area shortcut), tall, tiny.
+    for (const Case c :
+         {Case{450, 300, 320, 224}, Case{451, 301, 320, 224}, Case{338, 225, 320, 224},
+          Case{100, 60, 320, 224}, Case{320, 213, 320, 224}, Case{640, 448, 320, 224},
+          Case{90, 300, 64, 64}, Case{3, 2, 32, 32}, Case{1280, 960, 640, 640}}) {
+      const cv::Mat img = Photo(c.sw, c.sh, c.sw * 7 + c.sh);
+      const std::vector<float> want = ReferenceTensor(img, c.w, c.h);
+      std::vector<float> got(want.size(), -1.f);
+      std::vector<uint8_t> scratch;
+      LetterboxToTensor(ViewOf(img), c.w, c.h, got.data(), &scratch);
+      size_t diff = 0;
+      for (size_t i = 0; i < want.size(); ++i) diff += want[i] != got[i];
+      EXPECT_EQ(diff, 0u) << c.sw << "x" << c.sh << " -> " << c.w << "x" << c.h
+                          << (simd ? " (SSE4.1 where the CPU has it)" : " (portable path)");
+    }
   }
+  internal::SetLetterboxSimd(true);
 }
 
 TEST(OnePassLetterboxTest, ScratchIsReusedAcrossSizes) {

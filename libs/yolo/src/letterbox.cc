@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -9,6 +10,10 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define VQI_LETTERBOX_SSE41 1
+// An AVX2 copy chosen at load time where the CPU has it (the vertical step vectorizes).
+#define VQI_AVX2_CLONE __attribute__((target_clones("avx2", "default")))
+#else
+#define VQI_AVX2_CLONE
 #endif
 
 namespace vqi::yolo {
@@ -75,18 +80,25 @@ __attribute__((target("sse4.1"))) void HorizontalRowSse41(const uint8_t* __restr
   }
 }
 
-bool HasSse41() {
-  static const bool kHas = __builtin_cpu_supports("sse4.1");
-  return kHas;
-}
 #endif
+
+std::atomic<bool> g_simd{true};
+
+bool UseSse41() {
+#ifdef VQI_LETTERBOX_SSE41
+  static const bool kHas = __builtin_cpu_supports("sse4.1");
+  return kHas && g_simd.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
 
 // OpenCV's vertical step (VResizeLinearVec_32s8u: the weights applied to the rows >> 4, each
 // product >> 16, then rounded >> 2; b0 + b1 = 2048 keeps it in 0..255) fused with the layout:
 // value / 255 (computed, equal to the table) into the R, G and B planes.
-__attribute__((target_clones("avx2", "default"))) void VerticalToPlanes(
-    const int32_t* __restrict h0, const int32_t* __restrict h1, int b0, int b1, int n,
-    float* __restrict r, float* __restrict g, float* __restrict b) {
+VQI_AVX2_CLONE void VerticalToPlanes(const int32_t* __restrict h0, const int32_t* __restrict h1,
+                                     int b0, int b1, int n, float* __restrict r,
+                                     float* __restrict g, float* __restrict b) {
   auto v = [&](int i) {
     return static_cast<float>(std::min(
                ((((h0[i] >> 4) * b0) >> 16) + (((h1[i] >> 4) * b1) >> 16) + 2) >> 2, 255)) /
@@ -128,6 +140,10 @@ ResizeTables CarveTables(int nw, std::vector<uint8_t>* scratch) {
 }
 
 }  // namespace
+
+namespace internal {
+void SetLetterboxSimd(bool on) { g_simd.store(on); }
+}  // namespace internal
 
 Letterbox PlanLetterbox(int src_w, int src_h, int w, int h) {
   Letterbox lb;
@@ -234,7 +250,7 @@ Letterbox LetterboxToTensor(const ImageView& pixels, int src_w, int src_h, int w
     const uint8_t* p = pixels.Row(sy);
     int done = 0;
 #ifdef VQI_LETTERBOX_SSE41
-    if (HasSse41()) {
+    if (UseSse41()) {
       HorizontalRowSse41(p, t.x0, t.a0, t.a1, fast, t.row[evict]);
       done = fast;
     }

@@ -36,6 +36,11 @@ Letterbox LetterboxToTensor(const ImageView& bgr, int w, int h, float* out,
 Letterbox LetterboxToTensor(const ImageView& pixels, int src_w, int src_h, int w, int h, float* out,
                             std::vector<uint8_t>* scratch);
 
+namespace internal {
+// Tests only: false makes the letterbox take its portable path even where SSE4.1 exists.
+void SetLetterboxSimd(bool on);
+}  // namespace internal
+
 // The pixel layout alone: a BGR image (already input-sized) to RGB planes of value / 255
 // (3 * height * width floats at `out`).
 void BgrToTensor(const ImageView& bgr, float* out);
