@@ -33,6 +33,7 @@ Status RunBench(const BenchArgs& a, const Context& ctx) {
               {"failures", r.failures},
               {"images_per_s", r.images_per_s},
               {"decode", a.options.reduced_decode ? "reduced" : "full"},
+              {"pipeline", a.options.pipeline},
               {"share_beyond_model",
                {{"p50", r.share_beyond_model.p50}, {"p95", r.share_beyond_model.p95}}},
               {"share_decode_pre_post",
@@ -56,7 +57,9 @@ Status RunBench(const BenchArgs& a, const Context& ctx) {
       100 * r.share_beyond_model.p50, 100 * r.share_beyond_model.p95,
       100 * r.share_decode_pre_post.p50, 100 * r.share_decode_pre_post.p95,
       a.options.reduced_decode ? "reduced" : "full-size");
-  std::printf("throughput %.2f images/s (single stream, %d thread(s))\n", r.images_per_s,
+  std::printf("throughput %.2f images/s (%s, %d model thread(s))\n", r.images_per_s,
+              a.options.pipeline ? "pipelined: the next image prepared while the model runs"
+                                 : "single stream",
               r.threads);
   return Status::Ok();
 }
@@ -84,6 +87,9 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
          "JPEG decode: reduced (DCT scaling toward the model input) | full (full size)")
       ->check(CLI::IsMember({"reduced", "full"}))
       ->default_str("reduced");
+  cmd->add_flag("--pipeline", a->options.pipeline,
+                "throughput mode: read, decode and pre of the next image on a second thread "
+                "while the model runs");
   cmd->callback([a, &ctx] { Exit(RunBench(*a, ctx)); });
 });
 

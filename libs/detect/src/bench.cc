@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 
 #include "vqi/base/system.h"
 #include "vqi/infer/detector.h"
@@ -37,10 +38,25 @@ Result<BenchResult> BenchInfer(const std::string& onnx_model, const std::string&
   BenchResult r;
   using Clock = std::chrono::steady_clock;
   Clock::time_point start;
-  for (int i = 0; i < o.warmup + iters; ++i) {
+  const int runs = o.warmup + iters;
+  infer::OnnxDetector::Prepared slots[2];
+  auto prepare = [&](int i) {
+    return det->Prepare(files[static_cast<size_t>(i) % files.size()], &slots[i % 2]);
+  };
+  Status prepared = o.pipeline && runs > 0 ? prepare(0) : Status::Ok();
+  for (int i = 0; i < runs; ++i) {
     if (i == o.warmup) start = Clock::now();
     const std::string& f = files[static_cast<size_t>(i) % files.size()];
-    auto d = det->Detect(f, opt);
+    Result<std::vector<eval::Detection>> d = std::vector<eval::Detection>{};
+    if (o.pipeline) {
+      std::future<Status> next;
+      if (i + 1 < runs) next = std::async(std::launch::async, prepare, i + 1);
+      d = prepared.ok() ? det->RunPrepared(slots[i % 2], opt)
+                        : Result<std::vector<eval::Detection>>(prepared);
+      if (next.valid()) prepared = next.get();
+    } else {
+      d = det->Detect(f, opt);
+    }
     if (!d.ok()) {
       if (i >= o.warmup) ++r.failures;
       if (r.errors.size() < 4) r.errors.push_back(d.status());
