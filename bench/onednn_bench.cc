@@ -9,6 +9,10 @@
 //                                                  helper testing::QuantizeToQdq, synthetic
 //                                                  calibration on the reference kernels: slow)
 //   onednn_bench time MODEL.onnx [THREADS] [ITERS] p50/p95 of one model
+//   onednn_bench profile MODEL.onnx [THREADS] [ITERS] [BLOCK] [TUNE]  the same with per-step
+//                                                  timers: time per step kind, conv GFLOP/s,
+//                                                  slowest steps, tuning candidates (BLOCK:
+//                                                  OnednnOptions::block; TUNE 0: no tuning)
 //   onednn_bench serve MODEL.onnx [THREADS]        for bench/peers/compare.js: prints a JSON
 //                                                  header, then per stdin line "run N" prints
 //                                                  N latencies in ms on one line
@@ -66,9 +70,15 @@ size_t PeakRssKb() {
   return static_cast<size_t>(ru.ru_maxrss);
 }
 
-std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads) {
+int g_block = -1;  // the optional BLOCK argument of `profile`
+bool g_tune = true;
+
+std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads, bool profile = false) {
   vqi::infer::OnednnOptions o;
+  o.block = g_block;
+  o.tune = g_tune;
   o.threads = threads;
+  o.profile = profile;
   auto b = vqi::infer::OpenOnednnBackend(path, o);
   if (!b.ok()) {
     std::fprintf(stderr, "%s\n", b.status().ToString().c_str());
@@ -77,8 +87,8 @@ std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads) {
   return std::move(b).value();
 }
 
-int Time(const std::string& path, int threads, int iters) {
-  auto b = Open(path, threads);
+int Time(const std::string& path, int threads, int iters, bool profile = false) {
+  auto b = Open(path, threads, profile);
   std::vector<float> in =
       vqi::infer::onednn::testing::RandomVector(Numel(b->Info().input_shape), 1);
   for (float& x : in) x = 0.5f + 0.5f * x;
@@ -201,6 +211,12 @@ int main(int argc, char** argv) {
   if (!a.empty() && a[0] == "time" && a.size() >= 2)
     return Time(a[1], a.size() > 2 ? std::stoi(a[2]) : threads,
                 a.size() > 3 ? std::stoi(a[3]) : 30);
+  if (!a.empty() && a[0] == "profile" && a.size() >= 2) {
+    if (a.size() > 4) g_block = std::stoi(a[4]);
+    if (a.size() > 5) g_tune = a[5] != "0";
+    return Time(a[1], a.size() > 2 ? std::stoi(a[2]) : threads, a.size() > 3 ? std::stoi(a[3]) : 30,
+                true);
+  }
   if (!a.empty() && a[0] == "serve" && a.size() >= 2)
     return Serve(a[1], a.size() > 2 ? std::stoi(a[2]) : threads);
   if (!a.empty()) {
