@@ -3,6 +3,8 @@
 //                                                  n@640x640 (random weights), p50/p95
 //   onednn_bench make-model SCALE WxH NC OUT.onnx  write a YOLOv8-like model (random weights)
 //   onednn_bench make-seed OUT.onnx                 a small many-op graph (fuzzer seed)
+//   onednn_bench make-conv C WxH OUT.onnx          one 3x3 C->C conv + SiLU (the GFLOP/s
+//                                                  reference of a single convolution)
 //   onednn_bench export-model SCALE WxH OUT.onnx   the same through our exporter (libs/onnx,
 //                                                  random checkpoint), when it is built
 //   onednn_bench quantize-model IN.onnx OUT.onnx   QDQ int8 version of an fp32 model (test
@@ -139,6 +141,26 @@ int MakeModel(const std::string& scale, const std::string& size, int nc, const s
   return 0;
 }
 
+// The hardware reference: one 3x3 stride-1 C->C convolution with SiLU at WxH (after a cheap
+// 1x1 conv from the 3-channel image, as the backend's contract wants), output [1,C,H*W].
+int MakeConv(int c, const std::string& size, const std::string& out) {
+  int w = 0, h = 0;
+  if (std::sscanf(size.c_str(), "%dx%d", &w, &h) != 2 || c < 1 || w < 1 || h < 1) {
+    std::fprintf(stderr, "usage: make-conv C WxH OUT.onnx\n");
+    return 2;
+  }
+  vqi::infer::onednn::testing::OnnxBuilder b(13, 1);
+  std::string x = b.Input("images", {1, 3, h, w});
+  std::string a = b.Op1("Conv", {x, b.Rand({c, 3, 1, 1}, 0.5f), b.Rand({c}, 0.1f)});
+  std::string y = b.Op1("Conv", {a, b.Rand({c, c, 3, 3}, 0.05f), b.Rand({c}, 0.1f)});
+  b.AttrInts({1, 1, 1, 1}, "pads");
+  y = b.Op1("Mul", {y, b.Op1("Sigmoid", {y})});
+  b.Output(b.Op1("Reshape", {y, b.Ints({1, c, int64_t{h} * w})}));
+  vqi::Status st = b.Save(out);
+  if (!st.ok()) std::fprintf(stderr, "%s\n", st.ToString().c_str());
+  return st.ok() ? 0 : 1;
+}
+
 // A small graph with most supported ops: the seed of fuzz/onednn_load_fuzz.
 int QuantizeModel(const std::string& in, const std::string& out) {
   auto bytes = vqi::ReadFile(in);
@@ -206,6 +228,7 @@ int main(int argc, char** argv) {
   if (!a.empty() && a[0] == "make-model" && a.size() == 5)
     return MakeModel(a[1], a[2], std::stoi(a[3]), a[4]);
   if (!a.empty() && a[0] == "make-seed" && a.size() == 2) return MakeSeed(a[1]);
+  if (!a.empty() && a[0] == "make-conv" && a.size() == 4) return MakeConv(std::stoi(a[1]), a[2], a[3]);
   if (!a.empty() && a[0] == "quantize-model" && a.size() == 3) return QuantizeModel(a[1], a[2]);
   if (!a.empty() && a[0] == "export-model" && a.size() == 4) return ExportModel(a[1], a[2], a[3]);
   if (!a.empty() && a[0] == "time" && a.size() >= 2)
