@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -224,6 +225,8 @@ int ExportModel(const std::string& scale, const std::string& size, const std::st
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
+  // For A/B runs of the tuning (compare.js --bench-b with a wrapper setting it): 0 = off.
+  if (const char* t = std::getenv("VQI_BENCH_TUNE")) g_tune = std::string(t) != "0";
   int threads = std::min(2, vqi::HardwareThreads());
   if (!a.empty() && a[0] == "make-model" && a.size() == 5)
     return MakeModel(a[1], a[2], std::stoi(a[3]), a[4]);

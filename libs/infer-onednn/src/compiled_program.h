@@ -113,7 +113,8 @@ class Model final : public CompiledModel {
       const LOp& op, dnnl::convolution_forward::primitive_desc first,
       const dnnl::convolution_forward::desc& d, const dnnl::primitive_attr& attr,
       const std::vector<dnnl::memory::desc>& binary);
-  std::vector<double> TimeConvs(const std::vector<dnnl::convolution_forward::primitive_desc>& pds,
+  std::vector<double> TimeConvs(const LOp& op,
+                                const std::vector<dnnl::convolution_forward::primitive_desc>& pds,
                                 const std::vector<dnnl::memory::desc>& binary);
   std::vector<dnnl::memory::desc> BinaryDescs(const std::vector<std::pair<int, int>>& args,
                                               int len) const {

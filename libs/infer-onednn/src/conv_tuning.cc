@@ -49,11 +49,23 @@ std::string Name(const ConvPd& pd, bool wino) {
 // Times the candidates in interleaved rounds (one run of each per round, after one warm-up
 // run each), so that a burst of load from other processes hits all of them alike; returns
 // the fastest run of each.
-std::vector<double> Model::TimeConvs(const std::vector<ConvPd>& pds,
+std::vector<double> Model::TimeConvs(const LOp& op, const std::vector<ConvPd>& pds,
                                      const std::vector<memory::desc>& binary) {
-  auto zeroed = [&](const memory::desc& md) {
+  // Buffers: the op's own source and destination in the arena when they live there (nothing
+  // is live in the arena while the program is built), else zeroed scratch buffers shared by
+  // all candidates (no extra peak memory beyond one set).
+  std::vector<memory> pool;
+  auto buffer = [&](const memory::desc& md, int t) {
+    if (t >= 0 && md == MdOf(p_, t)) {
+      const int r = p_.tp[t].root;
+      if (r != p_.g.input && r != p_.output && !p_.g.tensors[t].is_const)
+        return memory(md, eng_, Ptr(t));
+    }
+    for (const memory& m : pool)
+      if (m.get_desc() == md) return m;
     memory m(md, eng_);
     std::memset(m.get_data_handle(), 0, md.get_size());
+    pool.push_back(m);
     return m;
   };
   std::vector<dnnl::convolution_forward> prims;
@@ -61,16 +73,16 @@ std::vector<double> Model::TimeConvs(const std::vector<ConvPd>& pds,
   for (size_t c = 0; c < pds.size(); ++c) {
     const ConvPd& pd = pds[c];
     prims.emplace_back(pd);
-    args[c][DNNL_ARG_SRC] = zeroed(pd.src_desc());
-    args[c][DNNL_ARG_WEIGHTS] = zeroed(pd.weights_desc());
-    args[c][DNNL_ARG_DST] = zeroed(pd.dst_desc());
-    if (pd.bias_desc().get_size() > 0) args[c][DNNL_ARG_BIAS] = zeroed(pd.bias_desc());
+    args[c][DNNL_ARG_SRC] = buffer(pd.src_desc(), op.in[0]);
+    args[c][DNNL_ARG_WEIGHTS] = buffer(pd.weights_desc(), -1);
+    args[c][DNNL_ARG_DST] = buffer(pd.dst_desc(), op.out[0]);
+    if (pd.bias_desc().get_size() > 0) args[c][DNNL_ARG_BIAS] = buffer(pd.bias_desc(), -1);
     if (pd.scratchpad_desc().get_size() > 0)
-      args[c][DNNL_ARG_SCRATCHPAD] = zeroed(pd.scratchpad_desc());
+      args[c][DNNL_ARG_SCRATCHPAD] = buffer(pd.scratchpad_desc(), -1);
     for (size_t k = 0; k < binary.size(); ++k) {
       if (binary[k].get_size() == 0) continue;
       args[c][DNNL_ARG_ATTR_MULTIPLE_POST_OP(static_cast<int>(k)) | DNNL_ARG_SRC_1] =
-          zeroed(binary[k]);
+          buffer(binary[k], -1);
     }
     prims[c].execute(stream_, args[c]);
     stream_.wait();
@@ -132,7 +144,7 @@ ConvPd Model::TuneConv(const LOp& op, ConvPd first, const dnnl::convolution_forw
   }
   std::vector<ConvPd> pds;
   for (const auto& c : cands) pds.push_back(c.first);
-  std::vector<double> ms = TimeConvs(pds, binary);
+  std::vector<double> ms = TimeConvs(op, pds, binary);
   // oneDNN's first choice stays unless another is clearly faster (timing noise on a shared
   // host must not swap kernels back and forth).
   size_t best = 0;
