@@ -14,7 +14,7 @@
 //   onednn_bench profile MODEL.onnx [THREADS] [ITERS] [BLOCK] [TUNE]  the same with per-step
 //                                                  timers: time per step kind, conv GFLOP/s,
 //                                                  slowest steps, tuning candidates (BLOCK:
-//                                                  OnednnOptions::block; TUNE 0: no tuning)
+//                                                  OnednnOptions::block; TUNE 1: tune)
 //   onednn_bench serve MODEL.onnx [THREADS]        for bench/peers/compare.js: prints a JSON
 //                                                  header, then per stdin line "run N" prints
 //                                                  N latencies in ms on one line
@@ -74,7 +74,7 @@ size_t PeakRssKb() {
 }
 
 int g_block = -1;  // the optional BLOCK argument of `profile`
-bool g_tune = true;
+bool g_tune = false;
 
 std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads, bool profile = false) {
   vqi::infer::OnednnOptions o;
@@ -225,13 +225,14 @@ int ExportModel(const std::string& scale, const std::string& size, const std::st
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
-  // For A/B runs of the tuning (compare.js --bench-b with a wrapper setting it): 0 = off.
-  if (const char* t = std::getenv("VQI_BENCH_TUNE")) g_tune = std::string(t) != "0";
+  // For A/B runs of the tuning (compare.js --bench-b with a wrapper setting it): 1 = on.
+  if (const char* t = std::getenv("VQI_BENCH_TUNE")) g_tune = std::string(t) == "1";
   int threads = std::min(2, vqi::HardwareThreads());
   if (!a.empty() && a[0] == "make-model" && a.size() == 5)
     return MakeModel(a[1], a[2], std::stoi(a[3]), a[4]);
   if (!a.empty() && a[0] == "make-seed" && a.size() == 2) return MakeSeed(a[1]);
-  if (!a.empty() && a[0] == "make-conv" && a.size() == 4) return MakeConv(std::stoi(a[1]), a[2], a[3]);
+  if (!a.empty() && a[0] == "make-conv" && a.size() == 4)
+    return MakeConv(std::stoi(a[1]), a[2], a[3]);
   if (!a.empty() && a[0] == "quantize-model" && a.size() == 3) return QuantizeModel(a[1], a[2]);
   if (!a.empty() && a[0] == "export-model" && a.size() == 4) return ExportModel(a[1], a[2], a[3]);
   if (!a.empty() && a[0] == "time" && a.size() >= 2)
@@ -239,7 +240,7 @@ int main(int argc, char** argv) {
                 a.size() > 3 ? std::stoi(a[3]) : 30);
   if (!a.empty() && a[0] == "profile" && a.size() >= 2) {
     if (a.size() > 4) g_block = std::stoi(a[4]);
-    if (a.size() > 5) g_tune = a[5] != "0";
+    if (a.size() > 5) g_tune = a[5] == "1";
     return Time(a[1], a.size() > 2 ? std::stoi(a[2]) : threads, a.size() > 3 ? std::stoi(a[3]) : 30,
                 true);
   }

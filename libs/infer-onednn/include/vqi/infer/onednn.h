@@ -45,8 +45,10 @@ struct OnednnOptions {
   bool profile = false;
   // Chooses each convolution's implementation by timing the candidates oneDNN offers (and
   // Winograd for fp32 3x3 stride 1) at compile time, once per process and shape
-  // (docs/design/onednn.md, "Implementation choice"). false: oneDNN's first choice.
-  bool tune = true;
+  // (docs/design/onednn.md, "Implementation choice"). Off by default: on the AVX-512 hosts
+  // measured it found no whole-model gain and the extra candidate kernels stay in oneDNN's
+  // primitive cache (+11 MB peak RSS for t@320x224). false: oneDNN's first choice.
+  bool tune = false;
 };
 
 // Registers the backend as "onednn" in the backend registry (vqi/infer/backend.h): it opens
