@@ -4,8 +4,10 @@
 //
 //   node bench/peers/compare.js --model M.onnx --bench build/x/bench/onednn_bench
 //        [--threads 2] [--rounds 20] [--batch 5] [--spin 1|0] [--ort-model M2.onnx]
+//        [--precision auto|fp32|bf16|int8]
 //
 // --ort-model: ONNX Runtime runs this file instead (e.g. ours int8 QDQ vs ORT fp32).
+// --precision: our side's precision (onednn_bench serve's third argument; ORT stays as is).
 //
 // Before each batch the other side's threads get --settle-ms (default 200) to stop spinning, and
 // each batch runs one untimed inference first (caches were the other runtime's): both sides are
@@ -43,7 +45,8 @@ async function main() {
 
   const env = { ...process.env };
   if (!spin) env.OMP_WAIT_POLICY = 'passive';
-  const child = spawn(bench, ['serve', model, String(threads)],
+  const precision = arg('precision', 'auto');
+  const child = spawn(bench, ['serve', model, String(threads), precision],
                       { stdio: ['pipe', 'pipe', 'inherit'], env });
   const lines = readline.createInterface({ input: child.stdout });
   const it = lines[Symbol.asyncIterator]();
