@@ -68,6 +68,7 @@ TEST_F(PrecisionCliTest, Bf16RunsOnOnednnAndSaysSo) {
   r = RunVqi("model eval --precision bf16 --model " + P("m.onnx") + " --images " + P("s"));
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("mAP50"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("onnx/onednn 96x64 bf16"), std::string::npos) << "what ran: " << r.out;
 }
 
 TEST_F(PrecisionCliTest, Bf16WithoutTheIsaIsRefused) {
