@@ -73,7 +73,8 @@ int Lowerer::Want(int t, Layout l, Store s) {
   if (auto it = converted_.find(key); it != converted_.end()) return it->second;
   std::string suffix = l == Layout::kPlain     ? "@plain"
                        : l == Layout::kBlocked ? "@blocked"
-                                               : "@nhwc";
+                       : l == Layout::kNhwc    ? "@nhwc"
+                                               : "@nChw16c";
   const bool s8 = s == Store::kS8;
   int c = NewTensor(g_.tensors[t], suffix + (s8 ? "@s8" : s == Store::kBf16 ? "@bf16" : ""));
   g_.tensors[c].qscale = g_.tensors[t].qscale;
@@ -311,6 +312,7 @@ memory::desc MdOf(const Program& p, int t) {
     memory::format_tag tag = memory::format_tag::nhwc;
     if (p.tp[t].layout == Layout::kBlocked && p.block == 16) tag = memory::format_tag::nChw16c;
     if (p.tp[t].layout == Layout::kBlocked && p.block == 8) tag = memory::format_tag::nChw8c;
+    if (p.tp[t].layout == Layout::kBlocked16) tag = memory::format_tag::nChw16c;
     return memory::desc(dims, dt, tag);
   }
   auto st = RowStrides(s);

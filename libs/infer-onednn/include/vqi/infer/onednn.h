@@ -40,6 +40,13 @@ struct OnednnOptions {
   int block = -1;
   // false: no fusions (shape inference, constant folding and QDQ folding only). For tests.
   bool fuse = true;
+  // Times every step of every Run (one clock read per step; no allocation) and appends the
+  // breakdown per step kind and the slowest steps to Details(). For benchmarks.
+  bool profile = false;
+  // Chooses each convolution's implementation by timing the candidates oneDNN offers (and
+  // Winograd for fp32 3x3 stride 1) at compile time, once per process and shape
+  // (docs/design/onednn.md, "Implementation choice"). false: oneDNN's first choice.
+  bool tune = true;
   // The arithmetic (vqi/infer/backend.h): kAuto as the file says; kBf16 needs AVX512-BF16
   // (oneDNN's effective ISA avx512_core_bf16 or above), else FailedPrecondition at open;
   // kFp32 on a QDQ file and kInt8 on a float file are InvalidArgument.
