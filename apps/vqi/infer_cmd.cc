@@ -9,7 +9,7 @@ namespace vqi::cli {
 namespace {
 
 struct BenchArgs {
-  std::string model, images, backend = "auto";
+  std::string model, images, backend = "auto", precision = "auto";
   int threads = 0;
   detect::BenchOptions options;
 };
@@ -17,8 +17,9 @@ struct BenchArgs {
 Status RunBench(const BenchArgs& a, const Context& ctx) {
   detect::RegisterAvailableBackends();
   const int threads = a.threads > 0 ? a.threads : ctx.threads;
-  VQI_ASSIGN_OR_RETURN(detect::BenchResult r,
-                       detect::BenchInfer(a.model, a.images, {threads, a.backend}, a.options));
+  VQI_ASSIGN_OR_RETURN(
+      detect::BenchResult r,
+      detect::BenchInfer(a.model, a.images, {threads, a.backend, a.precision}, a.options));
   for (size_t i = 0; i < r.errors.size() && i < 3; ++i)
     std::fprintf(stderr, "error: %s\n", r.errors[i].ToString().c_str());
   static const char* kStages[] = {"read", "decode", "pre", "model", "post", "total", "beyond"};
@@ -33,6 +34,7 @@ Status RunBench(const BenchArgs& a, const Context& ctx) {
               {"failures", r.failures},
               {"images_per_s", r.images_per_s},
               {"decode", a.options.reduced_decode ? "reduced" : "full"},
+              {"pipeline", a.options.pipeline},
               {"share_beyond_model",
                {{"p50", r.share_beyond_model.p50}, {"p95", r.share_beyond_model.p95}}},
               {"share_decode_pre_post",
@@ -56,7 +58,9 @@ Status RunBench(const BenchArgs& a, const Context& ctx) {
       100 * r.share_beyond_model.p50, 100 * r.share_beyond_model.p95,
       100 * r.share_decode_pre_post.p50, 100 * r.share_decode_pre_post.p95,
       a.options.reduced_decode ? "reduced" : "full-size");
-  std::printf("throughput %.2f images/s (single stream, %d thread(s))\n", r.images_per_s,
+  std::printf("throughput %.2f images/s (%s, %d model thread(s))\n", r.images_per_s,
+              a.options.pipeline ? "pipelined: the next image prepared while the model runs"
+                                 : "single stream",
               r.threads);
   return Status::Ok();
 }
@@ -69,6 +73,7 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   cmd->add_option("--model", a->model, "ONNX model")->required();
   cmd->add_option("--images", a->images, "folder of images (cycled)")->required();
   cmd->add_option("--backend", a->backend, "auto | opencv | onednn")->capture_default_str();
+  AddPrecisionFlag(cmd, a->precision);
   cmd->add_option("--threads", a->threads, "intra-op threads (default: global --threads)")
       ->transform(ThreadCount());
   cmd->add_option("--warmup", a->options.warmup, "untimed runs first")
@@ -84,6 +89,9 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
          "JPEG decode: reduced (DCT scaling toward the model input) | full (full size)")
       ->check(CLI::IsMember({"reduced", "full"}))
       ->default_str("reduced");
+  cmd->add_flag("--pipeline", a->options.pipeline,
+                "throughput mode: read, decode and pre of the next image on a second thread "
+                "while the model runs");
   cmd->callback([a, &ctx] { Exit(RunBench(*a, ctx)); });
 });
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 
 #include "vqi/base/system.h"
 #include "vqi/infer/detector.h"
@@ -25,8 +26,9 @@ Result<BenchResult> BenchInfer(const std::string& onnx_model, const std::string&
   if (o.warmup < 0 || o.iters < 0) return InvalidArgument("--warmup and --iters must be >= 0");
   VQI_RETURN_IF_ERROR(CheckThreadCount(model.threads, "threads"));
   VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, yolo::ListImages(images));
+  VQI_ASSIGN_OR_RETURN(const infer::BackendOptions backend, BackendOptionsOf(model));
   VQI_ASSIGN_OR_RETURN(std::unique_ptr<infer::OnnxDetector> det,
-                       infer::OnnxDetector::Open(onnx_model, model.backend, {model.threads}));
+                       infer::OnnxDetector::Open(onnx_model, model.backend, backend));
   det->SetReducedDecode(o.reduced_decode);
   eval::DetectOptions opt;
   opt.conf_threshold = o.conf;
@@ -37,10 +39,25 @@ Result<BenchResult> BenchInfer(const std::string& onnx_model, const std::string&
   BenchResult r;
   using Clock = std::chrono::steady_clock;
   Clock::time_point start;
-  for (int i = 0; i < o.warmup + iters; ++i) {
+  const int runs = o.warmup + iters;
+  infer::OnnxDetector::Prepared slots[2];
+  auto prepare = [&](int i) {
+    return det->Prepare(files[static_cast<size_t>(i) % files.size()], &slots[i % 2]);
+  };
+  Status prepared = o.pipeline && runs > 0 ? prepare(0) : Status::Ok();
+  for (int i = 0; i < runs; ++i) {
     if (i == o.warmup) start = Clock::now();
     const std::string& f = files[static_cast<size_t>(i) % files.size()];
-    auto d = det->Detect(f, opt);
+    Result<std::vector<eval::Detection>> d = std::vector<eval::Detection>{};
+    if (o.pipeline) {
+      std::future<Status> next;
+      if (i + 1 < runs) next = std::async(std::launch::async, prepare, i + 1);
+      d = prepared.ok() ? det->RunPrepared(slots[i % 2], opt)
+                        : Result<std::vector<eval::Detection>>(prepared);
+      if (next.valid()) prepared = next.get();
+    } else {
+      d = det->Detect(f, opt);
+    }
     if (!d.ok()) {
       if (i >= o.warmup) ++r.failures;
       if (r.errors.size() < 4) r.errors.push_back(d.status());

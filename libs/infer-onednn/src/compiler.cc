@@ -330,6 +330,7 @@ Result<std::unique_ptr<CompiledModel>> Compile(Graph g, const CompileOptions& op
   p.g = std::move(g);
   p.keep = options.keep;
   p.forced_block = options.block;
+  p.bf16 = options.bf16;
   try {
     VQI_RETURN_IF_ERROR(Lower(&p));
     VQI_RETURN_IF_ERROR(PlanMemory(&p));

@@ -19,6 +19,9 @@ struct CompileOptions {
   int block = -1;  // -1: ChooseBlock decides; 16, 8, 0 (nhwc) force
   bool profile = false;  // time every step (OnednnOptions::profile)
   bool tune = false;     // choose each convolution's implementation by measurement
+  // Float convolutions (and the pooling, resampling, concat and split around them) in bf16
+  // with f32 accumulation; see docs/design/onednn.md "bf16". REQUIRES: OnednnHasBf16().
+  bool bf16 = false;
   // Graph tensors to keep readable after Run (see CompiledModel::Kept).
   std::vector<int> keep{};
 };

@@ -17,6 +17,10 @@ struct BenchOptions {
   int iters = 0;   // timed runs; 0: max(#images, 20)
   float conf = 0.25f;
   bool reduced_decode = true;  // JPEG DCT scaling toward the model input (false: full size)
+  // Throughput mode: read + decode + pre of the next image on a second thread while the model
+  // runs the current one (OnnxDetector::Prepare/RunPrepared). Per-image stage times are still
+  // each image's own; images/s shows the overlap.
+  bool pipeline = false;
 };
 
 struct StageLatency {

@@ -11,6 +11,7 @@
 #include "vqi/eval/detector.h"
 #include "vqi/infer/backend.h"
 #include "vqi/yolo/image.h"
+#include "vqi/yolo/letterbox.h"
 
 namespace vqi::infer {
 
@@ -52,6 +53,23 @@ class OnnxDetector : public eval::Detector {
   std::vector<std::string> ClassNames() const override { return names_; }
   std::string Describe() const override;
 
+  // Throughput mode: the stages before the model apart from the model, so a caller can prepare
+  // frame i + 1 on another thread while the model runs frame i (bench infer --pipeline).
+  // Prepare reads, decodes (as Detect) and letterboxes `path` into `slot`; it only reads the
+  // detector's configuration, so one Prepare may run concurrently with RunPrepared on another
+  // slot. RunPrepared runs the model and post-processing on a prepared slot (times: the
+  // slot's read/decode/pre, this call's model/post).
+  struct Prepared {
+    std::string name;
+    std::vector<float> input;
+    std::vector<uint8_t> scratch;
+    yolo::Letterbox lb;
+    StageTimes times;
+  };
+  Status Prepare(const std::string& path, Prepared* slot) const;
+  Result<std::vector<eval::Detection>> RunPrepared(const Prepared& slot,
+                                                   const eval::DetectOptions& options);
+
   const StageTimes& LastTimes() const { return times_; }
   // Detect() decodes JPEGs at a reduced DCT scale toward the model input (default true);
   // false decodes at full size (the reference path, for parity measurements).
@@ -71,6 +89,10 @@ class OnnxDetector : public eval::Detector {
   Result<std::vector<eval::Detection>> Run(const yolo::ImageView& pixels, int src_w, int src_h,
                                            const std::string& name,
                                            const eval::DetectOptions& options);
+  // Model + post on `input` placed by `lb`; sets times_.model_ms and post_ms.
+  Result<std::vector<eval::Detection>> RunModel(const float* input, const yolo::Letterbox& lb,
+                                                const std::string& name,
+                                                const eval::DetectOptions& options);
 
   std::unique_ptr<InferenceBackend> backend_;
   std::vector<std::string> names_;
