@@ -21,6 +21,7 @@ struct TrainFlags {
   std::string scale = "t";
   std::string imgsz = "480x320";
   int synthetic = 0;
+  std::string layout = "nhwc";
   train::TrainOptions o;
 };
 
@@ -68,6 +69,7 @@ Status RunTrain(const Context& ctx, TrainFlags& f, bool split_given) {
   if (std::string why = ParseSize(f.imgsz, &o.model.input_w, &o.model.input_h); !why.empty())
     return InvalidArgument("--imgsz: " + why);
   o.threads = ctx.threads;
+  o.channels_last = f.layout == "nhwc";
   if (o.out_dir.empty()) o.out_dir = ctx.home + "/runs/train";
   train::TrainData d;
   d.synthetic_train = f.synthetic;
@@ -163,6 +165,13 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   cmd->add_option("--workers", f->o.workers, "batches prepared ahead")
       ->capture_default_str()
       ->check(InRange(1, train::kMaxWorkers));
+  cmd->add_option("--precision", f->o.precision,
+                  "fp32, or bf16: forward pass in bfloat16 (needs AVX512-BF16)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "bf16"}));
+  cmd->add_option("--layout", f->layout, "activation layout: nhwc (channels-last) or nchw")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"nhwc", "nchw"}));
   cmd->add_option("--val-every", f->o.val_every,
                   "validate every n epochs (always in the last quarter)")
       ->capture_default_str()

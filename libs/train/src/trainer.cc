@@ -1,9 +1,12 @@
+#include <ATen/autocast_mode.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <memory>
 #include <numeric>
 #include <opencv2/core.hpp>
 
@@ -51,7 +54,9 @@ Json TrainOptions::ToJson() const {
               {"hsv_v", hsv_v},
               {"translate", translate},
               {"scale", scale},
-              {"init_weights", init_weights}};
+              {"init_weights", init_weights},
+              {"channels_last", channels_last},
+              {"precision", precision}};
 }
 
 Json TrainSummary::ToJson() const {
@@ -117,6 +122,11 @@ Status CheckOptions(const TrainOptions& o) {
     VQI_RETURN_IF_ERROR(CheckRange(what, v, 0.0, 1.0));
   if (o.optimizer != "adamw" && o.optimizer != "sgd")
     return InvalidArgument("optimizer must be adamw or sgd, not '" + o.optimizer + "'");
+  if (o.precision != "fp32" && o.precision != "bf16")
+    return InvalidArgument("precision must be fp32 or bf16, not '" + o.precision + "'");
+  if (o.precision == "bf16" && !__builtin_cpu_supports("avx512bf16"))
+    return FailedPrecondition(
+        "precision bf16 needs a CPU with AVX512-BF16 (this one has none; use fp32)");
   if (o.schedule != "cosine" && o.schedule != "linear")
     return InvalidArgument("schedule must be cosine or linear, not '" + o.schedule + "'");
   if (o.out_dir.empty()) return InvalidArgument("--out must not be empty");
@@ -157,6 +167,40 @@ class Ema {
   }
   Yolo ema_{nullptr};
   double decay_, tau_, updates_ = 0;
+};
+
+// Converts the 4-D parameters (convolution weights) to channels-last in place; the tensors
+// keep their identity, so optimizer state keyed by them stays attached.
+void ToChannelsLast(torch::nn::Module& m) {
+  torch::NoGradGuard ng;
+  for (auto& p : m.parameters())
+    if (p.dim() == 4 && !p.is_contiguous(torch::MemoryFormat::ChannelsLast))
+      p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
+// The forward pass in bfloat16 under libtorch's CPU autocast (convolutions in bf16 through
+// oneDNN); the outputs are returned in float for the loss.
+class Bf16Autocast {
+ public:
+  explicit Bf16Autocast(bool on) : on_(on) {
+    if (!on_) return;
+    prev_dtype_ = at::autocast::get_autocast_cpu_dtype();
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::increment_nesting();
+  }
+  ~Bf16Autocast() {
+    if (!on_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::set_autocast_cpu_dtype(prev_dtype_);
+  }
+  Bf16Autocast(const Bf16Autocast&) = delete;
+  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
+
+ private:
+  bool on_;
+  at::ScalarType prev_dtype_ = at::kBFloat16;
 };
 
 struct Groups {
@@ -235,6 +279,30 @@ AugmentOptions AugmentFrom(const TrainOptions& o) {
   a.scale = o.scale;
   return a;
 }
+
+// Wall seconds of one epoch by phase, on the trainer thread; `workers` sums the augmentation
+// stages on the loader threads (they overlap the trainer). Written to metrics.jsonl.
+struct EpochProfile {
+  double data_wait = 0, to_tensor = 0, forward = 0, loss_targets = 0, loss_assign = 0,
+         loss_terms = 0, backward = 0, clip_step = 0, ema = 0, validation = 0, checkpoint = 0;
+  double worker_build = 0;
+  AugmentTimes workers;
+  Json ToJson() const {
+    return Json{{"data_wait", data_wait},
+                {"to_tensor", to_tensor},
+                {"forward", forward},
+                {"loss_targets", loss_targets},
+                {"loss_assign", loss_assign},
+                {"loss_terms", loss_terms},
+                {"backward", backward},
+                {"clip_step", clip_step},
+                {"ema", ema},
+                {"validation", validation},
+                {"checkpoint", checkpoint},
+                {"worker_build", worker_build},
+                {"workers", workers.ToJson()}};
+  }
+};
 
 struct State {
   int epoch = 0;     // epochs completed
@@ -367,7 +435,9 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
     Status st = ImportWeights(*model, init.weights);
     if (!st.ok()) return st.WithContext(o.init_weights + " (--init)");
   }
+  if (o.channels_last) ToChannelsLast(*model);
   Ema ema(model, o.ema_decay, o.ema_tau);
+  if (o.channels_last) ToChannelsLast(*ema.model());
   Groups groups = SplitParams(*model);
   const double wd = o.weight_decay * o.batch / 64.0;
   auto opt = MakeOptimizer(o, groups, wd);
@@ -381,6 +451,10 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
     if (!FileExists(state_path))
       return NotFound(state_path + ": nothing to resume (no training state in --out)");
     VQI_RETURN_IF_ERROR(LoadState(state_path, model, ema, *opt, &st));
+    if (o.channels_last) {  // loading replaces the tensors' layout with the saved one
+      ToChannelsLast(*model);
+      ToChannelsLast(*ema.model());
+    }
     st.total = o.epochs;  // --epochs may extend a finished run
     auto prev = model::ReadCheckpoint(last);
     if (prev.ok()) st.run_id = prev->run_id;
@@ -400,25 +474,45 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
   Json last_metrics = Json::object();
   TrainSummary sum;
 
-  for (int epoch = st.epoch; epoch < st.total; ++epoch) {
-    const auto t_epoch = Clock::now();
+  const Layout layout = o.channels_last ? Layout::kHwc : Layout::kChw;
+  // The loader of one epoch: its batches depend only on (seed, epoch, mosaic), so the next
+  // epoch's loader starts during validation and checkpoint writing of this one.
+  auto make_loader = [&](int epoch) {
     const bool mosaic = epoch < st.total - o.close_mosaic;
     // Epoch order: a seeded shuffle, independent of everything but (seed, epoch).
     std::vector<int> order(train_set.size());
     std::iota(order.begin(), order.end(), 0);
     auto rng = MakeRng(o.seed, 0x0bde, static_cast<uint64_t>(epoch));
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
-    BatchLoader loader(&train_set, order, o.batch, mosaic, aug, o.model.input_w, o.model.input_h,
-                       MakeRng(o.seed, 0xa06, static_cast<uint64_t>(epoch))(),
-                       std::max(1, o.workers));
+    return std::make_unique<BatchLoader>(
+        &train_set, order, o.batch, mosaic, aug, o.model.input_w, o.model.input_h,
+        MakeRng(o.seed, 0xa06, static_cast<uint64_t>(epoch))(), std::max(1, o.workers), layout);
+  };
+  std::unique_ptr<BatchLoader> next_loader;
+  const bool bf16 = o.precision == "bf16";
+
+  for (int epoch = st.epoch; epoch < st.total; ++epoch) {
+    const auto t_epoch = Clock::now();
+    const bool mosaic = epoch < st.total - o.close_mosaic;
+    std::unique_ptr<BatchLoader> loader = next_loader ? std::move(next_loader) : make_loader(epoch);
     ProgressBar bar(nb, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(st.total),
                     false);
     if (!o.progress) bar.Finish();
     model->train();
     double sbox = 0, scls = 0, sdfl = 0;
     int steps = 0;
+    EpochProfile prof;
     for (int b = 0; b < nb; ++b) {
-      Batch batch = loader.Next();
+      auto tp = Clock::now();
+      auto lap = [&tp](double& into) {
+        auto now = Clock::now();
+        into += std::chrono::duration<double>(now - tp).count();
+        tp = now;
+      };
+      Batch batch = loader->Next();
+      lap(prof.data_wait);
+      prof.workers.Add(batch.times);
+      prof.worker_build += batch.build_s;
       // Learning rates: warm-up from 0 (biases from 0.1 with SGD) to the scheduled value.
       const int64_t it = static_cast<int64_t>(epoch) * nb + b;
       const double sched = o.lr0 * LrFactor(o, epoch, st.total);
@@ -436,17 +530,35 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
               .momentum(0.8 + (o.momentum - 0.8) * x);
         }
       }
-      auto x = torch::from_blob(batch.images.data(),
-                                {batch.size, 3, o.model.input_h, o.model.input_w}, torch::kFloat);
+      const int64_t ih = o.model.input_h, iw = o.model.input_w;
+      auto x = layout == Layout::kHwc
+                   ? torch::from_blob(batch.images.data(), {batch.size, 3, ih, iw},
+                                      {3 * ih * iw, 1, 3 * iw, 3}, torch::kFloat)
+                   : torch::from_blob(batch.images.data(), {batch.size, 3, ih, iw}, torch::kFloat);
       auto targets = torch::from_blob(
           batch.targets.data(), {static_cast<int64_t>(batch.targets.size() / 6), 6}, torch::kFloat);
-      auto feats = model->forward(x);
+      lap(prof.to_tensor);
+      std::vector<torch::Tensor> feats;
+      {
+        Bf16Autocast autocast(bf16);
+        feats = model->forward(x);
+      }
+      if (bf16)
+        for (auto& f : feats) f = f.to(torch::kFloat);
+      lap(prof.forward);
       auto loss = loss_fn(feats, targets);
+      lap(prof.loss_terms);
+      prof.loss_targets += loss.targets_s;
+      prof.loss_assign += loss.assign_s;
+      prof.loss_terms -= loss.targets_s + loss.assign_s;
       opt->zero_grad();
       loss.total.backward();
+      lap(prof.backward);
       torch::nn::utils::clip_grad_norm_(model->parameters(), o.grad_clip);
       opt->step();
+      lap(prof.clip_step);
       ema.Update(model);
+      lap(prof.ema);
       sbox += loss.box, scls += loss.cls, sdfl += loss.dfl;
       ++steps;
       images_seen += batch.size;
@@ -468,6 +580,8 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
       st.total = std::clamp(fit, st.epoch, o.epochs);
     }
     const bool final_epoch = st.epoch >= st.total;
+    loader.reset();
+    if (!final_epoch) next_loader = make_loader(st.epoch);  // works while we validate
     const bool validate = final_epoch || st.epoch % std::max(1, o.val_every) == 0 ||
                           st.epoch > st.total - std::max(1, st.total / 4);
     Json m{{"epoch", st.epoch},
@@ -487,6 +601,7 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
       m["precision"] = vm.precision;
       m["recall"] = vm.recall;
       m["val_seconds"] = Since(t_val);
+      prof.validation = m["val_seconds"].get<double>();
       double fitness = 0.1 * vm.map50 + 0.9 * vm.map50_95;  // Ultralytics fitness
       if (fitness >= st.best) {
         st.best = fitness;
@@ -499,8 +614,13 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
     }
     st.elapsed += Since(t_epoch);
     m["elapsed_seconds"] = st.elapsed;
+    const auto t_ckpt = Clock::now();
     VQI_RETURN_IF_ERROR(WriteCkpt(last, o, d, ema, st, m));
     VQI_RETURN_IF_ERROR(SaveState(state_path, model, ema, *opt, st));
+    prof.checkpoint = Since(t_ckpt);
+    m["profile"] = prof.ToJson();
+    // Wall time of this invocation so far (checkpoint writing included, unlike elapsed).
+    m["wall_seconds"] = Since(t_start);
     VQI_RETURN_IF_ERROR(AppendLine(metrics_path, m.dump()));
     if (o.verbose) {
       double remaining = st.elapsed / st.epoch * (st.total - st.epoch);

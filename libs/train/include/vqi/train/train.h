@@ -45,6 +45,11 @@ struct TrainOptions {
   int threads = 0;           // torch intra-op threads, 1..kMaxThreads; 0 = all available cores
   int workers = 2;           // batches prepared ahead on worker threads, 1..kMaxWorkers
   std::string init_weights;  // checkpoint to start from (e.g. pretrained on synthetic tags)
+  // Speed (docs/design/training.md, "End-to-end throughput"): channels-last (NHWC) weights and
+  // activations, oneDNN's native layout; precision fp32, or bf16 = the forward pass under
+  // libtorch's CPU autocast (needs AVX512-BF16; loss, gradients, weights stay fp32).
+  bool channels_last = true;
+  std::string precision = "fp32";
 
   std::string optimizer = "adamw";  // adamw | sgd
   double lr0 = 0.002;
