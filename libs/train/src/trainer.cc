@@ -661,7 +661,7 @@ namespace vqi::train {
 namespace {
 
 Result<double> MeasureTrainStepImpl(const model::ModelConfig& cfg, int batch, int steps,
-                                    int threads) {
+                                    int threads, bool channels_last) {
   SetTorchThreads(threads > 0 ? threads : HardwareThreads());
   torch::manual_seed(0);
   Yolo model(cfg);
@@ -670,6 +670,10 @@ Result<double> MeasureTrainStepImpl(const model::ModelConfig& cfg, int batch, in
                         torch::optim::SGDOptions(0.01).momentum(0.937).nesterov(true));
   DetectionLoss loss_fn(cfg);
   auto x = torch::rand({batch, 3, cfg.input_h, cfg.input_w});
+  if (channels_last) {
+    ToChannelsLast(*model);
+    x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  }
   std::vector<float> t;
   for (int b = 0; b < batch; ++b)
     for (int k = 0; k < 3; ++k) {
@@ -691,13 +695,15 @@ Result<double> MeasureTrainStepImpl(const model::ModelConfig& cfg, int batch, in
 
 }  // namespace
 
-Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads) {
+Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads,
+                                bool channels_last) {
   VQI_RETURN_IF_ERROR(cfg.Validate());
   if (batch < 1 || batch > kMaxBatch || steps < 1)
     return InvalidArgument("batch must be in [1, " + std::to_string(kMaxBatch) +
                            "] and steps >= 1");
   if (threads != 0) VQI_RETURN_IF_ERROR(CheckThreadCount(threads, "threads"));
-  return Guarded("training step", [&] { return MeasureTrainStepImpl(cfg, batch, steps, threads); });
+  return Guarded("training step",
+                 [&] { return MeasureTrainStepImpl(cfg, batch, steps, threads, channels_last); });
 }
 
 }  // namespace vqi::train

@@ -104,8 +104,10 @@ struct TrainSummary {
 
 // Training throughput without data loading: images/s of `steps` timed steps of forward,
 // loss, backward and an SGD step at `batch` on random inputs with a few boxes each (after one
-// untimed step). `threads` <= 0: all available cores.
-Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads);
+// untimed step). `threads` <= 0: all available cores. `channels_last`: weights and input in
+// NHWC, as Train() runs by default.
+Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads,
+                                bool channels_last = false);
 
 // InvalidArgument for bad options or no training images; DataLoss when --resume state is
 // damaged; errors from reading images name the file.
