@@ -166,7 +166,7 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
       ->capture_default_str()
       ->check(InRange(1, train::kMaxWorkers));
   cmd->add_option("--precision", f->o.precision,
-                  "fp32, or bf16: forward pass in bfloat16 (needs AVX512-BF16)")
+                  "fp32, or bf16: forward convolutions in bfloat16 (needs AVX512-BF16)")
       ->capture_default_str()
       ->check(CLI::IsMember({"fp32", "bf16"}));
   cmd->add_option("--layout", f->layout, "activation layout: nhwc (channels-last) or nchw")

@@ -1,7 +1,8 @@
 #include "data.h"
 
+#include <time.h>
+
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -69,18 +70,24 @@ Json AugmentTimes::ToJson() const {
 
 namespace {
 
-// Adds the seconds since the last Lap() (or construction) to *into.
+// CPU seconds of the calling thread since the last Next() (or construction): loader threads
+// share the cores with libtorch's, so their wall time would count waiting for a core.
 class Lap {
  public:
   double Next() {
-    auto now = std::chrono::steady_clock::now();
-    double s = std::chrono::duration<double>(now - t_).count();
+    double now = Now();
+    double s = now - t_;
     t_ = now;
     return s;
   }
 
  private:
-  std::chrono::steady_clock::time_point t_ = std::chrono::steady_clock::now();
+  static double Now() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  }
+  double t_ = Now();
 };
 
 struct Work {
@@ -89,13 +96,20 @@ struct Work {
 };
 
 // The source image at the scale that fits w x h, with optional synthetic scratches.
-Work LoadScaled(const LabeledImage& src, const AugmentOptions& o, int w, int h,
-                std::mt19937_64& rng, AugmentTimes& times) {
+Work LoadScaled(const LabeledImage& src, const ScaledImage* cached, const AugmentOptions& o, int w,
+                int h, std::mt19937_64& rng, AugmentTimes& times) {
   Lap lap;
   Work k;
   cv::Mat img = src.bgr;
   std::vector<dataset::Box> boxes = src.boxes;
-  if (o.scratch > 0 && Uniform(rng, 0, 1) < o.scratch) {
+  const bool scratch = o.scratch > 0 && Uniform(rng, 0, 1) < o.scratch;
+  if (!scratch && cached != nullptr) {  // the same pixels as below, computed once (read-only)
+    k.img = cached->img;
+    k.boxes = cached->boxes;
+    times.resize += lap.Next();
+    return k;
+  }
+  if (scratch) {
     img = src.bgr.clone();
     int n = 1 + static_cast<int>(rng() % static_cast<uint64_t>(std::max(1, o.max_scratches)));
     auto extra = dataset::DrawScratches(img, rng, n);
@@ -121,8 +135,13 @@ Work LoadScaled(const LabeledImage& src, const AugmentOptions& o, int w, int h,
   return k;
 }
 
-Work Mosaic(const std::vector<LabeledImage>& pool, int index, const AugmentOptions& o, int w, int h,
-            std::mt19937_64& rng, AugmentTimes& times) {
+const ScaledImage* CachedAt(const std::vector<ScaledImage>* scaled, int idx) {
+  return scaled != nullptr ? &(*scaled)[static_cast<size_t>(idx)] : nullptr;
+}
+
+Work Mosaic(const std::vector<LabeledImage>& pool, const std::vector<ScaledImage>* scaled,
+            int index, const AugmentOptions& o, int w, int h, std::mt19937_64& rng,
+            AugmentTimes& times) {
   Work out;
   Lap lap;
   out.img = cv::Mat(2 * h, 2 * w, CV_8UC3, cv::Scalar(114, 114, 114));
@@ -131,7 +150,7 @@ Work Mosaic(const std::vector<LabeledImage>& pool, int index, const AugmentOptio
   for (int i = 0; i < 4; ++i) {
     int idx = i == 0 ? index : static_cast<int>(rng() % pool.size());
     times.compose += lap.Next();
-    Work t = LoadScaled(pool[static_cast<size_t>(idx)], o, w, h, rng, times);
+    Work t = LoadScaled(pool[static_cast<size_t>(idx)], CachedAt(scaled, idx), o, w, h, rng, times);
     lap.Next();
     int wi = t.img.cols, hi = t.img.rows;
     int x1a, y1a, x2a, y2a, x1b, y1b, x2b, y2b;
@@ -251,15 +270,16 @@ InputImage Affine(const Work& k, const AugmentOptions& o, int w, int h, std::mt1
 
 InputImage AugmentOne(const std::vector<LabeledImage>& pool, int index, bool mosaic,
                       const AugmentOptions& o, int w, int h, uint64_t seed, AugmentTimes* times,
-                      Layout layout) {
+                      Layout layout, const std::vector<ScaledImage>* scaled) {
   AugmentTimes local;
   AugmentTimes& tm = times ? *times : local;
   auto rng = MakeRng(seed, 0x5eed, static_cast<uint64_t>(index));
   Work k;
   if (mosaic && Uniform(rng, 0, 1) < o.mosaic) {
-    k = Mosaic(pool, index, o, w, h, rng, tm);
+    k = Mosaic(pool, scaled, index, o, w, h, rng, tm);
   } else {
-    Work t = LoadScaled(pool[static_cast<size_t>(index)], o, w, h, rng, tm);
+    Work t =
+        LoadScaled(pool[static_cast<size_t>(index)], CachedAt(scaled, index), o, w, h, rng, tm);
     Lap lap;
     // Center the scaled image on a w x h canvas, then the random affine.
     k.img = cv::Mat(h, w, CV_8UC3, cv::Scalar(114, 114, 114));
@@ -274,6 +294,20 @@ InputImage AugmentOne(const std::vector<LabeledImage>& pool, int index, bool mos
   return Affine(k, o, w, h, rng, tm, layout);
 }
 
+std::vector<ScaledImage> ScalePool(const std::vector<LabeledImage>& pool, int w, int h) {
+  std::vector<ScaledImage> out;
+  out.reserve(pool.size());
+  AugmentOptions none;
+  none.scratch = 0;
+  AugmentTimes unused;
+  std::mt19937_64 rng;  // not drawn from without scratches
+  for (const auto& im : pool) {
+    Work k = LoadScaled(im, nullptr, none, w, h, rng, unused);
+    out.push_back({k.img, k.boxes});
+  }
+  return out;
+}
+
 std::vector<eval::GtBox> GroundTruth(const LabeledImage& im) {
   std::vector<eval::GtBox> gt;
   for (const auto& b : im.boxes) gt.push_back({b.x, b.y, b.x + b.w, b.y + b.h, b.class_id});
@@ -282,7 +316,7 @@ std::vector<eval::GtBox> GroundTruth(const LabeledImage& im) {
 
 BatchLoader::BatchLoader(const std::vector<LabeledImage>* pool, std::vector<int> order, int batch,
                          bool mosaic, const AugmentOptions& o, int w, int h, uint64_t seed,
-                         int prefetch, Layout layout)
+                         int prefetch, Layout layout, const std::vector<ScaledImage>* scaled)
     : pool_(pool),
       order_(std::move(order)),
       batch_(batch),
@@ -293,6 +327,7 @@ BatchLoader::BatchLoader(const std::vector<LabeledImage>* pool, std::vector<int>
       seed_(seed),
       prefetch_(std::max(1, prefetch)),
       layout_(layout),
+      scaled_(scaled),
       num_batches_(static_cast<int>((order_.size() + static_cast<size_t>(batch) - 1) /
                                     static_cast<size_t>(batch))) {
   while (launched_ < num_batches_ && static_cast<int>(pending_.size()) < prefetch_) Launch();
@@ -321,9 +356,9 @@ Batch BatchLoader::Build(int b) const {
   size_t end = std::min(order_.size(), begin + static_cast<size_t>(batch_));
   for (size_t i = begin; i < end; ++i) {
     // Seeded by position in the epoch (seed_ already includes the epoch).
-    InputImage im =
-        AugmentOne(*pool_, order_[i], mosaic_, o_, w_, h_,
-                   seed_ ^ (static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ULL), &out.times, layout_);
+    InputImage im = AugmentOne(*pool_, order_[i], mosaic_, o_, w_, h_,
+                               seed_ ^ (static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ULL),
+                               &out.times, layout_, scaled_);
     out.images.insert(out.images.end(), im.pixels.begin(), im.pixels.end());
     for (const auto& bx : im.boxes) {
       out.targets.push_back(static_cast<float>(out.size));

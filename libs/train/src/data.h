@@ -2,6 +2,7 @@
 // here (fast to compile). Private to libs/train.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <future>
@@ -50,7 +51,7 @@ struct InputImage {
   std::vector<std::array<float, 5>> boxes;
 };
 
-// Wall seconds spent in each augmentation stage (the epoch profile, docs/design/training.md).
+// CPU seconds spent in each augmentation stage (the epoch profile, docs/design/training.md).
 struct AugmentTimes {
   double scratch = 0;   // synthetic scratches (copy of the source + drawing)
   double resize = 0;    // source scaled to fit the input
@@ -63,11 +64,23 @@ struct AugmentTimes {
   Json ToJson() const;
 };
 
-// One augmented training image for pool[index]; deterministic in (seed, epoch, index).
-// `times` (optional) accumulates the time of each stage.
+// pool[i] scaled to fit w x h with its boxes as (class, x1, y1, x2, y2): what augmentation
+// computes for an image that gets no synthetic scratches, kept for the whole run (the set is
+// small; the trainer keeps it when it fits kMaxScaledPoolBytes).
+struct ScaledImage {
+  cv::Mat img;
+  std::vector<std::array<float, 5>> boxes;
+};
+inline constexpr int64_t kMaxScaledPoolBytes = int64_t{1} << 30;
+std::vector<ScaledImage> ScalePool(const std::vector<LabeledImage>& pool, int w, int h);
+
+// One augmented training image for pool[index]; deterministic in (seed, epoch, index), and the
+// same with or without `scaled` (ScalePool(pool, w, h)), which only saves the resizing.
+// `times` (optional) accumulates the CPU time of each stage.
 InputImage AugmentOne(const std::vector<LabeledImage>& pool, int index, bool mosaic,
                       const AugmentOptions& o, int w, int h, uint64_t seed,
-                      AugmentTimes* times = nullptr, Layout layout = Layout::kChw);
+                      AugmentTimes* times = nullptr, Layout layout = Layout::kChw,
+                      const std::vector<ScaledImage>* scaled = nullptr);
 
 // The letterbox, pixel layout and output decoding are libs/yolo's (vqi/yolo/letterbox.h,
 // vqi/yolo/decode.h): the same code the ONNX detector serves with.
@@ -81,8 +94,8 @@ struct Batch {
   int size = 0;
   std::vector<float> images;   // size x 3 x h x w (kChw) or size x h x w x 3 (kHwc)
   std::vector<float> targets;  // T x 6: image index, class, x1, y1, x2, y2
-  AugmentTimes times;          // worker time spent building this batch
-  double build_s = 0;          // wall time of building it (one worker thread)
+  AugmentTimes times;          // worker CPU time spent building this batch, by stage
+  double build_s = 0;          // CPU time of building it (one worker thread)
 };
 
 // Produces the batches of one epoch in order, building up to `prefetch` of them ahead on
@@ -91,7 +104,7 @@ class BatchLoader {
  public:
   BatchLoader(const std::vector<LabeledImage>* pool, std::vector<int> order, int batch, bool mosaic,
               const AugmentOptions& o, int w, int h, uint64_t seed, int prefetch,
-              Layout layout = Layout::kChw);
+              Layout layout = Layout::kChw, const std::vector<ScaledImage>* scaled = nullptr);
   ~BatchLoader();
   int num_batches() const { return num_batches_; }
   // The next batch; REQUIRES: fewer than num_batches() calls so far.
@@ -109,6 +122,7 @@ class BatchLoader {
   uint64_t seed_;
   int prefetch_;
   Layout layout_;
+  const std::vector<ScaledImage>* scaled_;
   int num_batches_;
   int launched_ = 0;
   std::deque<std::future<Batch>> pending_;

@@ -68,6 +68,21 @@ TEST(AugmentTest, HwcLayoutHoldsTheSamePixelsAsChw) {
   EXPECT_GT(t.affine + t.hsv + t.to_float, 0.0);  // the stages were timed
 }
 
+TEST(AugmentTest, ScaledPoolGivesTheSameImages) {
+  auto pool = Pool();
+  AugmentOptions o;  // scratches with p 0.5: both paths are taken
+  auto scaled = ScalePool(pool, 320, 224);
+  ASSERT_EQ(scaled.size(), pool.size());
+  for (int i = 0; i < static_cast<int>(pool.size()); ++i)
+    for (uint64_t seed : {1u, 2u, 3u, 4u}) {
+      auto a = AugmentOne(pool, i, seed % 2 == 0, o, 320, 224, seed);
+      auto b =
+          AugmentOne(pool, i, seed % 2 == 0, o, 320, 224, seed, nullptr, Layout::kChw, &scaled);
+      EXPECT_EQ(a.pixels, b.pixels) << i << " seed " << seed;
+      EXPECT_EQ(a.boxes, b.boxes) << i << " seed " << seed;
+    }
+}
+
 // LetterboxTest.UltralyticsGeometryAndInverse moved to libs/yolo/src/contract_test.cc with the
 // letterbox itself.
 

@@ -1,5 +1,3 @@
-#include <ATen/autocast_mode.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -177,31 +175,6 @@ void ToChannelsLast(torch::nn::Module& m) {
     if (p.dim() == 4 && !p.is_contiguous(torch::MemoryFormat::ChannelsLast))
       p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
 }
-
-// The forward pass in bfloat16 under libtorch's CPU autocast (convolutions in bf16 through
-// oneDNN); the outputs are returned in float for the loss.
-class Bf16Autocast {
- public:
-  explicit Bf16Autocast(bool on) : on_(on) {
-    if (!on_) return;
-    prev_dtype_ = at::autocast::get_autocast_cpu_dtype();
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::increment_nesting();
-  }
-  ~Bf16Autocast() {
-    if (!on_) return;
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    at::autocast::set_cpu_enabled(false);
-    at::autocast::set_autocast_cpu_dtype(prev_dtype_);
-  }
-  Bf16Autocast(const Bf16Autocast&) = delete;
-  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
-
- private:
-  bool on_;
-  at::ScalarType prev_dtype_ = at::kBFloat16;
-};
 
 struct Groups {
   std::vector<torch::Tensor> decay, no_decay_bn, bias;
@@ -475,6 +448,13 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
   TrainSummary sum;
 
   const Layout layout = o.channels_last ? Layout::kHwc : Layout::kChw;
+  // The training images scaled to the input once for the run when they fit (the set is
+  // small): augmentation then resizes only the images that get synthetic scratches.
+  std::vector<ScaledImage> scaled;
+  if (static_cast<int64_t>(train_set.size()) * o.model.input_w * o.model.input_h * 3 <=
+      kMaxScaledPoolBytes)
+    scaled = ScalePool(train_set, o.model.input_w, o.model.input_h);
+  const std::vector<ScaledImage>* scaled_pool = scaled.empty() ? nullptr : &scaled;
   // The loader of one epoch: its batches depend only on (seed, epoch, mosaic), so the next
   // epoch's loader starts during validation and checkpoint writing of this one.
   auto make_loader = [&](int epoch) {
@@ -484,9 +464,10 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
     std::iota(order.begin(), order.end(), 0);
     auto rng = MakeRng(o.seed, 0x0bde, static_cast<uint64_t>(epoch));
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
-    return std::make_unique<BatchLoader>(
-        &train_set, order, o.batch, mosaic, aug, o.model.input_w, o.model.input_h,
-        MakeRng(o.seed, 0xa06, static_cast<uint64_t>(epoch))(), std::max(1, o.workers), layout);
+    return std::make_unique<BatchLoader>(&train_set, order, o.batch, mosaic, aug, o.model.input_w,
+                                         o.model.input_h,
+                                         MakeRng(o.seed, 0xa06, static_cast<uint64_t>(epoch))(),
+                                         std::max(1, o.workers), layout, scaled_pool);
   };
   std::unique_ptr<BatchLoader> next_loader;
   const bool bf16 = o.precision == "bf16";
@@ -540,11 +521,9 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
       lap(prof.to_tensor);
       std::vector<torch::Tensor> feats;
       {
-        Bf16Autocast autocast(bf16);
+        Bf16Forward bf16_forward(bf16);
         feats = model->forward(x);
       }
-      if (bf16)
-        for (auto& f : feats) f = f.to(torch::kFloat);
       lap(prof.forward);
       auto loss = loss_fn(feats, targets);
       lap(prof.loss_terms);

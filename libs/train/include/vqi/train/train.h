@@ -46,8 +46,9 @@ struct TrainOptions {
   int workers = 2;           // batches prepared ahead on worker threads, 1..kMaxWorkers
   std::string init_weights;  // checkpoint to start from (e.g. pretrained on synthetic tags)
   // Speed (docs/design/training.md, "End-to-end throughput"): channels-last (NHWC) weights and
-  // activations, oneDNN's native layout; precision fp32, or bf16 = the forward pass under
-  // libtorch's CPU autocast (needs AVX512-BF16; loss, gradients, weights stay fp32).
+  // activations, oneDNN's native layout; precision fp32, or bf16 = the Conv-BN-SiLU convolutions of
+  // the forward pass in bfloat16 (needs AVX512-BF16); their backward, the loss, gradients and
+  // weights stay fp32.
   bool channels_last = true;
   std::string precision = "fp32";
 
