@@ -3,12 +3,18 @@
 //                                                  n@640x640 (random weights), p50/p95
 //   onednn_bench make-model SCALE WxH NC OUT.onnx  write a YOLOv8-like model (random weights)
 //   onednn_bench make-seed OUT.onnx                 a small many-op graph (fuzzer seed)
+//   onednn_bench make-conv C WxH OUT.onnx          one 3x3 C->C conv + SiLU (the GFLOP/s
+//                                                  reference of a single convolution)
 //   onednn_bench export-model SCALE WxH OUT.onnx   the same through our exporter (libs/onnx,
 //                                                  random checkpoint), when it is built
 //   onednn_bench quantize-model IN.onnx OUT.onnx   QDQ int8 version of an fp32 model (test
 //                                                  helper testing::QuantizeToQdq, synthetic
 //                                                  calibration on the reference kernels: slow)
 //   onednn_bench time MODEL.onnx [THREADS] [ITERS] p50/p95 of one model
+//   onednn_bench profile MODEL.onnx [THREADS] [ITERS] [BLOCK] [TUNE]  the same with per-step
+//                                                  timers: time per step kind, conv GFLOP/s,
+//                                                  slowest steps, tuning candidates (BLOCK:
+//                                                  OnednnOptions::block; TUNE 0: no tuning)
 //   onednn_bench serve MODEL.onnx [THREADS]        for bench/peers/compare.js: prints a JSON
 //                                                  header, then per stdin line "run N" prints
 //                                                  N latencies in ms on one line
@@ -17,6 +23,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -66,9 +73,15 @@ size_t PeakRssKb() {
   return static_cast<size_t>(ru.ru_maxrss);
 }
 
-std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads) {
+int g_block = -1;  // the optional BLOCK argument of `profile`
+bool g_tune = true;
+
+std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads, bool profile = false) {
   vqi::infer::OnednnOptions o;
+  o.block = g_block;
+  o.tune = g_tune;
   o.threads = threads;
+  o.profile = profile;
   auto b = vqi::infer::OpenOnednnBackend(path, o);
   if (!b.ok()) {
     std::fprintf(stderr, "%s\n", b.status().ToString().c_str());
@@ -77,8 +90,8 @@ std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads) {
   return std::move(b).value();
 }
 
-int Time(const std::string& path, int threads, int iters) {
-  auto b = Open(path, threads);
+int Time(const std::string& path, int threads, int iters, bool profile = false) {
+  auto b = Open(path, threads, profile);
   std::vector<float> in =
       vqi::infer::onednn::testing::RandomVector(Numel(b->Info().input_shape), 1);
   for (float& x : in) x = 0.5f + 0.5f * x;
@@ -127,6 +140,26 @@ int MakeModel(const std::string& scale, const std::string& size, int nc, const s
     return 1;
   }
   return 0;
+}
+
+// The hardware reference: one 3x3 stride-1 C->C convolution with SiLU at WxH (after a cheap
+// 1x1 conv from the 3-channel image, as the backend's contract wants), output [1,C,H*W].
+int MakeConv(int c, const std::string& size, const std::string& out) {
+  int w = 0, h = 0;
+  if (std::sscanf(size.c_str(), "%dx%d", &w, &h) != 2 || c < 1 || w < 1 || h < 1) {
+    std::fprintf(stderr, "usage: make-conv C WxH OUT.onnx\n");
+    return 2;
+  }
+  vqi::infer::onednn::testing::OnnxBuilder b(13, 1);
+  std::string x = b.Input("images", {1, 3, h, w});
+  std::string a = b.Op1("Conv", {x, b.Rand({c, 3, 1, 1}, 0.5f), b.Rand({c}, 0.1f)});
+  std::string y = b.Op1("Conv", {a, b.Rand({c, c, 3, 3}, 0.05f), b.Rand({c}, 0.1f)});
+  b.AttrInts({1, 1, 1, 1}, "pads");
+  y = b.Op1("Mul", {y, b.Op1("Sigmoid", {y})});
+  b.Output(b.Op1("Reshape", {y, b.Ints({1, c, int64_t{h} * w})}));
+  vqi::Status st = b.Save(out);
+  if (!st.ok()) std::fprintf(stderr, "%s\n", st.ToString().c_str());
+  return st.ok() ? 0 : 1;
 }
 
 // A small graph with most supported ops: the seed of fuzz/onednn_load_fuzz.
@@ -192,15 +225,24 @@ int ExportModel(const std::string& scale, const std::string& size, const std::st
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
+  // For A/B runs of the tuning (compare.js --bench-b with a wrapper setting it): 0 = off.
+  if (const char* t = std::getenv("VQI_BENCH_TUNE")) g_tune = std::string(t) != "0";
   int threads = std::min(2, vqi::HardwareThreads());
   if (!a.empty() && a[0] == "make-model" && a.size() == 5)
     return MakeModel(a[1], a[2], std::stoi(a[3]), a[4]);
   if (!a.empty() && a[0] == "make-seed" && a.size() == 2) return MakeSeed(a[1]);
+  if (!a.empty() && a[0] == "make-conv" && a.size() == 4) return MakeConv(std::stoi(a[1]), a[2], a[3]);
   if (!a.empty() && a[0] == "quantize-model" && a.size() == 3) return QuantizeModel(a[1], a[2]);
   if (!a.empty() && a[0] == "export-model" && a.size() == 4) return ExportModel(a[1], a[2], a[3]);
   if (!a.empty() && a[0] == "time" && a.size() >= 2)
     return Time(a[1], a.size() > 2 ? std::stoi(a[2]) : threads,
                 a.size() > 3 ? std::stoi(a[3]) : 30);
+  if (!a.empty() && a[0] == "profile" && a.size() >= 2) {
+    if (a.size() > 4) g_block = std::stoi(a[4]);
+    if (a.size() > 5) g_tune = a[5] != "0";
+    return Time(a[1], a.size() > 2 ? std::stoi(a[2]) : threads, a.size() > 3 ? std::stoi(a[3]) : 30,
+                true);
+  }
   if (!a.empty() && a[0] == "serve" && a.size() >= 2)
     return Serve(a[1], a.size() > 2 ? std::stoi(a[2]) : threads);
   if (!a.empty()) {

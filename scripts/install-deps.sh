@@ -16,6 +16,8 @@ PACKAGES=(
   nginx curl
   # data and inference
   libopencv-dev libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler
+  # JPEG decoding of the inference image path (libjpeg-turbo)
+  libjpeg-dev
   # training (libs/train only)
   libtorch-dev
   # transport (later waves; tests start a real broker)

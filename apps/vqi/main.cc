@@ -6,8 +6,8 @@
 
 namespace {
 
-// OpenMP's wait policy for `vqi model train`, set in-process before libgomp initialises, with
-// no re-exec (issue 17; measured reasons in docs/design/training.md).
+// OpenMP's wait policy for `vqi model train` and `vqi model cv`, set in-process before libgomp
+// initialises, with no re-exec (issue 17; measured reasons in docs/design/training.md).
 //
 // libgomp (libtorch's and oneDNN's OpenMP) reads OMP_WAIT_POLICY once, in its ELF constructor,
 // before main(): setenv() in main() or before the first parallel region is too late. A
@@ -24,7 +24,9 @@ char* g_lent_value = nullptr;
 
 bool IsTrain(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], "model") == 0 && std::strcmp(argv[i + 1], "train") == 0) return true;
+    if (std::strcmp(argv[i], "model") == 0 &&
+        (std::strcmp(argv[i + 1], "train") == 0 || std::strcmp(argv[i + 1], "cv") == 0))
+      return true;
   return false;
 }
 

@@ -9,21 +9,12 @@
 #include <vector>
 
 #include "cli.h"
+#include "train_flags.h"
 #include "vqi/dataset/store.h"
 #include "vqi/train/train.h"
 
 namespace vqi::cli {
 namespace {
-
-struct TrainFlags {
-  std::string dataset = "default";
-  std::string split = "default";
-  std::string scale = "t";
-  std::string imgsz = "480x320";
-  int synthetic = 0;
-  std::string layout = "nhwc";
-  train::TrainOptions o;
-};
 
 // "480x320" or "640" (square): "" and the sides in *w, *h, or why not. The model checks that
 // the sides are multiples of 32.
@@ -51,6 +42,8 @@ CLI::Validator ImageSize() {
       "WxH", "IMGSZ");
 }
 
+}  // namespace
+
 // Batch activations are tens of MB: glibc serves them with mmap and unmaps them on free, so
 // every step faults its memory in again (~300k page faults per run, system time 30-40 % of
 // user time). Keeping freed memory in the heap raised the training step from 22 to 28 images/s
@@ -62,64 +55,21 @@ void KeepFreedMemory() {
   mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
 }
 
-Status RunTrain(const Context& ctx, TrainFlags& f, bool split_given) {
-  KeepFreedMemory();
+Status ApplyRecipeFlags(const Context& ctx, TrainFlags& f) {
   train::TrainOptions& o = f.o;
   o.model.scale = f.scale;
   if (std::string why = ParseSize(f.imgsz, &o.model.input_w, &o.model.input_h); !why.empty())
     return InvalidArgument("--imgsz: " + why);
   o.threads = ctx.threads;
   o.channels_last = f.layout == "nhwc";
-  if (o.out_dir.empty()) o.out_dir = ctx.home + "/runs/train";
-  train::TrainData d;
-  d.synthetic_train = f.synthetic;
-  if (f.synthetic > 0 && !split_given) {
-    d.synthetic_val = std::max(8, f.synthetic / 5);
-    d.source = "synthetic " + std::to_string(f.synthetic);
-    o.model.class_names = {"scratch"};
-  } else {
-    VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(ctx.home, f.dataset, /*create=*/false));
-    VQI_ASSIGN_OR_RETURN(d.train, store->SplitSamples(f.split, "train"));
-    VQI_ASSIGN_OR_RETURN(d.val, store->SplitSamples(f.split, "val"));
-    VQI_ASSIGN_OR_RETURN(d.split_digest, store->SplitDigest(f.split));
-    if (d.train.empty())
-      return FailedPrecondition("split '" + f.split + "' of dataset '" + f.dataset +
-                                "' has no training images (import data and create a split "
-                                "with `vqi dataset split` first)");
-    auto names = store->ClassNames();
-    if (!names.empty()) o.model.class_names = names;
-    d.source = "dataset " + f.dataset + " split " + f.split +
-               (f.synthetic > 0 ? " + synthetic " + std::to_string(f.synthetic) : "");
-  }
-  std::fprintf(
-      stderr, "training %s %dx%d on %zu+%d images (val %zu), out %s\n", o.model.scale.c_str(),
-      o.model.input_w, o.model.input_h, d.train.size(), d.synthetic_train,
-      d.synthetic_val > 0 ? static_cast<size_t>(d.synthetic_val) : d.val.size(), o.out_dir.c_str());
-  VQI_ASSIGN_OR_RETURN(train::TrainSummary s, train::Train(o, d));
-  if (ctx.json) {
-    std::printf("%s\n", s.ToJson().dump(2).c_str());
-  } else {
-    std::printf(
-        "trained %d epochs in %.0f s (%.2f images/s)\nbest epoch %d: mAP50 %.4f mAP50-95 %.4f "
-        "(validation)\nbest checkpoint: %s\nlast checkpoint: %s\nmetrics: %s\n",
-        s.epochs, s.seconds, s.images_per_sec, s.best_epoch, s.best_map50, s.best_map50_95,
-        s.best_checkpoint.c_str(), s.last_checkpoint.c_str(), s.metrics_log.c_str());
-  }
   return Status::Ok();
 }
 
-const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
-  CLI::App& model = Noun(app, "model", "Train, evaluate and run detectors");
-  auto* cmd = model.add_subcommand("train", "Train a detector from scratch (libtorch, CPU)");
-  auto f = std::make_shared<TrainFlags>();
-  f->o.out_dir.clear();
+void AddRecipeFlags(CLI::App* cmd, TrainFlags* f) {
   using train::kMaxEpochs;
   cmd->add_option("--dataset", f->dataset, "dataset store name")
       ->capture_default_str()
       ->check(NonEmpty());
-  auto* split = cmd->add_option("--split", f->split, "split snapshot (train/val parts are used)")
-                    ->capture_default_str()
-                    ->check(NonEmpty());
   cmd->add_option("--scale", f->scale, "model scale: t (tiny, CPU-first), n, s, m, l, x")
       ->capture_default_str();
   cmd->add_option("--imgsz", f->imgsz, "input WxH, multiples of 32")
@@ -134,9 +84,6 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   cmd->add_option("--time-limit", f->o.time_limit_min, "minutes; the schedule is shortened to fit")
       ->capture_default_str()
       ->check(InRange(0.0, train::kMaxTimeLimitMin));
-  cmd->add_option("--out", f->o.out_dir, "output folder (default <home>/runs/train)")
-      ->check(NonEmpty());
-  cmd->add_flag("--resume", f->o.resume, "continue from <out>/last.state");
   cmd->add_option("--seed", f->o.seed, "random seed")
       ->capture_default_str()
       ->check(InRange<uint64_t>(0, std::numeric_limits<uint64_t>::max()));
@@ -176,6 +123,66 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
                   "validate every n epochs (always in the last quarter)")
       ->capture_default_str()
       ->check(InRange(1, kMaxEpochs));
+}
+
+namespace {
+
+Status RunTrain(const Context& ctx, TrainFlags& f, bool split_given) {
+  KeepFreedMemory();
+  VQI_RETURN_IF_ERROR(ApplyRecipeFlags(ctx, f));
+  train::TrainOptions& o = f.o;
+  if (o.out_dir.empty()) o.out_dir = ctx.home + "/runs/train";
+  train::TrainData d;
+  d.synthetic_train = f.synthetic;
+  if (f.synthetic > 0 && !split_given) {
+    d.synthetic_val = std::max(8, f.synthetic / 5);
+    d.source = "synthetic " + std::to_string(f.synthetic);
+    o.model.class_names = {"scratch"};
+  } else {
+    VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(ctx.home, f.dataset, /*create=*/false));
+    VQI_ASSIGN_OR_RETURN(d.train, store->SplitSamples(f.split, "train"));
+    VQI_ASSIGN_OR_RETURN(d.val, store->SplitSamples(f.split, "val"));
+    VQI_ASSIGN_OR_RETURN(d.split_digest, store->SplitDigest(f.split));
+    if (d.train.empty())
+      return FailedPrecondition("split '" + f.split + "' of dataset '" + f.dataset +
+                                "' has no training images (import data and create a split "
+                                "with `vqi dataset split` first)");
+    auto names = store->ClassNames();
+    if (!names.empty()) o.model.class_names = names;
+    d.source = "dataset " + f.dataset + " split " + f.split +
+               (f.synthetic > 0 ? " + synthetic " + std::to_string(f.synthetic) : "");
+  }
+  std::fprintf(
+      stderr, "training %s %dx%d on %zu+%d images (val %zu), out %s\n", o.model.scale.c_str(),
+      o.model.input_w, o.model.input_h, d.train.size(), d.synthetic_train,
+      d.synthetic_val > 0 ? static_cast<size_t>(d.synthetic_val) : d.val.size(), o.out_dir.c_str());
+  VQI_ASSIGN_OR_RETURN(train::TrainSummary s, train::Train(o, d));
+  if (ctx.json) {
+    std::printf("%s\n", s.ToJson().dump(2).c_str());
+  } else {
+    std::printf(
+        "trained %d epochs in %.0f s (%.2f images/s)\nbest epoch %d: mAP50 %.4f mAP50-95 %.4f "
+        "(validation)\nbest checkpoint: %s\nlast checkpoint: %s\nsmoothed checkpoint: %s\n"
+        "metrics: %s\n",
+        s.epochs, s.seconds, s.images_per_sec, s.best_epoch, s.best_map50, s.best_map50_95,
+        s.best_checkpoint.c_str(), s.last_checkpoint.c_str(), s.smoothed_checkpoint.c_str(),
+        s.metrics_log.c_str());
+  }
+  return Status::Ok();
+}
+
+const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
+  CLI::App& model = Noun(app, "model", "Train, evaluate and run detectors");
+  auto* cmd = model.add_subcommand("train", "Train a detector from scratch (libtorch, CPU)");
+  auto f = std::make_shared<TrainFlags>();
+  f->o.out_dir.clear();
+  AddRecipeFlags(cmd, f.get());
+  auto* split = cmd->add_option("--split", f->split, "split snapshot (train/val parts are used)")
+                    ->capture_default_str()
+                    ->check(NonEmpty());
+  cmd->add_option("--out", f->o.out_dir, "output folder (default <home>/runs/train)")
+      ->check(NonEmpty());
+  cmd->add_flag("--resume", f->o.resume, "continue from <out>/last.state");
   cmd->callback([&ctx, f, split] { Exit(RunTrain(ctx, *f, split->count() > 0)); });
 });
 

@@ -6,6 +6,9 @@
 //        [--threads 2] [--rounds 20] [--batch 5] [--spin 1|0] [--ort-model M2.onnx]
 //
 // --ort-model: ONNX Runtime runs this file instead (e.g. ours int8 QDQ vs ORT fp32).
+// --bench-b B2 [--model-b M2]: a second onednn_bench (e.g. the build before a change) serving
+// the same (or another) model joins the rotation (ours, ONNX Runtime, ours-b): before/after
+// ratios from one run, under the same load. Prints `b` and `ratio_b_p50` (b / ONNX Runtime).
 //
 // Before each batch the other side's threads get --settle-ms (default 200) to stop spinning, and
 // each batch runs one untimed inference first (caches were the other runtime's): both sides are
@@ -43,16 +46,24 @@ async function main() {
 
   const env = { ...process.env };
   if (!spin) env.OMP_WAIT_POLICY = 'passive';
-  const child = spawn(bench, ['serve', model, String(threads)],
-                      { stdio: ['pipe', 'pipe', 'inherit'], env });
-  const lines = readline.createInterface({ input: child.stdout });
-  const it = lines[Symbol.asyncIterator]();
-  const next = async () => (await it.next()).value;
-  const header = JSON.parse(await next());
-  const ours = async (n) => {
-    child.stdin.write(`run ${n + 1}\n`);
-    return (await next()).trim().split(' ').map(Number).slice(1);
+  const serve = async (exe, m) => {
+    const child = spawn(exe, ['serve', m, String(threads)],
+                        { stdio: ['pipe', 'pipe', 'inherit'], env });
+    const lines = readline.createInterface({ input: child.stdout });
+    const it = lines[Symbol.asyncIterator]();
+    const next = async () => (await it.next()).value;
+    const header = JSON.parse(await next());
+    const run = async (n) => {
+      child.stdin.write(`run ${n + 1}\n`);
+      return (await next()).trim().split(' ').map(Number).slice(1);
+    };
+    return { child, header, run };
   };
+  const A = await serve(bench, model);
+  const header = A.header;
+  const ours = A.run;
+  const benchB = arg('bench-b');
+  const B = benchB ? await serve(benchB, arg('model-b', model)) : null;
 
   const ortModel = arg('ort-model', model);
   const session = await ort.InferenceSession.create(ortModel, {
@@ -81,20 +92,30 @@ async function main() {
 
   await ours(3);
   await theirs(3);
-  const a = [], b = [];
+  if (B) await B.run(3);
+  const a = [], b = [], c = [];
   for (let r = 0; r < rounds; ++r) {
     await settle();
     a.push(...await ours(batch));
     await settle();
     b.push(...await theirs(batch));
+    if (B) {
+      await settle();
+      c.push(...await B.run(batch));
+    }
   }
-  child.stdin.end();
+  A.child.stdin.end();
+  if (B) B.child.stdin.end();
   const res = {
     model, ort_model: ortModel, threads, spin, settle_ms: settleMs, runs_each: a.length,
     onednn: { p50_ms: pct(a, 0.5), p95_ms: pct(a, 0.95), details: header.details },
     onnxruntime: { p50_ms: pct(b, 0.5), p95_ms: pct(b, 0.95), version: require('onnxruntime-node/package.json').version },
   };
   res.ratio_p50 = res.onednn.p50_ms / res.onnxruntime.p50_ms;
+  if (B) {
+    res.b = { bench: benchB, model: arg('model-b', model), p50_ms: pct(c, 0.5), p95_ms: pct(c, 0.95) };
+    res.ratio_b_p50 = res.b.p50_ms / res.onnxruntime.p50_ms;
+  }
   console.log(JSON.stringify(res, null, 2));
 }
 

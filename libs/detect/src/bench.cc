@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 
 #include "vqi/base/system.h"
 #include "vqi/infer/detector.h"
@@ -27,19 +28,35 @@ Result<BenchResult> BenchInfer(const std::string& onnx_model, const std::string&
   VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, yolo::ListImages(images));
   VQI_ASSIGN_OR_RETURN(std::unique_ptr<infer::OnnxDetector> det,
                        infer::OnnxDetector::Open(onnx_model, model.backend, {model.threads}));
+  det->SetReducedDecode(o.reduced_decode);
   eval::DetectOptions opt;
   opt.conf_threshold = o.conf;
   VQI_RETURN_IF_ERROR(ValidateDetectOptions(opt));
   const int iters = o.iters > 0 ? o.iters : static_cast<int>(std::max<size_t>(files.size(), 20));
-  std::vector<double> decode, pre, run, post, total;
+  std::vector<double> read, decode, pre, run, post, total, beyond, share, share_dpp;
   size_t dets = 0;
   BenchResult r;
   using Clock = std::chrono::steady_clock;
   Clock::time_point start;
-  for (int i = 0; i < o.warmup + iters; ++i) {
+  const int runs = o.warmup + iters;
+  infer::OnnxDetector::Prepared slots[2];
+  auto prepare = [&](int i) {
+    return det->Prepare(files[static_cast<size_t>(i) % files.size()], &slots[i % 2]);
+  };
+  Status prepared = o.pipeline && runs > 0 ? prepare(0) : Status::Ok();
+  for (int i = 0; i < runs; ++i) {
     if (i == o.warmup) start = Clock::now();
     const std::string& f = files[static_cast<size_t>(i) % files.size()];
-    auto d = det->Detect(f, opt);
+    Result<std::vector<eval::Detection>> d = std::vector<eval::Detection>{};
+    if (o.pipeline) {
+      std::future<Status> next;
+      if (i + 1 < runs) next = std::async(std::launch::async, prepare, i + 1);
+      d = prepared.ok() ? det->RunPrepared(slots[i % 2], opt)
+                        : Result<std::vector<eval::Detection>>(prepared);
+      if (next.valid()) prepared = next.get();
+    } else {
+      d = det->Detect(f, opt);
+    }
     if (!d.ok()) {
       if (i >= o.warmup) ++r.failures;
       if (r.errors.size() < 4) r.errors.push_back(d.status());
@@ -47,11 +64,16 @@ Result<BenchResult> BenchInfer(const std::string& onnx_model, const std::string&
     }
     if (i < o.warmup) continue;
     const infer::StageTimes& t = det->LastTimes();
+    read.push_back(t.read_ms);
     decode.push_back(t.decode_ms);
     pre.push_back(t.pre_ms);
     run.push_back(t.model_ms);
     post.push_back(t.post_ms);
-    total.push_back(t.decode_ms + t.pre_ms + t.model_ms + t.post_ms);
+    const double all = t.read_ms + t.decode_ms + t.pre_ms + t.model_ms + t.post_ms;
+    total.push_back(all);
+    beyond.push_back(all - t.model_ms);
+    share.push_back(all > 0 ? (all - t.model_ms) / all : 0);
+    share_dpp.push_back(all > 0 ? (t.decode_ms + t.pre_ms + t.post_ms) / all : 0);
     dets += d->size();
   }
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
@@ -65,12 +87,16 @@ Result<BenchResult> BenchInfer(const std::string& onnx_model, const std::string&
   r.warmup = o.warmup;
   r.images_per_s = static_cast<double>(total.size()) / secs;
   r.mean_detections = static_cast<double>(dets) / static_cast<double>(total.size());
-  for (const auto& [name, v] : {std::pair<const char*, std::vector<double>*>{"decode", &decode},
+  for (const auto& [name, v] : {std::pair<const char*, std::vector<double>*>{"read", &read},
+                                {"decode", &decode},
                                 {"pre", &pre},
                                 {"model", &run},
                                 {"post", &post},
-                                {"total", &total}})
+                                {"total", &total},
+                                {"beyond", &beyond}})
     r.stages[name] = {Percentile(*v, 0.5), Percentile(*v, 0.95)};
+  r.share_beyond_model = {Percentile(share, 0.5), Percentile(share, 0.95)};
+  r.share_decode_pre_post = {Percentile(share_dpp, 0.5), Percentile(share_dpp, 0.95)};
   return r;
 }
 

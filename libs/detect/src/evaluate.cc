@@ -50,7 +50,8 @@ Result<Evaluation> EvaluateFolder(eval::Detector& detector, const std::string& d
         VQI_ASSIGN_OR_RETURN(std::string text, ReadFile(labels[i]));
         VQI_ASSIGN_OR_RETURN(gt, yolo::ParseYoloLabels(text, img->width, img->height, labels[i]));
       }
-      auto dets = detector.DetectImage(img->View(), file, o.detect);
+      // The detector decodes the file its own way (ONNX: as vqi-inspect, see predict.cc).
+      auto dets = detector.Detect(file, o.detect);
       if (!dets.ok()) {
         ev.failures.push_back(dets.status());
       } else {
@@ -69,8 +70,7 @@ Result<Evaluation> EvaluateSplit(eval::Detector& detector, const EvalSource& s,
                                  const EvaluateOptions& o,
                                  const std::function<void(int, int)>& progress) {
   VQI_ASSIGN_OR_RETURN(auto store, dataset::Store::Open(s.home, s.dataset, /*create=*/false));
-  VQI_ASSIGN_OR_RETURN(std::vector<dataset::Sample> samples,
-                       store->SplitSamples(s.split, s.part));
+  VQI_ASSIGN_OR_RETURN(std::vector<dataset::Sample> samples, store->SplitSamples(s.split, s.part));
   if (samples.empty())
     return FailedPrecondition("part '" + s.part + "' of split '" + s.split + "' in dataset '" +
                               s.dataset + "' has no images (create one with `vqi dataset split`)");

@@ -49,10 +49,13 @@ Result<PredictSummary> PredictFiles(eval::Detector& detector, const std::vector<
     ImagePrediction p;
     p.file = file;
     const auto start = std::chrono::steady_clock::now();
-    Result<yolo::Image> img = yolo::DecodeImageFile(file);
-    Result<std::vector<eval::Detection>> dets =
-        img.ok() ? detector.DetectImage(img->View(), file, options.detect)
-                 : Result<std::vector<eval::Detection>>(img.status());
+    // The detector decodes the file its own way (an ONNX detector as vqi-inspect does: a large
+    // JPEG DCT-reduced toward the model input), so predict reports what a device would; the
+    // full image is decoded only for the annotated copy.
+    Result<std::vector<eval::Detection>> dets = detector.Detect(file, options.detect);
+    Result<yolo::Image> img =
+        dets.ok() && write ? yolo::DecodeImageFile(file) : Result<yolo::Image>(yolo::Image{});
+    if (dets.ok() && !img.ok()) dets = img.status();
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     p.status = dets.status();

@@ -32,9 +32,11 @@ void ConcatChannelsLast(const uint8_t* const* src, const int64_t* chunk, size_t 
 dnnl::algorithm ActAlg(const std::string& act, float* alpha, float* beta);
 
 struct Step {
-  std::string label;  // "kind node-name"
-  std::string impl;   // oneDNN implementation name
-  int threads = 1;    // OpenMP threads the primitive was created for (and runs with)
+  std::string label;   // "kind node-name"
+  std::string impl;    // oneDNN implementation name
+  int threads = 1;     // OpenMP threads the primitive was created for (and runs with)
+  int64_t macs = 0;    // multiply-accumulates of a convolution (profile)
+  double prof_ms = 0;  // accumulated time over the profiled runs (CompileOptions::profile)
   dnnl::primitive prim{};
   std::unordered_map<int, dnnl::memory> args{};
   std::vector<dnnl_exec_arg_t> c_args{};  // args flattened once for the C API (no allocation)
@@ -82,6 +84,7 @@ class Model final : public CompiledModel {
   Status Run(const float* input, float* output) override;
   Status RunSteps(const float* input, float* output);
   std::string Details() const override;
+  std::string Profile() const;  // the per-kind breakdown appended to Details() when profiling
 
  private:
   const Node* NodeOf(const LOp& op) const { return op.node >= 0 ? &p_.g.nodes[op.node] : nullptr; }
@@ -99,9 +102,26 @@ class Model final : public CompiledModel {
   }
   Status Add(const LOp& op);
   int StepThreads(const LOp& op) const;
+  int64_t ConvMacs(const LOp& op) const;
   Status AddConv(const LOp& op);
   Status AddReorder(const LOp& op, dnnl::memory src, dnnl::memory dst, float scale = 0);
   Status AddConvInt8(const LOp& op);
+  // conv_tuning.cc: the fastest implementation of a convolution among those oneDNN offers
+  // (and Winograd for fp32 3x3 stride 1), measured once per process and shape.
+  // `binary[k]` is the source desc of binary post-op k (empty for other post-ops).
+  dnnl::convolution_forward::primitive_desc TuneConv(
+      const LOp& op, dnnl::convolution_forward::primitive_desc first,
+      const dnnl::convolution_forward::desc& d, const dnnl::primitive_attr& attr,
+      const std::vector<dnnl::memory::desc>& binary);
+  std::vector<double> TimeConvs(const LOp& op,
+                                const std::vector<dnnl::convolution_forward::primitive_desc>& pds,
+                                const std::vector<dnnl::memory::desc>& binary);
+  std::vector<dnnl::memory::desc> BinaryDescs(const std::vector<std::pair<int, int>>& args,
+                                              int len) const {
+    std::vector<dnnl::memory::desc> v(static_cast<size_t>(len));
+    for (auto [k, t] : args) v[static_cast<size_t>(k)] = MdOf(p_, t);
+    return v;
+  }
   // Reorders the plain weights once into the layout `pd` chose and appends the convolution
   // step (src, weights, dst and binary post-op arguments); the caller adds the bias.
   Step& PushConvStep(const LOp& op, const char* kind,
@@ -131,6 +151,8 @@ class Model final : public CompiledModel {
   std::vector<dnnl::memory> keep_;  // weights and constants
   const float* last_in_ = nullptr;  // buffers of the last Run (for Kept)
   float* last_out_ = nullptr;
+  int64_t prof_runs_ = 0;  // runs timed (CompileOptions::profile)
+  std::string tune_log_;   // candidates and times of TuneConv (CompileOptions::profile)
 };
 
 }  // namespace vqi::infer::onednn

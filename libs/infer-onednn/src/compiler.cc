@@ -1,8 +1,11 @@
 // The compiled program: creation of its steps (once, at load), execution, and details.
 #include <omp.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <iomanip>
 #include <map>
 #include <sstream>
 
@@ -98,15 +101,18 @@ memory Model::Mem(int t, const memory::desc& md, int64_t extra_off) {
 // an OpenMP fork/join, which costs more than the work below these sizes (measured on the t
 // scale at 320x224: 2 threads everywhere 3.6 ms, small steps serial 2.x ms; see the design
 // note). CompileOptions::serial_conv_macs / serial_bytes set the thresholds.
+int64_t Model::ConvMacs(const LOp& op) const {
+  const Node& n = p_.g.nodes[op.node];
+  const Shape& w = p_.g.tensors[n.in[1]].shape;
+  return NumElements(p_.g.tensors[op.out[0]].shape) * w[1] * w[2] * w[3];
+}
+
 int Model::StepThreads(const LOp& op) const {
   if (opt_.threads <= 1) return 1;
   const int64_t kMacs = opt_.serial_conv_macs, kBytes = opt_.serial_bytes;
   if (op.out.empty() || op.out[0] < 0) return opt_.threads;
-  const Shape& os = p_.g.tensors[op.out[0]].shape;
   if (op.kind == LKind::kConv) {
-    const Node& n = p_.g.nodes[op.node];
-    const Shape& w = p_.g.tensors[n.in[1]].shape;
-    int64_t macs = NumElements(os) * w[1] * w[2] * w[3];
+    int64_t macs = ConvMacs(op);
     if (op.int8) macs /= 2;  // VNNI: int8 MACs cost about half (or less) of fp32 ones
     return macs < kMacs ? 1 : opt_.threads;
   }
@@ -135,7 +141,10 @@ Status Model::BuildSteps() {
     Status st = Add(op);
     omp_set_num_threads(opt_.threads);
     VQI_RETURN_IF_ERROR(st);
-    for (size_t k = first; k < steps_.size(); ++k) steps_[k].threads = threads;
+    for (size_t k = first; k < steps_.size(); ++k) {
+      steps_[k].threads = threads;
+      if (op.kind == LKind::kConv) steps_[k].macs = ConvMacs(op);
+    }
   }
   size_t scratch = 0;
   for (const Step& s : steps_) scratch = std::max(scratch, s.scratch.get_size());
@@ -170,8 +179,17 @@ Status Model::RunSteps(const float* input, float* output) {
     e.mem.set_data_handle(base + e.off);
   }
   int threads = opt_.threads;
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point last{};
+  if (opt_.profile) last = Clock::now();
   try {
-    for (Step& s : steps_) {
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      if (opt_.profile && i > 0) {
+        Clock::time_point now = Clock::now();
+        steps_[i - 1].prof_ms += std::chrono::duration<double, std::milli>(now - last).count();
+        last = now;
+      }
+      Step& s = steps_[i];
       if (s.threads != threads) omp_set_num_threads(threads = s.threads);
       if (s.nhwc_concat) {
         for (size_t k = 0; k < s.src.size(); ++k) s.src[k] = Ptr(s.ref->in[k], 0, input, output);
@@ -205,10 +223,59 @@ Status Model::RunSteps(const float* input, float* output) {
       }
     }
     stream_.wait();
+    if (opt_.profile && !steps_.empty()) {
+      steps_.back().prof_ms +=
+          std::chrono::duration<double, std::milli>(Clock::now() - last).count();
+      ++prof_runs_;
+    }
   } catch (const dnnl::error& e) {
     return Internal(std::string("oneDNN execution failed: ") + e.what());
   }
   return Status::Ok();
+}
+
+// Per step kind: ms per run, share, and for convolutions the achieved GFLOP/s (2 FLOP per MAC);
+// then the ten slowest steps.
+std::string Model::Profile() const {
+  if (prof_runs_ == 0) return "";
+  const double runs = static_cast<double>(prof_runs_);
+  double total = 0;
+  std::map<std::string, std::pair<double, int64_t>> kinds;  // ms, macs
+  std::map<std::string, int> counts;
+  for (const Step& s : steps_) {
+    std::string kind = s.label.substr(0, s.label.find(' '));
+    if (kind == "conv" || kind == "conv_s8") {
+      const bool one = s.impl.find("1x1") != std::string::npos;
+      kind += one ? "(1x1)" : "(kxk)";
+      if (s.threads == 1) kind += "[serial]";
+    }
+    kinds[kind].first += s.prof_ms / runs;
+    kinds[kind].second += s.macs;
+    ++counts[kind];
+    total += s.prof_ms / runs;
+  }
+  std::ostringstream os;
+  os.setf(std::ios::fixed);
+  os.precision(3);
+  os << " profile: runs=" << prof_runs_ << " total_ms=" << total;
+  for (const auto& [k, v] : kinds) {
+    os << " | " << k << " x" << counts[k] << " " << v.first << "ms " << std::setprecision(1)
+       << 100 * v.first / total << "%";
+    if (v.second > 0) os << " " << 2e-6 * static_cast<double>(v.second) / v.first << "GFLOP/s";
+    os << std::setprecision(3);
+  }
+  std::vector<const Step*> order;
+  for (const Step& s : steps_) order.push_back(&s);
+  std::sort(order.begin(), order.end(),
+            [](const Step* a, const Step* b) { return a->prof_ms > b->prof_ms; });
+  os << " | slowest:";
+  for (size_t k = 0; k < std::min<size_t>(12, order.size()); ++k) {
+    const Step& s = *order[k];
+    os << " [" << s.label << " " << s.impl << " t" << s.threads << " " << s.prof_ms / runs << "ms";
+    if (s.macs > 0) os << " " << 2e-6 * static_cast<double>(s.macs) / (s.prof_ms / runs) << "GF/s";
+    os << "]";
+  }
+  return os.str();
 }
 
 std::string Model::Details() const {
@@ -248,6 +315,8 @@ std::string Model::Details() const {
   os << " steps=" << steps_.size() << " serial_steps=" << serial
      << " arena_bytes=" << p_.arena_bytes << " impls:";
   for (const auto& [k, v] : impls) os << " " << k << "x" << v;
+  os << Profile();
+  if (opt_.profile) os << " | tuning:" << tune_log_;
   return os.str();
 }
 

@@ -17,6 +17,8 @@ struct CompileOptions {
   int64_t serial_conv_macs = int64_t{2} << 20;
   int64_t serial_bytes = int64_t{64} << 10;
   int block = -1;  // -1: ChooseBlock decides; 16, 8, 0 (nhwc) force
+  bool profile = false;  // time every step (OnednnOptions::profile)
+  bool tune = true;      // choose each convolution's implementation by measurement
   // Graph tensors to keep readable after Run (see CompiledModel::Kept).
   std::vector<int> keep{};
 };

@@ -71,7 +71,8 @@ int Lowerer::Want(int t, Layout l, bool s8) {
   if (auto it = converted_.find(key); it != converted_.end()) return it->second;
   std::string suffix = l == Layout::kPlain     ? "@plain"
                        : l == Layout::kBlocked ? "@blocked"
-                                               : "@nhwc";
+                       : l == Layout::kNhwc    ? "@nhwc"
+                                               : "@nChw16c";
   int c = NewTensor(g_.tensors[t], suffix + (s8 ? "@s8" : ""));
   g_.tensors[c].qscale = g_.tensors[t].qscale;
   Define(c, l, true, s8);
@@ -305,6 +306,7 @@ memory::desc MdOf(const Program& p, int t) {
     memory::format_tag tag = memory::format_tag::nhwc;
     if (p.tp[t].layout == Layout::kBlocked && p.block == 16) tag = memory::format_tag::nChw16c;
     if (p.tp[t].layout == Layout::kBlocked && p.block == 8) tag = memory::format_tag::nChw8c;
+    if (p.tp[t].layout == Layout::kBlocked16) tag = memory::format_tag::nChw16c;
     return memory::desc(dims, dt, tag);
   }
   auto st = RowStrides(s);

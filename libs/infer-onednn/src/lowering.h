@@ -13,8 +13,10 @@
 namespace vqi::infer::onednn {
 
 // kBlocked: the program's activation layout for 4-D tensors (Program::block: nChw16c, nChw8c,
-// or nhwc when 0); kNhwc: channels-last (softmax over channels, the DFL head).
-enum class Layout { kPlain, kBlocked, kNhwc };
+// or nhwc when 0); kNhwc: channels-last (softmax over channels, the DFL head); kBlocked16:
+// nChw16c whatever the program's layout (the float first convolution of an nhwc int8 model:
+// the blocked first-layer kernel reads the plain image directly, see ops/conv.cc).
+enum class Layout { kPlain, kBlocked, kNhwc, kBlocked16 };
 
 struct TensorPlan {
   bool runtime = false;

@@ -60,6 +60,8 @@ Result<std::unique_ptr<InferenceBackend>> Build(onednn::Graph g, const std::stri
   co.serial_conv_macs = options.serial_conv_macs;
   co.serial_bytes = options.serial_bytes;
   co.block = options.block;
+  co.profile = options.profile;
+  co.tune = options.tune;
   auto compiled = Compile(std::move(g), co);
   if (!compiled.ok()) return compiled.status().WithContext(source);
   return std::unique_ptr<InferenceBackend>(

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include "test_util.h"
 #include "testing/yolo_like.h"
@@ -190,6 +191,31 @@ TEST(OneDnnQdq, S8ChainsStayInt8) {
     ExpectClose(r, 2 * FlipBound(r.opt), 3);
     // Types convert only at the input (quantize) and the final f32 conv; no dequantize.
     EXPECT_EQ(CountSteps(r.details, "quant_reorder="), 1) << r.details;
+  }
+}
+
+TEST(OneDnnQdq, FloatFirstConvReadsTheImageDirectly) {
+  // What `vqi model quantize` writes: the first conv (image -> 8 channels) stays float, the
+  // convs after it are int8. Its output is quantized for them by one reorder; on AVX-512 the
+  // conv reads the plain image itself (no nhwc copy of the image).
+  std::string fp32 = Model(3, 33, 47, [&](OnnxBuilder& b, const std::string& x) {
+    std::string a = Silu(b, Conv(b, x, 3, 8, 3, 2));
+    std::string c = Silu(b, Conv(b, a, 8, 16, 3));
+    return Conv(b, c, 16, 16, 1);
+  });
+  auto q = testing::QuantizeToQdq(fp32, {.min_conv_channels = 9});
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  for (int threads : {1, 2}) {
+    Outcome r = RunBoth(*q, threads);
+    ExpectClose(r, 2 * FlipBound(r.opt), 2);
+    EXPECT_EQ(CountSteps(r.details, "quant_reorder="), 1) << r.details;
+    EXPECT_EQ(r.details.find("ref:"), std::string::npos) << r.details;
+    const auto isa = dnnl::get_effective_cpu_isa();
+    if (isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni ||
+        isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx) {
+      // Only the output's reorder to plain remains.
+      EXPECT_EQ(CountSteps(r.details, "reorder="), 1) << r.details;
+    }
   }
 }
 

@@ -69,6 +69,7 @@ Status Model::AddConv(const LOp& op) {
   } catch (const dnnl::error& e) {
     return Unimplemented(n.Where() + ": oneDNN cannot create this convolution: " + e.what());
   }
+  pd = TuneConv(op, pd, d, attr, BinaryDescs(binary_args, po.len()));
   memory wplain(memory::desc(wdims, memory::data_type::f32, wtag), eng_);
   std::memcpy(wplain.get_data_handle(), w.f.data(), w.f.size() * sizeof(float));
   Step& st = PushConvStep(op, "conv", pd, wplain, x, o, binary_args);
@@ -167,6 +168,7 @@ Status Model::AddConvInt8(const LOp& op) {
   } catch (const dnnl::error& e) {
     return Unimplemented(n.Where() + ": oneDNN cannot create this int8 convolution: " + e.what());
   }
+  pd = TuneConv(op, pd, d, attr, BinaryDescs(binary_args, po.len()));
   memory wplain(memory::desc(wdims, memory::data_type::s8, wtag), eng_);
   auto* wp = static_cast<int8_t*>(wplain.get_data_handle());
   for (size_t k = 0; k < wq.i.size(); ++k) wp[k] = static_cast<int8_t>(wq.i[k]);

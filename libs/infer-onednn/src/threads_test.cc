@@ -105,5 +105,26 @@ TEST(OneDnnThreads, OptionsReachTheCompiler) {
   EXPECT_EQ((*serial)->Details().find("serial_steps=0"), std::string::npos) << (*serial)->Details();
 }
 
+TEST(OneDnnThreads, ProfileAndTuningOptions) {
+  const std::string path = ModelPath();
+  auto prof = OpenOnednnBackend(path, {.threads = 2, .profile = true});
+  auto plain = OpenOnednnBackend(path, {.threads = 2, .tune = false});
+  ASSERT_TRUE(prof.ok() && plain.ok());
+  std::vector<float> in = testing::RandomVector(3 * 96 * 64, 5);
+  const size_t n = NumElements((*prof)->Info().output_shape);
+  std::vector<float> a(n), b(n);
+  EXPECT_EQ((*prof)->Details().find("profile:"), std::string::npos);  // nothing timed yet
+  for (int k = 0; k < 2; ++k) ASSERT_TRUE((*prof)->Run(in.data(), a.data()).ok());
+  ASSERT_TRUE((*plain)->Run(in.data(), b.data()).ok());
+  const std::string d = (*prof)->Details();
+  EXPECT_NE(d.find("profile: runs=2 total_ms="), std::string::npos) << d;
+  EXPECT_NE(d.find("| conv("), std::string::npos) << d;
+  EXPECT_NE(d.find("GFLOP/s"), std::string::npos) << d;
+  EXPECT_EQ((*plain)->Details().find("profile:"), std::string::npos);
+  // Another implementation of the same convolution: equal within float rounding.
+  for (size_t k = 0; k < n; ++k)
+    ASSERT_LE(std::fabs(a[k] - b[k]), 1e-4 * std::max(1.f, std::fabs(b[k]))) << k;
+}
+
 }  // namespace
 }  // namespace vqi::infer::onednn

@@ -3,8 +3,10 @@
 #include <onnx/onnx_pb.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "vqi/base/file.h"
 #include "vqi/infer/backend.h"
@@ -119,6 +121,45 @@ TEST_F(BackendTest, DetectorRunsImageFile) {
   auto bad = (*d)->Detect(Write("broken.jpg", "\xff\xd8\xff garbage"), o);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("broken.jpg"), std::string::npos);
+}
+
+// Issue 22: a JPEG larger than the model input is decoded DCT-reduced; its boxes are still in
+// the file's pixels, and the throughput mode (Prepare + RunPrepared) gives what Detect gives.
+TEST_F(BackendTest, ReducedDecodeAndPreparedRunsMapToTheFile) {
+  auto d = OnnxDetector::Open(Path("m.onnx"), "opencv", {1});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const int big_w = 16 * (*d)->InputWidth(), big_h = 16 * (*d)->InputHeight();
+  cv::Mat img(big_h, big_w, CV_8UC3);
+  cv::randu(img, 0, 255);
+  cv::GaussianBlur(img, img, cv::Size(31, 31), 8);
+  ASSERT_TRUE(cv::imwrite(Path("big.jpg"), img));
+  eval::DetectOptions o;
+  o.conf_threshold = 0.001f;
+  auto dets = (*d)->Detect(Path("big.jpg"), o);
+  ASSERT_TRUE(dets.ok()) << dets.status().ToString();
+  float max_x = 0, max_y = 0;
+  for (const auto& x : *dets) {
+    EXPECT_GE(x.x1, 0.f);
+    EXPECT_LE(x.x2, static_cast<float>(big_w));
+    EXPECT_LE(x.y2, static_cast<float>(big_h));
+    max_x = std::max(max_x, x.x2), max_y = std::max(max_y, x.y2);
+  }
+  // Boxes span the file's coordinates, not the 1/8-size decode's.
+  if (!dets->empty()) EXPECT_GT(std::max(max_x / big_w, max_y / big_h), 1.0f / 8 + 0.01f);
+  OnnxDetector::Prepared slot;
+  ASSERT_TRUE((*d)->Prepare(Path("big.jpg"), &slot).ok());
+  auto same = (*d)->RunPrepared(slot, o);
+  ASSERT_TRUE(same.ok());
+  ASSERT_EQ(same->size(), dets->size());
+  for (size_t i = 0; i < same->size(); ++i) {
+    EXPECT_EQ((*same)[i].score, (*dets)[i].score);
+    EXPECT_EQ((*same)[i].x2, (*dets)[i].x2);
+  }
+  EXPECT_GT((*d)->LastTimes().decode_ms, 0.0);
+  OnnxDetector::Prepared bad;
+  Status st = (*d)->Prepare(Write("cut.jpg", std::string("\xff\xd8\xff\xe0", 4)), &bad);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("cut.jpg"), std::string::npos) << st.ToString();
 }
 
 TEST_F(BackendTest, BadFilesAreClearErrors) {

@@ -155,16 +155,23 @@ InspectResult Inspector::InspectFile(const std::string& name, double queue_ms) {
     }
   }
   if (Status s = CheckComplete(format, *bytes, path); !s.ok()) return fail(s);
-  auto image = yolo::DecodeImageBytes(*bytes, path);
+  // A JPEG is decoded DCT-reduced toward the model input (never below its letterboxed size);
+  // at full size when a shadow candidate with another input size shares the decoded image.
+  yolo::DecodeOptions hint = detector_->DecodeHint();
+  if (shadow_ && (shadow_->detector().InputWidth() != detector_->InputWidth() ||
+                  shadow_->detector().InputHeight() != detector_->InputHeight()))
+    hint = {};
+  auto image = yolo::DecodeImageBytes(*bytes, path, hint);
   r.timings.decode_ms = MsSince(t_decode);
   if (!image.ok()) return fail(image.status());
-  r.width = image->width;
-  r.height = image->height;
-  const yolo::ImageView view = image->View();
-  FeatureRow features = ImageFeatures(view);
+  r.width = image->source_width;
+  r.height = image->source_height;
+  FeatureRow features = ImageFeatures(image->View());
+  features.v[kWidth] = image->source_width;  // the file's size, not the decoded one
+  features.v[kHeight] = image->source_height;
   eval::DetectOptions opts;
   opts.conf_threshold = std::min(c.score_threshold, c.uncertain_lo);
-  auto dets = detector_->DetectImage(view, path, opts);
+  auto dets = detector_->DetectDecoded(*image, path, opts);
   const infer::StageTimes& times = detector_->LastTimes();
   r.timings.pre_ms = times.pre_ms;
   r.timings.model_ms = times.model_ms;
@@ -177,7 +184,7 @@ InspectResult Inspector::InspectFile(const std::string& name, double queue_ms) {
   r.verdict = r.detections.empty() ? Verdict::kPass : Verdict::kFail;
   r.uncertain = r.best_score >= c.uncertain_lo && r.best_score <= c.uncertain_hi;
   if (shadow_ && shadow_->Sample())
-    r.shadow = shadow_->Run(view, path, r.detections, r.best_score, r.timings.model_ms,
+    r.shadow = shadow_->Run(*image, path, r.detections, r.best_score, r.timings.model_ms,
                             c.score_threshold, opts);
   if (drift_) {
     features.v[kBestScore] = r.best_score;

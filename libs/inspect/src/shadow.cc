@@ -207,7 +207,7 @@ Result<std::unique_ptr<ShadowRunner>> ShadowRunner::Open(const InspectConfig& c)
   return r;
 }
 
-OrderedJson ShadowRunner::Run(const yolo::ImageView& view, const std::string& path,
+OrderedJson ShadowRunner::Run(const yolo::Image& image, const std::string& path,
                               const std::vector<eval::Detection>& live_detections, float live_best,
                               double live_ms, float score_threshold,
                               const eval::DetectOptions& options) {
@@ -217,7 +217,7 @@ OrderedJson ShadowRunner::Run(const yolo::ImageView& view, const std::string& pa
   img.live_ms = live_ms;
   OrderedJson out;
   out["model"] = {{"name", config_.model_name}, {"version", config_.model_version}};
-  auto dets = detector_->DetectImage(view, path, options);
+  auto dets = detector_->DetectDecoded(image, path, options);
   if (!dets.ok()) {
     img.candidate_error = true;
     img.boxes.live = static_cast<int>(live_detections.size());

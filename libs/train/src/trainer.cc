@@ -12,6 +12,7 @@
 #include "guard.h"
 #include "inference.h"
 #include "loss.h"
+#include "smoothed.h"
 #include "vqi/base/file.h"
 #include "vqi/base/log.h"
 #include "vqi/base/progress.h"
@@ -61,6 +62,7 @@ Json TrainSummary::ToJson() const {
   return Json{{"out_dir", out_dir},
               {"best_checkpoint", best_checkpoint},
               {"last_checkpoint", last_checkpoint},
+              {"smoothed_checkpoint", smoothed_checkpoint},
               {"metrics_log", metrics_log},
               {"epochs", epochs},
               {"best_epoch", best_epoch},
@@ -398,7 +400,8 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
   VQI_RETURN_IF_ERROR(MakeDirs(o.out_dir));
   const std::string last = o.out_dir + "/last.safetensors", best = o.out_dir + "/best.safetensors",
                     state_path = o.out_dir + "/last.state",
-                    metrics_path = o.out_dir + "/metrics.jsonl";
+                    metrics_path = o.out_dir + "/metrics.jsonl",
+                    smoothed = o.out_dir + "/smoothed.safetensors";
 
   // Model, EMA, optimizer, loss.
   torch::manual_seed(o.seed);
@@ -418,6 +421,7 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
   const AugmentOptions aug = AugmentFrom(o);
 
   State st;
+  SmoothedBest smooth;  // the "smoothed" checkpoint choice (smoothed.h)
   st.total = o.epochs;
   st.run_id = RunId();
   if (o.resume) {
@@ -434,6 +438,7 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
     if (st.epoch >= st.total)
       return FailedPrecondition(o.out_dir + ": training already finished (" +
                                 std::to_string(st.epoch) + " epochs)");
+    smooth.Replay(metrics_path);
   } else {
     std::remove(metrics_path.c_str());
   }
@@ -581,7 +586,8 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
       m["recall"] = vm.recall;
       m["val_seconds"] = Since(t_val);
       prof.validation = m["val_seconds"].get<double>();
-      double fitness = 0.1 * vm.map50 + 0.9 * vm.map50_95;  // Ultralytics fitness
+      double fitness = Fitness(vm.map50, vm.map50_95);  // Ultralytics fitness
+      if (smooth.Add(fitness)) VQI_RETURN_IF_ERROR(WriteCkpt(smoothed, o, d, ema, st, m));
       if (fitness >= st.best) {
         st.best = fitness;
         st.best_epoch = st.epoch;
@@ -613,10 +619,12 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
     }
   }
   if (!FileExists(best)) VQI_RETURN_IF_ERROR(WriteCkpt(best, o, d, ema, st, last_metrics));
+  if (!FileExists(smoothed)) VQI_RETURN_IF_ERROR(WriteCkpt(smoothed, o, d, ema, st, last_metrics));
 
   sum.out_dir = o.out_dir;
   sum.best_checkpoint = best;
   sum.last_checkpoint = last;
+  sum.smoothed_checkpoint = smoothed;
   sum.metrics_log = metrics_path;
   sum.epochs = st.epoch;
   sum.best_epoch = st.best_epoch;

@@ -5,10 +5,12 @@
 
 #include "vqi/base/file.h"
 #include "vqi/yolo/image_header.h"
+#include "vqi/yolo/jpeg.h"
 
 namespace vqi::yolo {
 
-Result<Image> DecodeImageBytes(const std::string& bytes, const std::string& where) {
+Result<Image> DecodeImageBytes(const std::string& bytes, const std::string& where,
+                               const DecodeOptions& options) {
   if (bytes.empty()) return InvalidArgument(where + ": cannot decode image: empty file");
   // Judged from the header before the decoder sees the bytes: an unknown format or a DICOM
   // signature would reach decoders we do not vet (GDCM aborts the process on malformed
@@ -26,6 +28,22 @@ Result<Image> DecodeImageBytes(const std::string& bytes, const std::string& wher
     return InvalidArgument(where + ": cannot decode image: " + dims.status().message());
   VQI_RETURN_IF_ERROR(
       CheckImagePixels(dims->width, dims->height, where, format + " header claims"));
+  if (format == "jpeg") {
+    auto pixels = std::make_shared<std::vector<uint8_t>>();
+    Result<JpegPixels> px =
+        DecodeJpeg(bytes, where, options.fit_width, options.fit_height, pixels.get());
+    if (px.ok()) {
+      Image img;
+      img.width = px->width;
+      img.height = px->height;
+      img.stride = static_cast<size_t>(px->width) * 3;
+      img.source_width = px->source_width;
+      img.source_height = px->source_height;
+      img.data = std::shared_ptr<uint8_t>(pixels, pixels->data());
+      return img;
+    }
+    if (px.status().code() != StatusCode::kUnimplemented) return px.status();
+  }
   cv::Mat m;
   try {
     m = cv::imdecode(
@@ -42,6 +60,8 @@ Result<Image> DecodeImageBytes(const std::string& bytes, const std::string& wher
   img.width = m.cols;
   img.height = m.rows;
   img.stride = m.step;
+  img.source_width = m.cols;
+  img.source_height = m.rows;
   auto holder = std::make_shared<cv::Mat>(std::move(m));  // no copy: the pixels stay put
   img.data = std::shared_ptr<uint8_t>(holder, holder->data);
   return img;
@@ -69,12 +89,12 @@ Status CheckImageView(const ImageView& view, const std::string& where) {
   return Status::Ok();
 }
 
-Result<Image> DecodeImageFile(const std::string& path) {
+Result<Image> DecodeImageFile(const std::string& path, const DecodeOptions& options) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     return InvalidArgument(path + ": is a directory, not an image file");
   VQI_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
-  return DecodeImageBytes(bytes, path);
+  return DecodeImageBytes(bytes, path, options);
 }
 
 }  // namespace vqi::yolo

@@ -1,5 +1,7 @@
 // Conv (2-D, grouped, dilated, padded; fp32 or int8 weights from QDQ). Lowered to one oneDNN
 // convolution (compiler.cc AddConv / AddConvInt8) with the fused post-ops of the node.
+#include <oneapi/dnnl/dnnl.hpp>
+
 #include "lowerer.h"
 #include "ops/op.h"
 
@@ -62,6 +64,33 @@ void Ref(const Node& n, int64_t, const std::vector<InValue>& in, std::vector<Out
     }
 }
 
+// oneDNN 2.6's blocked first-layer kernel (plain source, nChw16c destination) is AVX-512; on
+// other CPUs nChw16c would fall back to a reference kernel.
+bool HasAvx512() {
+  const auto isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni ||
+         isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+}
+
+// True if every reader of `t` is an int8 convolution taking it as its source (none as an
+// addend), and `t` is not the graph output.
+bool OnlyInt8ConvsRead(const Lowerer& l, int t) {
+  const Graph& g = l.graph();
+  if (t == g.output || l.Q(t) <= 0) return false;
+  int readers = 0;
+  for (const Node& m : g.nodes) {
+    if (m.dead) continue;
+    for (size_t k = 0; k < m.in.size(); ++k) {
+      if (m.in[k] != t) continue;
+      if (m.op != "Conv" || k != 0 || m.wq < 0) return false;
+      ++readers;
+    }
+    for (const PostOp& po : m.post)
+      if (po.kind == PostOp::kAdd && po.tensor == t) return false;
+  }
+  return readers > 0;
+}
+
 Status Lower(Lowerer& l, int ni) {
   const Node& n = l.graph().nodes[ni];
   int x = n.in[0];
@@ -83,7 +112,14 @@ Status Lower(Lowerer& l, int ni) {
   // first-layer kernels; a plain input feeding a narrow conv stays plain; channels-last stays.
   int64_t cin = l.S(x)[1], cout = l.S(n.out[0])[1];
   Layout out = l.L(x) == Layout::kNhwc ? Layout::kNhwc : Layout::kBlocked;
-  if (l.L(x) == Layout::kPlain && (cin >= 16 || l.block() == 0)) {
+  if (l.L(x) == Layout::kPlain && cin <= 4 && cout >= 8 && l.block() == 0 &&
+      OnlyInt8ConvsRead(l, n.out[0]) && HasAvx512()) {
+    // The float first convolution of an int8 model (nhwc): oneDNN 2.6 has no fast kernel from
+    // a plain image to nhwc (brgconv on an nhwc copy of the image, or ref), but its blocked
+    // first-layer kernel reads the image as is; the int8 consumers need a quantizing reorder
+    // anyway, which now also changes the layout (one reorder and one image copy fewer).
+    out = Layout::kBlocked16;
+  } else if (l.L(x) == Layout::kPlain && (cin >= 16 || l.block() == 0)) {
     if (cout < 8)
       out = Layout::kPlain;
     else

@@ -1,5 +1,6 @@
-// Benchmarking as a use case: per-stage latency (decode, pre, model, post) of an ONNX model on a
-// folder of images, single stream (what `vqi bench infer` prints).
+// Benchmarking as a use case: per-stage latency (read, decode, pre, model, post) of an ONNX model
+// on a folder of images, single stream (what `vqi bench infer` prints), and the share of each
+// image's time spent outside the model.
 #pragma once
 
 #include <map>
@@ -15,6 +16,11 @@ struct BenchOptions {
   int warmup = 5;  // untimed runs first, >= 0
   int iters = 0;   // timed runs; 0: max(#images, 20)
   float conf = 0.25f;
+  bool reduced_decode = true;  // JPEG DCT scaling toward the model input (false: full size)
+  // Throughput mode: read + decode + pre of the next image on a second thread while the model
+  // runs the current one (OnnxDetector::Prepare/RunPrepared). Per-image stage times are still
+  // each image's own; images/s shows the overlap.
+  bool pipeline = false;
 };
 
 struct StageLatency {
@@ -31,7 +37,10 @@ struct BenchResult {
   std::vector<Status> errors;  // the first few failures
   double images_per_s = 0;
   double mean_detections = 0;
-  std::map<std::string, StageLatency> stages;  // decode, pre, model, post, total
+  // read, decode, pre, model, post, total; "beyond" = total - model (all but the model)
+  std::map<std::string, StageLatency> stages;
+  // Per image, (total - model) / total and (decode + pre + post) / total: median and p95.
+  StageLatency share_beyond_model, share_decode_pre_post;
 };
 
 // Errors: bad options, no images, a model that does not open, no image that runs.

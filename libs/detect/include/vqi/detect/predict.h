@@ -22,7 +22,7 @@ struct PredictOptions {
 
 struct ImagePrediction {
   std::string file;
-  int width = 0, height = 0;
+  int width = 0, height = 0;  // of the decoded image: set with --out (out_dir) only
   std::vector<eval::Detection> detections;
   Status status;      // not OK: the image failed (undecodable, model error); nothing else set
   OrderedJson entry;  // the image's predictions.json entry (OK images)

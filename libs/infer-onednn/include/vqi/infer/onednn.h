@@ -40,6 +40,13 @@ struct OnednnOptions {
   int block = -1;
   // false: no fusions (shape inference, constant folding and QDQ folding only). For tests.
   bool fuse = true;
+  // Times every step of every Run (one clock read per step; no allocation) and appends the
+  // breakdown per step kind and the slowest steps to Details(). For benchmarks.
+  bool profile = false;
+  // Chooses each convolution's implementation by timing the candidates oneDNN offers (and
+  // Winograd for fp32 3x3 stride 1) at compile time, once per process and shape
+  // (docs/design/onednn.md, "Implementation choice"). false: oneDNN's first choice.
+  bool tune = true;
 };
 
 // Registers the backend as "onednn" in the backend registry (vqi/infer/backend.h): it opens

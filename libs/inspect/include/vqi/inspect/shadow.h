@@ -80,9 +80,10 @@ class ShadowRunner {
   // Errors (folder or model missing, not a detector) leave the caller without a shadow.
   static Result<std::unique_ptr<ShadowRunner>> Open(const InspectConfig& config);
 
-  // Runs the candidate on `view` and compares with the live outcome in `live`; returns the
-  // result's `shadow` field.
-  OrderedJson Run(const yolo::ImageView& view, const std::string& path,
+  // Runs the candidate on `image` (decoded for the live model, maybe DCT-reduced: boxes are
+  // in the file's pixels either way) and compares with the live outcome in `live`; returns
+  // the result's `shadow` field.
+  OrderedJson Run(const yolo::Image& image, const std::string& path,
                   const std::vector<eval::Detection>& live_detections, float live_best,
                   double live_ms, float score_threshold, const eval::DetectOptions& options);
 
@@ -97,6 +98,7 @@ class ShadowRunner {
                      const std::string& at);
   void Reported() { since_report_ = 0; }
   const ShadowConfig& config() const { return config_; }
+  const infer::OnnxDetector& detector() const { return *detector_; }
   const ShadowAccumulator& accumulator() const { return acc_; }
 
  private:

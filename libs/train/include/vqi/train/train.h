@@ -4,7 +4,9 @@
 // warm-up and cosine/linear decay, EMA weights, gradient clipping, validation mAP (libs/eval)
 // and a checkpoint per epoch in options.out_dir:
 //   last.safetensors  EMA weights + metadata (vqi/model/checkpoint.h), every epoch
-//   best.safetensors  the epoch with the best validation mAP50-95 (ties: later)
+//   best.safetensors  the epoch with the best validation fitness (ties: later)
+//   smoothed.safetensors  the epoch with the best mean fitness of itself and the two
+//                     validations before it (ties: later)
 //   last.state        model, EMA and optimizer state for --resume (torch::save archive)
 //   metrics.jsonl     one JSON object per epoch
 // With the same seed, thread count and data, two runs give identical weights.
@@ -95,6 +97,7 @@ struct TrainData {
 struct TrainSummary {
   std::string out_dir;
   std::string best_checkpoint, last_checkpoint, metrics_log;
+  std::string smoothed_checkpoint;  // see "smoothed" in vqi/train/cv.h
   int epochs = 0;  // epochs trained (in total, across resumes)
   int best_epoch = 0;
   double best_map50 = 0, best_map50_95 = 0;

@@ -22,16 +22,30 @@ struct Image {
   int width = 0, height = 0;
   size_t stride = 0;              // bytes per row
   std::shared_ptr<uint8_t> data;  // height rows of `stride` bytes, BGR
+  // The image's size in its file: width x height unless the decoder reduced it (a JPEG DCT
+  // scale, DecodeOptions). Boxes are reported in these coordinates.
+  int source_width = 0, source_height = 0;
   ImageView View() const { return {data.get(), width, height, stride}; }
   bool empty() const { return !data; }
+  bool reduced() const { return width != source_width || height != source_height; }
 };
 
-// Decodes by content (JPEG, PNG, BMP, TIFF or WebP, whatever the extension). NotFound for a
-// missing file, InvalidArgument naming `where` for a directory, empty, undecodable or other
-// formats' bytes; ResourceExhausted naming `where` and the limit when the header claims more
-// than kMaxImagePixels (vqi/yolo/image_header.h), checked before any decoding.
-Result<Image> DecodeImageBytes(const std::string& bytes, const std::string& where);
-Result<Image> DecodeImageFile(const std::string& path);
+struct DecodeOptions {
+  // When both > 0, the image is for a model input of this size: a JPEG may be decoded
+  // reduced (libjpeg-turbo DCT scaling, k/8), never below its letterboxed size in that input
+  // (vqi/yolo/jpeg.h). 0: full size.
+  int fit_width = 0, fit_height = 0;
+};
+
+// Decodes by content (JPEG, PNG, BMP, TIFF or WebP, whatever the extension): JPEGs with
+// libjpeg-turbo straight to BGR (vqi/yolo/jpeg.h; CMYK and EXIF-rotated ones, and the other
+// formats, with OpenCV's imgcodecs). NotFound for a missing file, InvalidArgument naming
+// `where` for a directory, empty, undecodable, truncated or other formats' bytes;
+// ResourceExhausted naming `where` and the limit when the header claims more than
+// kMaxImagePixels (vqi/yolo/image_header.h), checked before any decoding.
+Result<Image> DecodeImageBytes(const std::string& bytes, const std::string& where,
+                               const DecodeOptions& options = {});
+Result<Image> DecodeImageFile(const std::string& path, const DecodeOptions& options = {});
 
 // `what` WIDTHxHEIGHT is within kMaxImagePixels: ResourceExhausted naming `where` and the limit
 // otherwise; InvalidArgument for a non-positive side.

@@ -23,9 +23,23 @@ struct Letterbox {
 Letterbox PlanLetterbox(int src_w, int src_h, int w, int h);
 
 // Letterboxes `bgr` into a `w` x `h` input and writes the RGB planes (3 * h * w floats) to
-// `out`. `scratch` is reused between calls to avoid allocation. REQUIRES: !bgr.empty().
+// `out`, in one pass: resize (bilinear, bit for bit what OpenCV 4.6's cv::resize INTER_LINEAR
+// gives on 8-bit BGR, which Ultralytics' LetterBox calls), gray 114 padding, RGB, value / 255,
+// NCHW, each input value written once; no OpenCV, no intermediate image. `scratch` (a few
+// rows) is reused between calls: no allocation once it has grown. REQUIRES: !bgr.empty().
 Letterbox LetterboxToTensor(const ImageView& bgr, int w, int h, float* out,
                             std::vector<uint8_t>* scratch);
+
+// The same for `pixels` decoded smaller than the image they show (JPEG DCT scaling,
+// vqi/yolo/image.h): the placement (and so the boxes mapped back through it) is planned for
+// the original `src_w` x `src_h`; `pixels` are resized to the letterboxed size from there.
+Letterbox LetterboxToTensor(const ImageView& pixels, int src_w, int src_h, int w, int h, float* out,
+                            std::vector<uint8_t>* scratch);
+
+namespace internal {
+// Tests only: false makes the letterbox take its portable path even where SSE4.1 exists.
+void SetLetterboxSimd(bool on);
+}  // namespace internal
 
 // The pixel layout alone: a BGR image (already input-sized) to RGB planes of value / 255
 // (3 * height * width floats at `out`).
