@@ -535,7 +535,10 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
       prof.loss_targets += loss.targets_s;
       prof.loss_assign += loss.assign_s;
       prof.loss_terms -= loss.targets_s + loss.assign_s;
-      opt->zero_grad();
+      // Gradients set to none rather than zero-filled (libtorch 1.13's Optimizer::zero_grad
+      // fills): backward then writes them instead of adding into zeros (every trainable
+      // parameter is the model's and gets a gradient each step).
+      model->zero_grad(/*set_to_none=*/true);
       loss.total.backward();
       lap(prof.backward);
       torch::nn::utils::clip_grad_norm_(model->parameters(), o.grad_clip);
