@@ -10,14 +10,16 @@
 //   onednn_bench quantize-model IN.onnx OUT.onnx   QDQ int8 version of an fp32 model (test
 //                                                  helper testing::QuantizeToQdq, synthetic
 //                                                  calibration on the reference kernels: slow)
-//   onednn_bench time MODEL.onnx [THREADS] [ITERS] p50/p95 of one model
-//   onednn_bench profile MODEL.onnx [THREADS] [ITERS] [BLOCK] [TUNE]  the same with per-step
-//                                                  timers: time per step kind, conv GFLOP/s,
-//                                                  slowest steps, tuning candidates (BLOCK:
-//                                                  OnednnOptions::block; TUNE 0: no tuning)
-//   onednn_bench serve MODEL.onnx [THREADS]        for bench/peers/compare.js: prints a JSON
-//                                                  header, then per stdin line "run N" prints
-//                                                  N latencies in ms on one line
+//   onednn_bench time MODEL.onnx [THREADS] [ITERS] [PRECISION]  p50/p95 of one model
+//   onednn_bench profile MODEL.onnx [THREADS] [ITERS] [BLOCK] [TUNE] [PRECISION]  the same with
+//                                                  per-step timers: time per step kind, conv
+//                                                  GFLOP/s, slowest steps, tuning candidates
+//                                                  (BLOCK: OnednnOptions::block; TUNE 1:
+//                                                  tune)
+//   onednn_bench serve MODEL.onnx [THREADS] [PRECISION]  for bench/peers/compare.js: prints a
+//                                                  JSON header, then per stdin line "run N"
+//                                                  prints N latencies in ms on one line
+// PRECISION: auto (default), fp32, bf16, int8 (vqi/infer/backend.h).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -74,13 +76,20 @@ size_t PeakRssKb() {
 }
 
 int g_block = -1;  // the optional BLOCK argument of `profile`
-bool g_tune = true;
+bool g_tune = false;
 
-std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads, bool profile = false) {
+std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads,
+                                       const std::string& precision, bool profile = false) {
   vqi::infer::OnednnOptions o;
   o.block = g_block;
   o.tune = g_tune;
   o.threads = threads;
+  auto p = vqi::infer::ParsePrecision(precision);
+  if (!p.ok()) {
+    std::fprintf(stderr, "%s\n", p.status().ToString().c_str());
+    std::exit(2);
+  }
+  o.precision = *p;
   o.profile = profile;
   auto b = vqi::infer::OpenOnednnBackend(path, o);
   if (!b.ok()) {
@@ -90,8 +99,9 @@ std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads, boo
   return std::move(b).value();
 }
 
-int Time(const std::string& path, int threads, int iters, bool profile = false) {
-  auto b = Open(path, threads, profile);
+int Time(const std::string& path, int threads, int iters, const std::string& precision = "auto",
+         bool profile = false) {
+  auto b = Open(path, threads, precision, profile);
   std::vector<float> in =
       vqi::infer::onednn::testing::RandomVector(Numel(b->Info().input_shape), 1);
   for (float& x : in) x = 0.5f + 0.5f * x;
@@ -104,8 +114,8 @@ int Time(const std::string& path, int threads, int iters, bool profile = false) 
   return 0;
 }
 
-int Serve(const std::string& path, int threads) {
-  auto b = Open(path, threads);
+int Serve(const std::string& path, int threads, const std::string& precision) {
+  auto b = Open(path, threads, precision);
   std::vector<float> in =
       vqi::infer::onednn::testing::RandomVector(Numel(b->Info().input_shape), 1);
   for (float& x : in) x = 0.5f + 0.5f * x;
@@ -225,26 +235,27 @@ int ExportModel(const std::string& scale, const std::string& size, const std::st
 
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
-  // For A/B runs of the tuning (compare.js --bench-b with a wrapper setting it): 0 = off.
-  if (const char* t = std::getenv("VQI_BENCH_TUNE")) g_tune = std::string(t) != "0";
+  // For A/B runs of the tuning (compare.js --bench-b with a wrapper setting it): 1 = on.
+  if (const char* t = std::getenv("VQI_BENCH_TUNE")) g_tune = std::string(t) == "1";
   int threads = std::min(2, vqi::HardwareThreads());
   if (!a.empty() && a[0] == "make-model" && a.size() == 5)
     return MakeModel(a[1], a[2], std::stoi(a[3]), a[4]);
   if (!a.empty() && a[0] == "make-seed" && a.size() == 2) return MakeSeed(a[1]);
-  if (!a.empty() && a[0] == "make-conv" && a.size() == 4) return MakeConv(std::stoi(a[1]), a[2], a[3]);
+  if (!a.empty() && a[0] == "make-conv" && a.size() == 4)
+    return MakeConv(std::stoi(a[1]), a[2], a[3]);
   if (!a.empty() && a[0] == "quantize-model" && a.size() == 3) return QuantizeModel(a[1], a[2]);
   if (!a.empty() && a[0] == "export-model" && a.size() == 4) return ExportModel(a[1], a[2], a[3]);
   if (!a.empty() && a[0] == "time" && a.size() >= 2)
-    return Time(a[1], a.size() > 2 ? std::stoi(a[2]) : threads,
-                a.size() > 3 ? std::stoi(a[3]) : 30);
+    return Time(a[1], a.size() > 2 ? std::stoi(a[2]) : threads, a.size() > 3 ? std::stoi(a[3]) : 30,
+                a.size() > 4 ? a[4] : "auto");
   if (!a.empty() && a[0] == "profile" && a.size() >= 2) {
     if (a.size() > 4) g_block = std::stoi(a[4]);
-    if (a.size() > 5) g_tune = a[5] != "0";
+    if (a.size() > 5) g_tune = a[5] == "1";
     return Time(a[1], a.size() > 2 ? std::stoi(a[2]) : threads, a.size() > 3 ? std::stoi(a[3]) : 30,
-                true);
+                a.size() > 6 ? a[6] : "auto", true);
   }
   if (!a.empty() && a[0] == "serve" && a.size() >= 2)
-    return Serve(a[1], a.size() > 2 ? std::stoi(a[2]) : threads);
+    return Serve(a[1], a.size() > 2 ? std::stoi(a[2]) : threads, a.size() > 3 ? a[3] : "auto");
   if (!a.empty()) {
     std::fprintf(stderr, "usage: see the header of bench/onednn_bench.cc\n");
     return 2;

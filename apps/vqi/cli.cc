@@ -46,6 +46,14 @@ CLI::Validator NonEmpty() {
       "NONEMPTY", "NONEMPTY");
 }
 
+void AddPrecisionFlag(CLI::App* cmd, std::string& precision) {
+  cmd->add_option("--precision", precision,
+                  "ONNX arithmetic: auto (as the file: fp32, or int8 for a QDQ file) | fp32 | "
+                  "bf16 (onednn, AVX512-BF16; on an int8 file: its float layers in bf16) | int8")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16", "int8"}))
+      ->capture_default_str();
+}
+
 CLI::Validator ThreadCount() {
   return CLI::Validator(
       [](std::string& s) -> std::string {

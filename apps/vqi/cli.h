@@ -132,4 +132,8 @@ CLI::Validator NonEmpty();
 // in [1, kMaxThreads]. `all` is rewritten to the number before the option stores it.
 CLI::Validator ThreadCount();
 
+// `--precision auto|fp32|bf16|int8` for commands that run an ONNX model (vqi/infer/backend.h
+// Precision: auto = as the file says; bf16 needs the onednn backend and AVX512-BF16).
+void AddPrecisionFlag(CLI::App* cmd, std::string& precision);
+
 }  // namespace vqi::cli

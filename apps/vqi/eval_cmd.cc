@@ -59,6 +59,7 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   predict->add_option("--out", p->out, "folder for predictions.json and annotated images");
   predict->add_option("--backend", p->backend, "ONNX backend: auto | opencv | onednn")
       ->capture_default_str();
+  AddPrecisionFlag(predict, p->precision);
   AddDetectFlags(predict, p->detect);
   predict->callback([&ctx, p] { Exit(RunPredict(ctx, *p)); });
 
@@ -79,6 +80,7 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
       ->capture_default_str();
   ev->add_option("--backend", e->backend, "ONNX backend: auto | opencv | onednn")
       ->capture_default_str();
+  AddPrecisionFlag(ev, e->precision);
   AddDetectFlags(ev, e->detect);
   ev->callback([&ctx, e] { Exit(RunEval(ctx, *e)); });
 });

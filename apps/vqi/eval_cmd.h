@@ -18,6 +18,7 @@ struct PredictFlags {
   std::string images;
   std::string out;
   std::string backend = "auto";
+  std::string precision = "auto";
   eval::DetectOptions detect;  // conf 0.25, iou 0.7, max 300
 };
 
@@ -29,6 +30,7 @@ struct EvalFlags {
   std::string images;
   std::string report;
   std::string backend = "auto";
+  std::string precision = "auto";
   float pr_conf = 0.25f;
   eval::DetectOptions detect;  // conf 0.001 set at registration
 };

@@ -16,7 +16,7 @@ Status RunEval(const Context& ctx, const EvalFlags& f) {
   options.detect = f.detect;
   options.pr_conf = f.pr_conf;
   VQI_RETURN_IF_ERROR(detect::ValidateDetectOptions(f.detect));
-  VQI_ASSIGN_OR_RETURN(auto detector, detect::OpenDetector(f.model, {ctx.threads, f.backend}));
+  VQI_ASSIGN_OR_RETURN(auto detector, detect::OpenDetector(f.model, {ctx.threads, f.backend, f.precision}));
   const detect::EvalSource source = EvalSourceOf(ctx, f.images, f.dataset, f.split, f.part);
   std::fprintf(stderr, "evaluating %s\n", detector->Describe().c_str());
   std::unique_ptr<ProgressBar> bar;

@@ -12,7 +12,7 @@ Status RunPredict(const Context& ctx, const PredictFlags& f) {
   detect::RegisterAvailableBackends();
   VQI_RETURN_IF_ERROR(detect::ValidateDetectOptions(f.detect));
   VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, detect::PredictInputs(f.image, f.images));
-  VQI_ASSIGN_OR_RETURN(auto detector, detect::OpenDetector(f.model, {ctx.threads, f.backend}));
+  VQI_ASSIGN_OR_RETURN(auto detector, detect::OpenDetector(f.model, {ctx.threads, f.backend, f.precision}));
   detect::PredictOptions options;
   options.detect = f.detect;
   options.out_dir = f.out;

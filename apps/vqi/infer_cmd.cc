@@ -9,7 +9,7 @@ namespace vqi::cli {
 namespace {
 
 struct BenchArgs {
-  std::string model, images, backend = "auto";
+  std::string model, images, backend = "auto", precision = "auto";
   int threads = 0;
   detect::BenchOptions options;
 };
@@ -17,8 +17,9 @@ struct BenchArgs {
 Status RunBench(const BenchArgs& a, const Context& ctx) {
   detect::RegisterAvailableBackends();
   const int threads = a.threads > 0 ? a.threads : ctx.threads;
-  VQI_ASSIGN_OR_RETURN(detect::BenchResult r,
-                       detect::BenchInfer(a.model, a.images, {threads, a.backend}, a.options));
+  VQI_ASSIGN_OR_RETURN(
+      detect::BenchResult r,
+      detect::BenchInfer(a.model, a.images, {threads, a.backend, a.precision}, a.options));
   for (size_t i = 0; i < r.errors.size() && i < 3; ++i)
     std::fprintf(stderr, "error: %s\n", r.errors[i].ToString().c_str());
   static const char* kStages[] = {"read", "decode", "pre", "model", "post", "total", "beyond"};
@@ -72,6 +73,7 @@ const bool kRegistered = Register([](CLI::App& app, Context& ctx) {
   cmd->add_option("--model", a->model, "ONNX model")->required();
   cmd->add_option("--images", a->images, "folder of images (cycled)")->required();
   cmd->add_option("--backend", a->backend, "auto | opencv | onednn")->capture_default_str();
+  AddPrecisionFlag(cmd, a->precision);
   cmd->add_option("--threads", a->threads, "intra-op threads (default: global --threads)")
       ->transform(ThreadCount());
   cmd->add_option("--warmup", a->options.warmup, "untimed runs first")

@@ -88,7 +88,8 @@ void AddRecipeFlags(CLI::App* cmd, TrainFlags* f) {
       ->capture_default_str()
       ->check(InRange<uint64_t>(0, std::numeric_limits<uint64_t>::max()));
   cmd->add_option("--synthetic", f->synthetic,
-                  "add N synthesized tags; without --split: train on them only (no store)")
+                  "add N synthesized tags to the training images (train without --split: "
+                  "train on them only, no store)")
       ->check(InRange(0, train::kMaxSyntheticImages));
   cmd->add_option("--init", f->o.init_weights, "initialize from a checkpoint (e.g. pretrained)")
       ->check(NonEmpty());

@@ -4,8 +4,11 @@
 //
 //   node bench/peers/compare.js --model M.onnx --bench build/x/bench/onednn_bench
 //        [--threads 2] [--rounds 20] [--batch 5] [--spin 1|0] [--ort-model M2.onnx]
+//        [--precision auto|fp32|bf16|int8] [--bench-b B2 [--model-b M2] [--precision-b P2]]
 //
 // --ort-model: ONNX Runtime runs this file instead (e.g. ours int8 QDQ vs ORT fp32).
+// --precision: our side's precision (onednn_bench serve's third argument; ORT stays as is);
+// --precision-b: the b side's (default: --precision), e.g. bf16 vs fp32 under one load.
 // --bench-b B2 [--model-b M2]: a second onednn_bench (e.g. the build before a change) serving
 // the same (or another) model joins the rotation (ours, ONNX Runtime, ours-b): before/after
 // ratios from one run, under the same load. Prints `b` and `ratio_b_p50` (b / ONNX Runtime).
@@ -46,8 +49,9 @@ async function main() {
 
   const env = { ...process.env };
   if (!spin) env.OMP_WAIT_POLICY = 'passive';
-  const serve = async (exe, m) => {
-    const child = spawn(exe, ['serve', m, String(threads)],
+  const precision = arg('precision', 'auto');
+  const serve = async (exe, m, prec) => {
+    const child = spawn(exe, ['serve', m, String(threads), prec],
                         { stdio: ['pipe', 'pipe', 'inherit'], env });
     const lines = readline.createInterface({ input: child.stdout });
     const it = lines[Symbol.asyncIterator]();
@@ -59,11 +63,11 @@ async function main() {
     };
     return { child, header, run };
   };
-  const A = await serve(bench, model);
+  const A = await serve(bench, model, precision);
   const header = A.header;
   const ours = A.run;
   const benchB = arg('bench-b');
-  const B = benchB ? await serve(benchB, arg('model-b', model)) : null;
+  const B = benchB ? await serve(benchB, arg('model-b', model), arg('precision-b', precision)) : null;
 
   const ortModel = arg('ort-model', model);
   const session = await ort.InferenceSession.create(ortModel, {
@@ -113,7 +117,7 @@ async function main() {
   };
   res.ratio_p50 = res.onednn.p50_ms / res.onnxruntime.p50_ms;
   if (B) {
-    res.b = { bench: benchB, model: arg('model-b', model), p50_ms: pct(c, 0.5), p95_ms: pct(c, 0.95) };
+    res.b = { bench: benchB, model: arg('model-b', model), precision: arg('precision-b', precision), p50_ms: pct(c, 0.5), p95_ms: pct(c, 0.95) };
     res.ratio_b_p50 = res.b.p50_ms / res.onnxruntime.p50_ms;
   }
   console.log(JSON.stringify(res, null, 2));

@@ -26,8 +26,9 @@ Result<BenchResult> BenchInfer(const std::string& onnx_model, const std::string&
   if (o.warmup < 0 || o.iters < 0) return InvalidArgument("--warmup and --iters must be >= 0");
   VQI_RETURN_IF_ERROR(CheckThreadCount(model.threads, "threads"));
   VQI_ASSIGN_OR_RETURN(std::vector<std::string> files, yolo::ListImages(images));
+  VQI_ASSIGN_OR_RETURN(const infer::BackendOptions backend, BackendOptionsOf(model));
   VQI_ASSIGN_OR_RETURN(std::unique_ptr<infer::OnnxDetector> det,
-                       infer::OnnxDetector::Open(onnx_model, model.backend, {model.threads}));
+                       infer::OnnxDetector::Open(onnx_model, model.backend, backend));
   det->SetReducedDecode(o.reduced_decode);
   eval::DetectOptions opt;
   opt.conf_threshold = o.conf;

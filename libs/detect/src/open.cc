@@ -38,9 +38,20 @@ std::vector<std::string> ModelKinds() {
   return kinds;
 }
 
+Result<infer::BackendOptions> BackendOptionsOf(const ModelOptions& options) {
+  VQI_ASSIGN_OR_RETURN(const infer::Precision precision, infer::ParsePrecision(options.precision));
+  return infer::BackendOptions{options.threads, precision};
+}
+
 Result<std::unique_ptr<eval::Detector>> OpenDetector(const std::string& path,
                                                      const ModelOptions& options) {
   VQI_RETURN_IF_ERROR(CheckThreadCount(options.threads, "threads"));
+  VQI_ASSIGN_OR_RETURN(const infer::BackendOptions backend, BackendOptionsOf(options));
+  if (!path.ends_with(".onnx") && backend.precision != infer::Precision::kAuto &&
+      backend.precision != infer::Precision::kFp32)
+    return InvalidArgument(path + ": precision " + options.precision +
+                           " applies to ONNX models only (export the checkpoint, then "
+                           "'vqi model quantize' for int8)");
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     return InvalidArgument(path + ": is a directory, not a model file");
@@ -55,7 +66,7 @@ Result<std::unique_ptr<eval::Detector>> OpenDetector(const std::string& path,
   }
   if (path.ends_with(".onnx")) {
     VQI_ASSIGN_OR_RETURN(std::unique_ptr<infer::OnnxDetector> d,
-                         infer::OnnxDetector::Open(path, options.backend, {options.threads}));
+                         infer::OnnxDetector::Open(path, options.backend, backend));
     return std::unique_ptr<eval::Detector>(std::move(d));
   }
   if (path.ends_with("predictions.json")) return eval::OpenPredictionsFile(path);

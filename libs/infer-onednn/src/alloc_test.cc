@@ -15,6 +15,7 @@
 #include "test_util.h"
 #include "testing/qdq.h"
 #include "testing/yolo_like.h"
+#include "vqi/infer/onednn.h"
 
 extern "C" {
 void* __libc_malloc(size_t);
@@ -73,7 +74,7 @@ namespace vqi::infer::onednn {
 namespace {
 
 void ExpectNoAllocationAfterWarmUp(const std::string& scale, int w, int h, int threads,
-                                   bool int8 = false) {
+                                   bool int8 = false, bool bf16 = false) {
   model::ModelConfig cfg;
   cfg.scale = scale;
   cfg.input_w = w;
@@ -81,14 +82,20 @@ void ExpectNoAllocationAfterWarmUp(const std::string& scale, int w, int h, int t
   auto bytes = testing::BuildYoloLikeOnnx(cfg);
   ASSERT_TRUE(bytes.ok());
   if (int8) {  // the QDQ form: int8 convolutions, s8 tensors, quantizing reorders
-    bytes = testing::QuantizeToQdq(*bytes);
+    bytes = testing::QuantizeToQdq(*bytes, {.first_conv_float = bf16});
     ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
   }
   auto g = LoadOnnxGraph(*bytes, "m");
   ASSERT_TRUE(g.ok());
   ASSERT_TRUE(OptimizeGraph(&*g).ok());
-  auto m = Compile(std::move(*g), {.threads = threads});
+  auto m = Compile(std::move(*g), {.threads = threads, .bf16 = bf16});
   ASSERT_TRUE(m.ok()) << m.status().ToString();
+  if (bf16) {  // a bf16 convolution ran (jit_bf16 on nChw16c, brgconv bf16 on nhwc)
+    const std::string d = (*m)->Details();
+    ASSERT_TRUE(d.find("conv=jit_bf16") != std::string::npos ||
+                d.find("conv=brgconv:avx512_core_bf16") != std::string::npos)
+        << d;
+  }
   std::vector<float> in(NumElements((*m)->InputShape()), 0.5f);
   std::vector<float> out(NumElements((*m)->OutputShape()));
   // Warm-up: oneDNN and libgomp settle their caches in the first runs (under ctest the int8
@@ -130,6 +137,14 @@ TEST(OneDnnAlloc, NoHeapAllocationPerInferenceNanoScaleOneThread) {
 
 TEST(OneDnnAlloc, NoHeapAllocationPerInferenceInt8) {
   ExpectNoAllocationAfterWarmUp("t", 160, 96, 2, /*int8=*/true);
+}
+
+// bf16 (docs/design/onednn.md "bf16"): nhwc and nChw16c programs, and mixed int8/bf16.
+TEST(OneDnnAlloc, NoHeapAllocationPerInferenceBf16) {
+  if (!OnednnHasBf16()) GTEST_SKIP() << "oneDNN reports no AVX512-BF16 here";
+  ExpectNoAllocationAfterWarmUp("t", 160, 96, 2, false, /*bf16=*/true);
+  ExpectNoAllocationAfterWarmUp("n", 128, 128, 1, false, /*bf16=*/true);
+  ExpectNoAllocationAfterWarmUp("t", 160, 96, 2, /*int8=*/true, /*bf16=*/true);
 }
 
 TEST(OneDnnAlloc, CounterSeesAllocations) {  // the interposition works (the test can fail)

@@ -32,11 +32,12 @@ void ConcatChannelsLast(const uint8_t* const* src, const int64_t* chunk, size_t 
 dnnl::algorithm ActAlg(const std::string& act, float* alpha, float* beta);
 
 struct Step {
-  std::string label;   // "kind node-name"
-  std::string impl;    // oneDNN implementation name
-  int threads = 1;     // OpenMP threads the primitive was created for (and runs with)
-  int64_t macs = 0;    // multiply-accumulates of a convolution (profile)
-  double prof_ms = 0;  // accumulated time over the profiled runs (CompileOptions::profile)
+  std::string label;       // "kind node-name"
+  std::string impl;        // oneDNN implementation name
+  int threads = 1;         // OpenMP threads the primitive was created for (and runs with)
+  int64_t macs = 0;        // multiply-accumulates of a convolution (profile)
+  bool pointwise = false;  // a 1x1 convolution (profile)
+  double prof_ms = 0;      // accumulated time over the profiled runs (CompileOptions::profile)
   dnnl::primitive prim{};
   std::unordered_map<int, dnnl::memory> args{};
   std::vector<dnnl_exec_arg_t> c_args{};  // args flattened once for the C API (no allocation)

@@ -97,16 +97,18 @@ memory Model::Mem(int t, const memory::desc& md, int64_t extra_off) {
   return memory(md, eng_, Ptr(t, extra_off));
 }
 
-// Small steps run on one thread: a primitive created for one thread executes inline, without
-// an OpenMP fork/join, which costs more than the work below these sizes (measured on the t
-// scale at 320x224: 2 threads everywhere 3.6 ms, small steps serial 2.x ms; see the design
-// note). CompileOptions::serial_conv_macs / serial_bytes set the thresholds.
+// Multiply-accumulates of a convolution step (output elements x input channels per group x
+// kernel window).
 int64_t Model::ConvMacs(const LOp& op) const {
   const Node& n = p_.g.nodes[op.node];
   const Shape& w = p_.g.tensors[n.in[1]].shape;
   return NumElements(p_.g.tensors[op.out[0]].shape) * w[1] * w[2] * w[3];
 }
 
+// Small steps run on one thread: a primitive created for one thread executes inline, without
+// an OpenMP fork/join, which costs more than the work below these sizes (measured on the t
+// scale at 320x224: 2 threads everywhere 3.6 ms, small steps serial 2.x ms; see the design
+// note). CompileOptions::serial_conv_macs / serial_bytes set the thresholds.
 int Model::StepThreads(const LOp& op) const {
   if (opt_.threads <= 1) return 1;
   const int64_t kMacs = opt_.serial_conv_macs, kBytes = opt_.serial_bytes;
@@ -143,7 +145,11 @@ Status Model::BuildSteps() {
     VQI_RETURN_IF_ERROR(st);
     for (size_t k = first; k < steps_.size(); ++k) {
       steps_[k].threads = threads;
-      if (op.kind == LKind::kConv) steps_[k].macs = ConvMacs(op);
+      if (op.kind == LKind::kConv) {
+        const Shape& w = p_.g.tensors[p_.g.nodes[op.node].in[1]].shape;
+        steps_[k].macs = ConvMacs(op);
+        steps_[k].pointwise = w[2] * w[3] == 1;
+      }
     }
   }
   size_t scratch = 0;
@@ -235,7 +241,7 @@ Status Model::RunSteps(const float* input, float* output) {
 }
 
 // Per step kind: ms per run, share, and for convolutions the achieved GFLOP/s (2 FLOP per MAC);
-// then the ten slowest steps.
+// then the twelve slowest steps.
 std::string Model::Profile() const {
   if (prof_runs_ == 0) return "";
   const double runs = static_cast<double>(prof_runs_);
@@ -245,8 +251,7 @@ std::string Model::Profile() const {
   for (const Step& s : steps_) {
     std::string kind = s.label.substr(0, s.label.find(' '));
     if (kind == "conv" || kind == "conv_s8") {
-      const bool one = s.impl.find("1x1") != std::string::npos;
-      kind += one ? "(1x1)" : "(kxk)";
+      kind += s.pointwise ? "(1x1)" : "(kxk)";
       if (s.threads == 1) kind += "[serial]";
     }
     kinds[kind].first += s.prof_ms / runs;
@@ -325,6 +330,7 @@ Result<std::unique_ptr<CompiledModel>> Compile(Graph g, const CompileOptions& op
   p.g = std::move(g);
   p.keep = options.keep;
   p.forced_block = options.block;
+  p.bf16 = options.bf16;
   try {
     VQI_RETURN_IF_ERROR(Lower(&p));
     VQI_RETURN_IF_ERROR(PlanMemory(&p));

@@ -18,7 +18,10 @@ struct CompileOptions {
   int64_t serial_bytes = int64_t{64} << 10;
   int block = -1;  // -1: ChooseBlock decides; 16, 8, 0 (nhwc) force
   bool profile = false;  // time every step (OnednnOptions::profile)
-  bool tune = true;      // choose each convolution's implementation by measurement
+  bool tune = false;     // choose each convolution's implementation by measurement
+  // Float convolutions (and the pooling, resampling, concat and split around them) in bf16
+  // with f32 accumulation; see docs/design/onednn.md "bf16". REQUIRES: OnednnHasBf16().
+  bool bf16 = false;
   // Graph tensors to keep readable after Run (see CompiledModel::Kept).
   std::vector<int> keep{};
 };

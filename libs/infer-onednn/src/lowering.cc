@@ -57,25 +57,28 @@ int Lowerer::NewTensor(const Tensor& like, const std::string& suffix) {
   return id;
 }
 
-void Lowerer::Define(int t, Layout l, bool fresh, bool s8) {
+void Lowerer::Define(int t, Layout l, bool fresh, Store s) {
+  const bool s8 = s == Store::kS8;
   p_->tp[t].runtime = true;
   p_->tp[t].layout = l;
   p_->tp[t].fresh = fresh;
   p_->tp[t].s8 = s8;
+  p_->tp[t].bf16 = s == Store::kBf16;
   p_->tp[t].scale = s8 ? g_.tensors[t].qscale : 0.f;
 }
 
-int Lowerer::Want(int t, Layout l, bool s8) {
-  if (!Rt(t) || (L(t) == l && S8(t) == s8)) return t;
-  auto key = std::make_tuple(t, l, s8);
+int Lowerer::Want(int t, Layout l, Store s) {
+  if (!Rt(t) || (L(t) == l && St(t) == s)) return t;
+  auto key = std::make_tuple(t, l, s);
   if (auto it = converted_.find(key); it != converted_.end()) return it->second;
   std::string suffix = l == Layout::kPlain     ? "@plain"
                        : l == Layout::kBlocked ? "@blocked"
                        : l == Layout::kNhwc    ? "@nhwc"
                                                : "@nChw16c";
-  int c = NewTensor(g_.tensors[t], suffix + (s8 ? "@s8" : ""));
+  const bool s8 = s == Store::kS8;
+  int c = NewTensor(g_.tensors[t], suffix + (s8 ? "@s8" : s == Store::kBf16 ? "@bf16" : ""));
   g_.tensors[c].qscale = g_.tensors[t].qscale;
-  Define(c, l, true, s8);
+  Define(c, l, true, s);
   LOp op;
   op.kind = LKind::kCopy;
   op.in = {t};
@@ -185,7 +188,8 @@ Status Lowerer::LowerParts(int ni, const std::vector<std::vector<SliceAxis>>& vi
     for (const auto& a : views[k]) q = q && a.step > 0;
   }
   if (S8(x) && !q) x = Want(x, L(x));
-  const int64_t es = q ? 1 : 4;
+  const Store st = q ? Store::kS8 : Bf16(x) ? Store::kBf16 : Store::kF32;
+  const int64_t es = q ? 1 : st == Store::kBf16 ? 2 : 4;
   for (size_t k = 0; k < views.size(); ++k) {
     int o = n.out[k];
     if (o < 0 || !Read(o)) continue;  // a part nobody reads (FoldConcatOfSplit)
@@ -205,7 +209,7 @@ Status Lowerer::LowerParts(int ni, const std::vector<std::vector<SliceAxis>>& vi
                         cut == 1 && s[0] == 1 && ax[1].start % kBlock == 0 &&
                         (ax[1].count % kBlock == 0 || ax[1].start + ax[1].count == s[1]);
     if (blocked_view) {
-      Define(o, Layout::kBlocked, false, q);
+      Define(o, Layout::kBlocked, false, st);
       Emit(LOp{.kind = LKind::kView,
                .node = ni,
                .in = {x},
@@ -222,17 +226,17 @@ Status Lowerer::LowerParts(int ni, const std::vector<std::vector<SliceAxis>>& vi
             .out = {o},
             .view_off = ax[1].start * es};
       c.src_strides = {s[1] * s[2] * s[3], 1, s[3] * s[1], s[1]};
-      Define(o, Layout::kBlocked, true, q);
+      Define(o, Layout::kBlocked, true, st);
       Emit(c);
       continue;
     }
-    int px = Want(x, Layout::kPlain, q);
+    int px = Want(x, Layout::kPlain, st);
     auto rs = RowStrides(s);
     int64_t off = 0;
     for (int64_t d = 0; d < rank; ++d) off += ax[d].start * rs[d] * es;
     bool plain_view = unit && ncut <= 1 && Prod(s, 0, cut) == 1;
     if (plain_view && Rt(x)) {
-      Define(o, Layout::kPlain, false, q);
+      Define(o, Layout::kPlain, false, st);
       Emit(LOp{.kind = LKind::kView, .node = ni, .in = {px}, .out = {o}, .view_off = off});
       continue;
     }
@@ -244,7 +248,7 @@ Status Lowerer::LowerParts(int ni, const std::vector<std::vector<SliceAxis>>& vi
       LowerRef(ni);
       return Status::Ok();
     }
-    Define(o, Layout::kPlain, true, q);
+    Define(o, Layout::kPlain, true, st);
     Emit(c);
   }
   return Status::Ok();
@@ -301,7 +305,9 @@ memory::desc MdOf(const Program& p, int t) {
   if (s.empty()) s = {1};
   memory::dims dims(s.begin(), s.end());
   bool planned = t < static_cast<int>(p.tp.size());
-  auto dt = planned && p.tp[t].s8 ? memory::data_type::s8 : memory::data_type::f32;
+  auto dt = planned && p.tp[t].s8     ? memory::data_type::s8
+            : planned && p.tp[t].bf16 ? memory::data_type::bf16
+                                      : memory::data_type::f32;
   if (planned && p.tp[t].layout != Layout::kPlain && s.size() == 4) {
     memory::format_tag tag = memory::format_tag::nhwc;
     if (p.tp[t].layout == Layout::kBlocked && p.block == 16) tag = memory::format_tag::nChw16c;
@@ -314,7 +320,8 @@ memory::desc MdOf(const Program& p, int t) {
 }
 
 int64_t ElemSize(const Program& p, int t) {
-  return t < static_cast<int>(p.tp.size()) && p.tp[t].s8 ? 1 : 4;
+  if (t >= static_cast<int>(p.tp.size())) return 4;
+  return p.tp[t].s8 ? 1 : p.tp[t].bf16 ? 2 : 4;
 }
 
 int64_t BytesOf(const Program& p, int t) { return static_cast<int64_t>(MdOf(p, t).get_size()); }

@@ -18,6 +18,9 @@ namespace vqi::infer::onednn {
 // the blocked first-layer kernel reads the plain image directly, see ops/conv.cc).
 enum class Layout { kPlain, kBlocked, kNhwc, kBlocked16 };
 
+// How a run-time float tensor is stored: f32, s8 (real = stored * scale) or bf16.
+enum class Store { kF32, kS8, kBf16 };
+
 struct TensorPlan {
   bool runtime = false;
   Layout layout = Layout::kPlain;
@@ -28,6 +31,7 @@ struct TensorPlan {
   int64_t root_off = 0;
   bool s8 = false;  // stored as int8: real value = stored * scale (Tensor::qscale)
   float scale = 0;
+  bool bf16 = false;  // stored as bf16 (never together with s8)
 };
 
 enum class LKind {
@@ -66,6 +70,7 @@ struct Program {
   Graph g;
   int block = 16;         // channel block of Layout::kBlocked (16, 8, or 0 = nhwc)
   int forced_block = -1;  // CompileOptions::block: -1 lets Lower choose
+  bool bf16 = false;      // CompileOptions::bf16: float convolutions in bf16
   std::vector<TensorPlan> tp;
   std::vector<LOp> ops;
   int output = -1;  // the tensor whose root is the caller's output buffer
@@ -80,7 +85,7 @@ struct Program {
 };
 
 dnnl::memory::desc MdOf(const Program& p, int t);
-int64_t ElemSize(const Program& p, int t);  // 1 for s8 tensors, else 4
+int64_t ElemSize(const Program& p, int t);  // 1 for s8 tensors, 2 for bf16, else 4
 int64_t BytesOf(const Program& p, int t);
 
 Status Lower(Program* p);

@@ -41,7 +41,11 @@ Status Model::AddConv(const LOp& op) {
   memory::desc bmd = has_bias
                          ? memory::desc({w.shape[0]}, memory::data_type::f32, memory::format_tag::x)
                          : memory::desc();
-  auto any_w = memory::desc(wdims, memory::data_type::f32, memory::format_tag::any);
+  // bf16 source: bf16 weights too (converted by the one-time weight reorder), f32 bias,
+  // f32 accumulation inside oneDNN.
+  const auto wdt = MdOf(p_, x).data_type() == memory::data_type::bf16 ? memory::data_type::bf16
+                                                                      : memory::data_type::f32;
+  auto any_w = memory::desc(wdims, wdt, memory::format_tag::any);
   dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
                                     dnnl::algorithm::convolution_direct, MdOf(p_, x), any_w, bmd,
                                     MdOf(p_, o), {win.sh, win.sw}, {win.dh - 1, win.dw - 1},

@@ -107,8 +107,8 @@ TEST(OneDnnThreads, OptionsReachTheCompiler) {
 
 TEST(OneDnnThreads, ProfileAndTuningOptions) {
   const std::string path = ModelPath();
-  auto prof = OpenOnednnBackend(path, {.threads = 2, .profile = true});
-  auto plain = OpenOnednnBackend(path, {.threads = 2, .tune = false});
+  auto prof = OpenOnednnBackend(path, {.threads = 2, .profile = true, .tune = true});
+  auto plain = OpenOnednnBackend(path, {.threads = 2});
   ASSERT_TRUE(prof.ok() && plain.ok());
   std::vector<float> in = testing::RandomVector(3 * 96 * 64, 5);
   const size_t n = NumElements((*prof)->Info().output_shape);
@@ -120,6 +120,7 @@ TEST(OneDnnThreads, ProfileAndTuningOptions) {
   EXPECT_NE(d.find("profile: runs=2 total_ms="), std::string::npos) << d;
   EXPECT_NE(d.find("| conv("), std::string::npos) << d;
   EXPECT_NE(d.find("GFLOP/s"), std::string::npos) << d;
+  EXPECT_NE(d.find("| tuning: [tune "), std::string::npos) << d;  // candidates were timed
   EXPECT_EQ((*plain)->Details().find("profile:"), std::string::npos);
   // Another implementation of the same convolution: equal within float rounding.
   for (size_t k = 0; k < n; ++k)

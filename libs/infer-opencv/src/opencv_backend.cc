@@ -128,6 +128,10 @@ class OpencvBackend : public InferenceBackend {
 
 Result<std::unique_ptr<InferenceBackend>> OpenOpencvBackend(const OnnxModel& model,
                                                             const BackendOptions& options) {
+  if (options.precision == Precision::kBf16)
+    return InvalidArgument(model.path +
+                           ": precision bf16 runs on the onednn backend only (opencv runs the "
+                           "file as it is: fp32, or int8 for a QDQ file)");
   VQI_ASSIGN_OR_RETURN(std::shared_ptr<const std::string> bytes, OpencvBytes(model));
   cv::dnn::Net net;
   try {

@@ -145,7 +145,9 @@ TEST_F(BackendTest, ReducedDecodeAndPreparedRunsMapToTheFile) {
     max_x = std::max(max_x, x.x2), max_y = std::max(max_y, x.y2);
   }
   // Boxes span the file's coordinates, not the 1/8-size decode's.
-  if (!dets->empty()) EXPECT_GT(std::max(max_x / big_w, max_y / big_h), 1.0f / 8 + 0.01f);
+  if (!dets->empty()) {
+    EXPECT_GT(std::max(max_x / big_w, max_y / big_h), 1.0f / 8 + 0.01f);
+  }
   OnnxDetector::Prepared slot;
   ASSERT_TRUE((*d)->Prepare(Path("big.jpg"), &slot).ok());
   auto same = (*d)->RunPrepared(slot, o);

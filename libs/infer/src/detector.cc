@@ -146,7 +146,15 @@ Result<std::vector<eval::Detection>> OnnxDetector::RunPrepared(const Prepared& s
 }
 
 std::string OnnxDetector::Describe() const {
-  return "onnx/" + backend_->Name() + " " + std::to_string(in_w_) + "x" + std::to_string(in_h_);
+  std::string d =
+      "onnx/" + backend_->Name() + " " + std::to_string(in_w_) + "x" + std::to_string(in_h_);
+  // A precision the file does not show (bf16, int8+bf16) is named: reports must say what ran.
+  const std::string details = backend_->Details();
+  if (details.rfind("precision=", 0) == 0) {
+    const std::string p = details.substr(10, details.find(' ') - 10);
+    if (p.find("bf16") != std::string::npos) d += " " + p;
+  }
+  return d;
 }
 
 }  // namespace vqi::infer

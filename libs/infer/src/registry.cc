@@ -48,6 +48,26 @@ std::vector<std::string> BackendNames() {
   return names;
 }
 
+const char* PrecisionName(Precision p) {
+  switch (p) {
+    case Precision::kFp32:
+      return "fp32";
+    case Precision::kBf16:
+      return "bf16";
+    case Precision::kInt8:
+      return "int8";
+    case Precision::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+Result<Precision> ParsePrecision(const std::string& name) {
+  for (Precision p : {Precision::kAuto, Precision::kFp32, Precision::kBf16, Precision::kInt8})
+    if (name == PrecisionName(p)) return p;
+  return InvalidArgument("precision '" + name + "': accepted values auto, fp32, bf16, int8");
+}
+
 Result<std::unique_ptr<InferenceBackend>> OpenBackend(const std::string& name,
                                                       const OnnxModel& model,
                                                       const BackendOptions& options) {
@@ -62,7 +82,8 @@ Result<std::unique_ptr<InferenceBackend>> OpenBackend(const std::string& name,
   auto opencv = Find("opencv");
   if (auto onednn = Find("onednn"); onednn.ok()) {
     auto b = (*onednn)(model, options);
-    if (b.ok() || !opencv.ok()) return b;  // without a fallback, oneDNN's own error
+    // Without a fallback, oneDNN's own error; bf16 runs on oneDNN only (no silent fp32).
+    if (b.ok() || !opencv.ok() || options.precision == Precision::kBf16) return b;
     why = b.status().ToString();
   }
   if (!opencv.ok())

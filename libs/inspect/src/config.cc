@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "vqi/base/system.h"
+#include "vqi/infer/backend.h"
 #include "vqi/transport/topics.h"
 #include "vqi/yolo/image_header.h"
 
@@ -183,6 +184,9 @@ Result<InspectConfig> ParseConfig(const Json& j, const std::string& where,
     c.uncertain_hi = static_cast<float>(hi);
   }
   VQI_RETURN_IF_ERROR(r.String("Backend", c.backend, false));
+  VQI_RETURN_IF_ERROR(r.String("Precision", c.precision, false));
+  if (auto p = infer::ParsePrecision(c.precision); !p.ok())
+    return r.Error("Precision", "'" + c.precision + "': accepted values auto, fp32, bf16, int8");
   int64_t threads = c.threads;
   VQI_RETURN_IF_ERROR(r.Integer("Threads", threads, 1, kMaxThreads));
   c.threads = static_cast<int>(threads);

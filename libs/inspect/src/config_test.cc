@@ -66,6 +66,7 @@ TEST(ConfigTest, ReadsEveryKeyAndNumericStrings) {
   j["ScoreThreshold"] = 0.4;
   j["UncertainBand"] = {0.2, 0.5};
   j["Threads"] = 2;
+  j["Precision"] = "bf16";
   j["ModelFile"] = "model.int8.onnx";
   j["ModelVersion"] = "7";
   j["ThingName"] = "from-config";
@@ -78,6 +79,7 @@ TEST(ConfigTest, ReadsEveryKeyAndNumericStrings) {
   EXPECT_DOUBLE_EQ(c->inference_interval, 60);
   EXPECT_EQ(c->Topic(), "factory/line1");
   EXPECT_EQ(c->threads, 2);
+  EXPECT_EQ(c->precision, "bf16");
   EXPECT_EQ(c->thing_name, "from-config");
   EXPECT_EQ(c->drift.window, 100);
   EXPECT_EQ(c->drift.min_window, 20);
@@ -129,6 +131,7 @@ TEST(ConfigTest, RefusesBadValuesNamingTheKey) {
       {"UncertainBand", 0.5, "must be [low, high]"},
       {"Threads", 0, "Threads: 0 is out of range [1, 256]"},
       {"Threads", 1.5, "Threads: 1.5 is not an integer"},
+      {"Precision", "fp16", "Precision: 'fp16': accepted values auto, fp32, bf16, int8"},
       {"ModelFile", "../x.onnx", "must be a file name"},
       {"PublishResultsOnTopic", "a/#", "MQTT wildcard"},
       {"MaxImagePixels", 1e12, "MaxImagePixels"},

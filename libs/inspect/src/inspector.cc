@@ -44,9 +44,9 @@ Status CheckComplete(const std::string& format, const std::string& bytes, const 
 
 bool SameModel(const InspectConfig& a, const InspectConfig& b) {
   return a.ModelPath() == b.ModelPath() && a.backend == b.backend && a.threads == b.threads &&
-         a.drift.enabled == b.drift.enabled && a.drift.stats_file == b.drift.stats_file &&
-         a.drift.window == b.drift.window && a.drift.min_window == b.drift.min_window &&
-         a.drift.alpha == b.drift.alpha;
+         a.precision == b.precision && a.drift.enabled == b.drift.enabled &&
+         a.drift.stats_file == b.drift.stats_file && a.drift.window == b.drift.window &&
+         a.drift.min_window == b.drift.min_window && a.drift.alpha == b.drift.alpha;
 }
 
 }  // namespace
@@ -83,7 +83,8 @@ Result<Inspector::Loaded> Inspector::LoadModel(const InspectConfig& c) const {
   Loaded m;
   m.stamp = ModelStamp(c);
   VQI_ASSIGN_OR_RETURN(m.detector,
-                       infer::OnnxDetector::Open(c.ModelPath(), c.backend, {c.threads}));
+                       infer::OnnxDetector::Open(c.ModelPath(), c.backend,
+                                                 {c.threads, *infer::ParsePrecision(c.precision)}));
   if (const std::string stats_file = c.DriftStatsPath(); !stats_file.empty()) {
     VQI_ASSIGN_OR_RETURN(Json j, ReadJsonFile(stats_file));
     VQI_ASSIGN_OR_RETURN(TrainingStats stats, TrainingStats::FromJson(j, stats_file));

@@ -191,7 +191,12 @@ Result<std::unique_ptr<ShadowRunner>> ShadowRunner::Open(const InspectConfig& c)
   const ShadowConfig& s = c.shadow;
   if (!s.enabled()) return InvalidArgument("no Shadow configured");
   const std::string path = s.model_directory + "/" + s.model_file;
-  VQI_ASSIGN_OR_RETURN(auto detector, infer::OnnxDetector::Open(path, c.backend, {c.threads}));
+  // The candidate runs in bf16 when the deployed model does; fp32/int8 are checks of the
+  // deployed file, so the candidate runs as its own file says.
+  const infer::Precision precision =
+      c.precision == "bf16" ? infer::Precision::kBf16 : infer::Precision::kAuto;
+  VQI_ASSIGN_OR_RETURN(auto detector,
+                       infer::OnnxDetector::Open(path, c.backend, {c.threads, precision}));
   std::unique_ptr<ShadowRunner> r(
       new ShadowRunner(s, c.work_directory + "/shadow-state.json", std::move(detector)));
   if (FileExists(r->state_path_)) {

@@ -2,6 +2,7 @@
 // held-out fold with the checkpoint detector (the numbers `vqi model eval` gives).
 #include "vqi/train/cv.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <string>
@@ -27,14 +28,13 @@ std::string CheckpointPath(const TrainSummary& s, const std::string& choice) {
 }
 
 // Held-out mAP of one checkpoint, at evaluation settings (conf 0.001, NMS IoU 0.7, max 300).
-Result<CheckpointScore> Score(const std::string& path, const std::string& choice,
+Result<CheckpointScore> Score(const std::string& path, const std::string& choice, int epoch,
                               const std::vector<eval::EvalItem>& items, int threads) {
-  VQI_ASSIGN_OR_RETURN(model::Checkpoint ckpt, model::ReadCheckpoint(path));
   VQI_ASSIGN_OR_RETURN(auto detector, OpenCheckpointDetector(path, threads));
   VQI_ASSIGN_OR_RETURN(eval::DetectorEvaluation ev,
                        eval::EvaluateDetector(*detector, items, {0.001f, 0.7f, 300, false}));
   if (!ev.failures.empty()) return ev.failures.front().WithContext(path);
-  return CheckpointScore{choice, ckpt.epoch, ev.report.map50, ev.report.map50_95};
+  return CheckpointScore{choice, epoch, ev.report.map50, ev.report.map50_95};
 }
 
 std::vector<eval::EvalItem> EvalItems(const std::vector<dataset::Sample>& samples) {
@@ -151,7 +151,19 @@ Result<CvReport> CrossValidate(const CvOptions& o, const std::vector<dataset::Sa
     r.summary = *summary;
     const std::vector<eval::EvalItem> items = EvalItems(parts.test);
     for (const auto& choice : CheckpointChoices()) {
-      auto score = Score(CheckpointPath(*summary, choice), choice, items, o.train.threads);
+      const std::string path = CheckpointPath(*summary, choice);
+      // Checkpoints of the same epoch of one run hold the same EMA weights: score them once.
+      auto epoch = model::ReadCheckpoint(path);  // its epoch
+      if (!epoch.ok()) return epoch.status().WithContext(where + " " + choice);
+      auto same = std::find_if(r.scores.begin(), r.scores.end(),
+                               [&](const CheckpointScore& s) { return s.epoch == epoch->epoch; });
+      if (same != r.scores.end()) {
+        CheckpointScore copy = *same;
+        copy.choice = choice;
+        r.scores.push_back(copy);
+        continue;
+      }
+      auto score = Score(path, choice, epoch->epoch, items, o.train.threads);
       if (!score.ok()) return score.status().WithContext(where + " " + choice);
       r.scores.push_back(*score);
     }

@@ -1,7 +1,7 @@
 // Concat (any axis). Lowered to an in-place concat when the inputs can be produced straight
 // into their slots of the output (blocked channel slices, or a contiguous outer split), else
 // a copying concat (the channels-last loop or oneDNN's); s8 when every input carries the
-// output's scale and one of them is s8.
+// output's scale and one of them is s8, else bf16 when one of them is bf16.
 #include <cstring>
 
 #include "lowerer.h"
@@ -82,10 +82,17 @@ Status Lower(Lowerer& l, int ni) {
     any_s8 = any_s8 || l.S8(t);
   }
   q = q && any_s8;
-  const int64_t es = q ? 1 : 4;
+  // Otherwise bf16 when every input is computed at run time and one of them is bf16.
+  bool h = !q, any_bf16 = false;
+  for (int t : ins) {
+    h = h && l.Rt(t);
+    any_bf16 = any_bf16 || l.Bf16(t);
+  }
+  const Store st = q ? Store::kS8 : h && any_bf16 ? Store::kBf16 : Store::kF32;
+  const int64_t es = q ? 1 : st == Store::kBf16 ? 2 : 4;
   const int64_t block = l.block();
   LOp c{.kind = LKind::kConcat, .node = ni, .out = {o}, .axis = static_cast<int>(axis)};
-  for (int t : ins) c.in.push_back(l.Want(t, lay, q));
+  for (int t : ins) c.in.push_back(l.Want(t, lay, st));
   if (blocked) {
     c.inplace = os[0] == 1 && block > 0;
     int64_t ch = 0;
@@ -103,7 +110,7 @@ Status Lower(Lowerer& l, int ni) {
     }
   }
   c.copy_in.assign(c.in.size(), true);
-  l.Define(o, lay, true, q);
+  l.Define(o, lay, true, st);
   l.Emit(c);
   return Status::Ok();
 }

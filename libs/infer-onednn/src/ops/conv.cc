@@ -107,7 +107,16 @@ Status Lower(Lowerer& l, int ni) {
     l.Emit(c);
     return Status::Ok();
   }
-  if (l.S8(x)) x = l.Want(x, l.L(x));
+  // bf16 mode: a float conv runs bf16 (bf16 source, weights and result, f32 accumulation) when
+  // it reads the graph input or data already bf16 or s8. One reading f32 data (in YOLO graphs:
+  // the DFL conv after its Softmax; in QDQ models the head's float 1x1 convs after an int8 conv
+  // with an f32 result, where a conversion would cost more than it saves) stays fp32, and so do
+  // grouped convs that are not depthwise (oneDNN 2.6 has only ref:any for them in bf16).
+  const int64_t group = n.Int("group", 1), ch = l.S(x)[1];
+  const bool bf = l.Bf16Mode() && (group == 1 || (group == ch && l.S(n.out[0])[1] == ch)) &&
+                  (x == l.graph().input || l.Bf16(x) || l.S8(x));
+  const Store st = bf ? Store::kBf16 : Store::kF32;
+  if (l.S8(x)) x = l.Want(x, l.L(x), st);
   // Blocked by default. A plain input with few channels (the image) is read as is by the
   // first-layer kernels; a plain input feeding a narrow conv stays plain; channels-last stays.
   int64_t cin = l.S(x)[1], cout = l.S(n.out[0])[1];
@@ -123,12 +132,13 @@ Status Lower(Lowerer& l, int ni) {
     if (cout < 8)
       out = Layout::kPlain;
     else
-      x = l.Want(x, Layout::kBlocked);
+      x = l.Want(x, Layout::kBlocked, st);
   }
+  x = l.Want(x, l.L(x), st);
   LOp c{.kind = LKind::kConv, .node = ni, .in = {x}, .out = {n.out[0]}};
   for (const PostOp& po : n.post)
-    if (po.kind == PostOp::kAdd) c.in.push_back(l.Want(po.tensor, out));
-  l.Define(n.out[0], out);
+    if (po.kind == PostOp::kAdd) c.in.push_back(l.Want(po.tensor, out, st));
+  l.Define(n.out[0], out, true, st);
   l.Emit(c);
   return Status::Ok();
 }

@@ -57,9 +57,9 @@ Status Lower(Lowerer& l, int ni) {
     l.LowerRef(ni);
     return Status::Ok();
   }
-  bool q = l.KeepS8(x, n.out[0]);
-  if (!q) x = l.Want(x, l.L(x));
-  l.Define(n.out[0], l.L(x), true, q);
+  const Store st = l.Keep(x, n.out[0]);
+  x = l.Want(x, l.L(x), st);
+  l.Define(n.out[0], l.L(x), true, st);
   l.Emit(LOp{.kind = LKind::kPool, .node = ni, .in = {x}, .out = {n.out[0]}});
   return Status::Ok();
 }

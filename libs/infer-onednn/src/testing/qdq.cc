@@ -92,6 +92,7 @@ Result<std::string> QuantizeToQdq(const std::string& fp32_onnx, const QdqOptions
     if (n.op_type() != "Conv" || n.input_size() < 2 || !init_index.count(n.input(1)) ||
         init_index.count(n.input(0)))
       return false;
+    if (options.first_conv_float && n.input(0) == g.tensors[g.input].name) return false;
     const auto& w = gp->initializer(init_index[n.input(1)]);
     return w.dims_size() == 4 && w.dims(0) >= options.min_conv_channels &&
            w.data_type() == onnx::TensorProto::FLOAT;

@@ -18,6 +18,8 @@ struct QdqOptions {
   // Convs with at most this many output channels stay fp32 (the DFL head's 1-channel conv,
   // which the real quantizer leaves out together with the rest of the detect head).
   int64_t min_conv_channels = 2;
+  // The convs reading the graph input (the image) stay fp32, as `vqi model quantize` keeps them.
+  bool first_conv_float = false;
 };
 
 // Errors: not ONNX, opset below 13, reference run failures.

@@ -10,6 +10,7 @@
 
 #include "vqi/base/status.h"
 #include "vqi/eval/detector.h"
+#include "vqi/infer/backend.h"
 
 namespace vqi::detect {
 
@@ -17,7 +18,14 @@ namespace vqi::detect {
 struct ModelOptions {
   int threads = 1;               // 1..vqi::kMaxThreads (libs/base system.h)
   std::string backend = "auto";  // ONNX files: auto | opencv | onednn (those built in)
+  // ONNX files: auto | fp32 | bf16 | int8 (vqi/infer/backend.h Precision); checkpoints and
+  // predictions files accept auto and fp32 only.
+  std::string precision = "auto";
 };
+
+// The backend options of an ONNX model: threads and the parsed precision (InvalidArgument
+// naming the accepted values for an unknown one).
+Result<infer::BackendOptions> BackendOptionsOf(const ModelOptions& options);
 
 // Registers every inference backend this build holds (VQI_WITH_ONEDNN, VQI_WITH_OPENCV_DNN).
 // Call once at program start; calling again is harmless.

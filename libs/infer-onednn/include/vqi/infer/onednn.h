@@ -45,9 +45,21 @@ struct OnednnOptions {
   bool profile = false;
   // Chooses each convolution's implementation by timing the candidates oneDNN offers (and
   // Winograd for fp32 3x3 stride 1) at compile time, once per process and shape
-  // (docs/design/onednn.md, "Implementation choice"). false: oneDNN's first choice.
-  bool tune = true;
+  // (docs/design/onednn.md, "Implementation choice"). Off by default: on the AVX-512 hosts
+  // measured it found no whole-model gain and the extra candidate kernels stay in oneDNN's
+  // primitive cache (+11 MB peak RSS for t@320x224). false: oneDNN's first choice.
+  bool tune = false;
+  // The arithmetic (vqi/infer/backend.h): kAuto as the file says; kBf16 needs AVX512-BF16
+  // (oneDNN's effective ISA avx512_core_bf16 or above), else FailedPrecondition at open;
+  // kFp32 on a QDQ file and kInt8 on a float file are InvalidArgument.
+  Precision precision = Precision::kAuto;
+  // For tests: behave as if oneDNN reported a CPU without AVX512-BF16.
+  bool pretend_no_bf16 = false;
 };
+
+// True if oneDNN's effective ISA here has AVX512-BF16 instructions (avx512_core_bf16 or
+// avx512_core_amx; ONEDNN_MAX_CPU_ISA can lower it).
+bool OnednnHasBf16();
 
 // Registers the backend as "onednn" in the backend registry (vqi/infer/backend.h): it opens
 // the registry's OnnxModel from its parsed proto (never reading the file again), with

@@ -21,9 +21,21 @@ class ModelProto;
 
 namespace vqi::infer {
 
+// The arithmetic a model runs in. kAuto: as the file says (a float model fp32, a QDQ model
+// int8 with the layers the quantizer kept float in fp32). kFp32 / kInt8 require a float / a QDQ
+// file. kBf16: a float model with bf16 weights and activations (float accumulation), or a QDQ
+// model whose float layers run bf16 instead of fp32 (mixed int8/bf16); only the onednn backend,
+// only on CPUs with AVX512-BF16. The graph input and output stay float32 either way.
+enum class Precision { kAuto, kFp32, kBf16, kInt8 };
+// "auto", "fp32", "bf16", "int8" (the names the CLI, JSON and docs use).
+const char* PrecisionName(Precision p);
+// InvalidArgument naming the accepted values for anything else.
+Result<Precision> ParsePrecision(const std::string& name);
+
 // Per backend instance: two models in one process may use different thread counts.
 struct BackendOptions {
   int threads = 1;  // intra-op threads, >= 1; results are deterministic for a given count
+  Precision precision = Precision::kAuto;
 };
 
 struct ModelInfo {

@@ -46,6 +46,7 @@ struct InspectConfig {
   float score_threshold = 0.25f;
   float uncertain_lo = 0.3f, uncertain_hi = 0.6f;
   std::string backend = "auto";
+  std::string precision = "auto";  // auto | fp32 | bf16 | int8 (vqi/infer/backend.h Precision)
   int threads = 1;
   std::string model_directory;
   std::string model_file = "model.onnx";
