@@ -11,7 +11,7 @@
 #   DATA=/work/shared/datasets/metal-tags   SCALE=n  IMGSZ=480x320  BATCH=16  THREADS=2
 #   EPOCHS=3 (the first is not counted)     ROUNDS=2 (order alternates)
 #   VAL_EVERY=1 (ours; the peer validates every epoch, as Ultralytics)
-#   OURS_ARGS="..." extra `vqi model train` flags, e.g. "--bf16"
+#   OURS_ARGS="..." extra `vqi model train` flags, e.g. "--precision bf16" or "--layout nchw"
 #   OMP_WAIT_POLICY=PASSIVE for both sides (vqi sets it for itself as well)
 #   WORK=/tmp/... keeps the vqi home, the export and the runs there; VQI=path/to/vqi
 #
