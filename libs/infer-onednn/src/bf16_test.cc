@@ -24,7 +24,10 @@
 namespace vqi::infer::onednn {
 namespace {
 
+using testing::Conv;
+using testing::Model;
 using testing::OnnxBuilder;
+using testing::Silu;
 
 constexpr double kU = 1.0 / 256;  // unit roundoff of bf16 (8-bit significand)
 
@@ -63,26 +66,6 @@ Outcome RunBf16(const std::string& bytes, int threads, bool bf16 = true, uint32_
   EXPECT_TRUE(st.ok()) << st.ToString();
   r.details = (*m)->Details();
   return r;
-}
-
-std::string Model(int64_t c, int64_t h, int64_t w,
-                  const std::function<std::string(OnnxBuilder&, const std::string&)>& body) {
-  OnnxBuilder b(13, 11);
-  std::string x = b.Input("images", {1, c, h, w});
-  b.Output(body(b, x));
-  return b.Serialize();
-}
-
-std::string Conv(OnnxBuilder& b, const std::string& x, int64_t cin, int64_t cout, int64_t k,
-                 int64_t stride = 1, int64_t group = 1) {
-  std::string y = b.Op1("Conv", {x, b.Rand({cout, cin / group, k, k}, 0.5f), b.Rand({cout}, 0.3f)});
-  int64_t p = k / 2;
-  b.AttrInts({p, p, p, p}, "pads").AttrInts({stride, stride}, "strides").AttrInt("group", group);
-  return y;
-}
-
-std::string Silu(OnnxBuilder& b, const std::string& y) {
-  return b.Op1("Mul", {y, b.Op1("Sigmoid", {y})});
 }
 
 // Steps of a kind in Details() ("kind=impl xN" entries) whose implementation contains `impl`

@@ -312,7 +312,8 @@ memory::desc MdOf(const Program& p, int t) {
     memory::format_tag tag = memory::format_tag::nhwc;
     if (p.tp[t].layout == Layout::kBlocked && p.block == 16) tag = memory::format_tag::nChw16c;
     if (p.tp[t].layout == Layout::kBlocked && p.block == 8) tag = memory::format_tag::nChw8c;
-    if (p.tp[t].layout == Layout::kBlocked16) tag = memory::format_tag::nChw16c;
+    if (p.tp[t].layout == Layout::kBlocked16)
+      tag = s[1] <= 8 ? memory::format_tag::nChw8c : memory::format_tag::nChw16c;
     return memory::desc(dims, dt, tag);
   }
   auto st = RowStrides(s);

@@ -14,8 +14,9 @@ namespace vqi::infer::onednn {
 
 // kBlocked: the program's activation layout for 4-D tensors (Program::block: nChw16c, nChw8c,
 // or nhwc when 0); kNhwc: channels-last (softmax over channels, the DFL head); kBlocked16:
-// nChw16c whatever the program's layout (the float first convolution of an nhwc int8 model:
-// the blocked first-layer kernel reads the plain image directly, see ops/conv.cc).
+// nChw16c (nChw8c for at most 8 channels) whatever the program's layout (the float first
+// convolution of an nhwc int8 model: the blocked first-layer kernels read the plain image
+// directly, see ops/conv.cc).
 enum class Layout { kPlain, kBlocked, kNhwc, kBlocked16 };
 
 // How a run-time float tensor is stored: f32, s8 (real = stored * scale) or bf16.

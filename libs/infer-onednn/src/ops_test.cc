@@ -1,7 +1,11 @@
 // Each operator against the naive reference, on small seeded shapes with odd sizes and
 // channel counts that are not multiples of 8 or 16 (ggml test-backend-ops style).
-#include <functional>
+#include <omp.h>
 
+#include <functional>
+#include <limits>
+
+#include "softmax_strided.h"
 #include "test_util.h"
 
 namespace vqi::infer::onednn {
@@ -216,6 +220,45 @@ TEST(OneDnnOps, SoftmaxTransposeReshape) {
     std::string q = b.Op1("Squeeze", {u, b.Ints({0})});
     return b.Op1("Transpose", {q});
   }));
+}
+
+TEST(OneDnnOps, StridedSoftmaxOverWideRangesAndNaN) {
+  // The DFL softmax loop with its own exp: logits over [-100, 100] (exp arguments down to
+  // -200, below the -87 clamp), an inner size crossing the 256-column chunk, a NaN column;
+  // against double precision, 1 and 2 threads.
+  const int64_t outer = 2, len = 16, inner = 300;
+  std::vector<float> x(outer * len * inner), y(x.size());
+  std::vector<float> r = testing::RandomVector(x.size(), 11);
+  for (size_t k = 0; k < x.size(); ++k) x[k] = 100.f * r[k];
+  x[(1 * len + 3) * inner + 7] = std::numeric_limits<float>::quiet_NaN();
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    SoftmaxStrided(x.data(), y.data(), outer, len, inner);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        auto at = [&](int64_t k) { return (o * len + k) * inner + i; };
+        bool has_nan = false;
+        double mx = -1e300, sum = 0;
+        for (int64_t k = 0; k < len; ++k) {
+          has_nan = has_nan || std::isnan(x[at(k)]);
+          mx = std::max(mx, double(x[at(k)]));
+        }
+        for (int64_t k = 0; k < len; ++k) sum += std::exp(double(x[at(k)]) - mx);
+        for (int64_t k = 0; k < len; ++k) {
+          if (has_nan) {
+            EXPECT_TRUE(std::isnan(y[at(k)])) << o << " " << i;  // as ONNX Runtime: NaN row
+            continue;
+          }
+          // The float difference x - max carries half an ulp of |x - max| into the exponent:
+          // relative error up to 6e-8 * |x - max|, plus a few ulp of exp and the division;
+          // arguments below -87 give e^-87 (< 1e-37) instead of 0.
+          const double arg = double(x[at(k)]) - mx, want = std::exp(arg) / sum;
+          ASSERT_NEAR(y[at(k)], want, want * (1e-6 + 6e-8 * std::fabs(arg)) + 1e-30)
+              << o << " " << k << " " << i;
+        }
+      }
+  }
+  omp_set_num_threads(1);
 }
 
 TEST(OneDnnOps, ShapeArithmeticIsFolded) {

@@ -23,7 +23,10 @@
 namespace vqi::infer::onednn {
 namespace {
 
+using testing::Conv;
+using testing::Model;
 using testing::OnnxBuilder;
+using testing::Silu;
 
 struct Outcome {
   std::vector<float> ref, got;
@@ -59,26 +62,6 @@ std::string Quantized(const std::string& fp32) {
   auto q = testing::QuantizeToQdq(fp32);
   EXPECT_TRUE(q.ok()) << q.status().ToString();
   return q.ok() ? *q : std::string();
-}
-
-std::string Model(int64_t c, int64_t h, int64_t w,
-                  const std::function<std::string(OnnxBuilder&, const std::string&)>& body) {
-  OnnxBuilder b(13, 11);
-  std::string x = b.Input("images", {1, c, h, w});
-  b.Output(body(b, x));
-  return b.Serialize();
-}
-
-std::string Conv(OnnxBuilder& b, const std::string& x, int64_t cin, int64_t cout, int64_t k,
-                 int64_t stride = 1, int64_t group = 1) {
-  std::string y = b.Op1("Conv", {x, b.Rand({cout, cin / group, k, k}, 0.5f), b.Rand({cout}, 0.3f)});
-  int64_t p = k / 2;
-  b.AttrInts({p, p, p, p}, "pads").AttrInts({stride, stride}, "strides").AttrInt("group", group);
-  return y;
-}
-
-std::string Silu(OnnxBuilder& b, const std::string& y) {
-  return b.Op1("Mul", {y, b.Op1("Sigmoid", {y})});
 }
 
 // Largest s_x * ||W_c||_1 over the int8 convs reading s8 tensors produced by int8 convs.

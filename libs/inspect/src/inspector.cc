@@ -157,10 +157,13 @@ InspectResult Inspector::InspectFile(const std::string& name, double queue_ms) {
   }
   if (Status s = CheckComplete(format, *bytes, path); !s.ok()) return fail(s);
   // A JPEG is decoded DCT-reduced toward the model input (never below its letterboxed size);
-  // at full size when a shadow candidate with another input size shares the decoded image.
+  // at full size when a shadow candidate with another input size shares the decoded image, and
+  // when the drift monitor runs: its training statistics (`vqi inspect stats`, from-model's
+  // stats.json) describe full-size decodes, and a reduced decode lowers the contrast feature
+  // enough to raise a false alert (drift_component_metal_test).
   yolo::DecodeOptions hint = detector_->DecodeHint();
-  if (shadow_ && (shadow_->detector().InputWidth() != detector_->InputWidth() ||
-                  shadow_->detector().InputHeight() != detector_->InputHeight()))
+  if (drift_ || (shadow_ && (shadow_->detector().InputWidth() != detector_->InputWidth() ||
+                             shadow_->detector().InputHeight() != detector_->InputHeight())))
     hint = {};
   auto image = yolo::DecodeImageBytes(*bytes, path, hint);
   r.timings.decode_ms = MsSince(t_decode);

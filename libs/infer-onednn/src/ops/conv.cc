@@ -121,12 +121,13 @@ Status Lower(Lowerer& l, int ni) {
   // first-layer kernels; a plain input feeding a narrow conv stays plain; channels-last stays.
   int64_t cin = l.S(x)[1], cout = l.S(n.out[0])[1];
   Layout out = l.L(x) == Layout::kNhwc ? Layout::kNhwc : Layout::kBlocked;
-  if (l.L(x) == Layout::kPlain && cin <= 4 && cout >= 8 && l.block() == 0 &&
+  if (!bf && l.L(x) == Layout::kPlain && cin <= 4 && cout >= 8 && l.block() == 0 &&
       OnlyInt8ConvsRead(l, n.out[0]) && HasAvx512()) {
     // The float first convolution of an int8 model (nhwc): oneDNN 2.6 has no fast kernel from
     // a plain image to nhwc (brgconv on an nhwc copy of the image, or ref), but its blocked
     // first-layer kernel reads the image as is; the int8 consumers need a quantizing reorder
     // anyway, which now also changes the layout (one reorder and one image copy fewer).
+    // fp32 only: oneDNN 2.6 has no bf16 kernel from a plain image to a blocked layout.
     out = Layout::kBlocked16;
   } else if (l.L(x) == Layout::kPlain && (cin >= 16 || l.block() == 0)) {
     if (cout < 8)

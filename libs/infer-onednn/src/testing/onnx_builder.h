@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -54,6 +55,16 @@ class OnnxBuilder {
   std::mt19937 rng_;
   int counter_ = 0;
 };
+
+// A one-input model: `body` adds the nodes after input "images" [1, c, h, w] and returns the
+// output's name (builder opset 13, seed 11).
+std::string Model(int64_t c, int64_t h, int64_t w,
+                  const std::function<std::string(OnnxBuilder&, const std::string&)>& body);
+// A k×k convolution ("same" padding) with random weights in [-0.5, 0.5] and bias in [-0.3, 0.3].
+std::string Conv(OnnxBuilder& b, const std::string& x, int64_t cin, int64_t cout, int64_t k,
+                 int64_t stride = 1, int64_t group = 1);
+// y * sigmoid(y), as exporters write SiLU.
+std::string Silu(OnnxBuilder& b, const std::string& y);
 
 // Random floats in [-1, 1) from a seeded generator.
 std::vector<float> RandomVector(size_t n, uint32_t seed);
