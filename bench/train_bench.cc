@@ -1,6 +1,7 @@
 // Training throughput (images/s) per model scale and input size: forward + loss + backward +
 // SGD step at batch 16 on random inputs (no data loading). Usage:
 //   train_bench [--scales t,n] [--sizes 480x320,320x224] [--batch 16] [--steps 3] [--threads N]
+//               [--layout nchw|nhwc]
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -25,6 +26,7 @@ std::vector<std::string> SplitList(const std::string& s) {
 int main(int argc, char** argv) {
   std::string scales = "t,n", sizes = "480x320,320x224";
   int batch = 16, steps = 3, threads = vqi::HardwareThreads();
+  bool channels_last = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--scales") scales = v;
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
     else if (k == "--batch") batch = std::atoi(v.c_str());
     else if (k == "--steps") steps = std::atoi(v.c_str());
     else if (k == "--threads") threads = std::atoi(v.c_str());
+    else if (k == "--layout" && (v == "nchw" || v == "nhwc")) channels_last = v == "nhwc";
     else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;
@@ -46,7 +49,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bad size %s (expected WxH)\n", size.c_str());
         return 2;
       }
-      auto r = vqi::train::MeasureTrainStep(cfg, batch, steps, threads);
+      auto r = vqi::train::MeasureTrainStep(cfg, batch, steps, threads, channels_last);
       if (!r.ok()) {
         std::fprintf(stderr, "%s %s: %s\n", scale.c_str(), size.c_str(),
                      r.status().ToString().c_str());

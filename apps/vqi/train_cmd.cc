@@ -61,6 +61,7 @@ Status ApplyRecipeFlags(const Context& ctx, TrainFlags& f) {
   if (std::string why = ParseSize(f.imgsz, &o.model.input_w, &o.model.input_h); !why.empty())
     return InvalidArgument("--imgsz: " + why);
   o.threads = ctx.threads;
+  o.channels_last = f.layout == "nhwc";
   return Status::Ok();
 }
 
@@ -112,6 +113,13 @@ void AddRecipeFlags(CLI::App* cmd, TrainFlags* f) {
   cmd->add_option("--workers", f->o.workers, "batches prepared ahead")
       ->capture_default_str()
       ->check(InRange(1, train::kMaxWorkers));
+  cmd->add_option("--precision", f->o.precision,
+                  "fp32, or bf16: forward convolutions in bfloat16 (needs AVX512-BF16)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "bf16"}));
+  cmd->add_option("--layout", f->layout, "activation layout: nhwc (channels-last) or nchw")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"nhwc", "nchw"}));
   cmd->add_option("--val-every", f->o.val_every,
                   "validate every n epochs (always in the last quarter)")
       ->capture_default_str()

@@ -15,12 +15,13 @@ struct TrainFlags {
   std::string scale = "t";
   std::string imgsz = "480x320";
   int synthetic = 0;
+  std::string layout = "nhwc";  // --layout: nhwc (channels-last) | nchw
   train::TrainOptions o;
 };
 
 // --dataset, --scale, --imgsz, --epochs, --batch, --time-limit, --seed, --synthetic, --init,
 // --optimizer, --lr, --schedule, --warmup-epochs, --close-mosaic, --mosaic, --scratch,
-// --workers, --val-every, each with its range.
+// --workers, --precision, --layout, --val-every, each with its range.
 void AddRecipeFlags(CLI::App* cmd, TrainFlags* f);
 
 // Puts --scale, --imgsz and the global --threads into f.o (InvalidArgument for a bad size).

@@ -2,6 +2,7 @@
 // here (fast to compile). Private to libs/train.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <future>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "vqi/base/json.h"
 #include "vqi/base/status.h"
 #include "vqi/dataset/sample.h"
 #include "vqi/eval/detector.h"
@@ -30,43 +32,79 @@ Result<std::vector<LabeledImage>> LoadImages(const std::vector<dataset::Sample>&
 std::vector<LabeledImage> SynthesizeImages(int count, uint64_t first, uint64_t seed);
 
 struct AugmentOptions {
-  double mosaic = 1.0;    // probability of a 2x2 mosaic
-  double scratch = 0.5;   // probability of drawing 1..max_scratches synthetic scratches
+  double mosaic = 1.0;   // probability of a 2x2 mosaic
+  double scratch = 0.5;  // probability of drawing 1..max_scratches synthetic scratches
   int max_scratches = 2;
   double fliplr = 0.5, flipud = 0.5;
   double hsv_h = 0.015, hsv_s = 0.7, hsv_v = 0.4;
   double translate = 0.1, scale = 0.5;
 };
 
-// A network input: H x W RGB planes in [0, 1] and boxes as (class, x1, y1, x2, y2) in input
-// pixels.
+// Pixel layout of a network input: RGB planes (NCHW) or interleaved RGB (NHWC, the
+// channels-last layout the trainer feeds libtorch without a copy).
+enum class Layout { kChw, kHwc };
+
+// A network input: H x W RGB in [0, 1] in `layout`, and boxes as (class, x1, y1, x2, y2) in
+// input pixels.
 struct InputImage {
-  std::vector<float> chw;
+  std::vector<float> pixels;
   std::vector<std::array<float, 5>> boxes;
 };
 
-// One augmented training image for pool[index]; deterministic in (seed, epoch, index).
+// CPU seconds spent in each augmentation stage (the epoch profile, docs/design/training.md).
+struct AugmentTimes {
+  double scratch = 0;   // synthetic scratches (copy of the source + drawing)
+  double resize = 0;    // source scaled to fit the input
+  double compose = 0;   // mosaic or centered canvas (copies)
+  double affine = 0;    // random scale/translate warp and box filtering
+  double hsv = 0;       // HSV jitter
+  double flip = 0;      // flips
+  double to_float = 0;  // uint8 BGR HWC -> float RGB CHW
+  void Add(const AugmentTimes& o);
+  Json ToJson() const;
+};
+
+// pool[i] scaled to fit w x h with its boxes as (class, x1, y1, x2, y2): what augmentation
+// computes for an image that gets no synthetic scratches, kept for the whole run (the set is
+// small; the trainer keeps it when it fits kMaxScaledPoolBytes).
+struct ScaledImage {
+  cv::Mat img;
+  std::vector<std::array<float, 5>> boxes;
+};
+inline constexpr int64_t kMaxScaledPoolBytes = int64_t{1} << 30;
+std::vector<ScaledImage> ScalePool(const std::vector<LabeledImage>& pool, int w, int h);
+
+// One augmented training image for pool[index]; deterministic in (seed, epoch, index), and the
+// same with or without `scaled` (ScalePool(pool, w, h)), which only saves the resizing.
+// `times` (optional) accumulates the CPU time of each stage.
 InputImage AugmentOne(const std::vector<LabeledImage>& pool, int index, bool mosaic,
-                      const AugmentOptions& o, int w, int h, uint64_t seed);
+                      const AugmentOptions& o, int w, int h, uint64_t seed,
+                      AugmentTimes* times = nullptr, Layout layout = Layout::kChw,
+                      const std::vector<ScaledImage>* scaled = nullptr);
 
 // The letterbox, pixel layout and output decoding are libs/yolo's (vqi/yolo/letterbox.h,
 // vqi/yolo/decode.h): the same code the ONNX detector serves with.
-inline yolo::ImageView ViewOf(const cv::Mat& bgr) { return {bgr.data, bgr.cols, bgr.rows, bgr.step}; }
+inline yolo::ImageView ViewOf(const cv::Mat& bgr) {
+  return {bgr.data, bgr.cols, bgr.rows, bgr.step};
+}
 
 std::vector<eval::GtBox> GroundTruth(const LabeledImage& im);
 
 struct Batch {
   int size = 0;
-  std::vector<float> images;   // size x 3 x h x w
+  std::vector<float> images;   // size x 3 x h x w (kChw) or size x h x w x 3 (kHwc)
   std::vector<float> targets;  // T x 6: image index, class, x1, y1, x2, y2
+  AugmentTimes times;          // worker CPU time spent building this batch, by stage
+  double build_s = 0;          // CPU time of building it (one worker thread)
 };
 
 // Produces the batches of one epoch in order, building up to `prefetch` of them ahead on
 // worker threads while the caller trains. Output is independent of thread timing.
 class BatchLoader {
  public:
-  BatchLoader(const std::vector<LabeledImage>* pool, std::vector<int> order, int batch,
-              bool mosaic, const AugmentOptions& o, int w, int h, uint64_t seed, int prefetch);
+  BatchLoader(const std::vector<LabeledImage>* pool, std::vector<int> order, int batch, bool mosaic,
+              const AugmentOptions& o, int w, int h, uint64_t seed, int prefetch,
+              Layout layout = Layout::kChw, const std::vector<ScaledImage>* scaled = nullptr);
   ~BatchLoader();
   int num_batches() const { return num_batches_; }
   // The next batch; REQUIRES: fewer than num_batches() calls so far.
@@ -83,6 +121,8 @@ class BatchLoader {
   AugmentOptions o_;
   uint64_t seed_;
   int prefetch_;
+  Layout layout_;
+  const std::vector<ScaledImage>* scaled_;
   int num_batches_;
   int launched_ = 0;
   std::deque<std::future<Batch>> pending_;

@@ -24,8 +24,8 @@ TEST(AugmentTest, DeterministicAndBoxesInsideTheInput) {
   for (int i = 0; i < 4; ++i) {
     auto a = AugmentOne(pool, i, true, o, 320, 224, 99);
     auto b = AugmentOne(pool, i, true, o, 320, 224, 99);
-    ASSERT_EQ(a.chw.size(), 3u * 320 * 224);
-    EXPECT_EQ(a.chw, b.chw);
+    ASSERT_EQ(a.pixels.size(), 3u * 320 * 224);
+    EXPECT_EQ(a.pixels, b.pixels);
     ASSERT_EQ(a.boxes.size(), b.boxes.size());
     for (const auto& bx : a.boxes) {
       EXPECT_GE(bx[1], 0);
@@ -36,8 +36,8 @@ TEST(AugmentTest, DeterministicAndBoxesInsideTheInput) {
       EXPECT_GT(bx[4] - bx[2], 2);
     }
   }
-  EXPECT_NE(AugmentOne(pool, 0, true, o, 320, 224, 1).chw,
-            AugmentOne(pool, 0, true, o, 320, 224, 2).chw);
+  EXPECT_NE(AugmentOne(pool, 0, true, o, 320, 224, 1).pixels,
+            AugmentOne(pool, 0, true, o, 320, 224, 2).pixels);
 }
 
 TEST(AugmentTest, WithoutRandomnessTheBoxesAreScaledOnly) {
@@ -51,6 +51,36 @@ TEST(AugmentTest, WithoutRandomnessTheBoxesAreScaledOnly) {
   EXPECT_NEAR(a.boxes[0][1], 100 * 16.0 / 15, 0.6);
   EXPECT_NEAR(a.boxes[0][3], 180 * 16.0 / 15, 0.6);
   EXPECT_NEAR(a.boxes[1][4], 230 * 16.0 / 15, 0.6);
+}
+
+TEST(AugmentTest, HwcLayoutHoldsTheSamePixelsAsChw) {
+  auto pool = Pool();
+  AugmentOptions o;
+  AugmentTimes t;
+  auto chw = AugmentOne(pool, 1, true, o, 320, 224, 7, &t, Layout::kChw);
+  auto hwc = AugmentOne(pool, 1, true, o, 320, 224, 7, nullptr, Layout::kHwc);
+  ASSERT_EQ(chw.pixels.size(), hwc.pixels.size());
+  EXPECT_EQ(chw.boxes, hwc.boxes);
+  const size_t plane = 320 * 224;
+  for (size_t i = 0; i < plane; i += 97)
+    for (size_t c = 0; c < 3; ++c)
+      ASSERT_EQ(chw.pixels[c * plane + i], hwc.pixels[i * 3 + c]) << "pixel " << i << " ch " << c;
+  EXPECT_GT(t.affine + t.hsv + t.to_float, 0.0);  // the stages were timed
+}
+
+TEST(AugmentTest, ScaledPoolGivesTheSameImages) {
+  auto pool = Pool();
+  AugmentOptions o;  // scratches with p 0.5: both paths are taken
+  auto scaled = ScalePool(pool, 320, 224);
+  ASSERT_EQ(scaled.size(), pool.size());
+  for (int i = 0; i < static_cast<int>(pool.size()); ++i)
+    for (uint64_t seed : {1u, 2u, 3u, 4u}) {
+      auto a = AugmentOne(pool, i, seed % 2 == 0, o, 320, 224, seed);
+      auto b =
+          AugmentOne(pool, i, seed % 2 == 0, o, 320, 224, seed, nullptr, Layout::kChw, &scaled);
+      EXPECT_EQ(a.pixels, b.pixels) << i << " seed " << seed;
+      EXPECT_EQ(a.boxes, b.boxes) << i << " seed " << seed;
+    }
 }
 
 // LetterboxTest.UltralyticsGeometryAndInverse moved to libs/yolo/src/contract_test.cc with the

@@ -22,6 +22,10 @@ Result<ValMetrics> Validate(Yolo& model, const std::vector<LabeledImage>& images
   dopt.iou_threshold = 0.7f;
   dopt.max_detections = 300;
   const int n = model::NumAnchors(cfg), no = 4 + cfg.nc();
+  // A model trained channels-last gets its input in that layout (no reorder per convolution).
+  const auto first = model->parameters().front();
+  const bool channels_last = first.dim() == 4 && !first.is_contiguous() &&
+                             first.is_contiguous(torch::MemoryFormat::ChannelsLast);
   for (size_t i = 0; i < images.size(); i += static_cast<size_t>(batch)) {
     size_t end = std::min(images.size(), i + static_cast<size_t>(batch));
     const size_t plane = static_cast<size_t>(3) * cfg.input_h * cfg.input_w;
@@ -33,6 +37,7 @@ Result<ValMetrics> Validate(Yolo& model, const std::vector<LabeledImage>& images
                                             in.data() + (j - i) * plane, &scratch));
     auto x =
         torch::from_blob(in.data(), {static_cast<int64_t>(end - i), 3, cfg.input_h, cfg.input_w});
+    if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
     auto out = model->Decode(model->forward(x)).contiguous();
     const float* p = out.data_ptr<float>();
     for (size_t j = i; j < end; ++j) {

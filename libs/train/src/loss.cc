@@ -1,10 +1,17 @@
 #include "loss.h"
 
+#include <chrono>
 #include <cmath>
 
 #include "yolo.h"
 
 namespace vqi::train {
+namespace {
+using Clock = std::chrono::steady_clock;
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+}  // namespace
 
 using torch::indexing::None;
 using torch::indexing::Slice;
@@ -36,8 +43,8 @@ torch::Tensor BboxIou(const torch::Tensor& b1, const torch::Tensor& b2, bool cio
 
 Assignment TaskAlignedAssign(const torch::Tensor& pd_scores, const torch::Tensor& pd_bboxes,
                              const torch::Tensor& anc_points, const torch::Tensor& gt_labels,
-                             const torch::Tensor& gt_bboxes, const torch::Tensor& mask_gt,
-                             int nc, const AssignerOptions& o) {
+                             const torch::Tensor& gt_bboxes, const torch::Tensor& mask_gt, int nc,
+                             const AssignerOptions& o) {
   torch::NoGradGuard ng;
   const int64_t bs = pd_scores.size(0), na = pd_scores.size(1), nmax = gt_bboxes.size(1);
   if (nmax == 0) {
@@ -51,10 +58,9 @@ Assignment TaskAlignedAssign(const torch::Tensor& pd_scores, const torch::Tensor
   auto mask = in_gts.logical_and(mask_gt.to(torch::kBool));  // [B, M, N]
 
   // Alignment metric s^alpha * IoU^beta over candidate pairs.
-  auto labels = gt_labels.squeeze(-1).to(torch::kLong).clamp(0, nc - 1);  // [B, M]
-  auto scores_t = pd_scores.transpose(1, 2);                                 // [B, nc, N]
-  auto bbox_scores =
-      scores_t.gather(1, labels.unsqueeze(-1).expand({bs, nmax, na}));       // [B, M, N]
+  auto labels = gt_labels.squeeze(-1).to(torch::kLong).clamp(0, nc - 1);               // [B, M]
+  auto scores_t = pd_scores.transpose(1, 2);                                           // [B, nc, N]
+  auto bbox_scores = scores_t.gather(1, labels.unsqueeze(-1).expand({bs, nmax, na}));  // [B, M, N]
   auto ious = BboxIou(gt_bboxes.unsqueeze(2), pd_bboxes.unsqueeze(1), true)
                   .squeeze(-1)
                   .clamp_min(0);  // [B, M, N]
@@ -87,15 +93,15 @@ Assignment TaskAlignedAssign(const torch::Tensor& pd_scores, const torch::Tensor
   auto batch_ind = torch::arange(bs, torch::kLong).unsqueeze(-1) * nmax;
   auto flat_idx = gt_idx + batch_ind;
   Assignment a;
-  a.labels = labels.flatten().index({flat_idx});                    // [B, N]
-  a.bboxes = gt_bboxes.reshape({-1, 4}).index({flat_idx});          // [B, N, 4]
+  a.labels = labels.flatten().index({flat_idx});            // [B, N]
+  a.bboxes = gt_bboxes.reshape({-1, 4}).index({flat_idx});  // [B, N, 4]
   a.fg_mask = fg.gt(0);
-  auto onehot = torch::one_hot(a.labels, nc).to(torch::kFloat);     // [B, N, nc]
+  auto onehot = torch::one_hot(a.labels, nc).to(torch::kFloat);  // [B, N, nc]
   onehot = onehot * a.fg_mask.unsqueeze(-1).to(torch::kFloat);
 
   // Soft targets: metric normalized so each gt's best anchor gets that gt's best IoU.
   align = align * mask_pos;
-  auto pos_align = std::get<0>(align.max(-1, true));                 // [B, M, 1]
+  auto pos_align = std::get<0>(align.max(-1, true));                // [B, M, 1]
   auto pos_ovl = std::get<0>((overlaps * mask_pos).max(-1, true));  // [B, M, 1]
   auto norm = std::get<0>((align * pos_ovl / (pos_align + o.eps)).max(-2)).unsqueeze(-1);
   a.scores = onehot * norm;
@@ -113,12 +119,12 @@ torch::Tensor DflTerm(const torch::Tensor& pred, const torch::Tensor& target) {
   return ce_l * wl + ce_r * wr;
 }
 
-DetectionLoss::DetectionLoss(const model::ModelConfig& cfg, LossGains gains,
-                             AssignerOptions assign)
+DetectionLoss::DetectionLoss(const model::ModelConfig& cfg, LossGains gains, AssignerOptions assign)
     : cfg_(cfg), gains_(gains), assign_(assign) {}
 
 LossOutput DetectionLoss::operator()(const std::vector<torch::Tensor>& feats,
                                      const torch::Tensor& targets) {
+  const auto t0 = Clock::now();
   const int rm = cfg_.reg_max, nc = cfg_.nc();
   const int64_t bs = feats[0].size(0);
   std::vector<torch::Tensor> flat;
@@ -151,17 +157,19 @@ LossOutput DetectionLoss::operator()(const std::vector<torch::Tensor>& feats,
   auto gt_labels = gt.slice(2, 0, 1).to(torch::kLong);
   auto gt_bboxes = gt.slice(2, 1, 5);
 
+  const auto t1 = Clock::now();
   auto pred_bboxes = Dist2Bbox(DflExpect(pred_distri, rm), anchors.points);  // grid units
-  auto as = TaskAlignedAssign(pred_scores.detach().sigmoid(),
-                              pred_bboxes.detach() * anchors.strides, anchors.points * anchors.strides,
-                              gt_labels, gt_bboxes, mask_gt, nc, assign_);
+  const auto t2 = Clock::now();
+  auto as = TaskAlignedAssign(
+      pred_scores.detach().sigmoid(), pred_bboxes.detach() * anchors.strides,
+      anchors.points * anchors.strides, gt_labels, gt_bboxes, mask_gt, nc, assign_);
+  const auto t3 = Clock::now();
   auto tss = std::max(as.scores.sum().item<double>(), 1.0);
 
-  auto loss_cls =
-      torch::binary_cross_entropy_with_logits(pred_scores, as.scores, {}, {},
-                                              torch::Reduction::None)
-          .sum() /
-      tss;
+  auto loss_cls = torch::binary_cross_entropy_with_logits(pred_scores, as.scores, {}, {},
+                                                          torch::Reduction::None)
+                      .sum() /
+                  tss;
   auto loss_box = torch::zeros({}), loss_dfl = torch::zeros({});
   if (as.fg_mask.any().item<bool>()) {
     auto tb = as.bboxes / anchors.strides;  // grid units
@@ -170,8 +178,8 @@ LossOutput DetectionLoss::operator()(const std::vector<torch::Tensor>& feats,
     auto iou = BboxIou(pred_bboxes.index({fg}), tb.index({fg}), true);
     loss_box = ((1.0 - iou) * weight).sum() / tss;
     auto pts = anchors.points.unsqueeze(0).expand({bs, na, 2});
-    auto ltrb = torch::cat({pts - tb.slice(2, 0, 2), tb.slice(2, 2, 4) - pts}, -1)
-                    .clamp(0, rm - 1 - 0.01);
+    auto ltrb =
+        torch::cat({pts - tb.slice(2, 0, 2), tb.slice(2, 2, 4) - pts}, -1).clamp(0, rm - 1 - 0.01);
     auto d = DflTerm(pred_distri.index({fg}).reshape({-1, rm}), ltrb.index({fg}).reshape({-1}))
                  .view({-1, 4})
                  .mean(-1, true);
@@ -183,6 +191,10 @@ LossOutput DetectionLoss::operator()(const std::vector<torch::Tensor>& feats,
   out.box = b.item<double>();
   out.cls = c.item<double>();
   out.dfl = d.item<double>();
+  const auto t4 = Clock::now();
+  out.targets_s = Seconds(t0, t1);
+  out.assign_s = Seconds(t2, t3);
+  out.terms_s = Seconds(t1, t2) + Seconds(t3, t4);
   return out;
 }
 

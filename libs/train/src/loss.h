@@ -34,8 +34,8 @@ struct Assignment {
 // boxes and points in the same units (pixels).
 Assignment TaskAlignedAssign(const torch::Tensor& pd_scores, const torch::Tensor& pd_bboxes,
                              const torch::Tensor& anc_points, const torch::Tensor& gt_labels,
-                             const torch::Tensor& gt_bboxes, const torch::Tensor& mask_gt,
-                             int nc, const AssignerOptions& options = {});
+                             const torch::Tensor& gt_bboxes, const torch::Tensor& mask_gt, int nc,
+                             const AssignerOptions& options = {});
 
 // Distribution focal loss: pred [n, reg_max] logits, target [n] continuous in
 // [0, reg_max - 1); returns [n] = CE(left) * wl + CE(right) * wr.
@@ -50,6 +50,9 @@ struct LossGains {
 struct LossOutput {
   torch::Tensor total;  // scalar to backpropagate: (gained box + cls + dfl) * batch size
   double box = 0, cls = 0, dfl = 0;  // gained parts (not multiplied by batch size)
+  // Wall seconds of the parts of this call (the epoch profile, docs/design/training.md):
+  // padding the targets, the assigner, the rest (prediction decode and the three terms).
+  double targets_s = 0, assign_s = 0, terms_s = 0;
 };
 
 class DetectionLoss {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <memory>
 #include <numeric>
 #include <opencv2/core.hpp>
 
@@ -52,7 +53,9 @@ Json TrainOptions::ToJson() const {
               {"hsv_v", hsv_v},
               {"translate", translate},
               {"scale", scale},
-              {"init_weights", init_weights}};
+              {"init_weights", init_weights},
+              {"channels_last", channels_last},
+              {"precision", precision}};
 }
 
 Json TrainSummary::ToJson() const {
@@ -119,6 +122,11 @@ Status CheckOptions(const TrainOptions& o) {
     VQI_RETURN_IF_ERROR(CheckRange(what, v, 0.0, 1.0));
   if (o.optimizer != "adamw" && o.optimizer != "sgd")
     return InvalidArgument("optimizer must be adamw or sgd, not '" + o.optimizer + "'");
+  if (o.precision != "fp32" && o.precision != "bf16")
+    return InvalidArgument("precision must be fp32 or bf16, not '" + o.precision + "'");
+  if (o.precision == "bf16" && !__builtin_cpu_supports("avx512bf16"))
+    return FailedPrecondition(
+        "precision bf16 needs a CPU with AVX512-BF16 (this one has none; use fp32)");
   if (o.schedule != "cosine" && o.schedule != "linear")
     return InvalidArgument("schedule must be cosine or linear, not '" + o.schedule + "'");
   if (o.out_dir.empty()) return InvalidArgument("--out must not be empty");
@@ -160,6 +168,15 @@ class Ema {
   Yolo ema_{nullptr};
   double decay_, tau_, updates_ = 0;
 };
+
+// Converts the 4-D parameters (convolution weights) to channels-last in place; the tensors
+// keep their identity, so optimizer state keyed by them stays attached.
+void ToChannelsLast(torch::nn::Module& m) {
+  torch::NoGradGuard ng;
+  for (auto& p : m.parameters())
+    if (p.dim() == 4 && !p.is_contiguous(torch::MemoryFormat::ChannelsLast))
+      p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+}
 
 struct Groups {
   std::vector<torch::Tensor> decay, no_decay_bn, bias;
@@ -237,6 +254,30 @@ AugmentOptions AugmentFrom(const TrainOptions& o) {
   a.scale = o.scale;
   return a;
 }
+
+// Wall seconds of one epoch by phase, on the trainer thread; `workers` sums the augmentation
+// stages on the loader threads (they overlap the trainer). Written to metrics.jsonl.
+struct EpochProfile {
+  double data_wait = 0, to_tensor = 0, forward = 0, loss_targets = 0, loss_assign = 0,
+         loss_terms = 0, backward = 0, clip_step = 0, ema = 0, validation = 0, checkpoint = 0;
+  double worker_build = 0;
+  AugmentTimes workers;
+  Json ToJson() const {
+    return Json{{"data_wait", data_wait},
+                {"to_tensor", to_tensor},
+                {"forward", forward},
+                {"loss_targets", loss_targets},
+                {"loss_assign", loss_assign},
+                {"loss_terms", loss_terms},
+                {"backward", backward},
+                {"clip_step", clip_step},
+                {"ema", ema},
+                {"validation", validation},
+                {"checkpoint", checkpoint},
+                {"worker_build", worker_build},
+                {"workers", workers.ToJson()}};
+  }
+};
 
 struct State {
   int epoch = 0;     // epochs completed
@@ -370,7 +411,9 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
     Status st = ImportWeights(*model, init.weights);
     if (!st.ok()) return st.WithContext(o.init_weights + " (--init)");
   }
+  if (o.channels_last) ToChannelsLast(*model);
   Ema ema(model, o.ema_decay, o.ema_tau);
+  if (o.channels_last) ToChannelsLast(*ema.model());
   Groups groups = SplitParams(*model);
   const double wd = o.weight_decay * o.batch / 64.0;
   auto opt = MakeOptimizer(o, groups, wd);
@@ -385,6 +428,10 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
     if (!FileExists(state_path))
       return NotFound(state_path + ": nothing to resume (no training state in --out)");
     VQI_RETURN_IF_ERROR(LoadState(state_path, model, ema, *opt, &st));
+    if (o.channels_last) {  // loading replaces the tensors' layout with the saved one
+      ToChannelsLast(*model);
+      ToChannelsLast(*ema.model());
+    }
     st.total = o.epochs;  // --epochs may extend a finished run
     auto prev = model::ReadCheckpoint(last);
     if (prev.ok()) st.run_id = prev->run_id;
@@ -405,25 +452,53 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
   Json last_metrics = Json::object();
   TrainSummary sum;
 
-  for (int epoch = st.epoch; epoch < st.total; ++epoch) {
-    const auto t_epoch = Clock::now();
+  const Layout layout = o.channels_last ? Layout::kHwc : Layout::kChw;
+  // The training images scaled to the input once for the run when they fit (the set is
+  // small): augmentation then resizes only the images that get synthetic scratches.
+  std::vector<ScaledImage> scaled;
+  if (static_cast<int64_t>(train_set.size()) * o.model.input_w * o.model.input_h * 3 <=
+      kMaxScaledPoolBytes)
+    scaled = ScalePool(train_set, o.model.input_w, o.model.input_h);
+  const std::vector<ScaledImage>* scaled_pool = scaled.empty() ? nullptr : &scaled;
+  // The loader of one epoch: its batches depend only on (seed, epoch, mosaic), so the next
+  // epoch's loader starts during validation and checkpoint writing of this one.
+  auto make_loader = [&](int epoch) {
     const bool mosaic = epoch < st.total - o.close_mosaic;
     // Epoch order: a seeded shuffle, independent of everything but (seed, epoch).
     std::vector<int> order(train_set.size());
     std::iota(order.begin(), order.end(), 0);
     auto rng = MakeRng(o.seed, 0x0bde, static_cast<uint64_t>(epoch));
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
-    BatchLoader loader(&train_set, order, o.batch, mosaic, aug, o.model.input_w, o.model.input_h,
-                       MakeRng(o.seed, 0xa06, static_cast<uint64_t>(epoch))(),
-                       std::max(1, o.workers));
+    return std::make_unique<BatchLoader>(&train_set, order, o.batch, mosaic, aug, o.model.input_w,
+                                         o.model.input_h,
+                                         MakeRng(o.seed, 0xa06, static_cast<uint64_t>(epoch))(),
+                                         std::max(1, o.workers), layout, scaled_pool);
+  };
+  std::unique_ptr<BatchLoader> next_loader;
+  const bool bf16 = o.precision == "bf16";
+
+  for (int epoch = st.epoch; epoch < st.total; ++epoch) {
+    const auto t_epoch = Clock::now();
+    const bool mosaic = epoch < st.total - o.close_mosaic;
+    std::unique_ptr<BatchLoader> loader = next_loader ? std::move(next_loader) : make_loader(epoch);
     ProgressBar bar(nb, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(st.total),
                     false);
     if (!o.progress) bar.Finish();
     model->train();
     double sbox = 0, scls = 0, sdfl = 0;
     int steps = 0;
+    EpochProfile prof;
     for (int b = 0; b < nb; ++b) {
-      Batch batch = loader.Next();
+      auto tp = Clock::now();
+      auto lap = [&tp](double& into) {
+        auto now = Clock::now();
+        into += std::chrono::duration<double>(now - tp).count();
+        tp = now;
+      };
+      Batch batch = loader->Next();
+      lap(prof.data_wait);
+      prof.workers.Add(batch.times);
+      prof.worker_build += batch.build_s;
       // Learning rates: warm-up from 0 (biases from 0.1 with SGD) to the scheduled value.
       const int64_t it = static_cast<int64_t>(epoch) * nb + b;
       const double sched = o.lr0 * LrFactor(o, epoch, st.total);
@@ -441,17 +516,36 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
               .momentum(0.8 + (o.momentum - 0.8) * x);
         }
       }
-      auto x = torch::from_blob(batch.images.data(),
-                                {batch.size, 3, o.model.input_h, o.model.input_w}, torch::kFloat);
+      const int64_t ih = o.model.input_h, iw = o.model.input_w;
+      auto x = layout == Layout::kHwc
+                   ? torch::from_blob(batch.images.data(), {batch.size, 3, ih, iw},
+                                      {3 * ih * iw, 1, 3 * iw, 3}, torch::kFloat)
+                   : torch::from_blob(batch.images.data(), {batch.size, 3, ih, iw}, torch::kFloat);
       auto targets = torch::from_blob(
           batch.targets.data(), {static_cast<int64_t>(batch.targets.size() / 6), 6}, torch::kFloat);
-      auto feats = model->forward(x);
+      lap(prof.to_tensor);
+      std::vector<torch::Tensor> feats;
+      {
+        Bf16Forward bf16_forward(bf16);
+        feats = model->forward(x);
+      }
+      lap(prof.forward);
       auto loss = loss_fn(feats, targets);
-      opt->zero_grad();
+      lap(prof.loss_terms);
+      prof.loss_targets += loss.targets_s;
+      prof.loss_assign += loss.assign_s;
+      prof.loss_terms -= loss.targets_s + loss.assign_s;
+      // Gradients set to none rather than zero-filled (libtorch 1.13's Optimizer::zero_grad
+      // fills): backward then writes them instead of adding into zeros (every trainable
+      // parameter is the model's and gets a gradient each step).
+      model->zero_grad(/*set_to_none=*/true);
       loss.total.backward();
+      lap(prof.backward);
       torch::nn::utils::clip_grad_norm_(model->parameters(), o.grad_clip);
       opt->step();
+      lap(prof.clip_step);
       ema.Update(model);
+      lap(prof.ema);
       sbox += loss.box, scls += loss.cls, sdfl += loss.dfl;
       ++steps;
       images_seen += batch.size;
@@ -473,6 +567,8 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
       st.total = std::clamp(fit, st.epoch, o.epochs);
     }
     const bool final_epoch = st.epoch >= st.total;
+    loader.reset();
+    if (!final_epoch) next_loader = make_loader(st.epoch);  // works while we validate
     const bool validate = final_epoch || st.epoch % std::max(1, o.val_every) == 0 ||
                           st.epoch > st.total - std::max(1, st.total / 4);
     Json m{{"epoch", st.epoch},
@@ -492,6 +588,7 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
       m["precision"] = vm.precision;
       m["recall"] = vm.recall;
       m["val_seconds"] = Since(t_val);
+      prof.validation = m["val_seconds"].get<double>();
       double fitness = Fitness(vm.map50, vm.map50_95);  // Ultralytics fitness
       if (smooth.Add(fitness)) VQI_RETURN_IF_ERROR(WriteCkpt(smoothed, o, d, ema, st, m));
       if (fitness >= st.best) {
@@ -505,8 +602,13 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
     }
     st.elapsed += Since(t_epoch);
     m["elapsed_seconds"] = st.elapsed;
+    const auto t_ckpt = Clock::now();
     VQI_RETURN_IF_ERROR(WriteCkpt(last, o, d, ema, st, m));
     VQI_RETURN_IF_ERROR(SaveState(state_path, model, ema, *opt, st));
+    prof.checkpoint = Since(t_ckpt);
+    m["profile"] = prof.ToJson();
+    // Wall time of this invocation so far (checkpoint writing included, unlike elapsed).
+    m["wall_seconds"] = Since(t_start);
     VQI_RETURN_IF_ERROR(AppendLine(metrics_path, m.dump()));
     if (o.verbose) {
       double remaining = st.elapsed / st.epoch * (st.total - st.epoch);
@@ -549,7 +651,7 @@ namespace vqi::train {
 namespace {
 
 Result<double> MeasureTrainStepImpl(const model::ModelConfig& cfg, int batch, int steps,
-                                    int threads) {
+                                    int threads, bool channels_last) {
   SetTorchThreads(threads > 0 ? threads : HardwareThreads());
   torch::manual_seed(0);
   Yolo model(cfg);
@@ -558,6 +660,10 @@ Result<double> MeasureTrainStepImpl(const model::ModelConfig& cfg, int batch, in
                         torch::optim::SGDOptions(0.01).momentum(0.937).nesterov(true));
   DetectionLoss loss_fn(cfg);
   auto x = torch::rand({batch, 3, cfg.input_h, cfg.input_w});
+  if (channels_last) {
+    ToChannelsLast(*model);
+    x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  }
   std::vector<float> t;
   for (int b = 0; b < batch; ++b)
     for (int k = 0; k < 3; ++k) {
@@ -579,13 +685,15 @@ Result<double> MeasureTrainStepImpl(const model::ModelConfig& cfg, int batch, in
 
 }  // namespace
 
-Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads) {
+Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads,
+                                bool channels_last) {
   VQI_RETURN_IF_ERROR(cfg.Validate());
   if (batch < 1 || batch > kMaxBatch || steps < 1)
     return InvalidArgument("batch must be in [1, " + std::to_string(kMaxBatch) +
                            "] and steps >= 1");
   if (threads != 0) VQI_RETURN_IF_ERROR(CheckThreadCount(threads, "threads"));
-  return Guarded("training step", [&] { return MeasureTrainStepImpl(cfg, batch, steps, threads); });
+  return Guarded("training step",
+                 [&] { return MeasureTrainStepImpl(cfg, batch, steps, threads, channels_last); });
 }
 
 }  // namespace vqi::train

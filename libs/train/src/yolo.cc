@@ -8,6 +8,32 @@ namespace {
 
 namespace nn = torch::nn;
 
+thread_local bool tls_bf16_forward = false;
+
+// A bias-free convolution computed in bfloat16 (oneDNN, AVX512-BF16) with a float32 result;
+// the backward pass is the float32 convolution backward at the float32 input and weights, so
+// no gradient is computed in bf16 (libtorch 1.13's bf16 backward kernels are slower than its
+// float32 ones on this CPU; docs/design/training.md).
+struct Bf16ForwardConv : torch::autograd::Function<Bf16ForwardConv> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& w, int64_t stride, int64_t pad) {
+    ctx->save_for_backward({x, w});
+    ctx->saved_data["stride"] = stride;
+    ctx->saved_data["pad"] = pad;
+    return torch::conv2d(x.to(torch::kBFloat16), w.to(torch::kBFloat16), {}, stride, pad)
+        .to(torch::kFloat);
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grad) {
+    auto saved = ctx->get_saved_variables();
+    const int64_t s = ctx->saved_data["stride"].toInt(), p = ctx->saved_data["pad"].toInt();
+    auto g =
+        at::convolution_backward(grad[0], saved[0], saved[1], c10::nullopt, {s, s}, {p, p}, {1, 1},
+                                 false, {0, 0}, 1, {saved[0].requires_grad(), true, false});
+    return {std::get<0>(g), std::get<1>(g), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 // A layer with a single-input forward (Conv, C2f, SPPF) or a parameter-free placeholder.
 struct Block : nn::Module {
   virtual torch::Tensor Forward(const torch::Tensor& x) { return x; }
@@ -16,12 +42,18 @@ struct Block : nn::Module {
 struct ConvBlock : Block {
   nn::Conv2d conv{nullptr};
   nn::BatchNorm2d bn{nullptr};
-  ConvBlock(int c1, int c2, int k, int s) {
+  int64_t stride, pad;
+  ConvBlock(int c1, int c2, int k, int s) : stride(s), pad(k / 2) {
     conv = register_module(
         "conv", nn::Conv2d(nn::Conv2dOptions(c1, c2, k).stride(s).padding(k / 2).bias(false)));
-    bn = register_module("bn", nn::BatchNorm2d(nn::BatchNorm2dOptions(c2).eps(1e-3).momentum(0.03)));
+    bn =
+        register_module("bn", nn::BatchNorm2d(nn::BatchNorm2dOptions(c2).eps(1e-3).momentum(0.03)));
   }
-  torch::Tensor Forward(const torch::Tensor& x) override { return torch::silu(bn(conv(x))); }
+  torch::Tensor Forward(const torch::Tensor& x) override {
+    if (tls_bf16_forward && is_training())
+      return torch::silu(bn(Bf16ForwardConv::apply(x, conv->weight, stride, pad)));
+    return torch::silu(bn(conv(x)));
+  }
 };
 
 struct Bottleneck : Block {
@@ -127,6 +159,9 @@ struct DetectBlock : Block {
 
 }  // namespace
 
+Bf16Forward::Bf16Forward(bool on) : prev_(tls_bf16_forward) { tls_bf16_forward = on; }
+Bf16Forward::~Bf16Forward() { tls_bf16_forward = prev_; }
+
 Anchors MakeAnchors(const std::vector<torch::Tensor>& feats, const std::vector<int>& strides) {
   std::vector<torch::Tensor> pts, strs;
   for (size_t i = 0; i < feats.size(); ++i) {
@@ -161,13 +196,21 @@ YoloImpl::YoloImpl(const model::ModelConfig& cfg) : cfg_(cfg) {
   for (const auto& l : plan_) {
     std::shared_ptr<nn::Module> b;
     switch (l.type) {
-      case model::LayerType::kConv: b = std::make_shared<ConvBlock>(l.c_in, l.c_out, l.k, l.s); break;
+      case model::LayerType::kConv:
+        b = std::make_shared<ConvBlock>(l.c_in, l.c_out, l.k, l.s);
+        break;
       case model::LayerType::kC2f:
         b = std::make_shared<C2fBlock>(l.c_in, l.c_out, l.n, l.shortcut);
         break;
-      case model::LayerType::kSPPF: b = std::make_shared<SppfBlock>(l.c_in, l.c_out, l.k); break;
-      case model::LayerType::kDetect: b = std::make_shared<DetectBlock>(l, cfg_); break;
-      default: b = std::make_shared<Block>(); break;
+      case model::LayerType::kSPPF:
+        b = std::make_shared<SppfBlock>(l.c_in, l.c_out, l.k);
+        break;
+      case model::LayerType::kDetect:
+        b = std::make_shared<DetectBlock>(l, cfg_);
+        break;
+      default:
+        b = std::make_shared<Block>();
+        break;
     }
     layers_->push_back(b);
     blocks_.push_back(b);
@@ -183,7 +226,9 @@ std::vector<torch::Tensor> YoloImpl::forward(const torch::Tensor& x) {
       case model::LayerType::kUpsample:
         out[i] = torch::upsample_nearest2d(in(0), {}, std::vector<double>{2.0, 2.0});
         break;
-      case model::LayerType::kConcat: out[i] = torch::cat({in(0), in(1)}, 1); break;
+      case model::LayerType::kConcat:
+        out[i] = torch::cat({in(0), in(1)}, 1);
+        break;
       case model::LayerType::kDetect: {
         auto* d = static_cast<DetectBlock*>(blocks_[i].get());
         std::vector<torch::Tensor> feats;
@@ -191,7 +236,9 @@ std::vector<torch::Tensor> YoloImpl::forward(const torch::Tensor& x) {
           feats.push_back(torch::cat({d->box[k]->Forward(in(k)), d->cls[k]->Forward(in(k))}, 1));
         return feats;
       }
-      default: out[i] = static_cast<Block*>(blocks_[i].get())->Forward(in(0)); break;
+      default:
+        out[i] = static_cast<Block*>(blocks_[i].get())->Forward(in(0));
+        break;
     }
   }
   VQI_CHECK_MSG(false, "plan without a Detect layer");
@@ -211,7 +258,7 @@ torch::Tensor YoloImpl::Decode(const std::vector<torch::Tensor>& feats) {
   // arange 1x1 convolution, expressed as a weighted sum.
   auto dist = box.view({b, 4, cfg_.reg_max, n}).softmax(2);
   auto proj = torch::arange(cfg_.reg_max, dist.options()).view({1, 1, cfg_.reg_max, 1});
-  auto ltrb = (dist * proj).sum(2);  // [B, 4, N]
+  auto ltrb = (dist * proj).sum(2);            // [B, 4, N]
   auto pts = anchors.points.t().unsqueeze(0);  // [1, 2, N]
   auto lt = ltrb.slice(1, 0, 2), rb = ltrb.slice(1, 2, 4);
   auto x1y1 = pts - lt, x2y2 = pts + rb;

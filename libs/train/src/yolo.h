@@ -47,6 +47,19 @@ class YoloImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Yolo);
 
+// While alive, the Conv-BN-SiLU blocks of models in training mode on this thread compute
+// their convolutions in bfloat16 (float32 result, float32 backward); see Bf16ForwardConv.
+class Bf16Forward {
+ public:
+  explicit Bf16Forward(bool on);
+  ~Bf16Forward();
+  Bf16Forward(const Bf16Forward&) = delete;
+  Bf16Forward& operator=(const Bf16Forward&) = delete;
+
+ private:
+  bool prev_;
+};
+
 // Float32 copies of all parameters and buffers (BatchNorm running statistics included,
 // `num_batches_tracked` excluded) under their state_dict names.
 std::map<std::string, Tensor> ExportWeights(torch::nn::Module& m);

@@ -47,6 +47,12 @@ struct TrainOptions {
   int threads = 0;           // torch intra-op threads, 1..kMaxThreads; 0 = all available cores
   int workers = 2;           // batches prepared ahead on worker threads, 1..kMaxWorkers
   std::string init_weights;  // checkpoint to start from (e.g. pretrained on synthetic tags)
+  // Speed (docs/design/training.md, "End-to-end throughput"): channels-last (NHWC) weights and
+  // activations, oneDNN's native layout; precision fp32, or bf16 = the Conv-BN-SiLU convolutions of
+  // the forward pass in bfloat16 (needs AVX512-BF16); their backward, the loss, gradients and
+  // weights stay fp32.
+  bool channels_last = true;
+  std::string precision = "fp32";
 
   std::string optimizer = "adamw";  // adamw | sgd
   double lr0 = 0.002;
@@ -102,8 +108,10 @@ struct TrainSummary {
 
 // Training throughput without data loading: images/s of `steps` timed steps of forward,
 // loss, backward and an SGD step at `batch` on random inputs with a few boxes each (after one
-// untimed step). `threads` <= 0: all available cores.
-Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads);
+// untimed step). `threads` <= 0: all available cores. `channels_last`: weights and input in
+// NHWC, as Train() runs by default.
+Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads,
+                                bool channels_last = false);
 
 // InvalidArgument for bad options or no training images; DataLoss when --resume state is
 // damaged; errors from reading images name the file.
