@@ -28,6 +28,7 @@ using testing::Conv;
 using testing::Model;
 using testing::OnnxBuilder;
 using testing::Silu;
+using testing::ValuePreservingChain;
 
 constexpr double kU = 1.0 / 256;  // unit roundoff of bf16 (8-bit significand)
 
@@ -155,23 +156,7 @@ TEST(OneDnnBf16, ValuePreservingChainsStayBf16) {
   SKIP_WITHOUT_BF16();
   // conv -> maxpool -> resize -> concat(with conv) -> split -> slice -> conv: bf16 throughout,
   // converted only at the input, before the Add (computed in f32) and at the output.
-  std::string m = Model(5, 12, 10, [&](OnnxBuilder& b, const std::string& x) {
-    std::string a = Silu(b, Conv(b, x, 5, 16, 3));
-    std::string p = b.Op1("MaxPool", {a});
-    b.AttrInts({5, 5}, "kernel_shape").AttrInts({2, 2, 2, 2}, "pads");
-    std::string p2 = b.Op1("MaxPool", {p});
-    b.AttrInts({2, 2}, "kernel_shape").AttrInts({2, 2}, "strides");
-    std::string u = b.Op1("Resize", {p2, "", b.Init({4}, {1, 1, 2, 2})});
-    b.AttrStr("mode", "nearest");
-    std::string cat = b.Op1("Concat", {a, p, u});
-    b.AttrInt("axis", 1);
-    auto parts = b.Op("Split", {cat, b.Ints({16, 32})}, 2);
-    b.AttrInt("axis", 1);
-    std::string s = b.Op1("Slice", {parts[1], b.Ints({3}), b.Ints({29}), b.Ints({1})});
-    std::string y = Conv(b, parts[0], 16, 7, 3);
-    std::string z = Conv(b, s, 26, 7, 1);
-    return b.Op1("Add", {y, z});
-  });
+  std::string m = Model(5, 12, 10, ValuePreservingChain);
   for (int threads : {1, 2}) {
     Outcome r = RunBf16(m, threads);
     ASSERT_EQ(r.got.size(), r.ref.size());

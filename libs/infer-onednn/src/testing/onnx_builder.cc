@@ -155,4 +155,22 @@ std::string Silu(OnnxBuilder& b, const std::string& y) {
   return b.Op1("Mul", {y, b.Op1("Sigmoid", {y})});
 }
 
+std::string ValuePreservingChain(OnnxBuilder& b, const std::string& x) {
+  std::string a = Silu(b, Conv(b, x, 5, 16, 3));
+  std::string p = b.Op1("MaxPool", {a});
+  b.AttrInts({5, 5}, "kernel_shape").AttrInts({2, 2, 2, 2}, "pads");
+  std::string p2 = b.Op1("MaxPool", {p});
+  b.AttrInts({2, 2}, "kernel_shape").AttrInts({2, 2}, "strides");
+  std::string u = b.Op1("Resize", {p2, "", b.Init({4}, {1, 1, 2, 2})});
+  b.AttrStr("mode", "nearest");
+  std::string cat = b.Op1("Concat", {a, p, u});
+  b.AttrInt("axis", 1);
+  auto parts = b.Op("Split", {cat, b.Ints({16, 32})}, 2);
+  b.AttrInt("axis", 1);
+  std::string s = b.Op1("Slice", {parts[1], b.Ints({3}), b.Ints({29}), b.Ints({1})});
+  std::string y = Conv(b, parts[0], 16, 7, 3);
+  std::string z = Conv(b, s, 26, 7, 1);
+  return b.Op1("Add", {y, z});
+}
+
 }  // namespace vqi::infer::onednn::testing

@@ -66,6 +66,11 @@ std::string Conv(OnnxBuilder& b, const std::string& x, int64_t cin, int64_t cout
 // y * sigmoid(y), as exporters write SiLU.
 std::string Silu(OnnxBuilder& b, const std::string& y);
 
+// conv(5→16)+SiLU → maxpool → maxpool → resize → concat(with the conv and first pool) → split →
+// slice → two convs → Add, on a [1, 5, H, W] input `x` (H, W ≥ 8): the value-preserving ops a
+// low-precision graph should keep in its type. Returns the output's name.
+std::string ValuePreservingChain(OnnxBuilder& b, const std::string& x);
+
 // Random floats in [-1, 1) from a seeded generator.
 std::vector<float> RandomVector(size_t n, uint32_t seed);
 
