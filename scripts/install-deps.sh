@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates ccache
   # base
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libssl-dev libsodium-dev
   libsqlite3-dev sqlite3 libre2-dev libyaml-cpp-dev libcurl4-openssl-dev libcpp-httplib-dev
