@@ -54,3 +54,17 @@ function(vqi_bench name)
   target_link_libraries(${name} PRIVATE ${A_DEPS})
   target_compile_options(${name} PRIVATE ${VQI_WARNINGS})
 endfunction()
+
+# vqi_dnnl: oneDNN as an INTERFACE target, for the libraries that use it (libs/infer-onednn, and
+# libs/train for its 1×1 GEMMs). Debian's dnnl-config.cmake requires the OpenCL headers (GPU
+# runtime) that the CPU path does not need, so the library and header are located directly.
+function(vqi_find_dnnl)
+  if(TARGET vqi_dnnl)
+    return()
+  endif()
+  find_library(VQI_DNNL_LIB NAMES dnnl REQUIRED)
+  find_path(VQI_DNNL_INCLUDE oneapi/dnnl/dnnl.hpp REQUIRED)
+  add_library(vqi_dnnl INTERFACE)
+  target_link_libraries(vqi_dnnl INTERFACE ${VQI_DNNL_LIB})
+  target_include_directories(vqi_dnnl SYSTEM INTERFACE ${VQI_DNNL_INCLUDE})
+endfunction()

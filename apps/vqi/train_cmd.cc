@@ -75,13 +75,13 @@ void AddRecipeFlags(CLI::App* cmd, TrainFlags* f) {
   cmd->add_option("--imgsz", f->imgsz, "input WxH, multiples of 32")
       ->capture_default_str()
       ->check(ImageSize());
-  cmd->add_option("--epochs", f->o.epochs, "epochs")
+  cmd->add_option("--epochs", f->o.epochs, "epochs (at most: --time-limit fits fewer when needed)")
       ->capture_default_str()
       ->check(InRange(1, kMaxEpochs));
   cmd->add_option("--batch", f->o.batch, "batch size")
       ->capture_default_str()
       ->check(InRange(1, train::kMaxBatch));
-  cmd->add_option("--time-limit", f->o.time_limit_min, "minutes; the schedule is shortened to fit")
+  cmd->add_option("--time-limit", f->o.time_limit_min, "minutes (0 = no limit); the schedule is shortened to fit")
       ->capture_default_str()
       ->check(InRange(0.0, train::kMaxTimeLimitMin));
   cmd->add_option("--seed", f->o.seed, "random seed")
@@ -113,6 +113,10 @@ void AddRecipeFlags(CLI::App* cmd, TrainFlags* f) {
   cmd->add_option("--workers", f->o.workers, "batches prepared ahead")
       ->capture_default_str()
       ->check(InRange(1, train::kMaxWorkers));
+  cmd->add_option("--replicas", f->o.replicas,
+                  "data-parallel model replicas, each on threads/replicas threads (0 = auto)")
+      ->capture_default_str()
+      ->check(InRange(0, train::kMaxReplicas));
   cmd->add_option("--precision", f->o.precision,
                   "fp32, or bf16: forward convolutions in bfloat16 (needs AVX512-BF16)")
       ->capture_default_str()

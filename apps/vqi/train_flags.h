@@ -9,11 +9,25 @@
 
 namespace vqi::cli {
 
+// The defaults are the default recipe (docs/design/training.md "Recipe decisions"): what
+// `vqi model train` with no recipe flags runs — scale t at 320×224 (0.71 of the 450×300 tags),
+// batch 8, AdamW lr 0.003, warm-up 2 epochs, mosaic off for the last 5, synthetic scratches with
+// p 0.3, and a 30-minute budget (`--time-limit`; the cosine schedule is fitted to it) with at
+// most 1000 epochs. The library's TrainOptions keep their own (Ultralytics-like) defaults.
 struct TrainFlags {
+  TrainFlags() {
+    o.epochs = 1000;
+    o.time_limit_min = 30;
+    o.batch = 8;
+    o.lr0 = 0.003;
+    o.warmup_epochs = 2;
+    o.close_mosaic = 5;
+    o.scratch = 0.3;
+  }
   std::string dataset = "default";
   std::string split = "default";
   std::string scale = "t";
-  std::string imgsz = "480x320";
+  std::string imgsz = "320x224";
   int synthetic = 0;
   std::string layout = "nhwc";  // --layout: nhwc (channels-last) | nchw
   train::TrainOptions o;
@@ -21,7 +35,7 @@ struct TrainFlags {
 
 // --dataset, --scale, --imgsz, --epochs, --batch, --time-limit, --seed, --synthetic, --init,
 // --optimizer, --lr, --schedule, --warmup-epochs, --close-mosaic, --mosaic, --scratch,
-// --workers, --precision, --layout, --val-every, each with its range.
+// --workers, --replicas, --precision, --layout, --val-every, each with its range.
 void AddRecipeFlags(CLI::App* cmd, TrainFlags* f);
 
 // Puts --scale, --imgsz and the global --threads into f.o (InvalidArgument for a bad size).

@@ -12,7 +12,8 @@
 
 namespace vqi::train {
 
-Result<ValMetrics> Validate(Yolo& model, const std::vector<LabeledImage>& images, int batch) {
+Result<ValMetrics> Validate(Yolo& model, const std::vector<LabeledImage>& images, int batch,
+                            ReplicaThread* helper) {
   torch::NoGradGuard ng;
   model->eval();
   const auto& cfg = model->config();
@@ -26,31 +27,46 @@ Result<ValMetrics> Validate(Yolo& model, const std::vector<LabeledImage>& images
   const auto first = model->parameters().front();
   const bool channels_last = first.dim() == 4 && !first.is_contiguous() &&
                              first.is_contiguous(torch::MemoryFormat::ChannelsLast);
-  for (size_t i = 0; i < images.size(); i += static_cast<size_t>(batch)) {
-    size_t end = std::min(images.size(), i + static_cast<size_t>(batch));
-    const size_t plane = static_cast<size_t>(3) * cfg.input_h * cfg.input_w;
-    std::vector<float> in((end - i) * plane);
-    std::vector<yolo::Letterbox> lbs;
-    std::vector<uint8_t> scratch;
-    for (size_t j = i; j < end; ++j)
-      lbs.push_back(yolo::LetterboxToTensor(ViewOf(images[j].bgr), cfg.input_w, cfg.input_h,
-                                            in.data() + (j - i) * plane, &scratch));
-    auto x =
-        torch::from_blob(in.data(), {static_cast<int64_t>(end - i), 3, cfg.input_h, cfg.input_w});
-    if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
-    auto out = model->Decode(model->forward(x)).contiguous();
-    const float* p = out.data_ptr<float>();
-    for (size_t j = i; j < end; ++j) {
-      const auto& im = images[j];
-      // Validation scores what the model does: non-finite anchors (a diverging run) are left
-      // out rather than failing the epoch.
-      auto cand = yolo::DecodeOutput(p + (j - i) * static_cast<size_t>(no) * n, cfg.nc(), n,
-                                     lbs[j - i], dopt.conf_threshold);
-      auto dets = eval::FilterAndNms(cand.candidates, dopt);
-      auto gt = GroundTruth(im);
-      VQI_RETURN_IF_ERROR(ev.AddImage(gt, dets, im.name));
+  std::vector<std::vector<eval::Detection>> dets(images.size());
+  // Detections of images [begin, end) in batches (a read-only use of the model: two threads
+  // may run it at once).
+  auto run = [&](size_t begin, size_t end_all) {
+    torch::NoGradGuard ng_here;  // grad mode is per thread
+    for (size_t i = begin; i < end_all; i += static_cast<size_t>(batch)) {
+      size_t end = std::min(end_all, i + static_cast<size_t>(batch));
+      const size_t plane = static_cast<size_t>(3) * cfg.input_h * cfg.input_w;
+      std::vector<float> in((end - i) * plane);
+      std::vector<yolo::Letterbox> lbs;
+      std::vector<uint8_t> scratch;
+      for (size_t j = i; j < end; ++j)
+        lbs.push_back(yolo::LetterboxToTensor(ViewOf(images[j].bgr), cfg.input_w, cfg.input_h,
+                                              in.data() + (j - i) * plane, &scratch));
+      auto x =
+          torch::from_blob(in.data(), {static_cast<int64_t>(end - i), 3, cfg.input_h, cfg.input_w});
+      if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+      auto out = model->Decode(model->forward(x)).contiguous();
+      const float* p = out.data_ptr<float>();
+      for (size_t j = i; j < end; ++j) {
+        // Validation scores what the model does: non-finite anchors (a diverging run) are
+        // left out rather than failing the epoch.
+        auto cand = yolo::DecodeOutput(p + (j - i) * static_cast<size_t>(no) * n, cfg.nc(), n,
+                                       lbs[j - i], dopt.conf_threshold);
+        dets[j] = eval::FilterAndNms(cand.candidates, dopt);
+      }
     }
+  };
+  const size_t half = helper ? images.size() / 2 : 0;
+  if (half > 0) helper->Start([&] { run(half, images.size()); });
+  std::exception_ptr err;  // the helper uses this frame: wait for it before unwinding
+  try {
+    run(0, half > 0 ? half : images.size());
+  } catch (...) {
+    err = std::current_exception();
   }
+  if (half > 0) helper->Wait();
+  if (err) std::rethrow_exception(err);
+  for (size_t j = 0; j < images.size(); ++j)
+    VQI_RETURN_IF_ERROR(ev.AddImage(GroundTruth(images[j]), dets[j], images[j].name));
   auto r = ev.Compute();
   return ValMetrics{r.map50, r.map50_95, r.precision, r.recall};
 }

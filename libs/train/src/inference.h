@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "data.h"
+#include "replicas.h"
 #include "vqi/base/status.h"
 #include "yolo.h"
 
@@ -14,8 +15,11 @@ struct ValMetrics {
 };
 
 // Runs `model` (switched to eval mode) on letterboxed `images` in batches and scores the
-// detections (conf 0.001, NMS IoU 0.7, max 300) against their boxes.
-Result<ValMetrics> Validate(Yolo& model, const std::vector<LabeledImage>& images, int batch);
+// detections (conf 0.001, NMS IoU 0.7, max 300) against their boxes. With `helper`, the second
+// half of the images runs on that thread at the same time (the same result: detections are
+// scored in image order).
+Result<ValMetrics> Validate(Yolo& model, const std::vector<LabeledImage>& images, int batch,
+                            ReplicaThread* helper = nullptr);
 
 // Runs the network on one image (letterboxed by libs/yolo) and returns detections in original
 // pixels. DataLoss naming `name` when the output holds inf/NaN.

@@ -131,6 +131,21 @@ TEST(TrainGuardTest, OptionsOutOfRangeAreRefusedBeforeAnythingIsWritten) {
 // The boundary documented in docs/design/training.md: with libgomp, libtorch's thread count is
 // a per-thread setting once that thread has initialised libtorch's threading, which
 // SetTorchThreads() does first; a model run from its own thread keeps the count it set.
+// With replicas the calling thread runs the first part on threads / replicas threads; it
+// gets its count back when Train() returns.
+TEST(TrainGuardTest, ReplicasGiveTheCallerItsThreadCountBack) {
+  TrainData d;
+  d.synthetic_train = 4;
+  auto o = Tiny(TempDir("replica_threads"));
+  o.threads = 2;
+  o.replicas = 2;
+  SetTorchThreads(2);
+  Result<TrainSummary> r = Train(o, d);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(torch::get_num_threads(), 2);
+  fs::remove_all(o.out_dir);
+}
+
 TEST(TrainGuardTest, ThreadCountIsPerCallingThread) {
   std::atomic<int> seen_a{0}, seen_b{0};
   std::atomic<int> step{0};

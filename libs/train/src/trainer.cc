@@ -12,6 +12,7 @@
 #include "guard.h"
 #include "inference.h"
 #include "loss.h"
+#include "replicas.h"
 #include "smoothed.h"
 #include "vqi/base/file.h"
 #include "vqi/base/log.h"
@@ -55,6 +56,7 @@ Json TrainOptions::ToJson() const {
               {"scale", scale},
               {"init_weights", init_weights},
               {"channels_last", channels_last},
+              {"replicas", replicas},
               {"precision", precision}};
 }
 
@@ -99,6 +101,7 @@ Status CheckOptions(const TrainOptions& o) {
         o.batch, o.model.input_w, o.model.input_h, batch_pixels, kMaxBatchPixels));
   if (o.threads != 0) VQI_RETURN_IF_ERROR(CheckThreadCount(o.threads, "threads"));
   VQI_RETURN_IF_ERROR(CheckRange("workers", o.workers, 1, kMaxWorkers));
+  VQI_RETURN_IF_ERROR(CheckRange("replicas", o.replicas, 0, kMaxReplicas));
   VQI_RETURN_IF_ERROR(CheckRange("time_limit_min", o.time_limit_min, 0.0, kMaxTimeLimitMin));
   VQI_RETURN_IF_ERROR(CheckRange("lr0", o.lr0, 1e-8, kMaxLearningRate));
   VQI_RETURN_IF_ERROR(CheckRange("lrf", o.lrf, 0.0, 1.0));
@@ -255,11 +258,21 @@ AugmentOptions AugmentFrom(const TrainOptions& o) {
   return a;
 }
 
+// One replica's share of a step: its images, gained loss terms and wall seconds.
+struct PartResult {
+  int images = 0;
+  double box = 0, cls = 0, dfl = 0;
+  double forward = 0, loss = 0, backward = 0, targets_s = 0, assign_s = 0;
+};
+
 // Wall seconds of one epoch by phase, on the trainer thread; `workers` sums the augmentation
 // stages on the loader threads (they overlap the trainer). Written to metrics.jsonl.
 struct EpochProfile {
   double data_wait = 0, to_tensor = 0, forward = 0, loss_targets = 0, loss_assign = 0,
          loss_terms = 0, backward = 0, clip_step = 0, ema = 0, validation = 0, checkpoint = 0;
+  // With replicas: forward/loss/backward above are the first part's (on this thread);
+  // replica_wait = waiting for the other parts after it, grad_sum = summing their gradients.
+  double replica_wait = 0, grad_sum = 0;
   double worker_build = 0;
   AugmentTimes workers;
   Json ToJson() const {
@@ -274,6 +287,8 @@ struct EpochProfile {
                 {"ema", ema},
                 {"validation", validation},
                 {"checkpoint", checkpoint},
+                {"replica_wait", replica_wait},
+                {"grad_sum", grad_sum},
                 {"worker_build", worker_build},
                 {"workers", workers.ToJson()}};
   }
@@ -417,7 +432,6 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
   Groups groups = SplitParams(*model);
   const double wd = o.weight_decay * o.batch / 64.0;
   auto opt = MakeOptimizer(o, groups, wd);
-  DetectionLoss loss_fn(o.model, {o.box_gain, o.cls_gain, o.dfl_gain});
   const AugmentOptions aug = AugmentFrom(o);
 
   State st;
@@ -442,6 +456,30 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
   } else {
     std::remove(metrics_path.c_str());
   }
+
+  // Data-parallel replicas (replicas.h), built after the weights are final (loaded, resumed,
+  // channels-last): their parameters share the model's storage from here on. The calling
+  // thread runs the first part with `rep_threads` threads, validation with all of them.
+  const int nrep = ReplicaCount(o, threads);
+  const int rep_threads = std::max(1, threads / nrep);
+  std::vector<Yolo> reps;
+  std::vector<std::unique_ptr<ReplicaThread>> rep_workers;
+  std::vector<DetectionLoss> loss_fns(static_cast<size_t>(nrep),
+                                      DetectionLoss(o.model, {o.box_gain, o.cls_gain, o.dfl_gain}));
+  for (int k = 1; k < nrep; ++k) {
+    reps.push_back(MakeReplica(model));
+    rep_workers.push_back(std::make_unique<ReplicaThread>(rep_threads));
+  }
+  if (nrep > 1) SetTorchThreads(rep_threads);
+  // The calling thread (and libtorch's default for new threads, which the replica threads
+  // set to theirs) gets `threads` back when training ends, however it ends.
+  struct RestoreThreads {
+    int n;
+    bool on;
+    ~RestoreThreads() {
+      if (on) SetTorchThreads(n);
+    }
+  } restore_threads{threads, nrep > 1};
 
   const int nb = static_cast<int>((train_set.size() + static_cast<size_t>(o.batch) - 1) /
                                   static_cast<size_t>(o.batch));
@@ -521,31 +559,97 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
                    ? torch::from_blob(batch.images.data(), {batch.size, 3, ih, iw},
                                       {3 * ih * iw, 1, 3 * iw, 3}, torch::kFloat)
                    : torch::from_blob(batch.images.data(), {batch.size, 3, ih, iw}, torch::kFloat);
-      auto targets = torch::from_blob(
-          batch.targets.data(), {static_cast<int64_t>(batch.targets.size() / 6), 6}, torch::kFloat);
-      lap(prof.to_tensor);
-      std::vector<torch::Tensor> feats;
-      {
-        Bf16Forward bf16_forward(bf16);
-        feats = model->forward(x);
+      // The batch in parts, one per replica: images [start, start + size), targets with their
+      // image index made part-local.
+      const int parts = std::min(nrep, batch.size);
+      std::vector<std::vector<float>> part_targets(static_cast<size_t>(parts));
+      std::vector<int> part_start(static_cast<size_t>(parts) + 1);
+      for (int k = 0; k <= parts; ++k) part_start[static_cast<size_t>(k)] = batch.size * k / parts;
+      for (size_t i = 0; i + 6 <= batch.targets.size(); i += 6) {
+        const int img = static_cast<int>(batch.targets[i]);
+        int k = 0;
+        while (img >= part_start[static_cast<size_t>(k) + 1]) ++k;
+        auto& t = part_targets[static_cast<size_t>(k)];
+        t.insert(t.end(), batch.targets.begin() + static_cast<std::ptrdiff_t>(i),
+                 batch.targets.begin() + static_cast<std::ptrdiff_t>(i) + 6);
+        t[t.size() - 6] = static_cast<float>(img - part_start[static_cast<size_t>(k)]);
       }
-      lap(prof.forward);
-      auto loss = loss_fn(feats, targets);
-      lap(prof.loss_terms);
-      prof.loss_targets += loss.targets_s;
-      prof.loss_assign += loss.assign_s;
-      prof.loss_terms -= loss.targets_s + loss.assign_s;
-      // Gradients set to none rather than zero-filled (libtorch 1.13's Optimizer::zero_grad
-      // fills): backward then writes them instead of adding into zeros (every trainable
-      // parameter is the model's and gets a gradient each step).
-      model->zero_grad(/*set_to_none=*/true);
-      loss.total.backward();
-      lap(prof.backward);
+      std::vector<PartResult> results(static_cast<size_t>(parts));
+      auto run_part = [&](int k) {
+        const auto uk = static_cast<size_t>(k);
+        Yolo& m = k == 0 ? model : reps[uk - 1];
+        const int start = part_start[uk], n = part_start[uk + 1] - start;
+        auto& t = part_targets[uk];
+        auto xs = parts == 1 ? x : x.narrow(0, start, n);
+        auto ts =
+            torch::from_blob(t.data(), {static_cast<int64_t>(t.size() / 6), 6}, torch::kFloat);
+        PartResult& r = results[uk];
+        auto t0 = Clock::now();
+        std::vector<torch::Tensor> feats;
+        {
+          Bf16Forward bf16_forward(bf16);
+          feats = m->forward(xs);
+        }
+        auto t1 = Clock::now();
+        auto loss = loss_fns[uk](feats, ts);
+        auto t2 = Clock::now();
+        // Gradients set to none rather than zero-filled (libtorch 1.13's Optimizer::zero_grad
+        // fills): backward then writes them instead of adding into zeros (every trainable
+        // parameter is the model's and gets a gradient each step).
+        m->zero_grad(/*set_to_none=*/true);
+        loss.total.backward();
+        auto t3 = Clock::now();
+        r.images = n;
+        r.box = loss.box, r.cls = loss.cls, r.dfl = loss.dfl;
+        r.forward = std::chrono::duration<double>(t1 - t0).count();
+        r.loss = std::chrono::duration<double>(t2 - t1).count();
+        r.backward = std::chrono::duration<double>(t3 - t2).count();
+        r.targets_s = loss.targets_s, r.assign_s = loss.assign_s;
+      };
+      for (int k = 1; k < parts; ++k) {
+        Yolo& rep = reps[static_cast<size_t>(k) - 1];
+        VQI_CHECK_MSG(SharesParameters(model, rep), "replica lost its shared parameters");
+        CopyBuffers(model, rep);  // DDP's buffer broadcast: the first part's running stats
+        rep_workers[static_cast<size_t>(k) - 1]->Start([&run_part, k] { run_part(k); });
+      }
+      lap(prof.to_tensor);
+      std::exception_ptr part0_error;  // the other parts use this frame: wait before unwinding
+      try {
+        run_part(0);
+      } catch (...) {
+        part0_error = std::current_exception();
+      }
+      if (part0_error) {
+        for (int k = 1; k < parts; ++k) {
+          try {
+            rep_workers[static_cast<size_t>(k) - 1]->Wait();
+          } catch (...) {
+          }
+        }
+        std::rethrow_exception(part0_error);
+      }
+      prof.forward += results[0].forward;
+      prof.loss_targets += results[0].targets_s;
+      prof.loss_assign += results[0].assign_s;
+      prof.loss_terms += results[0].loss - results[0].targets_s - results[0].assign_s;
+      prof.backward += results[0].backward;
+      tp = Clock::now();  // the part's phases are counted above
+      for (int k = 1; k < parts; ++k) rep_workers[static_cast<size_t>(k) - 1]->Wait();
+      lap(prof.replica_wait);
+      // Sum of the parts' gradients in part order (deterministic): the gradient of the sum of
+      // their losses, each (gained terms) x (part size), as one loss over the whole batch.
+      for (int k = 1; k < parts; ++k) AddGradients(model, reps[static_cast<size_t>(k) - 1]);
+      lap(prof.grad_sum);
       torch::nn::utils::clip_grad_norm_(model->parameters(), o.grad_clip);
       opt->step();
       lap(prof.clip_step);
       ema.Update(model);
       lap(prof.ema);
+      PartResult loss;  // size-weighted mean of the parts' terms
+      for (const auto& r : results) {
+        const double w = static_cast<double>(r.images) / batch.size;
+        loss.box += r.box * w, loss.cls += r.cls * w, loss.dfl += r.dfl * w;
+      }
       sbox += loss.box, scls += loss.cls, sdfl += loss.dfl;
       ++steps;
       images_seen += batch.size;
@@ -582,7 +686,9 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
            {"images_per_sec", static_cast<double>(train_set.size()) / epoch_train_s}};
     if (validate) {
       auto t_val = Clock::now();
-      VQI_ASSIGN_OR_RETURN(ValMetrics vm, Validate(ema.model(), val_set, 8));
+      // With replicas, half of the images on the first replica's thread (same result).
+      VQI_ASSIGN_OR_RETURN(ValMetrics vm, Validate(ema.model(), val_set, 8,
+                                                   nrep > 1 ? rep_workers.front().get() : nullptr));
       m["map50"] = vm.map50;
       m["map50_95"] = vm.map50_95;
       m["precision"] = vm.precision;
@@ -639,6 +745,15 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
 }
 
 }  // namespace
+
+int ReplicaCount(const TrainOptions& o, int threads) {
+  // Auto: one replica per thread while every part keeps at least kMinAutoPartImages images
+  // for its BatchNorm statistics (batch 16 on 2 threads: 2 parts of 8, as Ultralytics' DDP
+  // on 2 devices); one intra-op team of all threads otherwise.
+  constexpr int kMinAutoPartImages = 8;
+  int r = o.replicas > 0 ? o.replicas : std::min(threads, o.batch / kMinAutoPartImages);
+  return std::max(1, std::min({r, o.batch, threads}));
+}
 
 Result<TrainSummary> Train(const TrainOptions& o, const TrainData& d) {
   VQI_RETURN_IF_ERROR(CheckOptions(o));

@@ -79,11 +79,45 @@ TEST(TrainLoopTest, ResumeExtendsAFinishedRun) {
   std::filesystem::remove_all(o.out_dir);
 }
 
+// Two data-parallel replicas (one thread each): deterministic for a seed, different from the
+// single model (BatchNorm per part), and resumable.
+TEST(TrainLoopTest, ReplicasAreDeterministicAndResume) {
+  TrainData d;
+  d.synthetic_train = 8;
+  d.synthetic_val = 2;
+  auto opts = [&](const std::string& name, int replicas) {
+    auto o = Small(TempDir(name));
+    o.threads = 2;
+    o.replicas = replicas;
+    return o;
+  };
+  auto oa = opts("rep_a", 2), ob = opts("rep_b", 2), o1 = opts("rep_1", 1);
+  auto ra = Train(oa, d), rb = Train(ob, d), r1 = Train(o1, d);
+  ASSERT_TRUE(ra.ok() && rb.ok() && r1.ok()) << ra.status().ToString();
+  auto ca = model::ReadCheckpoint(ra->last_checkpoint);
+  auto cb = model::ReadCheckpoint(rb->last_checkpoint);
+  auto c1 = model::ReadCheckpoint(r1->last_checkpoint);
+  ASSERT_TRUE(ca.ok() && cb.ok() && c1.ok());
+  EXPECT_EQ(ca->train.at("replicas"), 2);
+  for (const auto& [name, t] : ca->weights) EXPECT_EQ(t.data, cb->weights.at(name).data) << name;
+  EXPECT_NE(ca->weights.at("model.0.conv.weight").data, c1->weights.at("model.0.conv.weight").data);
+  // Resume rebuilds the replicas from the restored model.
+  oa.resume = true;
+  oa.epochs = 3;
+  auto r3 = Train(oa, d);
+  ASSERT_TRUE(r3.ok()) << r3.status().ToString();
+  EXPECT_EQ(r3->epochs, 3);
+  for (auto& dir : {oa.out_dir, ob.out_dir, o1.out_dir}) std::filesystem::remove_all(dir);
+}
+
 TEST(TrainLoopTest, RejectsBadOptions) {
   TrainData d;
   d.synthetic_train = 2;
   auto o = Small(TempDir("bad"));
   o.model.input_w = 100;
+  EXPECT_EQ(Train(o, d).status().code(), StatusCode::kInvalidArgument);
+  o = Small(TempDir("bad"));
+  o.replicas = kMaxReplicas + 1;
   EXPECT_EQ(Train(o, d).status().code(), StatusCode::kInvalidArgument);
   o = Small(TempDir("bad"));
   o.optimizer = "lbfgs";
@@ -122,8 +156,8 @@ TEST(TrainLoopTest, OverfitsEightSyntheticTags) {
   auto r = Train(o, d);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_GE(r->best_map50, 0.95) << "best epoch " << r->best_epoch;
-  std::printf("overfit: best mAP50 %.4f at epoch %d of %d, %.1f s\n", r->best_map50,
-              r->best_epoch, o.epochs, r->seconds);
+  std::printf("overfit: best mAP50 %.4f at epoch %d of %d, %.1f s\n", r->best_map50, r->best_epoch,
+              o.epochs, r->seconds);
   std::filesystem::remove_all(o.out_dir);
 }
 

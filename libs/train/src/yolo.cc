@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "conv1x1.h"
+
 namespace vqi::train {
 namespace {
 
@@ -50,6 +52,8 @@ struct ConvBlock : Block {
         register_module("bn", nn::BatchNorm2d(nn::BatchNorm2dOptions(c2).eps(1e-3).momentum(0.03)));
   }
   torch::Tensor Forward(const torch::Tensor& x) override {
+    if (stride == 1 && UseGemm1x1(x, conv->weight))  // libtorch's BLAS path otherwise
+      return torch::silu(bn(Conv1x1(x, conv->weight)));
     if (tls_bf16_forward && is_training())
       return torch::silu(bn(Bf16ForwardConv::apply(x, conv->weight, stride, pad)));
     return torch::silu(bn(conv(x)));
@@ -120,7 +124,12 @@ struct HeadBranch : Block {
     b = register_module("1", std::make_shared<ConvBlock>(w, w, 3, 1));
     c = register_module("2", nn::Conv2d(nn::Conv2dOptions(w, out, 1).bias(true)));
   }
-  torch::Tensor Forward(const torch::Tensor& x) override { return c(b->Forward(a->Forward(x))); }
+  torch::Tensor Forward(const torch::Tensor& x) override {
+    auto y = b->Forward(a->Forward(x));
+    if (UseGemm1x1(y, c->weight))  // libtorch's BLAS path otherwise
+      return Conv1x1(y, c->weight) + c->bias.view({1, -1, 1, 1});
+    return c(y);
+  }
 };
 
 struct Dfl : nn::Module {

@@ -32,6 +32,7 @@ inline constexpr int kMaxBatch = 1024;
 // before activations, e.g. 16 x 4096x4096 or 1024 x 512x512.
 inline constexpr int64_t kMaxBatchPixels = int64_t{1} << 28;
 inline constexpr int kMaxWorkers = 64;
+inline constexpr int kMaxReplicas = 64;
 inline constexpr int kMaxSyntheticImages = 1000000;
 inline constexpr double kMaxLearningRate = 10;
 inline constexpr double kMaxTimeLimitMin = 525600;  // a year
@@ -44,8 +45,14 @@ struct TrainOptions {
   std::string out_dir = "runs/train";
   bool resume = false;
   uint64_t seed = 0;
-  int threads = 0;           // torch intra-op threads, 1..kMaxThreads; 0 = all available cores
-  int workers = 2;           // batches prepared ahead on worker threads, 1..kMaxWorkers
+  int threads = 0;  // torch intra-op threads, 1..kMaxThreads; 0 = all available cores
+  int workers = 2;  // batches prepared ahead on worker threads, 1..kMaxWorkers
+  // Data-parallel model replicas, 0..kMaxReplicas (0 = auto: one per thread while each part
+  // has at least 8 images, see ReplicaCount()): the batch is split across them, each runs
+  // forward and backward on its own thread with threads / replicas intra-op threads, the
+  // gradients are summed; BatchNorm uses each part's own statistics (as PyTorch DDP) and the
+  // running statistics of the first part.
+  int replicas = 0;
   std::string init_weights;  // checkpoint to start from (e.g. pretrained on synthetic tags)
   // Speed (docs/design/training.md, "End-to-end throughput"): channels-last (NHWC) weights and
   // activations, oneDNN's native layout; precision fp32, or bf16 = the Conv-BN-SiLU convolutions of
@@ -98,7 +105,7 @@ struct TrainSummary {
   std::string out_dir;
   std::string best_checkpoint, last_checkpoint, metrics_log;
   std::string smoothed_checkpoint;  // see "smoothed" in vqi/train/cv.h
-  int epochs = 0;  // epochs trained (in total, across resumes)
+  int epochs = 0;                   // epochs trained (in total, across resumes)
   int best_epoch = 0;
   double best_map50 = 0, best_map50_95 = 0;
   double seconds = 0;         // wall time of this invocation
@@ -112,6 +119,11 @@ struct TrainSummary {
 // NHWC, as Train() runs by default.
 Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads,
                                 bool channels_last = false);
+
+// The number of replicas Train() uses for `o` with `threads` intra-op threads in all:
+// o.replicas when set, else the automatic choice (docs/design/training.md), never more than
+// the batch or the threads.
+int ReplicaCount(const TrainOptions& o, int threads);
 
 // InvalidArgument for bad options or no training images; DataLoss when --resume state is
 // damaged; errors from reading images name the file.
