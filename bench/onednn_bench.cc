@@ -16,6 +16,8 @@
 //                                                  GFLOP/s, slowest steps, tuning candidates
 //                                                  (BLOCK: OnednnOptions::block; TUNE 1:
 //                                                  tune)
+// Environment: VQI_BENCH_TUNE=1 (OnednnOptions::tune), VQI_BENCH_WINOGRAD=0 (winograd off),
+// for A/B rotations in compare.js through a wrapper script as --bench-b.
 //   onednn_bench serve MODEL.onnx [THREADS] [PRECISION]  for bench/peers/compare.js: prints a
 //                                                  JSON header, then per stdin line "run N"
 //                                                  prints N latencies in ms on one line
@@ -77,12 +79,14 @@ size_t PeakRssKb() {
 
 int g_block = -1;  // the optional BLOCK argument of `profile`
 bool g_tune = false;
+bool g_winograd = true;  // VQI_BENCH_WINOGRAD=0: OnednnOptions::winograd off (A/B runs)
 
 std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads,
                                        const std::string& precision, bool profile = false) {
   vqi::infer::OnednnOptions o;
   o.block = g_block;
   o.tune = g_tune;
+  o.winograd = g_winograd;
   o.threads = threads;
   auto p = vqi::infer::ParsePrecision(precision);
   if (!p.ok()) {
@@ -91,6 +95,11 @@ std::unique_ptr<InferenceBackend> Open(const std::string& path, int threads,
   }
   o.precision = *p;
   o.profile = profile;
+  // Experiments with the serial thresholds (OnednnOptions::serial_conv_macs / serial_bytes).
+  if (const char* v = std::getenv("VQI_BENCH_SERIAL_MACS")) o.serial_conv_macs = std::atoll(v);
+  if (const char* v = std::getenv("VQI_BENCH_SERIAL_BYTES")) o.serial_bytes = std::atoll(v);
+  // VQI_BENCH_BATCH=N: the model compiled for N images per run (times are per run).
+  if (const char* batch = std::getenv("VQI_BENCH_BATCH")) o.batch = std::atoi(batch);
   auto b = vqi::infer::OpenOnednnBackend(path, o);
   if (!b.ok()) {
     std::fprintf(stderr, "%s\n", b.status().ToString().c_str());
@@ -237,6 +246,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   // For A/B runs of the tuning (compare.js --bench-b with a wrapper setting it): 1 = on.
   if (const char* t = std::getenv("VQI_BENCH_TUNE")) g_tune = std::string(t) == "1";
+  // The same for Winograd (docs/design/onednn.md "Winograd"): 0 = off.
+  if (const char* t = std::getenv("VQI_BENCH_WINOGRAD")) g_winograd = std::string(t) != "0";
   int threads = std::min(2, vqi::HardwareThreads());
   if (!a.empty() && a[0] == "make-model" && a.size() == 5)
     return MakeModel(a[1], a[2], std::stoi(a[3]), a[4]);

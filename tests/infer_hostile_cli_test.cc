@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "run_vqi.h"
+#include "synth_model_suite.h"
 #include "vqi/base/file.h"
 
 namespace vqi {
@@ -83,29 +84,10 @@ std::string ConvNotADetector() {
 }
 
 // One synthesized folder and one random-weight detector, made once for the suite.
-class InferHostileCliTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    const char* bin = std::getenv("VQI_BIN");
-    if (!bin || !fs::exists(bin)) return;
-    dir_ = new fs::path(fs::path(::testing::TempDir()) /
-                        ("vqi_infer_hostile_" + std::to_string(getpid())));
-    fs::remove_all(*dir_);
-    fs::create_directories(*dir_);
-    ready_ =
-        RunVqi("dataset synth --count 2 --seed 5 --out " + P("s")).code == 0 &&
-        RunVqi("model export --random t --imgsz 96x64 --seed 2 --out " + P("m.onnx")).code == 0;
-  }
-  static void TearDownTestSuite() {
-    if (dir_) fs::remove_all(*dir_);
-  }
-  void SetUp() override {
-    if (!dir_) GTEST_SKIP() << "VQI_BIN not set or not built";
-    ASSERT_TRUE(ready_) << "vqi dataset synth / model export failed";
-  }
-  static std::string P(const std::string& name) { return (*dir_ / name).string(); }
-  static inline fs::path* dir_ = nullptr;
-  static inline bool ready_ = false;
+class InferHostileCliTest : public vqi::testing::SynthModelSuite<InferHostileCliTest> {
+ public:
+  static constexpr const char* kDir = "vqi_infer_hostile_";
+  static constexpr int kImages = 2;
 };
 
 // Was: detections with "score": null, rc 0.

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "run_vqi.h"
+#include "synth_model_suite.h"
 #include "vqi/base/file.h"
 
 namespace vqi {
@@ -17,33 +18,16 @@ namespace {
 namespace fs = std::filesystem;
 using vqi::testing::RunVqi;
 
-class PrecisionCliTest : public ::testing::Test {
+class PrecisionCliTest : public vqi::testing::SynthModelSuite<PrecisionCliTest> {
+ public:
+  static constexpr const char* kDir = "vqi_precision_cli_";
+  static constexpr int kImages = 3;
+
  protected:
-  static void SetUpTestSuite() {
-    const char* bin = std::getenv("VQI_BIN");
-    if (!bin || !fs::exists(bin)) return;
-    dir_ = new fs::path(fs::path(::testing::TempDir()) /
-                        ("vqi_precision_cli_" + std::to_string(getpid())));
-    fs::remove_all(*dir_);
-    fs::create_directories(*dir_);
-    ready_ =
-        RunVqi("dataset synth --count 3 --seed 5 --out " + P("s")).code == 0 &&
-        RunVqi("model export --random t --imgsz 96x64 --seed 2 --out " + P("m.onnx")).code == 0;
-  }
-  static void TearDownTestSuite() {
-    if (dir_) fs::remove_all(*dir_);
-  }
-  void SetUp() override {
-    if (!dir_) GTEST_SKIP() << "VQI_BIN not set or not built";
-    ASSERT_TRUE(ready_) << "vqi dataset synth / model export failed";
-  }
-  static std::string P(const std::string& name) { return (*dir_ / name).string(); }
   // True when this CPU runs bf16 (else the refusal is what a bf16 run prints).
   static bool HasBf16(const testing::CmdResult& r) {
     return r.out.find("needs a CPU with AVX512-BF16") == std::string::npos;
   }
-  static inline fs::path* dir_ = nullptr;
-  static inline bool ready_ = false;
 };
 
 TEST_F(PrecisionCliTest, Bf16RunsOnOnednnAndSaysSo) {

@@ -67,6 +67,9 @@ int Summary(const vqi::inspect::Inspector& in, const vqi::inspect::IpcResultSink
                static_cast<long long>(n.skipped), static_cast<long long>(n.reloads),
                static_cast<long long>(n.publish_retries),
                n.images ? n.deliver_ms / static_cast<double>(n.images) : 0.0);
+  if (in.config().batch > 1)
+    std::fprintf(stderr, "vqi-inspect: Batch %d: %lld model runs of %d queued images at once\n",
+                 in.config().batch, static_cast<long long>(n.batch_runs), in.config().batch);
   if (ipc)
     std::fprintf(stderr,
                  "vqi-inspect: %lld published to the agent, %lld uploaded, %lld uploads "

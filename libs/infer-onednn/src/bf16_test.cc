@@ -221,8 +221,9 @@ TEST(OneDnnBf16, YoloLikeGraphRunsBf16AndDeterministic) {
   EXPECT_GT(s.worst, 0) << "bf16 must round somewhere";
   for (size_t k = 0; k < r2.got.size(); ++k)
     ASSERT_LE(std::fabs(r2.got[k] - r1.got[k]), 0.05 * s.range);
-  // Every conv runs bf16 except the DFL decoder (it reads the f32 Softmax): one f32 conv.
-  EXPECT_EQ(CountSteps(r1.details, "conv", "bf16", /*negate=*/true), 1) << r1.details;
+  // Every conv runs bf16; the DFL decoder's conv is part of the fused f32 detect decode.
+  EXPECT_EQ(CountSteps(r1.details, "conv", "bf16", /*negate=*/true), 0) << r1.details;
+  EXPECT_NE(r1.details.find("decode=vqi:detect_decodex1"), std::string::npos) << r1.details;
   EXPECT_GT(CountSteps(r1.details, "conv", "bf16"), 50) << r1.details;
   EXPECT_EQ(r1.details.find("ref:"), std::string::npos) << r1.details;
   EXPECT_EQ(r1.details.find("reference"), std::string::npos) << r1.details;
@@ -235,7 +236,7 @@ TEST(OneDnnBf16, QdqModelRunsMixedInt8AndBf16) {
   auto fp32 = testing::BuildYoloLikeOnnx(SmallT(), 7, 13);
   ASSERT_TRUE(fp32.ok()) << fp32.status().ToString();
   // As vqi model quantize: the first conv (it reads the image) and the DFL conv stay float;
-  // with bf16 the first one runs bf16, the DFL one (after its f32 Softmax) stays fp32.
+  // with bf16 the first one runs bf16, the DFL one is part of the fused f32 detect decode.
   auto q = testing::QuantizeToQdq(*fp32, {.first_conv_float = true});
   ASSERT_TRUE(q.ok()) << q.status().ToString();
   Outcome ri = RunBf16(*q, 2, /*bf16=*/false), rm = RunBf16(*q, 2, /*bf16=*/true);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "compiler.h"
+#include "detect_decode.h"
 #include "lowering.h"
 #include "ops.h"
 
@@ -51,6 +52,11 @@ struct Step {
   bool nhwc_concat = false;
   std::vector<int64_t> chunk{};
   std::vector<const uint8_t*> src{};
+  // The fused detect decode (own loop): box/class inputs per level, their data pointers
+  // refilled every run (sized once: no allocation).
+  bool decode = false;
+  DecodeParams dparams{};
+  std::vector<DecodeInput> dbox{}, dcls{};
   std::vector<InValue> ref_in{};
   std::vector<OutValue> ref_out{};
 };
@@ -114,6 +120,12 @@ class Model final : public CompiledModel {
       const LOp& op, dnnl::convolution_forward::primitive_desc first,
       const dnnl::convolution_forward::desc& d, const dnnl::primitive_attr& attr,
       const std::vector<dnnl::memory::desc>& binary);
+  // conv_winograd.cc: true (and `pd`) when the fp32 convolution `d` (post-ops not yet
+  // attached) runs as Winograd by the rule of docs/design/onednn.md "Winograd";
+  // AddConvWinograd appends it without post-ops and then one in-place step per post-op.
+  bool WinogradPd(const LOp& op, const dnnl::convolution_forward::desc& d,
+                  dnnl::convolution_forward::primitive_desc* pd);
+  Status AddConvWinograd(const LOp& op, const dnnl::convolution_forward::primitive_desc& pd);
   std::vector<double> TimeConvs(const LOp& op,
                                 const std::vector<dnnl::convolution_forward::primitive_desc>& pds,
                                 const std::vector<dnnl::memory::desc>& binary);

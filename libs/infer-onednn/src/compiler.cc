@@ -1,5 +1,6 @@
 // The compiled program: creation of its steps (once, at load), execution, and details.
 #include <omp.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <chrono>
@@ -97,6 +98,25 @@ memory Model::Mem(int t, const memory::desc& md, int64_t extra_off) {
   return memory(md, eng_, Ptr(t, extra_off));
 }
 
+bool OmpThreadsSpin() {
+  static const bool spin = [] {
+    const char* p = std::getenv("OMP_WAIT_POLICY");
+    if (p && strcasecmp(p, "passive") == 0) return false;
+    if (const char* c = std::getenv("GOMP_SPINCOUNT")) {
+      char* end = nullptr;
+      long long v = std::strtoll(c, &end, 10);
+      if (end != c && *end == '\0' && v < 1000) return false;
+    }
+    return true;
+  }();
+  return spin;
+}
+
+int64_t SerialConvMacs(int64_t option) {
+  if (option >= 0) return option;
+  return OmpThreadsSpin() ? 0 : kSerialConvMacsPassive;
+}
+
 // Multiply-accumulates of a convolution step (output elements x input channels per group x
 // kernel window).
 int64_t Model::ConvMacs(const LOp& op) const {
@@ -111,8 +131,13 @@ int64_t Model::ConvMacs(const LOp& op) const {
 // note). CompileOptions::serial_conv_macs / serial_bytes set the thresholds.
 int Model::StepThreads(const LOp& op) const {
   if (opt_.threads <= 1) return 1;
-  const int64_t kMacs = opt_.serial_conv_macs, kBytes = opt_.serial_bytes;
+  const int64_t kMacs = SerialConvMacs(opt_.serial_conv_macs), kBytes = opt_.serial_bytes;
   if (op.out.empty() || op.out[0] < 0) return opt_.threads;
+  if (op.kind == LKind::kDetectDecode) {  // compute-bound: ~8 MAC-equivalents per bin
+    const Node& n = p_.g.nodes[op.node];
+    int64_t work = NumElements(p_.g.tensors[op.out[0]].shape) * n.Int("reg_max", 16) * 8;
+    return work < kMacs ? 1 : opt_.threads;
+  }
   if (op.kind == LKind::kConv) {
     int64_t macs = ConvMacs(op);
     if (op.int8) macs /= 2;  // VNNI: int8 MACs cost about half (or less) of fp32 ones
@@ -143,13 +168,11 @@ Status Model::BuildSteps() {
     Status st = Add(op);
     omp_set_num_threads(opt_.threads);
     VQI_RETURN_IF_ERROR(st);
-    for (size_t k = first; k < steps_.size(); ++k) {
-      steps_[k].threads = threads;
-      if (op.kind == LKind::kConv) {
-        const Shape& w = p_.g.tensors[p_.g.nodes[op.node].in[1]].shape;
-        steps_[k].macs = ConvMacs(op);
-        steps_[k].pointwise = w[2] * w[3] == 1;
-      }
+    for (size_t k = first; k < steps_.size(); ++k) steps_[k].threads = threads;
+    if (op.kind == LKind::kConv && first < steps_.size()) {  // the convolution (then post-ops)
+      const Shape& w = p_.g.tensors[p_.g.nodes[op.node].in[1]].shape;
+      steps_[first].macs = ConvMacs(op);
+      steps_[first].pointwise = w[2] * w[3] == 1;
     }
   }
   size_t scratch = 0;
@@ -201,6 +224,16 @@ Status Model::RunSteps(const float* input, float* output) {
         for (size_t k = 0; k < s.src.size(); ++k) s.src[k] = Ptr(s.ref->in[k], 0, input, output);
         ConcatChannelsLast(s.src.data(), s.chunk.data(), s.src.size(), s.outer,
                            Ptr(s.ref->out[0], 0, input, output));
+        continue;
+      }
+      if (s.decode) {
+        for (size_t k = 0; k < s.dbox.size(); ++k) {
+          s.dbox[k].data = reinterpret_cast<const float*>(Ptr(s.ref->in[2 * k], 0, input, output));
+          s.dcls[k].data =
+              reinterpret_cast<const float*>(Ptr(s.ref->in[2 * k + 1], 0, input, output));
+        }
+        DetectDecode(s.dparams, s.dbox.data(), s.dcls.data(), s.dbox.size(),
+                     reinterpret_cast<float*>(Ptr(s.ref->out[0], 0, input, output)));
         continue;
       }
       if (s.strided_softmax) {
@@ -280,6 +313,10 @@ std::string Model::Profile() const {
     if (s.macs > 0) os << " " << 2e-6 * static_cast<double>(s.macs) / (s.prof_ms / runs) << "GF/s";
     os << "]";
   }
+  // Every step in program order (label, implementation, threads, ms per run).
+  os << " | steps:";
+  for (const Step& s : steps_)
+    os << " [" << s.label << " " << s.impl << " t" << s.threads << " " << s.prof_ms / runs << "]";
   return os.str();
 }
 
@@ -318,7 +355,9 @@ std::string Model::Details() const {
   int serial = 0;
   for (const Step& s : steps_) serial += s.threads == 1;
   os << " steps=" << steps_.size() << " serial_steps=" << serial
-     << " arena_bytes=" << p_.arena_bytes << " impls:";
+     << " serial_macs=" << SerialConvMacs(opt_.serial_conv_macs)
+     << " omp_wait=" << (OmpThreadsSpin() ? "spin" : "passive") << " arena_bytes=" << p_.arena_bytes
+     << " impls:";
   for (const auto& [k, v] : impls) os << " " << k << "x" << v;
   os << Profile();
   if (opt_.profile) os << " | tuning:" << tune_log_;

@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "test_util.h"
+#include "testing/yolo_like.h"
 
 namespace vqi::infer::onednn {
 namespace {
@@ -41,6 +42,17 @@ const Node* FirstConv(const Graph& g) {
   for (const Node& x : g.nodes)
     if (!x.dead && x.op == "Conv") return &x;
   return nullptr;
+}
+
+// The C2f concat after a fold: one live Concat whose first input is the whole (34-channel)
+// tensor the split or slices cut, plus the bottleneck's output.
+void ExpectConcatReadsWholeInput(const Graph& g) {
+  const Node* cat = nullptr;
+  for (const Node& n : g.nodes)
+    if (!n.dead && n.op == "Concat") cat = &n;
+  ASSERT_NE(cat, nullptr);
+  ASSERT_EQ(cat->in.size(), 2u);
+  EXPECT_EQ(g.tensors[cat->in[0]].shape[1], 34);
 }
 
 void ExpectNumericallyEqual(const std::string& bytes) {
@@ -170,17 +182,157 @@ TEST(OneDnnFusion, ConcatOfAllSplitPartsReadsTheSplitInput) {
       },
       5);
   Graph g = Optimized(bytes);
-  const Node* cat = nullptr;
-  for (const Node& n : g.nodes)
-    if (!n.dead && n.op == "Concat") cat = &n;
-  ASSERT_NE(cat, nullptr);
-  ASSERT_EQ(cat->in.size(), 2u);
-  EXPECT_EQ(g.tensors[cat->in[0]].shape[1], 34);
+  ExpectConcatReadsWholeInput(g);
+  if (HasFatalFailure()) return;
   ExpectNumericallyEqual(bytes);
   CompareResult r = CompareWithReference(bytes, 2);
   // The split: one strided copy (the part the bottleneck reads), not two.
   EXPECT_NE(r.details.find("layout=nhwc"), std::string::npos) << r.details;
   EXPECT_NE(r.details.find("steps=7 "), std::string::npos) << r.details;
+}
+
+TEST(OneDnnFusion, ConcatOfSlicesCoveringTheInputReadsIt) {
+  // Our exporter's C2f cuts cv1's output with two Slices (not a Split): the same fold applies.
+  std::string bytes = Build(
+      [](OnnxBuilder& b, const std::string& x) {
+        std::string y = Conv(b, x, 5, 34);
+        std::string a = b.Op1("Slice", {y, b.Ints({0}), b.Ints({17}), b.Ints({1})});
+        std::string c = b.Op1("Slice", {y, b.Ints({17}), b.Ints({34}), b.Ints({1})});
+        std::string m = b.Op1("Add", {c, Conv(b, c, 17, 17)});
+        std::string cat = b.Op1("Concat", {a, c, m});
+        b.AttrInt("axis", 1);
+        return Conv(b, cat, 51, 3);
+      },
+      5);
+  Graph g = Optimized(bytes);
+  EXPECT_EQ(Live(g, "Slice"), 1);  // the first half is read by nobody now
+  ExpectConcatReadsWholeInput(g);
+  if (HasFatalFailure()) return;
+  ExpectNumericallyEqual(bytes);
+  CompareResult r = CompareWithReference(bytes, 2);
+  EXPECT_LE(r.max_err, 1e-4);
+  EXPECT_NE(r.details.find("steps=7 "), std::string::npos) << r.details;
+}
+
+TEST(OneDnnFusion, SlicesThatDoNotCoverTheInputStay) {
+  // A gap (channels 16..17 missing), out of order, or a step of 2: the concat keeps its parts.
+  for (int variant = 0; variant < 3; ++variant) {
+    std::string bytes = Build(
+        [variant](OnnxBuilder& b, const std::string& x) {
+          std::string y = Conv(b, x, 5, 34);
+          std::string a =
+              variant == 2
+                  ? b.Op1("Slice", {y, b.Ints({0}), b.Ints({34}), b.Ints({1}), b.Ints({2})})
+                  : b.Op1("Slice", {y, b.Ints({0}), b.Ints({variant == 0 ? 16 : 17}), b.Ints({1})});
+          std::string c = b.Op1("Slice", {y, b.Ints({17}), b.Ints({34}), b.Ints({1})});
+          std::string cat = variant == 1 ? b.Op1("Concat", {c, a}) : b.Op1("Concat", {a, c});
+          b.AttrInt("axis", 1);
+          return cat;
+        },
+        5);
+    Graph g = Optimized(bytes);
+    EXPECT_EQ(Live(g, "Slice"), 2) << variant;
+    CompareResult r = CompareWithReference(bytes, 2);
+    EXPECT_LE(r.max_err, 1e-4) << variant;
+  }
+}
+
+model::ModelConfig TinyYolo(int nc) {
+  model::ModelConfig cfg;
+  cfg.scale = "t";
+  cfg.input_w = 96;
+  cfg.input_h = 64;
+  cfg.class_names.clear();
+  for (int k = 0; k < nc; ++k) cfg.class_names.push_back("c" + std::to_string(k));
+  return cfg;
+}
+
+TEST(OneDnnFusion, DetectHeadBecomesOneDecodeStep) {
+  // Ultralytics' form (testing::BuildYoloLikeOnnx: 3-D, Split, Div by 2), 1 and 3 classes,
+  // nhwc (t) and nChw16c (n, block 16) branch layouts, 1 and 2 threads.
+  for (const char* scale : {"t", "n"}) {
+    for (int nc : {1, 3}) {
+      model::ModelConfig cfg = TinyYolo(nc);
+      cfg.scale = scale;
+      auto bytes = testing::BuildYoloLikeOnnx(cfg, 7, 13);
+      ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+      Graph g = Optimized(*bytes);
+      EXPECT_EQ(Live(g, "VqiDetectDecode"), 1);
+      for (const char* op : {"Softmax", "Transpose", "Sigmoid", "Sub", "Div"})
+        EXPECT_EQ(Live(g, op), 0) << op;
+      EXPECT_EQ(Live(g, "Concat"), 13);  // the C2f/SPPF/neck concats only
+      EXPECT_EQ(Live(g, "Split"), 8);    // the C2f splits only
+      for (int threads : {1, 2}) {
+        CompareResult r = CompareWithReference(*bytes, threads);
+        EXPECT_EQ(r.n, static_cast<size_t>((4 + nc) * model::NumAnchors(cfg)));
+        EXPECT_LE(r.max_err, 1e-4) << scale << " nc=" << nc << " " << r.details;
+        EXPECT_NE(r.details.find("decode=vqi:detect_decodex1"), std::string::npos) << r.details;
+      }
+    }
+  }
+}
+
+TEST(OneDnnFusion, DetectDecodeHandlesExtremeLogits) {
+  // Large inputs saturate the class sigmoid and make the DFL softmax one-hot: still within
+  // the reference's rounding (the fused sigmoid goes through e^-|x|, never overflows).
+  auto bytes = testing::BuildYoloLikeOnnx(TinyYolo(2), 11, 13);
+  ASSERT_TRUE(bytes.ok());
+  auto g = LoadOnnxGraph(*bytes, "t");
+  ASSERT_TRUE(g.ok());
+  std::vector<float> input = testing::RandomVector(NumElements(g->tensors[g->input].shape), 5);
+  for (float& v : input) v *= 60.f;
+  std::vector<float> expected;
+  ASSERT_TRUE(RefRun(*g, input.data(), &expected).ok());
+  Graph opt = *g;
+  ASSERT_TRUE(OptimizeGraph(&opt).ok());
+  ASSERT_EQ(Live(opt, "VqiDetectDecode"), 1);
+  auto m = Compile(std::move(opt), {.threads = 2});
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  std::vector<float> got(expected.size());
+  ASSERT_TRUE((*m)->Run(input.data(), got.data()).ok());
+  for (size_t k = 0; k < got.size(); ++k)
+    ASSERT_NEAR(got[k], expected[k], 1e-4 * std::max(1.f, std::fabs(expected[k]))) << k;
+}
+
+TEST(OneDnnFusion, DetectHeadStaysUnfusedWhenSemanticsDiffer) {
+  // Opset 11: Softmax(axis=1) flattens the axes after it, not what the fused kernel computes.
+  auto bytes = testing::BuildYoloLikeOnnx(TinyYolo(1), 7, 11);
+  ASSERT_TRUE(bytes.ok());
+  Graph g = Optimized(*bytes);
+  EXPECT_EQ(Live(g, "VqiDetectDecode"), 0);
+  EXPECT_EQ(Live(g, "Softmax"), 1);
+  CompareResult r = CompareWithReference(*bytes, 2);
+  EXPECT_LE(r.max_err, 1e-4) << r.details;
+  // An intermediate tensor that is also read elsewhere (here a second output path would need
+  // it): the graph keeps the unfused head. Built by reading the DFL softmax from a Concat
+  // with the final output.
+  auto base = LoadOnnxGraph(*testing::BuildYoloLikeOnnx(TinyYolo(1), 7, 13), "t");
+  ASSERT_TRUE(base.ok());
+  Graph h = *base;
+  ASSERT_TRUE(InferAndFold(&h).ok());
+  int sm = -1;
+  for (const Node& n : h.nodes)
+    if (n.op == "Softmax") sm = n.out[0];
+  ASSERT_GE(sm, 0);
+  Node extra;
+  extra.name = "extra_reader";
+  extra.op = "Relu";
+  extra.in = {sm};
+  Tensor t;
+  t.name = "extra_out";
+  t.shape = h.tensors[sm].shape;
+  t.shape_known = true;
+  extra.out = {h.AddTensor(t)};
+  h.nodes.push_back(extra);
+  h.tensors[extra.out[0]].producer = static_cast<int>(h.nodes.size()) - 1;
+  Graph before = h;
+  FuseDetectDecode(&h);
+  EXPECT_EQ(Live(h, "VqiDetectDecode"), 0);
+  EXPECT_EQ(Live(h, "Softmax"), 1);
+  // Without the extra reader the same graph fuses (the check above is what stopped it).
+  before.nodes.back().dead = true;
+  FuseDetectDecode(&before);
+  EXPECT_EQ(Live(before, "VqiDetectDecode"), 1);
 }
 
 }  // namespace

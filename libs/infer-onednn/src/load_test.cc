@@ -28,6 +28,15 @@ void ExpectError(const std::string& bytes, const std::string& needle) {
   EXPECT_NE(st.message().find(needle), std::string::npos) << st.ToString();
 }
 
+TEST(OneDnnLoad, InternalFusedOpIsRefusedFromAFile) {
+  // VqiDetectDecode exists only as the result of FuseDetectDecode, never from a file.
+  OnnxBuilder b;
+  std::string x = b.Input("images", {1, 3, 8, 8});
+  std::string z = b.Op1("VqiDetectDecode", {x, x});
+  b.Output(z);
+  ExpectError(b.Serialize(), "unsupported operator 'VqiDetectDecode'");
+}
+
 TEST(OneDnnLoad, UnsupportedOpNamesNodeAndOp) {
   OnnxBuilder b;
   std::string x = b.Input("images", {1, 3, 8, 8});

@@ -47,6 +47,7 @@ enum class LKind {
   kSoftmax,
   kSoftmaxStrided,  // softmax over a non-innermost axis of a plain tensor (own loop)
   kStridedCopy,
+  kDetectDecode,  // the fused YOLOv8 decode (ops/detect_decode.cc, own loop)
   kRef
 };
 

@@ -9,6 +9,7 @@
 
 #include "compiler.h"
 #include "passes.h"
+#include "rebatch.h"
 #include "vqi/infer/onednn.h"
 
 namespace vqi::infer {
@@ -91,13 +92,24 @@ Status CheckOptions(const OnednnOptions& o) {
   if (o.block != -1 && o.block != 0 && o.block != 8 && o.block != 16)
     return InvalidArgument("onednn: block " + std::to_string(o.block) +
                            " not one of -1 (auto), 0 (nhwc), 8, 16");
-  if (o.serial_conv_macs < 0 || o.serial_bytes < 0)
-    return InvalidArgument("onednn: serial thresholds must be >= 0");
+  if (o.serial_conv_macs < -1 || o.serial_bytes < 0)
+    return InvalidArgument(
+        "onednn: serial thresholds must be >= 0 (serial_conv_macs: or -1, from the OpenMP wait "
+        "policy)");
+  if (o.batch < 1 || o.batch > onednn::kMaxBatch)
+    return InvalidArgument("onednn: batch " + std::to_string(o.batch) +
+                           " out of range (accepted: 1.." + std::to_string(onednn::kMaxBatch) +
+                           ")");
   return Status::Ok();
 }
 
 Result<std::unique_ptr<InferenceBackend>> Build(onednn::Graph g, const std::string& source,
                                                 const OnednnOptions& options) {
+  if (options.batch != 1) {
+    auto rebatched = onednn::RebatchGraph(std::move(g), options.batch);
+    if (!rebatched.ok()) return rebatched.status().WithContext(source);
+    g = std::move(rebatched).value();
+  }
   VQI_RETURN_IF_ERROR(OptimizeGraph(&g, {.fuse = options.fuse}).WithContext(source));
   ModelInfo info;
   info.input_shape = g.tensors[g.input].shape;
@@ -105,7 +117,8 @@ Result<std::unique_ptr<InferenceBackend>> Build(onednn::Graph g, const std::stri
   info.metadata = g.metadata;
   if (info.input_shape.size() != 4 || info.input_shape[1] != 3)
     return InvalidArgument(source + ": input '" + g.tensors[g.input].name + "' has shape " +
-                           onednn::ShapeString(info.input_shape) + ", expected [1,3,H,W]");
+                           onednn::ShapeString(info.input_shape) + ", expected [" +
+                           std::to_string(options.batch) + ",3,H,W]");
   if (info.output_shape.size() != 3)
     return InvalidArgument(source + ": output '" + g.tensors[g.output].name + "' has shape " +
                            onednn::ShapeString(info.output_shape) + ", expected rank 3 [1,4+nc,N]");
@@ -118,6 +131,7 @@ Result<std::unique_ptr<InferenceBackend>> Build(onednn::Graph g, const std::stri
   co.block = options.block;
   co.profile = options.profile;
   co.tune = options.tune;
+  co.winograd = options.winograd;
   auto compiled = Compile(std::move(g), co);
   if (!compiled.ok()) return compiled.status().WithContext(source);
   return std::unique_ptr<InferenceBackend>(
@@ -172,6 +186,7 @@ void RegisterOnednnBackend() {
       OnednnOptions oo;
       oo.threads = std::max(1, o.threads);
       oo.precision = o.precision;
+      oo.batch = o.batch;
       // The model as the core read and parsed it: the file is not read or parsed again.
       if (m.proto) return OpenOnednnBackend(*m.proto, m.path, oo);
       return OpenOnednnBackend(m.path, oo);

@@ -11,8 +11,12 @@
 //   FuseConvActivation  Conv -> Relu/LeakyRelu/Sigmoid/HardSwish/Clip, and the SiLU pattern
 //                       Mul(x, Sigmoid(x)), become post-ops of the Conv
 //   FuseConvAdd         Conv -> Add(other) becomes a binary-add post-op (residual connections)
-//   FoldConcatOfSplit   Concat(..., Split(x) outputs in order, ...) reads x instead (C2f: the
+//   FoldConcatOfSplit   Concat(..., parts of x in order, ...) reads x instead, the parts being
+//                       Split outputs or Slices along the concat axis covering x (C2f: the
 //                       halves of cv1 are concatenated again; one copy instead of two)
+//   FuseDetectDecode    the YOLOv8 detect head after its last convolutions (concats, DFL
+//                       softmax and expectation, box decode, class sigmoid) becomes one
+//                       VqiDetectDecode node (rewrites/fuse_detect_decode.cc)
 //   RemoveDeadNodes     nodes whose outputs nobody reads
 #pragma once
 
@@ -27,6 +31,7 @@ void FoldBatchNorm(Graph* g);
 void FuseConvActivation(Graph* g);
 void FuseConvAdd(Graph* g);
 void FoldConcatOfSplit(Graph* g);
+void FuseDetectDecode(Graph* g);
 void RemoveDeadNodes(Graph* g);
 
 struct OptimizeOptions {

@@ -190,6 +190,39 @@ Status Model::Add(const LOp& op) {
         steps_.push_back(std::move(st));
         return Status::Ok();
       }
+      case LKind::kDetectDecode: {
+        Step st{.label = Label(op, "decode"), .impl = "vqi:detect_decode"};
+        st.ref = &op;
+        st.decode = true;
+        const size_t levels = op.in.size() / 2;
+        const size_t m = 2 * levels;
+        // In a layout's terms: element (c, p) at (c / cb) * hw * cb + p * ps + c % cb.
+        auto input = [&](int t) {
+          const Shape& s = p_.g.tensors[t].shape;
+          DecodeInput d{.hw = s[2] * s[3]};
+          const TensorPlan& tp = p_.tp[t];
+          int64_t b = tp.layout == Layout::kNhwc        ? 0
+                      : tp.layout == Layout::kBlocked   ? p_.block
+                      : tp.layout == Layout::kBlocked16 ? (s[1] <= 8 ? 8 : 16)
+                                                        : 1;
+          d.cb = d.ps = b == 0 ? s[1] : b;
+          return d;
+        };
+        int64_t anchors = 0;
+        for (size_t k = 0; k < levels; ++k) {
+          st.dbox.push_back(input(op.in[2 * k]));
+          st.dcls.push_back(input(op.in[2 * k + 1]));
+          anchors += st.dbox.back().hw;
+        }
+        st.dparams.reg_max = n->Int("reg_max", 16);
+        st.dparams.nc = p_.g.tensors[op.in[1]].shape[1];
+        st.dparams.anchors = anchors;
+        const float** c[4] = {&st.dparams.dfl_w, &st.dparams.anchor, &st.dparams.half,
+                              &st.dparams.stride};
+        for (size_t k = 0; k < 4; ++k) *c[k] = p_.g.tensors[n->in[m + k]].f.data();
+        steps_.push_back(std::move(st));
+        return Status::Ok();
+      }
       case LKind::kRef: {
         Step st{.label = Label(op, "reference"), .impl = "reference"};
         st.ref = &op;

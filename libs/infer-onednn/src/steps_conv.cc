@@ -50,6 +50,9 @@ Status Model::AddConv(const LOp& op) {
                                     dnnl::algorithm::convolution_direct, MdOf(p_, x), any_w, bmd,
                                     MdOf(p_, o), {win.sh, win.sw}, {win.dh - 1, win.dw - 1},
                                     {win.pt, win.pl}, {win.pb, win.pr});
+  // Winograd without post-ops, then the post-ops as in-place steps (conv_winograd.cc).
+  dnnl::convolution_forward::primitive_desc wpd;
+  if (WinogradPd(op, d, &wpd)) return AddConvWinograd(op, wpd);
   dnnl::post_ops po;
   size_t add_k = 1;
   std::vector<std::pair<int, int>> binary_args;  // (post-op index, tensor)

@@ -3,7 +3,9 @@
 // and the caller's value is restored, so instances with different counts coexist in one
 // process and run side by side; out-of-range counts are refused with the accepted range.
 #include <omp.h>
+#include <strings.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -88,6 +90,30 @@ TEST(OneDnnThreads, OutOfRangeCountsAreRefusedWithTheRange) {
   }
   auto bad_block = OpenOnednnBackend(path, {.block = 4});
   EXPECT_EQ(bad_block.status().code(), StatusCode::kInvalidArgument);
+  auto bad_serial = OpenOnednnBackend(path, {.serial_conv_macs = -2});
+  EXPECT_EQ(bad_serial.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_serial.status().message().find("or -1"), std::string::npos)
+      << bad_serial.status().ToString();
+}
+
+TEST(OneDnnThreads, AutoSerialThresholdFollowsTheWaitPolicy) {
+  // -1 (default): 0 while libgomp's threads spin, 8 M when they sleep (the test runs under
+  // either policy: ctest sets none, CI may set OMP_WAIT_POLICY=passive).
+  const std::string path = ModelPath();
+  auto b = OpenOnednnBackend(path, {.threads = 2});
+  ASSERT_TRUE(b.ok());
+  const std::string d = (*b)->Details();
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  if (policy && strcasecmp(policy, "passive") == 0) {
+    EXPECT_NE(d.find("serial_macs=8388608 omp_wait=passive"), std::string::npos) << d;
+  } else if (!std::getenv("GOMP_SPINCOUNT")) {
+    EXPECT_NE(d.find("serial_macs=0 omp_wait=spin"), std::string::npos) << d;
+  }
+  // An explicit threshold wins over the policy.
+  auto fixed = OpenOnednnBackend(path, {.threads = 2, .serial_conv_macs = 12345});
+  ASSERT_TRUE(fixed.ok());
+  EXPECT_NE((*fixed)->Details().find("serial_macs=12345 "), std::string::npos)
+      << (*fixed)->Details();
 }
 
 TEST(OneDnnThreads, OptionsReachTheCompiler) {

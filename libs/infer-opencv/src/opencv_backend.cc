@@ -132,6 +132,12 @@ Result<std::unique_ptr<InferenceBackend>> OpenOpencvBackend(const OnnxModel& mod
     return InvalidArgument(model.path +
                            ": precision bf16 runs on the onednn backend only (opencv runs the "
                            "file as it is: fp32, or int8 for a QDQ file)");
+  // OpenCV DNN runs the file's own shapes; the batch-1 constants of an export's Reshapes would
+  // make a larger input wrong or fail, so batching is refused here rather than emulated.
+  if (options.batch != 1)
+    return Unimplemented(model.path + ": batch " + std::to_string(options.batch) +
+                         ": the opencv backend runs one image per run (batch 1); batch N "
+                         "runs on the onednn backend");
   VQI_ASSIGN_OR_RETURN(std::shared_ptr<const std::string> bytes, OpencvBytes(model));
   cv::dnn::Net net;
   try {

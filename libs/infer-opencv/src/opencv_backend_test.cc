@@ -94,6 +94,22 @@ TEST_F(BackendTest, AutoAndUnknownBackend) {
   EXPECT_NE(u.status().message().find("tpu"), std::string::npos);
 }
 
+TEST_F(BackendTest, BatchAboveOneIsRefusedNotEmulated) {
+  BackendOptions o;
+  o.batch = 4;
+  auto b = OpenBackend("opencv", Path("m.onnx"), o);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), StatusCode::kUnimplemented) << b.status().ToString();
+  EXPECT_NE(b.status().message().find("batch 4"), std::string::npos) << b.status().ToString();
+  EXPECT_NE(b.status().message().find("onednn"), std::string::npos) << b.status().ToString();
+  o.batch = 65;
+  auto r = OpenBackend("opencv", Path("m.onnx"), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("1..64"), std::string::npos) << r.status().ToString();
+  auto d = OnnxDetector::Open(Path("m.onnx"), "opencv", {1, Precision::kAuto, 2});
+  EXPECT_FALSE(d.ok());
+}
+
 TEST_F(BackendTest, DetectorRunsImageFile) {
   auto d = OnnxDetector::Open(Path("m.onnx"), "opencv", {1});
   ASSERT_TRUE(d.ok()) << d.status().ToString();

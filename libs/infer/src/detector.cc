@@ -32,7 +32,15 @@ OnnxDetector::OnnxDetector(std::unique_ptr<InferenceBackend> b, std::vector<std:
 Result<std::unique_ptr<OnnxDetector>> OnnxDetector::Open(const OnnxModel& model,
                                                          const std::string& backend,
                                                          const BackendOptions& options) {
-  VQI_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> b, OpenBackend(backend, model, options));
+  BackendOptions single = options;
+  single.batch = 1;
+  std::unique_ptr<InferenceBackend> batched;
+  if (options.batch != 1) {  // first: its errors (range, opencv, a graph that cannot) matter
+    VQI_ASSIGN_OR_RETURN(batched, OpenBackend(backend, model, options));
+  }
+  // The batch-1 model on the same backend as the batched one (auto could differ otherwise).
+  const std::string name_1 = batched ? batched->Name() : backend;
+  VQI_ASSIGN_OR_RETURN(std::unique_ptr<InferenceBackend> b, OpenBackend(name_1, model, single));
   const ModelInfo& info = b->Info();
   const int64_t nc = info.output_shape[1] - 4;
   auto names = yolo::ClassNamesFromMetadata(info.metadata);
@@ -45,7 +53,14 @@ Result<std::unique_ptr<OnnxDetector>> OnnxDetector::Open(const OnnxModel& model,
   if (static_cast<int64_t>(n.size()) != nc)
     return InvalidArgument(model.path + ": metadata names " + std::to_string(n.size()) +
                            " classes but output0 has " + std::to_string(nc));
-  return std::unique_ptr<OnnxDetector>(new OnnxDetector(std::move(b), std::move(n), model.path));
+  std::unique_ptr<OnnxDetector> det(new OnnxDetector(std::move(b), std::move(n), model.path));
+  if (batched) {
+    det->batch_ = options.batch;
+    det->batch_input_.resize(det->input_.size() * static_cast<size_t>(options.batch));
+    det->batch_output_.resize(det->output_.size() * static_cast<size_t>(options.batch));
+    det->batch_backend_ = std::move(batched);
+  }
+  return det;
 }
 
 Result<std::unique_ptr<OnnxDetector>> OnnxDetector::Open(const std::string& onnx_path,
@@ -110,13 +125,64 @@ Result<std::vector<eval::Detection>> OnnxDetector::RunModel(const float* input,
   const auto t1 = Clock::now();
   VQI_RETURN_IF_ERROR(backend_->Run(input, output_.data()).WithContext(name));
   const auto t2 = Clock::now();
-  const yolo::Decoded decoded = yolo::DecodeOutput(output_.data(), static_cast<int>(names_.size()),
-                                                   anchors_, lb, options.conf_threshold);
-  VQI_RETURN_IF_ERROR(yolo::CheckFinite(decoded, anchors_, where_ + " on " + name));
-  std::vector<eval::Detection> dets = eval::FilterAndNms(decoded.candidates, options);
+  auto dets = Post(output_.data(), lb, name, options);
   times_.model_ms = Ms(t1, t2);
   times_.post_ms = Ms(t2, Clock::now());
   return dets;
+}
+
+Result<std::vector<eval::Detection>> OnnxDetector::Post(const float* output,
+                                                        const yolo::Letterbox& lb,
+                                                        const std::string& name,
+                                                        const eval::DetectOptions& options) const {
+  const yolo::Decoded decoded = yolo::DecodeOutput(output, static_cast<int>(names_.size()),
+                                                   anchors_, lb, options.conf_threshold);
+  VQI_RETURN_IF_ERROR(yolo::CheckFinite(decoded, anchors_, where_ + " on " + name));
+  return eval::FilterAndNms(decoded.candidates, options);
+}
+
+std::vector<Result<std::vector<eval::Detection>>> OnnxDetector::DetectBatch(
+    const std::vector<const yolo::Image*>& images, const std::vector<std::string>& names,
+    const eval::DetectOptions& options) {
+  const size_t k = images.size();
+  std::vector<Result<std::vector<eval::Detection>>> results;
+  results.reserve(k);
+  batch_times_.assign(k, StageTimes{});
+  bool whole = batch_backend_ && k == static_cast<size_t>(batch_);
+  for (const yolo::Image* im : images)
+    whole = whole && im && !im->View().empty() && im->source_width > 0 && im->source_height > 0;
+  if (!whole) {  // a partial batch (or an image DetectDecoded refuses): one by one at batch 1
+    for (size_t i = 0; i < k; ++i) {
+      results.push_back(images[i] ? DetectDecoded(*images[i], names[i], options)
+                                  : InvalidArgument(names[i] + ": no image"));
+      batch_times_[i] = times_;
+    }
+    return results;
+  }
+  const size_t plane = input_.size(), out = output_.size();
+  std::vector<yolo::Letterbox> lbs(k);
+  for (size_t i = 0; i < k; ++i) {
+    const auto t0 = Clock::now();
+    lbs[i] = yolo::LetterboxToTensor(images[i]->View(), images[i]->source_width,
+                                     images[i]->source_height, in_w_, in_h_,
+                                     batch_input_.data() + i * plane, &scratch_);
+    batch_times_[i].pre_ms = Ms(t0, Clock::now());
+  }
+  const auto t1 = Clock::now();
+  Status run = batch_backend_->Run(batch_input_.data(), batch_output_.data());
+  const double model_ms = Ms(t1, Clock::now()) / static_cast<double>(k);
+  for (size_t i = 0; i < k; ++i) {
+    batch_times_[i].model_ms = model_ms;
+    if (!run.ok()) {
+      results.push_back(run.WithContext(names[i]));
+      continue;
+    }
+    const auto t2 = Clock::now();
+    results.push_back(Post(batch_output_.data() + i * out, lbs[i], names[i], options));
+    batch_times_[i].post_ms = Ms(t2, Clock::now());
+  }
+  times_ = batch_times_.back();
+  return results;
 }
 
 Status OnnxDetector::Prepare(const std::string& path, Prepared* slot) const {
@@ -154,6 +220,7 @@ std::string OnnxDetector::Describe() const {
     const std::string p = details.substr(10, details.find(' ') - 10);
     if (p.find("bf16") != std::string::npos) d += " " + p;
   }
+  if (batch_ > 1) d += " batch " + std::to_string(batch_);
   return d;
 }
 

@@ -74,6 +74,9 @@ Result<std::unique_ptr<InferenceBackend>> OpenBackend(const std::string& name,
   if (options.threads < 1)
     return InvalidArgument("inference backend threads " + std::to_string(options.threads) +
                            ": must be >= 1");
+  if (options.batch < 1 || options.batch > kMaxBatch)
+    return InvalidArgument("inference batch " + std::to_string(options.batch) +
+                           " out of range (accepted: 1.." + std::to_string(kMaxBatch) + ")");
   if (name != "auto") {
     VQI_ASSIGN_OR_RETURN(BackendFactory f, Find(name));
     return f(model, options);
@@ -82,8 +85,10 @@ Result<std::unique_ptr<InferenceBackend>> OpenBackend(const std::string& name,
   auto opencv = Find("opencv");
   if (auto onednn = Find("onednn"); onednn.ok()) {
     auto b = (*onednn)(model, options);
-    // Without a fallback, oneDNN's own error; bf16 runs on oneDNN only (no silent fp32).
-    if (b.ok() || !opencv.ok() || options.precision == Precision::kBf16) return b;
+    // Without a fallback, oneDNN's own error; bf16 and batch > 1 run on oneDNN only (no
+    // silent fp32, no refusal from opencv hiding why oneDNN could not).
+    if (b.ok() || !opencv.ok() || options.precision == Precision::kBf16 || options.batch > 1)
+      return b;
     why = b.status().ToString();
   }
   if (!opencv.ok())

@@ -190,6 +190,9 @@ Result<InspectConfig> ParseConfig(const Json& j, const std::string& where,
   int64_t threads = c.threads;
   VQI_RETURN_IF_ERROR(r.Integer("Threads", threads, 1, kMaxThreads));
   c.threads = static_cast<int>(threads);
+  int64_t batch = c.batch;
+  VQI_RETURN_IF_ERROR(r.Integer("Batch", batch, 1, infer::kMaxBatch));
+  c.batch = static_cast<int>(batch);
   VQI_RETURN_IF_ERROR(r.String("ModelDirectory", c.model_directory, true));
   VQI_RETURN_IF_ERROR(r.String("ModelFile", c.model_file, false));
   if (c.model_file.find('/') != std::string::npos || c.model_file == "." || c.model_file == "..")

@@ -66,6 +66,7 @@ TEST(ConfigTest, ReadsEveryKeyAndNumericStrings) {
   j["ScoreThreshold"] = 0.4;
   j["UncertainBand"] = {0.2, 0.5};
   j["Threads"] = 2;
+  j["Batch"] = 4;
   j["Precision"] = "bf16";
   j["ModelFile"] = "model.int8.onnx";
   j["ModelVersion"] = "7";
@@ -78,6 +79,7 @@ TEST(ConfigTest, ReadsEveryKeyAndNumericStrings) {
   EXPECT_EQ(c->mode, Mode::kInterval);
   EXPECT_DOUBLE_EQ(c->inference_interval, 60);
   EXPECT_EQ(c->Topic(), "factory/line1");
+  EXPECT_EQ(c->batch, 4);
   EXPECT_EQ(c->threads, 2);
   EXPECT_EQ(c->precision, "bf16");
   EXPECT_EQ(c->thing_name, "from-config");
@@ -131,6 +133,8 @@ TEST(ConfigTest, RefusesBadValuesNamingTheKey) {
       {"UncertainBand", 0.5, "must be [low, high]"},
       {"Threads", 0, "Threads: 0 is out of range [1, 256]"},
       {"Threads", 1.5, "Threads: 1.5 is not an integer"},
+      {"Batch", 0, "Batch: 0 is out of range [1, 64]"},
+      {"Batch", 65, "Batch: 65 is out of range [1, 64]"},
       {"Precision", "fp16", "Precision: 'fp16': accepted values auto, fp32, bf16, int8"},
       {"ModelFile", "../x.onnx", "must be a file name"},
       {"PublishResultsOnTopic", "a/#", "MQTT wildcard"},

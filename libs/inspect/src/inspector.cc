@@ -44,7 +44,7 @@ Status CheckComplete(const std::string& format, const std::string& bytes, const 
 
 bool SameModel(const InspectConfig& a, const InspectConfig& b) {
   return a.ModelPath() == b.ModelPath() && a.backend == b.backend && a.threads == b.threads &&
-         a.precision == b.precision && a.drift.enabled == b.drift.enabled &&
+         a.batch == b.batch && a.precision == b.precision && a.drift.enabled == b.drift.enabled &&
          a.drift.stats_file == b.drift.stats_file && a.drift.window == b.drift.window &&
          a.drift.min_window == b.drift.min_window && a.drift.alpha == b.drift.alpha;
 }
@@ -82,9 +82,9 @@ std::string Inspector::ModelStamp(const InspectConfig& c) const {
 Result<Inspector::Loaded> Inspector::LoadModel(const InspectConfig& c) const {
   Loaded m;
   m.stamp = ModelStamp(c);
-  VQI_ASSIGN_OR_RETURN(m.detector,
-                       infer::OnnxDetector::Open(c.ModelPath(), c.backend,
-                                                 {c.threads, *infer::ParsePrecision(c.precision)}));
+  infer::BackendOptions o{c.threads, *infer::ParsePrecision(c.precision)};
+  o.batch = c.batch;
+  VQI_ASSIGN_OR_RETURN(m.detector, infer::OnnxDetector::Open(c.ModelPath(), c.backend, o));
   if (const std::string stats_file = c.DriftStatsPath(); !stats_file.empty()) {
     VQI_ASSIGN_OR_RETURN(Json j, ReadJsonFile(stats_file));
     VQI_ASSIGN_OR_RETURN(TrainingStats stats, TrainingStats::FromJson(j, stats_file));
@@ -108,10 +108,11 @@ Status Inspector::OpenModel(const InspectConfig& c) {
   return Status::Ok();
 }
 
-InspectResult Inspector::InspectFile(const std::string& name, double queue_ms) {
-  const auto t0 = std::chrono::steady_clock::now();
+Inspector::Staged Inspector::Begin(const std::string& name, double queue_ms) {
+  Staged st;
+  st.t0 = std::chrono::steady_clock::now();
   const InspectConfig& c = config_;
-  InspectResult r;
+  InspectResult& r = st.r;
   r.thing = c.thing_name;
   r.component = c.component_name;
   r.topic = c.Topic();
@@ -123,21 +124,19 @@ InspectResult Inspector::InspectFile(const std::string& name, double queue_ms) {
   r.score_threshold = c.score_threshold;
   r.class_names = detector_->ClassNames();
   r.timings.queue_ms = queue_ms;
-  auto fail = [&](Status s) -> InspectResult& {
-    r.verdict = Verdict::kError;
-    r.error = std::move(s);
-    r.timings.total_ms = MsSince(t0);
-    r.timestamp_ms = clock_.NowMs();
-    return r;
+  auto fail = [&](Status s) -> Staged& {
+    Fail(st, std::move(s));
+    return st;
   };
-  const std::string path = c.image_directory + "/" + name;
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && st.st_size > c.max_image_bytes)
-    return fail(ResourceExhausted(path + ": " + std::to_string(st.st_size) +
+  st.path = c.image_directory + "/" + name;
+  const std::string& path = st.path;
+  struct stat sb;
+  if (::stat(path.c_str(), &sb) == 0 && sb.st_size > c.max_image_bytes)
+    return fail(ResourceExhausted(path + ": " + std::to_string(sb.st_size) +
                                   " bytes; MaxImageBytes is " + std::to_string(c.max_image_bytes) +
                                   " (docs/limits.md), not read"));
   auto bytes = ReadFile(path, static_cast<uint64_t>(c.max_image_bytes));
-  r.timings.read_ms = MsSince(t0);
+  r.timings.read_ms = MsSince(st.t0);
   if (!bytes.ok()) return fail(bytes.status());
   r.bytes = static_cast<int64_t>(bytes->size());
   r.image_id = Sha256Hex(*bytes);
@@ -170,17 +169,30 @@ InspectResult Inspector::InspectFile(const std::string& name, double queue_ms) {
   if (!image.ok()) return fail(image.status());
   r.width = image->source_width;
   r.height = image->source_height;
-  FeatureRow features = ImageFeatures(image->View());
-  features.v[kWidth] = image->source_width;  // the file's size, not the decoded one
-  features.v[kHeight] = image->source_height;
-  eval::DetectOptions opts;
-  opts.conf_threshold = std::min(c.score_threshold, c.uncertain_lo);
-  auto dets = detector_->DetectDecoded(*image, path, opts);
-  const infer::StageTimes& times = detector_->LastTimes();
+  st.features = ImageFeatures(image->View());
+  st.features.v[kWidth] = image->source_width;  // the file's size, not the decoded one
+  st.features.v[kHeight] = image->source_height;
+  st.image = std::move(image).value();
+  st.opts.conf_threshold = std::min(c.score_threshold, c.uncertain_lo);
+  return st;
+}
+
+void Inspector::Fail(Staged& st, Status s) {
+  st.r.verdict = Verdict::kError;
+  st.r.error = std::move(s);
+  st.r.timings.total_ms = MsSince(st.t0);
+  st.r.timestamp_ms = clock_.NowMs();
+  st.image.reset();
+}
+
+void Inspector::Finish(Staged& st, Result<std::vector<eval::Detection>> dets,
+                       const infer::StageTimes& times) {
+  const InspectConfig& c = config_;
+  InspectResult& r = st.r;
   r.timings.pre_ms = times.pre_ms;
   r.timings.model_ms = times.model_ms;
   r.timings.post_ms = times.post_ms;
-  if (!dets.ok()) return fail(dets.status());
+  if (!dets.ok()) return Fail(st, dets.status());
   for (const eval::Detection& d : *dets) {
     r.best_score = std::max(r.best_score, d.score);
     if (d.score >= c.score_threshold) r.detections.push_back(d);
@@ -188,17 +200,55 @@ InspectResult Inspector::InspectFile(const std::string& name, double queue_ms) {
   r.verdict = r.detections.empty() ? Verdict::kPass : Verdict::kFail;
   r.uncertain = r.best_score >= c.uncertain_lo && r.best_score <= c.uncertain_hi;
   if (shadow_ && shadow_->Sample())
-    r.shadow = shadow_->Run(*image, path, r.detections, r.best_score, r.timings.model_ms,
-                            c.score_threshold, opts);
+    r.shadow = shadow_->Run(*st.image, st.path, r.detections, r.best_score, r.timings.model_ms,
+                            c.score_threshold, st.opts);
   if (drift_) {
-    features.v[kBestScore] = r.best_score;
-    features.v[kBoxCount] = static_cast<double>(r.detections.size());
-    features.has_outputs = true;
-    r.drift = drift_->Add(features);
+    st.features.v[kBestScore] = r.best_score;
+    st.features.v[kBoxCount] = static_cast<double>(r.detections.size());
+    st.features.has_outputs = true;
+    r.drift = drift_->Add(st.features);
   }
-  r.timings.total_ms = MsSince(t0);
+  r.timings.total_ms = MsSince(st.t0);
   r.timestamp_ms = clock_.NowMs();
-  return r;
+  st.image.reset();
+}
+
+InspectResult Inspector::InspectFile(const std::string& name, double queue_ms) {
+  Staged st = Begin(name, queue_ms);
+  if (st.image) {
+    auto dets = detector_->DetectDecoded(*st.image, st.path, st.opts);
+    Finish(st, std::move(dets), detector_->LastTimes());
+  }
+  return std::move(st.r);
+}
+
+std::vector<InspectResult> Inspector::InspectFiles(const std::vector<std::string>& names,
+                                                   const std::vector<double>& queue_ms) {
+  std::vector<Staged> staged;
+  staged.reserve(names.size());
+  for (size_t i = 0; i < names.size(); ++i) staged.push_back(Begin(names[i], queue_ms[i]));
+  // The decoded ones go through the model together (DetectBatch: one run for a full batch).
+  std::vector<const yolo::Image*> images;
+  std::vector<std::string> paths;
+  std::vector<size_t> which;
+  for (size_t i = 0; i < staged.size(); ++i)
+    if (staged[i].image) {
+      images.push_back(&*staged[i].image);
+      paths.push_back(staged[i].path);
+      which.push_back(i);
+    }
+  if (!images.empty()) {
+    // Every image of a batch is decoded with the same options, so they share one threshold.
+    auto dets = detector_->DetectBatch(images, paths, staged[which[0]].opts);
+    if (detector_->Batch() > 1 && images.size() == static_cast<size_t>(detector_->Batch()))
+      ++counters_.batch_runs;
+    const std::vector<infer::StageTimes> times = detector_->LastBatchTimes();
+    for (size_t j = 0; j < which.size(); ++j)
+      Finish(staged[which[j]], std::move(dets[j]), times[j]);
+  }
+  std::vector<InspectResult> results;
+  for (Staged& st : staged) results.push_back(std::move(st.r));
+  return results;
 }
 
 Result<Inspector::Folder> Inspector::LoadFolder(const InspectConfig& c) {
@@ -345,10 +395,41 @@ Status Inspector::Run(const std::atomic<bool>& stop, ConfigSource* config_source
       if (next_due_ms > 0 && !clock_.SleepUntil(next_due_ms, &stop)) break;
       next_due_ms = clock_.NowMs() + static_cast<int64_t>(config_.inference_interval * 1000);
     }
-    const double queue_ms =
-        static_cast<double>(std::max<int64_t>(0, clock_.NowMs() - watcher_->LastReadyMs()));
-    InspectResult result = InspectFile(*name, queue_ms);
-    Status s = PublishAndCommit(result, *key, stop);
+    auto queued_ms = [&] {
+      return static_cast<double>(std::max<int64_t>(0, clock_.NowMs() - watcher_->LastReadyMs()));
+    };
+    std::vector<std::string> names = {*name};
+    std::vector<FileKey> keys = {*key};
+    std::vector<double> queue = {queued_ms()};
+    // Throughput mode: the files already waiting join this one (never waits for more).
+    int64_t room = config_.batch;
+    if (max_images > 0) room = std::min(room, max_images - (counters_.images - start_images));
+    while (config_.mode == Mode::kWatch && static_cast<int64_t>(names.size()) < room &&
+           watcher_->Backlog() > 0) {
+      VQI_ASSIGN_OR_RETURN(std::optional<std::string> more, watcher_->Next(0, &stop));
+      if (!more) break;
+      auto more_key = StatKey(config_.image_directory, *more);
+      if (!more_key.ok()) {
+        if (more_key.status().code() == StatusCode::kNotFound)
+          VQI_LOG_WARN("{} vanished before it was inspected", *more);
+        continue;
+      }
+      if (journal_->Contains(*more_key)) {
+        ++counters_.skipped;
+        continue;
+      }
+      names.push_back(*more);
+      keys.push_back(*more_key);
+      queue.push_back(queued_ms());
+    }
+    std::vector<InspectResult> results;
+    if (names.size() == 1)
+      results.push_back(InspectFile(names[0], queue[0]));
+    else
+      results = InspectFiles(names, queue);
+    Status s;
+    for (size_t i = 0; i < results.size() && s.ok(); ++i)
+      s = PublishAndCommit(results[i], keys[i], stop);
     if (s.code() == StatusCode::kCancelled) break;
     VQI_RETURN_IF_ERROR(s);
     if (max_images > 0 && counters_.images - start_images >= max_images) break;

@@ -30,16 +30,25 @@ std::string Exported(const std::string& scale, int w, int h, bool fp16) {
 }
 
 TEST(OneDnnExportParity, TinyScaleFp32) {
-  CompareResult r = CompareWithReference(Exported("t", 160, 96, false), 2);
-  EXPECT_GT(r.n, 0u);
-  EXPECT_LE(r.max_err, 1e-4) << r.details;
-  EXPECT_EQ(r.details.find("reference"), std::string::npos) << r.details;
+  for (int threads : {1, 2}) {
+    CompareResult r = CompareWithReference(Exported("t", 160, 96, false), threads);
+    EXPECT_GT(r.n, 0u);
+    EXPECT_LE(r.max_err, 1e-4) << r.details;
+    EXPECT_EQ(r.details.find("reference"), std::string::npos) << r.details;
+    // Our exporter's head (4-D, Slices, Mul by "half") is one fused decode step (nhwc inputs).
+    EXPECT_NE(r.details.find("decode=vqi:detect_decodex1"), std::string::npos) << r.details;
+    EXPECT_EQ(r.details.find("softmax="), std::string::npos) << r.details;
+    EXPECT_EQ(r.details.find("binary="), std::string::npos) << r.details;
+  }
 }
 
 TEST(OneDnnExportParity, NanoScaleFloat16Weights) {
   CompareResult r = CompareWithReference(Exported("n", 96, 128, true), 2);
   EXPECT_GT(r.n, 0u);
   EXPECT_LE(r.max_err, 1e-4) << r.details;
+  // The fused decode reads the nChw16c branch outputs directly.
+  EXPECT_NE(r.details.find("layout=nChw16c"), std::string::npos) << r.details;
+  EXPECT_NE(r.details.find("decode=vqi:detect_decodex1"), std::string::npos) << r.details;
 }
 
 // The real quantizer's QDQ output (vqi model quantize's library path, calibrated with the

@@ -43,6 +43,11 @@ struct SliceAxis {
   int64_t start = 0, step = 1, count = 0;
 };
 
+// The normalized parameters of a Slice node (constant starts/ends/axes/steps, any opset), one
+// per axis of input 0; an error naming the node when they cannot be resolved statically.
+Status ComputeSlice(const Node& n, int64_t opset, const std::vector<InValue>& in,
+                    std::vector<SliceAxis>* axes);
+
 // Reference-kernel building blocks (plain row-major; rank <= kMaxTensorRank).
 constexpr int kMaxRank = 8;
 void RowStrides(const Shape& s, int64_t* st);

@@ -29,6 +29,8 @@ struct OpDef {
   // Appends the node's LOps (layouts, views, primitives) to the program. Null: the reference
   // kernel runs as a step (rare ops, and ops that are always folded at load).
   Status (*lower)(Lowerer& l, int node) = nullptr;
+  // Created only by a rewrite (FuseDetectDecode), never accepted from a file.
+  bool internal = false;
 };
 using OpTable = std::map<std::string, OpDef>;
 
@@ -42,6 +44,7 @@ void AddCastOps(OpTable* t);
 void AddConcatOps(OpTable* t);
 void AddConstantOps(OpTable* t);
 void AddConvOps(OpTable* t);
+void AddDetectDecodeOps(OpTable* t);
 void AddEltwiseOps(OpTable* t);
 void AddMaxPoolOps(OpTable* t);
 void AddQuantizeOps(OpTable* t);

@@ -16,6 +16,7 @@ const OpDef* FindOp(const std::string& op) {
     AddConcatOps(t);
     AddConstantOps(t);
     AddConvOps(t);
+    AddDetectDecodeOps(t);
     AddEltwiseOps(t);
     AddMaxPoolOps(t);
     AddQuantizeOps(t);
@@ -32,7 +33,10 @@ const OpDef* FindOp(const std::string& op) {
   return it == table->end() ? nullptr : &it->second;
 }
 
-bool IsSupportedOp(const std::string& op) { return FindOp(op) != nullptr; }
+bool IsSupportedOp(const std::string& op) {
+  const OpDef* def = FindOp(op);
+  return def != nullptr && !def->internal;
+}
 
 Status InferOp(const Node& n, int64_t opset, const std::vector<InValue>& in,
                std::vector<OutValue>* out) {

@@ -8,11 +8,8 @@
 #include "ops/op.h"
 
 namespace vqi::infer::onednn {
-namespace {
+namespace internal {
 
-using namespace internal;
-
-// Slice parameters normalized per axis of the input.
 Status ComputeSlice(const Node& n, int64_t opset, const std::vector<InValue>& in,
                     std::vector<SliceAxis>* axes) {
   const Shape& s = in[0].shape;
@@ -60,6 +57,12 @@ Status ComputeSlice(const Node& n, int64_t opset, const std::vector<InValue>& in
   }
   return Status::Ok();
 }
+
+}  // namespace internal
+
+namespace {
+
+using namespace internal;
 
 Status Infer(const Node& n, int64_t opset, const std::vector<InValue>& in,
              std::vector<OutValue>& out) {

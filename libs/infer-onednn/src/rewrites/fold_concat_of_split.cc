@@ -1,9 +1,13 @@
-// FoldConcatOfSplit: Concat(..., Split(x) outputs in order, ...) reads x instead (C2f: the
-// halves of cv1 are concatenated again; one copy instead of two).
+// FoldConcatOfSplit: Concat(..., parts of x in order, ...) reads x instead, where the parts are
+// the outputs of a Split or Slices of x along the concat axis that together cover x (C2f: the
+// halves of cv1 are concatenated again; one copy instead of two, and in nhwc the first half,
+// read by nobody else, is not copied at all).
 #include "passes.h"
 #include "rewrites/common.h"
 
 namespace vqi::infer::onednn {
+
+using rewrites::PartOf;
 
 void FoldConcatOfSplit(Graph* g) {
   for (Node& cat : g->nodes) {
@@ -13,24 +17,29 @@ void FoldConcatOfSplit(Graph* g) {
     if (axis < 0) axis += rank;
     std::vector<int> in;
     for (size_t k = 0; k < cat.in.size(); ++k) {
-      int t = cat.in[k];
-      int p = t >= 0 ? g->tensors[t].producer : -1;
-      const Node* sp = p >= 0 ? &g->nodes[p] : nullptr;
-      if (!sp || sp->dead || sp->op != "Split" || sp->out.empty() || sp->out[0] != t ||
-          k + sp->out.size() > cat.in.size()) {
+      int t = cat.in[k], src = -1;
+      int64_t start = 0, count = 0;
+      if (t < 0 || !PartOf(*g, t, axis, &src, &start, &count) || start != 0) {
         in.push_back(t);
         continue;
       }
-      int64_t sa = sp->Int("axis", 0);
-      if (sa < 0) sa += rank;
-      bool all = sa == axis;
-      for (size_t j = 0; j < sp->out.size() && all; ++j) all = cat.in[k + j] == sp->out[j];
-      if (!all) {
+      // Consecutive parts of src, each starting where the previous ended, up to its end.
+      const int64_t dim = g->tensors[src].shape[axis];
+      int64_t pos = count;
+      size_t j = k + 1;
+      for (; pos < dim && j < cat.in.size(); ++j) {
+        int s2 = -1;
+        if (cat.in[j] < 0 || !PartOf(*g, cat.in[j], axis, &s2, &start, &count) || s2 != src ||
+            start != pos)
+          break;
+        pos += count;
+      }
+      if (pos != dim) {
         in.push_back(t);
         continue;
       }
-      in.push_back(sp->in[0]);
-      k += sp->out.size() - 1;
+      in.push_back(src);
+      k = j - 1;
     }
     cat.in = in;
   }

@@ -19,6 +19,7 @@ Status OptimizeGraph(Graph* g, const OptimizeOptions& options) {
     FuseConvAdd(g);
     FuseConvActivation(g);
     FoldConcatOfSplit(g);
+    FuseDetectDecode(g);
   }
   RemoveDeadNodes(g);
   return Status::Ok();

@@ -21,6 +21,10 @@ struct BenchOptions {
   // runs the current one (OnnxDetector::Prepare/RunPrepared). Per-image stage times are still
   // each image's own; images/s shows the overlap.
   bool pipeline = false;
+  // Batch mode (1..64): each timed run reads and decodes `batch` images and runs them as one
+  // model run (OnnxDetector::DetectBatch); per image: read, decode, pre, post its own, model the
+  // batch run / batch. warmup and iters count runs (batches). Not with `pipeline`.
+  int batch = 1;
 };
 
 struct StageLatency {
@@ -31,7 +35,8 @@ struct BenchResult {
   std::string backend, details, detector;
   int threads = 0;
   size_t images = 0;  // in the folder (cycled)
-  size_t iters = 0;   // timed runs that succeeded
+  size_t iters = 0;   // timed images that succeeded (runs x batch)
+  int batch = 1;
   int warmup = 0;
   int failures = 0;
   std::vector<Status> errors;  // the first few failures

@@ -33,7 +33,11 @@ struct OnednnOptions {
   // Steps below these sizes are created and run on one thread (an OpenMP fork/join costs more
   // than their work): fp32 convolutions below `serial_conv_macs` multiply-accumulates (int8
   // ones count half), other steps writing fewer than `serial_bytes` bytes. 0 disables.
-  int64_t serial_conv_macs = int64_t{2} << 20;
+  // serial_conv_macs -1 (default) follows libgomp's wait policy: 0 while idle threads spin
+  // between parallel regions (the default: every convolution gains from 2 threads), 8 M with
+  // OMP_WAIT_POLICY=passive or GOMP_SPINCOUNT < 1000 (each region then wakes a sleeping
+  // thread); measured in docs/design/onednn.md ("Session 8: small").
+  int64_t serial_conv_macs = -1;
   int64_t serial_bytes = int64_t{64} << 10;
   // Channel block of the 4-D activation layout: -1 chooses (nChw16c when every convolution
   // reads a multiple of 16 channels and nothing is int8, else nhwc); 16, 8, or 0 (nhwc) force.
@@ -49,12 +53,23 @@ struct OnednnOptions {
   // measured it found no whole-model gain and the extra candidate kernels stay in oneDNN's
   // primitive cache (+11 MB peak RSS for t@320x224). false: oneDNN's first choice.
   bool tune = false;
+  // fp32 3x3 stride-1 convolutions on nChw16c with at least 16 channels in and out and 20x20
+  // output pixels run as Winograd (oneDNN's F(4x4, 3x3), or F(2x2, 3x3) for narrow ones on few
+  // pixels), their SiLU / residual add as separate in-place steps: 0.43-0.84x the time of the
+  // fused direct convolution, relative error ~2e-6 of the output range, transformed weights
+  // 4x larger (docs/design/onednn.md "Winograd"). false: direct.
+  bool winograd = true;
   // The arithmetic (vqi/infer/backend.h): kAuto as the file says; kBf16 needs AVX512-BF16
   // (oneDNN's effective ISA avx512_core_bf16 or above), else FailedPrecondition at open;
   // kFp32 on a QDQ file and kInt8 on a float file are InvalidArgument.
   Precision precision = Precision::kAuto;
   // For tests: behave as if oneDNN reported a CPU without AVX512-BF16.
   bool pretend_no_bf16 = false;
+  // Images per Run(), 1..64: a model exported at batch 1 is compiled for this batch (its
+  // input's batch and the batch-1 constants of its Reshape/Expand/Resize targets overridden,
+  // every activation checked; docs/design/inference.md "Batch N"). A graph that cannot be
+  // re-batched is InvalidArgument naming the node. Info() then shows [N,3,H,W] / [N,4+nc,A].
+  int batch = 1;
 };
 
 // True if oneDNN's effective ISA here has AVX512-BF16 instructions (avx512_core_bf16 or

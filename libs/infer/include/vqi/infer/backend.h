@@ -32,15 +32,22 @@ const char* PrecisionName(Precision p);
 // InvalidArgument naming the accepted values for anything else.
 Result<Precision> ParsePrecision(const std::string& name);
 
+// The largest BackendOptions::batch (docs/limits.md).
+inline constexpr int kMaxBatch = 64;
+
 // Per backend instance: two models in one process may use different thread counts.
 struct BackendOptions {
   int threads = 1;  // intra-op threads, >= 1; results are deterministic for a given count
   Precision precision = Precision::kAuto;
+  // Images per Run() (1..64). The file is exported at batch 1; a backend that can compiles it
+  // for this batch (onednn: docs/design/inference.md "Batch N"), then Info() shows [N,3,H,W] /
+  // [N,4+nc,A] and Run() takes N images back to back. opencv: Unimplemented for batch > 1.
+  int batch = 1;
 };
 
 struct ModelInfo {
-  std::vector<int64_t> input_shape;             // {1, 3, H, W}
-  std::vector<int64_t> output_shape;            // {1, 4 + nc, N}
+  std::vector<int64_t> input_shape;             // {B, 3, H, W}; B = BackendOptions::batch
+  std::vector<int64_t> output_shape;            // {B, 4 + nc, N}
   std::map<std::string, std::string> metadata;  // ONNX metadata_props (names, stride, ...)
 };
 
@@ -51,7 +58,8 @@ class InferenceBackend {
   virtual ~InferenceBackend() = default;
   virtual std::string Name() const = 0;  // "opencv", "onednn"
   virtual const ModelInfo& Info() const = 0;
-  // REQUIRES: `input` holds numel(input_shape) floats, `output` room for numel(output_shape).
+  // REQUIRES: `input` holds numel(input_shape) floats, `output` room for numel(output_shape)
+  // (input_shape[0] images, back to back, and as many outputs).
   virtual Status Run(const float* input, float* output) = 0;
   // Free-form details for reports (e.g. oneDNN's chosen ISA/implementations).
   virtual std::string Details() const { return ""; }

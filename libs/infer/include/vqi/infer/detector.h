@@ -70,6 +70,23 @@ class OnnxDetector : public eval::Detector {
   Result<std::vector<eval::Detection>> RunPrepared(const Prepared& slot,
                                                    const eval::DetectOptions& options);
 
+  // Batch mode (issue 22: throughput over latency). Open with BackendOptions::batch = N > 1
+  // and the detector holds the model compiled twice, for batch N and for batch 1. DetectBatch
+  // takes up to N decoded images: exactly N run as ONE model run (letterboxed back to back into
+  // its input, post-processed one by one); fewer run one at a time at batch 1, so a camera
+  // with a short queue keeps its latency. Each image's result is what DetectDecoded gives it
+  // alone up to float rounding (onednn: bit for bit except where the batch-1 model runs a
+  // batch-1-only fusion, the detect decode: scores within ~1e-7; docs/design/inference.md).
+  // LastBatchTimes(): per image, pre and post its own, model the batch run / images in it.
+  // REQUIRES: images.size() == names.size() <= Batch().
+  int Batch() const { return batch_; }
+  // The batch-N model (nullptr at batch 1); Backend() is the batch-1 one.
+  InferenceBackend* BatchBackend() { return batch_backend_.get(); }
+  std::vector<Result<std::vector<eval::Detection>>> DetectBatch(
+      const std::vector<const yolo::Image*>& images, const std::vector<std::string>& names,
+      const eval::DetectOptions& options);
+  const std::vector<StageTimes>& LastBatchTimes() const { return batch_times_; }
+
   const StageTimes& LastTimes() const { return times_; }
   // Detect() decodes JPEGs at a reduced DCT scale toward the model input (default true);
   // false decodes at full size (the reference path, for parity measurements).
@@ -93,6 +110,10 @@ class OnnxDetector : public eval::Detector {
   Result<std::vector<eval::Detection>> RunModel(const float* input, const yolo::Letterbox& lb,
                                                 const std::string& name,
                                                 const eval::DetectOptions& options);
+  // output0 of one image -> detections (threshold, inf/NaN refusal, NMS).
+  Result<std::vector<eval::Detection>> Post(const float* output, const yolo::Letterbox& lb,
+                                            const std::string& name,
+                                            const eval::DetectOptions& options) const;
 
   std::unique_ptr<InferenceBackend> backend_;
   std::vector<std::string> names_;
@@ -103,6 +124,11 @@ class OnnxDetector : public eval::Detector {
   std::vector<uint8_t> scratch_;
   StageTimes times_;
   bool reduced_decode_ = true;
+  // Batch mode: the model compiled for batch_ images, its input and output buffers.
+  int batch_ = 1;
+  std::unique_ptr<InferenceBackend> batch_backend_;
+  std::vector<float> batch_input_, batch_output_;
+  std::vector<StageTimes> batch_times_;
 };
 
 }  // namespace vqi::infer

@@ -48,6 +48,10 @@ struct InspectConfig {
   std::string backend = "auto";
   std::string precision = "auto";  // auto | fp32 | bf16 | int8 (vqi/infer/backend.h Precision)
   int threads = 1;
+  // Throughput mode (watch mode): up to `batch` images already queued run through the model
+  // at once (infer::OnnxDetector::DetectBatch; the model compiled for this batch, onednn
+  // only); fewer queued run one by one. 1 (the default): latency mode, one image at a time.
+  int batch = 1;
   std::string model_directory;
   std::string model_file = "model.onnx";
   std::string model_name, model_version;

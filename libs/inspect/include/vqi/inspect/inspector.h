@@ -10,11 +10,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "vqi/base/clock.h"
 #include "vqi/base/status.h"
@@ -59,6 +61,7 @@ struct InspectCounters {
   int64_t reloads = 0;  // model or configuration reloads that took effect
   int64_t publish_retries = 0;
   int64_t shadow_reports = 0;  // vqi.inspect.shadow/1 messages published
+  int64_t batch_runs = 0;      // model runs of Batch images at once (throughput mode)
   double deliver_ms = 0;       // summed: publish (and upload) + journal commit, after each result
 };
 
@@ -72,6 +75,10 @@ class Inspector {
   // Inspects dir/name once and returns its result (never fails: problems are error results).
   // Does not publish or journal. `queue_ms` is recorded as the time it waited.
   InspectResult InspectFile(const std::string& name, double queue_ms = 0);
+  // The same for several files at once (Batch > 1: the decoded ones share one model run when
+  // they fill the batch); one result per name, in order, each as InspectFile would give it.
+  std::vector<InspectResult> InspectFiles(const std::vector<std::string>& names,
+                                          const std::vector<double>& queue_ms);
 
   // Runs until `stop` is set: watches (or polls at the interval) the folder, inspects, publishes,
   // commits. `config_source` (may be null) is polled between images. `max_images` > 0 stops
@@ -99,7 +106,21 @@ class Inspector {
     std::unique_ptr<ProcessedJournal> journal;
     std::unique_ptr<DirectoryWatcher> watcher;
   };
+  // One file between decode and model: its result so far and its decoded image (empty once
+  // it failed; the result then says why).
+  struct Staged {
+    InspectResult r;
+    std::optional<yolo::Image> image;
+    FeatureRow features;
+    std::string path;
+    eval::DetectOptions opts;
+    std::chrono::steady_clock::time_point t0;
+  };
   Inspector(ResultSink& sink, Clock& clock) : sink_(sink), clock_(clock) {}
+  Staged Begin(const std::string& name, double queue_ms);  // read, checks, decode, features
+  void Finish(Staged& st, Result<std::vector<eval::Detection>> dets,
+              const infer::StageTimes& times);  // verdict, shadow, drift
+  void Fail(Staged& st, Status s);
   Result<Loaded> LoadModel(const InspectConfig& config) const;
   void UseModel(Loaded model);
   Status OpenModel(const InspectConfig& config);
