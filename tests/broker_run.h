@@ -20,22 +20,13 @@
 #include <vector>
 
 #include "vqi/base/file.h"
+#include "vqi/base/testing/free_port.h"
 #include "vqi_child.h"
 
 namespace vqi::testing {
 
 // A loopback TCP port that was free a moment ago.
-inline int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+inline int FreePort() { return FreeLoopbackPort(); }
 
 // `vqi --home H broker run --port P [extra...]`: Start() returns true once it printed its first
 // line (`output()`: "broker: listening on 127.0.0.1:P\n"), false if it exited or printed

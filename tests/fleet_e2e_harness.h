@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -36,6 +36,7 @@
 #include "vqi/base/file.h"
 #include "vqi/base/hash.h"
 #include "vqi/base/json.h"
+#include "vqi/base/testing/free_port.h"
 #include "vqi/pki/pki.h"
 
 namespace vqi::e2e {
@@ -82,32 +83,8 @@ inline std::string Bytes(size_t n, uint32_t seed) {
   return s;
 }
 
-// A loopback TCP port that was free a moment ago, chosen below the kernel's ephemeral range
-// (32768–60999 by default): a port the kernel picks for port 0 is also one it hands to outgoing
-// connections, and one of those (any process's) took the server's port between this choice and
-// the server's bind in a CI run. Random in [20000, 32768), checked by binding; the kernel's
-// choice only if 200 tries all fail.
-inline int FreePort() {
-  static unsigned state = static_cast<unsigned>(::getpid()) * 2654435761u ^
-                          static_cast<unsigned>(::time(nullptr));
-  for (int attempt = 0; attempt <= 200; ++attempt) {
-    state = state * 1103515245u + 12345u;
-    const int want = attempt < 200 ? 20000 + static_cast<int>((state >> 8) % 12768) : 0;
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(want));
-    socklen_t len = sizeof a;
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-      port = ntohs(a.sin_port);
-    ::close(fd);
-    if (port != 0) return port;
-  }
-  return 0;
-}
+// A loopback port below the ephemeral range (vqi/base/testing/free_port.h).
+inline int FreePort() { return vqi::testing::FreeLoopbackPort(); }
 
 // Polls `pred` every 100 ms up to `seconds`.
 template <class F>

@@ -23,6 +23,7 @@
 #include "transport/testing/broker.h"
 #include "vqi/base/file.h"
 #include "vqi/base/json.h"
+#include "vqi/base/testing/free_port.h"
 #include "vqi/component/recipe.h"
 #include "vqi/component/store.h"
 #include "vqi/pki/pki.h"
@@ -42,17 +43,7 @@ std::string Name(int i) {
   return b;
 }
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+int FreePort() { return vqi::testing::FreeLoopbackPort(); }
 
 class FleetServerMqttTest : public ::testing::Test {
  protected:

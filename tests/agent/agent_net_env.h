@@ -22,6 +22,7 @@
 #include "transport/testing/broker.h"
 #include "vqi/base/file.h"
 #include "vqi/base/hash.h"
+#include "vqi/base/testing/free_port.h"
 #include "vqi/fleet/desired_state.h"
 #include "vqi/fleet/health.h"
 #include "vqi/fleet/status_report.h"
@@ -31,17 +32,7 @@
 
 namespace vqi::agent_test {
 
-inline int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+inline int FreePort() { return vqi::testing::FreeLoopbackPort(); }
 
 // What the agent published, as the server sees it.
 class Received {

@@ -16,22 +16,13 @@
 
 #include "broker_service_test_fixture.h"
 #include "vqi/base/file.h"
+#include "vqi/base/testing/free_port.h"
 #include "vqi/pki/pki.h"
 
 namespace vqi::transport {
 namespace {
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+int FreePort() { return vqi::testing::FreeLoopbackPort(); }
 
 // Events the supervisor reported, for waiting on from the test thread.
 class Events {

@@ -6,25 +6,17 @@
 #include <unistd.h>
 
 #include "vqi/base/file.h"
+#include "vqi/base/testing/free_port.h"
 #include "vqi/transport/broker_config.h"
 
 namespace vqi::transport::testing {
 namespace {
 
+// Below the kernel's ephemeral range (vqi/base/testing/free_port.h).
 Result<int> FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Unavailable("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    return Unavailable("bind 127.0.0.1:0 failed");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  const int port = vqi::testing::FreeLoopbackPort();
+  if (port == 0) return Unavailable("no free loopback port (socket or bind failed)");
+  return port;
 }
 
 }  // namespace
