@@ -1,7 +1,8 @@
 // libFuzzer: the inference core's image decode (libs/yolo DecodeImageBytes): libjpeg-turbo
 // straight to BGR with and without DCT scaling, the header bound before decoding, and OpenCV
 // for the other formats. The first byte picks the model input it decodes toward (none, or a
-// size below, near or above the image's), as vqi-inspect and vqi model predict do.
+// size below, near or above the image's), as vqi-inspect and vqi model predict do, and
+// whether it takes the fast IDCT and upsampling.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,6 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   vqi::yolo::DecodeOptions options;
   options.fit_width = fit[0];
   options.fit_height = fit[1];
+  options.fast = (data[0] / 8) % 2 == 1;
   auto image = vqi::yolo::DecodeImageBytes(
       std::string(reinterpret_cast<const char*>(data + 1), size - 1), "fuzz", options);
   if (image.ok()) (void)image->View();

@@ -72,7 +72,7 @@ Result<std::unique_ptr<OnnxDetector>> OnnxDetector::Open(const std::string& onnx
 
 yolo::DecodeOptions OnnxDetector::DecodeHint() const {
   yolo::DecodeOptions o;
-  if (reduced_decode_) o.fit_width = in_w_, o.fit_height = in_h_;
+  if (reduced_decode_) o.fit_width = in_w_, o.fit_height = in_h_, o.fast = true;
   return o;
 }
 

@@ -31,7 +31,7 @@ Result<Image> DecodeImageBytes(const std::string& bytes, const std::string& wher
   if (format == "jpeg") {
     auto pixels = std::make_shared<std::vector<uint8_t>>();
     Result<JpegPixels> px =
-        DecodeJpeg(bytes, where, options.fit_width, options.fit_height, pixels.get());
+        DecodeJpeg(bytes, where, options.fit_width, options.fit_height, pixels.get(), options.fast);
     if (px.ok()) {
       Image img;
       img.width = px->width;

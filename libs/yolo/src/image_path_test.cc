@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -108,6 +109,35 @@ TEST(JpegTest, FullSizeDecodeEqualsOpenCv) {
   auto g = DecodeImageBytes(Jpeg(gray), "g.jpg");  // grayscale JPEG: BGR with equal channels
   ASSERT_TRUE(g.ok()) << g.status().ToString();
   EXPECT_EQ(g->View().Row(7)[3 * 9], g->View().Row(7)[3 * 9 + 2]);
+}
+
+// The fast decode (DecodeOptions::fast: merged chroma upsampling) is not the exact one on a
+// colourful photo, but stays close to it: the same size, a mean difference of a few levels (the
+// real tags, whose chroma is nearly flat, decode to the same pixels), not a broken decode (a
+// channel swap or a shifted row is tens of levels).
+TEST(JpegTest, FastDecodeStaysCloseToTheExactOne) {
+  const std::string bytes = Jpeg(Photo(450, 300, 3));
+  DecodeOptions fast;
+  fast.fast = true;
+  auto exact = DecodeImageBytes(bytes, "a.jpg");
+  auto quick = DecodeImageBytes(bytes, "a.jpg", fast);
+  ASSERT_TRUE(exact.ok() && quick.ok());
+  ASSERT_EQ(quick->width, exact->width);
+  ASSERT_EQ(quick->height, exact->height);
+  double sum = 0;
+  int worst = 0;
+  size_t differ = 0;
+  for (int y = 0; y < exact->height; ++y)
+    for (int x = 0; x < exact->width * 3; ++x) {
+      const int d = std::abs(exact->View().Row(y)[x] - quick->View().Row(y)[x]);
+      sum += d;
+      worst = std::max(worst, d);
+      differ += d != 0;
+    }
+  const double n = 3.0 * exact->width * exact->height;
+  EXPECT_GT(differ, 0u);  // it is another decode, not the exact one under another name
+  EXPECT_LT(sum / n, 5.0) << "worst " << worst;
+  EXPECT_LE(worst, 96);
 }
 
 TEST(JpegTest, ScaleIsTheSmallestNotBelowTheLetterboxedSize) {

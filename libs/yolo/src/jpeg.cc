@@ -47,7 +47,7 @@ extern "C" void OnJpegMessage(j_common_ptr cinfo, int level) {
 enum class Outcome { kOk, kError, kDamaged, kUnsupported, kTooLarge };
 
 // Only plain data lives in this frame: a longjmp out of libjpeg skips no destructor.
-Outcome Decode(const unsigned char* data, unsigned long size, int fit_w, int fit_h,
+Outcome Decode(const unsigned char* data, unsigned long size, int fit_w, int fit_h, bool fast,
                std::vector<uint8_t>* out, JpegPixels* px, ErrorMgr* err) {
   jpeg_decompress_struct cinfo;
   cinfo.err = jpeg_std_error(&err->pub);
@@ -77,6 +77,8 @@ Outcome Decode(const unsigned char* data, unsigned long size, int fit_w, int fit
   cinfo.scale_num = static_cast<unsigned int>(px->scale_num);
   cinfo.scale_denom = 8;
   cinfo.out_color_space = JCS_EXT_BGR;  // no channel swap afterwards
+  // 4:2:0 / 4:2:2: chroma upsampling merged with the colour conversion (no triangle filter).
+  if (fast) cinfo.do_fancy_upsampling = FALSE;
   jpeg_start_decompress(&cinfo);
   px->width = static_cast<int>(cinfo.output_width);
   px->height = static_cast<int>(cinfo.output_height);
@@ -166,13 +168,13 @@ int JpegScaleFor(int width, int height, int fit_w, int fit_h) {
 }
 
 Result<JpegPixels> DecodeJpeg(std::string_view bytes, const std::string& where, int fit_w,
-                              int fit_h, std::vector<uint8_t>* out) {
+                              int fit_h, std::vector<uint8_t>* out, bool fast) {
   if (JpegExifOrientation(bytes) != 1)
     return Unimplemented(where + ": EXIF orientation: left to the general decoder");
   JpegPixels px;
   ErrorMgr err;
   switch (Decode(reinterpret_cast<const unsigned char*>(bytes.data()),
-                 static_cast<unsigned long>(bytes.size()), fit_w, fit_h, out, &px, &err)) {
+                 static_cast<unsigned long>(bytes.size()), fit_w, fit_h, fast, out, &px, &err)) {
     case Outcome::kOk:
       return px;
     case Outcome::kUnsupported:

@@ -88,8 +88,9 @@ class OnnxDetector : public eval::Detector {
   const std::vector<StageTimes>& LastBatchTimes() const { return batch_times_; }
 
   const StageTimes& LastTimes() const { return times_; }
-  // Detect() decodes JPEGs at a reduced DCT scale toward the model input (default true);
-  // false decodes at full size (the reference path, for parity measurements).
+  // Detect() decodes JPEGs at a reduced DCT scale toward the model input, with the fast IDCT
+  // and chroma upsampling (yolo::DecodeOptions::fast) (default true); false decodes exactly at
+  // full size, as training does (the reference path, for parity measurements).
   void SetReducedDecode(bool on) { reduced_decode_ = on; }
   // What Detect() passes to the decoder: the model input size, or 0 x 0 for full size.
   yolo::DecodeOptions DecodeHint() const;

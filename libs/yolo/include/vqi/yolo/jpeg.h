@@ -36,8 +36,9 @@ struct JpegPixels {
 // general decoder) what this path does not reproduce exactly: CMYK/YCCK colour and EXIF
 // orientations other than 1. InvalidArgument naming `where` for corrupt or truncated data
 // (libjpeg's message: its errors longjmp back here, never exit()); the header's size is
-// checked against kMaxImagePixels before any pixel memory is allocated.
+// checked against kMaxImagePixels before any pixel memory is allocated. `fast`: merged chroma
+// upsampling (DecodeOptions::fast).
 Result<JpegPixels> DecodeJpeg(std::string_view bytes, const std::string& where, int fit_w,
-                              int fit_h, std::vector<uint8_t>* out);
+                              int fit_h, std::vector<uint8_t>* out, bool fast = false);
 
 }  // namespace vqi::yolo
