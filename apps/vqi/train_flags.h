@@ -10,8 +10,8 @@
 namespace vqi::cli {
 
 // The defaults are the default recipe (docs/design/training.md "Recipe decisions"): what
-// `vqi model train` with no recipe flags runs — scale t at 320×224 (0.71 of the 450×300 tags),
-// batch 8, AdamW lr 0.003, warm-up 2 epochs, mosaic off for the last 5, synthetic scratches with
+// `vqi model train` with no recipe flags runs — scale n at 448×320 (the 450×300 tags at nearly
+// full size: the scratches are 1–3 px wide), batch 8, AdamW lr 0.003, warm-up 2 epochs, mosaic off for the last 5, synthetic scratches with
 // p 0.3, and a 30-minute budget (`--time-limit`; the cosine schedule is fitted to it) with at
 // most 1000 epochs. The library's TrainOptions keep their own (Ultralytics-like) defaults.
 struct TrainFlags {
@@ -26,8 +26,8 @@ struct TrainFlags {
   }
   std::string dataset = "default";
   std::string split = "default";
-  std::string scale = "t";
-  std::string imgsz = "320x224";
+  std::string scale = "n";
+  std::string imgsz = "448x320";
   int synthetic = 0;
   std::string layout = "nhwc";  // --layout: nhwc (channels-last) | nchw
   train::TrainOptions o;
