@@ -65,7 +65,8 @@ TEST_F(SpoolDeliveryTest, BrokerDownMessagesKeptThenAllDeliveredInOrder) {
     EXPECT_EQ(ids.count(ParseJson(got[i].payload).value()["vqiMessageId"].get<std::string>()), 1u);
   }
   // Removal follows each PUBACK (one unlink + directory fsync each): seconds on a loaded disk.
-  for (int i = 0; i < 1500 && (*spool)->Stats().messages > 0; ++i)
+  // The sender counts an acknowledgement after the removal: wait for both.
+  for (int i = 0; i < 1500 && ((*spool)->Stats().messages > 0 || sender.delivered() < 40); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ((*spool)->Stats().messages, 0u);
   EXPECT_EQ(sender.delivered(), 40u);
