@@ -1,8 +1,10 @@
 #include "yolo.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
+#include "bn_silu.h"
 #include "conv1x1.h"
 
 namespace vqi::train {
@@ -11,6 +13,16 @@ namespace {
 namespace nn = torch::nn;
 
 thread_local bool tls_bf16_forward = false;
+
+// The fused BatchNorm + SiLU (bn_silu.h); VQI_TRAIN_FUSED_BN=0 selects libtorch's operators,
+// for before/after measurements (bench/peers/train_e2e_compare.sh).
+bool FusedBnSilu() {
+  static const bool on = [] {
+    const char* v = std::getenv("VQI_TRAIN_FUSED_BN");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return on;
+}
 
 // A bias-free convolution computed in bfloat16 (oneDNN, AVX512-BF16) with a float32 result;
 // the backward pass is the float32 convolution backward at the float32 input and weights, so
@@ -53,10 +65,13 @@ struct ConvBlock : Block {
   }
   torch::Tensor Forward(const torch::Tensor& x) override {
     if (stride == 1 && UseGemm1x1(x, conv->weight))  // libtorch's BLAS path otherwise
-      return torch::silu(bn(Conv1x1(x, conv->weight)));
+      return BnAct(Conv1x1(x, conv->weight));
     if (tls_bf16_forward && is_training())
-      return torch::silu(bn(Bf16ForwardConv::apply(x, conv->weight, stride, pad)));
-    return torch::silu(bn(conv(x)));
+      return BnAct(Bf16ForwardConv::apply(x, conv->weight, stride, pad));
+    return BnAct(conv(x));
+  }
+  torch::Tensor BnAct(const torch::Tensor& y) {
+    return FusedBnSilu() && UseBnSilu(y) ? BnSilu(y, bn) : torch::silu(bn(y));
   }
 };
 
