@@ -211,8 +211,11 @@ TEST_F(BrokerTest, IsolationRevocationAndCrashRestartThroughVqiBrokerRun) {
   const auto disconnect_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - revoked_at).count();
   std::printf("revoke -> device disconnected: %lld ms\n", static_cast<long long>(disconnect_ms));
+  // b may not have noticed the restart yet (WaitConnected would return at once): wait for its
+  // reconnection itself.
+  EXPECT_TRUE(WaitUntil([&] { return b->Stats().connects > b_connects; }, 10000))
+      << broker.Events();
   EXPECT_TRUE(b->WaitConnected(10000).ok()) << broker.Events();
-  EXPECT_GT(b->Stats().connects, b_connects);
   // A keeps trying (100..400 ms backoff) and every handshake fails: the broker's TLS alert
   // names the reason (some attempts only see the connection dropped or refused).
   EXPECT_TRUE(WaitUntil(

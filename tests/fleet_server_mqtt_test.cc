@@ -185,7 +185,7 @@ TEST_F(FleetServerMqttTest, ServerPublishesWhatAnotherProcessCreatesAndSurvivesA
       "command returned (%.0f ms including it)\n",
       std::chrono::duration<double, std::milli>(first - t_created).count(),
       std::chrono::duration<double, std::milli>(first - t0).count());
-  EXPECT_LT(first - t_created, std::chrono::seconds(2));
+  EXPECT_LT(first - t_created, std::chrono::seconds(5));  // a bound; the time is printed above
 
   // Heartbeat → `vqi thing show`.
   ASSERT_TRUE(devices_[3]->SendHeartbeat(123).ok());
@@ -255,7 +255,10 @@ TEST_F(FleetServerMqttTest, ServerPublishesWhatAnotherProcessCreatesAndSurvivesA
   EXPECT_TRUE(WaitAll("2.0.0", 20000));
   auto status = Vqi("deployment status dep-2 --json");
   ASSERT_EQ(status.code, 0);
-  for (int i = 0; i < 100 && status.out.find("IN_PROGRESS") != std::string::npos; ++i) {
+  // Until every device's report is in (the simulated devices switch before they report).
+  for (int i = 0; i < 200 && (status.out.find("IN_PROGRESS") != std::string::npos ||
+                              status.out.find("QUEUED") != std::string::npos);
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     status = Vqi("deployment status dep-2 --json");
   }

@@ -97,19 +97,26 @@ TEST(UploadsServerMqtt, AnUploadedImageIsInTheUnlabelledPoolWithDeviceAndModelVe
       vqi_cmd("dataset unlabeled --dataset inbox --thing cam-8").out.find("0 unlabeled images"),
       std::string::npos);
 
+  // The refusal is logged naming the field: wait until the server has handled the corrupt
+  // upload (the device only waited for the broker's PUBACK) before stopping it.
+  auto server_log = [&] {
+    std::string log;
+    if (std::FILE* f = std::fopen(server.log_path().c_str(), "r")) {
+      char buf[4096];
+      for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) log.append(buf, n);
+      std::fclose(f);
+    }
+    return log;
+  };
+  for (int i = 0; i < 200 && server_log().find("sha256: ") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_TRUE((*dev)->Disconnect(2000).ok());
   EXPECT_EQ(server.Stop(), 0);
   EXPECT_EQ(broker.Stop(), 0);
   pool = vqi::ParseJson(vqi_cmd("--json dataset unlabeled --dataset inbox").out, "pool");
   ASSERT_TRUE(pool.ok());
   EXPECT_EQ((*pool)["unlabeled"], 1);  // the corrupt one never entered
-  // The refusal is logged naming the field.
-  std::string log;
-  if (std::FILE* f = std::fopen(server.log_path().c_str(), "r")) {
-    char buf[4096];
-    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) log.append(buf, n);
-    std::fclose(f);
-  }
+  const std::string log = server_log();
   EXPECT_NE(log.find("sha256: "), std::string::npos) << log;
   std::error_code ec;
   fs::remove_all(t, ec);

@@ -45,13 +45,18 @@ Outcome CheckWholeSet(AgentHarness& h, const std::string& id) {
   EXPECT_TRUE((model == "1.0.0" && greeting == "hi") || (model == "1.1.0" && greeting == "bye"))
       << s.dump();
   EXPECT_EQ(s["components"]["com.ex.Program"].value("state", ""), "RUNNING") << s.dump();
-  // The running program uses that set's model and configuration.
-  const std::string log = h.Log("com.ex.Program");
-  const size_t last = log.rfind("start pid=");
-  EXPECT_NE(last, std::string::npos);
-  const std::string line = log.substr(last, log.find('\n', last) - last);
-  EXPECT_NE(line.find("com.ex.Model/" + model + " "), std::string::npos) << line;
-  EXPECT_NE(line.find("greeting=" + greeting), std::string::npos) << line;
+  // The running program uses that set's model and configuration. A rollback reports its
+  // outcome as soon as the old set's programs are started, before their shells print: wait
+  // for the last start line to be theirs.
+  std::string line;
+  auto last_start = [&] {
+    const std::string log = h.Log("com.ex.Program");
+    const size_t last = log.rfind("start pid=");
+    line = last == std::string::npos ? "" : log.substr(last, log.find('\n', last) - last);
+    return line.find("com.ex.Model/" + model + " ") != std::string::npos &&
+           line.find("greeting=" + greeting) != std::string::npos;
+  };
+  EXPECT_TRUE(WaitFor(last_start, 10)) << line;
   EXPECT_TRUE(WaitFor([&] { return h.ComponentProcesses() == 1; }, 5)) << h.ComponentProcesses();
   // The outcome is written before the in-flight record is dropped: wait for both.
   EXPECT_TRUE(WaitFor([&] { return !fs::exists(h.root() + "/state/inflight.json"); }, 5));

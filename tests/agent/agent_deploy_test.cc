@@ -117,10 +117,20 @@ TEST(AgentDeploy, FailingRunRollsBackToThePreviousSet) {
   EXPECT_EQ(Version(s, "com.ex.Model"), "1.0.0");
   EXPECT_EQ(State(s, "com.ex.Program"), "RUNNING") << s.dump();
   EXPECT_EQ(s["lastDeployment"]["status"], "FAILED_ROLLBACK_COMPLETE");
-  const std::string log = h.Log("com.ex.Program");
-  EXPECT_NE(log.find("v2 fails"), std::string::npos);
-  // The previous version runs again, with the previous model and configuration.
-  const size_t last = log.rfind("start pid=");
+  // The previous version runs again, with the previous model and configuration: a start line
+  // after v2's failure (the outcome is reported as soon as it is started, before it prints).
+  std::string log;
+  size_t last = std::string::npos;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        log = h.Log("com.ex.Program");
+        const size_t failed = log.find("v2 fails");
+        last = log.rfind("start pid=");
+        return failed != std::string::npos && last != std::string::npos && last > failed &&
+               log.find('\n', last) != std::string::npos;
+      },
+      10))
+      << log;
   ASSERT_NE(last, std::string::npos);
   EXPECT_NE(log.find("com.ex.Model/1.0.0 ", last), std::string::npos) << log;
   EXPECT_NE(log.find("greeting=hi", last), std::string::npos) << log;

@@ -285,7 +285,9 @@ TEST_F(AgentNetTest, BrokerRestartReconnectsResendsTheLatestReportAndKeepsWorkin
       << Slurp(h_.dir() + "/agent.log");
   EXPECT_EQ(received_.Reports(kThing).back().sequence, last);
   EXPECT_EQ(received_.Reports(kThing).back().status, DeviceStatus::kSucceeded);
-  EXPECT_GE(h_.Status()["network"].value("connects", 0), 2);
+  // The status file is written after the re-sent report is published: wait for it.
+  EXPECT_TRUE(WaitFor([&] { return h_.Status()["network"].value("connects", 0) >= 2; }, 10))
+      << h_.Status().dump();
   EXPECT_EQ(h_.Status()["components"]["com.ex.Program"]["state"], "RUNNING");
   Desired(State("dep-2", 2, {{"com.ex.Program", "1.0.0"}, {"com.ex.Model", "1.1.0"}}));
   auto r = received_.WaitReport(kThing, "dep-2", DeviceStatus::kSucceeded, 30);
@@ -311,7 +313,8 @@ TEST_F(AgentNetTest, ReconnectMaxSecondsCapsTheWaitAfterABrokerOutage) {
   ASSERT_TRUE(WaitFor([&] { return connects() >= 2; }, 20)) << Slurp(h_.dir() + "/agent.log");
   const double waited =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - up).count();
-  EXPECT_LT(waited, 2.5) << "reconnected " << waited << " s after the broker came back";
+  // Uncapped, the next attempt would come 8 s after the last; 5 s bounds a loaded CI machine.
+  EXPECT_LT(waited, 5) << "reconnected " << waited << " s after the broker came back";
   EXPECT_EQ(h_.Stop(), 0);
 }
 

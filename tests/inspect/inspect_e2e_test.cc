@@ -79,7 +79,7 @@ TEST_F(InspectE2eTest, NewModelWhileImagesFlowNoneSkippedNoneTwice) {
   const Agent& a = agents_[0];
   const std::string model2 = NewModel(12);  // registered and packaged before the camera starts
   ASSERT_NE(model2, model1);
-  Proc& camera = StartCamera(a, src, 5);
+  Proc& camera = StartCamera(a, src, 3);  // 50 images in ~17 s: the update lands mid-stream
   ASSERT_TRUE(WaitResults(a.thing, 8, 30));
   const std::string d2 = Deploy("d2", InspectDoc(model2, "1.0.0"));
   ASSERT_TRUE(WaitDeployment(d2, "SUCCEEDED", 60));

@@ -214,7 +214,10 @@ TEST_F(IpcTest, ConnectionLimitAndUnregister) {
   auto fifth = ipc::IpcClient::Connect(dir_ + "/ipc.sock", inspect_token_);
   EXPECT_EQ(fifth.status().code(), StatusCode::kResourceExhausted);
   held.clear();
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The server accepts before it reads hang-ups in one poll pass: wait until it saw them.
+  for (int i = 0; i < 500 && server_->Stats().open > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(server_->Stats().open, 0u);
   auto c = Client(other_token_);
   ASSERT_NE(c, nullptr);
   server_->Unregister("com.example.Other");

@@ -391,7 +391,9 @@ TEST_F(InspectIpcTest, WhileTheAgentIsGoneTheImageIsKeptAStaleTokenAfterItsResta
   // retried with backoff, not journaled.
   server_.reset();
   Image("img1.jpg", 1);
-  std::this_thread::sleep_for(500ms);
+  // (The counter is read while the inspector runs: a plain int64_t, read for the test only.)
+  for (int i = 0; i < 100 && inspector_->counters().publish_retries < 1; ++i)
+    std::this_thread::sleep_for(100ms);
   EXPECT_FALSE(done_.load());
   EXPECT_GE(inspector_->counters().publish_retries, 1);
   // A restarted agent makes new tokens (and restarts its components with them): the old one

@@ -20,12 +20,14 @@ using testing::Spawn;
 using testing::VqiBin;
 using testing::Wait;
 
+// HEARTBEAT is replaced: 30 s where other processes heartbeat and complete (two process spawns
+// and store commits must fit between beats on a loaded machine), 2 s where nobody does.
 const char* kDefinition = R"({
   "StartAt": "Approve",
   "States": {
     "Approve": {"Type": "Task", "Resource": "vqi:test:token.waitForTaskToken",
                 "Parameters": {"token.$": "$$.Task.Token", "what.$": "$.what"},
-                "HeartbeatSeconds": 2, "ResultPath": "$.approval",
+                "HeartbeatSeconds": HEARTBEAT, "ResultPath": "$.approval",
                 "Catch": [{"ErrorEquals": ["Rejected"], "ResultPath": "$.rejection",
                            "Next": "Rejected"}],
                 "Next": "Approved"},
@@ -43,7 +45,13 @@ class CallbackTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    ASSERT_TRUE(WriteFileAtomic((dir_ / "def.json").string(), kDefinition).ok());
+    auto with_heartbeat = [](const std::string& seconds) {
+      std::string d = kDefinition;
+      d.replace(d.find("HEARTBEAT"), 9, seconds);
+      return d;
+    };
+    ASSERT_TRUE(WriteFileAtomic((dir_ / "def.json").string(), with_heartbeat("30")).ok());
+    ASSERT_TRUE(WriteFileAtomic((dir_ / "hb2.json").string(), with_heartbeat("2")).ok());
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -113,7 +121,7 @@ TEST_F(CallbackTest, TaskFailureRoutesToCatch) {
 }
 
 TEST_F(CallbackTest, MissedHeartbeatFailsWithHeartbeatTimeout) {
-  auto child = Start("silent");
+  auto child = Start("silent", "hb2.json");
   ASSERT_FALSE(AwaitToken().empty());
   Json r = Result(child);  // nobody heartbeats: fails after HeartbeatSeconds (2 s)
   EXPECT_EQ(r["status"], "FAILED") << r.dump();
