@@ -1,5 +1,6 @@
 #include "yolo.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -15,14 +16,12 @@ namespace nn = torch::nn;
 thread_local bool tls_bf16_forward = false;
 
 // The fused BatchNorm + SiLU (bn_silu.h); VQI_TRAIN_FUSED_BN=0 selects libtorch's operators,
-// for before/after measurements (bench/peers/train_e2e_compare.sh).
-bool FusedBnSilu() {
-  static const bool on = [] {
-    const char* v = std::getenv("VQI_TRAIN_FUSED_BN");
-    return v == nullptr || std::string(v) != "0";
-  }();
-  return on;
-}
+// for before/after measurements (bench/peers/train_e2e_compare.sh); tests use SetFusedBnSilu.
+std::atomic<bool> g_fused_bn{[] {
+  const char* v = std::getenv("VQI_TRAIN_FUSED_BN");
+  return v == nullptr || std::string(v) != "0";
+}()};
+bool FusedBnSilu() { return g_fused_bn.load(std::memory_order_relaxed); }
 
 // A bias-free convolution computed in bfloat16 (oneDNN, AVX512-BF16) with a float32 result;
 // the backward pass is the float32 convolution backward at the float32 input and weights, so
@@ -184,6 +183,7 @@ struct DetectBlock : Block {
 }  // namespace
 
 Bf16Forward::Bf16Forward(bool on) : prev_(tls_bf16_forward) { tls_bf16_forward = on; }
+void SetFusedBnSilu(bool on) { g_fused_bn.store(on); }
 Bf16Forward::~Bf16Forward() { tls_bf16_forward = prev_; }
 
 Anchors MakeAnchors(const std::vector<torch::Tensor>& feats, const std::vector<int>& strides) {

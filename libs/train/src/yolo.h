@@ -60,6 +60,10 @@ class Bf16Forward {
   bool prev_;
 };
 
+// Whether Conv-BN-SiLU blocks use the fused BatchNorm + SiLU (bn_silu.h) on channels-last
+// activations (default on; VQI_TRAIN_FUSED_BN=0 turns it off). For tests and measurements.
+void SetFusedBnSilu(bool on);
+
 // Float32 copies of all parameters and buffers (BatchNorm running statistics included,
 // `num_batches_tracked` excluded) under their state_dict names.
 std::map<std::string, Tensor> ExportWeights(torch::nn::Module& m);

@@ -69,6 +69,61 @@ TEST(YoloTest, Bf16ForwardIsCloseToFp32AndOnlyInTraining) {
   EXPECT_TRUE(torch::equal(e[0], m->forward(x)[0]));  // eval mode ignores the guard
 }
 
+// The fused BatchNorm + SiLU through a whole model (channels-last, as training runs it): the
+// outputs, every parameter's gradient and the running statistics agree with libtorch's
+// operators to float rounding; so do the evaluation-mode outputs afterwards.
+TEST(YoloTest, FusedBnSiluMatchesLibtorchThroughTheWholeModel) {
+  torch::manual_seed(4);
+  Yolo fused(Cfg("t", 1, 96, 64)), ref(Cfg("t", 1, 96, 64));
+  ASSERT_TRUE(ImportWeights(*ref, ExportWeights(*fused)).ok());
+  for (auto* m : {&fused, &ref}) {
+    torch::NoGradGuard ng;
+    for (auto& p : (*m)->parameters())
+      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+    (*m)->train();
+  }
+  auto x = torch::rand({4, 3, 64, 96}).contiguous(torch::MemoryFormat::ChannelsLast);
+  auto run = [&](Yolo& m, bool on) {
+    SetFusedBnSilu(on);
+    auto f = m->forward(x);
+    auto loss = f[0].square().mean() + f[1].abs().mean() + f[2].mean();
+    loss.backward();
+    SetFusedBnSilu(true);
+    return f;
+  };
+  auto ff = run(fused, true), fr = run(ref, false);
+  for (size_t i = 0; i < ff.size(); ++i)
+    EXPECT_TRUE(torch::allclose(ff[i], fr[i], 1e-3, 1e-4))
+        << i << " " << (ff[i] - fr[i]).abs().max().item<float>();
+  auto pf = fused->named_parameters(), pr = ref->named_parameters();
+  int compared = 0;
+  for (auto& p : pf) {
+    if (!p.value().requires_grad()) continue;  // the DFL projection is fixed
+    const auto& gf = p.value().grad();
+    const auto& gr = pr[p.key()].grad();
+    ASSERT_TRUE(gf.defined() && gr.defined()) << p.key();
+    const double scale = gr.abs().max().item<double>() + 1e-6;
+    EXPECT_LT((gf - gr).abs().max().item<double>() / scale, 2e-3) << p.key();
+    ++compared;
+  }
+  EXPECT_GT(compared, 100);
+  auto bf = fused->named_buffers(), br = ref->named_buffers();
+  for (auto& b : bf)
+    EXPECT_TRUE(torch::allclose(b.value().to(torch::kDouble), br[b.key()].to(torch::kDouble), 1e-4,
+                                1e-5))
+        << b.key();
+  fused->eval();
+  ref->eval();
+  torch::NoGradGuard ng;
+  auto ef = fused->forward(x);
+  SetFusedBnSilu(false);
+  auto er = ref->forward(x);
+  SetFusedBnSilu(true);
+  for (size_t i = 0; i < ef.size(); ++i)
+    EXPECT_TRUE(torch::allclose(ef[i], er[i], 1e-3, 1e-4))
+        << i << " " << (ef[i] - er[i]).abs().max().item<float>();
+}
+
 TEST(YoloTest, UsesUltralyticsStateDictNames) {
   Yolo m(Cfg("t", 1));
   auto w = ExportWeights(*m);
