@@ -34,7 +34,12 @@ inline float Exp(float x) {
   return p * std::bit_cast<float>(e);
 }
 
+// One copy of each kernel per x86-64 level (AVX-512, AVX2 + FMA, baseline), chosen at load time.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define VQI_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define VQI_CLONES
+#endif
 
 // Per-channel sum and sum of squares of x - shift over rows [r0, r1) (float within a chunk,
 // double across chunks; the shift, one sample per channel, keeps E[v^2] - E[v]^2 from

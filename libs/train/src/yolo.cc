@@ -183,8 +183,9 @@ struct DetectBlock : Block {
 }  // namespace
 
 Bf16Forward::Bf16Forward(bool on) : prev_(tls_bf16_forward) { tls_bf16_forward = on; }
-void SetFusedBnSilu(bool on) { g_fused_bn.store(on); }
 Bf16Forward::~Bf16Forward() { tls_bf16_forward = prev_; }
+
+void SetFusedBnSilu(bool on) { g_fused_bn.store(on); }
 
 Anchors MakeAnchors(const std::vector<torch::Tensor>& feats, const std::vector<int>& strides) {
   std::vector<torch::Tensor> pts, strs;
