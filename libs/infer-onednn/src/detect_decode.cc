@@ -19,7 +19,7 @@ inline const float* Row(const DecodeInput& in, int64_t c, int64_t p0) {
 
 // 1 / (1 + e^-x) through e^-|x| (never overflows), as the Sigmoid it replaces within rounding.
 inline float Sigmoid(float x) {
-  const float e = ExpNonPositive(x >= 0.f ? -x : x);
+  const float e = FastExp(x >= 0.f ? -x : x);
   return x >= 0.f ? 1.f / (1.f + e) : e / (1.f + e);
 }
 
@@ -47,7 +47,7 @@ VQI_CPU_CLONES void Chunk(const DecodeParams& p, const DecodeInput& box, const D
       const float w = p.dfl_w[i];
 #pragma omp simd
       for (int64_t b = 0; b < kLanes; ++b) {
-        const float e = ExpNonPositive(buf[j * r + i][b] - mx[b]);
+        const float e = FastExp(buf[j * r + i][b] - mx[b]);
         sum[b] += e;
         acc[b] += e * w;
       }

@@ -30,7 +30,7 @@ VQI_CPU_CLONES void Chunk(const float* in, float* out, int64_t len, int64_t inne
   for (int64_t k = 0; k < len; ++k)
 #pragma omp simd
     for (int64_t b = 0; b < n; ++b) {
-      float e = ExpNonPositive(p[k * inner + b] - mx[b]);
+      float e = FastExp(p[k * inner + b] - mx[b]);
       q[k * inner + b] = e;
       sum[b] += e;
     }

@@ -3,10 +3,11 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <vector>
+
+#include "vqi/base/fast_exp.h"
 
 namespace vqi::train {
 namespace {
@@ -14,25 +15,6 @@ namespace {
 // Rows of the [M, C] activation matrix per reduction chunk. The chunks, not the threads, fix the
 // order of every sum, so results do not depend on the number of threads.
 constexpr int64_t kChunkRows = 128;
-
-// Cephes' expf (relative error ~2e-7 on the clamped range) in plain arithmetic, so that the
-// loops below vectorise (libm's expf does not without -ffast-math). Below -87 the result is
-// 2^-126 instead of smaller, which changes a sigmoid of |z| > 87 by less than 1e-37.
-inline float Exp(float x) {
-  x = std::min(std::max(x, -87.0f), 88.0f);
-  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round to nearest
-  float r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const int32_t e = (static_cast<int32_t>(n) + 127) << 23;
-  return p * std::bit_cast<float>(e);
-}
 
 // One copy of each kernel per x86-64 level (AVX-512, AVX2 + FMA, baseline), chosen at load time.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -65,7 +47,7 @@ VQI_CLONES void AffineSilu(const float* x, int64_t r0, int64_t r1, int64_t c, co
     float* yr = y + r * c;
     for (int64_t j = 0; j < c; ++j) {
       const float z = xr[j] * a[j] + b[j];
-      yr[j] = z / (1.0f + Exp(-z));
+      yr[j] = z / (1.0f + FastExp(-z));
     }
   }
 }
@@ -82,7 +64,7 @@ VQI_CLONES void SiluGrad(const float* x, const float* dy, int64_t r0, int64_t r1
     float* dr = d + r * c;
     for (int64_t j = 0; j < c; ++j) {
       const float z = xr[j] * a[j] + b[j];
-      const float s = 1.0f / (1.0f + Exp(-z));
+      const float s = 1.0f / (1.0f + FastExp(-z));
       const float v = gr[j] * s * (1.0f + z * (1.0f - s));
       dr[j] = v;
       sd[j] += v;
