@@ -54,9 +54,8 @@ VQI_CLONES void AffineSilu(const float* x, int64_t r0, int64_t r1, int64_t c, co
 
 // d = dy * silu'(z) written to d; per-channel sums of d and d * (x - mean), rows [r0, r1).
 VQI_CLONES void SiluGrad(const float* x, const float* dy, int64_t r0, int64_t r1, int64_t c,
-                         const float* a, const float* b, const float* mean,
-                         float* __restrict__ d, float* __restrict__ sd,
-                         float* __restrict__ sdx) {
+                         const float* a, const float* b, const float* mean, float* __restrict__ d,
+                         float* __restrict__ sd, float* __restrict__ sdx) {
   for (int64_t j = 0; j < c; ++j) sd[j] = sdx[j] = 0;
   for (int64_t r = r0; r < r1; ++r) {
     const float* xr = x + r * c;
@@ -98,7 +97,8 @@ void ForChunks(int64_t m, int64_t c, Fn&& fn) {
 std::vector<double> SumChunks(const std::vector<float>& parts, int64_t chunks, int64_t c) {
   std::vector<double> s(static_cast<size_t>(c), 0.0);
   for (int64_t k = 0; k < chunks; ++k)
-    for (int64_t j = 0; j < c; ++j) s[static_cast<size_t>(j)] += parts[static_cast<size_t>(k * c + j)];
+    for (int64_t j = 0; j < c; ++j)
+      s[static_cast<size_t>(j)] += parts[static_cast<size_t>(k * c + j)];
   return s;
 }
 

@@ -78,8 +78,9 @@ TEST(BnSiluTest, LargeMeanKeepsPrecision) {
   auto y = BnSilu(x, bn);
   auto xd = x.to(torch::kDouble);
   auto mean = xd.mean({0, 2, 3}, true), var = xd.var({0, 2, 3}, false, true);
-  auto z = (xd - mean) / torch::sqrt(var + 1e-3) * bn->weight.to(torch::kDouble).view({1, 8, 1, 1}) +
-           bn->bias.to(torch::kDouble).view({1, 8, 1, 1});
+  auto z =
+      (xd - mean) / torch::sqrt(var + 1e-3) * bn->weight.to(torch::kDouble).view({1, 8, 1, 1}) +
+      bn->bias.to(torch::kDouble).view({1, 8, 1, 1});
   auto ref = (z * torch::sigmoid(z)).to(torch::kFloat);
   EXPECT_TRUE(torch::allclose(y, ref, 1e-4, 1e-4)) << (y - ref).abs().max().item<float>();
 }
@@ -122,8 +123,8 @@ TEST(BnSiluTest, SameResultsWithOneOrTwoThreads) {
 TEST(BnSiluTest, AppliesOnlyToChannelsLastFloat) {
   EXPECT_TRUE(UseBnSilu(torch::randn({2, 3, 4, 5}).contiguous(torch::MemoryFormat::ChannelsLast)));
   EXPECT_FALSE(UseBnSilu(torch::randn({2, 3, 4, 5})));  // NCHW
-  EXPECT_FALSE(UseBnSilu(torch::randn({2, 3, 4, 5}, torch::kDouble)
-                             .contiguous(torch::MemoryFormat::ChannelsLast)));
+  EXPECT_FALSE(UseBnSilu(
+      torch::randn({2, 3, 4, 5}, torch::kDouble).contiguous(torch::MemoryFormat::ChannelsLast)));
   auto half = torch::randn({2, 8, 4, 5}).contiguous(torch::MemoryFormat::ChannelsLast).chunk(2, 1);
   EXPECT_FALSE(UseBnSilu(half[0]));  // a channel slice: not one [M, C] matrix
 }
