@@ -81,7 +81,8 @@ void AddRecipeFlags(CLI::App* cmd, TrainFlags* f) {
   cmd->add_option("--batch", f->o.batch, "batch size")
       ->capture_default_str()
       ->check(InRange(1, train::kMaxBatch));
-  cmd->add_option("--time-limit", f->o.time_limit_min, "minutes (0 = no limit); the schedule is shortened to fit")
+  cmd->add_option("--time-limit", f->o.time_limit_min,
+                  "minutes (0 = no limit); the schedule is shortened to fit")
       ->capture_default_str()
       ->check(InRange(0.0, train::kMaxTimeLimitMin));
   cmd->add_option("--seed", f->o.seed, "random seed")
@@ -99,6 +100,11 @@ void AddRecipeFlags(CLI::App* cmd, TrainFlags* f) {
       ->check(InRange(1e-8, train::kMaxLearningRate));
   cmd->add_option("--schedule", f->o.schedule, "cosine | linear")->capture_default_str();
   cmd->add_option("--warmup-epochs", f->o.warmup_epochs, "warm-up epochs")
+      ->capture_default_str()
+      ->check(InRange(0.0, double{kMaxEpochs}));
+  cmd->add_option("--ema-epochs", f->o.ema_epochs,
+                  "EMA averaging horizon in epochs (0 = Ultralytics' 0.9999 with a 2000-update "
+                  "warm-up)")
       ->capture_default_str()
       ->check(InRange(0.0, double{kMaxEpochs}));
   cmd->add_option("--close-mosaic", f->o.close_mosaic, "last epochs without mosaic")

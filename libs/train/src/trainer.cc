@@ -40,6 +40,7 @@ Json TrainOptions::ToJson() const {
               {"grad_clip", grad_clip},
               {"ema_decay", ema_decay},
               {"ema_tau", ema_tau},
+              {"ema_epochs", ema_epochs},
               {"box_gain", box_gain},
               {"cls_gain", cls_gain},
               {"dfl_gain", dfl_gain},
@@ -72,6 +73,16 @@ Json TrainSummary::ToJson() const {
               {"best_map50_95", best_map50_95},
               {"seconds", seconds},
               {"images_per_sec", images_per_sec}};
+}
+
+double EmaDecay(const TrainOptions& o, int steps_per_epoch, double updates) {
+  double decay = o.ema_decay, tau = o.ema_tau;
+  if (o.ema_epochs > 0 && steps_per_epoch > 0) {
+    const double horizon = o.ema_epochs * steps_per_epoch;  // updates
+    decay = std::min(decay, std::max(0.0, 1 - 1 / horizon));
+    tau = std::min(tau, horizon);
+  }
+  return decay * (1 - std::exp(-updates / tau));
 }
 
 namespace {
@@ -111,6 +122,7 @@ Status CheckOptions(const TrainOptions& o) {
   VQI_RETURN_IF_ERROR(CheckRange("grad_clip", o.grad_clip, 1e-6, 1e6));
   VQI_RETURN_IF_ERROR(CheckRange("ema_decay", o.ema_decay, 0.0, 1.0));
   VQI_RETURN_IF_ERROR(CheckRange("ema_tau", o.ema_tau, 1e-6, 1e12));
+  VQI_RETURN_IF_ERROR(CheckRange("ema_epochs", o.ema_epochs, 0.0, double{kMaxEpochs}));
   for (auto [what, v] : {std::pair{"box_gain", o.box_gain}, std::pair{"cls_gain", o.cls_gain},
                          std::pair{"dfl_gain", o.dfl_gain}})
     VQI_RETURN_IF_ERROR(CheckRange(what, v, 0.0, 1000.0));
@@ -137,18 +149,18 @@ Status CheckOptions(const TrainOptions& o) {
 }
 
 // Exponential moving average of all floating-point parameters and buffers (Ultralytics
-// ModelEMA: decay ramps up as d * (1 - exp(-updates / tau))).
+// ModelEMA; the decay schedule is EmaDecay()).
 class Ema {
  public:
-  Ema(Yolo& model, double decay, double tau) : decay_(decay), tau_(tau) {
+  Ema(Yolo& model, const TrainOptions& o, int steps_per_epoch)
+      : o_(o), steps_per_epoch_(steps_per_epoch) {
     ema_ = Yolo(model->config());
     ema_->eval();
     Copy(*model, *ema_, 0.0);
   }
   void Update(Yolo& model) {
     ++updates_;
-    double d = decay_ * (1 - std::exp(-updates_ / tau_));
-    Copy(*model, *ema_, d);
+    Copy(*model, *ema_, EmaDecay(o_, steps_per_epoch_, updates_));
   }
   Yolo& model() { return ema_; }
   double updates() const { return updates_; }
@@ -169,7 +181,9 @@ class Ema {
     }
   }
   Yolo ema_{nullptr};
-  double decay_, tau_, updates_ = 0;
+  const TrainOptions& o_;
+  int steps_per_epoch_;
+  double updates_ = 0;
 };
 
 // Converts the 4-D parameters (convolution weights) to channels-last in place; the tensors
@@ -427,7 +441,9 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
     if (!st.ok()) return st.WithContext(o.init_weights + " (--init)");
   }
   if (o.channels_last) ToChannelsLast(*model);
-  Ema ema(model, o.ema_decay, o.ema_tau);
+  const int nb = static_cast<int>((train_set.size() + static_cast<size_t>(o.batch) - 1) /
+                                  static_cast<size_t>(o.batch));
+  Ema ema(model, o, nb);  // nb = optimizer steps (EMA updates) per epoch
   if (o.channels_last) ToChannelsLast(*ema.model());
   Groups groups = SplitParams(*model);
   const double wd = o.weight_decay * o.batch / 64.0;
@@ -481,8 +497,6 @@ Result<TrainSummary> TrainImpl(const TrainOptions& o, const TrainData& d) {
     }
   } restore_threads{threads, nrep > 1};
 
-  const int nb = static_cast<int>((train_set.size() + static_cast<size_t>(o.batch) - 1) /
-                                  static_cast<size_t>(o.batch));
   const int warmup_iters = std::max(static_cast<int>(std::lround(o.warmup_epochs * nb)), 20);
   const double elapsed_before = st.elapsed;  // training time of earlier invocations
   int64_t images_seen = 0;

@@ -1,6 +1,7 @@
 // The training loop end to end on synthesized tags (public API only).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -131,6 +132,32 @@ TEST(TrainLoopTest, RejectsBadOptions) {
   auto st = Train(Small(TempDir("bad")), bad).status();
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("/nonexistent/x.jpg"), std::string::npos);
+}
+
+// Ultralytics' schedule unchanged without ema_epochs; with it, the horizon is about
+// ema_epochs epochs on a small set and Ultralytics' cap on a large one.
+TEST(EmaDecayTest, HorizonInEpochs) {
+  TrainOptions o;  // 0.9999, tau 2000
+  EXPECT_DOUBLE_EQ(EmaDecay(o, 16, 2000), 0.9999 * (1 - std::exp(-1.0)));
+  EXPECT_DOUBLE_EQ(EmaDecay(o, 16, 0), 0.0);
+  o.ema_epochs = 3;  // 48 updates on 16 steps per epoch
+  EXPECT_DOUBLE_EQ(EmaDecay(o, 16, 48), (1 - 1 / 48.0) * (1 - std::exp(-1.0)));
+  EXPECT_NEAR(EmaDecay(o, 16, 5000), 1 - 1 / 48.0, 1e-12);
+  // Ultralytics (horizon ~ 0.02 epochs at 300 updates) vs 3 epochs at 300 updates.
+  TrainOptions u;
+  EXPECT_LT(u.ema_tau, 2001);
+  EXPECT_LT(EmaDecay(u, 16, 300), 0.15);
+  EXPECT_GT(EmaDecay(o, 16, 300), 0.97);
+  // A large set: 7000 steps per epoch, the horizon is capped by ema_decay and ema_tau.
+  EXPECT_DOUBLE_EQ(EmaDecay(o, 7000, 2000), EmaDecay(u, 7000, 2000));
+  // Monotone in the number of updates.
+  double prev = -1;
+  for (double k = 0; k < 2000; k += 7) {
+    EXPECT_GE(EmaDecay(o, 16, k), prev);
+    prev = EmaDecay(o, 16, k);
+  }
+  o.ema_epochs = -1;
+  EXPECT_EQ(Train(o, TrainData{}).status().code(), StatusCode::kInvalidArgument);
 }
 
 // A small model memorizes 8 synthetic tags: mAP50 >= 0.95 on them (about 100 s on 2 idle

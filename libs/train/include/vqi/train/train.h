@@ -71,6 +71,10 @@ struct TrainOptions {
   double grad_clip = 10.0;
   double ema_decay = 0.9999;
   double ema_tau = 2000;  // EMA warm-up (updates)
+  // > 0: the EMA's averaging horizon in epochs (EmaDecay()): Ultralytics' 0.9999 / 2000 updates
+  // assume thousands of steps per epoch; on a set of a few hundred images they leave the EMA
+  // at the raw weights for most of the run. 0: ema_decay / ema_tau as they are.
+  double ema_epochs = 0;
   double box_gain = 7.5, cls_gain = 0.5, dfl_gain = 1.5;
 
   // Augmentation.
@@ -119,6 +123,13 @@ struct TrainSummary {
 // NHWC, as Train() runs by default.
 Result<double> MeasureTrainStep(const model::ModelConfig& cfg, int batch, int steps, int threads,
                                 bool channels_last = false);
+
+// The EMA decay after `updates` updates, `steps_per_epoch` updates per epoch: Ultralytics'
+// d = decay * (1 - exp(-updates / tau)). With o.ema_epochs = H > 0, decay becomes
+// min(o.ema_decay, 1 - 1 / (H * steps_per_epoch)) (an average over about H epochs) and tau
+// min(o.ema_tau, H * steps_per_epoch), so the horizon is H epochs on a small set and
+// Ultralytics' on a large one.
+double EmaDecay(const TrainOptions& o, int steps_per_epoch, double updates);
 
 // The number of replicas Train() uses for `o` with `threads` intra-op threads in all:
 // o.replicas when set, else the automatic choice (docs/design/training.md), never more than
