@@ -59,7 +59,7 @@ void WarnUnknown(const std::vector<std::string>& unknown) {
 
 int Summary(const vqi::inspect::Inspector& in, const vqi::inspect::IpcResultSink* ipc,
             const vqi::Status& s) {
-  const auto& n = in.counters();
+  const vqi::inspect::InspectCounters n = in.counters();
   std::fprintf(stderr,
                "vqi-inspect: %lld results (%lld errors), %lld already inspected, %lld reloads, "
                "%lld publish retries, %.3f ms/result to publish and commit\n",

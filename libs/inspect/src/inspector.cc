@@ -213,6 +213,19 @@ void Inspector::Finish(Staged& st, Result<std::vector<eval::Detection>> dets,
   st.image.reset();
 }
 
+InspectCounters Inspector::counters() const {
+  InspectCounters c;
+  c.images = counters_.images.load();
+  c.errors = counters_.errors.load();
+  c.skipped = counters_.skipped.load();
+  c.reloads = counters_.reloads.load();
+  c.publish_retries = counters_.publish_retries.load();
+  c.shadow_reports = counters_.shadow_reports.load();
+  c.batch_runs = counters_.batch_runs.load();
+  c.deliver_ms = counters_.deliver_ms.load();
+  return c;
+}
+
 InspectResult Inspector::InspectFile(const std::string& name, double queue_ms) {
   Staged st = Begin(name, queue_ms);
   if (st.image) {
@@ -348,7 +361,7 @@ Status Inspector::PublishAndCommit(const InspectResult& result, const FileKey& k
     if (Status s = PublishShadow(false); !s.ok())
       VQI_LOG_WARN("shadow statistics not published (next time): {}", s.ToString());
   }
-  counters_.deliver_ms += MsSince(t0);
+  counters_.deliver_ms.fetch_add(MsSince(t0), std::memory_order_relaxed);
   ++counters_.images;
   if (result.verdict == Verdict::kError) ++counters_.errors;
   if (on_result_) on_result_(result);

@@ -92,7 +92,8 @@ class Inspector {
   Status Reload(const InspectConfig& config);
 
   const InspectConfig& config() const { return config_; }
-  const InspectCounters& counters() const { return counters_; }
+  // A snapshot, safe to take from another thread while Run() goes on.
+  InspectCounters counters() const;
   // Called after each published result (e.g. to print a summary line).
   void OnResult(std::function<void(const InspectResult&)> f) { on_result_ = std::move(f); }
 
@@ -145,7 +146,12 @@ class Inspector {
   std::unique_ptr<ShadowRunner> shadow_;
   std::unique_ptr<ProcessedJournal> journal_;
   std::unique_ptr<DirectoryWatcher> watcher_;
-  InspectCounters counters_;
+  // Written by the inspecting thread only, read by counters() from any thread.
+  struct Counters {
+    std::atomic<int64_t> images{0}, errors{0}, skipped{0}, reloads{0}, publish_retries{0},
+        shadow_reports{0}, batch_runs{0};
+    std::atomic<double> deliver_ms{0};
+  } counters_;
   std::function<void(const InspectResult&)> on_result_;
 };
 
