@@ -116,6 +116,10 @@ void AddRecipeFlags(CLI::App* cmd, TrainFlags* f) {
   cmd->add_option("--scratch", f->o.scratch, "synthetic scratch probability per image")
       ->capture_default_str()
       ->check(InRange(0.0, 1.0));
+  cmd->add_option("--scratch-min-contrast", f->o.scratch_min_contrast,
+                  "faintest synthetic scratch (contrast uniform in [this, 1])")
+      ->capture_default_str()
+      ->check(InRange(0.01, 1.0));
   cmd->add_option("--workers", f->o.workers, "batches prepared ahead")
       ->capture_default_str()
       ->check(InRange(1, train::kMaxWorkers));

@@ -34,7 +34,7 @@ struct TrainFlags {
 };
 
 // --dataset, --scale, --imgsz, --epochs, --batch, --time-limit, --seed, --synthetic, --init,
-// --optimizer, --lr, --schedule, --warmup-epochs, --ema-epochs, --close-mosaic, --mosaic, --scratch,
+// --optimizer, --lr, --schedule, --warmup-epochs, --ema-epochs, --close-mosaic, --mosaic, --scratch, --scratch-min-contrast,
 // --workers, --replicas, --precision, --layout, --val-every, each with its range.
 void AddRecipeFlags(CLI::App* cmd, TrainFlags* f);
 

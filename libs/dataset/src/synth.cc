@@ -112,7 +112,7 @@ std::vector<cv::Point> ScratchPath(std::mt19937_64& rng, cv::Point2d start, doub
 }  // namespace
 
 std::vector<Box> DrawScratchesIn(cv::Mat& bgr, std::mt19937_64& rng, int count,
-                                 const cv::Rect& region_in) {
+                                 const cv::Rect& region_in, double min_contrast) {
   std::vector<Box> boxes;
   const cv::Rect region = region_in & cv::Rect(0, 0, bgr.cols, bgr.rows);
   if (count <= 0 || region.width < 4 || region.height < 4) return boxes;
@@ -134,7 +134,7 @@ std::vector<Box> DrawScratchesIn(cv::Mat& bgr, std::mt19937_64& rng, int count,
     const cv::Point2d start = centre - cv::Point2d(std::cos(angle), std::sin(angle)) * (length / 2);
     const std::vector<cv::Point> path = ScratchPath(rng, start, length, angle, region);
     const int thickness = Chance(rng, 0.7) ? 1 : (Chance(rng, 0.8) ? 2 : 3);
-    const double contrast = Uni(rng, 0.5, 1.0);
+    const double contrast = Uni(rng, min_contrast, 1.0);
     const bool dotted = Chance(rng, 0.35);
     // Work in the path's neighbourhood only.
     const int pad = thickness + 3;
@@ -171,9 +171,10 @@ std::vector<Box> DrawScratchesIn(cv::Mat& bgr, std::mt19937_64& rng, int count,
   return boxes;
 }
 
-std::vector<Box> DrawScratches(cv::Mat& bgr, std::mt19937_64& rng, int count) {
+std::vector<Box> DrawScratches(cv::Mat& bgr, std::mt19937_64& rng, int count, double min_contrast) {
   const int mx = bgr.cols / 12, my = bgr.rows / 12;
-  return DrawScratchesIn(bgr, rng, count, cv::Rect(mx, my, bgr.cols - 2 * mx, bgr.rows - 2 * my));
+  return DrawScratchesIn(bgr, rng, count, cv::Rect(mx, my, bgr.cols - 2 * mx, bgr.rows - 2 * my),
+                         min_contrast);
 }
 
 SynthImage SynthesizeTag(const SynthOptions& o, uint64_t index) {

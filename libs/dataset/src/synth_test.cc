@@ -95,6 +95,39 @@ TEST(SynthTest, DrawScratchesDeterministicAndZeroCount) {
   EXPECT_TRUE(DrawScratches(c, r3, 0).empty());
 }
 
+// min_contrast changes how bright the scratches are, not where they are: the same scratches
+// (boxes within the full-contrast ones: they are measured on the pixels that changed, and a
+// faint anti-aliased edge may round to nothing), every pixel at most as bright as with full
+// contrast, and the faint ones reach down to the contrast asked for.
+TEST(SynthTest, MinContrastMakesFainterScratchesInTheSameBoxes) {
+  double faint_sum = 0, full_sum = 0, faintest_peak = 255;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const cv::Mat bg(240, 360, CV_8UC3, cv::Scalar(70, 70, 70));
+    cv::Mat faint = bg.clone(), full = bg.clone();
+    std::mt19937_64 r1(seed), r2(seed);
+    const std::vector<Box> fb = DrawScratches(faint, r1, 1, 0.1),
+                           cb = DrawScratches(full, r2, 1, 1.0);
+    ASSERT_EQ(fb.size(), cb.size());
+    for (size_t i = 0; i < fb.size(); ++i) {
+      EXPECT_GE(fb[i].x, cb[i].x);
+      EXPECT_GE(fb[i].y, cb[i].y);
+      EXPECT_LE(fb[i].x + fb[i].w, cb[i].x + cb[i].w);
+      EXPECT_LE(fb[i].y + fb[i].h, cb[i].y + cb[i].h);
+      EXPECT_GT(fb[i].w * fb[i].h, 0.5 * cb[i].w * cb[i].h) << "seed " << seed;
+    }
+    cv::Mat over;
+    cv::subtract(faint, full, over);  // saturates at 0 where faint <= full
+    EXPECT_EQ(cv::countNonZero(over.reshape(1)), 0) << "seed " << seed;
+    faint_sum += cv::sum(faint - bg)[0];
+    full_sum += cv::sum(full - bg)[0];
+    double peak = 0;
+    cv::minMaxLoc(faint.reshape(1), nullptr, &peak);
+    faintest_peak = std::min(faintest_peak, peak);
+  }
+  EXPECT_LT(faint_sum, 0.8 * full_sum);
+  EXPECT_LT(faintest_peak, 70 + 0.5 * 180);  // below the default's weakest full-strength scratch
+}
+
 // Writes a few samples with their boxes for eyeballing when VQI_SYNTH_SAMPLES names a folder.
 TEST(SynthTest, OptionalSamplesForInspection) {
   const char* dir = std::getenv("VQI_SYNTH_SAMPLES");

@@ -112,7 +112,7 @@ Work LoadScaled(const LabeledImage& src, const ScaledImage* cached, const Augmen
   if (scratch) {
     img = src.bgr.clone();
     int n = 1 + static_cast<int>(rng() % static_cast<uint64_t>(std::max(1, o.max_scratches)));
-    auto extra = dataset::DrawScratches(img, rng, n);
+    auto extra = dataset::DrawScratches(img, rng, n, o.scratch_min_contrast);
     boxes.insert(boxes.end(), extra.begin(), extra.end());
   }
   times.scratch += lap.Next();

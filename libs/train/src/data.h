@@ -35,6 +35,7 @@ struct AugmentOptions {
   double mosaic = 1.0;   // probability of a 2x2 mosaic
   double scratch = 0.5;  // probability of drawing 1..max_scratches synthetic scratches
   int max_scratches = 2;
+  double scratch_min_contrast = 0.5;  // dataset::DrawScratches
   double fliplr = 0.5, flipud = 0.5;
   double hsv_h = 0.015, hsv_s = 0.7, hsv_v = 0.4;
   double translate = 0.1, scale = 0.5;

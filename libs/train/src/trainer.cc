@@ -48,6 +48,7 @@ Json TrainOptions::ToJson() const {
               {"close_mosaic", close_mosaic},
               {"scratch", scratch},
               {"max_scratches", max_scratches},
+              {"scratch_min_contrast", scratch_min_contrast},
               {"fliplr", fliplr},
               {"flipud", flipud},
               {"hsv_h", hsv_h},
@@ -128,6 +129,7 @@ Status CheckOptions(const TrainOptions& o) {
     VQI_RETURN_IF_ERROR(CheckRange(what, v, 0.0, 1000.0));
   VQI_RETURN_IF_ERROR(CheckRange("close_mosaic", o.close_mosaic, 0, kMaxEpochs));
   VQI_RETURN_IF_ERROR(CheckRange("max_scratches", o.max_scratches, 1, 64));
+  VQI_RETURN_IF_ERROR(CheckRange("scratch_min_contrast", o.scratch_min_contrast, 0.01, 1.0));
   VQI_RETURN_IF_ERROR(CheckRange("val_every", o.val_every, 1, kMaxEpochs));
   for (auto [what, v] :
        {std::pair{"mosaic", o.mosaic}, std::pair{"scratch", o.scratch},
@@ -262,6 +264,7 @@ AugmentOptions AugmentFrom(const TrainOptions& o) {
   a.mosaic = o.mosaic;
   a.scratch = o.scratch;
   a.max_scratches = o.max_scratches;
+  a.scratch_min_contrast = o.scratch_min_contrast;
   a.fliplr = o.fliplr;
   a.flipud = o.flipud;
   a.hsv_h = o.hsv_h;

@@ -109,8 +109,8 @@ TEST(YoloTest, FusedBnSiluMatchesLibtorchThroughTheWholeModel) {
   EXPECT_GT(compared, 100);
   auto bf = fused->named_buffers(), br = ref->named_buffers();
   for (auto& b : bf)
-    EXPECT_TRUE(torch::allclose(b.value().to(torch::kDouble), br[b.key()].to(torch::kDouble), 1e-4,
-                                1e-5))
+    EXPECT_TRUE(
+        torch::allclose(b.value().to(torch::kDouble), br[b.key()].to(torch::kDouble), 1e-4, 1e-5))
         << b.key();
   fused->eval();
   ref->eval();

@@ -35,11 +35,16 @@ SynthImage SynthesizeTag(const SynthOptions& options, uint64_t index);
 
 // Draws `count` scratches (thin bright polylines/curves, varied length, width, angle and
 // contrast, sometimes clustered) onto `bgr` (CV_8UC3) in place and returns their exact boxes
-// (class 0), each inside the image. Deterministic given the rng state.
-std::vector<Box> DrawScratches(cv::Mat& bgr, std::mt19937_64& rng, int count);
+// (class 0), each inside the image. Deterministic given the rng state. Each scratch's contrast
+// (its strength towards white) is uniform in [min_contrast, 1] times 0.6..1 per segment; the
+// rng draws are the same for any min_contrast.
+inline constexpr double kDefaultScratchMinContrast = 0.5;
+std::vector<Box> DrawScratches(cv::Mat& bgr, std::mt19937_64& rng, int count,
+                               double min_contrast = kDefaultScratchMinContrast);
 
 // As DrawScratches, but every scratch lies inside `region` (clipped to the image).
 std::vector<Box> DrawScratchesIn(cv::Mat& bgr, std::mt19937_64& rng, int count,
-                                 const cv::Rect& region);
+                                 const cv::Rect& region,
+                                 double min_contrast = kDefaultScratchMinContrast);
 
 }  // namespace vqi::dataset

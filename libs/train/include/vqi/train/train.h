@@ -82,6 +82,9 @@ struct TrainOptions {
   int close_mosaic = 10;  // last epochs without mosaic
   double scratch = 0.5;   // probability of synthetic scratches per image
   int max_scratches = 2;
+  // The faintest synthetic scratch: contrast uniform in [scratch_min_contrast, 1]
+  // (dataset::DrawScratches; 1 = fully towards white).
+  double scratch_min_contrast = 0.5;
   double fliplr = 0.5, flipud = 0.5;
   double hsv_h = 0.015, hsv_s = 0.7, hsv_v = 0.4;
   double translate = 0.1, scale = 0.5;
