@@ -39,7 +39,8 @@ fi
 CKPT=""
 if has model train; then
   step "Train: a CPU-first detector from scratch (${TRAIN_MINUTES} min budget)"
-  # The default recipe (scale n, 448×320, batch 8, AdamW, 30-minute budget) on a smaller budget.
+  # The default recipe (scale n, 448×320, batch 8, AdamW, EMA over ~3 epochs, faint synthetic
+  # scratches, 30-minute budget) on a smaller budget.
   v model train --split default --time-limit "$TRAIN_MINUTES" --out "$OUT/run"
   CKPT="$OUT/run/best.safetensors"
 fi
