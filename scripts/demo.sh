@@ -41,8 +41,11 @@ if has model train; then
   step "Train: a CPU-first detector from scratch (${TRAIN_MINUTES} min budget)"
   # The default recipe (scale n, 448×320, batch 8, AdamW, EMA over ~3 epochs, faint synthetic
   # scratches, 30-minute budget) on a smaller budget.
-  v model train --split default --time-limit "$TRAIN_MINUTES" --out "$OUT/run"
-  CKPT="$OUT/run/best.safetensors"
+  v model train --split default --time-limit "$TRAIN_MINUTES" --out "$OUT/run" |
+    tee "$OUT/train.txt"
+  # The checkpoint the recipe ships, the one `vqi model register --run` takes.
+  CKPT=$(sed -n 's/^checkpoint to ship ([^)]*): //p' "$OUT/train.txt")
+  [ -f "$CKPT" ] || { echo "vqi model train named no checkpoint to ship" >&2; exit 1; }
 fi
 
 if [ -n "$CKPT" ] && has model eval; then

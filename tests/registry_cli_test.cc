@@ -128,6 +128,15 @@ TEST_F(RegistryCliTest, GateApproveLatest) {
                       dir_ + "/good.json --by alice");
   EXPECT_EQ(bad.code, 2) << bad.out;
   EXPECT_TRUE(Has(bad, "model group name '../x'")) << bad.out;
+
+  // A run folder's checkpoint is chosen by name: anything else is a usage error, and a run
+  // without the chosen one is named.
+  CmdResult choice = Vqi(Register("good.json", "--run " + dir_ + " --run-checkpoint ../best"));
+  EXPECT_NE(choice.code, 0) << choice.out;
+  EXPECT_TRUE(Has(choice, "--run-checkpoint")) << choice.out;
+  CmdResult no_run = Vqi(Register("good.json", "--run " + dir_ + " --run-checkpoint smoothed"));
+  EXPECT_EQ(no_run.code, 1) << no_run.out;
+  EXPECT_TRUE(Has(no_run, "--run " + dir_ + ": no smoothed.safetensors")) << no_run.out;
 }
 
 TEST_F(RegistryCliTest, StoreVerifyAndGc) {

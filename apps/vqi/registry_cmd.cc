@@ -239,8 +239,12 @@ const bool kRegistered = cli::Register([](CLI::App& app, cli::Context& ctx) {
                   "refuse to register when the report's mAP50 is below this")
       ->check(cli::InRange(0.0, 1.0));
   reg->add_option("--run", f.q.run_dir,
-                  "training output folder (lineage from its best.safetensors, stored too)")
+                  "training output folder (lineage from its checkpoint, stored too)")
       ->check(cli::NonEmpty());
+  reg->add_option("--run-checkpoint", f.q.run_checkpoint,
+                  "which checkpoint of --run (without --checkpoint): best, last or smoothed")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"best", "last", "smoothed"}));
   reg->add_option("--dataset", f.q.dataset, "lineage: dataset trained on");
   reg->add_option("--split", f.q.split, "lineage: split snapshot trained on");
   reg->add_option("--split-digest", f.q.split_digest, "lineage: the split snapshot's digest");

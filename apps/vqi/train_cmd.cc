@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "train_flags.h"
 #include "vqi/dataset/store.h"
+#include "vqi/registry/register.h"
 #include "vqi/train/train.h"
 
 namespace vqi::cli {
@@ -172,16 +173,21 @@ Status RunTrain(const Context& ctx, TrainFlags& f, bool split_given) {
       o.model.input_w, o.model.input_h, d.train.size(), d.synthetic_train,
       d.synthetic_val > 0 ? static_cast<size_t>(d.synthetic_val) : d.val.size(), o.out_dir.c_str());
   VQI_ASSIGN_OR_RETURN(train::TrainSummary s, train::Train(o, d));
+  // The checkpoint `vqi model register --run` takes by default: the recipe's choice.
+  const std::string ship = o.out_dir + "/" + registry::kDefaultRunCheckpoint + ".safetensors";
   if (ctx.json) {
-    std::printf("%s\n", s.ToJson().dump(2).c_str());
+    Json j = s.ToJson();
+    j["ship_checkpoint"] = ship;
+    std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf(
         "trained %d epochs in %.0f s (%.2f images/s)\nbest epoch %d: mAP50 %.4f mAP50-95 %.4f "
         "(validation)\nbest checkpoint: %s\nlast checkpoint: %s\nsmoothed checkpoint: %s\n"
-        "metrics: %s\n",
+        "metrics: %s\ncheckpoint to ship (the recipe's choice, `vqi model register --run` "
+        "takes it): %s\n",
         s.epochs, s.seconds, s.images_per_sec, s.best_epoch, s.best_map50, s.best_map50_95,
         s.best_checkpoint.c_str(), s.last_checkpoint.c_str(), s.smoothed_checkpoint.c_str(),
-        s.metrics_log.c_str());
+        s.metrics_log.c_str(), ship.c_str());
   }
   return Status::Ok();
 }

@@ -81,11 +81,14 @@ Result<Lineage> GatherLineage(const RegisterRequest& q, const ReportSummary& rep
   Lineage l;
   std::string ckpt = q.checkpoint;
   if (ckpt.empty() && !q.run_dir.empty()) {
-    ckpt = q.run_dir + "/best.safetensors";
+    const std::string& c = q.run_checkpoint;
+    if (c != "best" && c != "last" && c != "smoothed")
+      return InvalidArgument("--run-checkpoint '" + Show(c, 64) +
+                             "': not one of best, last, smoothed");
+    ckpt = q.run_dir + "/" + c + ".safetensors";
     if (!FileExists(ckpt))
-      return NotFound("--run " + q.run_dir +
-                      ": no best.safetensors (is it a `vqi model train` "
-                      "output folder?)");
+      return NotFound("--run " + q.run_dir + ": no " + c +
+                      ".safetensors (is it a `vqi model train` output folder?)");
   }
   *checkpoint_path = ckpt;
   std::string ck_digest, ck_revision, ck_dataset, ck_split;

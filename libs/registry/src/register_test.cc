@@ -246,6 +246,30 @@ TEST_F(RegisterTest, LineageFromTheTrainingRun) {
   EXPECT_NE(bad.status().message().find(kSplitDigest), std::string::npos);
   EXPECT_NE(bad.status().message().find(q.split_digest), std::string::npos);
 
+  // Another of the run's checkpoints, chosen by name: its own lineage is recorded.
+  ck.run_id = "run-42-last";
+  ck.epoch = 30;
+  st = model::WriteCheckpoint(dir_ + "/run/last.safetensors", ck);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  q = Request();
+  q.run_dir = dir_ + "/run";
+  q.run_checkpoint = "last";
+  auto last = RegisterModel(*store_, *blobs_, q);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(last->lineage.run_id, "run-42-last");
+  // One the run does not have, and a name that is not a choice, each named in the error.
+  q.run_checkpoint = "smoothed";
+  auto missing = RegisterModel(*store_, *blobs_, q);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("no smoothed.safetensors"), std::string::npos)
+      << missing.status().ToString();
+  q.run_checkpoint = "../model";
+  auto bad_choice = RegisterModel(*store_, *blobs_, q);
+  EXPECT_EQ(bad_choice.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_choice.status().message().find("'../model': not one of best, last, smoothed"),
+            std::string::npos)
+      << bad_choice.status().ToString();
+
   // A run folder without a checkpoint, and a checkpoint that is not one.
   q = Request();
   q.run_dir = dir_;
@@ -253,7 +277,7 @@ TEST_F(RegisterTest, LineageFromTheTrainingRun) {
   q = Request();
   q.checkpoint = dir_ + "/model.onnx";
   EXPECT_EQ(RegisterModel(*store_, *blobs_, q).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_->List("tags")->size(), 2u);
+  EXPECT_EQ(store_->List("tags")->size(), 3u);
 }
 
 TEST_F(RegisterTest, LineageFromFlagsAndTheReport) {

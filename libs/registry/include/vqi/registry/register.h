@@ -25,6 +25,11 @@ inline constexpr const char* kInt8Artifact = "model.int8.onnx";
 inline constexpr const char* kCheckpointArtifact = "best.safetensors";
 inline constexpr const char* kReportArtifact = "report.json";
 
+// The checkpoint of a `vqi model train` run that RegisterRequest::run_dir registers when no
+// checkpoint is named (`<run_dir>/<choice>.safetensors`): the default recipe's choice among
+// the run's three (docs/design/training.md, "Which checkpoint to ship").
+inline constexpr const char* kDefaultRunCheckpoint = "best";
+
 struct RegisterRequest {
   std::string group;
   std::string group_description;  // when this registration creates the group
@@ -34,7 +39,8 @@ struct RegisterRequest {
   std::string model;       // ONNX fp32 file (required)
   std::string model_int8;  // optional int8 ONNX file
   std::string checkpoint;  // optional checkpoint (vqi-checkpoint safetensors); with run_dir,
-                           // defaults to <run_dir>/best.safetensors
+                           // defaults to <run_dir>/<run_checkpoint>.safetensors
+  std::string run_checkpoint = kDefaultRunCheckpoint;  // best, last or smoothed
   std::string report;      // eval report JSON (required)
   std::optional<double> min_map50;  // the gate: refuse when metrics.map50 < min_map50
 
