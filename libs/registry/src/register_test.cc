@@ -212,7 +212,9 @@ TEST_F(RegisterTest, LineageFromTheTrainingRun) {
   ck.epoch = 29;
   float w[2] = {1, 2};
   ck.weights["model.0.conv.weight"] = Tensor::F32({2}, w);
-  Status st = model::WriteCheckpoint(dir_ + "/run/best.safetensors", ck);
+  // `--run` alone takes the recipe's choice.
+  Status st = model::WriteCheckpoint(
+      dir_ + "/run/" + std::string(kDefaultRunCheckpoint) + ".safetensors", ck);
   ASSERT_TRUE(st.ok()) << st.ToString();
 
   RegisterRequest q = Request();
@@ -247,16 +249,17 @@ TEST_F(RegisterTest, LineageFromTheTrainingRun) {
   EXPECT_NE(bad.status().message().find(q.split_digest), std::string::npos);
 
   // Another of the run's checkpoints, chosen by name: its own lineage is recorded.
-  ck.run_id = "run-42-last";
+  const std::string other = std::string(kDefaultRunCheckpoint) == "last" ? "best" : "last";
+  ck.run_id = "run-42-" + other;
   ck.epoch = 30;
-  st = model::WriteCheckpoint(dir_ + "/run/last.safetensors", ck);
+  st = model::WriteCheckpoint(dir_ + "/run/" + other + ".safetensors", ck);
   ASSERT_TRUE(st.ok()) << st.ToString();
   q = Request();
   q.run_dir = dir_ + "/run";
-  q.run_checkpoint = "last";
-  auto last = RegisterModel(*store_, *blobs_, q);
-  ASSERT_TRUE(last.ok()) << last.status().ToString();
-  EXPECT_EQ(last->lineage.run_id, "run-42-last");
+  q.run_checkpoint = other;
+  auto chosen = RegisterModel(*store_, *blobs_, q);
+  ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
+  EXPECT_EQ(chosen->lineage.run_id, "run-42-" + other);
   // One the run does not have, and a name that is not a choice, each named in the error.
   q.run_checkpoint = "smoothed";
   auto missing = RegisterModel(*store_, *blobs_, q);
