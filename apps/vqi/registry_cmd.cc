@@ -244,7 +244,7 @@ const bool kRegistered = cli::Register([](CLI::App& app, cli::Context& ctx) {
   reg->add_option("--run-checkpoint", f.q.run_checkpoint,
                   "which checkpoint of --run (without --checkpoint): best, last or smoothed")
       ->capture_default_str()
-      ->check(CLI::IsMember({"best", "last", "smoothed"}));
+      ->check(CLI::IsMember(RunCheckpointChoices()));
   reg->add_option("--dataset", f.q.dataset, "lineage: dataset trained on");
   reg->add_option("--split", f.q.split, "lineage: split snapshot trained on");
   reg->add_option("--split-digest", f.q.split_digest, "lineage: the split snapshot's digest");

@@ -12,6 +12,7 @@
 #include "train_flags.h"
 #include "vqi/dataset/store.h"
 #include "vqi/registry/register.h"
+#include "vqi/train/cv.h"
 #include "vqi/train/train.h"
 
 namespace vqi::cli {
@@ -174,7 +175,7 @@ Status RunTrain(const Context& ctx, TrainFlags& f, bool split_given) {
       d.synthetic_val > 0 ? static_cast<size_t>(d.synthetic_val) : d.val.size(), o.out_dir.c_str());
   VQI_ASSIGN_OR_RETURN(train::TrainSummary s, train::Train(o, d));
   // The checkpoint `vqi model register --run` takes by default: the recipe's choice.
-  const std::string ship = o.out_dir + "/" + registry::kDefaultRunCheckpoint + ".safetensors";
+  const std::string ship = train::CheckpointPath(s, registry::kDefaultRunCheckpoint);
   if (ctx.json) {
     Json j = s.ToJson();
     j["ship_checkpoint"] = ship;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <sstream>
@@ -82,7 +83,8 @@ Result<Lineage> GatherLineage(const RegisterRequest& q, const ReportSummary& rep
   std::string ckpt = q.checkpoint;
   if (ckpt.empty() && !q.run_dir.empty()) {
     const std::string& c = q.run_checkpoint;
-    if (c != "best" && c != "last" && c != "smoothed")
+    const auto& choices = RunCheckpointChoices();
+    if (std::find(choices.begin(), choices.end(), c) == choices.end())
       return InvalidArgument("--run-checkpoint '" + Show(c, 64) +
                              "': not one of best, last, smoothed");
     ckpt = q.run_dir + "/" + c + ".safetensors";

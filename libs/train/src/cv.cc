@@ -21,12 +21,6 @@ Json SpreadJson(const Spread& s) {
   return Json{{"mean", s.mean}, {"std", s.std}, {"min", s.min}, {"max", s.max}};
 }
 
-std::string CheckpointPath(const TrainSummary& s, const std::string& choice) {
-  if (choice == "best") return s.best_checkpoint;
-  if (choice == "last") return s.last_checkpoint;
-  return s.smoothed_checkpoint;
-}
-
 // Held-out mAP of one checkpoint, at evaluation settings (conf 0.001, NMS IoU 0.7, max 300).
 Result<CheckpointScore> Score(const std::string& path, const std::string& choice, int epoch,
                               const std::vector<eval::EvalItem>& items, int threads) {
@@ -55,6 +49,12 @@ std::vector<std::string> Captures(const std::vector<dataset::Sample>& samples) {
 }
 
 }  // namespace
+
+std::string CheckpointPath(const TrainSummary& s, const std::string& choice) {
+  if (choice == "best") return s.best_checkpoint;
+  if (choice == "last") return s.last_checkpoint;
+  return s.smoothed_checkpoint;
+}
 
 Json FoldResult::ToJson() const {
   Json scores_json = Json::object();

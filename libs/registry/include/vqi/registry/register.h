@@ -31,6 +31,12 @@ inline constexpr const char* kReportArtifact = "report.json";
 // at the end of the schedule — cross-validated at the full budget it equals `best`, without a
 // choice made on a ~30-image validation part).
 inline constexpr const char* kDefaultRunCheckpoint = "last";
+// The checkpoints a training run writes, the names `run_checkpoint` accepts (libs/train's
+// CheckpointChoices(); the registry does not link the trainer).
+inline const std::vector<std::string>& RunCheckpointChoices() {
+  static const std::vector<std::string> kChoices{"best", "last", "smoothed"};
+  return kChoices;
+}
 
 struct RegisterRequest {
   std::string group;
@@ -42,7 +48,7 @@ struct RegisterRequest {
   std::string model_int8;  // optional int8 ONNX file
   std::string checkpoint;  // optional checkpoint (vqi-checkpoint safetensors); with run_dir,
                            // defaults to <run_dir>/<run_checkpoint>.safetensors
-  std::string run_checkpoint = kDefaultRunCheckpoint;  // best, last or smoothed
+  std::string run_checkpoint = kDefaultRunCheckpoint;  // one of RunCheckpointChoices()
   std::string report;      // eval report JSON (required)
   std::optional<double> min_map50;  // the gate: refuse when metrics.map50 < min_map50
 

@@ -54,6 +54,9 @@ inline const std::vector<std::string>& CheckpointChoices() {
   return kChoices;
 }
 
+// The file of `choice` (one of CheckpointChoices()) in a run's summary.
+std::string CheckpointPath(const TrainSummary& s, const std::string& choice);
+
 struct CvOptions {
   TrainOptions train;  // the recipe; train.out_dir is the cv folder, fold k in <out>/fold-<k+1>
   int folds = 5;
