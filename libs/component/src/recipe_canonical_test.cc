@@ -261,5 +261,26 @@ Manifests:
   EXPECT_EQ(r->manifests[1].lifecycle->steps.at("install").script, "echo install");
 }
 
+TEST(RecipeCanonicalTest, AMappingThatMergesItselfIsRefusedNotRecursedForever) {
+  // recipe_fuzz: the alias of a mapping used as a merge key inside that same mapping.
+  auto r = ParseRecipe(R"(RecipeFormatVersion: 2020-01-25
+ComponentName: c
+ComponentVersion: 1.0.0
+Manifests:
+  - Platform: &p
+      <<: *p
+      os: linux
+    Lifecycle:
+      run: echo
+)",
+                       "r.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("r.yaml:7: Manifests[0].Platform.os: "), std::string::npos)
+      << r.status().ToString();
+  EXPECT_NE(r.status().message().find("nested deeper than 64 levels"), std::string::npos)
+      << r.status().ToString();
+}
+
 }  // namespace
 }  // namespace vqi::component

@@ -151,8 +151,10 @@ class Converter {
         if (!src.IsMap())
           return InvalidArgument(Where(origin_, Line(*m), JoinKey(path, "<<")) +
                                  "a merge key '<<' takes a mapping or a list of mappings");
+        // One level deeper, as every recursion here: a mapping that merges itself (`&p {<<:
+        // *p}`) then ends at the depth limit instead of overflowing the stack (recipe_fuzz).
         Json merged;
-        VQI_RETURN_IF_ERROR(Convert(src, path, depth, &merged));
+        VQI_RETURN_IF_ERROR(Convert(src, path, depth + 1, &merged));
         for (auto& [k, v] : merged.items())
           if (!out->contains(k)) (*out)[k] = v;
       }
